@@ -1,0 +1,23 @@
+//! Orchidea SCIM Setup Wizard: the engine behind the desktop app and the CLI.
+//!
+//! Everything here except [`ui`] builds without iced, so the headless CLI and
+//! the tests drive exactly the code the window does.
+
+pub mod checklist;
+pub mod engine;
+pub mod graph;
+pub mod http;
+pub mod mapping;
+pub mod orchidea;
+pub mod probe;
+pub mod report;
+pub mod sandbox;
+pub mod secret;
+pub mod step;
+
+#[cfg(feature = "gui")]
+pub mod ui;
+
+pub use checklist::{Checklist, Progress, Status};
+pub use secret::Secret;
+pub use step::StepId;

@@ -1,0 +1,263 @@
+//! The seed procedure's steps as data, in the knowledge-base numbering.
+//!
+//! Orchidea's article numbers its steps 1–16 with 1a–1c as sub-steps; the
+//! wizard keeps that numbering so an admin can hold the article next to it.
+
+use serde::{Deserialize, Serialize};
+
+/// One step of `orchidea-scim-procedure.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StepId {
+    CreateSecret,
+    ChooseIdp,
+    CopyUrlAndSecret,
+    OpenEnterpriseApp,
+    OpenProvisioning,
+    AutomaticMode,
+    TestConnection,
+    SaveCredentials,
+    OpenMappings,
+    OpenUserMapping,
+    KeepFiveAttributes,
+    EditUserName,
+    UserNameFromMail,
+    EditExternalId,
+    ExternalIdFromObjectId,
+    ChooseScope,
+    SaveSettings,
+    StartProvisioning,
+}
+
+/// Where the step happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Console {
+    Orchidea,
+    Entra,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 18] = [
+        StepId::CreateSecret,
+        StepId::ChooseIdp,
+        StepId::CopyUrlAndSecret,
+        StepId::OpenEnterpriseApp,
+        StepId::OpenProvisioning,
+        StepId::AutomaticMode,
+        StepId::TestConnection,
+        StepId::SaveCredentials,
+        StepId::OpenMappings,
+        StepId::OpenUserMapping,
+        StepId::KeepFiveAttributes,
+        StepId::EditUserName,
+        StepId::UserNameFromMail,
+        StepId::EditExternalId,
+        StepId::ExternalIdFromObjectId,
+        StepId::ChooseScope,
+        StepId::SaveSettings,
+        StepId::StartProvisioning,
+    ];
+
+    /// Position in [`StepId::ALL`].
+    pub fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|s| *s == self)
+            .unwrap_or_default()
+    }
+
+    pub fn next(self) -> Option<StepId> {
+        Self::ALL.get(self.index() + 1).copied()
+    }
+
+    pub fn previous(self) -> Option<StepId> {
+        self.index().checked_sub(1).map(|i| Self::ALL[i])
+    }
+
+    /// The article's number: "1a" … "16".
+    pub fn number(self) -> &'static str {
+        self.info().0
+    }
+
+    /// Short title for the checklist.
+    pub fn title(self) -> &'static str {
+        self.info().1
+    }
+
+    /// What the article tells the admin to do by hand.
+    pub fn instruction(self) -> &'static str {
+        self.info().2
+    }
+
+    /// What the wizard does instead.
+    pub fn automation(self) -> &'static str {
+        self.info().3
+    }
+
+    /// Parses "1a", "5", "16".
+    pub fn from_number(n: &str) -> Option<StepId> {
+        Self::ALL.into_iter().find(|s| s.number() == n.trim())
+    }
+
+    pub fn console(self) -> Console {
+        match self {
+            StepId::CreateSecret | StepId::ChooseIdp | StepId::CopyUrlAndSecret => {
+                Console::Orchidea
+            }
+            _ => Console::Entra,
+        }
+    }
+
+    fn info(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            StepId::CreateSecret => (
+                "1a",
+                "Create a SCIM secret",
+                "In Orchidea, go to workspace admin → User management → SCIM and click \"Create new SCIM secret\".",
+                "Reuses the secret Entra already holds if it still works; otherwise creates one through Orchidea's admin API, or takes the one you created in Orchidea's web UI and verifies it.",
+            ),
+            StepId::ChooseIdp => (
+                "1b",
+                "Choose the IDP for new users",
+                "Select in \"Chosen IDP\" the IDP Orchidea assigns to users created through SCIM.",
+                "Lists the workspace's IDPs and creates the secret for the one you chose (Microsoft Entra ID by default).",
+            ),
+            StepId::CopyUrlAndSecret => (
+                "1c",
+                "Copy the SCIM URL and secret",
+                "Copy both the SCIM URL and the SCIM secret to your notes.",
+                "Keeps them in memory only (copy buttons clear the clipboard after 60 s) and probes the SCIM endpoint exactly as Entra's Test Connection will.",
+            ),
+            StepId::OpenEnterpriseApp => (
+                "2",
+                "Open the Orchidea enterprise app",
+                "In the Microsoft Entra admin center open Applications → Enterprise applications and click the Orchidea SSO app.",
+                "Searches the tenant's service principals and checks each can provision (it offers a SCIM template); creates one from the non-gallery template if none exists.",
+            ),
+            StepId::OpenProvisioning => (
+                "3",
+                "Open Provisioning",
+                "Open Provisioning.",
+                "Reads the app's synchronization templates and existing jobs.",
+            ),
+            StepId::AutomaticMode => (
+                "4",
+                "Set provisioning mode to Automatic",
+                "Select Automatic in Provisioning mode.",
+                "Creates the provisioning job from the \"scim\" template, unless one already exists.",
+            ),
+            StepId::TestConnection => (
+                "5",
+                "Tenant URL, Secret Token, Test Connection",
+                "Fill the SCIM URL into Tenant URL and the SCIM secret into Secret Token, then click Test Connection.",
+                "Calls Entra's validateCredentials with the SCIM URL and secret and explains any failure.",
+            ),
+            StepId::SaveCredentials => (
+                "6",
+                "Save the credentials",
+                "Save the credentials.",
+                "Saves BaseAddress and SecretToken, keeping every other provisioning setting already there.",
+            ),
+            StepId::OpenMappings => (
+                "7",
+                "Open Mappings",
+                "Open Mappings.",
+                "Reads the job's synchronization schema.",
+            ),
+            StepId::OpenUserMapping => (
+                "8",
+                "Open the user mapping",
+                "Click \"Provision Microsoft Entra ID Users\".",
+                "Finds the user mapping by its source and target objects (older tenants name it differently).",
+            ),
+            StepId::KeepFiveAttributes => (
+                "9",
+                "Keep only five attributes",
+                "Delete all attribute mappings except userName, externalId, active, name.givenName and name.familyName.",
+                "Removes the other attribute mappings from the user mapping only.",
+            ),
+            StepId::EditUserName => (
+                "10",
+                "Edit userName",
+                "Edit the userName attribute.",
+                "Locates the userName mapping.",
+            ),
+            StepId::UserNameFromMail => (
+                "11",
+                "userName ← mail",
+                "Change the Source attribute to \"mail\" and click Ok.",
+                "Sets userName's source to mail, keeping it the first matching attribute.",
+            ),
+            StepId::EditExternalId => (
+                "12",
+                "Edit externalId",
+                "Edit the externalId attribute.",
+                "Locates the externalId mapping.",
+            ),
+            StepId::ExternalIdFromObjectId => (
+                "13",
+                "externalId ← objectId, matching precedence 2",
+                "Change Source attribute to \"objectId\", Match objects using this attribute to Yes, Matching precedence to 2, click Ok.",
+                "Sets externalId's source to objectId with matching precedence 2, then writes the whole schema once and reads it back.",
+            ),
+            StepId::ChooseScope => (
+                "14",
+                "Choose the scope",
+                "In Settings choose \"Sync only assigned users and groups\" or \"Sync all users and groups\".",
+                "Uses the scope you chose (assigned users and groups by default).",
+            ),
+            StepId::SaveSettings => (
+                "15",
+                "Save the settings",
+                "Save the SCIM settings.",
+                "Saves the scope (SyncAll) with every other provisioning setting kept.",
+            ),
+            StepId::StartProvisioning => (
+                "16",
+                "Start provisioning",
+                "Start provisioning.",
+                "Starts the provisioning job and reads its status back.",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for StepId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.number(), self.title())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbering_follows_the_article() {
+        let numbers: Vec<_> = StepId::ALL.iter().map(|s| s.number()).collect();
+        assert_eq!(
+            numbers,
+            [
+                "1a", "1b", "1c", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+                "13", "14", "15", "16"
+            ]
+        );
+    }
+
+    #[test]
+    fn navigation_is_data() {
+        assert_eq!(StepId::CreateSecret.previous(), None);
+        assert_eq!(StepId::CreateSecret.next(), Some(StepId::ChooseIdp));
+        assert_eq!(StepId::StartProvisioning.next(), None);
+        for (i, s) in StepId::ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+            assert_eq!(StepId::from_number(s.number()), Some(*s));
+            assert!(!s.instruction().is_empty() && !s.automation().is_empty());
+        }
+    }
+
+    #[test]
+    fn consoles() {
+        assert_eq!(StepId::CopyUrlAndSecret.console(), Console::Orchidea);
+        assert_eq!(StepId::OpenEnterpriseApp.console(), Console::Entra);
+    }
+}
