@@ -1,1 +1,790 @@
-//! (in progress)
+//! Orchidea's side of step 1: the admin API (contract in `docs/orchidea-admin-api.md`), its HTTP client, and the guided manual path.
+//!
+//! Orchidea publishes no admin API, so the wizard defines one behind
+//! [`OrchideaAdmin`]; the manual path ([`ManualScim`]) always works: the admin
+//! creates the secret in Orchidea's web UI and pastes the SCIM URL and secret,
+//! which [`parse_scim_url`] and [`parse_secret`] check before the probe does.
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::secret::Secret;
+
+/// An identity provider configured in the workspace; SCIM-created users get one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Idp {
+    pub id: String,
+    pub name: String,
+    /// `entra-id`, `google`, `password`, … (free text; `entra-id` is preferred by default).
+    pub kind: String,
+    /// The workspace's default IDP.
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// A SCIM secret just created. Its value is returned this once only.
+#[derive(Clone)]
+pub struct CreatedSecret {
+    pub id: String,
+    pub idp_id: String,
+    pub scim_url: Url,
+    pub secret: Secret,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+impl fmt::Debug for CreatedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedSecret")
+            .field("id", &self.id)
+            .field("idp_id", &self.idp_id)
+            .field("scim_url", &self.scim_url.as_str())
+            .field("secret", &self.secret.masked())
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// What the admin API says about an existing secret: metadata, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretInfo {
+    pub id: String,
+    pub idp_id: String,
+    pub last4: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// The workspace the admin token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceInfo {
+    pub name: String,
+    /// The SCIM base URL Entra's Tenant URL must hold (`…/scim/v2`).
+    pub scim_url: Url,
+}
+
+/// The operations step 1 needs from Orchidea (see `docs/orchidea-admin-api.md`).
+pub trait OrchideaAdmin: Send + Sync {
+    /// The workspace; also the cheapest way to validate the admin token.
+    fn workspace(&self) -> BoxFuture<'_, Result<WorkspaceInfo, OrchideaError>>;
+    fn list_idps(&self) -> BoxFuture<'_, Result<Vec<Idp>, OrchideaError>>;
+    /// Creates a secret for SCIM-created users of `idp_id`; the value is returned once.
+    fn create_scim_secret(
+        &self,
+        idp_id: &str,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>>;
+    fn list_scim_secrets(&self) -> BoxFuture<'_, Result<Vec<SecretInfo>, OrchideaError>>;
+    /// Revokes a secret; revoking a revoked secret succeeds.
+    fn revoke_scim_secret(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>>;
+}
+
+/// The guided manual path: what the admin pasted from Orchidea's web UI.
+#[derive(Debug, Clone)]
+pub struct ManualScim {
+    pub scim_url: Url,
+    pub secret: Secret,
+}
+
+impl ManualScim {
+    /// Validates both pasted values with the messages of [`parse_scim_url`] and [`parse_secret`].
+    pub fn parse(scim_url: &str, secret: &str) -> Result<Self, OrchideaError> {
+        Ok(Self {
+            scim_url: parse_scim_url(scim_url)?,
+            secret: parse_secret(secret)?,
+        })
+    }
+}
+
+/// Everything that can go wrong talking to Orchidea or reading pasted values.
+/// `Display` is the sentence the admin reads: what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrchideaError {
+    #[error(
+        "Orchidea rejected the admin API token (401). Create an admin API token in Orchidea's workspace admin and paste it again, or take the manual path: create the SCIM secret in Orchidea's web UI and paste the SCIM URL and secret."
+    )]
+    TokenRejected,
+    #[error(
+        "The admin API token is valid but may not do this (403: {message}). Use a token of a workspace admin, or take the manual path and create the SCIM secret in Orchidea's web UI."
+    )]
+    Forbidden { message: String },
+    #[error(
+        "Orchidea has no admin API at {url} (404). Check the workspace URL (the address you open Orchidea at, e.g. https://yourcompany.orchidea.com), or take the manual path."
+    )]
+    NotFound { url: String },
+    #[error(
+        "Orchidea has no SCIM secret with id \"{id}\" (404). Refresh the list of secrets; it may have been deleted."
+    )]
+    SecretNotFound { id: String },
+    #[error(
+        "Orchidea redirected the request to {location}. Use that address as the workspace URL (the wizard does not follow redirects, so the token is never sent elsewhere)."
+    )]
+    Redirected { location: String },
+    #[error(
+        "Could not reach Orchidea at {url}: {detail}. Check the workspace URL, your network and proxy settings, then retry."
+    )]
+    Transport { url: String, detail: String },
+    #[error(
+        "Orchidea answered HTTP {status} with a body the wizard does not understand ({detail}). The workspace may not offer the admin API: take the manual path and create the SCIM secret in Orchidea's web UI."
+    )]
+    UnexpectedResponse { status: u16, detail: String },
+    #[error(
+        "Orchidea refused the request (HTTP {status}, {code}): {message} Retry later; if it keeps failing, take the manual path."
+    )]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "The workspace has no identity providers. Add one in Orchidea (workspace admin → Authentication), then retry."
+    )]
+    NoIdps,
+    #[error("The workspace has no IDP \"{wanted}\". Choose one of: {available}.")]
+    IdpNotFound { wanted: String, available: String },
+    #[error(
+        "The workspace has several IDPs and none is marked default or is Microsoft Entra ID. Choose the one new users get: {available}."
+    )]
+    IdpChoiceNeeded { available: String },
+
+    #[error(
+        "The SCIM URL is empty. Paste the SCIM URL Orchidea shows under workspace admin → User management → SCIM."
+    )]
+    EmptyScimUrl,
+    #[error(
+        "\"{input}\" is not a URL. Paste the whole SCIM URL from Orchidea, starting with https://."
+    )]
+    NotAUrl { input: String },
+    #[error(
+        "The SCIM URL must use https:// (Entra only connects over HTTPS; http:// is accepted for this computer only). Paste the URL exactly as Orchidea shows it."
+    )]
+    NotHttps,
+    #[error(
+        "The SCIM URL contains a user name or password. Remove them: the SCIM secret goes in the secret field, not in the URL."
+    )]
+    CredentialsInUrl,
+    #[error(
+        "The SCIM URL has a query (?…) or fragment (#…). Paste it exactly as Orchidea shows it, ending in the SCIM base path (e.g. …/scim/v2)."
+    )]
+    QueryOrFragment,
+    #[error(
+        "The SCIM secret is empty. Paste the secret Orchidea showed when you clicked \"Create new SCIM secret\"."
+    )]
+    EmptySecret,
+    #[error(
+        "The SCIM secret contains only spaces. Paste the secret Orchidea showed when you created it."
+    )]
+    BlankSecret,
+    #[error(
+        "The SCIM secret contains a line break, so part of another line was copied with it. Copy the secret again as a single line."
+    )]
+    SecretLineBreak,
+    #[error(
+        "The SCIM secret contains spaces inside it; Orchidea's secrets have none. Copy the secret again, without surrounding text."
+    )]
+    SecretInnerSpace,
+    #[error("Paste only the secret itself, without the word \"Bearer\".")]
+    SecretHasBearerPrefix,
+    #[error(
+        "That looks like a URL, not a secret. The SCIM URL and the SCIM secret go in separate fields."
+    )]
+    SecretLooksLikeUrl,
+}
+
+/// Validates a pasted SCIM URL.
+///
+/// Surrounding whitespace is trimmed silently (copying from a web page often
+/// adds a space or newline) and trailing slashes are removed from the path,
+/// since Entra appends `/Users` itself. Rejected: empty input, text that is
+/// not an absolute URL, schemes other than https (http only for loopback
+/// hosts, i.e. the sandbox), user info, and any query or fragment.
+pub fn parse_scim_url(input: &str) -> Result<Url, OrchideaError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(OrchideaError::EmptyScimUrl);
+    }
+    let mut url = Url::parse(input).map_err(|_| OrchideaError::NotAUrl {
+        input: shorten(input, 80),
+    })?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(OrchideaError::NotAUrl {
+            input: shorten(input, 80),
+        });
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if crate::http::is_loopback(&url) => {}
+        _ => return Err(OrchideaError::NotHttps),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(OrchideaError::CredentialsInUrl);
+    }
+    // `Url` drops an empty "?" or "#", so look at the text as well.
+    if url.query().is_some() || url.fragment().is_some() || input.contains(['?', '#']) {
+        return Err(OrchideaError::QueryOrFragment);
+    }
+    let trimmed = url.path().trim_end_matches('/').to_string();
+    if trimmed.len() < url.path().len() {
+        url.set_path(if trimmed.is_empty() { "/" } else { &trimmed });
+    }
+    Ok(url)
+}
+
+/// Validates a pasted SCIM secret; surrounding whitespace is trimmed.
+pub fn parse_secret(input: &str) -> Result<Secret, OrchideaError> {
+    if input.is_empty() {
+        return Err(OrchideaError::EmptySecret);
+    }
+    let value = input.trim();
+    if value.is_empty() {
+        return Err(OrchideaError::BlankSecret);
+    }
+    if value.contains(['\r', '\n']) {
+        return Err(OrchideaError::SecretLineBreak);
+    }
+    let lower = value.to_ascii_lowercase();
+    if lower.starts_with("bearer ") || lower.starts_with("bearer\t") {
+        return Err(OrchideaError::SecretHasBearerPrefix);
+    }
+    if value.chars().any(char::is_whitespace) {
+        return Err(OrchideaError::SecretInnerSpace);
+    }
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        return Err(OrchideaError::SecretLooksLikeUrl);
+    }
+    Ok(Secret::new(value))
+}
+
+/// Chooses the IDP for SCIM-created users.
+///
+/// `wanted` matches an id exactly or a name case-insensitively. Without it:
+/// the Microsoft Entra ID one (users come from Entra, so they sign in with
+/// it; the default one among several), else the workspace default, else the
+/// only IDP.
+pub fn pick_idp<'a>(idps: &'a [Idp], wanted: Option<&str>) -> Result<&'a Idp, OrchideaError> {
+    if idps.is_empty() {
+        return Err(OrchideaError::NoIdps);
+    }
+    let available = || {
+        idps.iter()
+            .map(|i| format!("\"{}\" ({})", i.name, i.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) {
+        return idps
+            .iter()
+            .find(|i| i.id == wanted)
+            .or_else(|| idps.iter().find(|i| i.name.eq_ignore_ascii_case(wanted)))
+            .ok_or_else(|| OrchideaError::IdpNotFound {
+                wanted: wanted.to_string(),
+                available: available(),
+            });
+    }
+    let entra: Vec<&Idp> = idps
+        .iter()
+        .filter(|i| i.kind.eq_ignore_ascii_case("entra-id"))
+        .collect();
+    entra
+        .iter()
+        .find(|i| i.default)
+        .or(entra.first())
+        .copied()
+        .or_else(|| idps.iter().find(|i| i.default))
+        .or(if idps.len() == 1 { idps.first() } else { None })
+        .ok_or_else(|| OrchideaError::IdpChoiceNeeded {
+            available: available(),
+        })
+}
+
+/// The admin API over HTTPS, as `docs/orchidea-admin-api.md` specifies.
+#[derive(Clone)]
+pub struct HttpOrchideaAdmin {
+    http: reqwest::Client,
+    base: Url,
+    token: Secret,
+}
+
+impl fmt::Debug for HttpOrchideaAdmin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpOrchideaAdmin")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpOrchideaAdmin {
+    /// `workspace_url` is the address the admin opens Orchidea at; the API
+    /// lives under `{workspace_url}/api/admin/v1`.
+    pub fn new(http: reqwest::Client, workspace_url: Url, admin_token: Secret) -> Self {
+        let mut base = workspace_url;
+        base.set_query(None);
+        base.set_fragment(None);
+        if let Ok(mut segments) = base.path_segments_mut() {
+            segments.pop_if_empty().extend(["api", "admin", "v1"]);
+        }
+        Self {
+            http,
+            base,
+            token: admin_token,
+        }
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.extend(segments);
+        }
+        url
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<Response, OrchideaError> {
+        let response = request
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| OrchideaError::Transport {
+                url: url.to_string(),
+                detail: transport_detail(&e),
+            })?;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| OrchideaError::Transport {
+                url: url.to_string(),
+                detail: transport_detail(&e),
+            })?;
+        // Error messages quote the body: a server echoing the token must not
+        // put it in front of the admin.
+        let token = self.token.expose();
+        let body = match std::str::from_utf8(&body) {
+            Ok(text) if !token.is_empty() && text.contains(token) => {
+                text.replace(token, "<redacted>").into_bytes()
+            }
+            _ => body.to_vec(),
+        };
+        Ok(Response {
+            status,
+            location,
+            body,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, OrchideaError> {
+        let url = self.url(segments);
+        let response = self.send(self.http.get(url.clone()), &url).await?;
+        response.json(&url, None)
+    }
+}
+
+struct Response {
+    status: StatusCode,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// The create response; `secret` goes straight into a [`Secret`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedWire {
+    id: String,
+    idp_id: String,
+    scim_url: Url,
+    secret: String,
+    created_at: String,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+impl Response {
+    /// The body as `T` on 2xx, otherwise the error the status and body mean.
+    /// `secret_id` names the secret a 404 is about, if any.
+    fn json<T: DeserializeOwned>(
+        self,
+        url: &Url,
+        secret_id: Option<&str>,
+    ) -> Result<T, OrchideaError> {
+        self.check(url, secret_id)?;
+        serde_json::from_slice(&self.body).map_err(|e| OrchideaError::UnexpectedResponse {
+            status: self.status.as_u16(),
+            detail: format!("{e}; body starts with {}", body_preview(&self.body)),
+        })
+    }
+
+    fn check(&self, url: &Url, secret_id: Option<&str>) -> Result<(), OrchideaError> {
+        let status = self.status;
+        if status.is_success() {
+            return Ok(());
+        }
+        let api_error = serde_json::from_slice::<ErrorBody>(&self.body)
+            .ok()
+            .map(|b| b.error);
+        let message = api_error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        Err(match status.as_u16() {
+            300..=399 => OrchideaError::Redirected {
+                location: self
+                    .location
+                    .clone()
+                    .unwrap_or_else(|| "another address".into()),
+            },
+            401 => OrchideaError::TokenRejected,
+            403 => OrchideaError::Forbidden {
+                message: if message.is_empty() {
+                    "no reason given".into()
+                } else {
+                    message
+                },
+            },
+            // A 404 in the API's own format is about the secret; anything else
+            // means there is no admin API at this address.
+            404 => match (secret_id, &api_error) {
+                (Some(id), Some(_)) => OrchideaError::SecretNotFound { id: id.to_string() },
+                _ => OrchideaError::NotFound {
+                    url: self.api_root(url),
+                },
+            },
+            code => match api_error {
+                Some(e) => OrchideaError::Api {
+                    status: code,
+                    code: e.code,
+                    message: e.message,
+                },
+                None => OrchideaError::UnexpectedResponse {
+                    status: code,
+                    detail: format!("body starts with {}", body_preview(&self.body)),
+                },
+            },
+        })
+    }
+
+    fn api_root(&self, url: &Url) -> String {
+        let s = url.as_str();
+        match s.find("/api/admin/v1") {
+            Some(i) => s[..i + "/api/admin/v1".len()].to_string(),
+            None => s.to_string(),
+        }
+    }
+}
+
+impl OrchideaAdmin for HttpOrchideaAdmin {
+    fn workspace(&self) -> BoxFuture<'_, Result<WorkspaceInfo, OrchideaError>> {
+        Box::pin(async move { self.get(&["workspace"]).await })
+    }
+
+    fn list_idps(&self) -> BoxFuture<'_, Result<Vec<Idp>, OrchideaError>> {
+        Box::pin(async move { Ok(self.get::<Items<Idp>>(&["idps"]).await?.items) })
+    }
+
+    fn create_scim_secret(
+        &self,
+        idp_id: &str,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>> {
+        let body = serde_json::json!({ "idpId": idp_id });
+        Box::pin(async move {
+            let url = self.url(&["scim", "secrets"]);
+            let response = self
+                .send(self.http.post(url.clone()).json(&body), &url)
+                .await?;
+            let wire: CreatedWire = response.json(&url, None)?;
+            Ok(CreatedSecret {
+                id: wire.id,
+                idp_id: wire.idp_id,
+                scim_url: wire.scim_url,
+                secret: Secret::new(wire.secret),
+                created_at: wire.created_at,
+                expires_at: wire.expires_at,
+            })
+        })
+    }
+
+    fn list_scim_secrets(&self) -> BoxFuture<'_, Result<Vec<SecretInfo>, OrchideaError>> {
+        Box::pin(async move {
+            Ok(self
+                .get::<Items<SecretInfo>>(&["scim", "secrets"])
+                .await?
+                .items)
+        })
+    }
+
+    fn revoke_scim_secret(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let url = self.url(&["scim", "secrets", &id]);
+            let response = self.send(self.http.delete(url.clone()), &url).await?;
+            response.check(&url, Some(&id))
+        })
+    }
+}
+
+/// The innermost useful message of a reqwest error (the outer one only says
+/// "error sending request").
+fn transport_detail(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "the request timed out".into();
+    }
+    let mut detail = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    detail
+}
+
+fn body_preview(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        "nothing (empty body)".into()
+    } else {
+        format!("\"{}\"", shorten(text, 80))
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idp(id: &str, name: &str, kind: &str, default: bool) -> Idp {
+        Idp {
+            id: id.into(),
+            name: name.into(),
+            kind: kind.into(),
+            default,
+        }
+    }
+
+    #[test]
+    fn scim_url_accepts_https_and_normalises() {
+        let url = parse_scim_url("  https://acme.orchidea.com/scim/v2/ \n").unwrap();
+        assert_eq!(url.as_str(), "https://acme.orchidea.com/scim/v2");
+        let url = parse_scim_url("https://acme.orchidea.com/scim/v2").unwrap();
+        assert_eq!(url.path(), "/scim/v2");
+    }
+
+    #[test]
+    fn scim_url_allows_http_only_on_loopback() {
+        assert!(parse_scim_url("http://127.0.0.1:8080/scim/v2").is_ok());
+        assert!(parse_scim_url("http://localhost:1/scim/v2").is_ok());
+        assert_eq!(
+            parse_scim_url("http://acme.orchidea.com/scim/v2"),
+            Err(OrchideaError::NotHttps)
+        );
+        assert_eq!(
+            parse_scim_url("ftp://acme.orchidea.com/scim/v2"),
+            Err(OrchideaError::NotHttps)
+        );
+    }
+
+    #[test]
+    fn scim_url_rejections_are_specific() {
+        assert_eq!(parse_scim_url(""), Err(OrchideaError::EmptyScimUrl));
+        assert_eq!(parse_scim_url("  \t"), Err(OrchideaError::EmptyScimUrl));
+        assert!(matches!(
+            parse_scim_url("acme.orchidea.com/scim/v2"),
+            Err(OrchideaError::NotAUrl { .. })
+        ));
+        assert!(matches!(
+            parse_scim_url("https://"),
+            Err(OrchideaError::NotAUrl { .. })
+        ));
+        assert_eq!(
+            parse_scim_url("https://acme.orchidea.com/scim/v2?aadOptscim062020"),
+            Err(OrchideaError::QueryOrFragment)
+        );
+        assert_eq!(
+            parse_scim_url("https://acme.orchidea.com/scim/v2#x"),
+            Err(OrchideaError::QueryOrFragment)
+        );
+        assert_eq!(
+            parse_scim_url("https://acme.orchidea.com/scim/v2?"),
+            Err(OrchideaError::QueryOrFragment)
+        );
+        assert_eq!(
+            parse_scim_url("https://me:pw@acme.orchidea.com/scim/v2"),
+            Err(OrchideaError::CredentialsInUrl)
+        );
+        let msg = parse_scim_url("acme").unwrap_err().to_string();
+        assert!(msg.contains("https://"), "{msg}");
+    }
+
+    #[test]
+    fn secret_is_trimmed_and_validated() {
+        assert_eq!(
+            parse_secret("  abc123-_x \n").unwrap().expose(),
+            "abc123-_x"
+        );
+        assert_eq!(parse_secret(""), Err(OrchideaError::EmptySecret));
+        assert_eq!(parse_secret("   \n"), Err(OrchideaError::BlankSecret));
+        assert_eq!(
+            parse_secret("abc\ndef"),
+            Err(OrchideaError::SecretLineBreak)
+        );
+        assert_eq!(
+            parse_secret("abc\r\ndef"),
+            Err(OrchideaError::SecretLineBreak)
+        );
+        assert_eq!(
+            parse_secret("abc def"),
+            Err(OrchideaError::SecretInnerSpace)
+        );
+        assert_eq!(
+            parse_secret("abc\tdef"),
+            Err(OrchideaError::SecretInnerSpace)
+        );
+        assert_eq!(
+            parse_secret("Bearer abcdef"),
+            Err(OrchideaError::SecretHasBearerPrefix)
+        );
+        assert_eq!(
+            parse_secret("https://acme.orchidea.com/scim/v2"),
+            Err(OrchideaError::SecretLooksLikeUrl)
+        );
+    }
+
+    #[test]
+    fn secret_errors_never_echo_the_input() {
+        for input in ["abc defsecretpart", "abcsecretpart\nx", "Bearer secretpart"] {
+            let msg = parse_secret(input).unwrap_err().to_string();
+            assert!(!msg.contains("secretpart"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn manual_parse_combines_both() {
+        let m = ManualScim::parse(" https://a.example/scim/v2 ", " tok ").unwrap();
+        assert_eq!(m.scim_url.as_str(), "https://a.example/scim/v2");
+        assert_eq!(m.secret.expose(), "tok");
+        assert!(!format!("{m:?}").contains("tok\""));
+    }
+
+    #[test]
+    fn pick_idp_by_id_or_name() {
+        let idps = [
+            idp("idp_1", "Google Workspace", "google", false),
+            idp("idp_2", "Microsoft Entra ID", "entra-id", false),
+        ];
+        assert_eq!(pick_idp(&idps, Some("idp_1")).unwrap().id, "idp_1");
+        assert_eq!(
+            pick_idp(&idps, Some(" google workspace ")).unwrap().id,
+            "idp_1"
+        );
+        let err = pick_idp(&idps, Some("Okta")).unwrap_err();
+        assert!(matches!(err, OrchideaError::IdpNotFound { .. }));
+        assert!(err.to_string().contains("Google Workspace"), "{err}");
+    }
+
+    #[test]
+    fn pick_idp_defaults() {
+        let entra_not_default = [
+            idp("g", "Google", "google", true),
+            idp("e", "Entra", "entra-id", false),
+        ];
+        assert_eq!(pick_idp(&entra_not_default, None).unwrap().id, "e");
+        let two_entra = [
+            idp("e1", "Entra A", "entra-id", false),
+            idp("e2", "Entra B", "Entra-ID", true),
+        ];
+        assert_eq!(pick_idp(&two_entra, None).unwrap().id, "e2");
+        let no_entra = [
+            idp("g", "Google", "google", false),
+            idp("p", "Password", "password", true),
+        ];
+        assert_eq!(pick_idp(&no_entra, None).unwrap().id, "p");
+        assert_eq!(pick_idp(&no_entra, Some("")).unwrap().id, "p");
+        let only = [idp("g", "Google", "google", false)];
+        assert_eq!(pick_idp(&only, None).unwrap().id, "g");
+        let ambiguous = [
+            idp("g", "Google", "google", false),
+            idp("p", "Password", "password", false),
+        ];
+        assert!(matches!(
+            pick_idp(&ambiguous, None),
+            Err(OrchideaError::IdpChoiceNeeded { .. })
+        ));
+        assert_eq!(pick_idp(&[], None), Err(OrchideaError::NoIdps));
+    }
+
+    #[test]
+    fn api_paths_hang_off_the_workspace_url() {
+        let http = crate::http::loopback_client();
+        for ws in [
+            "https://acme.orchidea.com",
+            "https://acme.orchidea.com/",
+            "https://x.example/acme/?q#f",
+        ] {
+            let admin = HttpOrchideaAdmin::new(http.clone(), ws.parse().unwrap(), Secret::new("t"));
+            let url = admin.url(&["scim", "secrets", "a/b"]);
+            assert!(
+                url.path().ends_with("/api/admin/v1/scim/secrets/a%2Fb"),
+                "{url}"
+            );
+            assert!(url.query().is_none(), "{url}");
+            assert!(!format!("{admin:?}").contains("\"t\""));
+        }
+    }
+
+    #[test]
+    fn created_secret_debug_is_masked() {
+        let s = CreatedSecret {
+            id: "s1".into(),
+            idp_id: "i".into(),
+            scim_url: "https://a.example/scim/v2".parse().unwrap(),
+            secret: Secret::new("supersecretvalue9876"),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: None,
+        };
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("supersecret"), "{dbg}");
+        assert!(dbg.contains("9876"), "{dbg}");
+    }
+}
