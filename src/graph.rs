@@ -1,1 +1,776 @@
-//! (in progress)
+//! Thin typed Microsoft Graph client for the synchronization (provisioning) API.
+//!
+//! Every call goes through [`GraphClient::send`], which adds the bearer token
+//! and a fresh `client-request-id`, and turns Graph's error body into a
+//! [`GraphError`] an admin can act on. Schemas stay raw JSON: they are
+//! round-tripped, and re-typing them loses fields and enum casing.
+
+pub mod types;
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use crate::secret::Secret;
+
+pub use types::*;
+
+/// `applicationTemplates/{id}` of the non-gallery ("custom") application.
+pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
+
+/// Properties asked for when listing service principals.
+const SP_SELECT: &str = "id,appId,displayName,tags,preferredSingleSignOnMode,servicePrincipalType";
+
+/// Gives a bearer token for Graph; refreshes are the implementation's business.
+pub trait TokenSource: Send + Sync {
+    fn token(&self) -> BoxFuture<'_, Result<Secret, GraphError>>;
+}
+
+/// A token obtained elsewhere (the sandbox, tests, a token pasted by the admin).
+pub struct StaticToken(pub Secret);
+
+impl TokenSource for StaticToken {
+    fn token(&self) -> BoxFuture<'_, Result<Secret, GraphError>> {
+        Box::pin(async move { Ok(self.0.clone()) })
+    }
+}
+
+/// What went wrong talking to Graph; `Display` is the sentence for the admin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error(
+        "Microsoft Graph did not accept the sign-in: the token has expired or is not valid. Sign in again."
+    )]
+    Unauthorized { request_id: Option<String> },
+    #[error(
+        "Microsoft Graph refused the request ({code}): the signed-in account lacks a permission or role. Sign in as an Application Administrator, Cloud Application Administrator or Global Administrator, and make sure the wizard's permissions have admin consent."
+    )]
+    Forbidden {
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error(
+        "Microsoft Graph could not find {what}. It may have been deleted, or it was created moments ago and is not visible yet: wait a minute and retry."
+    )]
+    NotFound {
+        what: String,
+        request_id: Option<String>,
+    },
+    #[error("Microsoft Graph is busy and asked the wizard to slow down. {}", wait_hint(*.retry_after))]
+    Throttled {
+        retry_after: Option<u64>,
+        request_id: Option<String>,
+    },
+    #[error(
+        "Entra could not reach the SCIM endpoint or it refused the secret: {message} ({code}). Check the Tenant URL and the Secret Token, and that the SCIM endpoint is reachable from the internet."
+    )]
+    CredentialValidation {
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error(
+        "Microsoft Graph answered HTTP {status} ({code}): {message} Retry; if it keeps failing, give Microsoft support the request id {}.",
+        request_id.as_deref().unwrap_or("(none)")
+    )]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error(
+        "Could not reach Microsoft Graph: {0}. Check the network connection and proxy settings, then retry."
+    )]
+    Transport(String),
+    #[error(
+        "Microsoft Graph answered {what} with something the wizard does not understand ({detail}). Retry; if it keeps happening, report this message."
+    )]
+    UnexpectedBody { what: String, detail: String },
+    #[error(
+        "The saved value of \"{key}\" cannot be read back from Entra, so it cannot be saved again unchanged. Enter it again and retry."
+    )]
+    MaskedSecret { key: String },
+}
+
+fn wait_hint(retry_after: Option<u64>) -> String {
+    match retry_after {
+        Some(s) => format!("Wait {s} seconds and retry."),
+        None => "Wait a minute and retry.".into(),
+    }
+}
+
+impl GraphError {
+    /// Graph's `request-id`, which Microsoft support asks for.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            GraphError::Unauthorized { request_id }
+            | GraphError::Forbidden { request_id, .. }
+            | GraphError::NotFound { request_id, .. }
+            | GraphError::Throttled { request_id, .. }
+            | GraphError::CredentialValidation { request_id, .. }
+            | GraphError::Api { request_id, .. } => request_id.as_deref(),
+            GraphError::Transport(_)
+            | GraphError::UnexpectedBody { .. }
+            | GraphError::MaskedSecret { .. } => None,
+        }
+    }
+}
+
+/// A Graph client; cheap to clone.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    token: Arc<dyn TokenSource>,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request body: JSON to serialize, raw bytes already serialized, or none.
+enum Body<'a> {
+    None,
+    Json(&'a Value),
+    Bytes(Vec<u8>),
+}
+
+impl GraphClient {
+    /// `base` is the versioned root, e.g. `https://graph.microsoft.com/v1.0`.
+    pub fn new(http: reqwest::Client, base: Url, token: Arc<dyn TokenSource>) -> Self {
+        Self {
+            inner: Arc::new(Inner { http, base, token }),
+        }
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// Service principals whose display name starts with `name_prefix`, all pages.
+    pub async fn find_service_principals(
+        &self,
+        name_prefix: &str,
+    ) -> Result<Vec<ServicePrincipal>, GraphError> {
+        let mut url = self.url(&["servicePrincipals"]);
+        // OData string literals escape a quote by doubling it.
+        let filter = format!(
+            "startswith(displayName,'{}')",
+            name_prefix.replace('\'', "''")
+        );
+        url.set_query(Some(&format!(
+            "$filter={}&$select={}",
+            encode_query_value(&filter),
+            encode_query_value(SP_SELECT)
+        )));
+        self.get_all(url, "the service principal list").await
+    }
+
+    pub async fn get_service_principal(&self, sp_id: &str) -> Result<ServicePrincipal, GraphError> {
+        let mut url = self.url(&["servicePrincipals", sp_id]);
+        url.set_query(Some(&format!("$select={}", encode_query_value(SP_SELECT))));
+        let what = format!("the enterprise application {sp_id}");
+        self.json(Method::GET, url, Body::None, &what).await
+    }
+
+    /// Creates a non-gallery enterprise app (application + service principal).
+    pub async fn instantiate_template(
+        &self,
+        display_name: &str,
+    ) -> Result<InstantiatedApp, GraphError> {
+        let url = self.url(&[
+            "applicationTemplates",
+            NON_GALLERY_TEMPLATE_ID,
+            "instantiate",
+        ]);
+        let body = serde_json::json!({ "displayName": display_name });
+        self.json(
+            Method::POST,
+            url,
+            Body::Json(&body),
+            "the non-gallery application template",
+        )
+        .await
+    }
+
+    pub async fn list_templates(
+        &self,
+        sp_id: &str,
+    ) -> Result<Vec<SynchronizationTemplate>, GraphError> {
+        let url = self.url(&["servicePrincipals", sp_id, "synchronization", "templates"]);
+        let what = format!("the provisioning templates of application {sp_id}");
+        self.get_all(url, &what).await
+    }
+
+    pub async fn list_jobs(&self, sp_id: &str) -> Result<Vec<SynchronizationJob>, GraphError> {
+        let url = self.url(&["servicePrincipals", sp_id, "synchronization", "jobs"]);
+        let what = format!("the provisioning jobs of application {sp_id}");
+        self.get_all(url, &what).await
+    }
+
+    pub async fn create_job(
+        &self,
+        sp_id: &str,
+        template_id: &str,
+    ) -> Result<SynchronizationJob, GraphError> {
+        let url = self.url(&["servicePrincipals", sp_id, "synchronization", "jobs"]);
+        let body = serde_json::json!({ "templateId": template_id });
+        let what = format!("application {sp_id} (creating its provisioning job)");
+        self.json(Method::POST, url, Body::Json(&body), &what).await
+    }
+
+    pub async fn get_job(
+        &self,
+        sp_id: &str,
+        job_id: &str,
+    ) -> Result<SynchronizationJob, GraphError> {
+        let url = self.job_url(sp_id, job_id, &[]);
+        self.json(Method::GET, url, Body::None, &job_what(job_id))
+            .await
+    }
+
+    /// Entra's Test Connection. `None` validates the saved credentials.
+    pub async fn validate_credentials(
+        &self,
+        sp_id: &str,
+        job_id: &str,
+        creds: Option<(&str, &Secret)>,
+    ) -> Result<(), GraphError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Request<'a> {
+            use_saved_credentials: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            credentials: Option<[Pair<'a>; 2]>,
+        }
+        let body = Request {
+            use_saved_credentials: creds.is_none(),
+            credentials: creds.map(|(url, secret)| {
+                [
+                    Pair {
+                        key: secret_keys::BASE_ADDRESS,
+                        value: url,
+                    },
+                    Pair {
+                        key: secret_keys::SECRET_TOKEN,
+                        value: secret.expose(),
+                    },
+                ]
+            }),
+        };
+        let url = self.job_url(sp_id, job_id, &["validateCredentials"]);
+        match self
+            .send(Method::POST, url, to_bytes(&body)?, &job_what(job_id))
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A 400 here is the SCIM endpoint's answer, not a malformed request.
+            Err(GraphError::Api {
+                status: 400,
+                code,
+                message,
+                request_id,
+            }) => Err(GraphError::CredentialValidation {
+                code,
+                message,
+                request_id,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The saved provisioning credentials and settings. Not on the v1.0 API
+    /// pages; the Entra docs (skip-out-of-scope-deletions.md, the scoping
+    /// preview) read them with this GET, answered as `{"value":[{key,value}]}`.
+    /// Credentials come back as `"*"` ([`SecretValue::Masked`]).
+    pub async fn get_secrets(&self, sp_id: &str) -> Result<Vec<SecretEntry>, GraphError> {
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            key: String,
+            #[serde(default)]
+            value: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Answer {
+            Wrapped { value: Vec<Wire> },
+            Bare(Vec<Wire>),
+        }
+        let url = self.secrets_url(sp_id);
+        let what = format!("the provisioning credentials of application {sp_id}");
+        let answer: Answer = self.json(Method::GET, url, Body::None, &what).await?;
+        let (Answer::Wrapped { value } | Answer::Bare(value)) = answer;
+        Ok(value
+            .into_iter()
+            .map(|w| SecretEntry::from_wire(w.key, w.value))
+            .collect())
+    }
+
+    /// Replaces the whole credential set: send every key that must stay.
+    pub async fn put_secrets(
+        &self,
+        sp_id: &str,
+        entries: &[SecretEntry],
+    ) -> Result<(), GraphError> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            value: Vec<Pair<'a>>,
+        }
+        let value = entries
+            .iter()
+            .map(|e| {
+                let value = match &e.value {
+                    SecretValue::Plain(v) => v.as_str(),
+                    SecretValue::Sensitive(s) => s.expose(),
+                    // Writing "*" back would replace the saved secret with "*".
+                    SecretValue::Masked => {
+                        return Err(GraphError::MaskedSecret { key: e.key.clone() });
+                    }
+                };
+                Ok(Pair { key: &e.key, value })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let what = format!("the provisioning credentials of application {sp_id}");
+        self.send(
+            Method::PUT,
+            self.secrets_url(sp_id),
+            to_bytes(&Request { value })?,
+            &what,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The job's `synchronizationSchema`, untouched.
+    pub async fn get_schema(&self, sp_id: &str, job_id: &str) -> Result<Value, GraphError> {
+        let url = self.job_url(sp_id, job_id, &["schema"]);
+        let what = format!("the attribute mappings of {}", job_what(job_id));
+        self.json(Method::GET, url, Body::None, &what).await
+    }
+
+    /// Writes the whole schema (Graph accepts PUT only), exactly as given.
+    pub async fn put_schema(
+        &self,
+        sp_id: &str,
+        job_id: &str,
+        schema: &Value,
+    ) -> Result<(), GraphError> {
+        let url = self.job_url(sp_id, job_id, &["schema"]);
+        let what = format!("the attribute mappings of {}", job_what(job_id));
+        self.send(Method::PUT, url, Body::Json(schema), &what)
+            .await
+            .map(drop)
+    }
+
+    pub async fn start_job(&self, sp_id: &str, job_id: &str) -> Result<(), GraphError> {
+        self.job_action(sp_id, job_id, "start", Body::None).await
+    }
+
+    pub async fn pause_job(&self, sp_id: &str, job_id: &str) -> Result<(), GraphError> {
+        self.job_action(sp_id, job_id, "pause", Body::None).await
+    }
+
+    /// `full_reset` clears everything (`Full`); otherwise the documented
+    /// example's scope: watermark, escrows and quarantine state.
+    pub async fn restart_job(
+        &self,
+        sp_id: &str,
+        job_id: &str,
+        full_reset: bool,
+    ) -> Result<(), GraphError> {
+        let scope = if full_reset {
+            "Full"
+        } else {
+            "Watermark, Escrows, QuarantineState"
+        };
+        let body = serde_json::json!({ "criteria": { "resetScope": scope } });
+        self.job_action(sp_id, job_id, "restart", Body::Json(&body))
+            .await
+    }
+
+    async fn job_action(
+        &self,
+        sp_id: &str,
+        job_id: &str,
+        action: &str,
+        body: Body<'_>,
+    ) -> Result<(), GraphError> {
+        let url = self.job_url(sp_id, job_id, &[action]);
+        self.send(Method::POST, url, body, &job_what(job_id))
+            .await
+            .map(drop)
+    }
+
+    /// `base` + path segments, each percent-encoded as a segment.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        url.set_query(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    fn job_url(&self, sp_id: &str, job_id: &str, rest: &[&str]) -> Url {
+        let mut segments = vec![
+            "servicePrincipals",
+            sp_id,
+            "synchronization",
+            "jobs",
+            job_id,
+        ];
+        segments.extend_from_slice(rest);
+        self.url(&segments)
+    }
+
+    fn secrets_url(&self, sp_id: &str) -> Url {
+        self.url(&["servicePrincipals", sp_id, "synchronization", "secrets"])
+    }
+
+    /// Reads a collection, following `@odata.nextLink` until it is absent.
+    async fn get_all<T: DeserializeOwned>(
+        &self,
+        first: Url,
+        what: &str,
+    ) -> Result<Vec<T>, GraphError> {
+        #[derive(serde::Deserialize)]
+        struct Page<T> {
+            value: Vec<T>,
+            #[serde(rename = "@odata.nextLink")]
+            next_link: Option<String>,
+        }
+        let mut out = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let page: Page<T> = self.json(Method::GET, url, Body::None, what).await?;
+            out.extend(page.value);
+            if let Some(link) = page.next_link {
+                next = Some(self.same_origin(&link, what)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A next link must stay on Graph's origin: following one elsewhere would
+    /// hand the bearer token to another host.
+    fn same_origin(&self, link: &str, what: &str) -> Result<Url, GraphError> {
+        let url = Url::parse(link).map_err(|e| GraphError::UnexpectedBody {
+            what: what.into(),
+            detail: format!("next page link is not a URL: {e}"),
+        })?;
+        if url.origin() != self.inner.base.origin() {
+            return Err(GraphError::UnexpectedBody {
+                what: what.into(),
+                detail: format!(
+                    "next page link points to another host ({})",
+                    url.origin().ascii_serialization()
+                ),
+            });
+        }
+        Ok(url)
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Body<'_>,
+        what: &str,
+    ) -> Result<T, GraphError> {
+        let bytes = self.send(method, url, body, what).await?;
+        serde_json::from_slice(&bytes).map_err(|e| GraphError::UnexpectedBody {
+            what: what.into(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// The one place every request goes through (retries will live here).
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Body<'_>,
+        what: &str,
+    ) -> Result<Vec<u8>, GraphError> {
+        let token = self.inner.token.token().await?;
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(token.expose())
+            .header("client-request-id", &client_request_id)
+            .header(reqwest::header::ACCEPT, "application/json");
+        request = match body {
+            // An explicit empty body: Graph answers 411 to a POST without a length.
+            Body::None if method == Method::POST => request
+                .header(reqwest::header::CONTENT_LENGTH, "0")
+                .body(Vec::new()),
+            Body::None => request,
+            Body::Json(v) => json_body(request, serde_json::to_vec(v).map_err(encode_error)?),
+            Body::Bytes(b) => json_body(request, b),
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(transport_detail(&e)))?;
+        let status = response.status();
+        let header_request_id = header(&response, "request-id");
+        let retry_after = header(&response, "retry-after").and_then(|v| v.trim().parse().ok());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| GraphError::Transport(transport_detail(&e)))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let error = ErrorBody::parse(&bytes);
+        let request_id = error.request_id.clone().or(header_request_id);
+        tracing::warn!(
+            %status,
+            code = %error.code,
+            request_id = request_id.as_deref().unwrap_or("-"),
+            %client_request_id,
+            "Graph request for {what} failed"
+        );
+        Err(classify(status, error, request_id, retry_after, what))
+    }
+}
+
+fn json_body(request: reqwest::RequestBuilder, bytes: Vec<u8>) -> reqwest::RequestBuilder {
+    request
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(bytes)
+}
+
+#[derive(Serialize)]
+struct Pair<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+fn to_bytes<T: Serialize>(body: &T) -> Result<Body<'static>, GraphError> {
+    serde_json::to_vec(body)
+        .map(Body::Bytes)
+        .map_err(encode_error)
+}
+
+fn encode_error(e: serde_json::Error) -> GraphError {
+    GraphError::UnexpectedBody {
+        what: "the request".into(),
+        detail: e.to_string(),
+    }
+}
+
+fn job_what(job_id: &str) -> String {
+    format!("the provisioning job {job_id}")
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// reqwest's own message plus the innermost cause (DNS, TLS, refused…).
+fn transport_detail(e: &reqwest::Error) -> String {
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(cause) = last.filter(|c| !detail.contains(c.as_str())) {
+        detail = format!("{detail} ({cause})");
+    }
+    detail
+}
+
+/// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
+#[derive(Debug, Default)]
+struct ErrorBody {
+    code: String,
+    message: String,
+    request_id: Option<String>,
+}
+
+impl ErrorBody {
+    fn parse(bytes: &[u8]) -> Self {
+        let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+            let text = String::from_utf8_lossy(bytes);
+            return Self {
+                message: text
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+                    .trim()
+                    .to_string(),
+                ..Self::default()
+            };
+        };
+        let e = &v["error"];
+        let s = |v: &Value| v.as_str().map(str::to_string);
+        let inner = if e["innerError"].is_object() {
+            &e["innerError"]
+        } else {
+            &e["innererror"]
+        };
+        Self {
+            code: s(&e["code"]).unwrap_or_default(),
+            message: s(&e["message"]).unwrap_or_default(),
+            request_id: s(&inner["request-id"]),
+        }
+    }
+}
+
+fn classify(
+    status: StatusCode,
+    error: ErrorBody,
+    request_id: Option<String>,
+    retry_after: Option<u64>,
+    what: &str,
+) -> GraphError {
+    let code = if error.code.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("error")
+            .replace(' ', "")
+    } else {
+        error.code
+    };
+    match status.as_u16() {
+        401 => GraphError::Unauthorized { request_id },
+        403 => GraphError::Forbidden {
+            code,
+            message: error.message,
+            request_id,
+        },
+        404 => GraphError::NotFound {
+            what: what.into(),
+            request_id,
+        },
+        429 | 503 | 504 => GraphError::Throttled {
+            retry_after,
+            request_id,
+        },
+        status => GraphError::Api {
+            status,
+            code,
+            message: error.message,
+            request_id,
+        },
+    }
+}
+
+/// Percent-encodes a query value; spaces become `%20` (Graph does not read
+/// `+` as a space), parentheses and commas stay readable in logs.
+fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'('
+            | b')'
+            | b',' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded_for_odata() {
+        assert_eq!(
+            encode_query_value("startswith(displayName,'O''Brien & Co')"),
+            "startswith(displayName,%27O%27%27Brien%20%26%20Co%27)"
+        );
+        assert_eq!(encode_query_value("a+b#é"), "a%2Bb%23%C3%A9");
+    }
+
+    #[test]
+    fn error_bodies_are_read_with_either_inner_error_casing() {
+        let body = br#"{"error":{"code":"X","message":"m","innerError":{"request-id":"r1"}}}"#;
+        let e = ErrorBody::parse(body);
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str(), e.request_id.as_deref()),
+            ("X", "m", Some("r1"))
+        );
+        let e = ErrorBody::parse(br#"{"error":{"code":"Y","innererror":{"request-id":"r2"}}}"#);
+        assert_eq!(e.request_id.as_deref(), Some("r2"));
+        let e = ErrorBody::parse(b"<html>Bad gateway</html>");
+        assert_eq!(e.message, "<html>Bad gateway</html>");
+    }
+
+    #[test]
+    fn urls_keep_the_base_path_and_encode_segments() {
+        let graph = GraphClient::new(
+            crate::http::loopback_client(),
+            "https://graph.microsoft.com/v1.0".parse().unwrap(),
+            Arc::new(StaticToken(Secret::new("t"))),
+        );
+        let url = graph.job_url("sp/1", "scim.a.b", &["schema"]);
+        assert_eq!(
+            url.as_str(),
+            "https://graph.microsoft.com/v1.0/servicePrincipals/sp%2F1/synchronization/jobs/scim.a.b/schema"
+        );
+        assert!(
+            graph
+                .same_origin("https://evil.example/v1.0/x", "x")
+                .is_err()
+        );
+        assert!(
+            graph
+                .same_origin("https://graph.microsoft.com/v1.0/x?$skiptoken=1", "x")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn error_messages_say_what_to_do() {
+        let forbidden = GraphError::Forbidden {
+            code: "Authorization_RequestDenied".into(),
+            message: "Insufficient privileges".into(),
+            request_id: Some("r".into()),
+        };
+        assert!(
+            forbidden
+                .to_string()
+                .contains("Cloud Application Administrator")
+        );
+        assert_eq!(forbidden.request_id(), Some("r"));
+        let throttled = GraphError::Throttled {
+            retry_after: Some(7),
+            request_id: None,
+        };
+        assert!(throttled.to_string().contains("Wait 7 seconds"));
+    }
+}

@@ -1,0 +1,58 @@
+//! What can stop a run, in words an admin can act on.
+
+use crate::graph::GraphError;
+use crate::mapping::MappingError;
+use crate::orchidea::OrchideaError;
+use crate::step::StepId;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Orchidea(#[from] OrchideaError),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error("The SCIM endpoint did not pass the pre-flight check: {cause} {fix}")]
+    Probe { cause: String, fix: String },
+    #[error(
+        "No enterprise application whose name starts with \"{name}\" was found. Create the Orchidea SSO app first, or let the wizard create one (--create-app)."
+    )]
+    NoApp { name: String },
+    #[error(
+        "\"{name}\" cannot provision users: {reason} Pick the Orchidea enterprise application (Enterprise applications, not App registrations)."
+    )]
+    AppCannotProvision { name: String, reason: String },
+    #[error(
+        "Several enterprise applications can provision: {names}. Choose one (--app-id in the CLI)."
+    )]
+    AmbiguousApp { names: String },
+    #[error(
+        "The application offers no SCIM provisioning template (found: {found}). It cannot be set to Automatic provisioning."
+    )]
+    NoScimTemplate { found: String },
+    #[error("Step {step} needs step {needs} first.")]
+    Prerequisite {
+        step: &'static str,
+        needs: &'static str,
+    },
+    #[error(
+        "Saving the scope needs the SCIM secret again: Graph replaces the whole credential set and never returns the saved secret. Create a new secret or paste the current one, then retry."
+    )]
+    SecretNeeded,
+    #[error("Graph accepted the change but reading it back shows something else: {0}")]
+    NotPersisted(String),
+    #[error("Stopped before step {}: not confirmed.", .0.number())]
+    NotConfirmed(StepId),
+}
+
+impl EngineError {
+    /// One line for the checklist.
+    pub fn summary(&self) -> String {
+        let s = self.to_string();
+        match s.split_once(". ") {
+            Some((first, _)) if first.len() > 30 => format!("{first}."),
+            _ => s,
+        }
+    }
+}

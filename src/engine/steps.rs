@@ -1,0 +1,718 @@
+//! The body of each step: read the current state, then write only what is
+//! missing. A step that finds its work done reports `AlreadyDone`.
+
+use std::time::{Duration, Instant};
+
+use super::apps::{self, Capability, Choice};
+use super::{Engine, EngineError, Facts, ScimTarget, SecretSource};
+use crate::checklist::Status;
+use crate::graph::{JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
+use crate::mapping;
+use crate::orchidea::pick_idp;
+use crate::probe;
+use crate::step::StepId;
+
+const BASE_ADDRESS: &str = "BaseAddress";
+const SECRET_TOKEN: &str = "SecretToken";
+const SYNC_ALL: &str = "SyncAll";
+
+type StepResult = Result<Status, EngineError>;
+
+pub(super) async fn run(engine: &Engine, facts: &mut Facts, step: StepId) -> StepResult {
+    match step {
+        StepId::CreateSecret => create_secret(engine, facts).await,
+        StepId::ChooseIdp => choose_idp(engine, facts),
+        StepId::CopyUrlAndSecret => copy_and_probe(engine, facts).await,
+        StepId::OpenEnterpriseApp => open_app(engine, facts).await,
+        StepId::OpenProvisioning => open_provisioning(facts),
+        StepId::AutomaticMode => automatic_mode(engine, facts).await,
+        StepId::TestConnection => test_connection(engine, facts).await,
+        StepId::SaveCredentials => save_credentials(engine, facts).await,
+        StepId::OpenMappings => open_mappings(engine, facts).await,
+        StepId::OpenUserMapping => open_user_mapping(facts),
+        StepId::KeepFiveAttributes
+        | StepId::EditUserName
+        | StepId::UserNameFromMail
+        | StepId::EditExternalId
+        | StepId::ExternalIdFromObjectId => apply_mapping(engine, facts, step).await,
+        StepId::ChooseScope => choose_scope(engine, facts),
+        StepId::SaveSettings => save_settings(engine, facts).await,
+        StepId::StartProvisioning => start(engine, facts).await,
+    }
+}
+
+pub(super) fn job_is_active(job: &SynchronizationJob) -> bool {
+    job.status
+        .as_ref()
+        .is_some_and(|s| s.code == JobStatusCode::Active)
+}
+
+fn require(facts: &Facts, step: StepId, needs: StepId) -> Result<(), EngineError> {
+    if facts.checklist.status(needs).is_complete() {
+        Ok(())
+    } else {
+        Err(EngineError::Prerequisite {
+            step: step.number(),
+            needs: needs.number(),
+        })
+    }
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// Finds the app, its job and its saved settings without writing anything,
+/// so step 1 can tell whether Entra already holds a working secret.
+async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), EngineError> {
+    let graph = &engine.cfg.graph;
+    if facts.candidates.is_empty() {
+        facts.candidates = apps::candidates(graph, &engine.cfg.app_name).await?;
+    }
+    if facts.app.is_none() {
+        let picked = match &engine.cfg.app_id {
+            Some(id) => facts
+                .candidates
+                .iter()
+                .find(|c| &c.service_principal.id == id && c.capability.can_provision()),
+            None => match apps::choose(&facts.candidates) {
+                Choice::One(c) => Some(c),
+                _ => None,
+            },
+        };
+        facts.app = picked.map(|c| c.service_principal.clone());
+    }
+    let Some(app) = facts.app.clone() else {
+        return Ok(());
+    };
+    let (jobs, saved) =
+        futures::future::try_join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await?;
+    facts.job = jobs.into_iter().next();
+    facts.saved_base_address = saved_plain(&saved, BASE_ADDRESS);
+    facts.saved_sync_all = saved_plain(&saved, SYNC_ALL);
+    let has_token = saved.iter().any(|e| e.key == SECRET_TOKEN);
+    facts.saved_credentials_work = match (&facts.job, has_token) {
+        (Some(job), true) => graph
+            .validate_credentials(&app.id, &job.id, None)
+            .await
+            .is_ok(),
+        _ => false,
+    };
+    Ok(())
+}
+
+fn saved_plain(saved: &[SecretEntry], key: &str) -> Option<String> {
+    saved
+        .iter()
+        .find(|e| e.key == key)
+        .and_then(|e| match &e.value {
+            SecretValue::Plain(v) => Some(v.clone()),
+            _ => None,
+        })
+}
+
+/// Entra already provisions to `url` with a secret that still works.
+fn entra_holds(facts: &Facts, url: &str) -> bool {
+    facts.saved_credentials_work
+        && facts
+            .saved_base_address
+            .as_deref()
+            .is_some_and(|saved| same_url(saved, url))
+}
+
+async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepResult {
+    discover(engine, facts).await?;
+    match &engine.cfg.secret_source {
+        SecretSource::Manual(manual) => {
+            let url = manual.scim_url.to_string();
+            facts.scim = Some(ScimTarget {
+                url: manual.scim_url.clone(),
+                secret: Some(manual.secret.clone()),
+            });
+            Ok(if entra_holds(facts, &url) {
+                Status::AlreadyDone(format!(
+                    "Entra already provisions to {url} with a secret that works."
+                ))
+            } else {
+                Status::Manual(format!(
+                    "Created by you in Orchidea's web UI (secret {}).",
+                    manual.secret.masked()
+                ))
+            })
+        }
+        SecretSource::AdminApi { admin, idp } => {
+            let workspace = admin.workspace().await?;
+            let url = workspace.scim_url.to_string();
+            if entra_holds(facts, &url) {
+                facts.scim = Some(ScimTarget {
+                    url: workspace.scim_url,
+                    secret: None,
+                });
+                return Ok(Status::AlreadyDone(format!(
+                    "Entra already provisions to {url} with a secret that works; no new secret made."
+                )));
+            }
+            let idps = admin.list_idps().await?;
+            let chosen = pick_idp(&idps, idp.as_deref())?.clone();
+            let created = admin.create_scim_secret(&chosen.id).await?;
+            let detail = format!(
+                "Created SCIM secret {} in workspace \"{}\".",
+                created.secret.masked(),
+                workspace.name
+            );
+            facts.changes.push(format!(
+                "Orchidea: created SCIM secret {} (id {}) for IDP \"{}\".",
+                created.secret.masked(),
+                created.id,
+                chosen.name
+            ));
+            facts.scim = Some(ScimTarget {
+                url: created.scim_url,
+                secret: Some(created.secret),
+            });
+            facts.idp = Some(chosen);
+            Ok(Status::Done(detail))
+        }
+    }
+}
+
+fn choose_idp(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::ChooseIdp, StepId::CreateSecret)?;
+    let already = matches!(
+        facts.checklist.status(StepId::CreateSecret),
+        Status::AlreadyDone(_)
+    );
+    Ok(match (&engine.cfg.secret_source, &facts.idp) {
+        _ if already => {
+            Status::AlreadyDone("Chosen when the secret Entra uses was created.".into())
+        }
+        (SecretSource::Manual(_), _) => {
+            Status::Manual("Chosen by you in Orchidea's web UI.".into())
+        }
+        (_, Some(idp)) => Status::Done(format!("New users get the IDP \"{}\".", idp.name)),
+        (_, None) => Status::Done("Workspace default IDP.".into()),
+    })
+}
+
+async fn copy_and_probe(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::CopyUrlAndSecret, StepId::CreateSecret)?;
+    let Some(target) = facts.scim.clone() else {
+        return Err(EngineError::Prerequisite {
+            step: "1c",
+            needs: "1a",
+        });
+    };
+    let Some(secret) = &target.secret else {
+        return Ok(Status::AlreadyDone(format!(
+            "Entra already holds the URL {} and a working secret.",
+            target.url
+        )));
+    };
+    let report = probe::probe(&engine.cfg.http, &target.url, secret, &engine.cfg.probe).await;
+    let passed = report.passed();
+    let failure = report
+        .first_failure()
+        .map(|f| (f.cause().to_string(), f.fix().to_string()));
+    let checks = report.checks.len();
+    facts.probe = Some(report);
+    match failure {
+        Some((cause, fix)) if !passed => Err(EngineError::Probe { cause, fix }),
+        _ => Ok(Status::Done(format!(
+            "URL {} and secret {} ready (kept in memory only); SCIM pre-flight passed {checks} checks.",
+            target.url,
+            secret.masked()
+        ))),
+    }
+}
+
+async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
+    if facts.candidates.is_empty() {
+        discover(engine, facts).await?;
+    }
+    if facts.app.is_none() {
+        let found = match &engine.cfg.app_id {
+            Some(id) => match facts
+                .candidates
+                .iter()
+                .find(|c| &c.service_principal.id == id)
+            {
+                Some(c) => Err(EngineError::AppCannotProvision {
+                    name: c.name().to_string(),
+                    reason: c.capability.reason().to_string(),
+                }),
+                None => Err(EngineError::NoApp { name: id.clone() }),
+            },
+            None => match apps::choose(&facts.candidates) {
+                Choice::One(c) => Ok(c.service_principal.clone()),
+                Choice::Ambiguous(many) => Err(EngineError::AmbiguousApp {
+                    names: many
+                        .iter()
+                        .map(|c| format!("\"{}\" ({})", c.name(), c.service_principal.id))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+                Choice::NotCapable(c) if !engine.cfg.create_app => {
+                    Err(EngineError::AppCannotProvision {
+                        name: c.name().to_string(),
+                        reason: c.capability.reason().to_string(),
+                    })
+                }
+                Choice::None if !engine.cfg.create_app => Err(EngineError::NoApp {
+                    name: engine.cfg.app_name.clone(),
+                }),
+                Choice::NotCapable(_) | Choice::None => {
+                    let made = engine
+                        .cfg
+                        .graph
+                        .instantiate_template(&engine.cfg.app_name)
+                        .await?;
+                    facts.changes.push(format!(
+                        "Entra: created enterprise app \"{}\" ({}) from the non-gallery template.",
+                        engine.cfg.app_name, made.service_principal.id
+                    ));
+                    facts.candidates.clear();
+                    facts.app = Some(made.service_principal.clone());
+                    discover(engine, facts).await?;
+                    return Ok(Status::Done(format!(
+                        "Created \"{}\" from the non-gallery template.",
+                        engine.cfg.app_name
+                    )));
+                }
+            },
+        };
+        facts.app = Some(found?);
+        discover(engine, facts).await?;
+    }
+    let Some(app) = facts.app.clone() else {
+        return Err(EngineError::NoApp {
+            name: engine.cfg.app_name.clone(),
+        });
+    };
+    let candidate = facts
+        .candidates
+        .iter()
+        .find(|c| c.service_principal.id == app.id);
+    let name = app.display_name.clone().unwrap_or_default();
+    match candidate.map(|c| &c.capability) {
+        Some(Capability::Scim {
+            template_id,
+            has_job,
+        }) => {
+            facts.template_ids = vec![template_id.clone()];
+            let text = format!("\"{name}\" ({}) can provision over SCIM.", app.id);
+            Ok(if *has_job {
+                Status::AlreadyDone(text)
+            } else {
+                Status::Done(text)
+            })
+        }
+        Some(other) => Err(EngineError::AppCannotProvision {
+            name,
+            reason: other.reason().to_string(),
+        }),
+        None => {
+            // Created just now: the capability check ran in `discover`.
+            facts.template_ids = vec![apps::SCIM_TEMPLATES[0].to_string()];
+            Ok(Status::Done(format!("\"{name}\" ({}) selected.", app.id)))
+        }
+    }
+}
+
+fn open_provisioning(facts: &mut Facts) -> StepResult {
+    require(facts, StepId::OpenProvisioning, StepId::OpenEnterpriseApp)?;
+    let Some(template) = facts.template_ids.first() else {
+        return Err(EngineError::NoScimTemplate {
+            found: "none".into(),
+        });
+    };
+    Ok(match &facts.job {
+        Some(job) => Status::AlreadyDone(format!("Provisioning is configured (job {}).", job.id)),
+        None => Status::Done(format!("Template \"{template}\" available; no job yet.")),
+    })
+}
+
+async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::AutomaticMode, StepId::OpenProvisioning)?;
+    // Re-read: another admin (or a killed run) may have created it.
+    let app_id = app_id(facts)?;
+    if let Some(job) = engine
+        .cfg
+        .graph
+        .list_jobs(&app_id)
+        .await?
+        .into_iter()
+        .next()
+    {
+        let text = format!(
+            "Automatic: job {} (template {}) exists.",
+            job.id,
+            job.template_id.as_deref().unwrap_or("?")
+        );
+        facts.job = Some(job);
+        return Ok(Status::AlreadyDone(text));
+    }
+    let template = facts
+        .template_ids
+        .first()
+        .cloned()
+        .unwrap_or_else(|| apps::SCIM_TEMPLATES[0].to_string());
+    let job = engine.cfg.graph.create_job(&app_id, &template).await?;
+    facts.changes.push(format!(
+        "Entra: created provisioning job {} from template \"{template}\".",
+        job.id
+    ));
+    let text = format!("Automatic: created job {} from \"{template}\".", job.id);
+    facts.job = Some(job);
+    Ok(Status::Done(text))
+}
+
+fn app_id(facts: &Facts) -> Result<String, EngineError> {
+    facts
+        .app
+        .as_ref()
+        .map(|a| a.id.clone())
+        .ok_or(EngineError::Prerequisite {
+            step: "3",
+            needs: "2",
+        })
+}
+
+fn job_ids(facts: &Facts) -> Result<(String, String), EngineError> {
+    let app = app_id(facts)?;
+    let job = facts
+        .job
+        .as_ref()
+        .map(|j| j.id.clone())
+        .ok_or(EngineError::Prerequisite {
+            step: "5",
+            needs: "4",
+        })?;
+    Ok((app, job))
+}
+
+async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::TestConnection, StepId::AutomaticMode)?;
+    require(facts, StepId::TestConnection, StepId::CopyUrlAndSecret)?;
+    let (app, job) = job_ids(facts)?;
+    let target = facts.scim.clone().ok_or(EngineError::Prerequisite {
+        step: "5",
+        needs: "1a",
+    })?;
+    let url = target.url.to_string();
+    let result = match &target.secret {
+        Some(secret) if !entra_holds(facts, &url) => {
+            engine
+                .cfg
+                .graph
+                .validate_credentials(&app, &job, Some((&url, secret)))
+                .await
+        }
+        _ => {
+            engine
+                .cfg
+                .graph
+                .validate_credentials(&app, &job, None)
+                .await
+        }
+    };
+    facts.test_connection = Some(result.clone().map_err(|e| e.to_string()));
+    result?;
+    Ok(if entra_holds(facts, &url) {
+        Status::AlreadyDone(format!("The saved credentials for {url} still work."))
+    } else {
+        Status::Done(format!("Entra reached {url} and the secret was accepted."))
+    })
+}
+
+async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::SaveCredentials, StepId::TestConnection)?;
+    let (app, _) = job_ids(facts)?;
+    let target = facts.scim.clone().ok_or(EngineError::Prerequisite {
+        step: "6",
+        needs: "1a",
+    })?;
+    let url = target.url.to_string();
+    if entra_holds(facts, &url) {
+        return Ok(Status::AlreadyDone(format!(
+            "Tenant URL {url} and a working secret are saved."
+        )));
+    }
+    let Some(secret) = target.secret else {
+        return Err(EngineError::SecretNeeded);
+    };
+    let current = engine.cfg.graph.get_secrets(&app).await?;
+    let sync_all = saved_plain(&current, SYNC_ALL);
+    let entries = merged_secrets(&current, &url, &secret, sync_all.as_deref());
+    engine.cfg.graph.put_secrets(&app, &entries).await?;
+    facts.saved_base_address = Some(url.clone());
+    facts.saved_sync_all = sync_all;
+    facts.saved_credentials_work = true;
+    facts.changes.push(format!(
+        "Entra: saved Tenant URL {url} and Secret Token {}.",
+        secret.masked()
+    ));
+    Ok(Status::Done(format!(
+        "Saved Tenant URL {url} and Secret Token {}.",
+        secret.masked()
+    )))
+}
+
+/// The full set to PUT: Graph replaces the whole set, so every key already
+/// there is sent back. Masked values other than the token cannot be re-sent
+/// (Graph returns them as "*"); none of the documented keys we keep are.
+fn merged_secrets(
+    current: &[SecretEntry],
+    url: &str,
+    secret: &crate::Secret,
+    sync_all: Option<&str>,
+) -> Vec<SecretEntry> {
+    let mut out: Vec<SecretEntry> = current
+        .iter()
+        .filter(|e| ![BASE_ADDRESS, SECRET_TOKEN, SYNC_ALL].contains(&e.key.as_str()))
+        .filter(|e| matches!(e.value, SecretValue::Plain(_)))
+        .cloned()
+        .collect();
+    out.push(SecretEntry {
+        key: BASE_ADDRESS.into(),
+        value: SecretValue::Plain(url.to_string()),
+    });
+    out.push(SecretEntry {
+        key: SECRET_TOKEN.into(),
+        value: SecretValue::Sensitive(secret.clone()),
+    });
+    if let Some(v) = sync_all {
+        out.push(SecretEntry {
+            key: SYNC_ALL.into(),
+            value: SecretValue::Plain(v.to_string()),
+        });
+    }
+    out
+}
+
+async fn open_mappings(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::OpenMappings, StepId::AutomaticMode)?;
+    let (app, job) = job_ids(facts)?;
+    let schema = engine.cfg.graph.get_schema(&app, &job).await?;
+    let plan = mapping::plan(&schema, &engine.cfg.mapping)?;
+    let noop = plan.is_noop();
+    let count = plan.changes.len();
+    facts.schema_before = Some(schema);
+    facts.mapping = Some(plan);
+    Ok(if noop {
+        Status::AlreadyDone("The mappings already match Orchidea's specification.".into())
+    } else {
+        Status::Done(format!("Schema read; {count} changes needed."))
+    })
+}
+
+fn open_user_mapping(facts: &mut Facts) -> StepResult {
+    require(facts, StepId::OpenUserMapping, StepId::OpenMappings)?;
+    let Some(plan) = &facts.mapping else {
+        return Err(EngineError::Prerequisite {
+            step: "8",
+            needs: "7",
+        });
+    };
+    let text = format!("\"{}\" (rule {}).", plan.mapping_name, plan.rule_id);
+    Ok(if plan.is_noop() {
+        Status::AlreadyDone(text)
+    } else {
+        Status::Done(text)
+    })
+}
+
+/// Steps 9–13 stage edits that the portal saves with one "Ok"; the wizard
+/// writes the whole schema once and reports each step after it is read back.
+async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> StepResult {
+    require(facts, step, StepId::OpenUserMapping)?;
+    let group = [
+        StepId::KeepFiveAttributes,
+        StepId::EditUserName,
+        StepId::UserNameFromMail,
+        StepId::EditExternalId,
+        StepId::ExternalIdFromObjectId,
+    ];
+    let plan = facts.mapping.clone().ok_or(EngineError::Prerequisite {
+        step: step.number(),
+        needs: "7",
+    })?;
+    let wrote = !plan.is_noop();
+    if wrote {
+        let (app, job) = job_ids(facts)?;
+        engine
+            .cfg
+            .graph
+            .put_schema(&app, &job, &plan.edited)
+            .await?;
+        let reread = engine.cfg.graph.get_schema(&app, &job).await?;
+        let check = mapping::plan(&reread, &engine.cfg.mapping)?;
+        if !check.is_noop() {
+            return Err(EngineError::NotPersisted(check.diff_lines().join("; ")));
+        }
+        facts.changes.push(format!(
+            "Entra: updated \"{}\": {}",
+            plan.mapping_name,
+            plan.diff_lines().join("; ")
+        ));
+    }
+    let mut mine = Status::Pending;
+    for s in group {
+        let changes: Vec<String> = plan.changes_for(s).map(ToString::to_string).collect();
+        let status = match s {
+            _ if changes.is_empty() && !wrote => {
+                Status::AlreadyDone("Already as specified.".into())
+            }
+            StepId::EditUserName => Status::Done("userName mapping located.".into()),
+            StepId::EditExternalId => Status::Done("externalId mapping located.".into()),
+            _ if changes.is_empty() => Status::AlreadyDone("Already as specified.".into()),
+            _ => Status::Done(changes.join("; ")),
+        };
+        if s == step {
+            mine = status;
+        } else {
+            engine.report(facts, s, status);
+        }
+    }
+    Ok(mine)
+}
+
+fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::ChooseScope, StepId::SaveCredentials)?;
+    let wanted = facts.scope.unwrap_or(engine.cfg.scope);
+    let current = facts.saved_sync_all.as_deref();
+    Ok(if current == Some(wanted.sync_all()) {
+        Status::AlreadyDone(format!("{} (already set).", wanted.label()))
+    } else {
+        Status::Done(format!("{} (saved in step 15).", wanted.label()))
+    })
+}
+
+async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::SaveSettings, StepId::ChooseScope)?;
+    let wanted = facts.scope.unwrap_or(engine.cfg.scope);
+    let (app, _) = job_ids(facts)?;
+    let current = engine.cfg.graph.get_secrets(&app).await?;
+    if saved_plain(&current, SYNC_ALL).as_deref() == Some(wanted.sync_all()) {
+        facts.saved_sync_all = Some(wanted.sync_all().to_string());
+        return Ok(Status::AlreadyDone(format!("{} is saved.", wanted.label())));
+    }
+    let target = facts.scim.clone().ok_or(EngineError::SecretNeeded)?;
+    let secret = target.secret.ok_or(EngineError::SecretNeeded)?;
+    let url = saved_plain(&current, BASE_ADDRESS).unwrap_or_else(|| target.url.to_string());
+    let entries = merged_secrets(&current, &url, &secret, Some(wanted.sync_all()));
+    engine.cfg.graph.put_secrets(&app, &entries).await?;
+    facts.saved_sync_all = Some(wanted.sync_all().to_string());
+    facts.changes.push(format!(
+        "Entra: saved scope \"{}\" (SyncAll={}).",
+        wanted.label(),
+        wanted.sync_all()
+    ));
+    Ok(Status::Done(format!("Saved: {}.", wanted.label())))
+}
+
+async fn start(engine: &Engine, facts: &mut Facts) -> StepResult {
+    require(facts, StepId::StartProvisioning, StepId::SaveSettings)?;
+    require(
+        facts,
+        StepId::StartProvisioning,
+        StepId::ExternalIdFromObjectId,
+    )?;
+    let (app, job_id) = job_ids(facts)?;
+    let graph = &engine.cfg.graph;
+    let job = graph.get_job(&app, &job_id).await?;
+    if job_is_active(&job) {
+        let text = format!("Provisioning is running ({}).", execution_summary(&job));
+        facts.job = Some(job);
+        return Ok(Status::AlreadyDone(text));
+    }
+    graph.start_job(&app, &job_id).await?;
+    facts
+        .changes
+        .push(format!("Entra: started provisioning job {job_id}."));
+    // Watch until the first cycle reports or the timeout passes.
+    let deadline = Instant::now() + engine.cfg.watch_timeout;
+    let mut delay = Duration::from_millis(100);
+    let job = loop {
+        let job = graph.get_job(&app, &job_id).await?;
+        let reported = job
+            .status
+            .as_ref()
+            .is_some_and(|s| s.last_execution.is_some());
+        if reported || Instant::now() >= deadline {
+            break job;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    };
+    let text = format!("Started; {}.", execution_summary(&job));
+    facts.job = Some(job);
+    Ok(Status::Done(text))
+}
+
+fn execution_summary(job: &SynchronizationJob) -> String {
+    let Some(status) = &job.status else {
+        return "no status yet".into();
+    };
+    let code = format!("status {:?}", status.code);
+    match &status.last_execution {
+        Some(exec) => format!(
+            "{code}; last cycle {}: {} exported",
+            exec.state.as_deref().unwrap_or("?"),
+            exec.count_exported.unwrap_or(0)
+        ),
+        None => format!("{code}; the first cycle is still running"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_compare_without_trailing_slash() {
+        assert!(same_url(
+            "https://a.example/scim/v2/",
+            "https://a.example/scim/v2"
+        ));
+        assert!(!same_url(
+            "https://a.example/scim/v2",
+            "https://a.example/scim"
+        ));
+    }
+
+    #[test]
+    fn merged_secrets_keep_other_keys_and_replace_ours() {
+        let current = vec![
+            SecretEntry {
+                key: "SyncNotificationSettings".into(),
+                value: SecretValue::Plain("{\"Enabled\":false}".into()),
+            },
+            SecretEntry {
+                key: BASE_ADDRESS.into(),
+                value: SecretValue::Plain("https://old/scim".into()),
+            },
+            SecretEntry {
+                key: SECRET_TOKEN.into(),
+                value: SecretValue::Masked,
+            },
+        ];
+        let out = merged_secrets(
+            &current,
+            "https://new/scim",
+            &crate::Secret::new("tok"),
+            Some("false"),
+        );
+        let keys: Vec<&str> = out.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "SyncNotificationSettings",
+                BASE_ADDRESS,
+                SECRET_TOKEN,
+                SYNC_ALL
+            ]
+        );
+        assert!(matches!(&out[1].value, SecretValue::Plain(u) if u == "https://new/scim"));
+        assert!(matches!(&out[2].value, SecretValue::Sensitive(s) if s.expose() == "tok"));
+    }
+}
