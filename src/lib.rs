@@ -13,8 +13,12 @@ pub mod probe;
 pub mod report;
 pub mod sandbox;
 pub mod secret;
+pub mod setup;
 pub mod step;
+pub mod timefmt;
 
+#[cfg(feature = "gui")]
+pub mod clipboard;
 #[cfg(feature = "gui")]
 pub mod ui;
 

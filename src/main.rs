@@ -1,1 +1,36 @@
-fn main() {}
+//! The desktop wizard: `orchidea-wizard [--sandbox]`.
+//!
+//! With nothing configured it opens on the welcome screen, from which the
+//! sandbox or the real tenant can be chosen; `--sandbox` starts straight in
+//! the sandbox. Rendering is tiny-skia (software), so it runs on any VM, RDP
+//! session or CI box without a GPU.
+
+// No console window behind the GUI on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use clap::Parser;
+
+/// Connects Orchidea to Microsoft Entra ID for SCIM user provisioning.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Start in the built-in sandbox (a simulated tenant on 127.0.0.1).
+    #[arg(long)]
+    sandbox: bool,
+}
+
+fn main() -> iced::Result {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    orchidea_wizard::http::install_crypto_provider();
+    orchidea_wizard::ui::run(orchidea_wizard::ui::Options {
+        sandbox: args.sandbox,
+        clipboard: None,
+    })
+}

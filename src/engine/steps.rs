@@ -557,7 +557,7 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
     }
     let mut mine = Status::Pending;
     for s in group {
-        let changes: Vec<String> = plan.changes_for(s).map(ToString::to_string).collect();
+        let changes = step_summary(&plan, s);
         let status = match s {
             _ if changes.is_empty() && !wrote => {
                 Status::AlreadyDone("Already as specified.".into())
@@ -574,6 +574,23 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
         }
     }
     Ok(mine)
+}
+
+/// What one of steps 9–13 changed, short enough for a checklist line:
+/// removals are listed by target only (the full diff is in the report).
+fn step_summary(plan: &mapping::MappingPlan, step: StepId) -> Vec<String> {
+    let (removed, other): (Vec<_>, Vec<_>) = plan
+        .changes_for(step)
+        .partition(|c| c.kind == mapping::ChangeKind::Remove);
+    let mut out: Vec<String> = other.iter().map(ToString::to_string).collect();
+    if !removed.is_empty() {
+        let names: Vec<&str> = removed.iter().map(|c| c.target.as_str()).collect();
+        out.insert(
+            0,
+            format!("Removed {} mappings: {}", names.len(), names.join(", ")),
+        );
+    }
+    out
 }
 
 fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {

@@ -1,0 +1,398 @@
+//! The simulated Entra directory: tenant objects, provisioning jobs, saved secrets and the provisioning log.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::job::Job;
+use super::tenant::{Group, ServicePrincipal, TenantFile, TenantInfo, User};
+use crate::secret::Secret;
+
+/// The keys of the `synchronizationSecret` enum
+/// (`resources/synchronization-synchronizationsecretkeystringvaluepair.md`).
+pub const SECRET_KEYS: [&str; 45] = [
+    "None",
+    "UserName",
+    "Password",
+    "SecretToken",
+    "AppKey",
+    "BaseAddress",
+    "ClientIdentifier",
+    "ClientSecret",
+    "SingleSignOnType",
+    "Sandbox",
+    "Url",
+    "Domain",
+    "ConsumerKey",
+    "ConsumerSecret",
+    "TokenKey",
+    "TokenExpiration",
+    "Oauth2AccessToken",
+    "Oauth2AccessTokenCreationTime",
+    "Oauth2RefreshToken",
+    "SyncAll",
+    "InstanceName",
+    "Oauth2ClientId",
+    "Oauth2ClientSecret",
+    "CompanyId",
+    "UpdateKeyOnSoftDelete",
+    "SynchronizationSchedule",
+    "SystemOfRecord",
+    "SandboxName",
+    "EnforceDomain",
+    "SyncNotificationSettings",
+    "SkipOutOfScopeDeletions",
+    "Oauth2AuthorizationCode",
+    "Oauth2RedirectUri",
+    "ApplicationTemplateIdentifier",
+    "Oauth2TokenExchangeUri",
+    "Oauth2AuthorizationUri",
+    "AuthenticationType",
+    "Server",
+    "PerformInboundEntitlementGrants",
+    "HardDeletesEnabled",
+    "SyncAgentCompatibilityKey",
+    "SyncAgentADContainer",
+    "ValidateDomain",
+    "TestReferences",
+    "ConnectionString",
+];
+
+/// Keys whose values read back as `"*"`. The docs say only that credentials
+/// are masked; the sandbox masks every key that holds a password, token or
+/// key, and shows settings (URLs, flags, JSON settings) as saved.
+const SENSITIVE_KEYS: [&str; 11] = [
+    "Password",
+    "SecretToken",
+    "AppKey",
+    "ClientSecret",
+    "ConsumerSecret",
+    "TokenKey",
+    "Oauth2AccessToken",
+    "Oauth2RefreshToken",
+    "Oauth2ClientSecret",
+    "Oauth2AuthorizationCode",
+    "ConnectionString",
+];
+
+/// The enum member spelled as Graph spells it; Graph's enum parsing is
+/// case-insensitive, so `secrettoken` is `SecretToken`.
+pub fn canonical_key(key: &str) -> Option<&'static str> {
+    SECRET_KEYS
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(key))
+        .copied()
+}
+
+pub fn is_sensitive(key: &str) -> bool {
+    SENSITIVE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// One saved provisioning secret. Every value is a [`Secret`], even the
+/// harmless ones, so none can reach a log by accident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretPair {
+    pub key: String,
+    pub value: Secret,
+}
+
+impl SecretPair {
+    /// `{key, value}` as Graph's GET shows it: sensitive values as `"*"`.
+    pub fn masked(&self) -> Value {
+        let value = if is_sensitive(&self.key) {
+            "*"
+        } else {
+            self.value.expose()
+        };
+        json!({ "key": self.key, "value": value })
+    }
+}
+
+/// A job with what Entra keeps beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    pub service_principal_id: String,
+    pub job: Job,
+    /// Exactly as last PUT (or the template's on creation).
+    pub schema: Value,
+    /// Entra user id → SCIM resource id of users this job provisioned (the
+    /// connector data store; a `Full` restart clears it).
+    #[serde(default)]
+    pub provisioned: BTreeMap<String, String>,
+}
+
+/// One line of the provisioning log (a later issue serves these as
+/// `provisioningObjectSummary` at `/auditLogs/provisioning`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    pub id: String,
+    pub job_id: String,
+    pub cycle_id: String,
+    pub service_principal_id: String,
+    pub user_id: String,
+    pub user_display_name: String,
+    /// `Create`, `Update`, `Disable` or `Skip`.
+    pub action: String,
+    /// `success`, `skipped` or `failure`.
+    pub status: String,
+    pub reason: String,
+    /// The SCIM resource id, when one was created or matched.
+    pub target_id: Option<String>,
+    pub activity_date_time: String,
+}
+
+/// The oldest log lines are dropped past this many.
+const LOG_LIMIT: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntraState {
+    pub tenant: TenantInfo,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub service_principals: Vec<ServicePrincipal>,
+    /// Applications made by `instantiate`, as Graph returned them.
+    #[serde(default)]
+    pub applications: Vec<Value>,
+    #[serde(default)]
+    pub jobs: Vec<JobRecord>,
+    /// Service principal id → saved secrets. Not serialised with the rest:
+    /// only [`EntraState::to_state_json`] writes the values.
+    #[serde(skip)]
+    pub secrets: BTreeMap<String, Vec<SecretPair>>,
+    #[serde(default)]
+    pub provisioning_log: Vec<LogEntry>,
+}
+
+impl EntraState {
+    pub fn from_tenant(t: &TenantFile) -> EntraState {
+        EntraState {
+            tenant: t.tenant.clone(),
+            users: t.users.clone(),
+            groups: t.groups.clone(),
+            service_principals: t.service_principals.clone(),
+            applications: Vec::new(),
+            jobs: Vec::new(),
+            secrets: BTreeMap::new(),
+            provisioning_log: Vec::new(),
+        }
+    }
+
+    /// The whole state for the state file, saved secrets in plain text: the
+    /// file is the simulated Entra's own database, as Entra's store is.
+    pub fn to_state_json(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or_else(|_| json!({}));
+        let secrets: serde_json::Map<String, Value> = self
+            .secrets
+            .iter()
+            .map(|(sp, pairs)| {
+                let pairs: Vec<Value> = pairs
+                    .iter()
+                    .map(|p| json!({ "key": p.key, "value": p.value.expose() }))
+                    .collect();
+                (sp.clone(), Value::Array(pairs))
+            })
+            .collect();
+        v["secrets"] = Value::Object(secrets);
+        v
+    }
+
+    pub fn from_state_json(v: &Value) -> Result<EntraState, String> {
+        let mut state: EntraState = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+        for (sp, pairs) in v["secrets"].as_object().into_iter().flatten() {
+            let pairs = pairs
+                .as_array()
+                .ok_or("secrets must hold arrays")?
+                .iter()
+                .map(|p| match (p["key"].as_str(), p["value"].as_str()) {
+                    (Some(k), Some(v)) => Ok(SecretPair {
+                        key: k.to_string(),
+                        value: Secret::new(v),
+                    }),
+                    _ => Err("a saved secret needs a string key and value".to_string()),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            state.secrets.insert(sp.clone(), pairs);
+        }
+        Ok(state)
+    }
+
+    /// What `Sandbox::dump` shows under `entra`: secrets masked.
+    pub fn dump(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or_else(|_| json!({}));
+        let jobs: Vec<Value> = self
+            .jobs
+            .iter()
+            .map(|r| {
+                json!({
+                    "servicePrincipalId": r.service_principal_id,
+                    "job": r.job,
+                    "schema": r.schema,
+                })
+            })
+            .collect();
+        v["jobs"] = Value::Array(jobs);
+        let secrets: serde_json::Map<String, Value> = self
+            .secrets
+            .iter()
+            .map(|(sp, pairs)| {
+                (
+                    sp.clone(),
+                    Value::Array(pairs.iter().map(SecretPair::masked).collect()),
+                )
+            })
+            .collect();
+        v["secrets"] = Value::Object(secrets);
+        v
+    }
+
+    pub fn sp(&self, id: &str) -> Option<&ServicePrincipal> {
+        self.service_principals.iter().find(|s| s.id == id)
+    }
+
+    pub fn job(&self, sp_id: &str, job_id: &str) -> Option<&JobRecord> {
+        self.jobs
+            .iter()
+            .find(|j| j.service_principal_id == sp_id && j.job.id == job_id)
+    }
+
+    pub fn job_mut(&mut self, sp_id: &str, job_id: &str) -> Option<&mut JobRecord> {
+        self.jobs
+            .iter_mut()
+            .find(|j| j.service_principal_id == sp_id && j.job.id == job_id)
+    }
+
+    /// A saved secret's value.
+    pub fn secret(&self, sp_id: &str, key: &str) -> Option<&Secret> {
+        self.secrets
+            .get(sp_id)?
+            .iter()
+            .find(|p| p.key.eq_ignore_ascii_case(key))
+            .map(|p| &p.value)
+    }
+
+    /// Users assigned to the app directly or through an assigned group.
+    pub fn assigned_users(&self, sp_id: &str) -> BTreeSet<String> {
+        let Some(sp) = self.sp(sp_id) else {
+            return BTreeSet::new();
+        };
+        let mut ids: BTreeSet<String> = sp.assignments.users.iter().cloned().collect();
+        for g in &self.groups {
+            if sp.assignments.groups.contains(&g.id) {
+                ids.extend(g.members.iter().cloned());
+            }
+        }
+        ids
+    }
+
+    /// Points saved Tenant URLs at the sandbox workspace's new address when
+    /// it could not get its old port back.
+    pub fn move_base_address(&mut self, from: &str, to: &str) {
+        for pairs in self.secrets.values_mut() {
+            for p in pairs.iter_mut().filter(|p| p.key == "BaseAddress") {
+                if let Some(rest) = p.value.expose().strip_prefix(from) {
+                    p.value = Secret::new(format!("{to}{rest}"));
+                }
+            }
+        }
+    }
+
+    pub fn push_log(&mut self, entries: Vec<LogEntry>) {
+        self.provisioning_log.extend(entries);
+        let excess = self.provisioning_log.len().saturating_sub(LOG_LIMIT);
+        self.provisioning_log.drain(..excess);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_json_keeps_secrets_and_dump_masks_them() {
+        let mut state = EntraState::from_tenant(&TenantFile::builtin());
+        let sp = state.service_principals[0].id.clone();
+        state.secrets.insert(
+            sp.clone(),
+            vec![
+                SecretPair {
+                    key: "BaseAddress".into(),
+                    value: Secret::new("http://127.0.0.1:1/scim/v2"),
+                },
+                SecretPair {
+                    key: "SecretToken".into(),
+                    value: Secret::new("tok-123456"),
+                },
+            ],
+        );
+        let saved = state.to_state_json();
+        assert_eq!(saved["secrets"][&sp][1]["value"], "tok-123456");
+        let back = EntraState::from_state_json(&saved).unwrap();
+        assert_eq!(back, state);
+        let dump = state.dump();
+        assert_eq!(dump["secrets"][&sp][1]["value"], "*");
+        assert_eq!(
+            dump["secrets"][&sp][0]["value"],
+            "http://127.0.0.1:1/scim/v2"
+        );
+        assert!(!dump.to_string().contains("tok-123456"));
+        assert!(!format!("{state:?}").contains("tok-123456"));
+    }
+
+    #[test]
+    fn assigned_users_include_group_members_once() {
+        let state = EntraState::from_tenant(&TenantFile::builtin());
+        let orchidea = state
+            .service_principals
+            .iter()
+            .find(|s| s.display_name == "Orchidea")
+            .unwrap();
+        let ids = state.assigned_users(&orchidea.id);
+        assert_eq!(ids.len(), 9);
+        assert!(state.assigned_users("missing").is_empty());
+    }
+
+    #[test]
+    fn a_moved_workspace_takes_its_saved_tenant_urls_along() {
+        let mut state = EntraState::from_tenant(&TenantFile::builtin());
+        let pair = |k: &str, v: &str| SecretPair {
+            key: k.into(),
+            value: Secret::new(v),
+        };
+        state.secrets.insert(
+            "a".into(),
+            vec![
+                pair("BaseAddress", "http://127.0.0.1:4000/scim/v2"),
+                pair("SecretToken", "http://127.0.0.1:4000/x"),
+            ],
+        );
+        state.secrets.insert(
+            "b".into(),
+            vec![pair("BaseAddress", "https://elsewhere/scim")],
+        );
+        state.move_base_address("http://127.0.0.1:4000/", "http://127.0.0.1:5000/");
+        assert_eq!(
+            state.secret("a", "BaseAddress").unwrap().expose(),
+            "http://127.0.0.1:5000/scim/v2"
+        );
+        assert_eq!(
+            state.secret("a", "SecretToken").unwrap().expose(),
+            "http://127.0.0.1:4000/x"
+        );
+        assert_eq!(
+            state.secret("b", "BaseAddress").unwrap().expose(),
+            "https://elsewhere/scim"
+        );
+    }
+
+    #[test]
+    fn keys_are_matched_like_graph_enums() {
+        assert_eq!(canonical_key("secrettoken"), Some("SecretToken"));
+        assert_eq!(canonical_key("SyncAll"), Some("SyncAll"));
+        assert_eq!(canonical_key("TenantUrl"), None);
+        assert!(is_sensitive("SecretToken") && !is_sensitive("BaseAddress"));
+    }
+}

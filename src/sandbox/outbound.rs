@@ -1,0 +1,317 @@
+//! The SCIM requests the simulated Entra makes to a saved Tenant URL (BaseAddress), for Test Connection and provisioning.
+//!
+//! As Entra does (Entra docs `use-scim-to-provision-users-and-groups.md`):
+//! `GET {base}/Users?filter=<attr> eq "<value>"` with spaces as `%20`,
+//! `POST {base}/Users`, `PATCH {base}/Users/{id}`, each with
+//! `Authorization: Bearer <SecretToken>`. Redirects are not followed.
+
+use std::fmt;
+
+use serde_json::Value;
+use url::Url;
+
+use crate::secret::Secret;
+
+/// The Tenant URL flag that makes PATCH requests SCIM-compliant
+/// (`application-provisioning-config-problem-scim-compatibility.md`).
+pub const COMPLIANT_FLAG: &str = "aadOptscim062020";
+/// The flag that asks for the old behaviour (the default today anyway).
+const LEGACY_FLAG: &str = "AzureAdScimPatch2017";
+
+/// A SCIM endpoint with its credential.
+pub struct ScimTarget {
+    base: Url,
+    token: Secret,
+    /// `aadOptscim062020` was in the Tenant URL.
+    pub compliant: bool,
+    client: reqwest::Client,
+}
+
+impl fmt::Debug for ScimTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScimTarget")
+            .field("base", &self.base.as_str())
+            .field("compliant", &self.compliant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What went wrong talking to the SCIM endpoint. Never holds the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScimFailure {
+    /// No HTTP answer (DNS, refused connection, TLS, timeout).
+    Transport(String),
+    /// An HTTP answer other than the expected one.
+    Status {
+        status: u16,
+        reason: String,
+        detail: String,
+    },
+    /// A 2xx whose body is not what SCIM says it is.
+    Body(String),
+}
+
+impl ScimFailure {
+    /// 401/403: the credential is wrong. Entra quarantines on these.
+    pub fn is_credential(&self) -> bool {
+        matches!(
+            self,
+            ScimFailure::Status {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+}
+
+impl fmt::Display for ScimFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScimFailure::Transport(e) => write!(f, "the SCIM endpoint could not be reached ({e})"),
+            ScimFailure::Status {
+                status,
+                reason,
+                detail,
+            } => {
+                write!(f, "the SCIM endpoint answered {status} {reason}")?;
+                if !detail.is_empty() {
+                    write!(f, " ({detail})")?;
+                }
+                Ok(())
+            }
+            ScimFailure::Body(e) => write!(f, "the SCIM endpoint's answer is not SCIM ({e})"),
+        }
+    }
+}
+
+impl ScimTarget {
+    /// Checks a saved BaseAddress. `http` is accepted only for loopback hosts
+    /// (the sandbox and tests), as Entra accepts only `https`.
+    pub fn new(base_address: &str, token: Secret) -> Result<ScimTarget, String> {
+        let mut base = Url::parse(base_address.trim()).map_err(|e| {
+            format!(
+                "the Tenant URL \"{}\" is not a URL ({e})",
+                base_address.trim()
+            )
+        })?;
+        let loopback = crate::http::is_loopback(&base);
+        match base.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(format!(
+                    "the Tenant URL must use https (got \"{}\")",
+                    base.scheme()
+                ));
+            }
+        }
+        let mut compliant = false;
+        let kept: Vec<(String, String)> = base
+            .query_pairs()
+            .filter(|(k, _)| {
+                if k.eq_ignore_ascii_case(COMPLIANT_FLAG) {
+                    compliant = true;
+                    false
+                } else {
+                    !k.eq_ignore_ascii_case(LEGACY_FLAG)
+                }
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        base.set_query(None);
+        if !kept.is_empty() {
+            base.query_pairs_mut().extend_pairs(kept);
+        }
+        base.set_fragment(None);
+        let client = if loopback {
+            crate::http::loopback_client()
+        } else {
+            crate::http::client()
+        };
+        Ok(ScimTarget {
+            base,
+            token,
+            compliant,
+            client,
+        })
+    }
+
+    /// `{base}/Users[/id]`, keeping any query the Tenant URL had.
+    fn users_url(&self, id: Option<&str>) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("Users");
+            if let Some(id) = id {
+                path.push(id);
+            }
+        }
+        url
+    }
+
+    /// `GET {base}/Users?filter=<attr> eq "<value>"`: the matching resources.
+    pub async fn find_users(
+        &self,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Vec<Value>, ScimFailure> {
+        let mut url = self.users_url(None);
+        let filter = format!(
+            "{attribute} eq \"{}\"",
+            value.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&filter={}", encode(&filter)),
+            _ => format!("filter={}", encode(&filter)),
+        };
+        url.set_query(Some(&query));
+        let body = self.send(self.client.get(url), 200).await?;
+        if body["totalResults"].as_u64().is_none() {
+            return Err(ScimFailure::Body(
+                "a ListResponse needs totalResults".into(),
+            ));
+        }
+        Ok(body["Resources"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The Test Connection request: a filter on a random GUID must find nothing.
+    pub async fn test_connection(&self) -> Result<(), ScimFailure> {
+        let users = self
+            .find_users("userName", &uuid::Uuid::new_v4().to_string())
+            .await?;
+        if users.is_empty() {
+            Ok(())
+        } else {
+            Err(ScimFailure::Body(
+                "a filter on a random userName returned users".into(),
+            ))
+        }
+    }
+
+    pub async fn create_user(&self, body: &Value) -> Result<Value, ScimFailure> {
+        let request = self
+            .client
+            .post(self.users_url(None))
+            .body(body.to_string());
+        self.send(request, 201).await
+    }
+
+    pub async fn patch_user(&self, id: &str, body: &Value) -> Result<(), ScimFailure> {
+        let request = self
+            .client
+            .patch(self.users_url(Some(id)))
+            .body(body.to_string());
+        // 200 with the resource or 204: both are success in RFC 7644.
+        match self.send(request, 200).await {
+            Ok(_) => Ok(()),
+            Err(ScimFailure::Status { status: 204, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        expected: u16,
+    ) -> Result<Value, ScimFailure> {
+        let response = request
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
+            .header(reqwest::header::ACCEPT, "application/scim+json")
+            .send()
+            .await
+            .map_err(|e| ScimFailure::Transport(transport_detail(&e)))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ScimFailure::Transport(transport_detail(&e)))?;
+        if status.as_u16() != expected {
+            let detail = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v["detail"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            return Err(ScimFailure::Status {
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("").to_string(),
+                detail: detail.chars().take(300).collect(),
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ScimFailure::Body(e.to_string()))
+    }
+
+    /// The Tenant URL without flags, for messages.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+}
+
+/// reqwest's error text without the URL (it may carry a query someone
+/// considers private) but with the underlying cause.
+fn transport_detail(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
+/// Percent-encodes a query value with spaces as `%20`, as Entra sends them.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 2);
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_read_and_stripped() {
+        let t = ScimTarget::new(
+            "http://127.0.0.1:9/scim/v2?aadOptscim062020",
+            Secret::new("x"),
+        )
+        .unwrap();
+        assert!(t.compliant);
+        assert_eq!(
+            t.users_url(None).as_str(),
+            "http://127.0.0.1:9/scim/v2/Users"
+        );
+        let t = ScimTarget::new("http://localhost:9/scim/?tenant=a", Secret::new("x")).unwrap();
+        assert!(!t.compliant);
+        assert_eq!(
+            t.users_url(Some("u 1")).as_str(),
+            "http://localhost:9/scim/Users/u%201?tenant=a"
+        );
+    }
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        assert!(ScimTarget::new("https://acme.orchidea.com/scim/v2", Secret::new("x")).is_ok());
+        let err =
+            ScimTarget::new("http://acme.orchidea.com/scim/v2", Secret::new("x")).unwrap_err();
+        assert!(err.contains("https"), "{err}");
+        assert!(ScimTarget::new("user@domain.com", Secret::new("x")).is_err());
+    }
+
+    #[test]
+    fn filters_use_percent_twenty() {
+        assert_eq!(encode("userName eq \"a b\""), "userName%20eq%20%22a%20b%22");
+    }
+}

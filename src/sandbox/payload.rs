@@ -1,0 +1,346 @@
+//! SCIM bodies built from Entra target attribute names (`name.givenName`, `emails[type eq "work"].value`, enterprise URN paths), as Entra builds them.
+//!
+//! Create: one nested resource (Entra docs `use-scim-to-provision-users-and-groups.md`,
+//! "Create User" request). Update: PatchOp operations, by default with
+//! capitalised ops and string booleans; with the `aadOptscim062020` flag,
+//! lowercase ops, real booleans, and plain replacements grouped into one
+//! operation without `path` (`application-provisioning-config-problem-scim-compatibility.md`).
+
+use serde_json::{Map, Value, json};
+
+use super::expression::{bool_text, parse_bool};
+use super::scim::USER_SCHEMA;
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A target attribute name taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Path {
+    /// The extension URN (`urn:…:enterprise:2.0:User`), if any.
+    ext: Option<String>,
+    attr: String,
+    /// `type eq "work"` as (`type`, `work`).
+    filter: Option<(String, String)>,
+    sub: Option<String>,
+}
+
+impl Path {
+    fn parse(target: &str) -> Path {
+        let (ext, rest) = match target.get(..4) {
+            Some(p) if p.eq_ignore_ascii_case("urn:") => {
+                let limit = target.find('[').unwrap_or(target.len());
+                match target[..limit].rfind(':') {
+                    Some(i) => (Some(target[..i].to_string()), &target[i + 1..]),
+                    None => (None, target),
+                }
+            }
+            _ => (None, target),
+        };
+        if let (Some(open), Some(close)) = (rest.find('['), rest.rfind(']')) {
+            let inner = &rest[open + 1..close];
+            let filter = inner
+                .split_once(" eq ")
+                .map(|(a, v)| (a.trim().to_string(), v.trim().trim_matches('"').to_string()));
+            let sub = rest[close + 1..].strip_prefix('.').map(str::to_string);
+            return Path {
+                ext,
+                attr: rest[..open].to_string(),
+                filter,
+                sub,
+            };
+        }
+        let (attr, sub) = match rest.split_once('.') {
+            Some((a, s)) => (a.to_string(), Some(s.to_string())),
+            None => (rest.to_string(), None),
+        };
+        Path {
+            ext,
+            attr,
+            filter: None,
+            sub,
+        }
+    }
+}
+
+/// The JSON value Entra sends for a target attribute: `active` as a boolean,
+/// everything else as the string the mapping produced.
+fn typed(target: &str, value: &str) -> Value {
+    if target.eq_ignore_ascii_case("active")
+        && let Some(b) = parse_bool(value)
+    {
+        return Value::Bool(b);
+    }
+    Value::String(value.to_string())
+}
+
+fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+/// The body of `POST /Users` for the non-empty target values.
+pub fn create_body(values: &[(String, String)]) -> Value {
+    let mut body = Map::new();
+    let mut schemas = vec![Value::from(USER_SCHEMA)];
+    for (target, value) in values {
+        let path = Path::parse(target);
+        let container = match &path.ext {
+            Some(ext) => {
+                if !schemas.iter().any(|s| s == ext.as_str()) {
+                    schemas.push(Value::from(ext.as_str()));
+                }
+                object_at(&mut body, ext)
+            }
+            None => &mut body,
+        };
+        let v = typed(target, value);
+        match (&path.filter, &path.sub) {
+            (Some((fa, fv)), sub) => {
+                let list = container
+                    .entry(path.attr.clone())
+                    .or_insert_with(|| json!([]));
+                if !list.is_array() {
+                    *list = json!([]);
+                }
+                let mut items = list.as_array_mut().map(std::mem::take).unwrap_or_default();
+                let index = match items.iter().position(|i| i[fa.as_str()] == fv.as_str()) {
+                    Some(i) => i,
+                    None => {
+                        let mut item = json!({ fa.as_str(): fv });
+                        // Entra marks the work email as the primary one.
+                        if path.attr.eq_ignore_ascii_case("emails") {
+                            item["primary"] = json!(true);
+                        }
+                        items.push(item);
+                        items.len() - 1
+                    }
+                };
+                items[index][sub.as_deref().unwrap_or("value")] = v;
+                *list = Value::Array(items);
+            }
+            (None, Some(sub)) => {
+                object_at(container, &path.attr).insert(sub.clone(), v);
+            }
+            (None, None) => {
+                container.insert(path.attr.clone(), v);
+            }
+        }
+    }
+    let mut out = Map::new();
+    out.insert("schemas".into(), Value::Array(schemas));
+    out.extend(body);
+    Value::Object(out)
+}
+
+fn object_at<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = map.entry(key.to_string()).or_insert_with(|| json!({}));
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    match slot {
+        Value::Object(m) => m,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+/// The current value of a target attribute in a SCIM resource, as text
+/// (booleans as `"True"`/`"False"`); `None` when absent.
+pub fn read_attribute(resource: &Value, target: &str) -> Option<String> {
+    let path = Path::parse(target);
+    let mut map = resource.as_object()?;
+    if let Some(ext) = &path.ext {
+        map = get_ci(map, ext)?.as_object()?;
+    }
+    let field = get_ci(map, &path.attr)?;
+    let leaf = match (&path.filter, &path.sub) {
+        (Some((fa, fv)), sub) => {
+            let item = field.as_array()?.iter().find(|i| {
+                i.as_object()
+                    .and_then(|o| get_ci(o, fa))
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(fv))
+            })?;
+            get_ci(item.as_object()?, sub.as_deref().unwrap_or("value"))?
+        }
+        (None, Some(sub)) => get_ci(field.as_object()?, sub)?,
+        (None, None) => field,
+    };
+    match leaf {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(bool_text(*b)),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// True when the target already holds `desired` (booleans compared as booleans).
+pub fn same_value(target: &str, current: Option<&str>, desired: &str) -> bool {
+    match current {
+        None => desired.is_empty(),
+        Some(c) if target.eq_ignore_ascii_case("active") => {
+            match (parse_bool(c), parse_bool(desired)) {
+                (Some(a), Some(b)) => a == b,
+                _ => c == desired,
+            }
+        }
+        Some(c) => c == desired,
+    }
+}
+
+/// One attribute to write in a PATCH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub target: String,
+    pub value: String,
+    /// The resource has no value yet: Entra says `Add`.
+    pub add: bool,
+}
+
+/// A PatchOp body for `changes`.
+pub fn patch_body(changes: &[Change], compliant: bool) -> Value {
+    let mut ops = Vec::new();
+    if !compliant {
+        for c in changes {
+            ops.push(json!({
+                "op": if c.add { "Add" } else { "Replace" },
+                "path": c.target,
+                "value": c.value,
+            }));
+        }
+    } else {
+        let mut grouped = Map::new();
+        for c in changes {
+            if c.add || c.target.contains('[') {
+                ops.push(json!({
+                    "op": if c.add { "add" } else { "replace" },
+                    "path": c.target,
+                    "value": typed(&c.target, &c.value),
+                }));
+            } else {
+                grouped.insert(c.target.clone(), typed(&c.target, &c.value));
+            }
+        }
+        if !grouped.is_empty() {
+            ops.push(json!({ "op": "replace", "value": grouped }));
+        }
+    }
+    json!({ "schemas": [PATCH_OP], "Operations": ops })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::scim::ENTERPRISE_SCHEMA;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn create_body_nests_paths_like_entra() {
+        let body = create_body(&pairs(&[
+            ("userName", "MeganB@contoso.com"),
+            ("active", "True"),
+            ("name.givenName", "Megan"),
+            ("name.familyName", "Bowen"),
+            ("emails[type eq \"work\"].value", "MeganB@contoso.com"),
+            ("addresses[type eq \"work\"].locality", "Redmond"),
+            ("addresses[type eq \"work\"].country", "US"),
+            (&format!("{ENTERPRISE_SCHEMA}:department"), "Marketing"),
+        ]));
+        assert_eq!(body["schemas"], json!([USER_SCHEMA, ENTERPRISE_SCHEMA]));
+        assert_eq!(body["active"], json!(true));
+        assert_eq!(
+            body["name"],
+            json!({"givenName": "Megan", "familyName": "Bowen"})
+        );
+        assert_eq!(
+            body["emails"],
+            json!([{"type": "work", "primary": true, "value": "MeganB@contoso.com"}])
+        );
+        assert_eq!(
+            body["addresses"],
+            json!([{"type": "work", "locality": "Redmond", "country": "US"}])
+        );
+        assert_eq!(body[ENTERPRISE_SCHEMA]["department"], "Marketing");
+    }
+
+    #[test]
+    fn read_attribute_follows_the_same_paths() {
+        let body = create_body(&pairs(&[
+            ("userName", "a@b.c"),
+            ("active", "False"),
+            ("name.givenName", "A"),
+            ("emails[type eq \"work\"].value", "a@b.c"),
+            (&format!("{ENTERPRISE_SCHEMA}:employeeNumber"), "42"),
+        ]));
+        assert_eq!(read_attribute(&body, "username").as_deref(), Some("a@b.c"));
+        assert_eq!(read_attribute(&body, "active").as_deref(), Some("False"));
+        assert_eq!(
+            read_attribute(&body, "name.givenName").as_deref(),
+            Some("A")
+        );
+        assert_eq!(
+            read_attribute(&body, "emails[type eq \"work\"].value").as_deref(),
+            Some("a@b.c")
+        );
+        assert_eq!(
+            read_attribute(&body, &format!("{ENTERPRISE_SCHEMA}:employeeNumber")).as_deref(),
+            Some("42")
+        );
+        assert_eq!(read_attribute(&body, "name.familyName"), None);
+        assert!(same_value("active", Some("False"), "false"));
+        assert!(!same_value("displayName", Some("A"), "a"));
+        assert!(same_value("title", None, ""));
+    }
+
+    #[test]
+    fn patch_bodies_follow_the_flag() {
+        let changes = [
+            Change {
+                target: "active".into(),
+                value: "False".into(),
+                add: false,
+            },
+            Change {
+                target: "name.givenName".into(),
+                value: "Meg".into(),
+                add: false,
+            },
+            Change {
+                target: "emails[type eq \"work\"].value".into(),
+                value: "m@x.io".into(),
+                add: false,
+            },
+            Change {
+                target: "title".into(),
+                value: "Lead".into(),
+                add: true,
+            },
+        ];
+        let legacy = patch_body(&changes, false);
+        assert_eq!(legacy["schemas"], json!([PATCH_OP]));
+        assert_eq!(
+            legacy["Operations"][0],
+            json!({"op": "Replace", "path": "active", "value": "False"})
+        );
+        assert_eq!(legacy["Operations"][3]["op"], "Add");
+        let compliant = patch_body(&changes, true);
+        let ops = compliant["Operations"].as_array().unwrap();
+        assert_eq!(
+            ops[0],
+            json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "m@x.io"})
+        );
+        assert_eq!(
+            ops[1],
+            json!({"op": "add", "path": "title", "value": "Lead"})
+        );
+        assert_eq!(
+            ops[2],
+            json!({"op": "replace", "value": {"active": false, "name.givenName": "Meg"}})
+        );
+    }
+}

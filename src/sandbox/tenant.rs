@@ -1,0 +1,327 @@
+//! The sandbox tenant file (`docs/sandbox-tenant.md`): users, groups, apps and assignments, plus the built-in Contoso tenant.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::SandboxError;
+use crate::orchidea::Idp;
+
+/// The built-in tenant: Contoso, 28 users, 3 groups, 4 apps.
+const DEFAULT_TENANT: &str = include_str!("default-tenant.json");
+
+/// A whole tenant file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantFile {
+    pub tenant: TenantInfo,
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub service_principals: Vec<ServicePrincipal>,
+    #[serde(default)]
+    pub orchidea: OrchideaSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantInfo {
+    /// The tenant (directory) id, a GUID.
+    pub id: String,
+    /// The verified domain, e.g. `contoso.com`.
+    pub domain: String,
+    pub display_name: String,
+}
+
+/// A user. Attributes beyond the named ones (`employeeId`, `city`, …) may be
+/// given as extra string, number or boolean fields and are mapped by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub user_principal_name: String,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub surname: Option<String>,
+    pub display_name: String,
+    #[serde(default)]
+    pub job_title: Option<String>,
+    #[serde(default)]
+    pub mail_nickname: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default = "enabled")]
+    pub account_enabled: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    /// User ids.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// Whether an app offers the SCIM provisioning template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provisioning {
+    Scim,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePrincipal {
+    pub id: String,
+    pub app_id: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub provisioning: Provisioning,
+    #[serde(default)]
+    pub assignments: Assignments,
+}
+
+/// Who is assigned to an app (default access role).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignments {
+    #[serde(default)]
+    pub users: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrchideaSettings {
+    #[serde(default)]
+    pub workspace_name: Option<String>,
+    #[serde(default)]
+    pub idps: Option<Vec<Idp>>,
+}
+
+impl TenantFile {
+    /// The built-in Contoso tenant.
+    pub fn builtin() -> TenantFile {
+        // The embedded file is checked by a unit test, so this cannot fail.
+        serde_json::from_str(DEFAULT_TENANT).unwrap_or_else(|e| panic!("default-tenant.json: {e}"))
+    }
+
+    /// Reads and checks a tenant file.
+    pub fn load(path: &Path) -> Result<TenantFile, SandboxError> {
+        let fail = |detail: String| SandboxError::TenantFile {
+            path: path.display().to_string(),
+            detail,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let tenant: TenantFile = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        tenant.check().map_err(fail)?;
+        Ok(tenant)
+    }
+
+    /// Ids are GUIDs and unique; every reference points at something.
+    pub fn check(&self) -> Result<(), String> {
+        let guid = |what: &str, id: &str| {
+            uuid::Uuid::parse_str(id)
+                .map(drop)
+                .map_err(|_| format!("{what} id \"{id}\" is not a GUID"))
+        };
+        guid("the tenant", &self.tenant.id)?;
+        let mut seen = HashSet::new();
+        let mut unique = |what: &str, id: &str| {
+            guid(what, id)?;
+            if seen.insert(id.to_ascii_lowercase()) {
+                Ok(())
+            } else {
+                Err(format!("the id \"{id}\" is used twice"))
+            }
+        };
+        let mut upns = HashSet::new();
+        for u in &self.users {
+            unique("user", &u.id)?;
+            if !upns.insert(u.user_principal_name.to_ascii_lowercase()) {
+                return Err(format!(
+                    "the userPrincipalName \"{}\" is used twice",
+                    u.user_principal_name
+                ));
+            }
+            for (key, value) in &u.extra {
+                if value.is_array() || value.is_object() {
+                    return Err(format!(
+                        "user {}: attribute \"{key}\" must be a string, number or boolean",
+                        u.id
+                    ));
+                }
+            }
+        }
+        for g in &self.groups {
+            unique("group", &g.id)?;
+        }
+        for sp in &self.service_principals {
+            unique("service principal", &sp.id)?;
+            guid("appId of a service principal", &sp.app_id)?;
+        }
+        let user_ids: HashSet<&str> = self.users.iter().map(|u| u.id.as_str()).collect();
+        let group_ids: HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
+        for g in &self.groups {
+            if let Some(m) = g.members.iter().find(|m| !user_ids.contains(m.as_str())) {
+                return Err(format!(
+                    "group \"{}\" lists an unknown user {m}",
+                    g.display_name
+                ));
+            }
+        }
+        for sp in &self.service_principals {
+            let a = &sp.assignments;
+            if let Some(u) = a.users.iter().find(|u| !user_ids.contains(u.as_str())) {
+                return Err(format!(
+                    "app \"{}\" assigns an unknown user {u}",
+                    sp.display_name
+                ));
+            }
+            if let Some(g) = a.groups.iter().find(|g| !group_ids.contains(g.as_str())) {
+                return Err(format!(
+                    "app \"{}\" assigns an unknown group {g}",
+                    sp.display_name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl User {
+    /// A source attribute by its Entra name, case-insensitively, as the sync
+    /// engine reads it: booleans as `"True"`/`"False"`, absent as null.
+    pub fn attribute(&self, name: &str) -> Option<String> {
+        let named = match name.to_ascii_lowercase().as_str() {
+            "objectid" | "id" => Some(self.id.clone()),
+            "userprincipalname" => Some(self.user_principal_name.clone()),
+            "mail" => self.mail.clone(),
+            "givenname" => self.given_name.clone(),
+            "surname" => self.surname.clone(),
+            "displayname" => Some(self.display_name.clone()),
+            "jobtitle" => self.job_title.clone(),
+            "mailnickname" => self.mail_nickname.clone(),
+            "department" => self.department.clone(),
+            "accountenabled" => Some(super::expression::bool_text(self.account_enabled)),
+            _ => return self.extra_attribute(name),
+        };
+        named
+    }
+
+    fn extra_attribute(&self, name: &str) -> Option<String> {
+        let (_, value) = self
+            .extra
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(super::expression::bool_text(*b)),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The user as Graph returns it with every property selected.
+    pub fn to_graph(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl ServicePrincipal {
+    pub fn can_provision(&self) -> bool {
+        self.provisioning == Provisioning::Scim
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_tenant_is_valid_and_has_what_the_docs_promise() {
+        let t = TenantFile::builtin();
+        t.check().unwrap();
+        assert!(t.users.len() >= 25);
+        assert_eq!(t.users.iter().filter(|u| u.mail.is_none()).count(), 3);
+        assert_eq!(t.users.iter().filter(|u| !u.account_enabled).count(), 1);
+        let orchidea = t
+            .service_principals
+            .iter()
+            .find(|s| s.display_name == "Orchidea")
+            .unwrap();
+        assert!(orchidea.can_provision());
+        let oidc = t
+            .service_principals
+            .iter()
+            .find(|s| s.display_name.starts_with("Orchidea (OIDC"))
+            .unwrap();
+        assert!(!oidc.can_provision());
+        let team = t
+            .groups
+            .iter()
+            .find(|g| g.display_name == "Innovation Team")
+            .unwrap();
+        assert_eq!(orchidea.assignments.groups, [team.id.clone()]);
+    }
+
+    #[test]
+    fn attributes_are_read_case_insensitively_with_extras() {
+        let mut u = TenantFile::builtin().users[0].clone();
+        u.extra.insert("employeeId".into(), Value::from(1234));
+        u.extra.insert("isContractor".into(), Value::from(false));
+        assert_eq!(u.attribute("objectId").as_deref(), Some(u.id.as_str()));
+        assert_eq!(
+            u.attribute("UserPrincipalName"),
+            Some(u.user_principal_name.clone())
+        );
+        assert_eq!(u.attribute("accountEnabled").as_deref(), Some("True"));
+        assert_eq!(u.attribute("EMPLOYEEID").as_deref(), Some("1234"));
+        assert_eq!(u.attribute("isContractor").as_deref(), Some("False"));
+        assert_eq!(u.attribute("city"), None);
+    }
+
+    #[test]
+    fn check_names_the_broken_reference() {
+        let mut t = TenantFile::builtin();
+        t.groups[0]
+            .members
+            .push("00000000-0000-0000-0000-00000000dead".into());
+        assert!(t.check().unwrap_err().contains("unknown user"));
+        let mut t = TenantFile::builtin();
+        t.users[1].id = t.users[0].id.clone();
+        assert!(t.check().unwrap_err().contains("twice"));
+        let mut t = TenantFile::builtin();
+        t.service_principals[0].id = "not-a-guid".into();
+        assert!(t.check().unwrap_err().contains("not a GUID"));
+    }
+
+    #[test]
+    fn load_reports_the_path() {
+        let dir = std::env::temp_dir().join(format!("tenant-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.json");
+        std::fs::write(&path, "{\"tenant\":1}").unwrap();
+        let err = TenantFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("t.json"), "{err}");
+        std::fs::write(&path, DEFAULT_TENANT).unwrap();
+        assert_eq!(TenantFile::load(&path).unwrap(), TenantFile::builtin());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

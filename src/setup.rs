@@ -1,0 +1,114 @@
+//! Builds an engine for the sandbox or for explicit endpoints, so the CLI,
+//! the window and the tests wire things up the same way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::engine::{EngineConfig, Scope, SecretSource};
+use crate::graph::{GraphClient, StaticToken, TokenSource};
+use crate::mapping::MappingOptions;
+use crate::orchidea::{HttpOrchideaAdmin, ManualScim};
+use crate::probe::ProbeOptions;
+use crate::sandbox::Sandbox;
+use crate::secret::Secret;
+
+/// How the wizard reaches Orchidea.
+#[derive(Debug, Clone)]
+pub enum OrchideaAccess {
+    /// Workspace URL and admin API token: the wizard creates the secret.
+    AdminApi {
+        workspace_url: Url,
+        admin_token: Secret,
+        idp: Option<String>,
+    },
+    /// The admin created the secret in the web UI and pasted it.
+    Manual(ManualScim),
+}
+
+/// Choices that do not depend on where the services are.
+#[derive(Debug, Clone)]
+pub struct Choices {
+    pub scope: Scope,
+    pub app_name: String,
+    pub app_id: Option<String>,
+    pub create_app: bool,
+    pub mapping: MappingOptions,
+    /// IDP for SCIM-created users (id or name) on the admin-API path.
+    pub idp: Option<String>,
+}
+
+impl Default for Choices {
+    fn default() -> Self {
+        Self {
+            scope: Scope::Assigned,
+            app_name: "Orchidea".into(),
+            app_id: None,
+            create_app: false,
+            mapping: MappingOptions::default(),
+            idp: None,
+        }
+    }
+}
+
+/// An engine configuration for explicit endpoints.
+pub fn config(
+    http: reqwest::Client,
+    graph_url: Url,
+    token: Arc<dyn TokenSource>,
+    orchidea: OrchideaAccess,
+    choices: Choices,
+) -> EngineConfig {
+    let secret_source = match orchidea {
+        OrchideaAccess::AdminApi {
+            workspace_url,
+            admin_token,
+            idp,
+        } => SecretSource::AdminApi {
+            admin: Arc::new(HttpOrchideaAdmin::new(
+                http.clone(),
+                workspace_url,
+                admin_token,
+            )),
+            idp,
+        },
+        OrchideaAccess::Manual(manual) => SecretSource::Manual(manual),
+    };
+    EngineConfig {
+        graph: GraphClient::new(http.clone(), graph_url, token),
+        http,
+        secret_source,
+        app_name: choices.app_name,
+        app_id: choices.app_id,
+        create_app: choices.create_app,
+        scope: choices.scope,
+        mapping: choices.mapping,
+        probe: ProbeOptions::default(),
+        watch_timeout: Duration::from_secs(30),
+    }
+}
+
+/// An engine configuration against a running sandbox. `manual` takes the
+/// guided manual path instead of the admin API.
+pub fn sandbox_config(
+    sandbox: &Sandbox,
+    manual: Option<ManualScim>,
+    choices: Choices,
+) -> EngineConfig {
+    let orchidea = match manual {
+        Some(m) => OrchideaAccess::Manual(m),
+        None => OrchideaAccess::AdminApi {
+            workspace_url: sandbox.orchidea_url.clone(),
+            admin_token: sandbox.admin_token.clone(),
+            idp: choices.idp.clone(),
+        },
+    };
+    config(
+        crate::http::loopback_client(),
+        sandbox.graph_url.clone(),
+        Arc::new(StaticToken(sandbox.graph_token.clone())),
+        orchidea,
+        choices,
+    )
+}

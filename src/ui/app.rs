@@ -1,0 +1,379 @@
+//! The root: owns the screens and the session, routes messages, runs work.
+//!
+//! [`App::handle`] is the whole update logic and returns plain [`Effect`]s,
+//! so tests drive exactly what the window does; [`App::update`] turns the
+//! effects into iced tasks.
+
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use iced::keyboard::{self, key::Named};
+use iced::theme::Mode;
+use iced::widget::operation;
+use iced::{Element, Subscription, Task, Theme, window};
+
+mod flow;
+
+use super::screen::{Action, Screen, choose_app, credentials, orchidea_secret, scope, welcome};
+use super::session::{Failure, Pause, Running, Session};
+use super::work::{self, Op, Outcome, Question, Target};
+use super::{Options, theme, view};
+use crate::checklist::Progress;
+use crate::clipboard::{Copier, Expiry};
+use crate::step::StepId;
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Welcome(welcome::Message),
+    Secret(orchidea_secret::Message),
+    ChooseApp(choose_app::Message),
+    Scope(scope::Message),
+    /// The primary button, or Enter.
+    Primary,
+    /// Back, or Esc: also cancels work in flight.
+    Back,
+    RunRemaining,
+    Progressed(u64, Progress),
+    Finished(u64, Outcome),
+    ConfirmRequested(u64, Question),
+    Confirmed(bool),
+    Retry,
+    Retest,
+    DismissError,
+    StepSelected(StepId),
+    StepClosed,
+    CopyUrl,
+    CopySecret,
+    ClearClipboard,
+    RevealSecret,
+    Tick(iced::time::Instant),
+    ThemeChanged(Mode),
+    FocusNext,
+    FocusPrevious,
+    Arrow,
+    Escape,
+    CloseRequested(Option<window::Id>),
+    CloseAnswered(bool),
+}
+
+/// Work the app wants done, as a stream of messages.
+pub struct Work {
+    pub id: u64,
+    pub stream: BoxStream<'static, Message>,
+}
+
+/// What [`App::handle`] asks of the runtime.
+pub enum Effect {
+    Work(Work),
+    FocusNext,
+    FocusPrevious,
+    Exit,
+}
+
+pub struct App {
+    pub(super) screen: Screen,
+    pub(super) welcome: welcome::Welcome,
+    pub(super) secret: orchidea_secret::OrchideaSecret,
+    pub(super) choose_app: choose_app::ChooseApp,
+    pub(super) scope: scope::ScopeScreen,
+    pub(super) session: Session,
+    pub(super) close_prompt: bool,
+    /// The OS light/dark setting, once it answered.
+    mode: Option<Mode>,
+    next_id: u64,
+}
+
+impl App {
+    pub fn new(options: &Options) -> (Self, Vec<Effect>) {
+        let copier = match &options.clipboard {
+            Some(memory) => Copier::new(Box::new(memory.clone())),
+            None => Copier::system(),
+        };
+        let mut app = Self {
+            screen: Screen::Welcome,
+            welcome: welcome::Welcome::default(),
+            secret: orchidea_secret::OrchideaSecret::default(),
+            choose_app: choose_app::ChooseApp::default(),
+            scope: scope::ScopeScreen::default(),
+            session: Session::new(copier),
+            close_prompt: false,
+            mode: None,
+            next_id: 0,
+        };
+        let effects = if options.sandbox {
+            app.perform(Action::Run(Op::StartSandbox))
+        } else {
+            Vec::new()
+        };
+        (app, effects)
+    }
+
+    /// For iced: also asks the OS for its light/dark setting.
+    pub fn boot(options: &Options) -> (Self, Task<Message>) {
+        let (mut app, effects) = Self::new(options);
+        let tasks = app.tasks(effects);
+        (
+            app,
+            Task::batch([tasks, iced::system::theme().map(Message::ThemeChanged)]),
+        )
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        let effects = self.handle(message);
+        self.tasks(effects)
+    }
+
+    fn tasks(&mut self, effects: Vec<Effect>) -> Task<Message> {
+        Task::batch(effects.into_iter().map(|effect| match effect {
+            Effect::Work(work) => {
+                let (task, handle) = Task::run(work.stream, |m| m).abortable();
+                if let Some(running) = self.session.running.as_mut().filter(|r| r.id == work.id) {
+                    running.handle = Some(handle.abort_on_drop());
+                }
+                task
+            }
+            Effect::FocusNext => operation::focus_next(),
+            Effect::FocusPrevious => operation::focus_previous(),
+            Effect::Exit => iced::exit(),
+        }))
+    }
+
+    pub fn handle(&mut self, message: Message) -> Vec<Effect> {
+        let action = match message {
+            Message::Welcome(m) => {
+                self.welcome.update(m);
+                Action::None
+            }
+            Message::Secret(m) => self.secret.update(m),
+            Message::ChooseApp(m) => self.choose_app.update(m, &self.session),
+            Message::Scope(m) => {
+                self.scope.update(m);
+                Action::None
+            }
+            Message::Primary if self.close_prompt => Action::None,
+            Message::Primary if self.session.pause.is_some() => {
+                return self.handle(Message::Confirmed(true));
+            }
+            Message::Primary => return self.primary(),
+            Message::Back => return self.back(),
+            Message::Escape if self.close_prompt => {
+                return self.handle(Message::CloseAnswered(false));
+            }
+            Message::Escape if self.session.pause.is_some() => {
+                return self.handle(Message::Confirmed(false));
+            }
+            Message::Escape => return self.back(),
+            Message::RunRemaining => return self.run_remaining(),
+            Message::Progressed(id, progress) => {
+                if self.is_current(id) {
+                    self.session.apply(&progress);
+                    if self.session.running_all
+                        && matches!(progress.status, crate::Status::Running(_))
+                    {
+                        self.screen = Screen::of(progress.step);
+                    }
+                }
+                Action::None
+            }
+            Message::Finished(id, outcome) => return self.finished(id, outcome),
+            Message::ConfirmRequested(id, question) => {
+                if self.is_current(id) {
+                    let Question {
+                        step,
+                        detail,
+                        snapshot,
+                        reply,
+                    } = question;
+                    self.screen = Screen::of(step);
+                    self.session.checklist = snapshot.facts.checklist.clone();
+                    self.session.snapshot = Some(*snapshot);
+                    self.session.pause = Some(Pause {
+                        id,
+                        step,
+                        detail,
+                        reply,
+                    });
+                }
+                Action::None
+            }
+            Message::Confirmed(yes) => {
+                if let Some(pause) = self.session.pause.take() {
+                    pause.reply.send(yes);
+                }
+                Action::None
+            }
+            Message::Retry => match self.session.error.take() {
+                Some(Failure {
+                    retry: Some(op), ..
+                }) => Action::Run(op),
+                _ => Action::None,
+            },
+            Message::Retest => credentials::retest(&self.session),
+            Message::DismissError => {
+                self.session.error = None;
+                Action::None
+            }
+            Message::StepSelected(step) => {
+                self.session.selected_step =
+                    (self.session.selected_step != Some(step)).then_some(step);
+                Action::None
+            }
+            Message::StepClosed => {
+                self.session.selected_step = None;
+                Action::None
+            }
+            Message::CopyUrl | Message::CopySecret | Message::ClearClipboard => {
+                self.clipboard(&message)
+            }
+            Message::RevealSecret => {
+                self.session.reveal_secret = !self.session.reveal_secret;
+                Action::None
+            }
+            Message::Tick(now) => {
+                self.session.now = now;
+                self.session.frame = self.session.frame.wrapping_add(1);
+                let _: Expiry = self.session.copier.tick(now);
+                Action::None
+            }
+            Message::ThemeChanged(mode) => {
+                self.mode = Some(mode);
+                Action::None
+            }
+            Message::FocusNext => return vec![Effect::FocusNext],
+            Message::FocusPrevious => return vec![Effect::FocusPrevious],
+            Message::Arrow => {
+                match self.screen {
+                    Screen::Welcome => self.welcome.arrow(),
+                    Screen::OrchideaSecret => self.secret.arrow(&self.session),
+                    Screen::ChooseApp => self.choose_app.arrow(&self.session),
+                    Screen::Scope => self.scope.arrow(&self.session),
+                    _ => {}
+                }
+                Action::None
+            }
+            Message::CloseRequested(_) if self.session.is_writing() => {
+                self.close_prompt = true;
+                Action::None
+            }
+            Message::CloseRequested(_) | Message::CloseAnswered(true) => {
+                let _: Expiry = self.session.copier.clear_now();
+                return vec![Effect::Exit];
+            }
+            Message::CloseAnswered(false) => {
+                self.close_prompt = false;
+                Action::None
+            }
+        };
+        self.perform(action)
+    }
+
+    fn perform(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::None => Vec::new(),
+            Action::Fail(message) => {
+                self.session.error = Some(Failure {
+                    message,
+                    retry: None,
+                });
+                Vec::new()
+            }
+            Action::Run(_) if self.session.is_busy() => Vec::new(),
+            Action::Run(op) => {
+                self.next_id += 1;
+                let id = self.next_id;
+                self.session.error = None;
+                let stream = work::stream(
+                    id,
+                    op.clone(),
+                    self.session.target.clone(),
+                    self.session.engine.clone(),
+                );
+                self.session.running = Some(Running {
+                    id,
+                    op,
+                    handle: None,
+                });
+                vec![Effect::Work(Work { id, stream })]
+            }
+        }
+    }
+
+    pub(super) fn screen_complete(&self) -> bool {
+        let done = self.session.complete(self.screen.steps());
+        match self.screen {
+            Screen::OrchideaSecret => done && !self.secret.dirty,
+            Screen::Scope => done && !self.scope.changed(&self.session),
+            _ => done,
+        }
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        view::view(self)
+    }
+
+    pub fn title(&self) -> String {
+        let place = match self.session.target {
+            Some(Target::Sandbox(_)) => " (sandbox)",
+            _ => "",
+        };
+        format!("Orchidea SCIM Setup — {}{place}", self.screen.title())
+    }
+
+    pub fn theme(&self) -> Option<Theme> {
+        theme::for_mode(self.mode)
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        let ticking =
+            self.session.is_busy() || self.session.copier.seconds_left(self.session.now).is_some();
+        Subscription::batch([
+            keyboard::listen().filter_map(key_message),
+            window::close_requests().map(|id| Message::CloseRequested(Some(id))),
+            iced::system::theme_changes().map(Message::ThemeChanged),
+            if ticking {
+                iced::time::every(Duration::from_millis(150)).map(Message::Tick)
+            } else {
+                Subscription::none()
+            },
+        ])
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The message in the error banner.
+    pub fn error(&self) -> Option<&str> {
+        self.session.error.as_ref().map(|f| f.message.as_str())
+    }
+
+    /// Whether messages from work `id` still matter (not cancelled).
+    pub fn is_current(&self, id: u64) -> bool {
+        self.session.running.as_ref().is_some_and(|r| r.id == id)
+    }
+
+    /// Whether work `id` waits for the admin's answer.
+    pub fn is_paused(&self, id: u64) -> bool {
+        self.session.pause.as_ref().is_some_and(|p| p.id == id)
+    }
+}
+
+/// The keyboard path: Tab/Shift-Tab move focus, Enter is the primary button,
+/// Esc is Back, Up/Down change the selected choice.
+pub fn key_message(event: keyboard::Event) -> Option<Message> {
+    let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
+        return None;
+    };
+    match key.as_ref() {
+        keyboard::Key::Named(Named::Tab) if modifiers.shift() => Some(Message::FocusPrevious),
+        keyboard::Key::Named(Named::Tab) => Some(Message::FocusNext),
+        keyboard::Key::Named(Named::Enter) => Some(Message::Primary),
+        keyboard::Key::Named(Named::Escape) => Some(Message::Escape),
+        keyboard::Key::Named(Named::ArrowUp | Named::ArrowDown) => Some(Message::Arrow),
+        _ => None,
+    }
+}

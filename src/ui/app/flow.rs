@@ -1,0 +1,187 @@
+//! Moving through the wizard: the primary action of each screen, Back,
+//! "run the remaining steps", and what finished work changes.
+
+use super::{Action, App, Effect, Message};
+use crate::clipboard::Expiry;
+use crate::setup::Choices;
+use crate::ui::screen::{Screen, credentials, mappings, save, start, welcome};
+use crate::ui::session::Failure;
+use crate::ui::work::{Op, Outcome, Target};
+
+impl App {
+    pub(super) fn primary(&mut self) -> Vec<Effect> {
+        if self.session.is_busy() {
+            return Vec::new();
+        }
+        let screen = self.screen;
+        if !screen.steps().is_empty() && self.screen_complete() {
+            return self.go(screen.next());
+        }
+        let action = match screen {
+            Screen::Welcome => match self.welcome.mode {
+                welcome::Mode::Sandbox => match self.session.target {
+                    Some(Target::Sandbox(_)) => return self.go(screen.next()),
+                    _ => Action::Run(Op::StartSandbox),
+                },
+                welcome::Mode::Tenant => {
+                    let Some(tenant) = self.welcome.tenant() else {
+                        return Vec::new();
+                    };
+                    self.session.reset_engine();
+                    self.session.idps = None;
+                    self.session.target = Some(Target::Tenant(tenant));
+                    return self.go(screen.next());
+                }
+            },
+            Screen::OrchideaSecret => match self.connect() {
+                Ok(creates) => Action::Run(Op::Connect { creates }),
+                Err(Some(message)) => Action::Fail(message),
+                Err(None) => Action::None,
+            },
+            Screen::ChooseApp => self.choose_app.submit(),
+            Screen::Credentials => credentials::submit(),
+            Screen::Save => save::submit(),
+            Screen::Mappings => mappings::submit(&self.session),
+            Screen::Scope => self.scope.submit(&self.session),
+            Screen::Start => start::submit(),
+            Screen::Summary => return self.handle(Message::CloseRequested(None)),
+        };
+        self.perform(action)
+    }
+
+    /// Builds the engine for the secret path on screen 1 (a new path or
+    /// secret starts a fresh engine: every step is re-checked).
+    pub(super) fn connect(&mut self) -> Result<bool, Option<String>> {
+        let Some(target) = self.session.target.clone() else {
+            return Err(Some(
+                "Choose the sandbox or your tenant on the first screen.".into(),
+            ));
+        };
+        let connect = self.secret.connect(&self.session).ok_or(None)?;
+        let creates = connect.manual.is_none();
+        let choices = Choices {
+            idp: connect.idp,
+            ..Choices::default()
+        };
+        let engine = target.engine(connect.manual, choices).map_err(Some)?;
+        self.session.reset_engine();
+        self.session.engine = Some(engine);
+        Ok(creates)
+    }
+
+    pub(super) fn run_remaining(&mut self) -> Vec<Effect> {
+        if self.session.is_busy() || self.session.target.is_none() {
+            return Vec::new();
+        }
+        if self.session.engine.is_none() {
+            match self.connect() {
+                Ok(_) => {}
+                Err(Some(message)) => return self.perform(Action::Fail(message)),
+                Err(None) => {
+                    self.screen = Screen::OrchideaSecret;
+                    return Vec::new();
+                }
+            }
+        }
+        self.session.running_all = true;
+        self.perform(Action::Run(Op::RunAll))
+    }
+
+    pub(super) fn back(&mut self) -> Vec<Effect> {
+        self.session.cancel();
+        if let Some(previous) = self.screen.previous() {
+            self.screen = previous;
+            self.session.selected_step = None;
+            self.session.error = None;
+        }
+        Vec::new()
+    }
+
+    pub(super) fn go(&mut self, to: Option<Screen>) -> Vec<Effect> {
+        let Some(to) = to else {
+            return Vec::new();
+        };
+        self.screen = to;
+        self.session.selected_step = None;
+        self.session.error = None;
+        let action = match to {
+            Screen::OrchideaSecret
+                if self.session.idps.is_none()
+                    && self.session.target.as_ref().is_some_and(Target::has_admin) =>
+            {
+                Action::Run(Op::ListIdps)
+            }
+            Screen::Mappings => mappings::on_enter(&self.session),
+            _ => Action::None,
+        };
+        self.perform(action)
+    }
+
+    pub(super) fn finished(&mut self, id: u64, outcome: Outcome) -> Vec<Effect> {
+        if !self.is_current(id) {
+            return Vec::new();
+        }
+        let op = self.session.running.take().map(|r| r.op);
+        let ran_all = std::mem::take(&mut self.session.running_all);
+        self.session.pause = None;
+        match outcome {
+            Outcome::Sandbox(Ok(handle)) => {
+                self.session.reset_engine();
+                self.session.idps = None;
+                self.session.target = Some(Target::Sandbox(handle.0));
+                self.welcome.mode = welcome::Mode::Sandbox;
+                return self.go(Some(Screen::OrchideaSecret));
+            }
+            Outcome::Sandbox(Err(e)) => self.fail(format!("The sandbox did not start: {e}"), op),
+            Outcome::Idps(Ok(idps)) => {
+                self.secret.idps_loaded(&idps);
+                self.session.idps = Some(Ok(idps));
+            }
+            Outcome::Idps(Err(e)) => self.session.idps = Some(Err(e)),
+            Outcome::NoEngine => self.fail(
+                "Create or paste the SCIM secret (step 1) first.".into(),
+                None,
+            ),
+            Outcome::Engine(result, snapshot) => {
+                self.session.checklist = snapshot.facts.checklist.clone();
+                self.session.snapshot = Some(*snapshot);
+                match result {
+                    Ok(()) => {
+                        if matches!(op, Some(Op::Connect { .. })) {
+                            self.secret.done();
+                        }
+                        if ran_all && self.session.checklist.all_complete() {
+                            self.screen = Screen::Summary;
+                        }
+                    }
+                    Err(e) => self.fail(e.to_string(), op),
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    pub(super) fn fail(&mut self, message: String, retry: Option<Op>) {
+        self.session.error = Some(Failure { message, retry });
+    }
+
+    pub(super) fn clipboard(&mut self, message: &Message) -> Action {
+        let scim = self.session.scim().cloned();
+        let result = match (message, scim) {
+            (Message::CopyUrl, Some(scim)) => self.session.copier.copy_text(scim.url.as_str()),
+            (Message::CopySecret, Some(scim)) => match &scim.secret {
+                Some(secret) => self.session.copier.copy_secret(secret, self.session.now),
+                None => Ok(()),
+            },
+            (Message::ClearClipboard, _) => {
+                let _: Expiry = self.session.copier.clear_now();
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => Action::None,
+            Err(e) => Action::Fail(e.to_string()),
+        }
+    }
+}

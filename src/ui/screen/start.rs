@@ -1,0 +1,43 @@
+//! Step 16: start provisioning and read the job's status back.
+
+use iced::widget::{column, text};
+use iced::{Element, Fill};
+
+use crate::step::StepId;
+use crate::ui::app::Message;
+use crate::ui::panel;
+use crate::ui::screen::Action;
+use crate::ui::session::Session;
+use crate::ui::widget;
+use crate::ui::work::Op;
+
+pub fn submit() -> Action {
+    Action::Run(Op::steps(&[StepId::StartProvisioning]))
+}
+
+pub fn view(session: &Session) -> Element<'_, Message> {
+    let mut page = column![
+        text(
+            "Starting provisioning makes Entra create, update and disable Orchidea users \
+             on its regular cycle (about every 40 minutes). The wizard starts the job and \
+             waits for the first cycle to report."
+        )
+        .size(15)
+    ]
+    .spacing(16)
+    .width(Fill);
+    let done = session
+        .checklist
+        .status(StepId::StartProvisioning)
+        .is_complete();
+    if !done
+        && let Some(notice) = session
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.start_notice.clone())
+    {
+        page = page.push(widget::notice_banner(text(notice).size(14)));
+    }
+    page.push(panel::result(session, StepId::StartProvisioning))
+        .into()
+}

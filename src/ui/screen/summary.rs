@@ -1,0 +1,110 @@
+//! The end: what is configured now, what this run changed, what is left.
+
+use iced::widget::{column, row, text};
+use iced::{Element, Fill, Length};
+
+use crate::engine::Scope;
+use crate::step::StepId;
+use crate::ui::app::Message;
+use crate::ui::session::Session;
+use crate::ui::theme;
+use crate::ui::widget;
+
+pub fn view(session: &Session) -> Element<'_, Message> {
+    let total = StepId::ALL.len();
+    let done = session.checklist.completed();
+    let mut page = column![].spacing(16).width(Fill);
+    page = page.push(if session.checklist.all_complete() {
+        widget::success_banner(format!(
+            "Provisioning is set up: all {total} steps are complete."
+        ))
+    } else {
+        widget::error_banner(
+            "Not finished yet: go back to the first open step in the checklist.",
+            None,
+        )
+    });
+    if !session.checklist.all_complete() {
+        page = page.push(text(format!("{done} of {total} steps complete.")).size(14));
+    }
+    if let Some(snapshot) = &session.snapshot {
+        let facts = &snapshot.facts;
+        let app = facts.app.as_ref().map_or("—".to_string(), |a| {
+            format!(
+                "{} ({})",
+                a.display_name.as_deref().unwrap_or("(unnamed)"),
+                a.id
+            )
+        });
+        let job = facts.job.as_ref().map_or("—".to_string(), |j| j.id.clone());
+        let status = session
+            .checklist
+            .status(StepId::StartProvisioning)
+            .detail()
+            .to_string();
+        let scim = facts.scim.as_ref();
+        let url = scim.map_or("—".to_string(), |s| s.url.to_string());
+        let secret = scim
+            .and_then(|s| s.secret.as_ref())
+            .map_or("kept by Entra (not shown)".to_string(), |s| s.masked());
+        page = page.push(
+            column![
+                fact("Enterprise app", app),
+                fact("Provisioning job", job),
+                fact("Job status", status),
+                fact("SCIM URL", url),
+                fact("SCIM secret", secret),
+                fact("Scope", snapshot.scope.label().to_string()),
+            ]
+            .spacing(6),
+        );
+        page = page.push(text("Changes made in this run").size(17));
+        page = page.push(if facts.changes.is_empty() {
+            Element::from(
+                text("None: the tenant was already configured this way.")
+                    .size(14)
+                    .style(theme::muted),
+            )
+        } else {
+            column(
+                facts
+                    .changes
+                    .iter()
+                    .map(|c| text(format!("•  {c}")).size(14).into()),
+            )
+            .spacing(4)
+            .into()
+        });
+        let assign = if snapshot.scope == Scope::Assigned {
+            "•  Assign the users and groups who need Orchidea to the enterprise app \
+             (Users and groups); only they are provisioned."
+        } else {
+            "•  Every user with a mail address will be provisioned."
+        };
+        page = page.push(
+            column![
+                text("What to check next").size(17),
+                text(assign).size(14),
+                text(
+                    "•  After the first cycle, open Provisioning logs in the app to see \
+                     which users were created in Orchidea."
+                )
+                .size(14),
+            ]
+            .spacing(6),
+        );
+    }
+    page.into()
+}
+
+fn fact<'a>(label: &'a str, value: String) -> Element<'a, Message> {
+    row![
+        text(label)
+            .size(14)
+            .style(theme::muted)
+            .width(Length::Fixed(140.0)),
+        text(value).size(14).width(Fill),
+    ]
+    .spacing(10)
+    .into()
+}

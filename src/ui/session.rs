@@ -1,0 +1,137 @@
+//! What outlives a screen: the target, the engine, the checklist, the
+//! work in flight and the clipboard. Screens borrow it.
+
+use std::time::Instant;
+
+use iced::task;
+
+use super::work::{Op, Reply, Snapshot, Target};
+use crate::checklist::{Checklist, Progress};
+use crate::clipboard::Copier;
+use crate::engine::{Engine, Facts, ScimTarget};
+use crate::orchidea::Idp;
+use crate::step::StepId;
+
+pub struct Session {
+    pub target: Option<Target>,
+    pub engine: Option<Engine>,
+    /// Mirrors the engine's checklist from its progress events.
+    pub checklist: Checklist,
+    pub snapshot: Option<Snapshot>,
+    pub idps: Option<Result<Vec<Idp>, String>>,
+    pub running: Option<Running>,
+    pub error: Option<Failure>,
+    pub pause: Option<Pause>,
+    pub copier: Copier,
+    pub reveal_secret: bool,
+    pub now: Instant,
+    /// Spinner animation frame.
+    pub frame: usize,
+    pub selected_step: Option<StepId>,
+    /// "Run the remaining steps" is in flight: screens follow the engine.
+    pub running_all: bool,
+}
+
+/// Work in flight. Dropping the handle aborts the task.
+pub struct Running {
+    pub id: u64,
+    pub op: Op,
+    pub handle: Option<task::Handle>,
+}
+
+/// The last failure, with the work that retries it unchanged.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: String,
+    pub retry: Option<Op>,
+}
+
+/// "Run the remaining steps" waits for the admin before a big change.
+pub struct Pause {
+    pub id: u64,
+    pub step: StepId,
+    pub detail: String,
+    pub reply: Reply,
+}
+
+impl Session {
+    pub fn new(copier: Copier) -> Self {
+        Self {
+            target: None,
+            engine: None,
+            checklist: Checklist::default(),
+            snapshot: None,
+            idps: None,
+            running: None,
+            error: None,
+            pause: None,
+            copier,
+            reveal_secret: false,
+            now: Instant::now(),
+            frame: 0,
+            selected_step: None,
+            running_all: false,
+        }
+    }
+
+    pub fn facts(&self) -> Option<&Facts> {
+        self.snapshot.as_ref().map(|s| &s.facts)
+    }
+
+    pub fn scim(&self) -> Option<&ScimTarget> {
+        self.facts().and_then(|f| f.scim.as_ref())
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Whether a write to Entra or Orchidea may be under way.
+    pub fn is_writing(&self) -> bool {
+        self.running.as_ref().is_some_and(|r| r.op.writes())
+    }
+
+    pub fn complete(&self, steps: &[StepId]) -> bool {
+        steps
+            .iter()
+            .all(|s| self.checklist.status(*s).is_complete())
+    }
+
+    pub fn apply(&mut self, progress: &Progress) {
+        self.checklist.apply(progress);
+    }
+
+    /// Forgets everything tied to the engine (another target or path).
+    pub fn reset_engine(&mut self) {
+        self.running = None;
+        self.pause = None;
+        self.engine = None;
+        self.snapshot = None;
+        self.checklist = Checklist::default();
+        self.error = None;
+        self.selected_step = None;
+    }
+
+    /// Cancels the work in flight; steps it left running go back to pending.
+    pub fn cancel(&mut self) -> bool {
+        let Some(running) = self.running.take() else {
+            return false;
+        };
+        drop(running);
+        self.pause = None;
+        self.running_all = false;
+        let stuck: Vec<StepId> = self
+            .checklist
+            .iter()
+            .filter(|(_, s)| matches!(s, crate::Status::Running(_)))
+            .map(|(step, _)| step)
+            .collect();
+        for step in stuck {
+            self.checklist.apply(&Progress {
+                step,
+                status: crate::Status::Pending,
+            });
+        }
+        true
+    }
+}

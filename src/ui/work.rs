@@ -1,0 +1,359 @@
+//! Everything the window does over the network, as plain async work.
+//!
+//! An [`Op`] becomes a stream of [`Message`]s: the engine's progress events
+//! as they happen, confirmation requests, then one `Finished`. The app runs
+//! the stream as an abortable iced task; tests run the very same stream.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{Future, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use url::Url;
+
+use super::app::Message;
+use crate::checklist::Progress;
+use crate::engine::{Confirm, Engine, EngineError, Facts, Scope};
+use crate::graph::StaticToken;
+use crate::orchidea::{HttpOrchideaAdmin, Idp, ManualScim, OrchideaAdmin};
+use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::secret::Secret;
+use crate::setup::{self, Choices, OrchideaAccess};
+use crate::step::StepId;
+
+/// Where the wizard works: the built-in sandbox or a real tenant.
+#[derive(Clone)]
+pub enum Target {
+    Sandbox(Arc<Sandbox>),
+    Tenant(Tenant),
+}
+
+/// A real Entra tenant and, optionally, Orchidea's admin API.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub graph_url: Url,
+    pub graph_token: Secret,
+    /// Workspace URL and admin API token; `None` means the manual path.
+    pub orchidea: Option<(Url, Secret)>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sandbox(s) => write!(f, "Sandbox({})", s.graph_url),
+            Target::Tenant(t) => write!(f, "Tenant({})", t.graph_url),
+        }
+    }
+}
+
+impl Target {
+    /// Whether the wizard may create the secret itself (cheap: for views).
+    pub fn has_admin(&self) -> bool {
+        match self {
+            Target::Sandbox(_) => true,
+            Target::Tenant(t) => t.orchidea.is_some(),
+        }
+    }
+
+    /// Orchidea's admin API client, built inside the task that uses it.
+    pub fn admin(&self) -> Option<Arc<dyn OrchideaAdmin>> {
+        let (url, token) = match self {
+            Target::Sandbox(s) => (s.orchidea_url.clone(), s.admin_token.clone()),
+            Target::Tenant(t) => t.orchidea.clone()?,
+        };
+        let http = match self {
+            Target::Sandbox(_) => crate::http::loopback_client(),
+            Target::Tenant(_) => crate::http::client(),
+        };
+        Some(Arc::new(HttpOrchideaAdmin::new(http, url, token)))
+    }
+
+    /// An engine for this target: the manual path when `manual` is given,
+    /// otherwise Orchidea's admin API.
+    pub fn engine(&self, manual: Option<ManualScim>, choices: Choices) -> Result<Engine, String> {
+        let cfg = match self {
+            Target::Sandbox(s) => setup::sandbox_config(s, manual, choices),
+            Target::Tenant(t) => {
+                let orchidea = match (manual, &t.orchidea) {
+                    (Some(m), _) => OrchideaAccess::Manual(m),
+                    (None, Some((url, token))) => OrchideaAccess::AdminApi {
+                        workspace_url: url.clone(),
+                        admin_token: token.clone(),
+                        idp: choices.idp.clone(),
+                    },
+                    (None, None) => {
+                        return Err("Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead.".into());
+                    }
+                };
+                setup::config(
+                    crate::http::client(),
+                    t.graph_url.clone(),
+                    Arc::new(StaticToken(t.graph_token.clone())),
+                    orchidea,
+                    choices,
+                )
+            }
+        };
+        Ok(Engine::new(cfg))
+    }
+}
+
+/// One piece of work the root runs for a screen.
+#[derive(Debug, Clone)]
+pub enum Op {
+    StartSandbox,
+    ListIdps,
+    /// Run 1a–1c with the engine built for the chosen secret path;
+    /// `creates` when Orchidea's admin API makes a new secret.
+    Connect {
+        creates: bool,
+    },
+    /// Run these steps in order, skipping complete ones unless `again`.
+    Steps {
+        steps: Vec<StepId>,
+        again: bool,
+    },
+    ChooseApp(String),
+    SetScope(Scope),
+    RunAll,
+}
+
+impl Op {
+    pub fn steps(steps: &[StepId]) -> Self {
+        Op::Steps {
+            steps: steps.to_vec(),
+            again: false,
+        }
+    }
+
+    /// Whether closing the window now could leave a half-made change.
+    pub fn writes(&self) -> bool {
+        const WRITES: [StepId; 7] = [
+            StepId::CreateSecret,
+            StepId::AutomaticMode,
+            StepId::SaveCredentials,
+            StepId::KeepFiveAttributes,
+            StepId::ExternalIdFromObjectId,
+            StepId::SaveSettings,
+            StepId::StartProvisioning,
+        ];
+        match self {
+            Op::StartSandbox | Op::ListIdps | Op::ChooseApp(_) => false,
+            Op::Connect { creates } => *creates,
+            Op::Steps { steps, .. } => steps.iter().any(|s| WRITES.contains(s)),
+            Op::SetScope(_) | Op::RunAll => true,
+        }
+    }
+}
+
+/// What the engine knows after a piece of work.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub facts: Facts,
+    pub scope: Scope,
+    /// What step 16 will do, or `None` when provisioning already runs.
+    pub start_notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Sandbox(Result<SandboxHandle, String>),
+    Idps(Result<Vec<Idp>, String>),
+    Engine(Result<(), EngineError>, Box<Snapshot>),
+    /// An engine step was asked for before the secret path was chosen.
+    NoEngine,
+}
+
+/// The running sandbox, shared with the message that delivers it.
+#[derive(Clone)]
+pub struct SandboxHandle(pub Arc<Sandbox>);
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sandbox({})", self.0.graph_url)
+    }
+}
+
+/// The admin's answer to a pause of "run the remaining steps".
+#[derive(Clone)]
+pub struct Reply(Arc<Mutex<Option<oneshot::Sender<bool>>>>);
+
+impl Reply {
+    pub fn send(&self, yes: bool) {
+        let sender = self.0.lock().ok().and_then(|mut s| s.take());
+        if let Some(tx) = sender {
+            let _ = tx.send(yes);
+        }
+    }
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reply")
+    }
+}
+
+/// Asks the window before the schema write and before start, with what
+/// the engine knows at that point so the screen can show it.
+struct AskWindow {
+    id: u64,
+    engine: Engine,
+    tx: mpsc::UnboundedSender<Message>,
+}
+
+/// What the window shows while "run the remaining steps" waits.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub step: StepId,
+    pub detail: String,
+    pub snapshot: Box<Snapshot>,
+    pub reply: Reply,
+}
+
+impl Confirm for AskWindow {
+    fn confirm(&self, step: StepId, detail: String) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            let (tx, rx) = oneshot::channel();
+            let question = Question {
+                step,
+                detail,
+                snapshot: Box::new(snapshot(&self.engine).await),
+                reply: Reply(Arc::new(Mutex::new(Some(tx)))),
+            };
+            let _ = self.tx.send(Message::ConfirmRequested(self.id, question));
+            rx.await.unwrap_or(false)
+        })
+    }
+}
+
+/// Turns `op` into the stream of messages it produces.
+pub fn stream(
+    id: u64,
+    op: Op,
+    target: Option<Target>,
+    engine: Option<Engine>,
+) -> BoxStream<'static, Message> {
+    let (progress_tx, progress_rx) = mpsc::unbounded_channel();
+    let (side_tx, side_rx) = mpsc::unbounded_channel();
+    let work = async move {
+        match op {
+            Op::StartSandbox => Outcome::Sandbox(
+                Sandbox::start(SandboxOptions::default())
+                    .await
+                    .map(|s| SandboxHandle(Arc::new(s)))
+                    .map_err(|e| e.to_string()),
+            ),
+            Op::ListIdps => {
+                let admin = target.as_ref().and_then(Target::admin);
+                Outcome::Idps(match admin {
+                    Some(admin) => admin.list_idps().await.map_err(|e| e.to_string()),
+                    None => Err("Orchidea's admin API is not configured.".into()),
+                })
+            }
+            op => {
+                let Some(engine) = engine else {
+                    return Outcome::NoEngine;
+                };
+                let engine = engine.with_events(progress_tx);
+                let result = run_engine(&engine, op, id, side_tx).await;
+                Outcome::Engine(result, Box::new(snapshot(&engine).await))
+            }
+        }
+    };
+    drive(id, work, progress_rx, side_rx)
+}
+
+async fn run_engine(
+    engine: &Engine,
+    op: Op,
+    id: u64,
+    side: mpsc::UnboundedSender<Message>,
+) -> Result<(), EngineError> {
+    let first = [
+        StepId::CreateSecret,
+        StepId::ChooseIdp,
+        StepId::CopyUrlAndSecret,
+    ];
+    match op {
+        Op::Connect { .. } => run_steps(engine, &first, false).await,
+        Op::Steps { steps, again } => run_steps(engine, &steps, again).await,
+        Op::ChooseApp(sp_id) => {
+            engine.choose_app(&sp_id).await?;
+            run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
+        }
+        Op::SetScope(scope) => {
+            engine.set_scope(scope).await;
+            run_steps(engine, &[StepId::ChooseScope, StepId::SaveSettings], false).await
+        }
+        Op::RunAll => {
+            let ask = AskWindow {
+                id,
+                engine: engine.clone(),
+                tx: side,
+            };
+            engine.run_all(&ask).await
+        }
+        Op::StartSandbox | Op::ListIdps => Ok(()),
+    }
+}
+
+async fn run_steps(engine: &Engine, steps: &[StepId], again: bool) -> Result<(), EngineError> {
+    for step in steps {
+        if again || !engine.checklist().await.status(*step).is_complete() {
+            engine.run_step(*step).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn snapshot(engine: &Engine) -> Snapshot {
+    Snapshot {
+        facts: engine.facts().await,
+        scope: engine.scope().await,
+        start_notice: engine.pending_change(StepId::StartProvisioning).await,
+    }
+}
+
+/// Polls `work` while forwarding its progress and side messages; the
+/// `Finished` message comes last, after every event the work sent.
+fn drive(
+    id: u64,
+    work: impl Future<Output = Outcome> + Send + 'static,
+    mut progress: mpsc::UnboundedReceiver<Progress>,
+    mut side: mpsc::UnboundedReceiver<Message>,
+) -> BoxStream<'static, Message> {
+    let mut work: Option<Pin<Box<dyn Future<Output = Outcome> + Send>>> = Some(Box::pin(work));
+    let mut outcome: Option<Outcome> = None;
+    let mut open = (true, true);
+    futures::stream::poll_fn(move |cx: &mut Context<'_>| {
+        if let Some(fut) = work.as_mut()
+            && let Poll::Ready(out) = fut.as_mut().poll(cx)
+        {
+            outcome = Some(out);
+            // Dropping the future drops its senders, closing both channels.
+            work = None;
+        }
+        if open.0 {
+            match progress.poll_recv(cx) {
+                Poll::Ready(Some(p)) => return Poll::Ready(Some(Message::Progressed(id, p))),
+                Poll::Ready(None) => open.0 = false,
+                Poll::Pending => {}
+            }
+        }
+        if open.1 {
+            match side.poll_recv(cx) {
+                Poll::Ready(Some(m)) => return Poll::Ready(Some(m)),
+                Poll::Ready(None) => open.1 = false,
+                Poll::Pending => {}
+            }
+        }
+        match (&work, open) {
+            (None, (false, false)) => Poll::Ready(outcome.take().map(|o| Message::Finished(id, o))),
+            _ => Poll::Pending,
+        }
+    })
+    .boxed()
+}

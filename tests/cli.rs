@@ -1,0 +1,232 @@
+//! The headless CLI as an admin runs it: a real process, the sandbox inside it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+use orchidea_wizard::engine::Scope;
+use serde_json::Value;
+
+const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(CLI)
+        .args(args)
+        .env_remove("ORCHIDEA_SCIM_SECRET")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the CLI runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The last state line printed for each step number.
+fn final_states(stdout: &str) -> Vec<(String, String)> {
+    let mut states: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines().filter(|l| l.starts_with('[')) {
+        let Some((num, rest)) = line[1..].split_once(']') else {
+            continue;
+        };
+        let num = num.trim().to_string();
+        let rest = rest.trim_start();
+        let state = if rest.starts_with("already done") {
+            "already done"
+        } else {
+            rest.split_whitespace().next().unwrap_or_default()
+        };
+        match states.iter_mut().find(|(n, _)| *n == num) {
+            Some(entry) => entry.1 = state.to_string(),
+            None => states.push((num, state.to_string())),
+        }
+    }
+    states
+}
+
+#[test]
+fn run_sandbox_assigned_configures_entra_and_provisions_assigned_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("s.json");
+    let report = dir.path().join("report.json");
+    let (ok, stdout, stderr) = run(&[
+        "run",
+        "--sandbox",
+        "--yes",
+        "--scope",
+        "assigned",
+        "--sandbox-dump",
+        dump.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(ok, "exit 0\n{stdout}\n{stderr}");
+    let states = final_states(&stdout);
+    assert_eq!(states.len(), 18, "{stdout}");
+    assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
+    let dump = read_json(&dump);
+    assert_configured(&dump, "false");
+    assert_eq!(scim_users(&dump), expected_users(&dump, Scope::Assigned));
+
+    let report = read_json(&report);
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["steps"].as_array().unwrap().len(), 18);
+    assert!(!report["changes"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn run_sandbox_all_provisions_every_user_with_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("s.json");
+    let (ok, stdout, stderr) = run(&[
+        "run",
+        "--sandbox",
+        "--yes",
+        "--scope",
+        "all",
+        "--sandbox-dump",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let dump = read_json(&dump);
+    assert_configured(&dump, "true");
+    assert_eq!(scim_users(&dump), expected_users(&dump, Scope::All));
+}
+
+#[test]
+fn second_run_with_the_same_state_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let dump1 = dir.path().join("1.json");
+    let dump2 = dir.path().join("2.json");
+    let args = |dump: &std::path::Path| {
+        vec![
+            "run".to_string(),
+            "--sandbox".into(),
+            "--yes".into(),
+            "--sandbox-state".into(),
+            state.to_str().unwrap().into(),
+            "--sandbox-dump".into(),
+            dump.to_str().unwrap().into(),
+        ]
+    };
+    let a1 = args(&dump1);
+    let (ok, stdout, stderr) = run(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{stdout}\n{stderr}");
+    let a2 = args(&dump2);
+    let (ok, stdout, stderr) = run(&a2.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{stdout}\n{stderr}");
+    let states = final_states(&stdout);
+    assert_eq!(states.len(), 18);
+    assert!(states.iter().all(|(_, s)| s == "already done"), "{stdout}");
+
+    let (d1, d2) = (read_json(&dump1), read_json(&dump2));
+    assert_eq!(jobs(&d2).len(), 1);
+    assert_eq!(jobs(&d1)[0]["job"]["id"], jobs(&d2)[0]["job"]["id"]);
+    assert_eq!(jobs(&d1)[0]["schema"], jobs(&d2)[0]["schema"]);
+    assert_eq!(orchidea_secrets(&d1).len(), orchidea_secrets(&d2).len());
+    assert_eq!(scim_users(&d1), scim_users(&d2));
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_it_stops_before_writing_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("s.json");
+    let (ok, stdout, _) = run(&["run", "--sandbox", "--sandbox-dump", dump.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("remove"),
+        "shows the mapping diff: {stdout}"
+    );
+    assert!(stdout.contains("--yes"), "{stdout}");
+    let dump = read_json(&dump);
+    assert!(user_targets(&dump).len() > 5, "schema untouched");
+}
+
+#[test]
+fn manual_path_needs_the_secret_from_the_environment_not_argv() {
+    let (ok, _, stderr) = run(&[
+        "run",
+        "--sandbox",
+        "--yes",
+        "--scim-url",
+        "http://127.0.0.1:9/scim/v2",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("ORCHIDEA_SCIM_SECRET"), "{stderr}");
+}
+
+#[test]
+fn bad_scim_url_gets_a_specific_message() {
+    let out = Command::new(CLI)
+        .args([
+            "run",
+            "--sandbox",
+            "--yes",
+            "--scim-url",
+            "http://orchidea.example/scim/v2",
+        ])
+        .env("ORCHIDEA_SCIM_SECRET", "x".repeat(40))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.to_lowercase().contains("https"), "{stderr}");
+}
+
+#[test]
+fn sandbox_command_prints_its_endpoints_as_one_json_line() {
+    let mut child = Command::new(CLI)
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let endpoints: Value = serde_json::from_str(&line).unwrap();
+    for key in [
+        "login_url",
+        "graph_url",
+        "orchidea_url",
+        "scim_url",
+        "orchidea_admin_token",
+    ] {
+        assert!(
+            endpoints[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key} in {line}"
+        );
+    }
+    assert!(
+        endpoints["graph_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+}
+
+#[test]
+fn steps_lists_the_article_numbering() {
+    let (ok, stdout, _) = run(&["steps"]);
+    assert!(ok);
+    for n in ["1a", "1b", "1c", "9", "16"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{n} "))),
+            "{n}"
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! The engine end to end against the sandbox, over real HTTP on 127.0.0.1.
+
+mod common;
+
+use common::*;
+use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Scope};
+use orchidea_wizard::orchidea::{ManualScim, OrchideaAdmin};
+use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::setup::{self, Choices};
+use orchidea_wizard::{Secret, Status, StepId};
+use serde_json::Value;
+
+#[tokio::test]
+async fn all_steps_configure_the_tenant_for_assigned_users() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    engine.run_all(&AlwaysYes).await.unwrap();
+
+    let checklist = engine.checklist().await;
+    for (step, status) in checklist.iter() {
+        assert!(matches!(status, Status::Done(_)), "{step}: {status:?}");
+    }
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    assert_configured(&dump, "false");
+    let expected = expected_users(&dump, Scope::Assigned);
+    assert!(
+        expected.len() >= 3,
+        "the default tenant assigns users with mail"
+    );
+    assert_eq!(scim_users(&dump), expected);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn scope_all_provisions_everyone_with_mail() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let choices = Choices {
+        scope: Scope::All,
+        ..Choices::default()
+    };
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, choices));
+    engine.run_all(&AlwaysYes).await.unwrap();
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    assert_configured(&dump, "true");
+    let expected = expected_users(&dump, Scope::All);
+    assert!(expected.len() > expected_users(&dump, Scope::Assigned).len());
+    assert_eq!(scim_users(&dump), expected);
+}
+
+#[tokio::test]
+async fn a_second_run_changes_nothing_and_says_so() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let first = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    first.run_all(&AlwaysYes).await.unwrap();
+    sandbox.wait_idle().await;
+    let before = sandbox.dump().await;
+
+    let second = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    second.run_all(&AlwaysYes).await.unwrap();
+    sandbox.wait_idle().await;
+    for (step, status) in second.checklist().await.iter() {
+        assert!(
+            matches!(status, Status::AlreadyDone(_)),
+            "{step}: {status:?}"
+        );
+    }
+    assert!(second.facts().await.changes.is_empty());
+    let after = sandbox.dump().await;
+    assert_eq!(jobs(&after).len(), 1);
+    assert_eq!(jobs(&before)[0]["schema"], jobs(&after)[0]["schema"]);
+    assert_eq!(
+        orchidea_secrets(&before).len(),
+        orchidea_secrets(&after).len(),
+        "no second SCIM secret"
+    );
+    assert_eq!(scim_users(&before), scim_users(&after));
+}
+
+#[tokio::test]
+async fn steps_refuse_to_run_out_of_order() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    let err = engine.run_step(StepId::TestConnection).await.unwrap_err();
+    assert!(matches!(err, EngineError::Prerequisite { .. }), "{err}");
+    assert!(
+        engine
+            .checklist()
+            .await
+            .status(StepId::TestConnection)
+            .is_failed()
+    );
+    assert!(jobs(&sandbox.dump().await).is_empty());
+}
+
+#[tokio::test]
+async fn each_step_reports_what_it_did() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    for step in StepId::ALL {
+        let status = engine.run_step(step).await.unwrap();
+        assert!(status.is_complete(), "{step}: {status:?}");
+        let dump = sandbox.dump().await;
+        match step {
+            StepId::CreateSecret => assert_eq!(orchidea_secrets(&dump).len(), 1),
+            StepId::AutomaticMode => assert_eq!(jobs(&dump).len(), 1),
+            StepId::SaveCredentials => {
+                assert!(secret_value(&dump, "BaseAddress").is_some());
+                assert_eq!(secret_value(&dump, "SecretToken").as_deref(), Some("*"));
+            }
+            StepId::OpenMappings => assert!(!user_targets(&dump).is_empty()),
+            StepId::ExternalIdFromObjectId => assert_eq!(user_targets(&dump).len(), 5),
+            StepId::SaveSettings => {
+                assert_eq!(secret_value(&dump, "SyncAll").as_deref(), Some("false"))
+            }
+            _ => {}
+        }
+        let detail = status.detail();
+        assert!(!detail.is_empty(), "{step} says what it did");
+    }
+}
+
+#[tokio::test]
+async fn manual_path_with_a_wrong_secret_stops_before_entra_is_touched() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let manual = ManualScim {
+        scim_url: sandbox.scim_url.clone(),
+        secret: Secret::new("not-the-secret-orchidea-made"),
+    };
+    let engine = Engine::new(setup::sandbox_config(
+        &sandbox,
+        Some(manual),
+        Choices::default(),
+    ));
+    let err = engine.run_all(&AlwaysYes).await.unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, EngineError::Probe { .. }), "{message}");
+    assert!(
+        message.contains("401") || message.to_lowercase().contains("secret"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("not-the-secret"),
+        "the message never shows the secret"
+    );
+    assert!(
+        engine
+            .checklist()
+            .await
+            .status(StepId::CopyUrlAndSecret)
+            .is_failed()
+    );
+    let dump = sandbox.dump().await;
+    assert!(jobs(&dump).is_empty(), "no job was created");
+    assert!(secret_value(&dump, "BaseAddress").is_none());
+}
+
+#[tokio::test]
+async fn test_connection_failure_names_the_cause_and_saves_nothing() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    for step in &StepId::ALL[..StepId::TestConnection.index()] {
+        engine.run_step(*step).await.unwrap();
+    }
+    // The secret is revoked in Orchidea between the desktop probe and Entra's test.
+    let admin = admin_client(&sandbox);
+    for s in admin.list_scim_secrets().await.unwrap() {
+        admin.revoke_scim_secret(&s.id).await.unwrap();
+    }
+    let err = engine.run_step(StepId::TestConnection).await.unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, EngineError::Graph(_)), "{message}");
+    assert!(
+        message.contains("401"),
+        "names what the SCIM endpoint answered: {message}"
+    );
+    let failed = engine.checklist().await;
+    assert!(failed.status(StepId::TestConnection).is_failed());
+    let dump = sandbox.dump().await;
+    assert!(
+        secret_value(&dump, "BaseAddress").is_none(),
+        "nothing saved"
+    );
+    assert!(
+        user_targets(&dump).len() > 5,
+        "the mappings were not touched"
+    );
+}
+
+#[tokio::test]
+async fn manual_path_into_another_scim_server_on_loopback() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let token = Secret::generate(32);
+    let other = orchidea_wizard::sandbox::scim::serve_standalone(token.clone())
+        .await
+        .unwrap();
+    let manual = ManualScim {
+        scim_url: other.url.clone(),
+        secret: token,
+    };
+    let engine = Engine::new(setup::sandbox_config(
+        &sandbox,
+        Some(manual),
+        Choices::default(),
+    ));
+    engine.run_all(&AlwaysYes).await.unwrap();
+    let checklist = engine.checklist().await;
+    assert!(matches!(
+        checklist.status(StepId::CreateSecret),
+        Status::Manual(_)
+    ));
+    assert!(checklist.all_complete());
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    let expected = expected_users(&dump, Scope::Assigned);
+    assert_eq!(standalone_users(&other).await, expected);
+    assert!(
+        scim_users(&dump).is_empty(),
+        "the sandbox's own workspace got nobody"
+    );
+}
+
+#[tokio::test]
+async fn state_file_keeps_the_tenant_between_sandboxes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let opts = || SandboxOptions {
+        state_file: Some(state.clone()),
+        ..SandboxOptions::default()
+    };
+    let sandbox = Sandbox::start(opts()).await.unwrap();
+    Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()))
+        .run_all(&AlwaysYes)
+        .await
+        .unwrap();
+    sandbox.wait_idle().await;
+    sandbox.shutdown().await;
+
+    let sandbox = Sandbox::start(opts()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    engine.run_all(&AlwaysYes).await.unwrap();
+    for (step, status) in engine.checklist().await.iter() {
+        assert!(
+            matches!(status, Status::AlreadyDone(_)),
+            "{step}: {status:?}"
+        );
+    }
+    let dump: Value = sandbox.dump().await;
+    assert_eq!(jobs(&dump).len(), 1);
+}

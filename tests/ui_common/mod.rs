@@ -1,0 +1,174 @@
+//! Drives the window headlessly. Clicks and typing go through iced_test's
+//! Simulator; the work they start is the app's own message streams, run
+//! here on a tokio runtime against the sandbox on 127.0.0.1.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use futures::StreamExt;
+use iced::{Element, Event, Point, Settings, Size, Theme, mouse};
+use iced_test::Simulator;
+use orchidea_wizard::clipboard::MemoryClipboard;
+use orchidea_wizard::ui::{App, Effect, Message, Options, Screen, Work};
+
+/// The window's default size, so tests see what a user sees.
+pub const SIZE: Size = Size::new(1120.0, 780.0);
+
+pub struct Harness {
+    pub app: App,
+    pub clipboard: MemoryClipboard,
+    rt: tokio::runtime::Runtime,
+    work: Vec<Work>,
+}
+
+pub fn simulator(view: Element<'_, Message>) -> Simulator<'_, Message> {
+    Simulator::with_size(Settings::default(), SIZE, view)
+}
+
+impl Harness {
+    /// The app as `cargo run` starts it; `sandbox` is the `--sandbox` flag.
+    pub fn new(sandbox: bool) -> Self {
+        let clipboard = MemoryClipboard::default();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let options = Options {
+            sandbox,
+            clipboard: Some(clipboard.clone()),
+        };
+        // The sandbox spawns its servers on the runtime it starts from.
+        let _guard = rt.enter();
+        let (app, effects) = App::new(&options);
+        drop(_guard);
+        let mut harness = Self {
+            app,
+            clipboard,
+            rt,
+            work: Vec::new(),
+        };
+        harness.absorb(effects);
+        harness.settle();
+        harness
+    }
+
+    /// Feeds one message to the app and runs the work it starts.
+    pub fn send(&mut self, message: Message) {
+        let effects = self.app.handle(message);
+        self.absorb(effects);
+        self.settle();
+    }
+
+    fn absorb(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            if let Effect::Work(work) = effect {
+                self.work.push(work);
+            }
+        }
+    }
+
+    /// Runs work until all of it finished or waits for the admin.
+    pub fn settle(&mut self) {
+        loop {
+            let app = &self.app;
+            self.work.retain(|w| app.is_current(w.id));
+            let Some(at) = self.work.iter().position(|w| !self.app.is_paused(w.id)) else {
+                return;
+            };
+            let mut work = self.work.remove(at);
+            while let Some(message) = self.rt.block_on(work.stream.next()) {
+                let effects = {
+                    let _guard = self.rt.enter();
+                    self.app.handle(message)
+                };
+                self.absorb(effects);
+                if self.app.is_paused(work.id) {
+                    self.work.push(work);
+                    break;
+                }
+                if !self.app.is_current(work.id) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Clicks the widget showing `label` (a text, or a field's placeholder),
+    /// scrolling to it first like a user would.
+    pub fn click(&mut self, label: &str) {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(self.app.view());
+            reach(&mut ui, label, self.app.screen());
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.send(message);
+        }
+    }
+
+    /// Clicks the field showing `placeholder` and types `text` into it.
+    pub fn type_into(&mut self, placeholder: &str, text: &str) {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(self.app.view());
+            reach(&mut ui, placeholder, self.app.screen());
+            let _ = ui.typewrite(text);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.send(message);
+        }
+    }
+
+    /// Whether `text` is on screen (a text widget, or a field's value).
+    pub fn sees(&self, text: &str) -> bool {
+        simulator(self.app.view()).find(text).is_ok()
+    }
+
+    #[track_caller]
+    pub fn assert_sees(&self, text: &str) {
+        assert!(
+            self.sees(text),
+            "{text:?} is not shown on {:?} (error banner: {:?})",
+            self.app.screen(),
+            self.app.error()
+        );
+    }
+}
+
+/// Clicks `label`, scrolling the area under it down until it is visible.
+fn reach(ui: &mut Simulator<'_, Message>, label: &str, screen: Screen) {
+    for _ in 0..30 {
+        match ui.click(label) {
+            Ok(_) => return,
+            Err(iced_test::Error::TargetNotVisible { .. }) => {
+                let bounds = ui.find(label).unwrap().bounds();
+                ui.point_at(Point::new(bounds.center_x(), SIZE.height / 2.0));
+                let _ = ui.simulate([Event::Mouse(mouse::Event::WheelScrolled {
+                    delta: mouse::ScrollDelta::Lines { x: 0.0, y: -3.0 },
+                })]);
+            }
+            Err(e) => panic!("cannot click {label:?} on {screen:?}: {e:?}"),
+        }
+    }
+    panic!("{label:?} never scrolled into view on {screen:?}");
+}
+
+/// Compares a render with its committed hash. iced_test writes a missing
+/// baseline and passes, so on CI a missing file is a failure instead.
+pub fn assert_snapshot(view: Element<'_, Message>, theme: &Theme, name: &str) {
+    let base = format!("tests/snapshots/{name}");
+    let file = format!("{base}-tiny-skia.sha256");
+    if std::env::var_os("CI").is_some() {
+        assert!(
+            Path::new(&file).exists(),
+            "missing snapshot baseline {file}: run the UI tests locally and commit it"
+        );
+    }
+    let snapshot = simulator(view).snapshot(theme).unwrap();
+    assert!(
+        snapshot.matches_hash(&base).unwrap(),
+        "{name} no longer renders as its baseline {file}"
+    );
+}

@@ -1,0 +1,216 @@
+//! Failure paths through the window: the admin sees the cause and the fix,
+//! and nothing typed is lost.
+
+mod ui_common;
+
+use orchidea_wizard::engine::Capability;
+use orchidea_wizard::probe::{CheckOutcome, ProbeFailure};
+use orchidea_wizard::ui::screen::choose_app::NO_APP_SELECTED;
+use orchidea_wizard::ui::{Message, Screen};
+use orchidea_wizard::{Status, StepId};
+use ui_common::Harness;
+
+const WRONG_SECRET: &str = "not-the-secret-orchidea-made";
+
+fn scim_url(h: &Harness) -> String {
+    match &h.app.session().target {
+        Some(orchidea_wizard::ui::work::Target::Sandbox(s)) => s.scim_url.to_string(),
+        other => panic!("not in the sandbox: {other:?}"),
+    }
+}
+
+/// The sandbox, at the app screen with step 1 done.
+fn at_choose_app() -> Harness {
+    let mut h = Harness::new(true);
+    h.click("Create SCIM secret");
+    h.click("Next");
+    assert_eq!(h.app.screen(), Screen::ChooseApp, "{:?}", h.app.error());
+    h
+}
+
+#[test]
+fn a_wrong_pasted_secret_shows_the_401_cause_and_keeps_the_fields() {
+    let mut h = Harness::new(true);
+    let url = scim_url(&h);
+    h.click("I created it in Orchidea");
+    h.type_into("https://yourcompany.orchidea.example/scim/v2", &url);
+    h.type_into("Paste the SCIM secret", WRONG_SECRET);
+    h.click("Verify secret");
+
+    let error = h.app.error().expect("an error banner").to_string();
+    assert!(error.contains("401 Unauthorized"), "{error}");
+    assert!(
+        error.contains("Create a new SCIM secret in Orchidea"),
+        "{error}"
+    );
+    assert!(
+        !error.contains(WRONG_SECRET),
+        "the message never shows the secret"
+    );
+    h.assert_sees(&error);
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::CopyUrlAndSecret)
+            .is_failed()
+    );
+    h.assert_sees("failed");
+
+    // The pre-flight panel names the failing check with the same cause and fix.
+    let failure = ProbeFailure::Unauthorized;
+    let report = h.app.session().facts().unwrap().probe.clone().unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| matches!(c.outcome, CheckOutcome::Fail(_)))
+        .expect("a failed check");
+    h.assert_sees(&format!("{}: {}", check.name, failure.cause()));
+    h.assert_sees(&format!("Fix: {}", failure.fix()));
+
+    // Every field is as typed: the URL is shown, the secret is still there.
+    h.assert_sees(&url);
+    assert!(!h.sees(WRONG_SECRET), "masked while hidden");
+    h.click("Show");
+    h.assert_sees(WRONG_SECRET);
+
+    // Nothing in Entra was touched.
+    for step in &StepId::ALL[StepId::OpenProvisioning.index()..] {
+        assert_eq!(h.app.session().checklist.status(*step), &Status::Pending);
+    }
+}
+
+#[test]
+fn an_invalid_pasted_url_is_explained_under_the_field() {
+    let mut h = Harness::new(true);
+    h.click("I created it in Orchidea");
+    h.type_into(
+        "https://yourcompany.orchidea.example/scim/v2",
+        "orchidea scim",
+    );
+    h.type_into("Paste the SCIM secret", "x");
+    h.click("Verify secret");
+    let expected = orchidea_wizard::orchidea::parse_scim_url("orchidea scim")
+        .unwrap_err()
+        .to_string();
+    h.assert_sees(&expected);
+    assert!(h.app.session().running.is_none(), "nothing was sent");
+    assert_eq!(
+        h.app.session().checklist.status(StepId::CreateSecret),
+        &Status::Pending
+    );
+}
+
+#[test]
+fn continuing_without_choosing_an_app_says_what_to_do() {
+    let mut h = at_choose_app();
+    h.click("Use this app");
+    assert_eq!(h.app.error(), Some(NO_APP_SELECTED));
+    h.assert_sees(NO_APP_SELECTED);
+    assert_eq!(h.app.screen(), Screen::ChooseApp);
+    assert_eq!(
+        h.app.session().checklist.status(StepId::OpenEnterpriseApp),
+        &Status::Pending
+    );
+}
+
+#[test]
+fn an_app_that_cannot_provision_is_greyed_with_its_reason() {
+    let mut h = at_choose_app();
+    let facts = h.app.session().facts().unwrap().clone();
+    let oidc = facts
+        .candidates
+        .iter()
+        .find(|c| c.capability == Capability::OidcRegistration)
+        .expect("the default tenant has an OIDC app registration");
+    let reason = format!("Cannot provision: {}", oidc.capability.reason());
+    h.assert_sees(&reason);
+
+    h.click(oidc.name());
+    let error = h.app.error().expect("clicking it explains").to_string();
+    assert!(error.contains("OpenID Connect"), "{error}");
+    assert!(error.contains(oidc.name()), "{error}");
+    h.assert_sees(&error);
+
+    // It was not selected: continuing still asks for an app.
+    h.click("Use this app");
+    assert_eq!(h.app.error(), Some(NO_APP_SELECTED));
+}
+
+#[test]
+fn back_cancels_work_and_keeps_what_was_chosen() {
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    assert_eq!(
+        h.app.screen(),
+        Screen::Mappings,
+        "paused before the schema write"
+    );
+    assert!(h.app.session().is_writing());
+
+    h.click("Back");
+    assert!(h.app.session().running.is_none(), "the run was cancelled");
+    assert!(h.app.session().pause.is_none());
+    assert_eq!(h.app.screen(), Screen::Save);
+    assert_eq!(
+        h.app.session().checklist.status(StepId::KeepFiveAttributes),
+        &Status::Pending
+    );
+    // The steps done so far stay done; the flow resumes from here.
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::SaveCredentials)
+            .is_complete()
+    );
+    h.click("Next");
+    h.click("Apply");
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::ExternalIdFromObjectId)
+            .is_complete()
+    );
+}
+
+#[test]
+fn closing_during_a_write_asks_first() {
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    assert!(h.app.session().is_writing());
+    h.send(Message::CloseRequested(None));
+    h.assert_sees("A change is being written");
+    h.click("Keep the window open");
+    assert!(!h.sees("A change is being written"));
+    assert!(h.app.session().is_writing(), "the run is still there");
+
+    // With nothing in flight the window closes without asking.
+    h.click("Continue");
+    h.click("Continue");
+    assert!(h.app.session().running.is_none());
+    let effects = h.app.handle(Message::CloseRequested(None));
+    assert!(matches!(
+        effects.as_slice(),
+        [orchidea_wizard::ui::Effect::Exit]
+    ));
+}
+
+#[test]
+fn the_copied_secret_is_cleared_after_a_minute_unless_replaced() {
+    let mut h = Harness::new(true);
+    h.click("Create SCIM secret");
+    h.click("Copy secret");
+    let copied_at = h.app.session().now;
+    assert!(h.clipboard.contents().is_some());
+    h.send(Message::Tick(
+        copied_at + std::time::Duration::from_secs(30),
+    ));
+    h.assert_sees("Copied, kept out of clipboard history. Clipboard clears in 30 s.");
+    h.send(Message::Tick(
+        copied_at + std::time::Duration::from_secs(60),
+    ));
+    assert!(h.clipboard.contents().is_none(), "cleared after 60 s");
+    assert!(!h.sees("Clear now"));
+}

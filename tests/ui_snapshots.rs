@@ -1,0 +1,71 @@
+//! Pixel baselines (tiny-skia, SHA-256) for screens whose content does not
+//! depend on the sandbox's random ports and ids. On CI a missing baseline
+//! fails instead of being written.
+
+mod ui_common;
+
+use iced::widget::row;
+use orchidea_wizard::StepId;
+use orchidea_wizard::checklist::{Checklist, Progress, Status};
+use orchidea_wizard::ui::screen::welcome;
+use orchidea_wizard::ui::{Message, theme, widget};
+use ui_common::{Harness, assert_snapshot};
+
+#[test]
+fn welcome_light() {
+    let h = Harness::new(false);
+    assert_snapshot(h.app.view(), &theme::light(), "welcome-light");
+}
+
+#[test]
+fn welcome_dark() {
+    let h = Harness::new(false);
+    assert_snapshot(h.app.view(), &theme::dark(), "welcome-dark");
+}
+
+#[test]
+fn tenant_form_with_a_validation_message() {
+    let mut h = Harness::new(false);
+    h.click("My Microsoft Entra tenant");
+    h.type_into(
+        "https://yourcompany.orchidea.example",
+        "https://acme.orchidea.example",
+    );
+    h.click("Next");
+    h.assert_sees("Paste an access token for Microsoft Graph (see the hint above).");
+    assert!(matches!(
+        h.app.screen(),
+        orchidea_wizard::ui::Screen::Welcome
+    ));
+    h.send(Message::Welcome(welcome::Message::GraphUrlChanged(
+        welcome::GRAPH_URL.into(),
+    )));
+    assert_snapshot(h.app.view(), &theme::light(), "welcome-tenant-form");
+}
+
+#[test]
+fn checklist_shows_every_state() {
+    let mut list = Checklist::default();
+    let states = [
+        (StepId::CreateSecret, Status::Done("Created SCIM secret ••••abcd.".into())),
+        (StepId::ChooseIdp, Status::Manual("Chosen by you.".into())),
+        (StepId::CopyUrlAndSecret, Status::AlreadyDone("Entra holds it.".into())),
+        (
+            StepId::OpenEnterpriseApp,
+            Status::Failed("\"Orchidea OIDC\" cannot provision users: it is an app registration. Pick another.".into()),
+        ),
+        (StepId::OpenProvisioning, Status::Running("Reading templates".into())),
+    ];
+    for (step, status) in states {
+        list.apply(&Progress { step, status });
+    }
+    let view = row![widget::checklist(
+        &list,
+        &[StepId::OpenProvisioning],
+        Some(StepId::CreateSecret),
+        1,
+        Message::StepSelected,
+    )]
+    .into();
+    assert_snapshot(view, &theme::dark(), "checklist-states");
+}
