@@ -57,7 +57,11 @@ mod tests {
 
     #[test]
     fn loopback_detection() {
-        for u in ["http://127.0.0.1:8080/x", "http://[::1]/", "http://LOCALHOST:1"] {
+        for u in [
+            "http://127.0.0.1:8080/x",
+            "http://[::1]/",
+            "http://LOCALHOST:1",
+        ] {
             assert!(is_loopback(&u.parse().unwrap()), "{u}");
         }
         for u in ["https://graph.microsoft.com/", "http://10.0.0.1/"] {

@@ -42,8 +42,7 @@ impl Secret {
     /// A fresh random secret of `len` URL-safe characters (sandbox tokens).
     pub fn generate(len: usize) -> Self {
         use rand::Rng;
-        const ALPHABET: &[u8] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut rng = rand::rng();
         let s: String = (0..len)
             .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
