@@ -9,6 +9,8 @@
 pub mod orchidea;
 pub mod scim;
 
+pub mod credentials;
+pub mod directory;
 pub mod entra;
 pub mod expression;
 pub mod graph;

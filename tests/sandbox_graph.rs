@@ -675,16 +675,16 @@ async fn start_provisions_assigned_users_with_mail_under_the_orchidea_mapping() 
     assert_eq!(record["status"]["code"], "Active");
     assert_eq!(record["schedule"]["state"], "Active");
     let last = &record["status"]["lastExecution"];
-    // The two assigned users without mail still match on externalId (priority 2),
-    // so Entra tries to create them and Orchidea refuses a user without userName.
+    // The two assigned users without mail have an empty first matching
+    // attribute (userName ← mail), so Entra skips them.
     let log = dump["entra"]["provisioningLog"].as_array().unwrap();
-    let failures: Vec<&Value> = log.iter().filter(|e| e["status"] == "failure").collect();
-    assert_eq!(failures.len(), 2, "{failures:?}");
-    assert!(failures.iter().all(|e| e["action"] == "Create"
-        && e["reason"].as_str().unwrap().contains("400")
+    let skipped: Vec<&Value> = log.iter().filter(|e| e["status"] == "skipped").collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(skipped.iter().all(|e| e["action"] == "Skip"
+        && e["reason"].as_str().unwrap().contains("matching attribute empty")
         && e["reason"].as_str().unwrap().contains("userName")));
-    assert_eq!(last["state"], "EntryLevelErrors");
-    assert_eq!(last["countEscrowed"], 2);
+    assert!(log.iter().all(|e| e["status"] != "failure"), "{log:?}");
+    assert_eq!(last["state"], "Succeeded");
     assert_eq!(last["countExported"], 7);
     assert_eq!(last["countEntitled"], 9);
     assert_eq!(
@@ -701,10 +701,7 @@ async fn start_provisions_assigned_users_with_mail_under_the_orchidea_mapping() 
             "/servicePrincipals/{sp}/synchronization/jobs/{job}"
         ))
         .await;
-    assert_eq!(
-        got.body["status"]["lastExecution"]["state"],
-        "EntryLevelErrors"
-    );
+    assert_eq!(got.body["status"]["lastExecution"]["state"], "Succeeded");
 }
 
 #[tokio::test]

@@ -142,6 +142,105 @@ impl Job {
     }
 }
 
+/// What one provisioning cycle did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleReport {
+    pub activity: String,
+    pub began: String,
+    /// Users in scope.
+    pub entitled: i64,
+    /// Users the cycle looked at (in scope, or leaving it).
+    pub candidates: i64,
+    pub processed: i64,
+    /// SCIM writes (creates and updates).
+    pub exported: i64,
+    /// Users that failed.
+    pub failures: i64,
+    /// Users the job has provisioned so far.
+    pub provisioned_total: i64,
+    /// Why the whole cycle stopped (a credential or availability failure).
+    pub fatal: Option<SyncError>,
+}
+
+impl Status {
+    /// Records a cycle: last executions, counts, steady state, and
+    /// quarantine when it stopped on a credential or availability failure.
+    /// A paused job stays paused.
+    pub fn record_cycle(&mut self, r: CycleReport) {
+        let now = crate::timefmt::now_rfc3339();
+        let state = match (&r.fatal, r.failures) {
+            (Some(_), _) => "Failed",
+            (None, 0) => "Succeeded",
+            (None, _) => "EntryLevelErrors",
+        };
+        let execution = TaskExecution {
+            activity_identifier: r.activity,
+            count_entitled: r.entitled,
+            count_entitled_for_provisioning: r.entitled,
+            count_escrowed: r.failures,
+            count_escrowed_raw: r.failures,
+            count_exported: r.exported,
+            count_exports: r.exported,
+            count_imported: r.processed,
+            count_imported_deltas: r.processed,
+            count_imported_reference_deltas: 0,
+            error: r.fatal.clone(),
+            state: state.into(),
+            time_began: r.began,
+            time_ended: now.clone(),
+        };
+        self.last_execution = Some(execution.clone());
+        self.progress = vec![Progress {
+            completed_units: r.processed,
+            progress_observation_date_time: now.clone(),
+            total_units: r.candidates,
+            units: "Users".into(),
+        }];
+        self.synchronized_entry_count_by_type = vec![KeyCount {
+            key: "User".into(),
+            value: r.provisioned_total,
+        }];
+        let paused = self.code == "Paused";
+        match r.fatal {
+            None => {
+                if r.exported > 0 {
+                    self.last_successful_execution_with_exports = Some(execution.clone());
+                }
+                self.last_successful_execution = Some(execution);
+                self.count_successive_complete_failures = 0;
+                self.quarantine = None;
+                if self.steady_state_first_achieved_time == NEVER {
+                    self.steady_state_first_achieved_time = now.clone();
+                }
+                self.steady_state_last_achieved_time = now;
+                if !paused {
+                    self.code = "Active".into();
+                }
+            }
+            Some(error) => {
+                self.count_successive_complete_failures += 1;
+                let (series_began, series_count) = match &self.quarantine {
+                    Some(q) => (q.series_began.clone(), q.series_count + 1),
+                    None => (now.clone(), 1),
+                };
+                // Entra retries a quarantined job less often; one cycle later here.
+                let next = std::time::SystemTime::now() + std::time::Duration::from_secs(40 * 60);
+                self.quarantine = Some(Quarantine {
+                    current_began: now,
+                    next_attempt: humantime::format_rfc3339_seconds(next).to_string(),
+                    reason: "EncounteredQuarantineException".into(),
+                    series_began,
+                    series_count,
+                    error,
+                });
+                if !paused {
+                    self.code = "Quarantine".into();
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +260,54 @@ mod tests {
         // The wizard's typed client reads this shape.
         let typed: crate::graph::types::SynchronizationJob = serde_json::from_value(v).unwrap();
         assert_eq!(typed.id, job.id);
+    }
+
+    fn report(fatal: Option<SyncError>, failures: i64) -> CycleReport {
+        CycleReport {
+            activity: "a".into(),
+            began: "2026-01-01T00:00:00Z".into(),
+            entitled: 3,
+            candidates: 3,
+            processed: 3,
+            exported: 2,
+            failures,
+            provisioned_total: 2,
+            fatal,
+        }
+    }
+
+    #[test]
+    fn cycles_move_the_status_into_and_out_of_quarantine() {
+        let mut job = Job::new("scim", "520a5d7b-f0fe-5320-84c5-521bdcabbd8c");
+        job.set_state("Active", "Active");
+        let error = SyncError {
+            code: "X".into(),
+            message: "401".into(),
+            tenant_actionable: true,
+        };
+        job.status.record_cycle(report(Some(error.clone()), 0));
+        job.status.record_cycle(report(Some(error), 0));
+        let q = job.status.quarantine.clone().unwrap();
+        assert_eq!(
+            (job.status.code.as_str(), q.series_count),
+            ("Quarantine", 2)
+        );
+        assert_eq!(job.status.count_successive_complete_failures, 2);
+        assert!(job.status.last_successful_execution.is_none());
+
+        job.status.record_cycle(report(None, 1));
+        assert_eq!(job.status.code, "Active");
+        assert!(job.status.quarantine.is_none());
+        let last = job.status.last_execution.clone().unwrap();
+        assert_eq!(
+            (last.state.as_str(), last.count_escrowed),
+            ("EntryLevelErrors", 1)
+        );
+        assert_ne!(job.status.steady_state_first_achieved_time, NEVER);
+        assert_eq!(job.status.synchronized_entry_count_by_type[0].value, 2);
+
+        job.set_state("Paused", "Paused");
+        job.status.record_cycle(report(None, 0));
+        assert_eq!(job.status.code, "Paused", "a paused job stays paused");
     }
 }

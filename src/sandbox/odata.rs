@@ -103,10 +103,10 @@ impl Query {
     /// True when `item` passes `$filter` and `$search`. `filterable` lists the
     /// properties a filter may name.
     pub fn matches(&self, item: &Value, filterable: &[&str]) -> Result<bool, QueryError> {
-        if let Some(f) = &self.filter {
-            if !f.matches(item, filterable)? {
-                return Ok(false);
-            }
+        if let Some(f) = &self.filter
+            && !f.matches(item, filterable)?
+        {
+            return Ok(false);
         }
         if let Some(text) = &self.search {
             return Ok(search_matches(item, text));

@@ -3,8 +3,8 @@
 //! Follows Entra docs `use-scim-to-provision-users-and-groups.md` and
 //! `how-provisioning-works.md`: scope is the app's assignments (direct or
 //! through a group) unless `SyncAll` is `"true"`; users are matched on each
-//! attribute with `matchingPriority > 0` in order; a user whose matching
-//! values are all empty is skipped; disabled users get `active` false through
+//! attribute with `matchingPriority > 0` in order; a user whose first
+//! matching value is empty is skipped; disabled users get `active` false through
 //! `[IsSoftDeleted]`, as do users that left the scope (unless
 //! `SkipOutOfScopeDeletions` is `"true"`).
 
@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::Shared;
 use super::entra::{EntraState, LogEntry};
 use super::expression::{Expr, bool_text};
-use super::job::{KeyCount, NEVER, Progress, Quarantine, SyncError, TaskExecution};
+use super::job::{CycleReport, SyncError};
 use super::outbound::{ScimFailure, ScimTarget};
 use super::payload::{self, Change};
 use super::tenant::User;
@@ -353,8 +353,18 @@ async fn provision_user(
                 .map(|v| (m.target.as_str(), v))
         })
         .collect();
-    if usable.is_empty() {
-        let names: Vec<&str> = matching.iter().map(|(m, _)| m.target.as_str()).collect();
+    // Entra skips a user whose first matching attribute is empty: the
+    // later ones only help find users that already exist (CONTRACT.md,
+    // "Users whose matching attribute is empty are skipped").
+    let primary_empty = matching
+        .first()
+        .is_none_or(|(_, v)| v.as_deref().is_none_or(str::is_empty));
+    if primary_empty || usable.is_empty() {
+        let names: Vec<&str> = matching
+            .iter()
+            .take(1)
+            .map(|(m, _)| m.target.as_str())
+            .collect();
         return Ok(UserResult::new(
             "Skip",
             "skipped",
@@ -494,77 +504,17 @@ fn record(
         return;
     };
     r.provisioned.extend(outcome.provisioned);
-    let now = crate::timefmt::now_rfc3339();
-    let state = match (&outcome.fatal, outcome.failures) {
-        (Some(_), _) => "Failed",
-        (None, 0) => "Succeeded",
-        (None, _) => "EntryLevelErrors",
-    };
-    let execution = TaskExecution {
-        activity_identifier: activity.into(),
-        count_entitled: plan.entitled,
-        count_entitled_for_provisioning: plan.entitled,
-        count_escrowed: outcome.failures,
-        count_escrowed_raw: outcome.failures,
-        count_exported: outcome.exported,
-        count_exports: outcome.exported,
-        count_imported: outcome.processed,
-        count_imported_deltas: outcome.processed,
-        count_imported_reference_deltas: 0,
-        error: outcome.fatal.clone(),
-        state: state.into(),
-        time_began: began.into(),
-        time_ended: now.clone(),
-    };
-    let status = &mut r.job.status;
-    status.last_execution = Some(execution.clone());
-    status.progress = vec![Progress {
-        completed_units: outcome.processed,
-        progress_observation_date_time: now.clone(),
-        total_units: plan.candidates.len() as i64,
-        units: "Users".into(),
-    }];
-    status.synchronized_entry_count_by_type = vec![KeyCount {
-        key: "User".into(),
-        value: r.provisioned.len() as i64,
-    }];
-    let paused = status.code == "Paused";
-    match outcome.fatal {
-        None => {
-            if outcome.exported > 0 {
-                status.last_successful_execution_with_exports = Some(execution.clone());
-            }
-            status.last_successful_execution = Some(execution);
-            status.count_successive_complete_failures = 0;
-            status.quarantine = None;
-            if status.steady_state_first_achieved_time == NEVER {
-                status.steady_state_first_achieved_time = now.clone();
-            }
-            status.steady_state_last_achieved_time = now;
-            if !paused {
-                status.code = "Active".into();
-            }
-        }
-        Some(error) => {
-            status.count_successive_complete_failures += 1;
-            let (series_began, series_count) = match &status.quarantine {
-                Some(q) => (q.series_began.clone(), q.series_count + 1),
-                None => (now.clone(), 1),
-            };
-            let next = std::time::SystemTime::now() + std::time::Duration::from_secs(40 * 60);
-            status.quarantine = Some(Quarantine {
-                current_began: now,
-                next_attempt: humantime::format_rfc3339_seconds(next).to_string(),
-                reason: "EncounteredQuarantineException".into(),
-                series_began,
-                series_count,
-                error,
-            });
-            if !paused {
-                status.code = "Quarantine".into();
-            }
-        }
-    }
+    r.job.status.record_cycle(CycleReport {
+        activity: activity.into(),
+        began: began.into(),
+        entitled: plan.entitled,
+        candidates: plan.candidates.len() as i64,
+        processed: outcome.processed,
+        exported: outcome.exported,
+        failures: outcome.failures,
+        provisioned_total: r.provisioned.len() as i64,
+        fatal: outcome.fatal,
+    });
 }
 
 #[cfg(test)]

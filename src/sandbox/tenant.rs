@@ -209,7 +209,7 @@ impl User {
     /// A source attribute by its Entra name, case-insensitively, as the sync
     /// engine reads it: booleans as `"True"`/`"False"`, absent as null.
     pub fn attribute(&self, name: &str) -> Option<String> {
-        let named = match name.to_ascii_lowercase().as_str() {
+        match name.to_ascii_lowercase().as_str() {
             "objectid" | "id" => Some(self.id.clone()),
             "userprincipalname" => Some(self.user_principal_name.clone()),
             "mail" => self.mail.clone(),
@@ -220,9 +220,8 @@ impl User {
             "mailnickname" => self.mail_nickname.clone(),
             "department" => self.department.clone(),
             "accountenabled" => Some(super::expression::bool_text(self.account_enabled)),
-            _ => return self.extra_attribute(name),
-        };
-        named
+            _ => self.extra_attribute(name),
+        }
     }
 
     fn extra_attribute(&self, name: &str) -> Option<String> {
@@ -278,7 +277,7 @@ mod tests {
             .iter()
             .find(|g| g.display_name == "Innovation Team")
             .unwrap();
-        assert_eq!(orchidea.assignments.groups, [team.id.clone()]);
+        assert_eq!(orchidea.assignments.groups, std::slice::from_ref(&team.id));
     }
 
     #[test]

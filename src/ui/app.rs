@@ -39,7 +39,6 @@ pub enum Message {
     Confirmed(bool),
     Retry,
     Retest,
-    DismissError,
     StepSelected(StepId),
     StepClosed,
     CopyUrl,
@@ -209,10 +208,6 @@ impl App {
                 _ => Action::None,
             },
             Message::Retest => credentials::retest(&self.session),
-            Message::DismissError => {
-                self.session.error = None;
-                Action::None
-            }
             Message::StepSelected(step) => {
                 self.session.selected_step =
                     (self.session.selected_step != Some(step)).then_some(step);

@@ -1,0 +1,194 @@
+//! Saved provisioning credentials (`synchronization/secrets`) and Test Connection (`validateCredentials`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::entra::{self, SecretPair};
+use super::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
+use super::outbound::ScimTarget;
+use super::sync::{check_job, check_sp, context};
+use crate::secret::Secret;
+
+/// Reads `[{key, value}, …]`. A key outside the enum fails the way Graph's
+/// enum parsing does: 500 "Requested value '…' was not found.".
+fn parse_pairs(list: Option<&Value>, field: &str) -> Result<Vec<SecretPair>, GraphError> {
+    let Some(items) = list.and_then(Value::as_array) else {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            format!("'{field}' must be an array of {{\"key\",\"value\"}} pairs."),
+        ));
+    };
+    let mut pairs: Vec<SecretPair> = Vec::new();
+    for item in items {
+        let Some(key) = item["key"].as_str() else {
+            return Err(GraphError::bad_request(
+                "BadRequest",
+                "Every pair needs a string 'key'.",
+            ));
+        };
+        let Some(canonical) = entra::canonical_key(key) else {
+            return Err(GraphError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "UnknownError",
+                format!("Requested value '{key}' was not found."),
+            ));
+        };
+        let Some(value) = item["value"].as_str() else {
+            return Err(GraphError::bad_request(
+                "BadRequest",
+                format!("The value of '{canonical}' must be a string."),
+            ));
+        };
+        if pairs.iter().any(|p| p.key == canonical) {
+            return Err(GraphError::bad_request(
+                "BadRequest",
+                format!("'{canonical}' is given twice."),
+            ));
+        }
+        pairs.push(SecretPair {
+            key: canonical.to_string(),
+            value: Secret::new(value),
+        });
+    }
+    Ok(pairs)
+}
+
+pub(crate) async fn get_secrets(
+    State(shared): State<AppState>,
+    Path(sp_id): Path<String>,
+) -> GraphResult {
+    let entra = shared.entra.lock().await;
+    check_sp(&entra, &sp_id)?;
+    let value: Vec<Value> = entra
+        .secrets
+        .get(&sp_id)
+        .into_iter()
+        .flatten()
+        .map(SecretPair::masked)
+        .collect();
+    let body = json!({ "@odata.context": context(&shared, &sp_id, "secrets"), "value": value });
+    Ok(ok_json(StatusCode::OK, body))
+}
+
+/// Replaces the whole set (`synchronization-serviceprincipal-put-synchronization.md`).
+pub(crate) async fn put_secrets(
+    State(shared): State<AppState>,
+    Path(sp_id): Path<String>,
+    body: Bytes,
+) -> GraphResult {
+    let body = json_object(&body)?;
+    let pairs = parse_pairs(body.get("value"), "value")?;
+    for p in &pairs {
+        let v = p.value.expose();
+        match p.key.as_str() {
+            "SyncAll" | "SkipOutOfScopeDeletions"
+                if !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") =>
+            {
+                return Err(GraphError::bad_request(
+                    "BadRequest",
+                    format!("{} must be \"true\" or \"false\", not \"{v}\".", p.key),
+                ));
+            }
+            "SyncNotificationSettings"
+                if !serde_json::from_str::<Value>(v).is_ok_and(|j| j.is_object()) =>
+            {
+                return Err(GraphError::bad_request(
+                    "BadRequest",
+                    "SyncNotificationSettings must be a JSON object in a string, e.g. {\"Enabled\":true,\"Recipients\":\"admin@contoso.com\"}.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut entra = shared.entra.lock().await;
+    check_sp(&entra, &sp_id)?;
+    entra.secrets.insert(sp_id, pairs);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Test Connection: really calls the SCIM endpoint, as Entra does.
+pub(crate) async fn validate_credentials(
+    State(shared): State<AppState>,
+    Path((sp_id, job_id)): Path<(String, String)>,
+    body: Bytes,
+) -> GraphResult {
+    let body = json_object(&body)?;
+    // The documented example omits useSavedCredentials: absent means false.
+    let use_saved = match body.get("useSavedCredentials") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(GraphError::bad_request(
+                "BadRequest",
+                "useSavedCredentials must be true or false.",
+            ));
+        }
+    };
+    let given = if use_saved {
+        Vec::new()
+    } else {
+        parse_pairs(body.get("credentials"), "credentials")?
+    };
+    let (base, token) = {
+        let entra = shared.entra.lock().await;
+        check_job(&entra, &sp_id, &job_id)?;
+        let pick = |key: &str| -> Option<Secret> {
+            if use_saved {
+                entra.secret(&sp_id, key).cloned()
+            } else {
+                given.iter().find(|p| p.key == key).map(|p| p.value.clone())
+            }
+        };
+        (pick("BaseAddress"), pick("SecretToken"))
+    };
+    let unavailable = |detail: String| {
+        GraphError::bad_request(
+            "CredentialValidationUnavailable",
+            format!(
+                "You appear to have entered invalid credentials. Error code: SystemForCrossDomainIdentityManagementCredentialValidationUnavailable. Details: {detail}."
+            ),
+        )
+    };
+    let (Some(base), Some(token)) = (base, token) else {
+        let which = if use_saved {
+            "saved credentials"
+        } else {
+            "credentials"
+        };
+        return Err(unavailable(format!(
+            "the {which} need both BaseAddress (Tenant URL) and SecretToken"
+        )));
+    };
+    let target = ScimTarget::new(base.expose(), token).map_err(unavailable)?;
+    match target.test_connection().await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => Err(unavailable(format!(
+            "{e} when Entra sent GET {}/Users?filter=userName eq \"<random GUID>\" with the Secret Token",
+            target.base().as_str().trim_end_matches('/')
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_follow_the_enum() {
+        let ok = json!([{"key": "baseaddress", "value": "https://x"}]);
+        assert_eq!(
+            parse_pairs(Some(&ok), "value").unwrap()[0].key,
+            "BaseAddress"
+        );
+        let bad = json!([{"key": "TenantUrl", "value": "https://x"}]);
+        let err = parse_pairs(Some(&bad), "value").unwrap_err();
+        assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.message, "Requested value 'TenantUrl' was not found.");
+        let twice =
+            json!([{"key": "SyncAll", "value": "true"}, {"key": "SyncAll", "value": "false"}]);
+        assert!(parse_pairs(Some(&twice), "value").is_err());
+    }
+}

@@ -1,0 +1,413 @@
+//! Directory reads of the sandbox's Graph (service principals, users, groups, app role assignments) and creating an app from the non-gallery template.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::graph::{AppState, GraphError, GraphResult, ListSpec, json_object, list, ok_json, one};
+use super::tenant::{Assignments, Provisioning, ServicePrincipal, User};
+
+/// The "non-gallery application" template (CONTRACT.md, step 2).
+pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
+pub const CUSTOM_SSO_TAG: &str = "WindowsAzureActiveDirectoryCustomSingleSignOnApplication";
+pub const INTEGRATED_APP_TAG: &str = "WindowsAzureActiveDirectoryIntegratedApp";
+/// The default access role every assignment in the sandbox uses.
+const DEFAULT_ROLE_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The routes, each path under `prefix` (`/v1.0`).
+pub(crate) fn routes(prefix: &str) -> Router<AppState> {
+    let v1 = |path: &str| format!("{prefix}{path}");
+    Router::new()
+        .route(&v1("/servicePrincipals"), get(list_sps))
+        .route(&v1("/servicePrincipals/{id}"), get(get_sp))
+        .route(
+            &v1("/servicePrincipals/{id}/appRoleAssignedTo"),
+            get(assigned_to),
+        )
+        .route(
+            &v1("/applicationTemplates/{template}/instantiate"),
+            post(instantiate),
+        )
+        .route(&v1("/users"), get(list_users))
+        .route(&v1("/users/{id}"), get(get_user))
+        .route(&v1("/groups"), get(list_groups))
+        .route(&v1("/groups/{id}"), get(get_group))
+        .route(&v1("/groups/{id}/members"), get(group_members))
+}
+
+const SP_PROPS: &[&str] = &[
+    "id",
+    "accountEnabled",
+    "appDisplayName",
+    "appId",
+    "applicationTemplateId",
+    "appOwnerOrganizationId",
+    "appRoleAssignmentRequired",
+    "displayName",
+    "preferredSingleSignOnMode",
+    "servicePrincipalNames",
+    "servicePrincipalType",
+    "signInAudience",
+    "tags",
+];
+const SP_SPEC: ListSpec = ListSpec {
+    type_name: "servicePrincipal",
+    context: "servicePrincipals",
+    properties: SP_PROPS,
+    filterable: &[
+        "displayName",
+        "appId",
+        "id",
+        "servicePrincipalType",
+        "accountEnabled",
+    ],
+    default_select: &[],
+};
+const USER_PROPS: &[&str] = &[
+    "id",
+    "accountEnabled",
+    "businessPhones",
+    "city",
+    "companyName",
+    "country",
+    "department",
+    "displayName",
+    "employeeId",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "postalCode",
+    "preferredLanguage",
+    "state",
+    "streetAddress",
+    "surname",
+    "usageLocation",
+    "userPrincipalName",
+    "userType",
+];
+const USER_SPEC: ListSpec = ListSpec {
+    type_name: "user",
+    context: "users",
+    properties: USER_PROPS,
+    filterable: &[
+        "displayName",
+        "mail",
+        "userPrincipalName",
+        "givenName",
+        "surname",
+        "id",
+        "accountEnabled",
+        "department",
+        "jobTitle",
+    ],
+    default_select: &[
+        "businessPhones",
+        "displayName",
+        "givenName",
+        "jobTitle",
+        "mail",
+        "mobilePhone",
+        "officeLocation",
+        "preferredLanguage",
+        "surname",
+        "userPrincipalName",
+    ],
+};
+const GROUP_SPEC: ListSpec = ListSpec {
+    type_name: "group",
+    context: "groups",
+    properties: &[
+        "id",
+        "displayName",
+        "description",
+        "groupTypes",
+        "mail",
+        "mailEnabled",
+        "mailNickname",
+        "securityEnabled",
+    ],
+    filterable: &["displayName", "id", "mailNickname"],
+    default_select: &[],
+};
+
+pub fn sp_json(sp: &ServicePrincipal, tenant_id: &str) -> Value {
+    let custom = sp.tags.iter().any(|t| t == CUSTOM_SSO_TAG);
+    json!({
+        "id": sp.id,
+        "accountEnabled": true,
+        "appDisplayName": sp.display_name,
+        "appId": sp.app_id,
+        "applicationTemplateId": if custom { Some(NON_GALLERY_TEMPLATE_ID) } else { None },
+        "appOwnerOrganizationId": tenant_id,
+        "appRoleAssignmentRequired": custom,
+        "displayName": sp.display_name,
+        "preferredSingleSignOnMode": Value::Null,
+        "servicePrincipalNames": [sp.app_id],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMyOrg",
+        "tags": sp.tags,
+    })
+}
+
+fn user_json(u: &User) -> Value {
+    let mut v = u.to_graph();
+    if let Value::Object(map) = &mut v {
+        // Properties Graph always has; the tenant file may leave them out.
+        for key in ["mobilePhone", "officeLocation", "preferredLanguage"] {
+            map.entry(key).or_insert(Value::Null);
+        }
+        map.entry("businessPhones").or_insert(json!([]));
+        map.entry("userType").or_insert(json!("Member"));
+    }
+    v
+}
+
+fn group_json(g: &super::tenant::Group) -> Value {
+    let nickname: String = g
+        .display_name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    json!({
+        "id": g.id,
+        "description": Value::Null,
+        "displayName": g.display_name,
+        "groupTypes": [],
+        "mail": Value::Null,
+        "mailEnabled": false,
+        "mailNickname": nickname,
+        "securityEnabled": true,
+    })
+}
+
+async fn list_sps(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
+    let items: Vec<Value> = {
+        let entra = shared.entra.lock().await;
+        entra
+            .service_principals
+            .iter()
+            .map(|sp| sp_json(sp, &entra.tenant.id))
+            .collect()
+    };
+    list(&shared, &uri, &headers, items, &SP_SPEC)
+}
+
+async fn get_sp(State(shared): State<AppState>, uri: Uri, Path(id): Path<String>) -> GraphResult {
+    let item = {
+        let entra = shared.entra.lock().await;
+        let sp = entra.sp(&id).ok_or_else(|| GraphError::no_object(&id))?;
+        sp_json(sp, &entra.tenant.id)
+    };
+    one(&uri, item, &SP_SPEC)
+}
+
+/// `appRoleAssignment`s of an app (`serviceprincipal-list-approleassignedto.md`).
+async fn assigned_to(
+    State(shared): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> GraphResult {
+    let items: Vec<Value> = {
+        let entra = shared.entra.lock().await;
+        let sp = entra.sp(&id).ok_or_else(|| GraphError::no_object(&id))?;
+        let users = sp.assignments.users.iter().filter_map(|uid| {
+            let u = entra.users.iter().find(|u| &u.id == uid)?;
+            Some((u.id.as_str(), u.display_name.as_str(), "User"))
+        });
+        let groups = sp.assignments.groups.iter().filter_map(|gid| {
+            let g = entra.groups.iter().find(|g| &g.id == gid)?;
+            Some((g.id.as_str(), g.display_name.as_str(), "Group"))
+        });
+        users
+            .chain(groups)
+            .map(|(pid, name, kind)| {
+                json!({
+                    "id": assignment_id(&sp.id, pid),
+                    "deletedDateTime": Value::Null,
+                    "appRoleId": DEFAULT_ROLE_ID,
+                    "createdDateTime": "2025-01-06T09:00:00Z",
+                    "principalDisplayName": name,
+                    "principalId": pid,
+                    "principalType": kind,
+                    "resourceDisplayName": sp.display_name,
+                    "resourceId": sp.id,
+                })
+            })
+            .collect()
+    };
+    let spec = ListSpec {
+        type_name: "appRoleAssignment",
+        context: "appRoleAssignments",
+        properties: &[
+            "id",
+            "deletedDateTime",
+            "appRoleId",
+            "createdDateTime",
+            "principalDisplayName",
+            "principalId",
+            "principalType",
+            "resourceDisplayName",
+            "resourceId",
+        ],
+        filterable: &["principalId", "principalType", "principalDisplayName"],
+        default_select: &[],
+    };
+    list(&shared, &uri, &headers, items, &spec)
+}
+
+/// Graph's assignment ids are opaque base64url strings; derive a stable one.
+fn assignment_id(sp_id: &str, principal_id: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{sp_id}/{principal_id}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..32])
+}
+
+/// Creates a non-gallery app: an application and its service principal.
+async fn instantiate(
+    State(shared): State<AppState>,
+    Path(template): Path<String>,
+    body: Bytes,
+) -> GraphResult {
+    if !template.eq_ignore_ascii_case(NON_GALLERY_TEMPLATE_ID) {
+        return Err(GraphError::no_object(&template));
+    }
+    let body = json_object(&body)?;
+    let name = body
+        .get("displayName")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "Request_BadRequest",
+                "Invalid value specified for property 'displayName' of resource 'Application'.",
+            )
+        })?
+        .to_string();
+    let app_id = uuid::Uuid::new_v4().to_string();
+    let sp = ServicePrincipal {
+        id: uuid::Uuid::new_v4().to_string(),
+        app_id: app_id.clone(),
+        display_name: name.clone(),
+        tags: vec![CUSTOM_SSO_TAG.into(), INTEGRATED_APP_TAG.into()],
+        provisioning: Provisioning::Scim,
+        assignments: Assignments::default(),
+    };
+    let mut entra = shared.entra.lock().await;
+    let application = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "appId": app_id,
+        "applicationTemplateId": NON_GALLERY_TEMPLATE_ID,
+        "createdDateTime": crate::timefmt::now_rfc3339(),
+        "displayName": name,
+        "identifierUris": [],
+        "publisherDomain": entra.tenant.domain,
+        "signInAudience": "AzureADMyOrg",
+        "tags": [],
+    });
+    let sp_value = sp_json(&sp, &entra.tenant.id);
+    entra.applications.push(application.clone());
+    entra.service_principals.push(sp);
+    let context = format!(
+        "{}/$metadata#microsoft.graph.applicationServicePrincipal",
+        shared.graph_url
+    );
+    Ok(ok_json(
+        StatusCode::CREATED,
+        json!({ "@odata.context": context, "application": application, "servicePrincipal": sp_value }),
+    ))
+}
+
+async fn list_users(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
+    let items: Vec<Value> = shared
+        .entra
+        .lock()
+        .await
+        .users
+        .iter()
+        .map(user_json)
+        .collect();
+    list(&shared, &uri, &headers, items, &USER_SPEC)
+}
+
+async fn get_user(State(shared): State<AppState>, uri: Uri, Path(id): Path<String>) -> GraphResult {
+    let item = {
+        let entra = shared.entra.lock().await;
+        let u = entra
+            .users
+            .iter()
+            .find(|u| {
+                u.id.eq_ignore_ascii_case(&id) || u.user_principal_name.eq_ignore_ascii_case(&id)
+            })
+            .ok_or_else(|| GraphError::no_object(&id))?;
+        user_json(u)
+    };
+    one(&uri, item, &USER_SPEC)
+}
+
+async fn list_groups(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
+    let items: Vec<Value> = shared
+        .entra
+        .lock()
+        .await
+        .groups
+        .iter()
+        .map(group_json)
+        .collect();
+    list(&shared, &uri, &headers, items, &GROUP_SPEC)
+}
+
+async fn get_group(
+    State(shared): State<AppState>,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> GraphResult {
+    let item = {
+        let entra = shared.entra.lock().await;
+        let g = entra
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| GraphError::no_object(&id))?;
+        group_json(g)
+    };
+    one(&uri, item, &GROUP_SPEC)
+}
+
+async fn group_members(
+    State(shared): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> GraphResult {
+    let items: Vec<Value> = {
+        let entra = shared.entra.lock().await;
+        let g = entra
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| GraphError::no_object(&id))?;
+        g.members
+            .iter()
+            .filter_map(|m| entra.users.iter().find(|u| &u.id == m))
+            .map(|u| {
+                let mut v = user_json(u);
+                v["@odata.type"] = json!("#microsoft.graph.user");
+                v
+            })
+            .collect()
+    };
+    let spec = ListSpec {
+        context: "directoryObjects",
+        ..USER_SPEC
+    };
+    list(&shared, &uri, &headers, items, &spec)
+}
