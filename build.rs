@@ -1,8 +1,17 @@
-//! Build script: puts the app icon and version info into the Windows executables; nothing elsewhere.
+//! Build script: records the target and profile for `--version`, and puts the
+//! app icon and version info into the Windows executables.
 
 fn main() {
     // Without this, Cargo reruns the script (and rebuilds the crate) whenever any file changes.
     println!("cargo:rerun-if-changed=build.rs");
+    // Build info for `--version` and the About text.
+    for (key, var) in [
+        ("ORCHIDEA_BUILD_TARGET", "TARGET"),
+        ("ORCHIDEA_BUILD_PROFILE", "PROFILE"),
+    ] {
+        let value = std::env::var(var).unwrap_or_else(|_| "unknown".into());
+        println!("cargo:rustc-env={key}={value}");
+    }
     #[cfg(windows)]
     windows::embed_resources();
 }

@@ -12,7 +12,7 @@ use clap::Parser;
 
 /// Connects Orchidea to Microsoft Entra ID for SCIM user provisioning.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = orchidea_wizard::build_info::LONG_VERSION, about)]
 struct Args {
     /// Start in the built-in sandbox (a simulated tenant on 127.0.0.1).
     #[arg(long)]

@@ -20,7 +20,7 @@ use url::Url;
 #[derive(Parser)]
 #[command(
     name = "orchidea-wizard-cli",
-    version,
+    version = orchidea_wizard::build_info::LONG_VERSION,
     about = "Connect Orchidea to Microsoft Entra ID for SCIM provisioning, headless"
 )]
 struct Cli {

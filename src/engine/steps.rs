@@ -549,10 +549,14 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
         if !check.is_noop() {
             return Err(EngineError::NotPersisted(check.diff_lines().join("; ")));
         }
+        let summary: Vec<String> = group
+            .iter()
+            .flat_map(|s| step_summary(&plan, *s))
+            .collect();
         facts.changes.push(format!(
-            "Entra: updated \"{}\": {}",
+            "Entra: updated \"{}\": {}.",
             plan.mapping_name,
-            plan.diff_lines().join("; ")
+            summary.join("; ")
         ));
     }
     let mut mine = Status::Pending;

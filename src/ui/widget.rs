@@ -263,18 +263,23 @@ pub fn code_block<'a, M: 'a>(lines: impl IntoIterator<Item = String>) -> Element
         .into()
 }
 
+/// `text` cut to `max` characters with an ellipsis.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        text.to_string()
+    }
+}
+
 /// The first sentence of an engine message, for one-line places.
 pub fn one_line(detail: &str) -> String {
     let first = match detail.find(". ") {
         Some(i) => &detail[..=i],
         None => detail,
     };
-    if first.chars().count() > 90 {
-        let cut: String = first.chars().take(87).collect();
-        format!("{cut}…")
-    } else {
-        first.to_string()
-    }
+    clip(first, 90)
 }
 
 /// A radio-style choice the Simulator and the mouse can click by its title.
@@ -330,5 +335,20 @@ pub fn choice<'a, M: Clone + 'a>(
         b.style(theme::list_item(selected)).into()
     } else {
         b.style(theme::list_item_disabled).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_keeps_the_first_sentence_within_90_characters() {
+        assert_eq!(one_line("Saved. Then more."), "Saved.");
+        let long = format!("{}. Fix it.", "x".repeat(120));
+        let line = one_line(&long);
+        assert_eq!(line.chars().count(), 90);
+        assert!(line.ends_with('…'));
+        assert_eq!(clip("short", 10), "short");
     }
 }

@@ -66,11 +66,12 @@ pub fn view(session: &Session) -> Element<'_, Message> {
                     .style(theme::muted),
             )
         } else {
+            // The mapping edit lists every attribute; the diff is on its screen.
             column(
                 facts
                     .changes
                     .iter()
-                    .map(|c| text(format!("•  {c}")).size(14).into()),
+                    .map(|c| text(format!("•  {}", widget::clip(c, 200))).size(14).into()),
             )
             .spacing(4)
             .into()
