@@ -18,11 +18,12 @@ mod tests {
     #[test]
     fn long_version_names_version_target_and_profile() {
         assert!(super::LONG_VERSION.starts_with(super::VERSION));
-        assert!(
-            super::LONG_VERSION.contains(", "),
-            "{}",
-            super::LONG_VERSION
-        );
-        assert!(!super::LONG_VERSION.contains("unknown"));
+        let inner = super::LONG_VERSION
+            .split_once(" (")
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .unwrap();
+        let (target, profile) = inner.split_once(", ").unwrap();
+        assert!(target.contains('-'), "a target triple: {target}");
+        assert!(["debug", "release"].contains(&profile), "{profile}");
     }
 }

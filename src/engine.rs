@@ -202,6 +202,15 @@ impl Engine {
             .cloned();
         match candidate {
             Some(c) if c.capability.can_provision() => {
+                let changed = facts.app.as_ref().is_none_or(|a| a.id != sp_id);
+                if changed {
+                    // What was read for another app does not hold for this one.
+                    facts.job = None;
+                    facts.saved_base_address = None;
+                    facts.saved_sync_all = None;
+                    facts.saved_credentials_work = false;
+                    facts.template_ids.clear();
+                }
                 facts.app = Some(c.service_principal);
                 Ok(())
             }

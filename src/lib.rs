@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod engine;
 pub mod graph;
 pub mod http;
+pub mod logging;
 pub mod mapping;
 pub mod orchidea;
 pub mod probe;

@@ -21,13 +21,7 @@ struct Args {
 
 fn main() -> iced::Result {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    orchidea_wizard::logging::init();
     orchidea_wizard::http::install_crypto_provider();
     orchidea_wizard::ui::run(orchidea_wizard::ui::Options {
         sandbox: args.sandbox,

@@ -680,9 +680,14 @@ async fn start_provisions_assigned_users_with_mail_under_the_orchidea_mapping() 
     let log = dump["entra"]["provisioningLog"].as_array().unwrap();
     let skipped: Vec<&Value> = log.iter().filter(|e| e["status"] == "skipped").collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
-    assert!(skipped.iter().all(|e| e["action"] == "Skip"
-        && e["reason"].as_str().unwrap().contains("matching attribute empty")
-        && e["reason"].as_str().unwrap().contains("userName")));
+    assert!(skipped.iter().all(|e| {
+        e["action"] == "Skip"
+            && e["reason"]
+                .as_str()
+                .unwrap()
+                .contains("matching attribute empty")
+            && e["reason"].as_str().unwrap().contains("userName")
+    }));
     assert!(log.iter().all(|e| e["status"] != "failure"), "{log:?}");
     assert_eq!(last["state"], "Succeeded");
     assert_eq!(last["countExported"], 7);

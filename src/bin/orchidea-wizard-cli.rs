@@ -103,13 +103,7 @@ struct RunArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    orchidea_wizard::logging::init();
     orchidea_wizard::http::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {

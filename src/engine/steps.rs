@@ -281,8 +281,10 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
             },
         };
         facts.app = Some(found?);
-        discover(engine, facts).await?;
     }
+    // Re-read the job and saved settings of the app now chosen: the admin
+    // may have picked another app than the one step 1a looked at.
+    discover(engine, facts).await?;
     let Some(app) = facts.app.clone() else {
         return Err(EngineError::NoApp {
             name: engine.cfg.app_name.clone(),
@@ -549,10 +551,7 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
         if !check.is_noop() {
             return Err(EngineError::NotPersisted(check.diff_lines().join("; ")));
         }
-        let summary: Vec<String> = group
-            .iter()
-            .flat_map(|s| step_summary(&plan, *s))
-            .collect();
+        let summary: Vec<String> = group.iter().flat_map(|s| step_summary(&plan, *s)).collect();
         facts.changes.push(format!(
             "Entra: updated \"{}\": {}.",
             plan.mapping_name,
