@@ -180,7 +180,16 @@ impl Welcome {
         if self.mode == Mode::Tenant {
             page = page.push(self.tenant_fields());
         }
-        page.into()
+        // The About text: Windows GUI builds have no console for --version.
+        page.push(
+            text(format!(
+                "About: Orchidea SCIM Setup Wizard {}",
+                crate::build_info::LONG_VERSION
+            ))
+            .size(12)
+            .style(theme::muted),
+        )
+        .into()
     }
 
     fn tenant_fields(&self) -> Element<'_, Message> {
