@@ -21,6 +21,7 @@ pub mod payload;
 pub mod provision;
 pub mod sync;
 pub mod tenant;
+pub mod webui;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -249,3 +249,65 @@ async fn state_file_keeps_the_tenant_between_sandboxes() {
     let dump: Value = sandbox.dump().await;
     assert_eq!(jobs(&dump).len(), 1);
 }
+
+/// The guided manual path as an admin walks it: create the secret in the
+/// (sandbox's stand-in for) Orchidea's web UI, copy URL and secret from the
+/// page, paste them into the wizard.
+#[tokio::test]
+async fn manual_path_with_a_secret_made_in_the_web_ui() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let page = sandbox
+        .orchidea_url
+        .join(orchidea_wizard::sandbox::webui::PATH)
+        .unwrap();
+    let http = orchidea_wizard::http::loopback_client();
+    let html = http
+        .get(page.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Create new SCIM secret"), "{html}");
+    let html = http
+        .post(page)
+        .form(&[("idp", "idp-entra")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = |id: &str| {
+        let start = html.find(&format!("<code id=\"{id}\">")).expect(id) + id.len() + 12;
+        html[start..][..html[start..].find("</code>").unwrap()].to_string()
+    };
+    let manual = ManualScim::parse(&code("scim-url"), &code("scim-secret")).unwrap();
+    assert_eq!(manual.scim_url, sandbox.scim_url);
+
+    let engine = Engine::new(setup::sandbox_config(
+        &sandbox,
+        Some(manual),
+        Choices::default(),
+    ));
+    engine.run_all(&AlwaysYes).await.unwrap();
+    let checklist = engine.checklist().await;
+    assert!(matches!(
+        checklist.status(StepId::CreateSecret),
+        Status::Manual(_)
+    ));
+    assert!(matches!(
+        checklist.status(StepId::ChooseIdp),
+        Status::Manual(_)
+    ));
+    assert!(checklist.all_complete());
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    assert_eq!(
+        orchidea_secrets(&dump).len(),
+        1,
+        "only the one made in the page"
+    );
+    assert_eq!(scim_users(&dump), expected_users(&dump, Scope::Assigned));
+}

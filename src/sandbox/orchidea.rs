@@ -215,6 +215,11 @@ pub fn router(ws: SharedWorkspace, public_url: Url, on_change: OnChange) -> Rout
         .route("/api/admin/v1/scim/secrets/{id}", delete(revoke_secret))
         .route("/api/admin/v1/{*rest}", any(unknown_endpoint))
         .with_state(admin)
+        .merge(super::webui::router(
+            ws.clone(),
+            scim_url.clone(),
+            on_change.clone(),
+        ))
         .nest(
             "/scim/v2",
             scim::router(scim::ScimState {

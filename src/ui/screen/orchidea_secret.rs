@@ -220,7 +220,12 @@ impl OrchideaSecret {
 
     fn manual_fields<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
         let hint = match &session.target {
-            Some(Target::Sandbox(s)) => format!("In the sandbox the SCIM URL is {}", s.scim_url),
+            Some(Target::Sandbox(s)) => format!(
+                "In the sandbox, Orchidea's SCIM tab is the page {}{} in your browser: \
+                 create a secret there and paste both values here.",
+                s.orchidea_url.as_str().trim_end_matches('/'),
+                crate::sandbox::webui::PATH
+            ),
             _ => "Both values are on Orchidea's SCIM tab right after you create the secret.".into(),
         };
         column![
