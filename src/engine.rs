@@ -192,6 +192,13 @@ impl Engine {
         }
     }
 
+    /// Reads the tenant (candidate apps, the job, saved settings) without
+    /// writing anything, so the window can list apps before step 1 ran.
+    pub async fn discover(&self) -> Result<(), EngineError> {
+        let mut facts = self.facts.lock().await;
+        steps::discover(self, &mut facts).await
+    }
+
     /// The admin picked an app in the window (step 2).
     pub async fn choose_app(&self, sp_id: &str) -> Result<(), EngineError> {
         let mut facts = self.facts.lock().await;

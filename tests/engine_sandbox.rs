@@ -311,3 +311,25 @@ async fn manual_path_with_a_secret_made_in_the_web_ui() {
     );
     assert_eq!(scim_users(&dump), expected_users(&dump, Scope::Assigned));
 }
+
+#[tokio::test]
+async fn discovery_lists_apps_without_writing_anything() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    let before = sandbox.dump().await;
+    engine.discover().await.unwrap();
+    let facts = engine.facts().await;
+    let names: Vec<&str> = facts.candidates.iter().map(|c| c.name()).collect();
+    assert!(names.contains(&"Orchidea"), "{names:?}");
+    let oidc = facts
+        .candidates
+        .iter()
+        .find(|c| !c.capability.can_provision())
+        .expect("the OIDC registration is listed");
+    assert!(!oidc.capability.reason().is_empty());
+    assert_eq!(
+        facts.app.as_ref().and_then(|a| a.display_name.as_deref()),
+        Some("Orchidea")
+    );
+    assert_eq!(sandbox.dump().await, before, "nothing written");
+}

@@ -64,7 +64,7 @@ fn same_url(a: &str, b: &str) -> bool {
 
 /// Finds the app, its job and its saved settings without writing anything,
 /// so step 1 can tell whether Entra already holds a working secret.
-async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), EngineError> {
+pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), EngineError> {
     let graph = &engine.cfg.graph;
     if facts.candidates.is_empty() {
         facts.candidates = apps::candidates(graph, &engine.cfg.app_name).await?;
