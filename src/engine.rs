@@ -5,6 +5,7 @@
 //! each async task.
 
 mod apps;
+mod audience;
 mod error;
 mod steps;
 
@@ -15,6 +16,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{Mutex, mpsc};
 
 pub use apps::{AppCandidate, Capability};
+pub use audience::Audience;
 pub use error::EngineError;
 
 use crate::checklist::{Checklist, Progress, Status};
@@ -114,6 +116,10 @@ pub struct Facts {
     pub mapping: Option<MappingPlan>,
     /// Every write the run made, in order, as sentences for the report.
     pub changes: Vec<String>,
+    /// Who the scope reaches (step 14).
+    pub audience: Option<Audience>,
+    /// Things the admin should know that did not stop the run.
+    pub warnings: Vec<String>,
 }
 
 /// Asked before the steps that change Entra the most.

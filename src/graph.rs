@@ -25,6 +25,7 @@ pub use types::*;
 pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
 
 /// Properties asked for when listing service principals.
+const USER_SELECT: &str = "id,displayName,mail,userPrincipalName,accountEnabled";
 const SP_SELECT: &str = "id,appId,displayName,tags,preferredSingleSignOnMode,servicePrincipalType";
 
 /// Gives a bearer token for Graph; refreshes are the implementation's business.
@@ -180,6 +181,38 @@ impl GraphClient {
             encode_query_value(SP_SELECT)
         )));
         self.get_all(url, "the service principal list").await
+    }
+
+    /// Users and groups assigned to the app (`appRoleAssignedTo`).
+    pub async fn list_app_assignments(
+        &self,
+        sp_id: &str,
+    ) -> Result<Vec<AppRoleAssignment>, GraphError> {
+        let url = self.url(&["servicePrincipals", sp_id, "appRoleAssignedTo"]);
+        self.get_all(url, "the app's assignments").await
+    }
+
+    /// Direct members of a group (users only are of interest here).
+    pub async fn list_group_members(
+        &self,
+        group_id: &str,
+    ) -> Result<Vec<DirectoryUser>, GraphError> {
+        let mut url = self.url(&["groups", group_id, "members"]);
+        url.set_query(Some(&format!(
+            "$select={}",
+            encode_query_value(USER_SELECT)
+        )));
+        self.get_all(url, "the group's members").await
+    }
+
+    /// Every user in the directory.
+    pub async fn list_users(&self) -> Result<Vec<DirectoryUser>, GraphError> {
+        let mut url = self.url(&["users"]);
+        url.set_query(Some(&format!(
+            "$select={}",
+            encode_query_value(USER_SELECT)
+        )));
+        self.get_all(url, "the user list").await
     }
 
     pub async fn get_service_principal(&self, sp_id: &str) -> Result<ServicePrincipal, GraphError> {

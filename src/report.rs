@@ -23,6 +23,9 @@ pub struct Report {
     pub mapping_diff: Vec<String>,
     pub probe: Vec<String>,
     pub test_connection: Option<String>,
+    pub users_in_scope: Option<usize>,
+    pub users_without_mail: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,5 +83,12 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             Ok(()) => "passed".to_string(),
             Err(e) => format!("failed: {e}"),
         }),
+        users_in_scope: facts.audience.as_ref().map(|a| a.in_scope),
+        users_without_mail: facts
+            .audience
+            .as_ref()
+            .map(|a| a.without_mail.clone())
+            .unwrap_or_default(),
+        warnings: facts.warnings.clone(),
     }
 }

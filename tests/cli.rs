@@ -71,6 +71,12 @@ fn run_sandbox_assigned_configures_entra_and_provisions_assigned_users() {
     let states = final_states(&stdout);
     assert_eq!(states.len(), 18, "{stdout}");
     assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("warning: ") && l.contains("no mail")),
+        "the empty-mail warning is printed: {stdout}"
+    );
     let dump = read_json(&dump);
     assert_configured(&dump, "false");
     assert_eq!(scim_users(&dump), expected_users(&dump, Scope::Assigned));
@@ -79,6 +85,10 @@ fn run_sandbox_assigned_configures_entra_and_provisions_assigned_users() {
     assert_eq!(report["complete"], true);
     assert_eq!(report["steps"].as_array().unwrap().len(), 18);
     assert!(!report["changes"].as_array().unwrap().is_empty());
+    assert_eq!(
+        report["users_without_mail"].as_array().unwrap().len(),
+        users_without_mail(&dump, Scope::Assigned)
+    );
 }
 
 #[test]

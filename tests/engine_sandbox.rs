@@ -333,3 +333,57 @@ async fn discovery_lists_apps_without_writing_anything() {
     );
     assert_eq!(sandbox.dump().await, before, "nothing written");
 }
+
+#[tokio::test]
+async fn step_14_counts_who_the_scope_reaches_and_who_lacks_mail() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let dump = sandbox.dump().await;
+    let assigned = assigned_user_ids(&dump);
+    let users = dump["entra"]["users"].as_array().unwrap().clone();
+    let no_mail = |u: &&Value| u["mail"].as_str().is_none_or(str::is_empty);
+    let assigned_without_mail = users
+        .iter()
+        .filter(|u| assigned.contains(u["id"].as_str().unwrap()))
+        .filter(no_mail)
+        .count();
+    assert!(assigned_without_mail > 0, "the default tenant has some");
+
+    for (scope, in_scope, without) in [
+        (Scope::Assigned, assigned.len(), assigned_without_mail),
+        (
+            Scope::All,
+            users.len(),
+            users.iter().filter(no_mail).count(),
+        ),
+    ] {
+        let choices = Choices {
+            scope,
+            ..Choices::default()
+        };
+        let engine = Engine::new(setup::sandbox_config(&sandbox, None, choices));
+        for step in &StepId::ALL[..=StepId::ChooseScope.index()] {
+            engine.run_step(*step).await.unwrap();
+        }
+        let facts = engine.facts().await;
+        let audience = facts.audience.expect("counted at step 14");
+        assert_eq!(audience.in_scope, in_scope, "{scope:?}");
+        assert_eq!(audience.without_mail.len(), without, "{scope:?}");
+        assert!(
+            facts
+                .warnings
+                .iter()
+                .any(|w| w.contains("no mail") && w.contains("Coalesce")),
+            "{:?}",
+            facts.warnings
+        );
+        let detail = facts
+            .checklist
+            .status(StepId::ChooseScope)
+            .detail()
+            .to_string();
+        assert!(
+            detail.contains(&format!("{in_scope} users in scope")),
+            "{detail}"
+        );
+    }
+}

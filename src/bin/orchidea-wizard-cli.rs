@@ -248,6 +248,9 @@ async fn run(args: RunArgs) -> Result<bool, String> {
             eprintln!("Graph request-id: {id}");
         }
     }
+    for warning in &facts.warnings {
+        println!("warning: {warning}");
+    }
     let complete = facts.checklist.all_complete();
     println!(
         "{} of {} steps complete{}",

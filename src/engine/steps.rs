@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::apps::{self, Capability, Choice};
+use super::audience;
 use super::{Engine, EngineError, Facts, ScimTarget, SecretSource};
 use crate::checklist::Status;
 use crate::graph::{JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
@@ -35,7 +36,7 @@ pub(super) async fn run(engine: &Engine, facts: &mut Facts, step: StepId) -> Ste
         | StepId::UserNameFromMail
         | StepId::EditExternalId
         | StepId::ExternalIdFromObjectId => apply_mapping(engine, facts, step).await,
-        StepId::ChooseScope => choose_scope(engine, facts),
+        StepId::ChooseScope => choose_scope(engine, facts).await,
         StepId::SaveSettings => save_settings(engine, facts).await,
         StepId::StartProvisioning => start(engine, facts).await,
     }
@@ -596,14 +597,23 @@ fn step_summary(plan: &mapping::MappingPlan, step: StepId) -> Vec<String> {
     out
 }
 
-fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
+async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::ChooseScope, StepId::SaveCredentials)?;
     let wanted = facts.scope.unwrap_or(engine.cfg.scope);
+    let app = app_id(facts)?;
+    let audience = audience::count(&engine.cfg.graph, &app, wanted).await?;
+    let counts = audience.summary();
+    for warning in audience.warnings() {
+        if !facts.warnings.contains(&warning) {
+            facts.warnings.push(warning);
+        }
+    }
+    facts.audience = Some(audience);
     let current = facts.saved_sync_all.as_deref();
     Ok(if current == Some(wanted.sync_all()) {
-        Status::AlreadyDone(format!("{} (already set).", wanted.label()))
+        Status::AlreadyDone(format!("{} (already set): {counts}.", wanted.label()))
     } else {
-        Status::Done(format!("{} (saved in step 15).", wanted.label()))
+        Status::Done(format!("{}: {counts} (saved in step 15).", wanted.label()))
     })
 }
 

@@ -403,3 +403,45 @@ mod tests {
         assert!(sp.tags.is_empty() && sp.display_name.is_none());
     }
 }
+
+/// One `appRoleAssignment` of a service principal (`appRoleAssignedTo`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRoleAssignment {
+    pub principal_id: String,
+    /// "User", "Group" or "ServicePrincipal".
+    #[serde(default)]
+    pub principal_type: Option<String>,
+    #[serde(default)]
+    pub principal_display_name: Option<String>,
+}
+
+/// A directory object as `/users` and `/groups/{id}/members` return it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryUser {
+    pub id: String,
+    #[serde(rename = "@odata.type", default)]
+    pub odata_type: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    #[serde(default)]
+    pub account_enabled: Option<bool>,
+}
+
+impl DirectoryUser {
+    /// Group members can be devices, groups or contacts too.
+    pub fn is_user(&self) -> bool {
+        self.odata_type
+            .as_deref()
+            .is_none_or(|t| t == "#microsoft.graph.user")
+    }
+
+    pub fn has_mail(&self) -> bool {
+        self.mail.as_deref().is_some_and(|m| !m.trim().is_empty())
+    }
+}

@@ -252,3 +252,15 @@ pub fn assert_configured(dump: &Value, sync_all: &str) {
     assert_eq!(secret_value(dump, "SyncAll").as_deref(), Some(sync_all));
     assert_eq!(jobs[0]["job"]["status"]["code"], "Active");
 }
+
+/// How many users in scope have no mail (Entra skips them under userName ← mail).
+pub fn users_without_mail(dump: &Value, scope: Scope) -> usize {
+    let assigned = assigned_user_ids(dump);
+    dump["entra"]["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|u| scope == Scope::All || assigned.contains(u["id"].as_str().unwrap_or_default()))
+        .filter(|u| u["mail"].as_str().is_none_or(str::is_empty))
+        .count()
+}
