@@ -59,18 +59,15 @@ impl StepId {
 
     /// Position in [`StepId::ALL`].
     pub fn index(self) -> usize {
-        Self::ALL
-            .iter()
-            .position(|s| *s == self)
-            .unwrap_or_default()
+        position(&Self::ALL, self)
     }
 
     pub fn next(self) -> Option<StepId> {
-        Self::ALL.get(self.index() + 1).copied()
+        neighbour(&Self::ALL, self, 1)
     }
 
     pub fn previous(self) -> Option<StepId> {
-        self.index().checked_sub(1).map(|i| Self::ALL[i])
+        neighbour(&Self::ALL, self, -1)
     }
 
     /// The article's number: "1a" … "16".
@@ -221,6 +218,18 @@ impl StepId {
     }
 }
 
+/// Where `item` stands in an ordered list (0 if absent): navigation as data.
+pub fn position<T: PartialEq>(all: &[T], item: T) -> usize {
+    all.iter().position(|x| *x == item).unwrap_or_default()
+}
+
+/// The entry `offset` places from `item` in `all`, if there is one.
+pub fn neighbour<T: Copy + PartialEq>(all: &[T], item: T, offset: isize) -> Option<T> {
+    position(all, item)
+        .checked_add_signed(offset)
+        .and_then(|i| all.get(i).copied())
+}
+
 impl std::fmt::Display for StepId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.number(), self.title())
@@ -253,6 +262,15 @@ mod tests {
             assert_eq!(StepId::from_number(s.number()), Some(*s));
             assert!(!s.instruction().is_empty() && !s.automation().is_empty());
         }
+    }
+
+    #[test]
+    fn neighbours_stop_at_the_ends() {
+        let all = [1, 2, 3];
+        assert_eq!(neighbour(&all, 1, -1), None);
+        assert_eq!(neighbour(&all, 2, 1), Some(3));
+        assert_eq!(neighbour(&all, 3, 1), None);
+        assert_eq!(position(&all, 3), 2);
     }
 
     #[test]

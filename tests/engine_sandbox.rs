@@ -199,13 +199,7 @@ async fn manual_path_into_another_scim_server_on_loopback() {
         scim_url: other.url.clone(),
         secret: token,
     };
-    let engine = Engine::new(setup::sandbox_config(
-        &sandbox,
-        Some(manual),
-        Choices::default(),
-    ));
-    engine.run_all(&AlwaysYes).await.unwrap();
-    let checklist = engine.checklist().await;
+    let checklist = run_manual(&sandbox, manual).await.checklist().await;
     assert!(matches!(
         checklist.status(StepId::CreateSecret),
         Status::Manual(_)
@@ -286,13 +280,7 @@ async fn manual_path_with_a_secret_made_in_the_web_ui() {
     let manual = ManualScim::parse(&code("scim-url"), &code("scim-secret")).unwrap();
     assert_eq!(manual.scim_url, sandbox.scim_url);
 
-    let engine = Engine::new(setup::sandbox_config(
-        &sandbox,
-        Some(manual),
-        Choices::default(),
-    ));
-    engine.run_all(&AlwaysYes).await.unwrap();
-    let checklist = engine.checklist().await;
+    let checklist = run_manual(&sandbox, manual).await.checklist().await;
     assert!(matches!(
         checklist.status(StepId::CreateSecret),
         Status::Manual(_)
@@ -386,4 +374,15 @@ async fn step_14_counts_who_the_scope_reaches_and_who_lacks_mail() {
             "{detail}"
         );
     }
+}
+
+/// All steps on the guided manual path with `manual`; they must succeed.
+async fn run_manual(sandbox: &Sandbox, manual: ManualScim) -> Engine {
+    let engine = Engine::new(setup::sandbox_config(
+        sandbox,
+        Some(manual),
+        Choices::default(),
+    ));
+    engine.run_all(&AlwaysYes).await.unwrap();
+    engine
 }

@@ -126,19 +126,7 @@ async fn configure(
         .await;
     assert_eq!(job.status, StatusCode::CREATED, "{}", job.body);
     let job_id = job.body["id"].as_str().unwrap().to_string();
-    let secrets = json!({"value": [
-        {"key": "BaseAddress", "value": base},
-        {"key": "SecretToken", "value": token},
-        {"key": "SyncAll", "value": sync_all.to_string()},
-    ]});
-    let put = api
-        .call(
-            Method::PUT,
-            &format!("/servicePrincipals/{sp}/synchronization/secrets"),
-            Some(secrets),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+    configure_secrets(api, &sp, base, token, sync_all).await;
     if let Some(schema) = schema {
         let path = format!("/servicePrincipals/{sp}/synchronization/jobs/{job_id}/schema");
         assert_eq!(
@@ -864,7 +852,7 @@ async fn configure_secrets(api: &Api, sp: &str, base: &str, token: &str, sync_al
             Some(secrets),
         )
         .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
 }
 
 #[tokio::test]

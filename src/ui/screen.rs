@@ -51,19 +51,12 @@ impl Screen {
         Screen::Summary,
     ];
 
-    fn index(self) -> usize {
-        Self::ALL
-            .iter()
-            .position(|s| *s == self)
-            .unwrap_or_default()
-    }
-
     pub fn next(self) -> Option<Screen> {
-        Self::ALL.get(self.index() + 1).copied()
+        crate::step::neighbour(&Self::ALL, self, 1)
     }
 
     pub fn previous(self) -> Option<Screen> {
-        self.index().checked_sub(1).map(|i| Self::ALL[i])
+        crate::step::neighbour(&Self::ALL, self, -1)
     }
 
     /// The article's steps this screen covers.
