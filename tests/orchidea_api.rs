@@ -1,11 +1,14 @@
 //! The admin API client against the sandbox workspace, and SCIM round trips shaped like Entra's requests.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
+use common::serve;
 use orchidea_wizard::Secret;
 use orchidea_wizard::orchidea::{HttpOrchideaAdmin, OrchideaAdmin, OrchideaError, pick_idp};
 use orchidea_wizard::probe::{self, ProbeFailure, ProbeOptions};
@@ -52,17 +55,6 @@ impl Running {
             .unwrap()
             .secret
     }
-}
-
-async fn serve(app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    format!("http://127.0.0.1:{port}").parse().unwrap()
 }
 
 /// The workspace router on its own listener, as the sandbox mounts it.

@@ -1,5 +1,7 @@
 //! The SCIM pre-flight against loopback servers that misbehave in each way Entra's Test Connection trips on.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -8,6 +10,7 @@ use axum::extract::RawQuery;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use common::serve;
 use orchidea_wizard::Secret;
 use orchidea_wizard::probe::{
     self, CHECK_CONFIG, CHECK_EXTERNAL_ID, CHECK_REACH, CHECK_USERNAME, CheckOutcome, ProbeFailure,
@@ -17,18 +20,6 @@ use serde_json::{Value, json};
 use url::Url;
 
 const SECRET: &str = "pr0be-Secret-Value-7Hq2";
-
-/// Serves `app` on 127.0.0.1:0 and returns `http://127.0.0.1:<port>`.
-async fn serve(app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    format!("http://127.0.0.1:{port}").parse().unwrap()
-}
 
 /// A server whose `GET /scim/v2/Users` is `users`.
 async fn scim_server<H, T>(users: H) -> Url
