@@ -1407,15 +1407,17 @@ async fn schemas(State(state): State<ScimState>) -> Response {
 }
 
 async fn schema(State(state): State<ScimState>, Path(id): Path<String>) -> Response {
-    match schema_docs(&state)
-        .into_iter()
-        .find(|s| s["id"] == id.as_str())
-    {
-        Some(s) => scim_json(StatusCode::OK, s),
+    doc_by_id(schema_docs(&state), &id, "Schema")
+}
+
+/// One discovery document by `id`, or the SCIM 404.
+fn doc_by_id(docs: Vec<Value>, id: &str, what: &str) -> Response {
+    match docs.into_iter().find(|d| d["id"] == id) {
+        Some(d) => scim_json(StatusCode::OK, d),
         None => scim_error(
             StatusCode::NOT_FOUND,
             None,
-            &format!("Schema {id} not found."),
+            &format!("{what} {id} not found."),
         ),
     }
 }
@@ -1449,17 +1451,7 @@ async fn resource_types(State(state): State<ScimState>) -> Response {
 }
 
 async fn resource_type(State(state): State<ScimState>, Path(id): Path<String>) -> Response {
-    match resource_type_docs(&state)
-        .into_iter()
-        .find(|s| s["id"] == id.as_str())
-    {
-        Some(s) => scim_json(StatusCode::OK, s),
-        None => scim_error(
-            StatusCode::NOT_FOUND,
-            None,
-            &format!("ResourceType {id} not found."),
-        ),
-    }
+    doc_by_id(resource_type_docs(&state), &id, "ResourceType")
 }
 
 #[cfg(test)]
