@@ -5,6 +5,7 @@
 //! [`GraphError`] an admin can act on. Schemas stay raw JSON: they are
 //! round-tripped, and re-typing them loses fields and enum casing.
 
+pub mod provisioning;
 pub mod types;
 
 use std::fmt;
@@ -19,10 +20,14 @@ use url::Url;
 
 use crate::secret::Secret;
 
+pub use provisioning::{OnDemandResult, OnDemandStep, Outcome, ProvisioningEvent};
 pub use types::*;
 
 /// `applicationTemplates/{id}` of the non-gallery ("custom") application.
 pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
+
+/// The app role id of "Default Access" (`serviceprincipal-post-approleassignedto.md`).
+pub const DEFAULT_ACCESS_ROLE: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Properties asked for when listing service principals.
 const USER_SELECT: &str = "id,displayName,mail,userPrincipalName,accountEnabled";
@@ -437,6 +442,113 @@ impl GraphClient {
             .await
     }
 
+    /// The signed-in admin (`GET /me`), for the notification e-mail default.
+    pub async fn me(&self) -> Result<DirectoryUser, GraphError> {
+        let mut url = self.url(&["me"]);
+        url.set_query(Some(&format!(
+            "$select={}",
+            encode_query_value(USER_SELECT)
+        )));
+        self.json(Method::GET, url, Body::None, "the signed-in user")
+            .await
+    }
+
+    /// Users whose display name, mail or UPN starts with `prefix`: three
+    /// `startswith` filters run concurrently, because `or` across them and
+    /// `$search` need advanced queries that not every tenant grants.
+    pub async fn search_users(&self, prefix: &str) -> Result<Vec<DirectoryUser>, GraphError> {
+        let prefix = prefix.trim();
+        let lists = ["displayName", "mail", "userPrincipalName"].map(|prop| {
+            let mut url = self.url(&["users"]);
+            let filter = format!("startswith({prop},'{}')", prefix.replace('\'', "''"));
+            url.set_query(Some(&format!(
+                "$filter={}&$select={}&$top=25",
+                encode_query_value(&filter),
+                encode_query_value(USER_SELECT)
+            )));
+            self.first_page::<DirectoryUser>(url, "the user search")
+        });
+        let lists = futures::future::try_join_all(lists).await?;
+        let mut out: Vec<DirectoryUser> = Vec::new();
+        for u in lists.into_iter().flatten() {
+            if !out.iter().any(|o| o.id == u.id) {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Groups whose display name starts with `prefix` (all groups when empty), first page.
+    pub async fn list_groups(&self, prefix: &str) -> Result<Vec<Group>, GraphError> {
+        let mut url = self.url(&["groups"]);
+        let mut query = format!("$select={}&$top=50", encode_query_value("id,displayName"));
+        if !prefix.trim().is_empty() {
+            let filter = format!(
+                "startswith(displayName,'{}')",
+                prefix.trim().replace('\'', "''")
+            );
+            query = format!("$filter={}&{query}", encode_query_value(&filter));
+        }
+        url.set_query(Some(&query));
+        self.first_page(url, "the group list").await
+    }
+
+    /// Assigns a user or group to the app with default access
+    /// (`POST /servicePrincipals/{id}/appRoleAssignedTo`).
+    pub async fn assign_to_app(
+        &self,
+        sp_id: &str,
+        principal_id: &str,
+    ) -> Result<AppRoleAssignment, GraphError> {
+        let url = self.url(&["servicePrincipals", sp_id, "appRoleAssignedTo"]);
+        let body = serde_json::json!({
+            "principalId": principal_id,
+            "resourceId": sp_id,
+            "appRoleId": DEFAULT_ACCESS_ROLE,
+        });
+        let what = format!("the assignment of {principal_id} to application {sp_id}");
+        self.json(Method::POST, url, Body::Json(&body), &what).await
+    }
+
+    /// Provisions one user now, through the rule `rule_id` of the job's schema.
+    pub async fn provision_on_demand(
+        &self,
+        sp_id: &str,
+        job_id: &str,
+        rule_id: &str,
+        user_id: &str,
+    ) -> Result<OnDemandResult, GraphError> {
+        let url = self.job_url(sp_id, job_id, &["provisionOnDemand"]);
+        let body = serde_json::json!({
+            "parameters": [{
+                "ruleId": rule_id,
+                "subjects": [{ "objectId": user_id, "objectTypeName": "User" }],
+            }]
+        });
+        let what = format!("on-demand provisioning of user {user_id}");
+        let raw: Value = self
+            .json(Method::POST, url, Body::Json(&body), &what)
+            .await?;
+        OnDemandResult::from_response(&raw)
+            .map_err(|detail| GraphError::UnexpectedBody { what, detail })
+    }
+
+    /// The newest `top` provisioning events of the job, newest first (one
+    /// page: the log can hold millions of lines).
+    pub async fn provisioning_events(
+        &self,
+        job_id: &str,
+        top: usize,
+    ) -> Result<Vec<ProvisioningEvent>, GraphError> {
+        let mut url = self.url(&["auditLogs", "provisioning"]);
+        let filter = format!("jobId eq '{}'", job_id.replace('\'', "''"));
+        url.set_query(Some(&format!(
+            "$filter={}&$top={top}",
+            encode_query_value(&filter)
+        )));
+        self.first_page(url, "the provisioning logs").await
+    }
+
     async fn job_action(
         &self,
         sp_id: &str,
@@ -498,6 +610,20 @@ impl GraphClient {
             }
         }
         Ok(out)
+    }
+
+    /// The first page of a collection only.
+    async fn first_page<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        what: &str,
+    ) -> Result<Vec<T>, GraphError> {
+        #[derive(serde::Deserialize)]
+        struct Page<T> {
+            value: Vec<T>,
+        }
+        let page: Page<T> = self.json(Method::GET, url, Body::None, what).await?;
+        Ok(page.value)
     }
 
     /// A next link must stay on Graph's origin: following one elsewhere would

@@ -445,3 +445,12 @@ impl DirectoryUser {
         self.mail.as_deref().is_some_and(|m| !m.trim().is_empty())
     }
 }
+
+/// A group as `/groups` lists it (only what the wizard shows).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
