@@ -7,6 +7,8 @@
 mod apps;
 mod audience;
 mod error;
+mod monitor;
+mod notify;
 mod steps;
 
 use std::sync::Arc;
@@ -18,10 +20,15 @@ use tokio::sync::{Mutex, mpsc};
 pub use apps::{AppCandidate, Capability};
 pub use audience::Audience;
 pub use error::EngineError;
+pub use monitor::{ExecutionView, JobView, QuarantineView, filter_events, stage_sentence};
+pub use notify::{DEFAULT_DELETE_THRESHOLD, Notifications, parse_email, parse_threshold};
 
 use crate::checklist::{Checklist, Progress, Status};
-use crate::graph::{GraphClient, ServicePrincipal, SynchronizationJob};
-use crate::mapping::{MappingOptions, MappingPlan};
+use crate::graph::{
+    DirectoryUser, GraphClient, Group, OnDemandResult, ProvisioningEvent, ServicePrincipal,
+    SynchronizationJob,
+};
+use crate::mapping::{MappingOptions, MappingPlan, UserNameSource};
 use crate::orchidea::{Idp, ManualScim, OrchideaAdmin};
 use crate::probe::{ProbeOptions, ProbeReport};
 use crate::secret::Secret;
@@ -64,6 +71,9 @@ pub enum SecretSource {
     },
     /// The admin created it in Orchidea's web UI and pasted it.
     Manual(ManualScim),
+    /// Commands that only work with the job after Start (status, provision
+    /// on demand) and never touch the SCIM secret.
+    NotNeeded,
 }
 
 /// Everything a run needs to know before it starts.
@@ -81,6 +91,9 @@ pub struct EngineConfig {
     pub create_app: bool,
     pub scope: Scope,
     pub mapping: MappingOptions,
+    /// Step 15's notification settings; `None` keeps what Entra has saved,
+    /// or proposes the admin's mail and a threshold of 500 when nothing is.
+    pub notifications: Option<Notifications>,
     pub probe: ProbeOptions,
     /// How long step 16 waits for the first cycle to report.
     pub watch_timeout: Duration,
@@ -120,6 +133,25 @@ pub struct Facts {
     pub audience: Option<Audience>,
     /// Things the admin should know that did not stop the run.
     pub warnings: Vec<String>,
+    /// The mapping steps 7–13 apply; the window may switch userName to Coalesce.
+    pub mapping_options: MappingOptions,
+    /// What step 15 saves; resolved at step 14 when not chosen.
+    pub notifications: Option<Notifications>,
+    /// `SyncNotificationSettings` as Entra had it saved.
+    pub saved_notifications: Option<String>,
+    /// The job as last read after Start.
+    pub job_view: Option<JobView>,
+    /// Users provisioned on demand, with what Entra answered.
+    pub on_demand: Vec<OnDemandRecord>,
+    /// The newest provisioning log events read.
+    pub events: Vec<ProvisioningEvent>,
+}
+
+/// One on-demand run for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OnDemandRecord {
+    pub user: String,
+    pub result: OnDemandResult,
 }
 
 /// Asked before the steps that change Entra the most.
@@ -151,6 +183,8 @@ impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
         let facts = Facts {
             scope: Some(cfg.scope),
+            mapping_options: cfg.mapping,
+            notifications: cfg.notifications.clone(),
             ..Facts::default()
         };
         Self {
@@ -196,6 +230,151 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The admin chose how userName is sourced (the Coalesce offer at step
+    /// 14). Steps 7–13 run again with it if they had already completed.
+    pub async fn set_user_name_source(&self, source: UserNameSource) {
+        let mut facts = self.facts.lock().await;
+        if facts.mapping_options.user_name_source == source {
+            return;
+        }
+        facts.mapping_options.user_name_source = source;
+        facts.mapping = None;
+        for step in StepId::ALL {
+            let mapping_step = matches!(step.number(), "7" | "8" | "9" | "10" | "11" | "12" | "13");
+            if mapping_step && facts.checklist.status(step).is_complete() {
+                self.report(&mut facts, step, Status::Pending);
+            }
+        }
+    }
+
+    /// The admin edited the notification settings (step 15 saves them).
+    pub async fn set_notifications(&self, notifications: Notifications) {
+        let mut facts = self.facts.lock().await;
+        if facts.notifications.as_ref() == Some(&notifications) {
+            return;
+        }
+        facts.notifications = Some(notifications);
+        if facts.checklist.status(StepId::SaveSettings).is_complete() {
+            self.report(&mut facts, StepId::SaveSettings, Status::Pending);
+        }
+    }
+
+    /// Groups to offer when nobody is assigned (first 50 by name).
+    pub async fn list_groups(&self, prefix: &str) -> Result<Vec<Group>, EngineError> {
+        Ok(self.cfg.graph.list_groups(prefix).await?)
+    }
+
+    /// Assigns a group (or user) to the app, then counts the audience again
+    /// so step 14 shows who it reaches now.
+    pub async fn assign_to_app(&self, principal_id: &str, name: &str) -> Result<(), EngineError> {
+        let mut facts = self.facts.lock().await;
+        let app = steps::app_id(&facts)?;
+        self.cfg.graph.assign_to_app(&app, principal_id).await?;
+        facts
+            .changes
+            .push(format!("Entra: assigned \"{name}\" to the application."));
+        let scope = facts.scope.unwrap_or(self.cfg.scope);
+        let audience = audience::count(&self.cfg.graph, &app, scope).await?;
+        facts.warnings.retain(|w| !audience::is_audience_warning(w));
+        facts.warnings.extend(audience.warnings());
+        facts.audience = Some(audience);
+        Ok(())
+    }
+
+    /// Reads the job and returns it for people; kept for the report.
+    pub async fn job_status(&self) -> Result<JobView, EngineError> {
+        let mut facts = self.facts.lock().await;
+        if facts.job.is_none() {
+            steps::discover(self, &mut facts).await?;
+        }
+        let (app, job_id) = steps::job_ids(&facts)?;
+        let job = self.cfg.graph.get_job(&app, &job_id).await?;
+        let view = JobView::from_job(&job);
+        facts.job = Some(job);
+        facts.job_view = Some(view.clone());
+        Ok(view)
+    }
+
+    /// Recovers a stopped or quarantined job: restart with a full reset
+    /// (clears the quarantine and runs a new initial cycle).
+    pub async fn restart_job(&self) -> Result<JobView, EngineError> {
+        {
+            let mut facts = self.facts.lock().await;
+            if facts.job.is_none() {
+                steps::discover(self, &mut facts).await?;
+            }
+            let (app, job_id) = steps::job_ids(&facts)?;
+            self.cfg.graph.restart_job(&app, &job_id, true).await?;
+            facts.changes.push(format!(
+                "Entra: restarted provisioning job {job_id} with a full reset."
+            ));
+        }
+        self.job_status().await
+    }
+
+    /// Users whose name, mail or UPN starts with `query`.
+    pub async fn find_users(&self, query: &str) -> Result<Vec<DirectoryUser>, EngineError> {
+        if query.trim().is_empty() {
+            return Err(EngineError::Input(
+                "Type the start of a name, mail or user principal name to search.".into(),
+            ));
+        }
+        Ok(self.cfg.graph.search_users(query).await?)
+    }
+
+    /// Provisions one user now and returns each stage Entra reports.
+    pub async fn provision_user(
+        &self,
+        user: &DirectoryUser,
+    ) -> Result<OnDemandResult, EngineError> {
+        let mut facts = self.facts.lock().await;
+        if facts.job.is_none() {
+            steps::discover(self, &mut facts).await?;
+        }
+        let (app, job_id) = steps::job_ids(&facts)?;
+        let rule_id = match &facts.mapping {
+            Some(plan) => plan.rule_id.clone(),
+            None => {
+                let schema = self.cfg.graph.get_schema(&app, &job_id).await?;
+                crate::mapping::plan(&schema, &facts.mapping_options)?.rule_id
+            }
+        };
+        let result = self
+            .cfg
+            .graph
+            .provision_on_demand(&app, &job_id, &rule_id, &user.id)
+            .await?;
+        let name = user
+            .display_name
+            .clone()
+            .or_else(|| user.user_principal_name.clone())
+            .unwrap_or_else(|| user.id.clone());
+        facts.changes.push(format!(
+            "Entra: provisioned {name} on demand ({}).",
+            result.result
+        ));
+        facts.on_demand.push(OnDemandRecord {
+            user: name,
+            result: result.clone(),
+        });
+        Ok(result)
+    }
+
+    /// The newest `top` provisioning log events of the job.
+    pub async fn provisioning_events(
+        &self,
+        top: usize,
+    ) -> Result<Vec<ProvisioningEvent>, EngineError> {
+        let mut facts = self.facts.lock().await;
+        if facts.job.is_none() {
+            steps::discover(self, &mut facts).await?;
+        }
+        let (_, job_id) = steps::job_ids(&facts)?;
+        let events = self.cfg.graph.provisioning_events(&job_id, top).await?;
+        facts.events = events.clone();
+        Ok(events)
     }
 
     /// Reads the tenant (candidate apps, the job, saved settings) without

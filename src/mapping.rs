@@ -221,6 +221,27 @@ pub fn plan(schema: &Value, opts: &MappingOptions) -> Result<MappingPlan, Mappin
 
 /// The rule and object-mapping indices of the user mapping, found by its
 /// source and target objects (names differ between tenants).
+/// The user mapping as a readable list, `target ← source (matching N)`,
+/// for the report's before/after view.
+pub fn user_mapping_lines(schema: &Value) -> Result<Vec<String>, MappingError> {
+    let (ri, mi) = locate_user_mapping(schema)?;
+    let attrs = schema["synchronizationRules"][ri]["objectMappings"][mi]["attributeMappings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    Ok(attrs
+        .iter()
+        .map(|a| {
+            let target = target_of(a).unwrap_or("?");
+            let source = describe(a.get("source").unwrap_or(&Value::Null));
+            match a.get("matchingPriority").and_then(Value::as_i64) {
+                Some(p) if p > 0 => format!("{target} ← {source} (matching {p})"),
+                _ => format!("{target} ← {source}"),
+            }
+        })
+        .collect())
+}
+
 fn locate_user_mapping(schema: &Value) -> Result<(usize, usize), MappingError> {
     let rules = schema
         .get("synchronizationRules")
@@ -672,6 +693,18 @@ mod tests {
         assert!(plan.diff_lines().is_empty());
         assert_eq!(plan.edited, schema);
         assert_eq!(pretty(&plan.edited), CONFIGURED);
+    }
+
+    #[test]
+    fn mapping_lines_read_the_configured_fixture() {
+        let lines = user_mapping_lines(&load(CONFIGURED)).unwrap();
+        assert!(
+            lines.contains(&"userName ← mail (matching 1)".to_string()),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&"externalId ← objectId (matching 2)".to_string()));
+        assert_eq!(lines.len(), 5);
+        assert!(user_mapping_lines(&json!({})).is_err());
     }
 
     #[test]

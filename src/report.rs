@@ -1,10 +1,15 @@
-//! The JSON report of a run: what was found, what changed. Never secrets:
-//! it is built only from checklist details and change sentences, which show
-//! secrets masked to their last four characters.
+//! The report of a run, as JSON and as Markdown for a change ticket: what
+//! was found, what changed, the mappings before and after, the Test
+//! Connection result and the first provisioning results. Never secrets: it
+//! is built only from checklist details, change sentences (secrets masked to
+//! their last four characters), schemas and Graph's job and log answers.
+
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::engine::{Facts, Scope};
+use crate::engine::{Facts, JobView, OnDemandRecord, Scope};
+use crate::mapping::UserNameSource;
 use crate::step::StepId;
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +31,18 @@ pub struct Report {
     pub users_in_scope: Option<usize>,
     pub users_without_mail: Vec<String>,
     pub warnings: Vec<String>,
+    /// How userName is sourced, and whether that deviates from Orchidea's spec.
+    pub user_name_source: String,
+    pub notifications: Option<String>,
+    /// The user mapping as Entra had it, and as it is after the run.
+    pub mappings_before: Vec<String>,
+    pub mappings_after: Vec<String>,
+    /// Backups of the schema and settings taken before writes.
+    pub backups: Vec<String>,
+    pub job_status: Option<JobView>,
+    pub on_demand: Vec<OnDemandRecord>,
+    /// The newest provisioning log events read, one line each.
+    pub provisioning_results: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,5 +107,173 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             .map(|a| a.without_mail.clone())
             .unwrap_or_default(),
         warnings: facts.warnings.clone(),
+        user_name_source: match facts.mapping_options.user_name_source {
+            UserNameSource::Mail => "mail (Orchidea's specification)".into(),
+            UserNameSource::CoalesceMailUpn => {
+                "Coalesce([mail], [userPrincipalName]) — a deviation from Orchidea's specification, chosen so users without mail are provisioned".into()
+            }
+        },
+        notifications: facts.notifications.as_ref().map(|n| n.summary()),
+        mappings_before: facts
+            .schema_before
+            .as_ref()
+            .and_then(|s| crate::mapping::user_mapping_lines(s).ok())
+            .unwrap_or_default(),
+        mappings_after: facts
+            .mapping
+            .as_ref()
+            .and_then(|p| crate::mapping::user_mapping_lines(&p.edited).ok())
+            .unwrap_or_default(),
+        backups: Vec::new(),
+        job_status: facts.job_view.clone(),
+        on_demand: facts.on_demand.clone(),
+        provisioning_results: facts.events.iter().map(|e| e.line()).collect(),
     }
+}
+
+/// The report as Markdown, for a change ticket.
+pub fn to_markdown(r: &Report) -> String {
+    let mut md = String::new();
+    let app = r
+        .app
+        .as_ref()
+        .map(|a| format!("{} (`{}`)", a.name, a.id))
+        .unwrap_or_else(|| "not found".into());
+    let _ = writeln!(md, "# Orchidea SCIM provisioning — change report\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let rows = [
+        ("Generated", r.generated_at.clone()),
+        ("Tool", format!("{} {}", r.tool, r.version)),
+        ("Mode", r.mode.clone()),
+        ("Enterprise application", app),
+        ("Provisioning job", code_or(&r.job_id, "none")),
+        ("Tenant URL (SCIM)", code_or(&r.scim_url, "none")),
+        ("Scope", r.scope.label().to_string()),
+        (
+            "Users in scope",
+            r.users_in_scope
+                .map(|n| format!("{n} ({} without mail)", r.users_without_mail.len()))
+                .unwrap_or_else(|| "not counted".into()),
+        ),
+        ("userName source", r.user_name_source.clone()),
+        (
+            "Notifications",
+            r.notifications.clone().unwrap_or_else(|| "not set".into()),
+        ),
+        (
+            "Test Connection",
+            r.test_connection
+                .clone()
+                .unwrap_or_else(|| "not run".into()),
+        ),
+        (
+            "Complete",
+            if r.complete { "yes, all steps" } else { "no" }.to_string(),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(md, "| {k} | {} |", v.replace('|', "\\|"));
+    }
+    section(&mut md, "Changes made", &r.changes, "Nothing was changed.");
+    let _ = writeln!(md, "\n## Steps\n");
+    for s in &r.steps {
+        let detail = if s.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", s.detail)
+        };
+        let _ = writeln!(md, "- **{}** {}: {}{detail}", s.number, s.title, s.state);
+    }
+    code_section(&mut md, "User mapping before", &r.mappings_before);
+    code_section(&mut md, "User mapping after", &r.mappings_after);
+    code_section(&mut md, "Mapping diff", &r.mapping_diff);
+    section(
+        &mut md,
+        "Backups taken",
+        &r.backups,
+        "None: this version writes no backups (the mapping diff above lists everything removed).",
+    );
+    section(&mut md, "Pre-flight checks", &r.probe, "Not run.");
+    section(&mut md, "Warnings", &r.warnings, "None.");
+    let status = r
+        .job_status
+        .as_ref()
+        .map(JobView::lines)
+        .unwrap_or_default();
+    section(&mut md, "Provisioning status", &status, "Not read.");
+    let on_demand: Vec<String> = r
+        .on_demand
+        .iter()
+        .flat_map(|o| {
+            let mut lines = vec![format!("{}: {}", o.user, o.result.result)];
+            lines.extend(
+                o.result
+                    .steps
+                    .iter()
+                    .map(|s| format!("  {}", crate::engine::stage_sentence(s))),
+            );
+            lines
+        })
+        .collect();
+    section(&mut md, "Provisioned on demand", &on_demand, "Nobody.");
+    code_section(
+        &mut md,
+        "First provisioning results",
+        &r.provisioning_results,
+    );
+    md
+}
+
+fn code_or(v: &Option<String>, none: &str) -> String {
+    v.as_ref()
+        .map(|s| format!("`{s}`"))
+        .unwrap_or_else(|| none.to_string())
+}
+
+fn section(md: &mut String, title: &str, lines: &[String], empty: &str) {
+    let _ = writeln!(md, "\n## {title}\n");
+    if lines.is_empty() {
+        let _ = writeln!(md, "{empty}");
+    }
+    for l in lines {
+        let _ = writeln!(md, "- {l}");
+    }
+}
+
+fn code_section(md: &mut String, title: &str, lines: &[String]) {
+    let _ = writeln!(md, "\n## {title}\n");
+    if lines.is_empty() {
+        let _ = writeln!(md, "None.");
+        return;
+    }
+    let _ = writeln!(md, "```");
+    for l in lines {
+        let _ = writeln!(md, "{l}");
+    }
+    let _ = writeln!(md, "```");
+}
+
+/// Writes the JSON report to `path` and the Markdown beside it (same name,
+/// `.md`), or the Markdown alone when `path` ends in `.md`. Returns the
+/// paths written.
+pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let is_md = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    let (json_path, md_path) = if is_md {
+        (None, path.to_path_buf())
+    } else {
+        (Some(path.to_path_buf()), path.with_extension("md"))
+    };
+    let mut written = Vec::new();
+    if let Some(p) = json_path {
+        let json = serde_json::to_string_pretty(r).map_err(|e| e.to_string())?;
+        std::fs::write(&p, json)
+            .map_err(|e| format!("could not write the report {}: {e}", p.display()))?;
+        written.push(p);
+    }
+    std::fs::write(&md_path, to_markdown(r))
+        .map_err(|e| format!("could not write the report {}: {e}", md_path.display()))?;
+    written.push(md_path);
+    Ok(written)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::engine::{EngineConfig, Scope, SecretSource};
+use crate::engine::{EngineConfig, Notifications, Scope, SecretSource};
 use crate::graph::{GraphClient, StaticToken, TokenSource};
 use crate::mapping::MappingOptions;
 use crate::orchidea::{HttpOrchideaAdmin, ManualScim};
@@ -25,6 +25,8 @@ pub enum OrchideaAccess {
     },
     /// The admin created the secret in the web UI and pasted it.
     Manual(ManualScim),
+    /// Only the job is used (status, provision on demand).
+    NotNeeded,
 }
 
 /// Choices that do not depend on where the services are.
@@ -37,6 +39,9 @@ pub struct Choices {
     pub mapping: MappingOptions,
     /// IDP for SCIM-created users (id or name) on the admin-API path.
     pub idp: Option<String>,
+    /// Step 15's notification settings; `None`: what Entra has, else the
+    /// admin's mail and a threshold of 500.
+    pub notifications: Option<Notifications>,
 }
 
 impl Default for Choices {
@@ -48,6 +53,7 @@ impl Default for Choices {
             create_app: false,
             mapping: MappingOptions::default(),
             idp: None,
+            notifications: None,
         }
     }
 }
@@ -74,6 +80,7 @@ pub fn config(
             idp,
         },
         OrchideaAccess::Manual(manual) => SecretSource::Manual(manual),
+        OrchideaAccess::NotNeeded => SecretSource::NotNeeded,
     };
     EngineConfig {
         graph: GraphClient::new(http.clone(), graph_url, token),
@@ -84,6 +91,7 @@ pub fn config(
         create_app: choices.create_app,
         scope: choices.scope,
         mapping: choices.mapping,
+        notifications: choices.notifications,
         probe: ProbeOptions::default(),
         watch_timeout: Duration::from_secs(30),
     }

@@ -46,6 +46,13 @@ impl Audience {
     }
 }
 
+/// Whether `text` is one of [`Audience::warnings`] (they are replaced when
+/// the audience is counted again).
+pub fn is_audience_warning(text: &str) -> bool {
+    text.starts_with("Nobody is assigned to the app")
+        || text.contains("have no mail and will be skipped")
+}
+
 /// Counts the users `scope` reaches for the app `sp_id`. Group members are
 /// read concurrently; nested groups are not expanded (Entra does not
 /// provision nested group members either).

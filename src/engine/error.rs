@@ -37,13 +37,16 @@ pub enum EngineError {
         needs: &'static str,
     },
     #[error(
-        "Saving the scope needs the SCIM secret again: Graph replaces the whole credential set and never returns the saved secret. Create a new secret or paste the current one, then retry."
+        "Saving the scope and notification settings needs the SCIM secret again: Graph replaces the whole credential set and never returns the saved secret. Create a new secret or paste the current one, then retry."
     )]
     SecretNeeded,
     #[error("Graph accepted the change but reading it back shows something else: {0}")]
     NotPersisted(String),
     #[error("Stopped before step {}: not confirmed.", .0.number())]
     NotConfirmed(StepId),
+    /// Something the admin typed or chose cannot be used; the text says why.
+    #[error("{0}")]
+    Input(String),
 }
 
 impl EngineError {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::apps::{self, Capability, Choice};
 use super::audience;
-use super::{Engine, EngineError, Facts, ScimTarget, SecretSource};
+use super::{Engine, EngineError, Facts, Notifications, ScimTarget, SecretSource};
 use crate::checklist::Status;
 use crate::graph::{JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
 use crate::mapping;
@@ -16,6 +16,7 @@ use crate::step::StepId;
 const BASE_ADDRESS: &str = "BaseAddress";
 const SECRET_TOKEN: &str = "SecretToken";
 const SYNC_ALL: &str = "SyncAll";
+const NOTIFICATIONS: &str = "SyncNotificationSettings";
 
 type StepResult = Result<Status, EngineError>;
 
@@ -91,6 +92,7 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
     facts.job = jobs.into_iter().next();
     facts.saved_base_address = saved_plain(&saved, BASE_ADDRESS);
     facts.saved_sync_all = saved_plain(&saved, SYNC_ALL);
+    facts.saved_notifications = saved_plain(&saved, NOTIFICATIONS);
     let has_token = saved.iter().any(|e| e.key == SECRET_TOKEN);
     facts.saved_credentials_work = match (&facts.job, has_token) {
         (Some(job), true) => graph
@@ -174,6 +176,9 @@ async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepResult {
             facts.idp = Some(chosen);
             Ok(Status::Done(detail))
         }
+        SecretSource::NotNeeded => Err(EngineError::Input(
+            "This command only reads the provisioning job; set up the SCIM secret with `orchidea-wizard-cli run`.".into(),
+        )),
     }
 }
 
@@ -369,7 +374,7 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
     Ok(Status::Done(text))
 }
 
-fn app_id(facts: &Facts) -> Result<String, EngineError> {
+pub(super) fn app_id(facts: &Facts) -> Result<String, EngineError> {
     facts
         .app
         .as_ref()
@@ -380,7 +385,7 @@ fn app_id(facts: &Facts) -> Result<String, EngineError> {
         })
 }
 
-fn job_ids(facts: &Facts) -> Result<(String, String), EngineError> {
+pub(super) fn job_ids(facts: &Facts) -> Result<(String, String), EngineError> {
     let app = app_id(facts)?;
     let job = facts
         .job
@@ -445,7 +450,8 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
     };
     let current = engine.cfg.graph.get_secrets(&app).await?;
     let sync_all = saved_plain(&current, SYNC_ALL);
-    let entries = merged_secrets(&current, &url, &secret, sync_all.as_deref());
+    let keep: Vec<(&str, String)> = sync_all.iter().map(|v| (SYNC_ALL, v.clone())).collect();
+    let entries = merged_secrets(&current, &url, &secret, &keep);
     engine.cfg.graph.put_secrets(&app, &entries).await?;
     facts.saved_base_address = Some(url.clone());
     facts.saved_sync_all = sync_all;
@@ -467,11 +473,14 @@ fn merged_secrets(
     current: &[SecretEntry],
     url: &str,
     secret: &crate::Secret,
-    sync_all: Option<&str>,
+    plain: &[(&str, String)],
 ) -> Vec<SecretEntry> {
+    let ours = |key: &str| {
+        key == BASE_ADDRESS || key == SECRET_TOKEN || plain.iter().any(|(k, _)| *k == key)
+    };
     let mut out: Vec<SecretEntry> = current
         .iter()
-        .filter(|e| ![BASE_ADDRESS, SECRET_TOKEN, SYNC_ALL].contains(&e.key.as_str()))
+        .filter(|e| !ours(&e.key))
         .filter(|e| matches!(e.value, SecretValue::Plain(_)))
         .cloned()
         .collect();
@@ -483,10 +492,10 @@ fn merged_secrets(
         key: SECRET_TOKEN.into(),
         value: SecretValue::Sensitive(secret.clone()),
     });
-    if let Some(v) = sync_all {
+    for (key, value) in plain {
         out.push(SecretEntry {
-            key: SYNC_ALL.into(),
-            value: SecretValue::Plain(v.to_string()),
+            key: (*key).into(),
+            value: SecretValue::Plain(value.clone()),
         });
     }
     out
@@ -496,7 +505,7 @@ async fn open_mappings(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::OpenMappings, StepId::AutomaticMode)?;
     let (app, job) = job_ids(facts)?;
     let schema = engine.cfg.graph.get_schema(&app, &job).await?;
-    let plan = mapping::plan(&schema, &engine.cfg.mapping)?;
+    let plan = mapping::plan(&schema, &facts.mapping_options)?;
     let noop = plan.is_noop();
     let count = plan.changes.len();
     facts.schema_before = Some(schema);
@@ -548,7 +557,7 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
             .put_schema(&app, &job, &plan.edited)
             .await?;
         let reread = engine.cfg.graph.get_schema(&app, &job).await?;
-        let check = mapping::plan(&reread, &engine.cfg.mapping)?;
+        let check = mapping::plan(&reread, &facts.mapping_options)?;
         if !check.is_noop() {
             return Err(EngineError::NotPersisted(check.diff_lines().join("; ")));
         }
@@ -603,41 +612,107 @@ async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
     let app = app_id(facts)?;
     let audience = audience::count(&engine.cfg.graph, &app, wanted).await?;
     let counts = audience.summary();
-    for warning in audience.warnings() {
-        if !facts.warnings.contains(&warning) {
-            facts.warnings.push(warning);
-        }
-    }
+    let coalesce =
+        facts.mapping_options.user_name_source == mapping::UserNameSource::CoalesceMailUpn;
+    facts.warnings.retain(|w| !audience::is_audience_warning(w));
+    facts.warnings.extend(
+        audience
+            .warnings()
+            .into_iter()
+            // With Coalesce those users arrive under their UPN.
+            .filter(|w| !(coalesce && w.contains("have no mail"))),
+    );
     facts.audience = Some(audience);
+    let notifications = match &facts.notifications {
+        Some(n) => n.clone(),
+        None => default_notifications(engine, facts).await,
+    };
+    let notes = notifications.summary();
+    facts.notifications = Some(notifications);
     let current = facts.saved_sync_all.as_deref();
     Ok(if current == Some(wanted.sync_all()) {
-        Status::AlreadyDone(format!("{} (already set): {counts}.", wanted.label()))
+        Status::AlreadyDone(format!(
+            "{} (already set): {counts}; {notes}.",
+            wanted.label()
+        ))
     } else {
-        Status::Done(format!("{}: {counts} (saved in step 15).", wanted.label()))
+        Status::Done(format!(
+            "{}: {counts}; {notes} (saved in step 15).",
+            wanted.label()
+        ))
     })
+}
+
+/// What Entra has saved, else the admin's own mail (`/me`) and the
+/// suggested threshold. Not being able to read `/me` is not a reason to
+/// stop: the admin can type the address.
+async fn default_notifications(engine: &Engine, facts: &mut Facts) -> Notifications {
+    if let Some(saved) = facts
+        .saved_notifications
+        .as_deref()
+        .and_then(Notifications::from_secret_value)
+    {
+        return saved;
+    }
+    match engine.cfg.graph.me().await {
+        Ok(me) => Notifications::default_for(me.mail),
+        Err(e) => {
+            facts.warnings.push(format!(
+                "Could not read your e-mail address for failure notifications ({e}). Type one on the scope screen (or --notify-email)."
+            ));
+            Notifications::default_for(None)
+        }
+    }
 }
 
 async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::SaveSettings, StepId::ChooseScope)?;
     let wanted = facts.scope.unwrap_or(engine.cfg.scope);
+    let notifications = facts
+        .notifications
+        .clone()
+        .unwrap_or_else(|| Notifications::default_for(None));
     let (app, _) = job_ids(facts)?;
     let current = engine.cfg.graph.get_secrets(&app).await?;
-    if saved_plain(&current, SYNC_ALL).as_deref() == Some(wanted.sync_all()) {
-        facts.saved_sync_all = Some(wanted.sync_all().to_string());
-        return Ok(Status::AlreadyDone(format!("{} is saved.", wanted.label())));
+    let saved_scope = saved_plain(&current, SYNC_ALL);
+    let saved_notes = saved_plain(&current, NOTIFICATIONS);
+    let notes_match = saved_notes
+        .as_deref()
+        .and_then(Notifications::from_secret_value)
+        .as_ref()
+        == Some(&notifications);
+    if saved_scope.as_deref() == Some(wanted.sync_all()) && notes_match {
+        facts.saved_sync_all = saved_scope;
+        facts.saved_notifications = saved_notes;
+        return Ok(Status::AlreadyDone(format!(
+            "{} is saved; {}.",
+            wanted.label(),
+            notifications.summary()
+        )));
     }
     let target = facts.scim.clone().ok_or(EngineError::SecretNeeded)?;
     let secret = target.secret.ok_or(EngineError::SecretNeeded)?;
     let url = saved_plain(&current, BASE_ADDRESS).unwrap_or_else(|| target.url.to_string());
-    let entries = merged_secrets(&current, &url, &secret, Some(wanted.sync_all()));
+    let notes_value = notifications.to_secret_value();
+    let plain = [
+        (SYNC_ALL, wanted.sync_all().to_string()),
+        (NOTIFICATIONS, notes_value.clone()),
+    ];
+    let entries = merged_secrets(&current, &url, &secret, &plain);
     engine.cfg.graph.put_secrets(&app, &entries).await?;
     facts.saved_sync_all = Some(wanted.sync_all().to_string());
+    facts.saved_notifications = Some(notes_value);
     facts.changes.push(format!(
-        "Entra: saved scope \"{}\" (SyncAll={}).",
+        "Entra: saved scope \"{}\" (SyncAll={}) and notifications: {}.",
         wanted.label(),
-        wanted.sync_all()
+        wanted.sync_all(),
+        notifications.summary()
     ));
-    Ok(Status::Done(format!("Saved: {}.", wanted.label())))
+    Ok(Status::Done(format!(
+        "Saved: {}; {}.",
+        wanted.label(),
+        notifications.summary()
+    )))
 }
 
 async fn start(engine: &Engine, facts: &mut Facts) -> StepResult {
@@ -730,7 +805,7 @@ mod tests {
             &current,
             "https://new/scim",
             &crate::Secret::new("tok"),
-            Some("false"),
+            &[(SYNC_ALL, "false".into())],
         );
         let keys: Vec<&str> = out.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(

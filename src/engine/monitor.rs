@@ -1,0 +1,386 @@
+//! After Start: what the job is doing, in words an admin can act on.
+//!
+//! [`JobView`] is a pure reading of `GET …/jobs/{id}`; the engine methods in
+//! `engine.rs` fetch it, recover a quarantined job, provision one user on
+//! demand and read the provisioning log.
+
+use serde::Serialize;
+
+use crate::graph::{JobStatusCode, SynchronizationJob, SynchronizationTaskExecution};
+
+/// The job's status, read for people.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct JobView {
+    pub job_id: String,
+    /// `Active`, `Paused`, `Quarantine`, `NotRun`, `NotConfigured`…
+    pub code: String,
+    /// One sentence: what is going on and whether to wait or act.
+    pub headline: String,
+    /// Completed and total units of the running or last cycle.
+    pub progress: Option<(i64, i64)>,
+    /// `synchronizedEntryCountByType`: e.g. ("User", 7).
+    pub counts: Vec<(String, i64)>,
+    pub last_execution: Option<ExecutionView>,
+    pub quarantine: Option<QuarantineView>,
+    /// The initial cycle finished at least once (steady state reached).
+    pub initial_cycle_done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ExecutionView {
+    /// `Succeeded`, `Failed`, `EntryLevelErrors`.
+    pub state: String,
+    pub began: Option<String>,
+    pub ended: Option<String>,
+    pub exported: i64,
+    pub escrowed: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct QuarantineView {
+    pub reason: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub since: Option<String>,
+    pub next_attempt: Option<String>,
+    /// What to fix first, then the recovery the wizard offers.
+    pub fix: String,
+}
+
+/// Graph's "never" for the steady-state times.
+const NEVER: &str = "0001-01-01T00:00:00Z";
+
+impl JobView {
+    pub fn from_job(job: &SynchronizationJob) -> JobView {
+        let Some(status) = &job.status else {
+            return JobView {
+                job_id: job.id.clone(),
+                code: "Unknown".into(),
+                headline: "Entra returned no status for the job yet.".into(),
+                ..JobView::default()
+            };
+        };
+        let progress = status
+            .progress
+            .first()
+            .map(|p| (p.completed_units.unwrap_or(0), p.total_units.unwrap_or(0)));
+        let counts = status
+            .synchronized_entry_count_by_type
+            .iter()
+            .map(|c| (c.key.clone(), c.value.unwrap_or(0)))
+            .collect();
+        let last_execution = status.last_execution.as_ref().map(execution);
+        let initial_cycle_done = status
+            .steady_state_first_achieved_time
+            .as_deref()
+            .is_some_and(|t| !t.is_empty() && t != NEVER);
+        let quarantine = status.quarantine.as_ref().map(|q| {
+            let error_code = q.error.as_ref().and_then(|e| e.code.clone());
+            QuarantineView {
+                reason: non_empty(&q.reason).unwrap_or_else(|| "reason not given".into()),
+                fix: quarantine_fix(error_code.as_deref()),
+                error_code,
+                error_message: q.error.as_ref().and_then(|e| non_empty(&e.message)),
+                since: non_empty(&q.series_began).or_else(|| non_empty(&q.current_began)),
+                next_attempt: non_empty(&q.next_attempt),
+            }
+        });
+        let code = status.code.as_str().to_string();
+        let headline = headline(
+            &status.code,
+            last_execution.as_ref(),
+            quarantine.as_ref(),
+            initial_cycle_done,
+        );
+        JobView {
+            job_id: job.id.clone(),
+            code,
+            headline,
+            progress,
+            counts,
+            last_execution,
+            quarantine,
+            initial_cycle_done,
+        }
+    }
+
+    pub fn is_quarantined(&self) -> bool {
+        self.quarantine.is_some() || self.code == "Quarantine"
+    }
+
+    /// Lines for the CLI and the report.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![
+            format!("Job {}: {}", self.job_id, self.code),
+            self.headline.clone(),
+        ];
+        if let Some((done, total)) = self.progress {
+            out.push(format!("Progress of the cycle: {done} of {total} users"));
+        }
+        if !self.counts.is_empty() {
+            let counts: Vec<String> = self
+                .counts
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
+            out.push(format!("In Orchidea: {}", counts.join(", ")));
+        }
+        if let Some(e) = &self.last_execution {
+            out.push(format!(
+                "Last cycle: {} ({} exported, {} errors){}",
+                e.state,
+                e.exported,
+                e.escrowed,
+                e.ended
+                    .as_deref()
+                    .map(|t| format!(", ended {t}"))
+                    .unwrap_or_default()
+            ));
+            if let Some(err) = &e.error {
+                out.push(format!("Last error: {err}"));
+            }
+        }
+        if let Some(q) = &self.quarantine {
+            out.push(format!(
+                "Quarantine ({}){}: {}",
+                q.reason,
+                q.since
+                    .as_deref()
+                    .map(|s| format!(" since {s}"))
+                    .unwrap_or_default(),
+                q.error_message.as_deref().unwrap_or("no error message")
+            ));
+            if let Some(next) = &q.next_attempt {
+                out.push(format!("Entra tries again at {next}."));
+            }
+            out.push(format!("Fix: {}", q.fix));
+        }
+        out
+    }
+}
+
+/// Graph sends `""` for unknown times (`job-get.response.json`).
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.clone().filter(|s| !s.trim().is_empty())
+}
+
+fn execution(e: &SynchronizationTaskExecution) -> ExecutionView {
+    ExecutionView {
+        state: e.state.clone().unwrap_or_else(|| "?".into()),
+        began: e.time_began.clone(),
+        ended: e.time_ended.clone(),
+        exported: e.count_exported.unwrap_or(0),
+        escrowed: e.count_escrowed.unwrap_or(0),
+        error: e.error.as_ref().map(|err| match (&err.code, &err.message) {
+            (Some(c), Some(m)) => format!("{m} ({c})"),
+            (None, Some(m)) => m.clone(),
+            (Some(c), None) => c.clone(),
+            (None, None) => "unknown error".into(),
+        }),
+    }
+}
+
+fn headline(
+    code: &JobStatusCode,
+    last: Option<&ExecutionView>,
+    quarantine: Option<&QuarantineView>,
+    steady: bool,
+) -> String {
+    match (code, last, quarantine) {
+        (_, _, Some(_)) | (JobStatusCode::Quarantine, _, _) => {
+            "In quarantine: Entra stopped provisioning after repeated failures. Fix the cause, then restart the job.".into()
+        }
+        (JobStatusCode::Paused, _, _) => "Paused: no users are provisioned until it is started again.".into(),
+        (JobStatusCode::NotConfigured | JobStatusCode::NotRun, _, _) => {
+            "Not started yet.".into()
+        }
+        (JobStatusCode::Active, None, _) => {
+            "Started; the initial cycle has not reported yet (it can take a few minutes on a real tenant).".into()
+        }
+        (_, Some(e), _) if e.state == "Failed" => {
+            "The last cycle failed; see its error below.".into()
+        }
+        (_, Some(e), _) if e.state == "EntryLevelErrors" => {
+            "Running, but some users failed; see the provisioning logs.".into()
+        }
+        (_, Some(_), _) if steady => {
+            "Running: the initial cycle is done; Entra now syncs changes about every 40 minutes.".into()
+        }
+        _ => "Running: the initial cycle is in progress.".into(),
+    }
+}
+
+/// The documented causes of quarantine and what to do about each
+/// (Entra docs `application-provisioning-quarantine-status.md`).
+fn quarantine_fix(code: Option<&str>) -> String {
+    let code = code.unwrap_or_default().to_ascii_lowercase();
+    let cause = if code.contains("credential") || code.contains("unauthorized") {
+        "Orchidea refused the Secret Token: create a new SCIM secret in Orchidea, save it in step 6 (the wizard does this when you run steps 1a–6 again)"
+    } else if code.contains("unavailable") {
+        "Orchidea's SCIM endpoint was unreachable or failing: check the Tenant URL and that the workspace is up"
+    } else if code.contains("deletes") {
+        "More deletions than the accidental-deletion threshold: check the scope and the assignments before allowing them"
+    } else {
+        "Read the error above and the provisioning logs"
+    };
+    format!(
+        "{cause}; then restart the job with a full reset (Restart), which clears the quarantine and runs a new initial cycle."
+    )
+}
+
+/// Log events filtered as the admin asked: by outcome and by text in the
+/// subject or the reason (case-insensitive).
+pub fn filter_events<'a>(
+    events: &'a [crate::graph::ProvisioningEvent],
+    outcome: Option<crate::graph::Outcome>,
+    text: &str,
+) -> Vec<&'a crate::graph::ProvisioningEvent> {
+    let needle = text.trim().to_lowercase();
+    events
+        .iter()
+        .filter(|e| outcome.is_none_or(|o| e.outcome() == o))
+        .filter(|e| {
+            needle.is_empty()
+                || e.subject().to_lowercase().contains(&needle)
+                || e.reason()
+                    .is_some_and(|r| r.to_lowercase().contains(&needle))
+        })
+        .collect()
+}
+
+/// A stage of an on-demand run in plain language.
+pub fn stage_sentence(step: &crate::graph::OnDemandStep) -> String {
+    let stage = match step.kind.to_ascii_lowercase().as_str() {
+        "import" => "Read from Entra",
+        "scoping" => "In scope?",
+        "matching" => "Match in Orchidea",
+        "processing" => "Prepare",
+        "referenceresolution" => "Resolve references",
+        "export" => "Write to Orchidea",
+        _ => "Stage",
+    };
+    let outcome = match step.status.to_ascii_lowercase().as_str() {
+        "success" => "ok",
+        "skipped" => "skipped",
+        "failure" => "failed",
+        "warning" => "warning",
+        _ => "?",
+    };
+    format!("{stage}: {outcome} — {}", step.description.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{OnDemandResult, ProvisioningEvent};
+
+    fn fixture(name: &str) -> serde_json::Value {
+        let path = format!("{}/tests/fixtures/graph/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_documented_job_reads_as_a_quarantine_with_a_fix() {
+        let job: SynchronizationJob =
+            serde_json::from_value(fixture("job-get.response.json")).unwrap();
+        let view = JobView::from_job(&job);
+        // The docs' example is Paused with a quarantine block whose times are "".
+        assert!(view.is_quarantined());
+        assert!(view.headline.starts_with("In quarantine"));
+        let q = view.quarantine.as_ref().unwrap();
+        assert_eq!(
+            q.error_code.as_deref(),
+            Some("SalesforceInvalidCredentials")
+        );
+        assert_eq!(
+            (q.since.as_deref(), q.next_attempt.as_deref()),
+            (None, None)
+        );
+        assert_eq!(q.reason, "reason not given");
+        assert!(q.fix.starts_with("Orchidea refused the Secret Token"));
+        assert!(view.lines().iter().any(|l| l.starts_with("Fix: ")));
+        assert_eq!(view.job_id, job.id);
+    }
+
+    #[test]
+    fn states_read_as_sentences() {
+        let mut job = SynchronizationJob {
+            id: "scim.1".into(),
+            ..Default::default()
+        };
+        assert!(JobView::from_job(&job).headline.contains("no status"));
+        let mut status = crate::graph::SynchronizationStatus {
+            code: JobStatusCode::Active,
+            ..Default::default()
+        };
+        job.status = Some(status.clone());
+        assert!(
+            JobView::from_job(&job)
+                .headline
+                .contains("not reported yet")
+        );
+        status.last_execution = Some(SynchronizationTaskExecution {
+            state: Some("Succeeded".into()),
+            count_exported: Some(7),
+            ..Default::default()
+        });
+        status.steady_state_first_achieved_time = Some("2026-11-29T03:00:00Z".into());
+        job.status = Some(status.clone());
+        let view = JobView::from_job(&job);
+        assert!(view.initial_cycle_done);
+        assert!(view.headline.contains("initial cycle is done"));
+        assert!(view.lines().iter().any(|l| l.contains("7 exported")));
+        status.quarantine = Some(crate::graph::SynchronizationQuarantine {
+            reason: Some("EncounteredQuarantineException".into()),
+            error: Some(crate::graph::SynchronizationError {
+                code: Some(
+                    "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable".into(),
+                ),
+                message: Some("401".into()),
+                tenant_actionable: Some(true),
+            }),
+            ..Default::default()
+        });
+        job.status = Some(status);
+        let view = JobView::from_job(&job);
+        let q = view.quarantine.unwrap();
+        assert!(
+            q.fix.starts_with("Orchidea refused the Secret Token"),
+            "{}",
+            q.fix
+        );
+        assert!(q.fix.contains("full reset"));
+    }
+
+    #[test]
+    fn events_filter_by_outcome_and_text() {
+        let body = fixture("auditlogs-provisioning.response.json");
+        let mut events: Vec<ProvisioningEvent> =
+            serde_json::from_value(body["value"].clone()).unwrap();
+        let mut ok = events[0].clone();
+        ok.provisioning_status_info.as_mut().unwrap().status = "success".into();
+        ok.provisioning_status_info
+            .as_mut()
+            .unwrap()
+            .error_information = None;
+        ok.source_identity.as_mut().unwrap().display_name = Some("Adele Vance".into());
+        events.push(ok);
+        assert_eq!(filter_events(&events, None, "").len(), 2);
+        assert_eq!(
+            filter_events(&events, Some(crate::graph::Outcome::Failure), "").len(),
+            1
+        );
+        assert_eq!(filter_events(&events, None, "adele").len(), 1);
+        assert_eq!(filter_events(&events, None, "409").len(), 1);
+        assert!(filter_events(&events, Some(crate::graph::Outcome::Skipped), "").is_empty());
+    }
+
+    #[test]
+    fn on_demand_stages_read_in_plain_language() {
+        let r = OnDemandResult::from_response(&fixture("provisionondemand.response.json")).unwrap();
+        let lines: Vec<String> = r.steps.iter().map(stage_sentence).collect();
+        assert!(lines[0].starts_with("Read from Entra: ok — Retrieved User"));
+        assert!(lines[3].starts_with("Write to Orchidea: skipped — The state of the user"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Notification e-mail and accidental-deletion threshold: the
+//! `SyncNotificationSettings` secret key, a JSON document inside a string
+//! (CONTRACT.md "Save credentials, scope, notifications").
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The threshold Entra's portal suggests and the wizard proposes.
+pub const DEFAULT_DELETE_THRESHOLD: u32 = 500;
+
+/// What step 15 saves beside the scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notifications {
+    /// Who gets the failure and quarantine e-mails; `None` sends none.
+    pub email: Option<String>,
+    /// Entra stops before deleting (disabling) more users than this in one
+    /// cycle; `None` switches the guard off.
+    pub delete_threshold: Option<u32>,
+}
+
+impl Notifications {
+    /// The wizard's default: the admin's mail and the suggested threshold.
+    pub fn default_for(admin_mail: Option<String>) -> Self {
+        Self {
+            email: admin_mail.filter(|m| !m.trim().is_empty()),
+            delete_threshold: Some(DEFAULT_DELETE_THRESHOLD),
+        }
+    }
+
+    /// The value saved under `SyncNotificationSettings`.
+    pub fn to_secret_value(&self) -> String {
+        json!({
+            "Enabled": self.email.is_some(),
+            "Recipients": self.email.clone().unwrap_or_default(),
+            "DeleteThresholdEnabled": self.delete_threshold.is_some(),
+            "DeleteThresholdValue": self.delete_threshold.unwrap_or(DEFAULT_DELETE_THRESHOLD),
+        })
+        .to_string()
+    }
+
+    /// Reads a saved value; `None` if it is not the documented document.
+    /// Disabled parts read as `None` whatever value is left beside them.
+    pub fn from_secret_value(text: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let enabled = flag(&v["Enabled"])?;
+        let email = v["Recipients"]
+            .as_str()
+            .map(str::trim)
+            .filter(|r| enabled && !r.is_empty())
+            .map(str::to_string);
+        let threshold = match flag(&v["DeleteThresholdEnabled"]).unwrap_or(false) {
+            true => match &v["DeleteThresholdValue"] {
+                serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            },
+            false => None,
+        };
+        Some(Self {
+            email,
+            delete_threshold: threshold,
+        })
+    }
+
+    pub fn summary(&self) -> String {
+        let mail = match &self.email {
+            Some(m) => format!("failure e-mails to {m}"),
+            None => "no failure e-mails".into(),
+        };
+        let guard = match self.delete_threshold {
+            Some(n) => format!("stop before more than {n} deletions"),
+            None => "no deletion threshold".into(),
+        };
+        format!("{mail}, {guard}")
+    }
+}
+
+/// Entra has stored booleans both as JSON booleans and as `"True"` strings.
+fn flag(v: &serde_json::Value) -> Option<bool> {
+    match v {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => s.trim().parse::<bool>().ok().or(match s.trim() {
+            "True" => Some(true),
+            "False" => Some(false),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Checks what the admin typed; the message names the field.
+pub fn parse_email(text: &str) -> Result<Option<String>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    // Entra takes one address or several separated by `;` or `,`.
+    for part in t.split([';', ',']).map(str::trim) {
+        let ok = part.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !host.ends_with('.')
+        }) && !part.contains(char::is_whitespace);
+        if !ok {
+            return Err(format!(
+                "Notification e-mail: \"{part}\" is not an e-mail address (e.g. admin@contoso.com)."
+            ));
+        }
+    }
+    Ok(Some(t.to_string()))
+}
+
+pub fn parse_threshold(text: &str) -> Result<Option<u32>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<u32>() {
+        Ok(0) | Err(_) => Err(format!(
+            "Deletion threshold: \"{t}\" is not a whole number above 0 (leave it empty to switch the guard off)."
+        )),
+        Ok(n) => Ok(Some(n)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_reads_back() {
+        // CONTRACT.md's example value.
+        let doc = r#"{"Enabled":true,"Recipients":"admin@contoso.com","DeleteThresholdEnabled":true,"DeleteThresholdValue":500}"#;
+        let n = Notifications::from_secret_value(doc).unwrap();
+        assert_eq!(
+            n,
+            Notifications::default_for(Some("admin@contoso.com".into()))
+        );
+        let again = Notifications::from_secret_value(&n.to_secret_value()).unwrap();
+        assert_eq!(again, n);
+        let v: serde_json::Value = serde_json::from_str(&n.to_secret_value()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(doc).unwrap();
+        assert_eq!(v, theirs);
+    }
+
+    #[test]
+    fn disabled_parts_read_as_none() {
+        let n = Notifications::from_secret_value(
+            r#"{"Enabled":"False","Recipients":"x@y.com","DeleteThresholdEnabled":false,"DeleteThresholdValue":9}"#,
+        )
+        .unwrap();
+        assert_eq!(n.email, None);
+        assert_eq!(n.delete_threshold, None);
+        assert!(Notifications::from_secret_value("not json").is_none());
+        assert!(n.summary().contains("no failure e-mails"));
+    }
+
+    #[test]
+    fn typed_values_get_specific_messages() {
+        assert_eq!(parse_email("  ").unwrap(), None);
+        assert_eq!(
+            parse_email("a@b.com; c@d.org").unwrap().as_deref(),
+            Some("a@b.com; c@d.org")
+        );
+        assert!(
+            parse_email("admin")
+                .unwrap_err()
+                .contains("\"admin\" is not an e-mail")
+        );
+        assert!(
+            parse_email("a@b.com, x y@z.com")
+                .unwrap_err()
+                .contains("\"x y@z.com\"")
+        );
+        assert_eq!(parse_threshold("").unwrap(), None);
+        assert_eq!(parse_threshold(" 250 ").unwrap(), Some(250));
+        assert!(parse_threshold("0").unwrap_err().contains("above 0"));
+        assert!(parse_threshold("-5").is_err());
+    }
+}
