@@ -9,8 +9,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use futures::future::BoxFuture;
-use orchidea_wizard::engine::{AlwaysYes, Confirm, Engine, EngineError, Scope};
-use orchidea_wizard::graph::StaticToken;
+use orchidea_wizard::engine::{
+    self, AlwaysYes, Confirm, Engine, EngineConfig, EngineError, Notifications, Scope,
+};
+use orchidea_wizard::graph::{DirectoryUser, Outcome, StaticToken};
+use orchidea_wizard::mapping::{MappingOptions, UserNameSource};
 use orchidea_wizard::orchidea::{self, ManualScim};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices, OrchideaAccess};
@@ -32,6 +35,10 @@ struct Cli {
 enum Command {
     /// Run the 16 steps (check first, then write only what is missing).
     Run(RunArgs),
+    /// After Start: the job's status, quarantine and the latest provisioning logs.
+    Status(StatusArgs),
+    /// Provision one user now (search by name, mail or UPN) and show each stage.
+    ProvisionUser(ProvisionUserArgs),
     /// Serve the sandbox (simulated Entra tenant + Orchidea workspace) until Ctrl-C.
     Sandbox(SandboxArgs),
     /// List the steps of the procedure.
@@ -54,13 +61,78 @@ enum ScopeArg {
     All,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum UserNameArg {
+    /// userName ← mail (Orchidea's specification).
+    Mail,
+    /// userName ← Coalesce([mail],[userPrincipalName]): users without mail
+    /// arrive too (a deviation from Orchidea's specification).
+    Coalesce,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutcomeArg {
+    Success,
+    Skipped,
+    Failure,
+}
+
+/// Where the tenant is: the sandbox or real endpoints.
 #[derive(clap::Args)]
-struct RunArgs {
+struct TargetArgs {
     /// Run against the built-in sandbox instead of a real tenant.
     #[arg(long)]
     sandbox: bool,
     #[command(flatten)]
     sandbox_args: SandboxArgs,
+    /// Enterprise app display-name prefix to look for.
+    #[arg(long, default_value = "Orchidea")]
+    app: String,
+    /// Service principal id of the enterprise app (when several match).
+    #[arg(long)]
+    app_id: Option<String>,
+    /// Microsoft Graph base URL (real tenants; the token comes from GRAPH_ACCESS_TOKEN).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://graph.microsoft.com/v1.0"
+    )]
+    graph_url: Url,
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// How many of the newest provisioning log events to show.
+    #[arg(long, default_value_t = 20)]
+    logs: usize,
+    /// Show only events with this outcome.
+    #[arg(long, value_enum)]
+    filter: Option<OutcomeArg>,
+    /// Restart the job with a full reset (recovers from quarantine once the cause is fixed).
+    #[arg(long)]
+    restart: bool,
+    /// Write the report as JSON to FILE and as Markdown beside it (no secrets).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ProvisionUserArgs {
+    /// The user: the start of a display name, a mail or a user principal name.
+    user: String,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Write the report as JSON to FILE and as Markdown beside it (no secrets).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    target: TargetArgs,
     /// Write the sandbox's final state as JSON (with --sandbox).
     #[arg(long, value_name = "FILE")]
     sandbox_dump: Option<PathBuf>,
@@ -77,25 +149,22 @@ struct RunArgs {
     /// IDP for users created through SCIM (id or name; default: the workspace default).
     #[arg(long)]
     idp: Option<String>,
-    /// Enterprise app display-name prefix to look for.
-    #[arg(long, default_value = "Orchidea")]
-    app: String,
-    /// Service principal id of the enterprise app (when several match).
-    #[arg(long)]
-    app_id: Option<String>,
+    /// Source of userName (steps 11–12).
+    #[arg(long, value_enum, default_value = "mail")]
+    user_name: UserNameArg,
+    /// Failure and quarantine e-mails go here (default: what Entra has
+    /// saved, else your own mail); "none" sends none.
+    #[arg(long, value_name = "EMAIL")]
+    notify_email: Option<String>,
+    /// Accidental-deletion threshold (default 500); "off" switches it off.
+    #[arg(long, value_name = "N")]
+    delete_threshold: Option<String>,
     /// Create the enterprise app from the non-gallery template if none is found.
     #[arg(long)]
     create_app: bool,
-    /// Write a JSON report of every step and every change (no secrets).
+    /// Write the report as JSON to FILE and as Markdown beside it (no secrets).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Microsoft Graph base URL (real tenants; the token comes from GRAPH_ACCESS_TOKEN).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://graph.microsoft.com/v1.0"
-    )]
-    graph_url: Url,
     /// Orchidea workspace URL for the admin API (token from ORCHIDEA_ADMIN_TOKEN).
     #[arg(long, value_name = "URL")]
     orchidea_url: Option<Url>,
@@ -108,6 +177,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args).await,
+        Command::Status(args) => status(args).await,
+        Command::ProvisionUser(args) => provision_user(args).await,
         Command::Sandbox(args) => serve(args).await,
         Command::Steps => {
             for s in StepId::ALL {
@@ -159,6 +230,84 @@ fn read_secret(var: &str, prompt: &str) -> Result<String, String> {
     rpassword::prompt_password(prompt).map_err(|e| format!("could not read the secret: {e}"))
 }
 
+/// What the engine needs to reach Orchidea, before the tenant is known.
+enum OrchideaChoice {
+    Manual(ManualScim),
+    AdminApi(Option<Url>),
+    NotNeeded,
+}
+
+/// Starts the sandbox or reads the Graph token, and builds the engine's
+/// configuration the same way for every command.
+async fn connect(
+    target: &TargetArgs,
+    orchidea: OrchideaChoice,
+    mut choices: Choices,
+) -> Result<(Option<Sandbox>, EngineConfig), String> {
+    choices.app_name = target.app.clone();
+    choices.app_id = target.app_id.clone();
+    if target.sandbox {
+        let sandbox = Sandbox::start(SandboxOptions {
+            tenant_file: target.sandbox_args.sandbox_tenant.clone(),
+            state_file: target.sandbox_args.sandbox_state.clone(),
+            })
+        .await
+        .map_err(|e| e.to_string())?;
+        let cfg = match orchidea {
+            OrchideaChoice::Manual(m) => setup::sandbox_config(&sandbox, Some(m), choices),
+            _ => setup::sandbox_config(&sandbox, None, choices),
+        };
+        return Ok((Some(sandbox), cfg));
+    }
+    let token = Secret::new(read_secret(
+        "GRAPH_ACCESS_TOKEN",
+        "Microsoft Graph access token: ",
+    )?);
+    let access = match orchidea {
+        OrchideaChoice::Manual(m) => OrchideaAccess::Manual(m),
+        OrchideaChoice::NotNeeded => OrchideaAccess::NotNeeded,
+        OrchideaChoice::AdminApi(Some(url)) => OrchideaAccess::AdminApi {
+            workspace_url: url,
+            admin_token: Secret::new(read_secret(
+                "ORCHIDEA_ADMIN_TOKEN",
+                "Orchidea admin API token: ",
+            )?),
+            idp: choices.idp.clone(),
+        },
+        OrchideaChoice::AdminApi(None) => {
+            return Err("give --scim-url (secret created in Orchidea's web UI) or --orchidea-url (admin API), or use --sandbox".into());
+        }
+    };
+    let cfg = setup::config(
+        orchidea_wizard::http::client(),
+        target.graph_url.clone(),
+        Arc::new(StaticToken(token)),
+        access,
+        choices,
+    );
+    Ok((None, cfg))
+}
+
+fn notifications_from(args: &RunArgs) -> Result<Option<Notifications>, String> {
+    if args.notify_email.is_none() && args.delete_threshold.is_none() {
+        return Ok(None);
+    }
+    let email = match args.notify_email.as_deref() {
+        Some(e) if e.trim().eq_ignore_ascii_case("none") => None,
+        Some(e) => engine::parse_email(e)?,
+        None => None,
+    };
+    let delete_threshold = match args.delete_threshold.as_deref() {
+        Some(t) if t.trim().eq_ignore_ascii_case("off") => None,
+        Some(t) => engine::parse_threshold(t)?,
+        None => Some(engine::DEFAULT_DELETE_THRESHOLD),
+    };
+    Ok(Some(Notifications {
+        email,
+        delete_threshold,
+    }))
+}
+
 async fn run(args: RunArgs) -> Result<bool, String> {
     let manual = match &args.scim_url {
         Some(raw) => {
@@ -177,50 +326,22 @@ async fn run(args: RunArgs) -> Result<bool, String> {
             ScopeArg::Assigned => Scope::Assigned,
             ScopeArg::All => Scope::All,
         },
-        app_name: args.app.clone(),
-        app_id: args.app_id.clone(),
         create_app: args.create_app,
         idp: args.idp.clone(),
+        mapping: MappingOptions {
+            user_name_source: match args.user_name {
+                UserNameArg::Mail => UserNameSource::Mail,
+                UserNameArg::Coalesce => UserNameSource::CoalesceMailUpn,
+            },
+        },
+        notifications: notifications_from(&args)?,
         ..Choices::default()
     };
-    let (sandbox, cfg) = if args.sandbox {
-        let sandbox = Sandbox::start(SandboxOptions {
-            tenant_file: args.sandbox_args.sandbox_tenant.clone(),
-            state_file: args.sandbox_args.sandbox_state.clone(),
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        let cfg = setup::sandbox_config(&sandbox, manual, choices);
-        (Some(sandbox), cfg)
-    } else {
-        let token = Secret::new(read_secret(
-            "GRAPH_ACCESS_TOKEN",
-            "Microsoft Graph access token: ",
-        )?);
-        let orchidea = match (manual, &args.orchidea_url) {
-            (Some(m), _) => OrchideaAccess::Manual(m),
-            (None, Some(url)) => OrchideaAccess::AdminApi {
-                workspace_url: url.clone(),
-                admin_token: Secret::new(read_secret(
-                    "ORCHIDEA_ADMIN_TOKEN",
-                    "Orchidea admin API token: ",
-                )?),
-                idp: args.idp.clone(),
-            },
-            (None, None) => {
-                return Err("give --scim-url (secret created in Orchidea's web UI) or --orchidea-url (admin API), or use --sandbox".into());
-            }
-        };
-        let http = orchidea_wizard::http::client();
-        let cfg = setup::config(
-            http,
-            args.graph_url.clone(),
-            Arc::new(StaticToken(token)),
-            orchidea,
-            choices,
-        );
-        (None, cfg)
+    let orchidea = match manual {
+        Some(m) => OrchideaChoice::Manual(m),
+        None => OrchideaChoice::AdminApi(args.orchidea_url.clone()),
     };
+    let (sandbox, cfg) = connect(&args.target, orchidea, choices).await?;
     let scope = cfg.scope;
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
@@ -236,9 +357,6 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         Box::new(AskOnTerminal)
     };
     let outcome = engine.run_all(confirm.as_ref()).await;
-    let facts = engine.facts().await;
-    drop(engine);
-    let _ = printer.await;
 
     if let Err(err) = &outcome {
         eprintln!("stopped: {err}");
@@ -248,6 +366,31 @@ async fn run(args: RunArgs) -> Result<bool, String> {
             eprintln!("Graph request-id: {id}");
         }
     }
+    let started = engine
+        .checklist()
+        .await
+        .status(StepId::StartProvisioning)
+        .is_complete();
+    if started {
+        if let Some(sandbox) = &sandbox {
+            // The sandbox's first cycle is quick; wait so the report has it.
+            sandbox.wait_idle().await;
+        }
+        match engine.job_status().await {
+            Ok(view) => {
+                for line in view.lines() {
+                    println!("status: {line}");
+                }
+            }
+            Err(e) => eprintln!("could not read the job status: {e}"),
+        }
+        if let Err(e) = engine.provisioning_events(20).await {
+            eprintln!("could not read the provisioning logs: {e}");
+        }
+    }
+    let facts = engine.facts().await;
+    drop(engine);
+    let _ = printer.await;
     for warning in &facts.warnings {
         println!("warning: {warning}");
     }
@@ -263,11 +406,12 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         }
     );
     if let Some(path) = &args.report {
-        let mode = if args.sandbox { "sandbox" } else { "tenant" };
-        let json = serde_json::to_string_pretty(&report::build(&facts, scope, mode))
-            .map_err(|e| e.to_string())?;
-        std::fs::write(path, json)
-            .map_err(|e| format!("could not write the report {}: {e}", path.display()))?;
+        let mode = if args.target.sandbox {
+            "sandbox"
+        } else {
+            "tenant"
+        };
+        write_report(&report::build(&facts, scope, mode), path)?;
     }
     if let Some(sandbox) = sandbox {
         sandbox.wait_idle().await;
@@ -280,6 +424,154 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         sandbox.shutdown().await;
     }
     Ok(complete && outcome.is_ok())
+}
+
+fn write_report(report: &report::Report, path: &std::path::Path) -> Result<(), String> {
+    for written in report::write(report, path)? {
+        println!("report: {}", written.display());
+    }
+    Ok(())
+}
+
+async fn status(args: StatusArgs) -> Result<bool, String> {
+    let (sandbox, cfg) =
+        connect(&args.target, OrchideaChoice::NotNeeded, Choices::default()).await?;
+    let scope = cfg.scope;
+    let mode = if args.target.sandbox {
+        "sandbox"
+    } else {
+        "tenant"
+    };
+    let engine = Engine::new(cfg);
+    let result = status_inner(&engine, &args).await;
+    if let Some(path) = &args.report {
+        write_report(&report::build(&engine.facts().await, scope, mode), path)?;
+    }
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    result
+}
+
+async fn status_inner(engine: &Engine, args: &StatusArgs) -> Result<bool, String> {
+    let mut view = engine.job_status().await.map_err(|e| e.to_string())?;
+    if args.restart {
+        println!("Restarting the job with a full reset…");
+        view = engine.restart_job().await.map_err(|e| e.to_string())?;
+    }
+    for line in view.lines() {
+        println!("{line}");
+    }
+    let events = engine
+        .provisioning_events(args.logs)
+        .await
+        .map_err(|e| e.to_string())?;
+    let outcome = args.filter.map(|f| match f {
+        OutcomeArg::Success => Outcome::Success,
+        OutcomeArg::Skipped => Outcome::Skipped,
+        OutcomeArg::Failure => Outcome::Failure,
+    });
+    let shown = engine::filter_events(&events, outcome, "");
+    println!(
+        "\nProvisioning logs ({} of the newest {}):",
+        shown.len(),
+        events.len()
+    );
+    for e in shown {
+        println!("  {}", e.line());
+    }
+    // Exit 1 when the admin has something to fix.
+    let failed = view
+        .last_execution
+        .as_ref()
+        .is_some_and(|e| e.state == "Failed");
+    Ok(!view.is_quarantined() && !failed)
+}
+
+/// The one user `query` names: an exact id, mail or UPN wins; otherwise the
+/// search must find exactly one.
+fn pick_user(query: &str, found: Vec<DirectoryUser>) -> Result<DirectoryUser, String> {
+    let q = query.trim();
+    let exact = |u: &DirectoryUser| {
+        u.id.eq_ignore_ascii_case(q)
+            || u.mail.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(q))
+            || u.user_principal_name
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(q))
+    };
+    if let Some(u) = found.iter().find(|u| exact(u)) {
+        return Ok(u.clone());
+    }
+    match found.len() {
+        0 => Err(format!(
+            "No user's name, mail or user principal name starts with \"{q}\"."
+        )),
+        1 => Ok(found.into_iter().next().unwrap_or_default()),
+        n => {
+            let names: Vec<String> = found
+                .iter()
+                .take(10)
+                .map(|u| {
+                    format!(
+                        "{} <{}>",
+                        u.display_name.as_deref().unwrap_or("?"),
+                        u.user_principal_name.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            Err(format!(
+                "{n} users match \"{q}\": {}. Give the mail or user principal name of one.",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+async fn provision_user(args: ProvisionUserArgs) -> Result<bool, String> {
+    let (sandbox, cfg) =
+        connect(&args.target, OrchideaChoice::NotNeeded, Choices::default()).await?;
+    let scope = cfg.scope;
+    let mode = if args.target.sandbox {
+        "sandbox"
+    } else {
+        "tenant"
+    };
+    let engine = Engine::new(cfg);
+    let result = async {
+        let found = engine
+            .find_users(&args.user)
+            .await
+            .map_err(|e| e.to_string())?;
+        let user = pick_user(&args.user, found)?;
+        println!(
+            "Provisioning {} <{}> now…",
+            user.display_name.as_deref().unwrap_or("?"),
+            user.user_principal_name.as_deref().unwrap_or("?")
+        );
+        let r = engine
+            .provision_user(&user)
+            .await
+            .map_err(|e| e.to_string())?;
+        for step in &r.steps {
+            println!("  {}", engine::stage_sentence(step));
+        }
+        let why = match (&r.error_code, &r.error_message) {
+            (Some(c), Some(m)) => format!(" — {m} ({c})"),
+            (Some(c), None) => format!(" — {c}"),
+            (None, Some(m)) => format!(" — {m}"),
+            (None, None) => String::new(),
+        };
+        println!("Result: {}{why}", r.result);
+        Ok::<bool, String>(!r.result.eq_ignore_ascii_case("failure"))
+    }
+    .await;
+    if let Some(path) = &args.report {
+        write_report(&report::build(&engine.facts().await, scope, mode), path)?;
+    }
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    result
 }
 
 fn print_progress(p: &Progress) {
