@@ -17,6 +17,9 @@ struct Args {
     /// Start in the built-in sandbox (a simulated tenant on 127.0.0.1).
     #[arg(long)]
     sandbox: bool,
+    /// Where "Export report" writes (default: your documents folder).
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<std::path::PathBuf>,
 }
 
 fn main() -> iced::Result {
@@ -26,5 +29,6 @@ fn main() -> iced::Result {
     orchidea_wizard::ui::run(orchidea_wizard::ui::Options {
         sandbox: args.sandbox,
         clipboard: None,
+        report_dir: args.report_dir,
     })
 }

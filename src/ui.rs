@@ -29,6 +29,19 @@ pub struct Options {
     pub sandbox: bool,
     /// Use this clipboard instead of the system one (tests).
     pub clipboard: Option<MemoryClipboard>,
+    /// Where "Export report" writes; the documents folder when `None`.
+    pub report_dir: Option<std::path::PathBuf>,
+}
+
+/// The documents folder (else the home folder, else the current one).
+pub fn default_report_dir() -> std::path::PathBuf {
+    directories::UserDirs::new()
+        .and_then(|d| {
+            d.document_dir()
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| Some(d.home_dir().to_path_buf()))
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
 }
 
 /// The program, configured: title, theme, window, subscriptions.

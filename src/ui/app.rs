@@ -14,9 +14,11 @@ use iced::{Element, Subscription, Task, Theme, window};
 
 mod flow;
 
-use super::screen::{Action, Screen, choose_app, credentials, orchidea_secret, scope, welcome};
+use super::screen::{
+    Action, Screen, after_start, choose_app, credentials, orchidea_secret, scope, welcome,
+};
 use super::session::{Failure, Pause, Running, Session};
-use super::work::{self, Op, Outcome, Question, Target};
+use super::work::{self, Observation, Op, Outcome, Question, Target};
 use super::{Options, theme, view};
 use crate::checklist::Progress;
 use crate::clipboard::{Copier, Expiry};
@@ -28,6 +30,9 @@ pub enum Message {
     Secret(orchidea_secret::Message),
     ChooseApp(choose_app::Message),
     Scope(scope::Message),
+    AfterStart(after_start::Message),
+    /// The monitor read the job after Start.
+    Observed(Observation),
     /// The primary button, or Enter.
     Primary,
     /// Back, or Esc: also cancels work in flight.
@@ -75,6 +80,8 @@ pub struct App {
     pub(super) secret: orchidea_secret::OrchideaSecret,
     pub(super) choose_app: choose_app::ChooseApp,
     pub(super) scope: scope::ScopeScreen,
+    pub(super) after_start: after_start::AfterStart,
+    pub(super) report_dir: std::path::PathBuf,
     pub(super) session: Session,
     pub(super) close_prompt: bool,
     /// The OS light/dark setting, once it answered.
@@ -94,6 +101,11 @@ impl App {
             secret: orchidea_secret::OrchideaSecret::default(),
             choose_app: choose_app::ChooseApp::default(),
             scope: scope::ScopeScreen::default(),
+            after_start: after_start::AfterStart::default(),
+            report_dir: options
+                .report_dir
+                .clone()
+                .unwrap_or_else(super::default_report_dir),
             session: Session::new(copier),
             close_prompt: false,
             mode: None,
@@ -145,8 +157,19 @@ impl App {
             }
             Message::Secret(m) => self.secret.update(m),
             Message::ChooseApp(m) => self.choose_app.update(m, &self.session),
-            Message::Scope(m) => {
-                self.scope.update(m);
+            Message::Scope(m) => self.scope.update(m, &self.session),
+            Message::AfterStart(m) => self.after_start.update(m, &self.report_dir),
+            Message::Observed(o) => {
+                match o.job {
+                    Ok(view) => {
+                        self.session.job_view = Some(view);
+                        self.session.monitor_error = None;
+                    }
+                    Err(e) => self.session.monitor_error = Some(e),
+                }
+                if let Some(events) = o.events {
+                    self.session.events = events;
+                }
                 Action::None
             }
             Message::Primary if self.close_prompt => Action::None,
@@ -321,7 +344,20 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         let ticking =
             self.session.is_busy() || self.session.copier.seconds_left(self.session.now).is_some();
+        let watching =
+            self.session.started() && matches!(self.screen, Screen::Start | Screen::Summary);
+        let monitor = match (&self.session.engine, watching) {
+            (Some(engine), true) => Subscription::run_with(
+                Watch {
+                    epoch: self.session.monitor_epoch,
+                    engine: engine.clone(),
+                },
+                |w| work::monitor(w.engine.clone()),
+            ),
+            _ => Subscription::none(),
+        };
         Subscription::batch([
+            monitor,
             keyboard::listen().filter_map(key_message),
             window::close_requests().map(|id| Message::CloseRequested(Some(id))),
             iced::system::theme_changes().map(Message::ThemeChanged),
@@ -354,6 +390,19 @@ impl App {
     /// Whether work `id` waits for the admin's answer.
     pub fn is_paused(&self, id: u64) -> bool {
         self.session.pause.as_ref().is_some_and(|p| p.id == id)
+    }
+}
+
+/// The monitor's identity: a new epoch (new engine, restart) starts a
+/// fresh poll with a short first delay.
+struct Watch {
+    epoch: u64,
+    engine: crate::engine::Engine,
+}
+
+impl std::hash::Hash for Watch {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.epoch.hash(state);
     }
 }
 

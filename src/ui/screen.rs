@@ -1,6 +1,7 @@
 //! The screens, in the article's order. Navigation is data: [`Screen::ALL`]
 //! with `next`/`previous`, and each screen names the steps it covers.
 
+pub mod after_start;
 pub mod choose_app;
 pub mod credentials;
 pub mod mappings;

@@ -8,7 +8,8 @@ use iced::task;
 use super::work::{Op, Reply, Snapshot, Target};
 use crate::checklist::{Checklist, Progress};
 use crate::clipboard::Copier;
-use crate::engine::{Engine, Facts, ScimTarget};
+use crate::engine::{Engine, Facts, JobView, ScimTarget};
+use crate::graph::ProvisioningEvent;
 use crate::orchidea::Idp;
 use crate::step::StepId;
 
@@ -30,6 +31,13 @@ pub struct Session {
     pub selected_step: Option<StepId>,
     /// "Run the remaining steps" is in flight: screens follow the engine.
     pub running_all: bool,
+    /// The job as last read after Start (monitor or an action).
+    pub job_view: Option<JobView>,
+    pub monitor_error: Option<String>,
+    /// The newest provisioning log events.
+    pub events: Vec<ProvisioningEvent>,
+    /// Changes when the monitor must start over (new engine, restart).
+    pub monitor_epoch: u64,
 }
 
 /// Work in flight. Dropping the handle aborts the task.
@@ -71,6 +79,10 @@ impl Session {
             frame: 0,
             selected_step: None,
             running_all: false,
+            job_view: None,
+            monitor_error: None,
+            events: Vec::new(),
+            monitor_epoch: 0,
         }
     }
 
@@ -110,6 +122,29 @@ impl Session {
         self.checklist = Checklist::default();
         self.error = None;
         self.selected_step = None;
+        self.job_view = None;
+        self.monitor_error = None;
+        self.events.clear();
+        self.monitor_epoch += 1;
+    }
+
+    /// Whether Start has run, so the job can be watched.
+    pub fn started(&self) -> bool {
+        self.engine.is_some()
+            && self
+                .checklist
+                .status(StepId::StartProvisioning)
+                .is_complete()
+    }
+
+    /// Takes what finished work learned about the job and its log.
+    pub fn absorb(&mut self, facts: &Facts) {
+        if let Some(view) = &facts.job_view {
+            self.job_view = Some(view.clone());
+        }
+        if !facts.events.is_empty() {
+            self.events = facts.events.clone();
+        }
     }
 
     /// Cancels the work in flight; steps it left running go back to pending.

@@ -87,8 +87,8 @@ fn body(app: &App) -> Element<'_, Message> {
         Screen::Save => save::view(s),
         Screen::Mappings => mappings::view(s),
         Screen::Scope => app.scope.view(s).map(Message::Scope),
-        Screen::Start => start::view(s),
-        Screen::Summary => summary::view(s),
+        Screen::Start => start::view(&app.after_start, s),
+        Screen::Summary => summary::view(&app.after_start, s),
     }
 }
 

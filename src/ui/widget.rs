@@ -127,7 +127,8 @@ pub fn secret_row<'a, M: Clone + 'a>(
 pub fn field<'a, M: Clone + 'a>(
     label: &'a str,
     placeholder: &'a str,
-    value: &'a str,
+    // Copied by the text input, so any borrow will do.
+    value: &str,
     on_input: impl Fn(String) -> M + 'a,
     secure: bool,
     error: Option<&'a str>,

@@ -16,8 +16,9 @@ use url::Url;
 
 use super::app::Message;
 use crate::checklist::Progress;
-use crate::engine::{Confirm, Engine, EngineError, Facts, Scope};
-use crate::graph::StaticToken;
+use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
+use crate::graph::{DirectoryUser, Group, ProvisioningEvent, StaticToken};
+use crate::mapping::UserNameSource;
 use crate::orchidea::{HttpOrchideaAdmin, Idp, ManualScim, OrchideaAdmin};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use crate::secret::Secret;
@@ -117,8 +118,25 @@ pub enum Op {
         again: bool,
     },
     ChooseApp(String),
-    SetScope(Scope),
+    /// Count who `Scope` reaches (step 14 only; nothing is written).
+    CountScope(Scope),
+    /// Save steps 14–15 with the scope and, when edited, the notifications.
+    SetScope(Scope, Option<Notifications>),
+    /// Switch the userName source and write the mapping again (7–13), then recount.
+    UserNameSource(UserNameSource),
+    ListGroups,
+    AssignGroup {
+        id: String,
+        name: String,
+    },
     RunAll,
+    /// After Start.
+    RestartJob,
+    FindUsers(String),
+    ProvisionUser(DirectoryUser),
+    RefreshLogs,
+    /// Write the Markdown and JSON report into this folder.
+    ExportReport(std::path::PathBuf),
 }
 
 impl Op {
@@ -141,10 +159,22 @@ impl Op {
             StepId::StartProvisioning,
         ];
         match self {
-            Op::StartSandbox | Op::ListIdps | Op::ChooseApp(_) => false,
+            Op::StartSandbox
+            | Op::ListIdps
+            | Op::ChooseApp(_)
+            | Op::CountScope(_)
+            | Op::ListGroups
+            | Op::FindUsers(_)
+            | Op::RefreshLogs
+            | Op::ExportReport(_) => false,
             Op::Connect { creates } => *creates,
             Op::Steps { steps, .. } => steps.iter().any(|s| WRITES.contains(s)),
-            Op::SetScope(_) | Op::RunAll => true,
+            Op::SetScope(..)
+            | Op::UserNameSource(_)
+            | Op::AssignGroup { .. }
+            | Op::RunAll
+            | Op::RestartJob
+            | Op::ProvisionUser(_) => true,
         }
     }
 }
@@ -163,6 +193,10 @@ pub enum Outcome {
     Sandbox(Result<SandboxHandle, String>),
     Idps(Result<Vec<Idp>, String>),
     Engine(Result<(), EngineError>, Box<Snapshot>),
+    Users(Result<Vec<DirectoryUser>, String>),
+    Groups(Result<Vec<Group>, String>),
+    /// The report files written.
+    Exported(Result<Vec<std::path::PathBuf>, String>),
     /// An engine step was asked for before the secret path was chosen.
     NoEngine,
 }
@@ -257,6 +291,20 @@ pub fn stream(
                 let Some(engine) = engine else {
                     return Outcome::NoEngine;
                 };
+                match op {
+                    Op::FindUsers(query) => {
+                        return Outcome::Users(
+                            engine.find_users(&query).await.map_err(|e| e.to_string()),
+                        );
+                    }
+                    Op::ListGroups => {
+                        return Outcome::Groups(
+                            engine.list_groups("").await.map_err(|e| e.to_string()),
+                        );
+                    }
+                    Op::ExportReport(dir) => return Outcome::Exported(export(&engine, &dir).await),
+                    _ => {}
+                }
                 let engine = engine.with_events(progress_tx);
                 let result = run_engine(&engine, op, id, side_tx).await;
                 Outcome::Engine(result, Box::new(snapshot(&engine).await))
@@ -284,10 +332,31 @@ async fn run_engine(
             engine.choose_app(&sp_id).await?;
             run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
         }
-        Op::SetScope(scope) => {
+        Op::CountScope(scope) => {
             engine.set_scope(scope).await;
+            run_steps(engine, &[StepId::ChooseScope], true).await
+        }
+        Op::SetScope(scope, notifications) => {
+            engine.set_scope(scope).await;
+            if let Some(n) = notifications {
+                engine.set_notifications(n).await;
+            }
             run_steps(engine, &[StepId::ChooseScope, StepId::SaveSettings], false).await
         }
+        Op::UserNameSource(source) => {
+            engine.set_user_name_source(source).await;
+            let mapping = &super::Screen::Mappings.steps();
+            run_steps(engine, mapping, false).await?;
+            run_steps(engine, &[StepId::ChooseScope], true).await
+        }
+        Op::AssignGroup { id, name } => engine.assign_to_app(&id, &name).await,
+        Op::RestartJob => engine.restart_job().await.map(drop),
+        Op::ProvisionUser(user) => {
+            engine.provision_user(&user).await?;
+            // The log shows the on-demand line as well.
+            engine.provisioning_events(LOG_PAGE).await.map(drop)
+        }
+        Op::RefreshLogs => engine.provisioning_events(LOG_PAGE).await.map(drop),
         Op::RunAll => {
             let ask = AskWindow {
                 id,
@@ -296,8 +365,84 @@ async fn run_engine(
             };
             engine.run_all(&ask).await
         }
-        Op::StartSandbox | Op::ListIdps => Ok(()),
+        Op::StartSandbox
+        | Op::ListIdps
+        | Op::FindUsers(_)
+        | Op::ListGroups
+        | Op::ExportReport(_) => Ok(()),
     }
+}
+
+/// How many log events the window reads at a time.
+pub const LOG_PAGE: usize = 50;
+
+/// Writes `orchidea-scim-report-<time>.json` and `.md` into `dir`.
+async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let facts = engine.facts().await;
+    let scope = engine.scope().await;
+    let mode = if crate::http::is_loopback(engine.config().graph.base()) {
+        "sandbox"
+    } else {
+        "tenant"
+    };
+    let report = crate::report::build(&facts, scope, mode);
+    let stamp = crate::timefmt::now_rfc3339()
+        .replace([':', '-'], "")
+        .replace('T', "-")
+        .trim_end_matches('Z')
+        .to_string();
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("could not create the folder {}: {e}", dir.display()))?;
+        let path = dir.join(format!("orchidea-scim-report-{stamp}.json"));
+        crate::report::write(&report, &path)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// What the monitor reads after Start: the job and, when it changed, the log.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub job: Result<JobView, String>,
+    pub events: Option<Vec<ProvisioningEvent>>,
+}
+
+/// Polls the job after Start with backoff: quickly while it changes, then
+/// less and less often (1 s doubling to 60 s). The subscription that runs
+/// it ends when the window closes or leaves the screens that show it.
+pub fn monitor(engine: Engine) -> BoxStream<'static, Message> {
+    const FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+    const MAX: std::time::Duration = std::time::Duration::from_secs(60);
+    futures::stream::unfold(
+        (engine, std::time::Duration::ZERO, None::<JobView>),
+        |(engine, delay, last)| async move {
+            tokio::time::sleep(delay).await;
+            let job = engine.job_status().await.map_err(|e| e.to_string());
+            let changed = match (&job, &last) {
+                (Ok(now), Some(before)) => now != before,
+                (Ok(_), None) => true,
+                (Err(_), _) => false,
+            };
+            let events = if changed {
+                engine.provisioning_events(LOG_PAGE).await.ok()
+            } else {
+                None
+            };
+            let next = if changed {
+                FIRST
+            } else {
+                (delay * 2).clamp(FIRST, MAX)
+            };
+            let last = job.as_ref().ok().cloned().or(last);
+            Some((
+                Message::Observed(Observation { job, events }),
+                (engine, next, last),
+            ))
+        },
+    )
+    .boxed()
 }
 
 async fn run_steps(engine: &Engine, steps: &[StepId], again: bool) -> Result<(), EngineError> {

@@ -18,6 +18,8 @@ pub const SIZE: Size = Size::new(1120.0, 780.0);
 pub struct Harness {
     pub app: App,
     pub clipboard: MemoryClipboard,
+    /// Where "Export report" writes.
+    pub reports: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     work: Vec<Work>,
 }
@@ -35,9 +37,11 @@ impl Harness {
             .enable_all()
             .build()
             .unwrap();
+        let reports = tempfile::tempdir().unwrap();
         let options = Options {
             sandbox,
             clipboard: Some(clipboard.clone()),
+            report_dir: Some(reports.path().to_path_buf()),
         };
         // The sandbox spawns its servers on the runtime it starts from.
         let _guard = rt.enter();
@@ -46,6 +50,7 @@ impl Harness {
         let mut harness = Self {
             app,
             clipboard,
+            reports,
             rt,
             work: Vec::new(),
         };
@@ -119,6 +124,23 @@ impl Harness {
         for message in messages {
             self.send(message);
         }
+    }
+
+    /// Runs `stream` until it yields one message, and feeds that to the app
+    /// (the monitor's subscription, polled once).
+    pub fn poll_once(&mut self, mut stream: futures::stream::BoxStream<'static, Message>) {
+        let message = {
+            let _guard = self.rt.enter();
+            self.rt.block_on(stream.next())
+        };
+        if let Some(message) = message {
+            self.send(message);
+        }
+    }
+
+    /// Runs `f` inside the harness's runtime (sandbox calls in tests).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
     }
 
     /// Whether `text` is on screen (a text widget, or a field's value).

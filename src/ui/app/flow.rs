@@ -112,6 +112,7 @@ impl App {
                 Action::Run(Op::ListIdps)
             }
             Screen::Mappings => mappings::on_enter(&self.session),
+            Screen::Scope => self.scope.on_enter(&self.session),
             _ => Action::None,
         };
         self.perform(action)
@@ -142,8 +143,16 @@ impl App {
                 "Create or paste the SCIM secret (step 1) first.".into(),
                 None,
             ),
+            Outcome::Users(users) => self.after_start.users_found(users),
+            Outcome::Groups(groups) => self.scope.groups_loaded(groups),
+            Outcome::Exported(result) => self.after_start.exported = Some(result),
             Outcome::Engine(result, snapshot) => {
                 self.session.checklist = snapshot.facts.checklist.clone();
+                self.session.absorb(&snapshot.facts);
+                if matches!(op, Some(Op::RestartJob)) {
+                    // Watch the new cycle closely again.
+                    self.session.monitor_epoch += 1;
+                }
                 self.session.snapshot = Some(*snapshot);
                 match result {
                     Ok(()) => {

@@ -1,4 +1,5 @@
-//! Step 16: start provisioning and read the job's status back.
+//! Step 16: start provisioning, then watch it: live status, one user on
+//! demand, and the provisioning logs.
 
 use iced::widget::{column, text};
 use iced::{Element, Fill};
@@ -7,6 +8,7 @@ use crate::step::StepId;
 use crate::ui::app::Message;
 use crate::ui::panel;
 use crate::ui::screen::Action;
+use crate::ui::screen::after_start::AfterStart;
 use crate::ui::session::Session;
 use crate::ui::widget;
 use crate::ui::work::Op;
@@ -15,7 +17,7 @@ pub fn submit() -> Action {
     Action::Run(Op::steps(&[StepId::StartProvisioning]))
 }
 
-pub fn view(session: &Session) -> Element<'_, Message> {
+pub fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Message> {
     let mut page = column![
         text(
             "Starting provisioning makes Entra create, update and disable Orchidea users \
@@ -38,6 +40,12 @@ pub fn view(session: &Session) -> Element<'_, Message> {
     {
         page = page.push(widget::notice_banner(text(notice).size(14)));
     }
-    page.push(panel::result(session, StepId::StartProvisioning))
-        .into()
+    page = page.push(panel::result(session, StepId::StartProvisioning));
+    if session.started() {
+        page = page
+            .push(after.status(session).map(Message::AfterStart))
+            .push(after.on_demand(session).map(Message::AfterStart))
+            .push(after.logs(session).map(Message::AfterStart));
+    }
+    page.into()
 }

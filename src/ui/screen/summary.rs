@@ -6,11 +6,12 @@ use iced::{Element, Fill, Length};
 use crate::engine::Scope;
 use crate::step::StepId;
 use crate::ui::app::Message;
+use crate::ui::screen::after_start::AfterStart;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
 
-pub fn view(session: &Session) -> Element<'_, Message> {
+pub fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Message> {
     let total = StepId::ALL.len();
     let done = session.checklist.completed();
     let mut page = column![].spacing(16).width(Fill);
@@ -87,13 +88,21 @@ pub fn view(session: &Session) -> Element<'_, Message> {
                 text("What to check next").size(17),
                 text(assign).size(14),
                 text(
-                    "•  After the first cycle, open Provisioning logs in the app to see \
-                     which users were created in Orchidea."
+                    "•  The live status and the provisioning logs below show which users \
+                     reached Orchidea and why any were skipped."
                 )
                 .size(14),
             ]
             .spacing(6),
         );
+    }
+    if session.started() {
+        page = page
+            .push(after.status(session).map(Message::AfterStart))
+            .push(after.logs(session).map(Message::AfterStart));
+    }
+    if session.snapshot.is_some() {
+        page = page.push(after.export(session).map(Message::AfterStart));
     }
     page.into()
 }
