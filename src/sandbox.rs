@@ -9,19 +9,24 @@
 pub mod orchidea;
 pub mod scim;
 
+pub mod auditlogs;
 pub mod credentials;
 pub mod directory;
 pub mod entra;
 pub mod expression;
+pub mod faults;
 pub mod graph;
 pub mod job;
 pub mod odata;
+pub mod ondemand;
 pub mod outbound;
 pub mod payload;
 pub mod provision;
 pub mod sync;
 pub mod tenant;
 pub mod webui;
+
+pub use self::faults::{Fault, FaultTarget};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -45,6 +50,10 @@ pub struct SandboxOptions {
     /// Saved after every change and loaded on start when it exists (it then
     /// wins over `tenant_file`).
     pub state_file: Option<PathBuf>,
+    /// Faults injected from the start, after the tenant file's own
+    /// (`docs/sandbox-tenant.md`, "Fault injection"; the CLI parses its flag
+    /// with [`Fault::parse`]).
+    pub faults: Vec<Fault>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +108,11 @@ pub(crate) struct Shared {
     pub cycles: tokio::sync::watch::Sender<usize>,
     /// Job id → "run again when done" for jobs with a cycle in flight.
     pub running: std::sync::Mutex<HashMap<String, bool>>,
+    /// Injected faults, shared with the Orchidea server's SCIM layer.
+    pub faults: faults::Faults,
+    /// Job id → times of recent `provisionOnDemand` calls (its rate limit).
+    pub on_demand_calls:
+        std::sync::Mutex<HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
     store: Option<StateStore>,
 }
 
@@ -169,6 +183,8 @@ struct Loaded {
     workspace: Workspace,
     /// Where the workspace was served last time.
     orchidea_url: Option<Url>,
+    /// The tenant file's faults (a state file has none: faults are not state).
+    faults: Vec<Fault>,
 }
 
 /// Reads a state file written by [`Shared::persist`].
@@ -192,6 +208,7 @@ fn load_state(path: &Path, admin_token: &Secret) -> Result<Loaded, SandboxError>
         entra,
         workspace: ws,
         orchidea_url: doc["orchideaUrl"].as_str().and_then(|u| Url::parse(u).ok()),
+        faults: Vec::new(),
     })
 }
 
@@ -211,6 +228,7 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
         entra: EntraState::from_tenant(&tenant),
         workspace: ws,
         orchidea_url: None,
+        faults: tenant.faults,
     })
 }
 
@@ -278,6 +296,7 @@ impl Sandbox {
             mut entra,
             workspace: ws,
             orchidea_url: previous,
+            faults: mut injected,
         } = match existing {
             Some(path) => load_state(path, &admin_token)?,
             None => fresh_state(&opts, &admin_token)?,
@@ -298,6 +317,8 @@ impl Sandbox {
             })?;
         let scim_url = orchidea::scim_base(&orchidea_url);
         let workspace = ws.into_shared();
+        injected.extend(opts.faults.iter().cloned());
+        let faults = faults::Faults::new(injected);
         let shared = Arc::new(Shared {
             entra: tokio::sync::Mutex::new(entra),
             workspace: workspace.clone(),
@@ -307,6 +328,8 @@ impl Sandbox {
             graph_token: graph_token.clone(),
             cycles: tokio::sync::watch::Sender::new(0),
             running: std::sync::Mutex::new(HashMap::new()),
+            faults: faults.clone(),
+            on_demand_calls: std::sync::Mutex::new(HashMap::new()),
             store: opts.state_file.clone().map(|path| StateStore {
                 path,
                 lock: tokio::sync::Mutex::new(()),
@@ -323,7 +346,7 @@ impl Sandbox {
             serve(login_listener, login_router()),
             serve(
                 orchidea_listener,
-                orchidea::router(workspace, orchidea_url.clone(), on_change),
+                orchidea::router_with_faults(workspace, orchidea_url.clone(), on_change, faults),
             ),
         ];
         shared.persist().await;
@@ -355,6 +378,18 @@ impl Sandbox {
             "scim_url": self.scim_url,
             "orchidea_admin_token": self.admin_token.expose(),
         })
+    }
+
+    /// Adds a fault (after those already waiting); it applies from the next
+    /// request on. See [`Fault`]. Async so a later version may wait on the
+    /// servers (callers `.await` it); today it returns at once.
+    pub async fn inject_fault(&self, fault: Fault) {
+        self.shared.faults.push(fault);
+    }
+
+    /// Faults not yet spent, in the order they apply.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.shared.faults.pending()
     }
 
     /// Waits until no provisioning cycle is running.

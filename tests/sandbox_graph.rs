@@ -1051,6 +1051,7 @@ async fn a_tenant_file_replaces_the_built_in_tenant() {
     let sandbox = Sandbox::start(SandboxOptions {
         tenant_file: Some(path.clone()),
         state_file: None,
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1066,6 +1067,7 @@ async fn a_tenant_file_replaces_the_built_in_tenant() {
     let err = Sandbox::start(SandboxOptions {
         tenant_file: Some(path),
         state_file: None,
+        ..Default::default()
     })
     .await
     .unwrap_err();

@@ -25,8 +25,9 @@ pub(crate) fn routes(prefix: &str) -> Router<AppState> {
         .route(&v1("/servicePrincipals/{id}"), get(get_sp))
         .route(
             &v1("/servicePrincipals/{id}/appRoleAssignedTo"),
-            get(assigned_to),
+            get(assigned_to).post(assign),
         )
+        .route(&v1("/me"), get(me))
         .route(
             &v1("/applicationTemplates/{template}/instantiate"),
             post(instantiate),
@@ -227,19 +228,7 @@ async fn assigned_to(
         });
         users
             .chain(groups)
-            .map(|(pid, name, kind)| {
-                json!({
-                    "id": assignment_id(&sp.id, pid),
-                    "deletedDateTime": Value::Null,
-                    "appRoleId": DEFAULT_ROLE_ID,
-                    "createdDateTime": "2025-01-06T09:00:00Z",
-                    "principalDisplayName": name,
-                    "principalId": pid,
-                    "principalType": kind,
-                    "resourceDisplayName": sp.display_name,
-                    "resourceId": sp.id,
-                })
-            })
+            .map(|(pid, name, kind)| assignment_json(sp, pid, name, kind))
             .collect()
     };
     let spec = ListSpec {
@@ -260,6 +249,148 @@ async fn assigned_to(
         default_select: &[],
     };
     list(&shared, &uri, &headers, items, &spec)
+}
+
+/// An `appRoleAssignment` (default access role) of `principal` to `sp`.
+fn assignment_json(sp: &ServicePrincipal, principal: &str, name: &str, kind: &str) -> Value {
+    let created = sp
+        .assignments
+        .created
+        .get(principal)
+        .map_or("2025-01-06T09:00:00Z", String::as_str);
+    json!({
+        "id": assignment_id(&sp.id, principal),
+        "deletedDateTime": Value::Null,
+        "appRoleId": DEFAULT_ROLE_ID,
+        "createdDateTime": created,
+        "principalDisplayName": name,
+        "principalId": principal,
+        "principalType": kind,
+        "resourceDisplayName": sp.display_name,
+        "resourceId": sp.id,
+    })
+}
+
+/// Assigns a user or group to the app (`serviceprincipal-post-approleassignedto.md`).
+///
+/// The sandbox's apps define no app roles, so only the default access role
+/// (`00000000-…`) can be assigned (the docs: "If no app roles are defined on
+/// the resource, use the default id"). The new assignment puts the principal
+/// (a group: its members) in the provisioning scope at once.
+async fn assign(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> GraphResult {
+    let body = json_object(&body)?;
+    let field = |name: &str| -> Result<String, GraphError> {
+        let value = body.get(name).and_then(Value::as_str).map(str::trim);
+        match value {
+            Some(v) if uuid::Uuid::parse_str(v).is_ok() => Ok(v.to_ascii_lowercase()),
+            Some(v) => Err(GraphError::bad_request(
+                "Request_BadRequest",
+                format!(
+                    "Invalid value specified for property '{name}' of resource 'AppRoleAssignment': '{v}' is not a GUID."
+                ),
+            )),
+            None => Err(GraphError::bad_request(
+                "Request_BadRequest",
+                format!("The property '{name}' of resource 'AppRoleAssignment' is required."),
+            )),
+        }
+    };
+    let (principal, resource, role) = (
+        field("principalId")?,
+        field("resourceId")?,
+        field("appRoleId")?,
+    );
+    let mut entra = shared.entra.lock().await;
+    let sp = entra.sp(&id).ok_or_else(|| GraphError::no_object(&id))?;
+    if !resource.eq_ignore_ascii_case(&sp.id) {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            format!(
+                "resourceId '{resource}' must be the service principal in the request URL ('{}').",
+                sp.id
+            ),
+        ));
+    }
+    if role != DEFAULT_ROLE_ID {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            format!(
+                "Permission being assigned was not found on application '{}'. The sandbox's apps offer only the default access role {DEFAULT_ROLE_ID}.",
+                sp.app_id
+            ),
+        ));
+    }
+    let user = entra
+        .users
+        .iter()
+        .find(|u| u.id.eq_ignore_ascii_case(&principal));
+    let group = entra
+        .groups
+        .iter()
+        .find(|g| g.id.eq_ignore_ascii_case(&principal));
+    let (principal, name, kind) = match (user, group) {
+        (Some(u), _) => (u.id.clone(), u.display_name.clone(), "User"),
+        (None, Some(g)) => (g.id.clone(), g.display_name.clone(), "Group"),
+        (None, None) => return Err(GraphError::no_object(&principal)),
+    };
+    let already = match kind {
+        "User" => sp.assignments.users.contains(&principal),
+        _ => sp.assignments.groups.contains(&principal),
+    };
+    if already {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "Permission being assigned already exists on the object",
+        ));
+    }
+    let sp = entra
+        .sp_mut(&id)
+        .ok_or_else(|| GraphError::no_object(&id))?;
+    match kind {
+        "User" => sp.assignments.users.push(principal.clone()),
+        _ => sp.assignments.groups.push(principal.clone()),
+    }
+    sp.assignments
+        .created
+        .insert(principal.clone(), crate::timefmt::now_rfc3339());
+    let mut value = assignment_json(sp, &principal, &name, kind);
+    value["@odata.context"] = json!(format!(
+        "{}/$metadata#servicePrincipals('{id}')/appRoleAssignedTo/$entity",
+        shared.graph_url
+    ));
+    Ok(ok_json(StatusCode::CREATED, value))
+}
+
+/// The signed-in admin (`user-get.md`, `GET /me`): the tenant file's
+/// `signedInUser`. Without one, Graph's answer to an app-only token.
+async fn me(State(shared): State<AppState>, uri: Uri) -> GraphResult {
+    let item = {
+        let entra = shared.entra.lock().await;
+        let u = entra.me().ok_or_else(|| {
+            GraphError::bad_request(
+                "BadRequest",
+                "/me request is only valid with delegated authentication flow.",
+            )
+        })?;
+        let mut v = user_json(u);
+        v["@odata.context"] = json!(format!("{}/$metadata#users/$entity", shared.graph_url));
+        v
+    };
+    let q = super::odata::Query::parse(uri.query())?;
+    q.check_select(USER_SPEC.properties, USER_SPEC.type_name)?;
+    let mut select: Vec<&str> = match &q.select {
+        Some(s) => s.iter().map(String::as_str).collect(),
+        None => USER_SPEC.default_select.to_vec(),
+    };
+    select.insert(0, "@odata.context");
+    Ok(ok_json(
+        StatusCode::OK,
+        super::odata::project(&item, &select),
+    ))
 }
 
 /// Graph's assignment ids are opaque base64url strings; derive a stable one.

@@ -123,8 +123,9 @@ pub struct JobRecord {
     pub provisioned: BTreeMap<String, String>,
 }
 
-/// One line of the provisioning log (a later issue serves these as
-/// `provisioningObjectSummary` at `/auditLogs/provisioning`).
+/// One line of the provisioning log, served as a `provisioningObjectSummary`
+/// at `/auditLogs/provisioning` (`super::auditlogs`). Fields added after the
+/// first state-file version have defaults, so old state files still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
@@ -142,6 +143,54 @@ pub struct LogEntry {
     /// The SCIM resource id, when one was created or matched.
     pub target_id: Option<String>,
     pub activity_date_time: String,
+    /// The change's id (`changeId`); the on-demand answer carries the same.
+    #[serde(default)]
+    pub change_id: String,
+    #[serde(default)]
+    pub duration_ms: i64,
+    /// Why it was skipped or failed, as a code (`EmptyMatchingValue`,
+    /// `RedundantExport`, `NotEffectivelyEntitled`, …); `None` on success.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Made by `provisionOnDemand` rather than a cycle.
+    #[serde(default)]
+    pub on_demand: bool,
+    /// Who asked for an on-demand run: the signed-in admin's id and name.
+    #[serde(default)]
+    pub initiated_by: Option<(String, String)>,
+    /// The value of the first matching attribute, shown as the target's display name.
+    #[serde(default)]
+    pub target_display_name: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub modified_properties: Vec<ModifiedProperty>,
+}
+
+/// One step of processing a user (`provisioningStep`; the on-demand answer
+/// has the same steps with capitalised types and statuses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    /// e.g. `EntryImport`, `EntrySynchronizationScoping`, `EntryExportAdd`.
+    pub name: String,
+    /// `Import`, `Scoping`, `Matching` or `Export`.
+    pub step_type: String,
+    /// `Success`, `Skipped` or `Failure`.
+    pub status: String,
+    pub description: String,
+    pub timestamp: String,
+    /// Attribute name → value, as the docs show them (all strings).
+    pub details: serde_json::Map<String, Value>,
+}
+
+/// `modifiedProperty`: an attribute with its old and new value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifiedProperty {
+    pub display_name: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
 }
 
 /// The oldest log lines are dropped past this many.
@@ -165,6 +214,9 @@ pub struct EntraState {
     pub secrets: BTreeMap<String, Vec<SecretPair>>,
     #[serde(default)]
     pub provisioning_log: Vec<LogEntry>,
+    /// The admin `GET /me` returns: a user id or UPN (tenant file `signedInUser`).
+    #[serde(default)]
+    pub signed_in_user: Option<String>,
 }
 
 impl EntraState {
@@ -178,6 +230,7 @@ impl EntraState {
             jobs: Vec::new(),
             secrets: BTreeMap::new(),
             provisioning_log: Vec::new(),
+            signed_in_user: t.signed_in_user.clone(),
         }
     }
 
@@ -249,6 +302,16 @@ impl EntraState {
         v
     }
 
+    /// A user by id or userPrincipalName (case-insensitive).
+    pub fn user(&self, id_or_upn: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.is(id_or_upn))
+    }
+
+    /// The signed-in admin, if the tenant names one.
+    pub fn me(&self) -> Option<&User> {
+        self.user(self.signed_in_user.as_deref()?)
+    }
+
     pub fn sp(&self, id: &str) -> Option<&ServicePrincipal> {
         self.service_principals.iter().find(|s| s.id == id)
     }
@@ -298,6 +361,10 @@ impl EntraState {
                 }
             }
         }
+    }
+
+    pub fn sp_mut(&mut self, id: &str) -> Option<&mut ServicePrincipal> {
+        self.service_principals.iter_mut().find(|s| s.id == id)
     }
 
     pub fn push_log(&mut self, entries: Vec<LogEntry>) {

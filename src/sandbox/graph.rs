@@ -116,6 +116,8 @@ pub(crate) fn router(shared: AppState) -> Router {
     Router::new()
         .merge(super::directory::routes("/v1.0"))
         .merge(super::sync::routes("/v1.0"))
+        .merge(super::ondemand::routes("/v1.0"))
+        .merge(super::auditlogs::routes("/v1.0"))
         .fallback(unknown_segment)
         .method_not_allowed_fallback(|| async {
             GraphError::new(
@@ -124,6 +126,11 @@ pub(crate) fn router(shared: AppState) -> Router {
                 "The HTTP method is not allowed on this resource.",
             )
         })
+        // Inside the envelope: an injected failure gets Graph's error body.
+        .layer(middleware::from_fn_with_state(
+            shared.faults.clone(),
+            super::faults::graph_layer,
+        ))
         .layer(middleware::from_fn_with_state(shared.clone(), envelope))
         .with_state(shared)
 }
@@ -226,7 +233,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), GraphError> {
 }
 
 /// The absolute URL of this request, for `@odata.nextLink`.
-fn self_url(shared: &Shared, uri: &Uri) -> Url {
+pub(crate) fn self_url(shared: &Shared, uri: &Uri) -> Url {
     let mut url = shared.graph_url.clone();
     url.set_path(uri.path());
     url.set_query(uri.query());

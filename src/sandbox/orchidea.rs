@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::faults::Faults;
 use super::scim;
 use crate::orchidea::{Idp, SecretInfo};
 use crate::secret::Secret;
@@ -199,6 +200,17 @@ struct AdminState {
 /// The workspace's HTTP surface: `/api/admin/v1/...` and `/scim/v2/...`.
 /// `public_url` is where it is served (`http://127.0.0.1:port`).
 pub fn router(ws: SharedWorkspace, public_url: Url, on_change: OnChange) -> Router {
+    router_with_faults(ws, public_url, on_change, Faults::default())
+}
+
+/// [`router`] with injected faults on the SCIM endpoints (only there: the
+/// admin API and the web UI never fail on purpose).
+pub(crate) fn router_with_faults(
+    ws: SharedWorkspace,
+    public_url: Url,
+    on_change: OnChange,
+    faults: Faults,
+) -> Router {
     let scim_url = scim_base(&public_url);
     let admin = AdminState {
         ws: ws.clone(),
@@ -220,13 +232,21 @@ pub fn router(ws: SharedWorkspace, public_url: Url, on_change: OnChange) -> Rout
             scim_url.clone(),
             on_change.clone(),
         ))
-        .nest(
-            "/scim/v2",
-            scim::router(scim::ScimState {
-                ws,
-                base_url: scim_url,
-                on_change,
-            }),
+        .merge(
+            Router::new()
+                .nest(
+                    "/scim/v2",
+                    scim::router(scim::ScimState {
+                        ws,
+                        base_url: scim_url,
+                        on_change,
+                    }),
+                )
+                // Outside the nest, so a fault's path sees `/scim/v2/...`.
+                .layer(axum::middleware::from_fn_with_state(
+                    faults,
+                    super::faults::scim_layer,
+                )),
         )
 }
 

@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Shared;
-use super::entra::{EntraState, LogEntry};
+use super::entra::{EntraState, LogEntry, ModifiedProperty, Step};
 use super::expression::{Expr, bool_text};
 use super::job::{CycleReport, SyncError};
 use super::outbound::{ScimFailure, ScimTarget};
@@ -78,7 +78,7 @@ impl Drop for CycleGuard {
 }
 
 /// One attribute mapping, ready to evaluate.
-struct Mapping {
+pub(super) struct Mapping {
     target: String,
     source: Result<Expr, String>,
     default: Option<String>,
@@ -86,19 +86,23 @@ struct Mapping {
     add_only: bool,
 }
 
-struct Candidate {
-    user: User,
-    in_scope: bool,
-    assigned: bool,
+pub(super) struct Candidate {
+    pub user: User,
+    /// Assigned (or `SyncAll`); false for a user leaving the scope.
+    pub in_scope: bool,
+    pub assigned: bool,
 }
 
 /// What a cycle needs, copied out of the state so no lock is held over HTTP.
-struct Plan {
-    mappings: Option<Vec<Mapping>>,
-    credentials: Option<(String, Secret)>,
-    candidates: Vec<Candidate>,
-    entitled: i64,
-    provisioned: BTreeMap<String, String>,
+pub(super) struct Plan {
+    pub mappings: Option<Vec<Mapping>>,
+    pub credentials: Option<(String, Secret)>,
+    /// Users in scope and users leaving it, in directory order.
+    pub candidates: Vec<Candidate>,
+    pub entitled: i64,
+    pub provisioned: BTreeMap<String, String>,
+    /// The app's display name, for step descriptions.
+    pub app: String,
 }
 
 #[derive(Default)]
@@ -122,6 +126,8 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
         job_id,
         sp_id,
         cycle_id: &activity,
+        app: &plan.app,
+        initiated_by: None,
     };
     match (&plan.credentials, &plan.mappings) {
         (None, _) => {
@@ -133,14 +139,15 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
         (Some((base, token)), Some(mappings)) => match ScimTarget::new(base, token.clone()) {
             Ok(target) => {
                 for c in &plan.candidates {
+                    let started = Started::now();
                     let known = plan.provisioned.get(&c.user.id).map(String::as_str);
-                    match provision_user(&target, mappings, c, known).await {
-                        Ok(result) => outcome.add(&ctx, c, result),
-                        Err(fatal) => {
-                            outcome.fatal = Some(fatal);
-                            break;
-                        }
+                    let mut result = provision_user(&target, mappings, c, known).await;
+                    if let Some(fatal) = result.fatal.take() {
+                        outcome.fatal = Some(fatal);
+                        break;
                     }
+                    let entry = log_entry(&ctx, c, mappings, &result, &started);
+                    outcome.add(entry, &result);
                 }
             }
             Err(e) => outcome.fatal = Some(credential_error(&format!("The saved {e}."))),
@@ -153,7 +160,7 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
     shared.persist().await;
 }
 
-fn credential_error(message: &str) -> SyncError {
+pub(super) fn credential_error(message: &str) -> SyncError {
     SyncError {
         code: CREDENTIAL_ERROR.into(),
         message: message.into(),
@@ -197,7 +204,7 @@ fn source_expr(source: &Value) -> Result<Expr, String> {
     }
 }
 
-fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan> {
+pub(super) fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan> {
     let record = entra.job(sp_id, job_id)?;
     let mappings = user_mapping(&record.schema)
         .filter(|m| m["enabled"] != Value::Bool(false))
@@ -254,103 +261,207 @@ fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan> {
         candidates,
         entitled,
         provisioned: record.provisioned.clone(),
+        app: entra
+            .sp(sp_id)
+            .map(|s| s.display_name.clone())
+            .unwrap_or_default(),
     })
 }
 
-/// What happened to one user.
-struct UserResult {
-    action: &'static str,
-    status: &'static str,
-    reason: String,
-    target_id: Option<String>,
-    exported: bool,
+/// Where processing of one user stopped (Import and Scoping come before
+/// [`provision_user`] is called).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    Matching,
+    Export,
+}
+
+/// What happened to one user, with what the steps of the log show.
+pub(super) struct UserResult {
+    pub action: &'static str,
+    pub status: &'static str,
+    pub reason: String,
+    pub target_id: Option<String>,
+    pub exported: bool,
+    /// Why it was skipped or failed, as a code; `None` on success.
+    pub code: Option<&'static str>,
+    pub stage: Stage,
+    /// Each target attribute with its evaluated value.
+    pub values: Vec<(String, Option<String>)>,
+    /// The first matching attribute and its value, once evaluated.
+    pub matching: Option<(String, Option<String>)>,
+    /// The target resource found by matching.
+    pub found: Option<Value>,
+    /// Updated attributes: target, old value, new value.
+    pub changes: Vec<(String, Option<String>, String)>,
+    /// A credential or availability failure: a cycle stops on it.
+    pub fatal: Option<SyncError>,
+}
+
+/// Skip codes and failure codes the sandbox reports (docs/sandbox-tenant.md).
+pub(super) mod code {
+    /// The first matching attribute has no value.
+    pub const EMPTY_MATCHING_VALUE: &str = "EmptyMatchingValue";
+    /// Source and target already agree (Entra's code).
+    pub const REDUNDANT_EXPORT: &str = "RedundantExport";
+    /// Not assigned (and not SyncAll), or out of scope and not in the target.
+    pub const NOT_EFFECTIVELY_ENTITLED: &str = "NotEffectivelyEntitled";
+    /// A mapping expression could not be evaluated.
+    pub const MAPPING_FAILED: &str = "AttributeMappingEvaluationFailed";
+    /// The SCIM endpoint refused a create or update (other than 401/403/5xx).
+    pub const SCIM_REJECTED: &str = "SystemForCrossDomainIdentityManagementServiceIncompatible";
+    /// The SCIM endpoint answered 409.
+    pub const SCIM_CONFLICT: &str = "SystemForCrossDomainIdentityManagementEntryConflict";
 }
 
 impl UserResult {
-    fn new(action: &'static str, status: &'static str, reason: impl Into<String>) -> Self {
+    pub(super) fn blank(stage: Stage) -> Self {
         Self {
-            action,
-            status,
-            reason: reason.into(),
+            action: "Skip",
+            status: "success",
+            reason: String::new(),
             target_id: None,
             exported: false,
+            code: None,
+            stage,
+            values: Vec::new(),
+            matching: None,
+            found: None,
+            changes: Vec::new(),
+            fatal: None,
         }
     }
-}
 
-/// Credential and availability failures stop the cycle; the rest fail one user.
-fn classify(
-    e: ScimFailure,
-    user_failure: impl FnOnce(String) -> UserResult,
-) -> Result<UserResult, SyncError> {
-    match &e {
-        _ if e.is_credential() => Err(SyncError {
-            code: CREDENTIAL_ERROR.into(),
-            message: format!(
-                "Provisioning stopped: {e}. Check the Secret Token, then restart the job."
-            ),
-            tenant_actionable: true,
-        }),
-        ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. } => Err(SyncError {
-            code: UNAVAILABLE_ERROR.into(),
-            message: format!(
-                "Provisioning stopped: {e}. Check the Tenant URL and the SCIM service."
-            ),
-            tenant_actionable: true,
-        }),
-        _ => Ok(user_failure(e.to_string())),
+    fn end(
+        mut self,
+        action: &'static str,
+        status: &'static str,
+        code: Option<&'static str>,
+        reason: impl Into<String>,
+    ) -> Self {
+        self.action = action;
+        self.status = status;
+        self.code = code;
+        self.reason = reason.into();
+        self
+    }
+
+    /// Credential and availability failures stop the cycle; the rest fail one user.
+    fn failed(self, action: &'static str, e: ScimFailure, what: &str) -> Self {
+        let fatal = match &e {
+            _ if e.is_credential() => Some(SyncError {
+                code: CREDENTIAL_ERROR.into(),
+                message: format!(
+                    "Provisioning stopped: {e}. Check the Secret Token, then restart the job."
+                ),
+                tenant_actionable: true,
+            }),
+            ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. } => {
+                Some(SyncError {
+                    code: UNAVAILABLE_ERROR.into(),
+                    message: format!(
+                        "Provisioning stopped: {e}. Check the Tenant URL and the SCIM service."
+                    ),
+                    tenant_actionable: true,
+                })
+            }
+            _ => None,
+        };
+        let code = match (&fatal, &e) {
+            (Some(_), _) => None,
+            (None, ScimFailure::Status { status: 409, .. }) => Some(code::SCIM_CONFLICT),
+            (None, _) => Some(code::SCIM_REJECTED),
+        };
+        let mut r = self.end(action, "failure", code, format!("{what}{e}"));
+        r.fatal = fatal;
+        r
     }
 }
 
-async fn provision_user(
+/// A source attribute as the sync engine reads it for `c`.
+fn lookup(c: &Candidate, name: &str) -> Option<String> {
+    let soft_deleted = !c.in_scope || !c.user.account_enabled;
+    if name.eq_ignore_ascii_case("IsSoftDeleted") {
+        Some(bool_text(soft_deleted))
+    } else if name.eq_ignore_ascii_case("appRoleAssignments") {
+        c.assigned.then(|| "User".to_string())
+    } else {
+        c.user.attribute(name)
+    }
+}
+
+fn attribute_names(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Attribute(n) => {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(n)) {
+                out.push(n.clone());
+            }
+        }
+        Expr::Call(_, args) => args.iter().for_each(|a| attribute_names(a, out)),
+        Expr::Equals(l, r) => {
+            attribute_names(l, out);
+            attribute_names(r, out);
+        }
+        Expr::Literal(_) | Expr::Empty => {}
+    }
+}
+
+/// The source attributes the mappings read, with their values: the Import
+/// step's details. `objectId` comes first, as in Entra's log.
+pub(super) fn source_values(mappings: &[Mapping], c: &Candidate) -> Vec<(String, Option<String>)> {
+    let mut names = vec!["objectId".to_string()];
+    for m in mappings {
+        if let Ok(e) = &m.source {
+            attribute_names(e, &mut names);
+        }
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let v = lookup(c, &n);
+            (n, v)
+        })
+        .collect()
+}
+
+pub(super) async fn provision_user(
     target: &ScimTarget,
     mappings: &[Mapping],
     c: &Candidate,
     known_id: Option<&str>,
-) -> Result<UserResult, SyncError> {
+) -> UserResult {
     let soft_deleted = !c.in_scope || !c.user.account_enabled;
-    let lookup = |name: &str| -> Option<String> {
-        if name.eq_ignore_ascii_case("IsSoftDeleted") {
-            Some(bool_text(soft_deleted))
-        } else if name.eq_ignore_ascii_case("appRoleAssignments") {
-            c.assigned.then(|| "User".to_string())
-        } else {
-            c.user.attribute(name)
-        }
-    };
-    let mut values: Vec<(&Mapping, Option<String>)> = Vec::new();
+    let lookup = |name: &str| lookup(c, name);
+    let mut r = UserResult::blank(Stage::Matching);
     for m in mappings {
-        let expr = match &m.source {
-            Ok(e) => e,
-            Err(e) => {
-                return Ok(UserResult::new(
-                    "Skip",
-                    "failure",
-                    format!("mapping to {}: {e}", m.target),
-                ));
-            }
+        let value = match &m.source {
+            Ok(e) => e.eval(&lookup).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
         };
-        let value = match expr.eval(&lookup) {
-            Ok(v) => v.filter(|v| !v.is_empty()).or_else(|| m.default.clone()),
-            Err(e) => {
-                return Ok(UserResult::new(
-                    "Skip",
-                    "failure",
-                    format!("mapping to {}: {e}", m.target),
-                ));
+        match value {
+            Ok(v) => {
+                let v = v.filter(|v| !v.is_empty()).or_else(|| m.default.clone());
+                r.values.push((m.target.clone(), v));
             }
-        };
-        values.push((m, value));
+            Err(e) => {
+                let reason = format!("mapping to {}: {e}", m.target);
+                return r.end("Skip", "failure", Some(code::MAPPING_FAILED), reason);
+            }
+        }
     }
-    let mut matching: Vec<&(&Mapping, Option<String>)> =
-        values.iter().filter(|(m, _)| m.priority > 0).collect();
+    let mut matching: Vec<(&Mapping, Option<String>)> = mappings
+        .iter()
+        .zip(r.values.iter().map(|(_, v)| v.clone()))
+        .filter(|(m, _)| m.priority > 0)
+        .collect();
     matching.sort_by_key(|(m, _)| m.priority);
-    let usable: Vec<(&str, &str)> = matching
+    r.matching = matching.first().map(|(m, v)| (m.target.clone(), v.clone()));
+    let usable: Vec<(String, String)> = matching
         .iter()
         .filter_map(|(m, v)| {
             v.as_deref()
                 .filter(|v| !v.is_empty())
-                .map(|v| (m.target.as_str(), v))
+                .map(|v| (m.target.clone(), v.to_string()))
         })
         .collect();
     // Entra skips a user whose first matching attribute is empty: the
@@ -365,14 +476,11 @@ async fn provision_user(
             .take(1)
             .map(|(m, _)| m.target.as_str())
             .collect();
-        return Ok(UserResult::new(
-            "Skip",
-            "skipped",
-            format!(
-                "matching attribute empty: {} has no value for this user",
-                names.join(", ")
-            ),
-        ));
+        let reason = format!(
+            "matching attribute empty: {} has no value for this user",
+            names.join(", ")
+        );
+        return r.end("Skip", "skipped", Some(code::EMPTY_MATCHING_VALUE), reason);
     }
     let mut found = None;
     for (attr, value) in &usable {
@@ -382,33 +490,32 @@ async fn provision_user(
                 break;
             }
             Ok(_) => {}
-            Err(e) => {
-                return classify(e, |r| {
-                    UserResult::new("Skip", "failure", format!("looking up {attr}: {r}"))
-                });
-            }
+            Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
         }
     }
-    let present: Vec<(String, String)> = values
+    r.stage = Stage::Export;
+    let present: Vec<(String, String)> = r
+        .values
         .iter()
-        .filter_map(|(m, v)| v.clone().map(|v| (m.target.clone(), v)))
+        .filter_map(|(t, v)| v.clone().map(|v| (t.clone(), v)))
         .collect();
     let Some(resource) = found else {
         if !c.in_scope {
-            return Ok(UserResult::new(
+            return r.end(
                 "Skip",
                 "skipped",
+                Some(code::NOT_EFFECTIVELY_ENTITLED),
                 "out of scope and not in the target: nothing to disable",
-            ));
+            );
         }
         let body = payload::create_body(&present);
         return match target.create_user(&body).await {
-            Ok(created) => Ok(UserResult {
-                target_id: created["id"].as_str().map(str::to_string),
-                exported: true,
-                ..UserResult::new("Create", "success", "created")
-            }),
-            Err(e) => classify(e, |r| UserResult::new("Create", "failure", r)),
+            Ok(created) => {
+                r.target_id = created["id"].as_str().map(str::to_string);
+                r.exported = true;
+                r.end("Create", "success", None, "created")
+            }
+            Err(e) => r.failed("Create", e, ""),
         };
     };
     let id = resource["id"]
@@ -416,9 +523,10 @@ async fn provision_user(
         .or(known_id)
         .unwrap_or_default()
         .to_string();
+    r.target_id = Some(id.clone());
     let changes: Vec<Change> = present
         .iter()
-        .filter(|(t, _)| !values.iter().any(|(m, _)| m.add_only && &m.target == t))
+        .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
         .filter_map(|(t, v)| {
             let current = payload::read_attribute(&resource, t);
             (!payload::same_value(t, current.as_deref(), v)).then(|| Change {
@@ -428,11 +536,24 @@ async fn provision_user(
             })
         })
         .collect();
+    r.changes = changes
+        .iter()
+        .map(|ch| {
+            (
+                ch.target.clone(),
+                payload::read_attribute(&resource, &ch.target),
+                ch.value.clone(),
+            )
+        })
+        .collect();
+    r.found = Some(resource);
     if changes.is_empty() {
-        return Ok(UserResult {
-            target_id: Some(id),
-            ..UserResult::new("Skip", "skipped", "already up to date")
-        });
+        return r.end(
+            "Skip",
+            "skipped",
+            Some(code::REDUNDANT_EXPORT),
+            "already up to date",
+        );
     }
     let action = if soft_deleted
         && changes
@@ -449,43 +570,323 @@ async fn provision_user(
     {
         Ok(()) => {
             let names: Vec<&str> = changes.iter().map(|c| c.target.as_str()).collect();
-            Ok(UserResult {
-                target_id: Some(id),
-                exported: true,
-                ..UserResult::new(action, "success", format!("updated {}", names.join(", ")))
-            })
+            r.exported = true;
+            let reason = format!("updated {}", names.join(", "));
+            r.end(action, "success", None, reason)
         }
-        Err(e) => classify(e, |r| UserResult::new(action, "failure", r)),
+        Err(e) => r.failed(action, e, ""),
     }
 }
 
-struct LogContext<'a> {
-    job_id: &'a str,
-    sp_id: &'a str,
-    cycle_id: &'a str,
+pub(super) struct LogContext<'a> {
+    pub job_id: &'a str,
+    pub sp_id: &'a str,
+    pub cycle_id: &'a str,
+    /// The app's display name, for step descriptions.
+    pub app: &'a str,
+    /// On demand: the signed-in admin's id and display name.
+    pub initiated_by: Option<(String, String)>,
+}
+
+/// When processing of one user began.
+pub(super) struct Started {
+    pub at: String,
+    instant: std::time::Instant,
+}
+
+impl Started {
+    pub fn now() -> Started {
+        Started {
+            at: crate::timefmt::now_rfc3339(),
+            instant: std::time::Instant::now(),
+        }
+    }
+}
+
+fn details<'a>(pairs: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.map_or(Value::Null, Value::from)))
+        .collect()
+}
+
+fn step(
+    name: &str,
+    step_type: &str,
+    status: &str,
+    description: String,
+    d: Map<String, Value>,
+) -> Step {
+    Step {
+        name: name.into(),
+        step_type: step_type.into(),
+        status: status.into(),
+        description,
+        timestamp: crate::timefmt::now_rfc3339(),
+        details: d,
+    }
+}
+
+/// The Import step: the source attributes read from Entra.
+pub(super) fn import_step(c: &Candidate, sources: &[(String, Option<String>)]) -> Step {
+    step(
+        "EntryImport",
+        "Import",
+        "Success",
+        format!(
+            "Retrieved User '{}' from Azure Active Directory",
+            c.user.user_principal_name
+        ),
+        details(sources.iter().map(|(k, v)| (k.as_str(), v.as_deref()))),
+    )
+}
+
+/// The Scoping step. `entitled` is false only for an on-demand request for
+/// a user a cycle would not process: then the step is Skipped.
+pub(super) fn scoping_step(c: &Candidate, app: &str, entitled: bool) -> Step {
+    let t = |b: bool| bool_text(b);
+    let d = details([
+        ("IsActive", Some(t(c.user.account_enabled).as_str())),
+        ("Assigned", Some(t(c.assigned).as_str())),
+        (
+            "IsEffectivelyEntitledForProvisioning",
+            Some(t(c.in_scope).as_str()),
+        ),
+        (
+            "IsInProvisioningScopeDisplayName",
+            Some(t(c.in_scope).as_str()),
+        ),
+        ("ScopeEvaluationResult", Some("{}")),
+    ]);
+    let upn = &c.user.user_principal_name;
+    let (status, description) = if !entitled {
+        (
+            "Skipped",
+            format!(
+                "User '{upn}' is not assigned to the application '{app}' (and the job does not sync all users): a provisioning cycle would not provision it, so it is not provisioned on demand."
+            ),
+        )
+    } else if c.in_scope {
+        (
+            "Success",
+            "Determine if User in scope by evaluating against each scoping filter".to_string(),
+        )
+    } else {
+        (
+            "Success",
+            format!(
+                "User '{upn}' is no longer in scope for '{app}': it is processed to be disabled in the target."
+            ),
+        )
+    };
+    step(
+        "EntrySynchronizationScoping",
+        "Scoping",
+        status,
+        description,
+        d,
+    )
+}
+
+/// The Matching and Export steps of a processed user, stopping where it stopped.
+pub(super) fn result_steps(c: &Candidate, r: &UserResult, app: &str) -> Vec<Step> {
+    let upn = c.user.user_principal_name.as_str();
+    let mut steps = Vec::new();
+    let matching_value = r.matching.as_ref().and_then(|(_, v)| v.clone());
+    if r.stage == Stage::Matching {
+        let (name, status, description, d) = match r.code {
+            Some(code::MAPPING_FAILED) => (
+                "EntrySynchronizationError",
+                "Failure",
+                format!(
+                    "The attribute mappings could not be evaluated for User '{upn}': {}",
+                    r.reason
+                ),
+                details([("ErrorCode", Some(code::MAPPING_FAILED))]),
+            ),
+            Some(code::EMPTY_MATCHING_VALUE) => {
+                let attr = r.matching.as_ref().map_or("", |(a, _)| a.as_str());
+                (
+                    "EntrySynchronizationSkip",
+                    "Skipped",
+                    format!(
+                        "The matching attribute '{attr}' has no value for User '{upn}', so it cannot be matched in {app}; the User is skipped."
+                    ),
+                    details([
+                        ("MatchingAttribute", Some(attr)),
+                        ("SkipReason", Some(code::EMPTY_MATCHING_VALUE)),
+                    ]),
+                )
+            }
+            _ => (
+                "EntryImport",
+                "Failure",
+                format!("Failed to look up User '{upn}' in {app}: {}", r.reason),
+                details([("ReportableIdentifier", matching_value.as_deref())]),
+            ),
+        };
+        steps.push(step(name, "Matching", status, description, d));
+        return steps;
+    }
+    let value = matching_value.unwrap_or_default();
+    match &r.found {
+        Some(resource) => {
+            let mut d = details([("id", resource["id"].as_str())]);
+            for (t, _) in &r.values {
+                let v = payload::read_attribute(resource, t);
+                d.insert(t.clone(), v.map_or(Value::Null, Value::from));
+            }
+            steps.push(step(
+                "EntryImport",
+                "Matching",
+                "Success",
+                format!("Retrieved '{value}' from {app}"),
+                d,
+            ));
+        }
+        None => {
+            let description = if c.in_scope {
+                format!("No matching User found in {app}; it will be created")
+            } else {
+                format!("No matching User found in {app}")
+            };
+            steps.push(step(
+                "EntryImport",
+                "Matching",
+                "Success",
+                description,
+                details([("ReportableIdentifier", Some(value.as_str()))]),
+            ));
+        }
+    }
+    let status = match r.status {
+        "success" => "Success",
+        "skipped" => "Skipped",
+        _ => "Failure",
+    };
+    let (name, description, d) = match (r.action, r.code) {
+        ("Skip", Some(code::REDUNDANT_EXPORT)) => (
+            "EntrySynchronizationSkip",
+            format!(
+                "The state of the user in both the source and target systems already match. No change to the User '{upn}' currently needs to be made."
+            ),
+            details([("SkipReason", Some(code::REDUNDANT_EXPORT))]),
+        ),
+        ("Skip", _) => (
+            "EntrySynchronizationSkip",
+            format!("User '{upn}' is out of scope and not in {app}: nothing to disable."),
+            details([("SkipReason", r.code)]),
+        ),
+        ("Create", _) => {
+            let mut d = details([("ReportableIdentifier", Some(upn))]);
+            for (t, v) in &r.values {
+                if let Some(v) = v {
+                    d.insert(t.clone(), Value::from(v.as_str()));
+                }
+            }
+            let description = if status == "Success" {
+                format!("User '{upn}' was created in {app}")
+            } else {
+                format!("Failed to create User '{upn}' in {app}: {}", r.reason)
+            };
+            ("EntryExportAdd", description, d)
+        }
+        (action, _) => {
+            let mut d = details([("ReportableIdentifier", Some(upn))]);
+            for (t, _, new) in &r.changes {
+                d.insert(t.clone(), Value::from(new.as_str()));
+            }
+            let verb = if action == "Disable" {
+                "disabled"
+            } else {
+                "updated"
+            };
+            let description = if status == "Success" {
+                let names: Vec<&str> = r.changes.iter().map(|(t, _, _)| t.as_str()).collect();
+                format!("User '{upn}' was {verb} in {app} ({})", names.join(", "))
+            } else {
+                format!("Failed to update User '{upn}' in {app}: {}", r.reason)
+            };
+            ("EntryExportUpdate", description, d)
+        }
+    };
+    steps.push(step(name, "Export", status, description, d));
+    steps
+}
+
+/// `modifiedProperties`: what a create sent, what an update changed (old
+/// and new), else the source attributes read, as the docs' skip example shows.
+pub(super) fn modified_properties(
+    r: &UserResult,
+    sources: &[(String, Option<String>)],
+) -> Vec<ModifiedProperty> {
+    let prop = |name: &str, old: Option<String>, new: Option<String>| ModifiedProperty {
+        display_name: name.into(),
+        old_value: old,
+        new_value: new,
+    };
+    match (r.action, r.stage) {
+        ("Create", Stage::Export) => r
+            .values
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(t, v)| prop(t, None, v.clone()))
+            .collect(),
+        ("Update" | "Disable", Stage::Export) => r
+            .changes
+            .iter()
+            .map(|(t, old, new)| prop(t, old.clone(), Some(new.clone())))
+            .collect(),
+        _ => sources
+            .iter()
+            .map(|(n, v)| prop(n, None, v.clone()))
+            .collect(),
+    }
+}
+
+/// The log line of a processed user, with its steps.
+pub(super) fn log_entry(
+    ctx: &LogContext<'_>,
+    c: &Candidate,
+    mappings: &[Mapping],
+    r: &UserResult,
+    started: &Started,
+) -> LogEntry {
+    let sources = source_values(mappings, c);
+    let mut steps = vec![import_step(c, &sources), scoping_step(c, ctx.app, true)];
+    steps.extend(result_steps(c, r, ctx.app));
+    LogEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        job_id: ctx.job_id.into(),
+        cycle_id: ctx.cycle_id.into(),
+        service_principal_id: ctx.sp_id.into(),
+        user_id: c.user.id.clone(),
+        user_display_name: c.user.display_name.clone(),
+        action: r.action.into(),
+        status: r.status.into(),
+        reason: r.reason.clone(),
+        target_id: r.target_id.clone(),
+        activity_date_time: started.at.clone(),
+        change_id: uuid::Uuid::new_v4().to_string(),
+        duration_ms: i64::try_from(started.instant.elapsed().as_millis()).unwrap_or(i64::MAX),
+        error_code: r.code.map(str::to_string),
+        on_demand: ctx.initiated_by.is_some(),
+        initiated_by: ctx.initiated_by.clone(),
+        target_display_name: r.matching.as_ref().and_then(|(_, v)| v.clone()),
+        modified_properties: modified_properties(r, &sources),
+        steps,
+    }
 }
 
 impl Outcome {
-    fn add(&mut self, ctx: &LogContext<'_>, c: &Candidate, r: UserResult) {
+    fn add(&mut self, entry: LogEntry, r: &UserResult) {
         self.processed += 1;
         self.exported += i64::from(r.exported);
         self.failures += i64::from(r.status == "failure");
         if let Some(id) = &r.target_id {
-            self.provisioned.push((c.user.id.clone(), id.clone()));
+            self.provisioned.push((entry.user_id.clone(), id.clone()));
         }
-        self.log.push(LogEntry {
-            id: uuid::Uuid::new_v4().to_string(),
-            job_id: ctx.job_id.into(),
-            cycle_id: ctx.cycle_id.into(),
-            service_principal_id: ctx.sp_id.into(),
-            user_id: c.user.id.clone(),
-            user_display_name: c.user.display_name.clone(),
-            action: r.action.into(),
-            status: r.status.into(),
-            reason: r.reason,
-            target_id: r.target_id,
-            activity_date_time: crate::timefmt::now_rfc3339(),
-        });
+        self.log.push(entry);
     }
 }
 

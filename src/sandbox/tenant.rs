@@ -24,6 +24,13 @@ pub struct TenantFile {
     pub service_principals: Vec<ServicePrincipal>,
     #[serde(default)]
     pub orchidea: OrchideaSettings,
+    /// The admin the sandbox's Graph treats as signed in (`GET /me`): a user
+    /// id or userPrincipalName. `None`: `/me` answers as for an app-only token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_user: Option<String>,
+    /// Faults injected from the start (`docs/sandbox-tenant.md`, "Fault injection").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<super::faults::Fault>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +111,14 @@ pub struct Assignments {
     pub users: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Principal id → when `POST appRoleAssignedTo` assigned it (those from
+    /// the tenant file have none and show a fixed date).
+    #[serde(
+        default,
+        rename = "createdDateTime",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty"
+    )]
+    pub created: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -201,11 +216,29 @@ impl TenantFile {
                 ));
             }
         }
+        if let Some(me) = &self.signed_in_user
+            && self.user(me).is_none()
+        {
+            return Err(format!(
+                "signedInUser \"{me}\" is not the id or userPrincipalName of a user in the file"
+            ));
+        }
         Ok(())
+    }
+
+    /// A user by id or userPrincipalName (case-insensitive).
+    pub fn user(&self, id_or_upn: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.is(id_or_upn))
     }
 }
 
 impl User {
+    /// True when `id_or_upn` is this user's id or userPrincipalName (case-insensitive).
+    pub fn is(&self, id_or_upn: &str) -> bool {
+        self.id.eq_ignore_ascii_case(id_or_upn)
+            || self.user_principal_name.eq_ignore_ascii_case(id_or_upn)
+    }
+
     /// A source attribute by its Entra name, case-insensitively, as the sync
     /// engine reads it: booleans as `"True"`/`"False"`, absent as null.
     pub fn attribute(&self, name: &str) -> Option<String> {
@@ -278,6 +311,14 @@ mod tests {
             .find(|g| g.display_name == "Innovation Team")
             .unwrap();
         assert_eq!(orchidea.assignments.groups, std::slice::from_ref(&team.id));
+        let me = t.user(t.signed_in_user.as_deref().unwrap()).unwrap();
+        assert!(me.mail.is_some(), "the signed-in admin has a mail");
+        let assigned_directly = orchidea.assignments.users.contains(&me.id);
+        let in_team = team.members.contains(&me.id);
+        assert!(
+            !assigned_directly && !in_team,
+            "the admin is not in Orchidea's scope"
+        );
     }
 
     #[test]
@@ -309,6 +350,9 @@ mod tests {
         let mut t = TenantFile::builtin();
         t.service_principals[0].id = "not-a-guid".into();
         assert!(t.check().unwrap_err().contains("not a GUID"));
+        let mut t = TenantFile::builtin();
+        t.signed_in_user = Some("nobody@contoso.com".into());
+        assert!(t.check().unwrap_err().contains("signedInUser"));
     }
 
     #[test]
