@@ -240,3 +240,126 @@ fn steps_lists_the_article_numbering() {
         );
     }
 }
+
+#[test]
+fn status_and_provision_user_work_on_a_saved_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let (ok, stdout, stderr) = run(&["run", "--sandbox", "--sandbox-state", state, "--yes"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("status: Job ") && l.ends_with(": Active")),
+        "the run ends with the job's status: {stdout}"
+    );
+
+    let report = dir.path().join("status.json");
+    let (ok, stdout, stderr) = run(&[
+        "status",
+        "--sandbox",
+        "--sandbox-state",
+        state,
+        "--filter",
+        "skipped",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(ok, "a running job exits 0\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Running: the initial cycle is done"),
+        "{stdout}"
+    );
+    let skipped: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" skipped ") && l.contains("userName"))
+        .collect();
+    assert_eq!(
+        skipped.len(),
+        2,
+        "the two assigned users without mail: {stdout}"
+    );
+    assert!(report.exists() && report.with_extension("md").exists());
+    let md = std::fs::read_to_string(report.with_extension("md")).unwrap();
+    assert!(md.contains("## Provisioning status"));
+
+    // One of the users without mail: skipped at matching, with the reason.
+    let name = skipped[0]
+        .split(" other   ")
+        .nth(1)
+        .and_then(|rest| rest.split(" — ").next())
+        .unwrap_or_else(|| panic!("a subject in {:?}", skipped[0]))
+        .trim()
+        .to_string();
+    let (ok, stdout, stderr) = run(&[
+        "provision-user",
+        &name,
+        "--sandbox",
+        "--sandbox-state",
+        state,
+    ]);
+    assert!(ok, "Skipped is not a failure\n{stdout}\n{stderr}");
+    assert!(stdout.contains("Read from Entra: ok"), "{stdout}");
+    assert!(stdout.contains("Result: Skipped"), "{stdout}");
+
+    // A user the search cannot pin down gets a specific message.
+    let (ok, _, stderr) = run(&[
+        "provision-user",
+        "zzz-nobody",
+        "--sandbox",
+        "--sandbox-state",
+        state,
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("No user's name, mail or user principal name starts with \"zzz-nobody\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_notification_input_is_refused_before_anything_runs() {
+    let (ok, stdout, stderr) = run(&["run", "--sandbox", "--yes", "--notify-email", "admin"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("\"admin\" is not an e-mail address"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("[ 1a]"), "nothing ran: {stdout}");
+    let (ok, _, stderr) = run(&["run", "--sandbox", "--yes", "--delete-threshold", "many"]);
+    assert!(!ok);
+    assert!(stderr.contains("Deletion threshold: \"many\""), "{stderr}");
+}
+
+#[test]
+fn quarantine_is_reported_and_restart_recovers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let (ok, stdout, stderr) = run(&[
+        "run",
+        "--sandbox",
+        "--sandbox-state",
+        state,
+        "--sandbox-fault",
+        // Only the cycle writes users; the wizard's own checks only read.
+        "scim:POST:/Users:503x1",
+        "--yes",
+    ]);
+    // The steps all ran; the first cycle hit the fault on its first create.
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("status: Job ") && l.ends_with(": Quarantine")),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = run(&["status", "--sandbox", "--sandbox-state", state]);
+    assert!(!ok, "a quarantined job exits 1");
+    assert!(stdout.contains("In quarantine"), "{stdout}");
+    assert!(stdout.contains("Fix: "), "{stdout}");
+    let (ok, stdout, stderr) = run(&["status", "--sandbox", "--sandbox-state", state, "--restart"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(!stdout.contains("In quarantine"), "{stdout}");
+}

@@ -15,7 +15,7 @@ use orchidea_wizard::engine::{
 use orchidea_wizard::graph::{DirectoryUser, Outcome, StaticToken};
 use orchidea_wizard::mapping::{MappingOptions, UserNameSource};
 use orchidea_wizard::orchidea::{self, ManualScim};
-use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices, OrchideaAccess};
 use orchidea_wizard::{Progress, Secret, StepId, report};
 use url::Url;
@@ -53,6 +53,14 @@ struct SandboxArgs {
     /// Keep the sandbox's state in FILE between runs.
     #[arg(long, value_name = "FILE")]
     sandbox_state: Option<PathBuf>,
+    /// Make the sandbox fail or slow down, e.g. `scim:503x1` or
+    /// `graph:POST:/start:429x1:retry-after=2` (docs/sandbox-tenant.md). Repeatable.
+    #[arg(long, value_name = "SPEC", value_parser = parse_fault)]
+    sandbox_fault: Vec<Fault>,
+}
+
+fn parse_fault(spec: &str) -> Result<Fault, String> {
+    Fault::parse(spec)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -207,6 +215,7 @@ async fn serve(args: SandboxArgs) -> Result<bool, String> {
     let sandbox = Sandbox::start(SandboxOptions {
         tenant_file: args.sandbox_tenant,
         state_file: args.sandbox_state,
+        faults: args.sandbox_fault,
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -250,7 +259,8 @@ async fn connect(
         let sandbox = Sandbox::start(SandboxOptions {
             tenant_file: target.sandbox_args.sandbox_tenant.clone(),
             state_file: target.sandbox_args.sandbox_state.clone(),
-            })
+            faults: target.sandbox_args.sandbox_fault.clone(),
+        })
         .await
         .map_err(|e| e.to_string())?;
         let cfg = match orchidea {
@@ -443,7 +453,7 @@ async fn status(args: StatusArgs) -> Result<bool, String> {
         "tenant"
     };
     let engine = Engine::new(cfg);
-    let result = status_inner(&engine, &args).await;
+    let result = status_inner(&engine, &args, sandbox.as_ref()).await;
     if let Some(path) = &args.report {
         write_report(&report::build(&engine.facts().await, scope, mode), path)?;
     }
@@ -453,11 +463,20 @@ async fn status(args: StatusArgs) -> Result<bool, String> {
     result
 }
 
-async fn status_inner(engine: &Engine, args: &StatusArgs) -> Result<bool, String> {
+async fn status_inner(
+    engine: &Engine,
+    args: &StatusArgs,
+    sandbox: Option<&Sandbox>,
+) -> Result<bool, String> {
     let mut view = engine.job_status().await.map_err(|e| e.to_string())?;
     if args.restart {
         println!("Restarting the job with a full reset…");
         view = engine.restart_job().await.map_err(|e| e.to_string())?;
+        if let Some(sandbox) = sandbox {
+            // The sandbox's cycle takes a moment; show its result.
+            sandbox.wait_idle().await;
+            view = engine.job_status().await.map_err(|e| e.to_string())?;
+        }
     }
     for line in view.lines() {
         println!("{line}");

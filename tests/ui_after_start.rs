@@ -1,0 +1,230 @@
+//! The window after Start: live status, quarantine and its recovery, one
+//! user on demand, the logs and their filters, the report export, and the
+//! scope screen's count, Coalesce offer and notification fields.
+
+mod ui_common;
+
+use std::sync::Arc;
+
+use orchidea_wizard::engine::stage_sentence;
+use orchidea_wizard::graph::Outcome;
+use orchidea_wizard::mapping::UserNameSource;
+use orchidea_wizard::sandbox::{Fault, Sandbox};
+use orchidea_wizard::ui::screen::scope;
+use orchidea_wizard::ui::work::{self, Target};
+use orchidea_wizard::ui::{Message, Screen};
+use orchidea_wizard::{Status, StepId};
+use ui_common::Harness;
+
+fn sandbox(h: &Harness) -> Arc<Sandbox> {
+    match &h.app.session().target {
+        Some(Target::Sandbox(s)) => s.clone(),
+        other => panic!("not the sandbox: {other:?}"),
+    }
+}
+
+/// Runs every step through "Run the remaining steps", confirming both pauses.
+fn run_all(h: &mut Harness) {
+    h.click("Run the remaining steps");
+    h.click("Continue");
+    h.click("Continue");
+    assert_eq!(h.app.screen(), Screen::Summary, "{:?}", h.app.error());
+    assert!(h.app.session().checklist.all_complete());
+}
+
+/// One tick of the monitor subscription, after the sandbox's cycle ended.
+fn observe(h: &mut Harness) {
+    let sandbox = sandbox(h);
+    h.block_on(sandbox.wait_idle());
+    let engine = h.app.session().engine.clone().unwrap();
+    h.poll_once(work::monitor(engine));
+}
+
+#[test]
+fn summary_watches_the_job_filters_the_logs_and_exports_the_report() {
+    let mut h = Harness::new(true);
+    run_all(&mut h);
+    observe(&mut h);
+    let view = h
+        .app
+        .session()
+        .job_view
+        .clone()
+        .expect("the monitor read the job");
+    assert_eq!(view.code, "Active");
+    h.assert_sees("Job status: Active");
+    h.assert_sees(&view.headline);
+    let (kind, count) = view.counts[0].clone();
+    h.assert_sees(&format!("In Orchidea now: {count} {kind}"));
+
+    // Logs: every event first, then only the skipped ones.
+    let events = h.app.session().events.clone();
+    assert!(!events.is_empty());
+    let skipped: Vec<_> = events
+        .iter()
+        .filter(|e| e.outcome() == Outcome::Skipped)
+        .cloned()
+        .collect();
+    assert_eq!(skipped.len(), 2, "the assigned users without mail");
+    h.assert_sees(&format!(
+        "Provisioning logs ({} of the newest {})",
+        events.len(),
+        events.len()
+    ));
+    h.click("Skipped");
+    h.assert_sees(&format!(
+        "Provisioning logs (2 of the newest {})",
+        events.len()
+    ));
+    for e in &skipped {
+        h.assert_sees(&e.subject());
+        h.assert_sees(&e.reason().unwrap());
+    }
+    let created = events
+        .iter()
+        .find(|e| e.outcome() == Outcome::Success)
+        .unwrap();
+    assert!(!h.sees(&created.subject()), "filtered out");
+    h.type_into("Filter by name or reason", &skipped[0].subject());
+    h.assert_sees(&format!(
+        "Provisioning logs (1 of the newest {})",
+        events.len()
+    ));
+
+    // The report, as files next to each other.
+    h.click("Export report (Markdown + JSON)");
+    let files: Vec<_> = std::fs::read_dir(h.reports.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for f in &files {
+        h.assert_sees(&format!("Saved {}", f.display()));
+    }
+    let md = files
+        .iter()
+        .find(|f| f.extension().unwrap() == "md")
+        .unwrap();
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("## First provisioning results"));
+    let secret = h.app.session().scim().unwrap().secret.clone().unwrap();
+    assert!(!md.contains(secret.expose()));
+}
+
+#[test]
+fn the_start_screen_provisions_one_user_on_demand_showing_each_stage() {
+    let mut h = Harness::new(true);
+    run_all(&mut h);
+    h.click("Back");
+    assert_eq!(h.app.screen(), Screen::Start);
+    h.type_into("Name, mail or user principal name", "Raj");
+    h.click("Search");
+    h.assert_sees("Provision now");
+    h.click("Provision now");
+    let facts = h.app.session().facts().unwrap().clone();
+    let last = facts.on_demand.last().expect("the on-demand result");
+    assert!(last.user.starts_with("Raj"), "{}", last.user);
+    h.assert_sees(&format!("{}: {}", last.user, last.result.result));
+    assert!(last.result.steps.len() >= 3, "{:?}", last.result);
+    for step in &last.result.steps {
+        h.assert_sees(&stage_sentence(step));
+    }
+    // Raj has no mail: matching has nothing to match on.
+    assert_eq!(last.result.result, "Skipped");
+    // The log now lists the on-demand run as well.
+    assert!(
+        h.app
+            .session()
+            .events
+            .iter()
+            .any(|e| e.subject() == last.user)
+    );
+}
+
+#[test]
+fn a_quarantine_is_shown_with_its_fix_and_restart_recovers() {
+    let mut h = Harness::new(true);
+    let sandbox = sandbox(&h);
+    // Only the cycle creates users; the checks before it only read.
+    h.block_on(sandbox.inject_fault(Fault::parse("scim:POST:/Users:503x1").unwrap()));
+    run_all(&mut h);
+    observe(&mut h);
+    let view = h.app.session().job_view.clone().unwrap();
+    let q = view.quarantine.clone().expect("quarantined by the fault");
+    h.assert_sees("Job status: Quarantine");
+    h.assert_sees(&format!("Fix: {}", q.fix));
+    h.assert_sees(q.error_message.as_deref().unwrap());
+
+    h.click("Restart with a full reset");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    observe(&mut h);
+    h.assert_sees("Job status: Active");
+    assert!(!h.sees("Restart with a full reset"));
+    let view = h.app.session().job_view.clone().unwrap();
+    assert!(!view.is_quarantined(), "{view:?}");
+    assert!(view.counts.iter().any(|(_, n)| *n > 0));
+}
+
+#[test]
+fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    h.click("Continue");
+    // Paused before start: stop there and look at the scope screen.
+    h.send(Message::Escape);
+    assert_eq!(
+        h.app.session().checklist.status(StepId::StartProvisioning),
+        &Status::Failed("Not confirmed; nothing was written.".into())
+    );
+    h.click("Back");
+    assert_eq!(h.app.screen(), Screen::Scope);
+    let audience = h.app.session().facts().unwrap().audience.clone().unwrap();
+    h.assert_sees(&format!(
+        "{} users in scope; 2 of them without mail.",
+        audience.in_scope
+    ));
+    // The admin's own mail is proposed for notifications.
+    let mail = h
+        .app
+        .session()
+        .facts()
+        .unwrap()
+        .notifications
+        .clone()
+        .unwrap()
+        .email
+        .unwrap();
+    h.assert_sees(&mail);
+
+    h.click("Use Coalesce([mail],[userPrincipalName]) for userName");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    let facts = h.app.session().facts().unwrap().clone();
+    assert_eq!(
+        facts.mapping_options.user_name_source,
+        UserNameSource::CoalesceMailUpn
+    );
+    assert!(
+        h.app.session().complete(Screen::Mappings.steps()),
+        "the mapping was written again"
+    );
+    h.assert_sees("Use mail only (Orchidea's specification)");
+    assert!(
+        facts
+            .mapping
+            .unwrap()
+            .diff_lines()
+            .iter()
+            .any(|l| l.contains("Coalesce"))
+    );
+
+    // A bad address is refused with its own message; nothing is saved.
+    h.send(Message::Scope(scope::Message::Email("admin".into())));
+    h.assert_sees(
+        "Notification e-mail: \"admin\" is not an e-mail address (e.g. admin@contoso.com).",
+    );
+    h.click("Save scope");
+    assert_eq!(
+        h.app.error(),
+        Some("Notification e-mail: \"admin\" is not an e-mail address (e.g. admin@contoso.com).")
+    );
+}
