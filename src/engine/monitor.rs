@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::graph::{JobStatusCode, SynchronizationJob, SynchronizationTaskExecution};
+use crate::timefmt::readable;
 
 /// The job's status, read for people.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -134,7 +135,7 @@ impl JobView {
                 e.escrowed,
                 e.ended
                     .as_deref()
-                    .map(|t| format!(", ended {t}"))
+                    .map(|t| format!(", ended {}", readable(t)))
                     .unwrap_or_default()
             ));
             if let Some(err) = &e.error {
@@ -147,12 +148,12 @@ impl JobView {
                 q.reason,
                 q.since
                     .as_deref()
-                    .map(|s| format!(" since {s}"))
+                    .map(|s| format!(" since {}", readable(s)))
                     .unwrap_or_default(),
                 q.error_message.as_deref().unwrap_or("no error message")
             ));
             if let Some(next) = &q.next_attempt {
-                out.push(format!("Entra tries again at {next}."));
+                out.push(format!("Entra tries again at {}.", readable(next)));
             }
             out.push(format!("Fix: {}", q.fix));
         }

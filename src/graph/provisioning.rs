@@ -226,7 +226,11 @@ impl ProvisioningEvent {
 
     /// One line for the CLI and the report.
     pub fn line(&self) -> String {
-        let when = self.activity_date_time.as_deref().unwrap_or("?");
+        let when = self
+            .activity_date_time
+            .as_deref()
+            .map(crate::timefmt::readable)
+            .unwrap_or_else(|| "?".into());
         let action = self.provisioning_action.as_deref().unwrap_or("other");
         let mut out = format!(
             "{when}  {:<8} {:<7} {}",

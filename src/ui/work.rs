@@ -386,11 +386,7 @@ async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path:
         "tenant"
     };
     let report = crate::report::build(&facts, scope, mode);
-    let stamp = crate::timefmt::now_rfc3339()
-        .replace([':', '-'], "")
-        .replace('T', "-")
-        .trim_end_matches('Z')
-        .to_string();
+    let stamp = crate::timefmt::now_compact();
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&dir)

@@ -9,6 +9,7 @@ use iced::{Alignment, Element, Fill, Length};
 
 use crate::engine::{JobView, filter_events, stage_sentence};
 use crate::graph::{DirectoryUser, Outcome, ProvisioningEvent};
+use crate::timefmt::readable;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
@@ -162,7 +163,8 @@ impl AfterStart {
             ]
             .spacing(4);
             if let Some(next) = &q.next_attempt {
-                lines = lines.push(text(format!("Entra tries again at {next}.")).size(13));
+                lines =
+                    lines.push(text(format!("Entra tries again at {}.", readable(next))).size(13));
             }
             let restart = button(text("Restart with a full reset").size(14))
                 .padding([6, 14])
@@ -363,15 +365,18 @@ fn event_row(e: &ProvisioningEvent) -> Element<'_, Message> {
     let when = e
         .activity_date_time
         .as_deref()
-        .map(|t| t.replace('T', " ").trim_end_matches('Z').to_string())
+        .map(readable)
         .unwrap_or_default();
+    let meta = format!(
+        "{}  ·  {when}",
+        e.provisioning_action.as_deref().unwrap_or("other")
+    );
     let mut body = column![
-        text(format!(
-            "{}  ·  {}  ·  {when}",
-            e.subject(),
-            e.provisioning_action.as_deref().unwrap_or("other")
-        ))
-        .size(14)
+        row![
+            text(e.subject()).size(14),
+            text(meta).size(13).style(theme::muted)
+        ]
+        .spacing(12)
     ]
     .spacing(2)
     .width(Fill);

@@ -38,11 +38,15 @@ pub fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Mess
             )
         });
         let job = facts.job.as_ref().map_or("—".to_string(), |j| j.id.clone());
-        let status = session
-            .checklist
-            .status(StepId::StartProvisioning)
-            .detail()
-            .to_string();
+        // The live reading once the monitor has one; else what step 16 saw.
+        let status = match &session.job_view {
+            Some(view) => format!("{}: {}", view.code, view.headline),
+            None => session
+                .checklist
+                .status(StepId::StartProvisioning)
+                .detail()
+                .to_string(),
+        };
         let scim = facts.scim.as_ref();
         let url = scim.map_or("—".to_string(), |s| s.url.to_string());
         let secret = scim
