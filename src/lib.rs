@@ -12,6 +12,7 @@ pub mod logging;
 pub mod mapping;
 pub mod orchidea;
 pub mod probe;
+pub mod procinfo;
 pub mod report;
 pub mod sandbox;
 pub mod secret;
