@@ -24,9 +24,11 @@ pub mod payload;
 pub mod provision;
 pub mod sync;
 pub mod tenant;
+pub mod traffic;
 pub mod webui;
 
 pub use self::faults::{Fault, FaultTarget};
+pub use self::traffic::{RequestRecord, Server as SandboxServer};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -54,6 +56,8 @@ pub struct SandboxOptions {
     /// (`docs/sandbox-tenant.md`, "Fault injection"; the CLI parses its flag
     /// with [`Fault::parse`]).
     pub faults: Vec<Fault>,
+    /// Log every request each server answers ([`Sandbox::take_requests`]).
+    pub record_requests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +114,8 @@ pub(crate) struct Shared {
     pub running: std::sync::Mutex<HashMap<String, bool>>,
     /// Injected faults, shared with the Orchidea server's SCIM layer.
     pub faults: faults::Faults,
+    /// Every answered request, when recording (benchmarks).
+    pub requests: traffic::RequestLog,
     /// Job id → times of recent `provisionOnDemand` calls (its rate limit).
     pub on_demand_calls:
         std::sync::Mutex<HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
@@ -319,6 +325,7 @@ impl Sandbox {
         let workspace = ws.into_shared();
         injected.extend(opts.faults.iter().cloned());
         let faults = faults::Faults::new(injected);
+        let requests = traffic::RequestLog::new(opts.record_requests);
         let shared = Arc::new(Shared {
             entra: tokio::sync::Mutex::new(entra),
             workspace: workspace.clone(),
@@ -329,6 +336,7 @@ impl Sandbox {
             cycles: tokio::sync::watch::Sender::new(0),
             running: std::sync::Mutex::new(HashMap::new()),
             faults: faults.clone(),
+            requests: requests.clone(),
             on_demand_calls: std::sync::Mutex::new(HashMap::new()),
             store: opts.state_file.clone().map(|path| StateStore {
                 path,
@@ -346,7 +354,13 @@ impl Sandbox {
             serve(login_listener, login_router()),
             serve(
                 orchidea_listener,
-                orchidea::router_with_faults(workspace, orchidea_url.clone(), on_change, faults),
+                orchidea::router_with_faults(
+                    workspace,
+                    orchidea_url.clone(),
+                    on_change,
+                    faults,
+                    requests,
+                ),
             ),
         ];
         shared.persist().await;
@@ -360,6 +374,12 @@ impl Sandbox {
             shared,
             servers,
         })
+    }
+
+    /// The requests answered since the last call (only with
+    /// [`SandboxOptions::record_requests`]), in the order they finished.
+    pub fn take_requests(&self) -> Vec<RequestRecord> {
+        self.shared.requests.take()
     }
 
     /// The whole simulated state: `{"entra": …, "orchidea": …}`, secrets masked.

@@ -12,7 +12,7 @@
 //! separated by `:`, the target first, the rest in any order:
 //!
 //! ```text
-//! graph|scim [:METHOD] [:/path-substring] [:STATUS[xN|x*]] [:retry-after=S] [:latency=MS] [:drop] [:xN|x*]
+//! graph|scim|admin [:METHOD] [:/path-substring] [:STATUS[xN|x*]] [:retry-after=S] [:latency=MS] [:drop] [:xN|x*]
 //! ```
 //!
 //! e.g. `scim:503x3`, `scim:/Users:401x2`, `graph:POST:/start:429x1:retry-after=2`,
@@ -35,8 +35,10 @@ use serde_json::json;
 pub enum FaultTarget {
     /// The simulated Microsoft Graph (`/v1.0/...`).
     Graph,
-    /// Orchidea's SCIM endpoints (`/scim/v2/...`); the admin API and web UI are never hit.
+    /// Orchidea's SCIM endpoints (`/scim/v2/...`).
     Scim,
+    /// Orchidea's admin API (`/api/admin/v1/...`).
+    Admin,
 }
 
 /// A failure, a delay or a dropped connection for requests to one server.
@@ -144,10 +146,11 @@ impl Fault {
         let target = match parts.next().map(str::trim).unwrap_or_default() {
             t if t.eq_ignore_ascii_case("graph") => FaultTarget::Graph,
             t if t.eq_ignore_ascii_case("scim") => FaultTarget::Scim,
-            "" => return Err("the fault spec is empty: start with graph or scim".into()),
+            t if t.eq_ignore_ascii_case("admin") => FaultTarget::Admin,
+            "" => return Err("the fault spec is empty: start with graph, scim or admin".into()),
             other => {
                 return Err(format!(
-                    "unknown fault target \"{other}\": use graph or scim"
+                    "unknown fault target \"{other}\": use graph, scim or admin"
                 ));
             }
         };
@@ -365,7 +368,9 @@ async fn apply(
     let Some(fault) = faults.take(target, request.method().as_str(), &path) else {
         return next.run(request).await;
     };
-    if fault.latency_ms > 0 {
+    // Latency models the admin's network: Entra's own calls to Orchidea
+    // (Test Connection, the cycle) do not cross it.
+    if fault.latency_ms > 0 && !super::traffic::is_internal(&request) {
         tokio::time::sleep(Duration::from_millis(u64::from(fault.latency_ms))).await;
     }
     if fault.drop_connection {
@@ -438,6 +443,21 @@ pub(crate) async fn scim_layer(
     .await
 }
 
+/// Middleware for Orchidea's admin API: a failure has the admin API's
+/// error body (`docs/orchidea-admin-api.md`).
+pub(crate) async fn admin_layer(
+    State(faults): State<Faults>,
+    request: Request,
+    next: Next,
+) -> Response {
+    apply(&faults, FaultTarget::Admin, request, next, |f| {
+        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let body = json!({ "error": { "code": "injected", "message": describe(f) } });
+        (status, axum::Json(body)).into_response()
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,10 +495,17 @@ mod tests {
     #[test]
     fn bad_specs_say_what_is_wrong() {
         let err = |s: &str| Fault::parse(s).unwrap_err();
-        assert_eq!(err(""), "the fault spec is empty: start with graph or scim");
+        assert_eq!(
+            err(""),
+            "the fault spec is empty: start with graph, scim or admin"
+        );
         assert_eq!(
             err("login:503"),
-            "unknown fault target \"login\": use graph or scim"
+            "unknown fault target \"login\": use graph, scim or admin"
+        );
+        assert_eq!(
+            Fault::parse("admin:POST:500").unwrap().target,
+            FaultTarget::Admin
         );
         assert_eq!(
             err("scim"),

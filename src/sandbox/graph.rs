@@ -132,6 +132,10 @@ pub(crate) fn router(shared: AppState) -> Router {
             super::faults::graph_layer,
         ))
         .layer(middleware::from_fn_with_state(shared.clone(), envelope))
+        .layer(middleware::from_fn_with_state(
+            (shared.requests.clone(), super::traffic::Server::Graph),
+            super::traffic::record,
+        ))
         .with_state(shared)
 }
 

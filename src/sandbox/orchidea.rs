@@ -18,6 +18,7 @@ use url::Url;
 
 use super::faults::Faults;
 use super::scim;
+use super::traffic::{RequestLog, Server};
 use crate::orchidea::{Idp, SecretInfo};
 use crate::secret::Secret;
 
@@ -200,16 +201,23 @@ struct AdminState {
 /// The workspace's HTTP surface: `/api/admin/v1/...` and `/scim/v2/...`.
 /// `public_url` is where it is served (`http://127.0.0.1:port`).
 pub fn router(ws: SharedWorkspace, public_url: Url, on_change: OnChange) -> Router {
-    router_with_faults(ws, public_url, on_change, Faults::default())
+    router_with_faults(
+        ws,
+        public_url,
+        on_change,
+        Faults::default(),
+        RequestLog::default(),
+    )
 }
 
-/// [`router`] with injected faults on the SCIM endpoints (only there: the
-/// admin API and the web UI never fail on purpose).
+/// [`router`] with injected faults on the admin API and the SCIM endpoints
+/// (the web UI never fails on purpose), and the request log.
 pub(crate) fn router_with_faults(
     ws: SharedWorkspace,
     public_url: Url,
     on_change: OnChange,
     faults: Faults,
+    log: RequestLog,
 ) -> Router {
     let scim_url = scim_base(&public_url);
     let admin = AdminState {
@@ -227,6 +235,14 @@ pub(crate) fn router_with_faults(
         .route("/api/admin/v1/scim/secrets/{id}", delete(revoke_secret))
         .route("/api/admin/v1/{*rest}", any(unknown_endpoint))
         .with_state(admin)
+        .layer(axum::middleware::from_fn_with_state(
+            faults.clone(),
+            super::faults::admin_layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            (log.clone(), Server::OrchideaAdmin),
+            super::traffic::record,
+        ))
         .merge(super::webui::router(
             ws.clone(),
             scim_url.clone(),
@@ -246,6 +262,10 @@ pub(crate) fn router_with_faults(
                 .layer(axum::middleware::from_fn_with_state(
                     faults,
                     super::faults::scim_layer,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    (log, Server::Scim),
+                    super::traffic::record,
                 )),
         )
 }

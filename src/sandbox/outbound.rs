@@ -217,6 +217,7 @@ impl ScimTarget {
             .bearer_auth(self.token.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
             .header(reqwest::header::ACCEPT, "application/scim+json")
+            .header(super::traffic::INTERNAL_HEADER, "internal")
             .send()
             .await
             .map_err(|e| ScimFailure::Transport(transport_detail(&e)))?;
