@@ -145,6 +145,34 @@ pub struct Facts {
     pub on_demand: Vec<OnDemandRecord>,
     /// The newest provisioning log events read.
     pub events: Vec<ProvisioningEvent>,
+    /// What was last read from Entra and when, so a run does not ask twice
+    /// (see [`FRESH`]).
+    pub reads: Reads,
+}
+
+/// Reads younger than this are used again instead of asking Graph twice;
+/// older ones are read again before a write depends on them. A scripted
+/// run crosses all 16 steps well within it; in the window, an admin who
+/// pauses between steps gets fresh reads.
+pub const FRESH: Duration = Duration::from_secs(10);
+
+/// When the engine last read the tenant, per kind of read.
+#[derive(Debug, Clone, Default)]
+pub struct Reads {
+    /// `discover` ran for this app at this time.
+    pub discovered: Option<(String, std::time::Instant)>,
+    /// The candidates (with their jobs) were read at this time.
+    pub candidates: Option<std::time::Instant>,
+    /// `facts.job` is what Graph said at this time (or what we just made).
+    pub job: Option<std::time::Instant>,
+    /// The saved secrets as of this time: read, or just written by us.
+    pub secrets: Option<(std::time::Instant, Vec<crate::graph::SecretEntry>)>,
+}
+
+impl Reads {
+    pub fn fresh(at: Option<std::time::Instant>) -> bool {
+        at.is_some_and(|t| t.elapsed() < FRESH)
+    }
 }
 
 /// One on-demand run for the report.
@@ -397,6 +425,10 @@ impl Engine {
                 let changed = facts.app.as_ref().is_none_or(|a| a.id != sp_id);
                 if changed {
                     // What was read for another app does not hold for this one.
+                    facts.reads = Reads {
+                        candidates: facts.reads.candidates,
+                        ..Reads::default()
+                    };
                     facts.job = None;
                     facts.saved_base_address = None;
                     facts.saved_sync_all = None;

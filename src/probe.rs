@@ -267,18 +267,20 @@ pub async fn probe(
         },
     });
 
-    for (name, attribute) in [
-        (CHECK_USERNAME, "userName"),
-        (CHECK_EXTERNAL_ID, "externalId"),
-    ] {
-        if checks.iter().any(Check::is_failure) {
-            break;
-        }
-        checks.push(prober.filter_check(name, &base, attribute).await);
-    }
-
+    // 2–4 do not depend on each other: asked together (one round trip
+    // instead of three), reported in order up to the first failure.
     if !checks.iter().any(Check::is_failure) {
-        checks.push(prober.config_check(&base).await);
+        let (user_name, external_id, config) = futures::join!(
+            prober.filter_check(CHECK_USERNAME, &base, "userName"),
+            prober.filter_check(CHECK_EXTERNAL_ID, &base, "externalId"),
+            prober.config_check(&base),
+        );
+        for check in [user_name, external_id, config] {
+            if checks.iter().any(Check::is_failure) {
+                break;
+            }
+            checks.push(check);
+        }
     }
 
     ProbeReport {

@@ -1,6 +1,6 @@
 //! Step 2: which enterprise apps could be "the Orchidea app", and why not.
 
-use crate::graph::{GraphClient, GraphError, ServicePrincipal};
+use crate::graph::{GraphClient, GraphError, ServicePrincipal, SynchronizationJob};
 
 /// Templates that give a SCIM provisioning job. `customappsso` is what jobs
 /// made before the `scim` template existed use (CONTRACT.md, step 3).
@@ -40,6 +40,8 @@ impl Capability {
 pub struct AppCandidate {
     pub service_principal: ServicePrincipal,
     pub capability: Capability,
+    /// The provisioning jobs read with it (reused by discovery, not read twice).
+    pub jobs: Vec<SynchronizationJob>,
 }
 
 impl AppCandidate {
@@ -59,30 +61,35 @@ pub async fn candidates(
 ) -> Result<Vec<AppCandidate>, GraphError> {
     let sps = graph.find_service_principals(prefix).await?;
     let checks = sps.into_iter().map(|sp| async move {
-        let capability = capability(graph, &sp).await?;
+        let (capability, jobs) = capability(graph, &sp).await?;
         Ok::<_, GraphError>(AppCandidate {
             service_principal: sp,
             capability,
+            jobs,
         })
     });
     futures::future::try_join_all(checks).await
 }
 
-async fn capability(graph: &GraphClient, sp: &ServicePrincipal) -> Result<Capability, GraphError> {
+async fn capability(
+    graph: &GraphClient,
+    sp: &ServicePrincipal,
+) -> Result<(Capability, Vec<SynchronizationJob>), GraphError> {
     let (templates, jobs) =
         futures::future::try_join(graph.list_templates(&sp.id), graph.list_jobs(&sp.id)).await?;
     let found: Vec<String> = templates.iter().map(|t| t.id.clone()).collect();
     let scim = SCIM_TEMPLATES
         .iter()
         .find(|id| found.iter().any(|f| f == *id));
-    Ok(match scim {
+    let capability = match scim {
         Some(id) => Capability::Scim {
             template_id: (*id).to_string(),
             has_job: !jobs.is_empty(),
         },
         None if sp.tags.iter().any(|t| t == INTEGRATED_APP_TAG) => Capability::OidcRegistration,
         None => Capability::NoTemplate { found },
-    })
+    };
+    Ok((capability, jobs))
 }
 
 /// The app to use when the admin did not pick one: the only capable app, or
@@ -127,6 +134,7 @@ mod tests {
         AppCandidate {
             service_principal: sp,
             capability,
+            jobs: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::apps::{self, Capability, Choice};
 use super::audience;
-use super::{Engine, EngineError, Facts, Notifications, ScimTarget, SecretSource};
+use super::{Engine, EngineError, Facts, Notifications, Reads, ScimTarget, SecretSource};
 use crate::checklist::Status;
 use crate::graph::{JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
 use crate::mapping;
@@ -68,8 +68,9 @@ fn same_url(a: &str, b: &str) -> bool {
 /// so step 1 can tell whether Entra already holds a working secret.
 pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), EngineError> {
     let graph = &engine.cfg.graph;
-    if facts.candidates.is_empty() {
+    if facts.candidates.is_empty() || !Reads::fresh(facts.reads.candidates) {
         facts.candidates = apps::candidates(graph, &engine.cfg.app_name).await?;
+        facts.reads.candidates = Some(Instant::now());
     }
     if facts.app.is_none() {
         let picked = match &engine.cfg.app_id {
@@ -87,13 +88,33 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
     let Some(app) = facts.app.clone() else {
         return Ok(());
     };
-    let (jobs, saved) =
-        futures::future::try_join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await?;
+    if let Some((id, at)) = &facts.reads.discovered
+        && *id == app.id
+        && Reads::fresh(Some(*at))
+    {
+        return Ok(());
+    }
+    // The candidate's jobs were read a moment ago: not asked again.
+    let known = facts
+        .candidates
+        .iter()
+        .find(|c| c.service_principal.id == app.id)
+        .filter(|_| Reads::fresh(facts.reads.candidates))
+        .map(|c| c.jobs.clone());
+    let (jobs, saved) = match known {
+        Some(jobs) => (jobs, graph.get_secrets(&app.id).await?),
+        None => {
+            futures::future::try_join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await?
+        }
+    };
     facts.job = jobs.into_iter().next();
     facts.saved_base_address = saved_plain(&saved, BASE_ADDRESS);
     facts.saved_sync_all = saved_plain(&saved, SYNC_ALL);
     facts.saved_notifications = saved_plain(&saved, NOTIFICATIONS);
     let has_token = saved.iter().any(|e| e.key == SECRET_TOKEN);
+    let now = Instant::now();
+    facts.reads.job = Some(now);
+    facts.reads.secrets = Some((now, saved));
     facts.saved_credentials_work = match (&facts.job, has_token) {
         (Some(job), true) => graph
             .validate_credentials(&app.id, &job.id, None)
@@ -101,6 +122,36 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
             .is_ok(),
         _ => false,
     };
+    facts.reads.discovered = Some((app.id.clone(), now));
+    Ok(())
+}
+
+/// The saved secrets: what was read or written within [`super::FRESH`],
+/// else read now.
+async fn current_secrets(
+    engine: &Engine,
+    facts: &mut Facts,
+    app: &str,
+) -> Result<Vec<SecretEntry>, EngineError> {
+    if let Some((at, entries)) = &facts.reads.secrets
+        && Reads::fresh(Some(*at))
+    {
+        return Ok(entries.clone());
+    }
+    let entries = engine.cfg.graph.get_secrets(app).await?;
+    facts.reads.secrets = Some((Instant::now(), entries.clone()));
+    Ok(entries)
+}
+
+/// Writes the whole secret set and remembers it as the current state.
+async fn put_secrets(
+    engine: &Engine,
+    facts: &mut Facts,
+    app: &str,
+    entries: Vec<SecretEntry>,
+) -> Result<(), EngineError> {
+    engine.cfg.graph.put_secrets(app, &entries).await?;
+    facts.reads.secrets = Some((Instant::now(), entries));
     Ok(())
 }
 
@@ -124,9 +175,9 @@ fn entra_holds(facts: &Facts, url: &str) -> bool {
 }
 
 async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepResult {
-    discover(engine, facts).await?;
     match &engine.cfg.secret_source {
         SecretSource::Manual(manual) => {
+            discover(engine, facts).await?;
             let url = manual.scim_url.to_string();
             facts.scim = Some(ScimTarget {
                 url: manual.scim_url.clone(),
@@ -144,7 +195,15 @@ async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepResult {
             })
         }
         SecretSource::AdminApi { admin, idp } => {
-            let workspace = admin.workspace().await?;
+            // Independent reads, asked together with Entra's; the IDPs go
+            // unused when Entra already holds a working secret.
+            let orchidea = async {
+                futures::future::try_join(admin.workspace(), admin.list_idps())
+                    .await
+                    .map_err(EngineError::from)
+            };
+            let ((), (workspace, idps)) =
+                futures::future::try_join(discover(engine, facts), orchidea).await?;
             let url = workspace.scim_url.to_string();
             if entra_holds(facts, &url) {
                 facts.scim = Some(ScimTarget {
@@ -155,7 +214,6 @@ async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepResult {
                     "Entra already provisions to {url} with a secret that works; no new secret made."
                 )));
             }
-            let idps = admin.list_idps().await?;
             let chosen = pick_idp(&idps, idp.as_deref())?.clone();
             let created = admin.create_scim_secret(&chosen.id).await?;
             let detail = format!(
@@ -341,16 +399,21 @@ fn open_provisioning(facts: &mut Facts) -> StepResult {
 
 async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::AutomaticMode, StepId::OpenProvisioning)?;
-    // Re-read: another admin (or a killed run) may have created it.
+    // Re-read unless just read: another admin (or a killed run) may have
+    // created it since.
     let app_id = app_id(facts)?;
-    if let Some(job) = engine
-        .cfg
-        .graph
-        .list_jobs(&app_id)
-        .await?
-        .into_iter()
-        .next()
-    {
+    let existing = if Reads::fresh(facts.reads.job) {
+        facts.job.clone()
+    } else {
+        engine
+            .cfg
+            .graph
+            .list_jobs(&app_id)
+            .await?
+            .into_iter()
+            .next()
+    };
+    if let Some(job) = existing {
         let text = format!(
             "Automatic: job {} (template {}) exists.",
             job.id,
@@ -365,6 +428,7 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
         .cloned()
         .unwrap_or_else(|| apps::SCIM_TEMPLATES[0].to_string());
     let job = engine.cfg.graph.create_job(&app_id, &template).await?;
+    facts.reads.job = Some(Instant::now());
     facts.changes.push(format!(
         "Entra: created provisioning job {} from template \"{template}\".",
         job.id
@@ -448,11 +512,11 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
     let Some(secret) = target.secret else {
         return Err(EngineError::SecretNeeded);
     };
-    let current = engine.cfg.graph.get_secrets(&app).await?;
+    let current = current_secrets(engine, facts, &app).await?;
     let sync_all = saved_plain(&current, SYNC_ALL);
     let keep: Vec<(&str, String)> = sync_all.iter().map(|v| (SYNC_ALL, v.clone())).collect();
     let entries = merged_secrets(&current, &url, &secret, &keep);
-    engine.cfg.graph.put_secrets(&app, &entries).await?;
+    put_secrets(engine, facts, &app, entries).await?;
     facts.saved_base_address = Some(url.clone());
     facts.saved_sync_all = sync_all;
     facts.saved_credentials_work = true;
@@ -610,7 +674,21 @@ async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::ChooseScope, StepId::SaveCredentials)?;
     let wanted = facts.scope.unwrap_or(engine.cfg.scope);
     let app = app_id(facts)?;
-    let audience = audience::count(&engine.cfg.graph, &app, wanted).await?;
+    let saved_notes = facts
+        .saved_notifications
+        .as_deref()
+        .and_then(Notifications::from_secret_value);
+    // The admin's mail is only needed for the default; asked beside the count.
+    let need_me = facts.notifications.is_none() && saved_notes.is_none();
+    let graph = &engine.cfg.graph;
+    let (audience, me) = futures::join!(audience::count(graph, &app, wanted), async {
+        if need_me {
+            Some(graph.me().await)
+        } else {
+            None
+        }
+    });
+    let audience = audience?;
     let counts = audience.summary();
     let coalesce =
         facts.mapping_options.user_name_source == mapping::UserNameSource::CoalesceMailUpn;
@@ -623,9 +701,17 @@ async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
             .filter(|w| !(coalesce && w.contains("have no mail"))),
     );
     facts.audience = Some(audience);
-    let notifications = match &facts.notifications {
-        Some(n) => n.clone(),
-        None => default_notifications(engine, facts).await,
+    let notifications = match (&facts.notifications, saved_notes, me) {
+        (Some(n), _, _) => n.clone(),
+        (None, Some(saved), _) => saved,
+        (None, None, Some(Ok(me))) => Notifications::default_for(me.mail),
+        (None, None, Some(Err(e))) => {
+            facts.warnings.push(format!(
+                "Could not read your e-mail address for failure notifications ({e}). Type one on the scope screen (or --notify-email)."
+            ));
+            Notifications::default_for(None)
+        }
+        (None, None, None) => Notifications::default_for(None),
     };
     let notes = notifications.summary();
     facts.notifications = Some(notifications);
@@ -643,28 +729,6 @@ async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
     })
 }
 
-/// What Entra has saved, else the admin's own mail (`/me`) and the
-/// suggested threshold. Not being able to read `/me` is not a reason to
-/// stop: the admin can type the address.
-async fn default_notifications(engine: &Engine, facts: &mut Facts) -> Notifications {
-    if let Some(saved) = facts
-        .saved_notifications
-        .as_deref()
-        .and_then(Notifications::from_secret_value)
-    {
-        return saved;
-    }
-    match engine.cfg.graph.me().await {
-        Ok(me) => Notifications::default_for(me.mail),
-        Err(e) => {
-            facts.warnings.push(format!(
-                "Could not read your e-mail address for failure notifications ({e}). Type one on the scope screen (or --notify-email)."
-            ));
-            Notifications::default_for(None)
-        }
-    }
-}
-
 async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::SaveSettings, StepId::ChooseScope)?;
     let wanted = facts.scope.unwrap_or(engine.cfg.scope);
@@ -673,7 +737,7 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         .clone()
         .unwrap_or_else(|| Notifications::default_for(None));
     let (app, _) = job_ids(facts)?;
-    let current = engine.cfg.graph.get_secrets(&app).await?;
+    let current = current_secrets(engine, facts, &app).await?;
     let saved_scope = saved_plain(&current, SYNC_ALL);
     let saved_notes = saved_plain(&current, NOTIFICATIONS);
     let notes_match = saved_notes
@@ -699,7 +763,7 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         (NOTIFICATIONS, notes_value.clone()),
     ];
     let entries = merged_secrets(&current, &url, &secret, &plain);
-    engine.cfg.graph.put_secrets(&app, &entries).await?;
+    put_secrets(engine, facts, &app, entries).await?;
     facts.saved_sync_all = Some(wanted.sync_all().to_string());
     facts.saved_notifications = Some(notes_value);
     facts.changes.push(format!(
@@ -724,7 +788,10 @@ async fn start(engine: &Engine, facts: &mut Facts) -> StepResult {
     )?;
     let (app, job_id) = job_ids(facts)?;
     let graph = &engine.cfg.graph;
-    let job = graph.get_job(&app, &job_id).await?;
+    let job = match &facts.job {
+        Some(job) if Reads::fresh(facts.reads.job) && job.id == job_id => job.clone(),
+        _ => graph.get_job(&app, &job_id).await?,
+    };
     if job_is_active(&job) {
         let text = format!("Provisioning is running ({}).", execution_summary(&job));
         facts.job = Some(job);
