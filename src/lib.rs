@@ -3,6 +3,7 @@
 //! Everything here except [`ui`] builds without iced, so the headless CLI and
 //! the tests drive exactly the code the window does.
 
+pub mod bench;
 pub mod build_info;
 pub mod checklist;
 pub mod engine;

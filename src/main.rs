@@ -20,7 +20,19 @@ struct Args {
     /// Where "Export report" writes (default: your documents folder).
     #[arg(long, value_name = "DIR")]
     report_dir: Option<std::path::PathBuf>,
+    /// Simulate this tenant in the sandbox (format: docs/sandbox-tenant.md).
+    #[arg(long, value_name = "FILE")]
+    sandbox_tenant: Option<std::path::PathBuf>,
+    /// Benchmark: print the time to the first frame and the idle memory, then exit.
+    #[arg(long)]
+    exit_after_first_frame: bool,
+    /// Benchmark: run every step in the sandbox, print the longest update and
+    /// view and the peak memory once the first cycle is done, then exit.
+    #[arg(long, requires = "sandbox")]
+    bench_run: bool,
 }
+
+use orchidea_wizard::ui::bench::BenchMode;
 
 fn main() -> iced::Result {
     let args = Args::parse();
@@ -30,5 +42,13 @@ fn main() -> iced::Result {
         sandbox: args.sandbox,
         clipboard: None,
         report_dir: args.report_dir,
+        sandbox_tenant: args.sandbox_tenant,
+        bench: if args.bench_run {
+            BenchMode::Run
+        } else if args.exit_after_first_frame {
+            BenchMode::FirstFrame
+        } else {
+            BenchMode::Off
+        },
     })
 }

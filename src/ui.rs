@@ -3,6 +3,7 @@
 //! [`application`] builds the program once for `main` and for the tests.
 
 pub mod app;
+pub mod bench;
 mod panel;
 pub mod screen;
 pub mod session;
@@ -31,6 +32,10 @@ pub struct Options {
     pub clipboard: Option<MemoryClipboard>,
     /// Where "Export report" writes; the documents folder when `None`.
     pub report_dir: Option<std::path::PathBuf>,
+    /// The sandbox simulates this tenant file instead of the built-in one.
+    pub sandbox_tenant: Option<std::path::PathBuf>,
+    /// Measure for `orchidea-wizard-cli bench`, print, exit.
+    pub bench: bench::BenchMode,
 }
 
 /// The documents folder (else the home folder, else the current one).

@@ -33,6 +33,10 @@ pub enum Message {
     AfterStart(after_start::Message),
     /// The monitor read the job after Start.
     Observed(Observation),
+    /// A frame was drawn (only watched by the first-frame bench).
+    Frame(iced::time::Instant),
+    /// The first-frame bench waited idle; memory can be read.
+    IdleMeasured,
     /// The primary button, or Enter.
     Primary,
     /// Back, or Esc: also cancels work in flight.
@@ -69,6 +73,8 @@ pub struct Work {
 /// What [`App::handle`] asks of the runtime.
 pub enum Effect {
     Work(Work),
+    /// Deliver this message after a while.
+    After(Duration, Message),
     FocusNext,
     FocusPrevious,
     Exit,
@@ -82,6 +88,8 @@ pub struct App {
     pub(super) scope: scope::ScopeScreen,
     pub(super) after_start: after_start::AfterStart,
     pub(super) report_dir: std::path::PathBuf,
+    pub(super) sandbox_tenant: Option<std::path::PathBuf>,
+    pub(super) timing: super::bench::Timing,
     pub(super) session: Session,
     pub(super) close_prompt: bool,
     /// The OS light/dark setting, once it answered.
@@ -106,13 +114,17 @@ impl App {
                 .report_dir
                 .clone()
                 .unwrap_or_else(super::default_report_dir),
+            sandbox_tenant: options.sandbox_tenant.clone(),
+            timing: super::bench::Timing::new(options.bench),
             session: Session::new(copier),
             close_prompt: false,
             mode: None,
             next_id: 0,
         };
         let effects = if options.sandbox {
-            app.perform(Action::Run(Op::StartSandbox))
+            app.perform(Action::Run(Op::StartSandbox(
+                options.sandbox_tenant.clone(),
+            )))
         } else {
             Vec::new()
         };
@@ -130,8 +142,13 @@ impl App {
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
+        let began = self.timing.on().then(std::time::Instant::now);
         let effects = self.handle(message);
-        self.tasks(effects)
+        let tasks = self.tasks(effects);
+        if let Some(began) = began {
+            self.timing.record_update(began.elapsed());
+        }
+        tasks
     }
 
     fn tasks(&mut self, effects: Vec<Effect>) -> Task<Message> {
@@ -142,6 +159,9 @@ impl App {
                     running.handle = Some(handle.abort_on_drop());
                 }
                 task
+            }
+            Effect::After(wait, message) => {
+                Task::perform(tokio::time::sleep(wait), move |()| message)
             }
             Effect::FocusNext => operation::focus_next(),
             Effect::FocusPrevious => operation::focus_previous(),
@@ -170,7 +190,25 @@ impl App {
                 if let Some(events) = o.events {
                     self.session.events = events;
                 }
+                if let Some(effects) = self.bench_run_done() {
+                    return effects;
+                }
                 Action::None
+            }
+            Message::Frame(_) => {
+                if self.timing.first_frame.is_some() {
+                    return Vec::new();
+                }
+                // Subscriptions deliver after the frame was presented.
+                self.timing.first_frame = Some(self.timing.since_start());
+                return vec![Effect::After(
+                    super::bench::IDLE_WAIT,
+                    Message::IdleMeasured,
+                )];
+            }
+            Message::IdleMeasured => {
+                println!("{}", self.timing.first_frame_line());
+                return vec![Effect::Exit];
             }
             Message::Primary if self.close_prompt => Action::None,
             Message::Primary if self.session.pause.is_some() => {
@@ -215,6 +253,9 @@ impl App {
                         detail,
                         reply,
                     });
+                    if self.timing.mode == super::bench::BenchMode::Run {
+                        return self.handle(Message::Confirmed(true));
+                    }
                 }
                 Action::None
             }
@@ -326,7 +367,28 @@ impl App {
     }
 
     pub fn view(&self) -> Element<'_, Message> {
-        view::view(self)
+        if !self.timing.on() {
+            return view::view(self);
+        }
+        let began = std::time::Instant::now();
+        let element = view::view(self);
+        self.timing.record_view(began.elapsed());
+        element
+    }
+
+    /// The run bench ends when the first cycle is done: prints, then exits.
+    fn bench_run_done(&mut self) -> Option<Vec<Effect>> {
+        let view = self.session.job_view.as_ref()?;
+        if self.timing.mode != super::bench::BenchMode::Run
+            || self.timing.done
+            || !view.initial_cycle_done
+        {
+            return None;
+        }
+        self.timing.done = true;
+        let provisioned = view.counts.iter().map(|(_, n)| n).sum();
+        println!("{}", self.timing.run_line(provisioned));
+        Some(vec![Effect::Exit])
     }
 
     pub fn title(&self) -> String {
@@ -356,8 +418,16 @@ impl App {
             ),
             _ => Subscription::none(),
         };
+        let frames = if self.timing.mode == super::bench::BenchMode::FirstFrame
+            && self.timing.first_frame.is_none()
+        {
+            window::frames().map(Message::Frame)
+        } else {
+            Subscription::none()
+        };
         Subscription::batch([
             monitor,
+            frames,
             keyboard::listen().filter_map(key_message),
             window::close_requests().map(|id| Message::CloseRequested(Some(id))),
             iced::system::theme_changes().map(Message::ThemeChanged),

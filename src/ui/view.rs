@@ -151,7 +151,7 @@ fn busy_line(s: &Session) -> Element<'_, Message> {
     let what = match (running_step, s.running.as_ref().map(|r| &r.op)) {
         _ if s.pause.is_some() => "Waiting for your answer above".to_string(),
         (Some((step, _)), _) => format!("Step {}: {}…", step.number(), step.title()),
-        (None, Some(Op::StartSandbox)) => "Starting the sandbox…".to_string(),
+        (None, Some(Op::StartSandbox(_))) => "Starting the sandbox…".to_string(),
         (None, Some(Op::ListIdps)) => "Loading the workspace's IDPs…".to_string(),
         (None, _) => "Working…".to_string(),
     };

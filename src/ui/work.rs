@@ -105,7 +105,8 @@ impl Target {
 /// One piece of work the root runs for a screen.
 #[derive(Debug, Clone)]
 pub enum Op {
-    StartSandbox,
+    /// With a tenant file, or the built-in tenant.
+    StartSandbox(Option<std::path::PathBuf>),
     ListIdps,
     /// Run 1a–1c with the engine built for the chosen secret path;
     /// `creates` when Orchidea's admin API makes a new secret.
@@ -159,7 +160,7 @@ impl Op {
             StepId::StartProvisioning,
         ];
         match self {
-            Op::StartSandbox
+            Op::StartSandbox(_)
             | Op::ListIdps
             | Op::ChooseApp(_)
             | Op::CountScope(_)
@@ -274,11 +275,14 @@ pub fn stream(
     let (side_tx, side_rx) = mpsc::unbounded_channel();
     let work = async move {
         match op {
-            Op::StartSandbox => Outcome::Sandbox(
-                Sandbox::start(SandboxOptions::default())
-                    .await
-                    .map(|s| SandboxHandle(Arc::new(s)))
-                    .map_err(|e| e.to_string()),
+            Op::StartSandbox(tenant_file) => Outcome::Sandbox(
+                Sandbox::start(SandboxOptions {
+                    tenant_file,
+                    ..SandboxOptions::default()
+                })
+                .await
+                .map(|s| SandboxHandle(Arc::new(s)))
+                .map_err(|e| e.to_string()),
             ),
             Op::ListIdps => {
                 let admin = target.as_ref().and_then(Target::admin);
@@ -365,7 +369,7 @@ async fn run_engine(
             };
             engine.run_all(&ask).await
         }
-        Op::StartSandbox
+        Op::StartSandbox(_)
         | Op::ListIdps
         | Op::FindUsers(_)
         | Op::ListGroups

@@ -42,6 +42,7 @@ impl Harness {
             sandbox,
             clipboard: Some(clipboard.clone()),
             report_dir: Some(reports.path().to_path_buf()),
+            ..Options::default()
         };
         // The sandbox spawns its servers on the runtime it starts from.
         let _guard = rt.enter();

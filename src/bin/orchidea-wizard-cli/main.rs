@@ -2,6 +2,8 @@
 //!
 //! Secrets are read from the environment or a hidden prompt, never argv.
 
+mod bench;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +45,15 @@ enum Command {
     Sandbox(SandboxArgs),
     /// List the steps of the procedure.
     Steps,
+    /// Measure the critical path under latency, a 5,000-user cycle, the
+    /// window's first frame, memory and responsiveness, and binary sizes.
+    Bench(bench::BenchArgs),
+    /// One provisioning cycle of N users, measured in its own process (used by `bench`).
+    #[command(hide = true)]
+    BenchProvision {
+        #[arg(long)]
+        users: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -187,6 +198,8 @@ async fn main() -> ExitCode {
         Command::Run(args) => run(args).await,
         Command::Status(args) => status(args).await,
         Command::ProvisionUser(args) => provision_user(args).await,
+        Command::Bench(args) => bench::run(args).await,
+        Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => serve(args).await,
         Command::Steps => {
             for s in StepId::ALL {
@@ -216,6 +229,7 @@ async fn serve(args: SandboxArgs) -> Result<bool, String> {
         tenant_file: args.sandbox_tenant,
         state_file: args.sandbox_state,
         faults: args.sandbox_fault,
+        ..SandboxOptions::default()
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -260,6 +274,7 @@ async fn connect(
             tenant_file: target.sandbox_args.sandbox_tenant.clone(),
             state_file: target.sandbox_args.sandbox_state.clone(),
             faults: target.sandbox_args.sandbox_fault.clone(),
+            ..SandboxOptions::default()
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -21,7 +21,7 @@ impl App {
             Screen::Welcome => match self.welcome.mode {
                 welcome::Mode::Sandbox => match self.session.target {
                     Some(Target::Sandbox(_)) => return self.go(screen.next()),
-                    _ => Action::Run(Op::StartSandbox),
+                    _ => Action::Run(Op::StartSandbox(self.sandbox_tenant.clone())),
                 },
                 welcome::Mode::Tenant => {
                     let Some(tenant) = self.welcome.tenant() else {
@@ -137,6 +137,9 @@ impl App {
             Outcome::Idps(Ok(idps)) => {
                 self.secret.idps_loaded(&idps);
                 self.session.idps = Some(Ok(idps));
+                if self.timing.mode == crate::ui::bench::BenchMode::Run {
+                    return self.run_remaining();
+                }
             }
             Outcome::Idps(Err(e)) => self.session.idps = Some(Err(e)),
             Outcome::NoEngine => self.fail(
