@@ -241,8 +241,7 @@ pub async fn provision_many(users: usize) -> Result<Throughput, String> {
         .map_err(|e| e.to_string())?;
     sandbox.wait_idle().await;
     let cycle = started.elapsed();
-    let dump = sandbox.dump().await;
-    let provisioned = dump["orchidea"]["users"].as_array().map_or(0, Vec::len);
+    let provisioned = sandbox.orchidea_user_count().await;
     sandbox.shutdown().await;
     Ok(Throughput {
         users,

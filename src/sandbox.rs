@@ -8,6 +8,7 @@
 
 pub mod orchidea;
 pub mod scim;
+pub mod scim_index;
 
 pub mod auditlogs;
 pub mod credentials;
@@ -380,6 +381,11 @@ impl Sandbox {
     /// [`SandboxOptions::record_requests`]), in the order they finished.
     pub fn take_requests(&self) -> Vec<RequestRecord> {
         self.shared.requests.take()
+    }
+
+    /// How many users Orchidea's SCIM store holds (cheaper than a dump).
+    pub async fn orchidea_user_count(&self) -> usize {
+        self.shared.workspace.lock().await.users.len()
     }
 
     /// The whole simulated state: `{"entra": …, "orchidea": …}`, secrets masked.

@@ -526,9 +526,12 @@ async fn group_members(
             .iter()
             .find(|g| g.id == id)
             .ok_or_else(|| GraphError::no_object(&id))?;
+        // One map per request: a find per member is quadratic in big groups.
+        let by_id: std::collections::HashMap<&str, &super::tenant::User> =
+            entra.users.iter().map(|u| (u.id.as_str(), u)).collect();
         g.members
             .iter()
-            .filter_map(|m| entra.users.iter().find(|u| &u.id == m))
+            .filter_map(|m| by_id.get(m.as_str()).copied())
             .map(|u| {
                 let mut v = user_json(u);
                 v["@odata.type"] = json!("#microsoft.graph.user");

@@ -66,6 +66,9 @@ pub struct Workspace {
     pub users: Vec<ScimUser>,
     #[serde(default)]
     pub groups: Vec<Value>,
+    /// Fast lookups into `users` (derived, never saved).
+    #[serde(skip)]
+    pub scim_index: super::scim_index::ScimIndex,
 }
 
 pub type SharedWorkspace = Arc<tokio::sync::Mutex<Workspace>>;
@@ -94,6 +97,7 @@ impl Workspace {
             admin_token_sha256: sha256_hex(admin_token.expose()),
             users: Vec::new(),
             groups: Vec::new(),
+            scim_index: Default::default(),
         }
     }
 

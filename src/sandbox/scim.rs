@@ -19,6 +19,8 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use url::Url;
 
+use super::scim_index::Key as IndexKey;
+
 use super::orchidea::{OnChange, SharedWorkspace, Workspace};
 use crate::secret::Secret;
 
@@ -262,6 +264,18 @@ impl Kind {
     }
 }
 
+/// Where the resource `id` is in its store (users through the index).
+fn position(ws: &mut Workspace, kind: Kind, id: &str) -> Option<usize> {
+    match kind {
+        Kind::User => ws
+            .scim_index
+            .lookup(&ws.users, IndexKey::Id, id)
+            .into_iter()
+            .next(),
+        Kind::Group => ws.groups.iter().position(|r| r["id"] == id),
+    }
+}
+
 /// Query parameters by case-insensitive name.
 fn param(query: &Option<String>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_deref()?.as_bytes())
@@ -285,12 +299,27 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
         .and_then(|s| s.trim().parse::<i64>().ok())
         .map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize);
     let projection = Projection::from_query(&query);
-    let mut ws = state.ws.lock().await;
-    let matched: Vec<&Value> = kind
-        .store(&mut ws)
-        .iter()
-        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
-        .collect();
+    let mut guard = state.ws.lock().await;
+    let ws = &mut *guard;
+    let indexed = match (kind, &filter) {
+        (Kind::User, Some(f)) => f.indexed_lookup(),
+        _ => None,
+    };
+    let matched: Vec<&Value> = match indexed {
+        // `userName eq "x"` and the like: the index, not a scan.
+        Some((key, value)) => ws
+            .scim_index
+            .lookup(&ws.users, key, &value)
+            .into_iter()
+            .filter_map(|i| ws.users.get(i))
+            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
+            .collect(),
+        None => kind
+            .store(ws)
+            .iter()
+            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
+            .collect(),
+    };
     let total = matched.len();
     let page: Vec<Value> = matched
         .into_iter()
@@ -349,7 +378,7 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, ScimError> {
 fn validate(
     kind: Kind,
     resource: &mut Map<String, Value>,
-    others: &[Value],
+    ws: &mut Workspace,
     own_id: Option<&str>,
 ) -> Result<(), ScimError> {
     if kind == Kind::User {
@@ -362,13 +391,22 @@ fn validate(
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ScimError::bad("invalidValue", format!("{key} is required.")))?
         .to_string();
-    let taken = others.iter().any(|o| {
+    let clash = |o: &Value| {
         o["id"].as_str() != own_id
             && o.as_object()
                 .and_then(|m| get_ci(m, key))
                 .and_then(Value::as_str)
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case(&value))
-    });
+    };
+    let taken = match kind {
+        Kind::User => ws
+            .scim_index
+            .lookup(&ws.users, IndexKey::UserName, &value)
+            .into_iter()
+            .filter_map(|i| ws.users.get(i))
+            .any(clash),
+        Kind::Group => ws.groups.iter().any(clash),
+    };
     if taken {
         return Err(ScimError(
             StatusCode::CONFLICT,
@@ -438,10 +476,14 @@ async fn create(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let resource = {
         let mut ws = state.ws.lock().await;
-        let store = kind.store(&mut ws);
-        validate(kind, &mut input, store, None)?;
+        validate(kind, &mut input, &mut ws, None)?;
         let resource = assemble(kind, &state, &id, input, &crate::timefmt::now_rfc3339());
+        let store = kind.store(&mut ws);
         store.push(resource.clone());
+        let at = store.len() - 1;
+        if kind == Kind::User {
+            ws.scim_index.added(at, &resource);
+        }
         resource
     };
     (state.on_change)();
@@ -461,18 +503,18 @@ async fn replace(
     let mut input = parse_body(&body)?;
     let resource = {
         let mut ws = state.ws.lock().await;
+        let index = position(&mut ws, kind, &id).ok_or_else(|| not_found(kind, &id))?;
+        validate(kind, &mut input, &mut ws, Some(&id))?;
         let store = kind.store(&mut ws);
-        let index = store
-            .iter()
-            .position(|r| r["id"] == id.as_str())
-            .ok_or_else(|| not_found(kind, &id))?;
-        validate(kind, &mut input, store, Some(&id))?;
         let created = store[index]["meta"]["created"]
             .as_str()
             .unwrap_or_default()
             .to_string();
         let resource = assemble(kind, &state, &id, input, &created);
-        store[index] = resource.clone();
+        let old = std::mem::replace(&mut store[index], resource.clone());
+        if kind == Kind::User {
+            ws.scim_index.changed(index, &old, &resource);
+        }
         resource
     };
     (state.on_change)();
@@ -497,25 +539,25 @@ async fn patch(
         .clone();
     let resource = {
         let mut ws = state.ws.lock().await;
-        let store = kind.store(&mut ws);
-        let index = store
-            .iter()
-            .position(|r| r["id"] == id.as_str())
-            .ok_or_else(|| not_found(kind, &id))?;
-        let Value::Object(mut edited) = store[index].clone() else {
+        let index = position(&mut ws, kind, &id).ok_or_else(|| not_found(kind, &id))?;
+        let Value::Object(mut edited) = kind.store(&mut ws)[index].clone() else {
             return Err(not_found(kind, &id));
         };
         for op in &ops {
             apply_operation(&mut edited, op)?;
         }
-        validate(kind, &mut edited, store, Some(&id))?;
+        validate(kind, &mut edited, &mut ws, Some(&id))?;
+        let store = kind.store(&mut ws);
         // id and meta are the server's, whatever the operations said.
         edited.insert("id".into(), json!(id));
         let mut meta = store[index]["meta"].clone();
         meta["lastModified"] = json!(crate::timefmt::now_rfc3339());
         edited.insert("meta".into(), meta);
         let resource = Value::Object(edited);
-        store[index] = resource.clone();
+        let old = std::mem::replace(&mut store[index], resource.clone());
+        if kind == Kind::User {
+            ws.scim_index.changed(index, &old, &resource);
+        }
         resource
     };
     (state.on_change)();
@@ -538,6 +580,9 @@ async fn remove(
         store.retain(|r| r["id"] != id.as_str());
         if store.len() == before {
             return Err(not_found(kind, &id));
+        }
+        if kind == Kind::User {
+            ws.scim_index.invalidate();
         }
         if kind == Kind::User {
             for group in &mut ws.groups {
@@ -1122,6 +1167,19 @@ impl Filter {
         Ok(filter)
     }
 
+    /// `attr eq "value"` on an attribute the index covers (anything else:
+    /// `None`, and the store is scanned).
+    fn indexed_lookup(&self) -> Option<(IndexKey, String)> {
+        match self {
+            Filter::Compare(path, Op::Eq, Value::String(value))
+                if path.ext.is_none() && path.filter.is_none() && path.sub.is_none() =>
+            {
+                IndexKey::for_attribute(&path.attr).map(|k| (k, value.clone()))
+            }
+            _ => None,
+        }
+    }
+
     fn matches(&self, resource: &Value) -> bool {
         match self {
             Filter::And(a, b) => a.matches(resource) && b.matches(resource),
@@ -1136,7 +1194,7 @@ impl Filter {
             Filter::Compare(path, op, want) => {
                 let found = values_at(resource, path);
                 if want.is_null() {
-                    let missing = found.iter().all(Value::is_null);
+                    let missing = found.iter().all(|v| v.is_null());
                     return match op {
                         Op::Eq => missing,
                         Op::Ne => !missing,
@@ -1169,7 +1227,7 @@ fn case_exact(path: &AttrPath) -> bool {
 }
 
 /// Every value `path` reaches in `resource` (multi-valued attributes fan out).
-fn values_at(resource: &Value, path: &AttrPath) -> Vec<Value> {
+fn values_at<'a>(resource: &'a Value, path: &AttrPath) -> Vec<&'a Value> {
     let Some(root) = resource.as_object() else {
         return Vec::new();
     };
@@ -1194,19 +1252,31 @@ fn values_at(resource: &Value, path: &AttrPath) -> Vec<Value> {
     items
         .into_iter()
         .filter_map(|item| match (&path.sub, item) {
-            (Some(sub), Value::Object(o)) => get_ci(o, sub).cloned(),
+            (Some(sub), Value::Object(o)) => get_ci(o, sub),
             (Some(_), _) => None,
             // `emails eq "x"` compares the elements' `value` (RFC 7644 §3.4.2.2).
             (None, Value::Object(o)) if value.is_array() && path.filter.is_none() => {
-                get_ci(o, "value").cloned()
+                get_ci(o, "value")
             }
-            (None, v) => Some(v.clone()),
+            (None, v) => Some(v),
         })
         .collect()
 }
 
 fn compare(found: &Value, op: Op, want: &Value, exact: bool) -> bool {
     match (found, want) {
+        // The common case (every lookup Entra makes): no allocation, since
+        // a cycle compares every stored user for every user it provisions.
+        (Value::String(f), Value::String(w)) if matches!(op, Op::Eq | Op::Ne) => {
+            let same = if exact {
+                f == w
+            } else if f.is_ascii() && w.is_ascii() {
+                f.eq_ignore_ascii_case(w)
+            } else {
+                f.to_lowercase() == w.to_lowercase()
+            };
+            same == (op == Op::Eq)
+        }
         (Value::String(f), Value::String(w)) => {
             let (f, w) = if exact {
                 (f.clone(), w.clone())
