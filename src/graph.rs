@@ -29,6 +29,10 @@ pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 /// The app role id of "Default Access" (`serviceprincipal-post-approleassignedto.md`).
 pub const DEFAULT_ACCESS_ROLE: &str = "00000000-0000-0000-0000-000000000000";
 
+/// The largest page Graph serves for directory lists (`$top` 1–999): ten
+/// times fewer round trips than the default 100 in big tenants.
+const PAGE: usize = 999;
+
 /// Properties asked for when listing service principals.
 const USER_SELECT: &str = "id,displayName,mail,userPrincipalName,accountEnabled";
 const SP_SELECT: &str = "id,appId,displayName,tags,preferredSingleSignOnMode,servicePrincipalType";
@@ -204,7 +208,7 @@ impl GraphClient {
     ) -> Result<Vec<DirectoryUser>, GraphError> {
         let mut url = self.url(&["groups", group_id, "members"]);
         url.set_query(Some(&format!(
-            "$select={}",
+            "$select={}&$top={PAGE}",
             encode_query_value(USER_SELECT)
         )));
         self.get_all(url, "the group's members").await
@@ -214,7 +218,7 @@ impl GraphClient {
     pub async fn list_users(&self) -> Result<Vec<DirectoryUser>, GraphError> {
         let mut url = self.url(&["users"]);
         url.set_query(Some(&format!(
-            "$select={}",
+            "$select={}&$top={PAGE}",
             encode_query_value(USER_SELECT)
         )));
         self.get_all(url, "the user list").await
