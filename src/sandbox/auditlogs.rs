@@ -129,10 +129,6 @@ fn split_filter(query: &str) -> (Option<String>, String) {
     (filter, rest.finish())
 }
 
-fn field<'a>(item: &'a Value, path: &str) -> &'a Value {
-    path.split('/').fold(item, |v, key| &v[key])
-}
-
 async fn list(State(shared): State<AppState>, uri: Uri) -> GraphResult {
     // `$filter` is read here (and-joined clauses); the rest by the shared parser.
     let (filter_text, rest) = split_filter(uri.query().unwrap_or_default());
@@ -160,17 +156,23 @@ async fn list(State(shared): State<AppState>, uri: Uri) -> GraphResult {
         }
         None => Vec::new(),
     };
+    // Only the page (and one past it, for the next link) is built as JSON:
+    // a summary is a few kB, and the log holds up to 10,000 lines.
+    let window = q.skip..q.skip + q.top.unwrap_or(DEFAULT_PAGE_SIZE) + 1;
     let items: Vec<Value> = {
         let entra = shared.entra.lock().await;
         entra
             .provisioning_log
             .iter()
             .rev()
-            .map(|e| summary(&entra, e))
-            .filter(|s| {
-                clauses
-                    .iter()
-                    .all(|(p, v)| field(s, p).as_str() == Some(v.as_str()))
+            .filter(|e| clauses.iter().all(|(p, v)| entry_field(e, p) == v))
+            .enumerate()
+            .map(|(i, e)| {
+                if window.contains(&i) {
+                    summary(&entra, e)
+                } else {
+                    Value::Null
+                }
             })
             .collect()
     };
@@ -226,16 +228,33 @@ pub(super) fn recommended_action(code: &str) -> Option<&'static str> {
 }
 
 /// A log entry as a `provisioningObjectSummary`.
-pub(super) fn summary(entra: &EntraState, e: &LogEntry) -> Value {
-    let sp = entra.sp(&e.service_principal_id);
-    let app = sp.map_or("", |s| s.display_name.as_str());
-    let app_id = sp.map_or("", |s| s.app_id.as_str());
-    let action = match e.action.as_str() {
+/// `provisioningAction` as Graph spells it.
+fn action_of(e: &LogEntry) -> &'static str {
+    match e.action.as_str() {
         "Create" => "create",
         "Update" => "update",
         "Disable" => "disable",
         _ => "other",
-    };
+    }
+}
+
+/// A filterable property read straight from the log line, so filtering
+/// does not build the whole summary of every line.
+fn entry_field<'a>(e: &'a LogEntry, prop: &str) -> &'a str {
+    match prop {
+        "jobId" => &e.job_id,
+        "servicePrincipal/id" => &e.service_principal_id,
+        "provisioningStatusInfo/status" => &e.status,
+        "provisioningAction" => action_of(e),
+        _ => "",
+    }
+}
+
+pub(super) fn summary(entra: &EntraState, e: &LogEntry) -> Value {
+    let sp = entra.sp(&e.service_principal_id);
+    let app = sp.map_or("", |s| s.display_name.as_str());
+    let app_id = sp.map_or("", |s| s.app_id.as_str());
+    let action = action_of(e);
     let initiated_by = match (&e.initiated_by, e.on_demand) {
         (Some((id, name)), _) => json!({"id": id, "displayName": name, "initiatorType": "user"}),
         (None, true) => {
