@@ -363,3 +363,44 @@ fn quarantine_is_reported_and_restart_recovers_it() {
     assert!(ok, "{stdout}\n{stderr}");
     assert!(!stdout.contains("In quarantine"), "{stdout}");
 }
+
+#[test]
+fn bench_prints_every_figure_next_to_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let (_, stdout, stderr) = run(&[
+        "bench",
+        "--users",
+        "50",
+        "--latency",
+        "20",
+        "--no-window",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    // The verdicts are measurements, not asserted here: only that each
+    // figure is printed with its target and the run did the work.
+    for (figure, target) in [
+        ("critical path 1a–16, L = 20 ms", "ratio ≤ 1.15"),
+        ("provisioning cycle, 50 users", "< 10 s"),
+        ("peak RSS, CLI + sandbox, 50 users", "≤ 120 MB"),
+        ("binary size, orchidea-wizard-cli", "≤ 25 MB"),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(figure))
+            .unwrap_or_else(|| panic!("no {figure:?} line:\n{stdout}\n{stderr}"));
+        assert!(line.contains(target), "{line}");
+    }
+    let figures = read_json(&json);
+    let cp = &figures["critical_path_20ms"];
+    assert_eq!(cp["steps_complete"], 18, "{figures:#}");
+    assert!(cp["chain"].as_u64().unwrap() > 5);
+    assert!(cp["requests"].as_u64().unwrap() >= cp["chain"].as_u64().unwrap());
+    assert_eq!(
+        cp["repeated"],
+        serde_json::json!([]),
+        "nothing fetched twice"
+    );
+    assert_eq!(figures["provisioning"]["provisioned"], 50);
+}
