@@ -43,6 +43,26 @@ impl Status {
         }
     }
 
+    /// The same state with `note` appended to its detail (e.g. the retries
+    /// a step needed).
+    pub fn with_note(self, note: &str) -> Status {
+        let join = |d: String| {
+            if d.is_empty() {
+                note.to_string()
+            } else {
+                format!("{d} {note}")
+            }
+        };
+        match self {
+            Status::Pending => Status::Pending,
+            Status::Running(d) => Status::Running(join(d)),
+            Status::Done(d) => Status::Done(join(d)),
+            Status::AlreadyDone(d) => Status::AlreadyDone(join(d)),
+            Status::Manual(d) => Status::Manual(join(d)),
+            Status::Failed(d) => Status::Failed(join(d)),
+        }
+    }
+
     /// A one-word label for terminals and reports.
     pub fn label(&self) -> &'static str {
         match self {

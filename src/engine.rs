@@ -167,6 +167,9 @@ pub struct Reads {
     pub job: Option<std::time::Instant>,
     /// The saved secrets as of this time: read, or just written by us.
     pub secrets: Option<(std::time::Instant, Vec<crate::graph::SecretEntry>)>,
+    /// The run created the app or the job at this time (Graph may not show
+    /// it everywhere yet).
+    pub created: Option<std::time::Instant>,
 }
 
 impl Reads {
@@ -472,13 +475,26 @@ impl Engine {
             Status::Running(step.automation().to_string()),
         );
         let result = steps::run(self, &mut facts, step).await;
+        // Retries are part of what the step did: shown in its detail.
+        let retries = self.cfg.graph.take_retry_notes().join(" ");
         match result {
             Ok(status) => {
+                let status = if retries.is_empty() {
+                    status
+                } else {
+                    status.with_note(&retries)
+                };
                 self.report(&mut facts, step, status.clone());
                 Ok(status)
             }
             Err(err) => {
-                self.report(&mut facts, step, Status::Failed(err.to_string()));
+                let failed = Status::Failed(err.to_string());
+                let failed = if retries.is_empty() {
+                    failed
+                } else {
+                    failed.with_note(&retries)
+                };
+                self.report(&mut facts, step, failed);
                 Err(err)
             }
         }

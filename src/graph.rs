@@ -138,12 +138,89 @@ impl GraphError {
 #[derive(Clone)]
 pub struct GraphClient {
     inner: Arc<Inner>,
+    /// Also retry 404/403/409: the object was created moments ago and
+    /// Graph's replicas may not show it yet (see [`GraphClient::settling`]).
+    settling: bool,
 }
 
 struct Inner {
     http: reqwest::Client,
     base: Url,
     token: Arc<dyn TokenSource>,
+    retry: RetryPolicy,
+    /// What was retried since the engine last asked, as sentences.
+    notes: std::sync::Mutex<Vec<String>>,
+}
+
+/// When and how often a request is sent again (Graph's throttling and
+/// error-handling guidance): 429/503/504 always, after `Retry-After` or a
+/// jittered exponential backoff; 500/502 and dropped connections only for
+/// requests that are safe to repeat; never a create.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first one included.
+    pub attempts: u32,
+    /// The first backoff without `Retry-After`; it doubles each time.
+    pub base_delay: std::time::Duration,
+    pub max_delay: std::time::Duration,
+    /// A longer `Retry-After` is not waited out: the step stops and says so.
+    pub max_retry_after: std::time::Duration,
+    /// Attempts for an object created moments ago that Graph cannot see yet.
+    pub settle_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            base_delay: std::time::Duration::from_millis(500),
+            max_delay: std::time::Duration::from_secs(30),
+            max_retry_after: std::time::Duration::from_secs(120),
+            settle_attempts: 6,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries (tests of single answers).
+    pub fn none() -> Self {
+        Self {
+            attempts: 1,
+            settle_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Full jitter: anywhere up to the exponential bound, so clients that
+    /// failed together do not retry together.
+    fn backoff(&self, retry: u32) -> std::time::Duration {
+        let bound = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        let random = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
+        bound.mul_f64(f64::from(random.max(100)) / 1000.0)
+    }
+}
+
+/// POST actions that change nothing when repeated.
+const SAFE_POSTS: [&str; 5] = [
+    "validateCredentials",
+    "start",
+    "pause",
+    "restart",
+    "parseExpression",
+];
+
+fn repeatable(method: &Method, url: &Url) -> bool {
+    match *method {
+        Method::GET | Method::PUT | Method::DELETE | Method::HEAD => true,
+        Method::POST => url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .is_some_and(|last| SAFE_POSTS.contains(&last)),
+        _ => false,
+    }
 }
 
 impl fmt::Debug for GraphClient {
@@ -164,9 +241,48 @@ enum Body<'a> {
 impl GraphClient {
     /// `base` is the versioned root, e.g. `https://graph.microsoft.com/v1.0`.
     pub fn new(http: reqwest::Client, base: Url, token: Arc<dyn TokenSource>) -> Self {
+        Self::with_retry(http, base, token, RetryPolicy::default())
+    }
+
+    pub fn with_retry(
+        http: reqwest::Client,
+        base: Url,
+        token: Arc<dyn TokenSource>,
+        retry: RetryPolicy,
+    ) -> Self {
         Self {
-            inner: Arc::new(Inner { http, base, token }),
+            inner: Arc::new(Inner {
+                http,
+                base,
+                token,
+                retry,
+                notes: std::sync::Mutex::new(Vec::new()),
+            }),
+            settling: false,
         }
+    }
+
+    /// The same client, for calls about an object created moments ago: a
+    /// 404, 403 or 409 is retried with backoff (Graph's replication delay).
+    pub fn settling(&self) -> GraphClient {
+        GraphClient {
+            inner: self.inner.clone(),
+            settling: true,
+        }
+    }
+
+    /// The retries since the last call, as sentences for the step's detail.
+    pub fn take_retry_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.inner.notes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn note(&self, text: String) {
+        tracing::info!("{text}");
+        self.inner
+            .notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(text);
     }
 
     pub fn base(&self) -> &Url {
@@ -663,7 +779,7 @@ impl GraphClient {
         })
     }
 
-    /// The one place every request goes through (retries will live here).
+    /// The one place every request goes through: retries per [`RetryPolicy`].
     async fn send(
         &self,
         method: Method,
@@ -671,6 +787,66 @@ impl GraphClient {
         body: Body<'_>,
         what: &str,
     ) -> Result<Vec<u8>, GraphError> {
+        let body: Option<Vec<u8>> = match body {
+            Body::None => None,
+            Body::Json(v) => Some(serde_json::to_vec(v).map_err(encode_error)?),
+            Body::Bytes(b) => Some(b),
+        };
+        let policy = &self.inner.retry;
+        let safe = repeatable(&method, &url);
+        let mut attempt = 1;
+        loop {
+            let error = match self.send_once(&method, &url, body.clone(), what).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(e) => e,
+            };
+            let limit = if self.settling {
+                policy.attempts.max(policy.settle_attempts)
+            } else {
+                policy.attempts
+            };
+            let wait = match &error {
+                _ if attempt >= limit => None,
+                GraphError::Throttled { retry_after, .. } => match retry_after {
+                    Some(s) if std::time::Duration::from_secs(*s) > policy.max_retry_after => None,
+                    Some(s) => Some(std::time::Duration::from_secs(*s)),
+                    None => Some(policy.backoff(attempt - 1)),
+                },
+                GraphError::Transport(_)
+                | GraphError::Api {
+                    status: 500 | 502, ..
+                } if safe => Some(policy.backoff(attempt - 1)),
+                GraphError::NotFound { .. }
+                | GraphError::Forbidden { .. }
+                | GraphError::Api { status: 409, .. }
+                    if self.settling =>
+                {
+                    Some(policy.backoff(attempt - 1))
+                }
+                _ => None,
+            };
+            let Some(wait) = wait else {
+                return Err(error);
+            };
+            self.note(format!(
+                "Graph: {what}: attempt {attempt} failed ({}); retried after {:.1} s.",
+                short_reason(&error),
+                wait.as_secs_f64()
+            ));
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<Vec<u8>>,
+        what: &str,
+    ) -> Result<Vec<u8>, GraphError> {
+        let method = method.clone();
+        let url = url.clone();
         let token = self.inner.token.token().await?;
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self
@@ -682,12 +858,11 @@ impl GraphClient {
             .header(reqwest::header::ACCEPT, "application/json");
         request = match body {
             // An explicit empty body: Graph answers 411 to a POST without a length.
-            Body::None if method == Method::POST => request
+            None if method == Method::POST => request
                 .header(reqwest::header::CONTENT_LENGTH, "0")
                 .body(Vec::new()),
-            Body::None => request,
-            Body::Json(v) => json_body(request, serde_json::to_vec(v).map_err(encode_error)?),
-            Body::Bytes(b) => json_body(request, b),
+            None => request,
+            Some(b) => json_body(request, b),
         };
         let response = request
             .send()
@@ -713,6 +888,22 @@ impl GraphClient {
             "Graph request for {what} failed"
         );
         Err(classify(status, error, request_id, retry_after, what))
+    }
+}
+
+/// A few words on why a request failed, for the retry note.
+fn short_reason(e: &GraphError) -> String {
+    match e {
+        GraphError::Throttled {
+            retry_after: Some(s),
+            ..
+        } => format!("throttled, Retry-After {s} s"),
+        GraphError::Throttled { .. } => "throttled or unavailable".into(),
+        GraphError::Transport(detail) => format!("connection: {detail}"),
+        GraphError::Api { status, code, .. } => format!("HTTP {status} {code}"),
+        GraphError::NotFound { .. } => "not visible yet (404)".into(),
+        GraphError::Forbidden { code, .. } => format!("403 {code}, not replicated yet"),
+        other => other.to_string(),
     }
 }
 

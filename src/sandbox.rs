@@ -344,6 +344,15 @@ impl Sandbox {
                 lock: tokio::sync::Mutex::new(()),
             }),
         });
+        let saver = Arc::downgrade(&shared);
+        faults.before_crash(Arc::new(move || {
+            let shared = saver.upgrade();
+            Box::pin(async move {
+                if let Some(shared) = shared {
+                    shared.persist().await;
+                }
+            })
+        }));
         let weak = Arc::downgrade(&shared);
         let on_change: orchidea::OnChange = Arc::new(move || {
             if let Some(shared) = weak.upgrade() {

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use orchidea_wizard::Secret;
 use orchidea_wizard::graph::{
-    GraphClient, GraphError, JobStatusCode, SecretEntry, SecretValue, ServicePrincipal,
-    StaticToken, SynchronizationJob,
+    GraphClient, GraphError, JobStatusCode, RetryPolicy, SecretEntry, SecretValue,
+    ServicePrincipal, StaticToken, SynchronizationJob,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -87,11 +87,17 @@ impl Server {
         Server { base, seen }
     }
 
+    /// One attempt per call: these tests read single answers.
     fn client(&self) -> GraphClient {
-        GraphClient::new(
+        self.client_with(RetryPolicy::none())
+    }
+
+    fn client_with(&self, retry: RetryPolicy) -> GraphClient {
+        GraphClient::with_retry(
             orchidea_wizard::http::loopback_client(),
             self.base.clone(),
             Arc::new(StaticToken(Secret::new(TOKEN))),
+            retry,
         )
     }
 
@@ -421,10 +427,11 @@ async fn an_unreachable_graph_is_a_transport_error() {
         .parse()
         .unwrap();
     drop(listener);
-    let graph = GraphClient::new(
+    let graph = GraphClient::with_retry(
         orchidea_wizard::http::loopback_client(),
         base,
         Arc::new(StaticToken(Secret::new(TOKEN))),
+        fast_retries(),
     );
     let err = graph.list_templates(SP).await.unwrap_err();
     assert!(matches!(err, GraphError::Transport(_)), "{err:?}");
@@ -647,4 +654,183 @@ async fn a_body_graph_does_not_document_is_reported_as_such() {
         matches!(&err, GraphError::UnexpectedBody { what, .. } if what.contains(JOB)),
         "{err:?}"
     );
+}
+
+/// Retries with millisecond backoff, so the tests do not wait.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: std::time::Duration::from_millis(5),
+        max_delay: std::time::Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+/// Answers `failures` (in order) to the first requests, then the job.
+async fn flaky(failures: Vec<fn() -> Response>) -> Server {
+    let left = Arc::new(Mutex::new(failures.into_iter()));
+    Server::start(move |seen, _| {
+        if let Some(fail) = left.lock().unwrap().next() {
+            return fail();
+        }
+        match seen.method {
+            Method::POST if seen.uri.ends_with("/jobs") => {
+                json_response(StatusCode::CREATED, serde_json::from_str(JOB_GET).unwrap())
+            }
+            _ => json_response(StatusCode::OK, serde_json::from_str(JOB_GET).unwrap()),
+        }
+    })
+    .await
+}
+
+fn throttled_1s() -> Response {
+    let mut r = graph_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        "slow down",
+        "rid-t",
+    );
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from_static("1"));
+    r
+}
+
+fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+}
+
+fn server_error() -> Response {
+    graph_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalServerError",
+        "oops",
+        "rid-5",
+    )
+}
+
+fn not_yet() -> Response {
+    graph_error(
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+        "not yet",
+        "rid-n",
+    )
+}
+
+fn throttled_forever() -> Response {
+    let mut r = graph_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        "later",
+        "rid-l",
+    );
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from_static("3600"));
+    r
+}
+
+#[tokio::test]
+async fn throttling_is_waited_out_as_retry_after_says_and_noted() {
+    let server = flaky(vec![throttled_1s, unavailable]).await;
+    let graph = server.client_with(fast_retries());
+    let job = graph.get_job(SP, JOB).await.unwrap();
+    assert_eq!(
+        job.id,
+        serde_json::from_str::<SynchronizationJob>(JOB_GET)
+            .unwrap()
+            .id
+    );
+    assert_eq!(server.seen().len(), 3, "two retries, then the answer");
+    let notes = graph.take_retry_notes();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].contains("Retry-After 1 s") && notes[0].contains("retried after 1.0 s"),
+        "{notes:?}"
+    );
+    assert!(notes[1].contains("throttled or unavailable"), "{notes:?}");
+    assert!(graph.take_retry_notes().is_empty(), "taken once");
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_limit_stops_at_once() {
+    let server = flaky(vec![throttled_forever]).await;
+    let err = server
+        .client_with(fast_retries())
+        .get_job(SP, JOB)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GraphError::Throttled {
+                retry_after: Some(3600),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_for_reads_but_a_create_is_never_repeated() {
+    let server = flaky(vec![server_error]).await;
+    let graph = server.client_with(fast_retries());
+    graph.get_job(SP, JOB).await.unwrap();
+    assert_eq!(server.seen().len(), 2, "the GET was repeated");
+
+    let server = flaky(vec![server_error]).await;
+    let err = server
+        .client_with(fast_retries())
+        .create_job(SP, "scim")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GraphError::Api { status: 500, .. }),
+        "{err:?}"
+    );
+    assert_eq!(server.seen().len(), 1, "POST /jobs is not blindly repeated");
+
+    // A POST that changes nothing when repeated is retried.
+    let server = flaky(vec![server_error]).await;
+    server
+        .client_with(fast_retries())
+        .start_job(SP, JOB)
+        .await
+        .unwrap();
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn attempts_are_bounded() {
+    let server = flaky(vec![unavailable; 10]).await;
+    let err = server
+        .client_with(fast_retries())
+        .get_job(SP, JOB)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GraphError::Throttled {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.seen().len(), 4, "RetryPolicy::default().attempts");
+}
+
+#[tokio::test]
+async fn an_object_created_moments_ago_is_waited_for_only_when_settling() {
+    let server = flaky(vec![not_yet, not_yet]).await;
+    let graph = server.client_with(fast_retries());
+    let err = graph.get_job(SP, JOB).await.unwrap_err();
+    assert!(
+        matches!(err, GraphError::NotFound { .. }),
+        "a plain 404 is final"
+    );
+    assert_eq!(server.seen().len(), 1);
+    graph.settling().get_job(SP, JOB).await.unwrap();
+    assert_eq!(server.seen().len(), 3, "404 once more, then found");
 }

@@ -7,7 +7,7 @@ use super::apps::{self, Capability, Choice};
 use super::audience;
 use super::{Engine, EngineError, Facts, Notifications, Reads, ScimTarget, SecretSource};
 use crate::checklist::Status;
-use crate::graph::{JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
+use crate::graph::{GraphError, JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
 use crate::mapping;
 use crate::orchidea::pick_idp;
 use crate::probe;
@@ -19,6 +19,16 @@ const SYNC_ALL: &str = "SyncAll";
 const NOTIFICATIONS: &str = "SyncNotificationSettings";
 
 type StepResult = Result<Status, EngineError>;
+
+/// The Graph client for this moment: right after the run created the app
+/// or the job, 404/403/409 mean "not replicated yet" and are retried.
+fn graph(engine: &Engine, facts: &Facts) -> crate::graph::GraphClient {
+    if Reads::fresh(facts.reads.created) {
+        engine.cfg.graph.settling()
+    } else {
+        engine.cfg.graph.clone()
+    }
+}
 
 pub(super) async fn run(engine: &Engine, facts: &mut Facts, step: StepId) -> StepResult {
     match step {
@@ -67,7 +77,7 @@ fn same_url(a: &str, b: &str) -> bool {
 /// Finds the app, its job and its saved settings without writing anything,
 /// so step 1 can tell whether Entra already holds a working secret.
 pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), EngineError> {
-    let graph = &engine.cfg.graph;
+    let graph = &graph(engine, facts);
     if facts.candidates.is_empty() || !Reads::fresh(facts.reads.candidates) {
         facts.candidates = apps::candidates(graph, &engine.cfg.app_name).await?;
         facts.reads.candidates = Some(Instant::now());
@@ -138,7 +148,7 @@ async fn current_secrets(
     {
         return Ok(entries.clone());
     }
-    let entries = engine.cfg.graph.get_secrets(app).await?;
+    let entries = graph(engine, facts).get_secrets(app).await?;
     facts.reads.secrets = Some((Instant::now(), entries.clone()));
     Ok(entries)
 }
@@ -150,7 +160,7 @@ async fn put_secrets(
     app: &str,
     entries: Vec<SecretEntry>,
 ) -> Result<(), EngineError> {
-    engine.cfg.graph.put_secrets(app, &entries).await?;
+    graph(engine, facts).put_secrets(app, &entries).await?;
     facts.reads.secrets = Some((Instant::now(), entries));
     Ok(())
 }
@@ -336,6 +346,7 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
                     ));
                     facts.candidates.clear();
                     facts.app = Some(made.service_principal.clone());
+                    facts.reads.created = Some(Instant::now());
                     discover(engine, facts).await?;
                     return Ok(Status::Done(format!(
                         "Created \"{}\" from the non-gallery template.",
@@ -427,8 +438,9 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
         .first()
         .cloned()
         .unwrap_or_else(|| apps::SCIM_TEMPLATES[0].to_string());
-    let job = engine.cfg.graph.create_job(&app_id, &template).await?;
+    let job = create_job_once(engine, &app_id, &template).await?;
     facts.reads.job = Some(Instant::now());
+    facts.reads.created = Some(Instant::now());
     facts.changes.push(format!(
         "Entra: created provisioning job {} from template \"{template}\".",
         job.id
@@ -436,6 +448,62 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
     let text = format!("Automatic: created job {} from \"{template}\".", job.id);
     facts.job = Some(job);
     Ok(Status::Done(text))
+}
+
+/// Graph replaces the whole credential set and never returns the saved
+/// token, so changing a setting needs the secret again. A run resumed after
+/// step 6 does not hold it; with Orchidea's admin API it makes a new one
+/// (tested by Entra before use), otherwise the admin must paste it.
+async fn renew_secret(engine: &Engine, facts: &mut Facts) -> Result<crate::Secret, EngineError> {
+    let SecretSource::AdminApi { admin, idp } = &engine.cfg.secret_source else {
+        return Err(EngineError::SecretNeeded);
+    };
+    let (app, job) = job_ids(facts)?;
+    let idps = admin.list_idps().await?;
+    let chosen = pick_idp(&idps, idp.as_deref())?.clone();
+    let created = admin.create_scim_secret(&chosen.id).await?;
+    let url = created.scim_url.to_string();
+    graph(engine, facts)
+        .validate_credentials(&app, &job, Some((&url, &created.secret)))
+        .await?;
+    facts.changes.push(format!(
+        "Orchidea: created SCIM secret {} (id {}) because Entra's saved secret cannot be read back and saving settings needs it.",
+        created.secret.masked(),
+        created.id
+    ));
+    facts.scim = Some(ScimTarget {
+        url: created.scim_url,
+        secret: Some(created.secret.clone()),
+    });
+    Ok(created.secret)
+}
+
+/// Creates the job — at most one, however the requests fail. A create is
+/// never repeated blindly: after a lost answer or a server error the jobs
+/// are listed first, and the create is sent again only if none exists.
+async fn create_job_once(
+    engine: &Engine,
+    app_id: &str,
+    template: &str,
+) -> Result<SynchronizationJob, EngineError> {
+    let graph = &engine.cfg.graph;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match graph.create_job(app_id, template).await {
+            Ok(job) => return Ok(job),
+            Err(e @ (GraphError::Transport(_) | GraphError::Api { status: 500.., .. })) => e,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(job) = graph.settling().list_jobs(app_id).await?.into_iter().next() {
+            tracing::warn!("creating the job: {error}; it exists, so the create went through");
+            return Ok(job);
+        }
+        if attempt >= 3 {
+            return Err(error.into());
+        }
+        tracing::warn!("creating the job: {error}; no job exists, creating again");
+    }
 }
 
 pub(super) fn app_id(facts: &Facts) -> Result<String, EngineError> {
@@ -473,16 +541,12 @@ async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepResult {
     let url = target.url.to_string();
     let result = match &target.secret {
         Some(secret) if !entra_holds(facts, &url) => {
-            engine
-                .cfg
-                .graph
+            graph(engine, facts)
                 .validate_credentials(&app, &job, Some((&url, secret)))
                 .await
         }
         _ => {
-            engine
-                .cfg
-                .graph
+            graph(engine, facts)
                 .validate_credentials(&app, &job, None)
                 .await
         }
@@ -568,7 +632,7 @@ fn merged_secrets(
 async fn open_mappings(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::OpenMappings, StepId::AutomaticMode)?;
     let (app, job) = job_ids(facts)?;
-    let schema = engine.cfg.graph.get_schema(&app, &job).await?;
+    let schema = graph(engine, facts).get_schema(&app, &job).await?;
     let plan = mapping::plan(&schema, &facts.mapping_options)?;
     let noop = plan.is_noop();
     let count = plan.changes.len();
@@ -615,12 +679,10 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
     let wrote = !plan.is_noop();
     if wrote {
         let (app, job) = job_ids(facts)?;
-        engine
-            .cfg
-            .graph
+        graph(engine, facts)
             .put_schema(&app, &job, &plan.edited)
             .await?;
-        let reread = engine.cfg.graph.get_schema(&app, &job).await?;
+        let reread = graph(engine, facts).get_schema(&app, &job).await?;
         let check = mapping::plan(&reread, &facts.mapping_options)?;
         if !check.is_noop() {
             return Err(EngineError::NotPersisted(check.diff_lines().join("; ")));
@@ -755,7 +817,10 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         )));
     }
     let target = facts.scim.clone().ok_or(EngineError::SecretNeeded)?;
-    let secret = target.secret.ok_or(EngineError::SecretNeeded)?;
+    let secret = match target.secret {
+        Some(secret) => secret,
+        None => renew_secret(engine, facts).await?,
+    };
     let url = saved_plain(&current, BASE_ADDRESS).unwrap_or_else(|| target.url.to_string());
     let notes_value = notifications.to_secret_value();
     let plain = [
@@ -787,7 +852,7 @@ async fn start(engine: &Engine, facts: &mut Facts) -> StepResult {
         StepId::ExternalIdFromObjectId,
     )?;
     let (app, job_id) = job_ids(facts)?;
-    let graph = &engine.cfg.graph;
+    let graph = &graph(engine, facts);
     let job = match &facts.job {
         Some(job) if Reads::fresh(facts.reads.job) && job.id == job_id => job.clone(),
         _ => graph.get_job(&app, &job_id).await?,

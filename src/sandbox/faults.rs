@@ -67,7 +67,18 @@ pub struct Fault {
     /// Close the connection without a complete answer (the client sees a transport error).
     #[serde(default)]
     pub drop_connection: bool,
+    /// Fail, drop or crash only after the request was handled: the change
+    /// is made, its answer lost.
+    #[serde(default)]
+    pub after: bool,
+    /// End the whole process (exit code 86) — the sandbox inside the CLI, for
+    /// the kill-and-resume test. The state is saved first.
+    #[serde(default)]
+    pub crash: bool,
 }
+
+/// The exit code of an injected crash.
+pub const CRASH_EXIT_CODE: i32 = 86;
 
 /// A tenant file may give a fault as an object or as a spec string.
 #[derive(Deserialize)]
@@ -95,6 +106,10 @@ struct FaultObject {
     latency_ms: u32,
     #[serde(default)]
     drop_connection: bool,
+    #[serde(default)]
+    after: bool,
+    #[serde(default)]
+    crash: bool,
 }
 
 impl TryFrom<FaultRepr> for Fault {
@@ -113,6 +128,8 @@ impl TryFrom<FaultRepr> for Fault {
                     retry_after: o.retry_after,
                     latency_ms: o.latency_ms,
                     drop_connection: o.drop_connection,
+                    after: o.after,
+                    crash: o.crash,
                 };
                 f.check()?;
                 Ok(f)
@@ -135,6 +152,8 @@ impl Fault {
             retry_after: None,
             latency_ms: 0,
             drop_connection: false,
+            after: false,
+            crash: false,
         }
     }
 
@@ -197,15 +216,19 @@ impl Fault {
                 })?;
             } else if lower == "drop" {
                 f.drop_connection = true;
+            } else if lower == "after" {
+                f.after = true;
+            } else if lower == "crash" {
+                f.crash = true;
             } else {
                 return Err(format!(
-                    "unknown segment \"{part}\" in the fault spec: expected a method, /path, STATUS[xN], xN, retry-after=S, latency=MS or drop"
+                    "unknown segment \"{part}\" in the fault spec: expected a method, /path, STATUS[xN], xN, retry-after=S, latency=MS, drop, crash or after"
                 ));
             }
         }
         f.count = match count {
             Some(n) => n,
-            None if f.status != 0 || f.drop_connection => 1,
+            None if f.status != 0 || f.drop_connection || f.crash => 1,
             None => 0,
         };
         f.check()?;
@@ -223,7 +246,17 @@ impl Fault {
         if self.status != 0 && self.drop_connection {
             return Err("a fault either answers a status or drops the connection, not both".into());
         }
-        if self.status == 0 && !self.drop_connection && self.latency_ms == 0 {
+        if [self.status != 0, self.drop_connection, self.crash]
+            .iter()
+            .filter(|b| **b)
+            .count()
+            > 1
+        {
+            return Err(
+                "a fault answers a status, drops the connection or crashes: one of them".into(),
+            );
+        }
+        if self.status == 0 && !self.drop_connection && !self.crash && self.latency_ms == 0 {
             return Err(
                 "the fault does nothing: give a status (e.g. 503x3), latency=MS or drop".into(),
             );
@@ -261,13 +294,40 @@ fn set_count(text: &str, count: &mut Option<u32>) -> Result<(), String> {
     Ok(())
 }
 
+/// Saves the sandbox's state before an injected crash ends the process.
+pub(crate) type BeforeCrash =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
 /// The faults of a running sandbox, shared by both servers' middleware.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Faults(Arc<Mutex<Vec<Fault>>>);
+#[derive(Clone, Default)]
+pub(crate) struct Faults(
+    Arc<Mutex<Vec<Fault>>>,
+    Arc<std::sync::OnceLock<BeforeCrash>>,
+);
+
+impl std::fmt::Debug for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Faults").field(&self.pending()).finish()
+    }
+}
 
 impl Faults {
     pub fn new(faults: Vec<Fault>) -> Faults {
-        Faults(Arc::new(Mutex::new(faults)))
+        Faults(Arc::new(Mutex::new(faults)), Arc::default())
+    }
+
+    /// What to do before an injected crash (the sandbox saves its state).
+    pub fn before_crash(&self, hook: BeforeCrash) {
+        let _ = self.1.set(hook);
+    }
+
+    /// Ends the process as a kill would, after saving the state.
+    async fn crash(&self) -> ! {
+        if let Some(hook) = self.1.get() {
+            hook().await;
+        }
+        tracing::warn!("injected crash: the process ends now");
+        std::process::exit(CRASH_EXIT_CODE)
     }
 
     pub fn push(&self, fault: Fault) {
@@ -283,10 +343,10 @@ impl Faults {
         let mut i = 0;
         while i < faults.len() {
             let f = &faults[i];
-            let fails = f.status != 0 || f.drop_connection;
+            let fails = f.status != 0 || f.drop_connection || f.crash;
             let already_failing = applied
                 .as_ref()
-                .is_some_and(|a| a.status != 0 || a.drop_connection);
+                .is_some_and(|a| a.status != 0 || a.drop_connection || a.crash);
             if !f.matches(target, method, path) || (fails && already_failing) {
                 i += 1;
                 continue;
@@ -297,12 +357,16 @@ impl Faults {
                 retry_after: None,
                 latency_ms: 0,
                 drop_connection: false,
+                crash: false,
+                after: false,
                 ..f.clone()
             });
             combined.latency_ms = combined.latency_ms.saturating_add(f.latency_ms);
             if fails {
                 combined.status = f.status;
                 combined.drop_connection = f.drop_connection;
+                combined.crash = f.crash;
+                combined.after = f.after;
                 combined.retry_after = f.retry_after;
                 combined.path = f.path.clone();
                 combined.method = f.method.clone();
@@ -373,11 +437,19 @@ async fn apply(
     if fault.latency_ms > 0 && !super::traffic::is_internal(&request) {
         tokio::time::sleep(Duration::from_millis(u64::from(fault.latency_ms))).await;
     }
+    let fails = fault.status != 0 || fault.drop_connection || fault.crash;
+    if !fails {
+        return next.run(request).await;
+    }
+    if fault.after {
+        // The change happens; only its answer is lost.
+        let _handled = next.run(request).await;
+    }
+    if fault.crash {
+        faults.crash().await;
+    }
     if fault.drop_connection {
         return dropped();
-    }
-    if fault.status == 0 {
-        return next.run(request).await;
     }
     let mut response = fail(&fault);
     if let Some(s) = fault.retry_after
