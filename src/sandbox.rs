@@ -374,6 +374,20 @@ impl Sandbox {
             ),
         ];
         shared.persist().await;
+        // Entra keeps running an active job: one whose first cycle never
+        // finished (the process stopped mid-cycle) gets it now.
+        let unfinished: Vec<(String, String)> = shared
+            .entra
+            .lock()
+            .await
+            .jobs
+            .iter()
+            .filter(|r| r.job.status.code == "Active" && r.job.status.last_execution.is_none())
+            .map(|r| (r.service_principal_id.clone(), r.job.id.clone()))
+            .collect();
+        for (sp, job) in unfinished {
+            provision::spawn_cycle(shared.clone(), sp, job);
+        }
         Ok(Sandbox {
             login_url,
             graph_url,

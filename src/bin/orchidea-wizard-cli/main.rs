@@ -184,6 +184,9 @@ struct RunArgs {
     /// Write the report as JSON to FILE and as Markdown beside it (no secrets).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// End the process as a kill would when step N starts (kill-and-resume test).
+    #[arg(long, value_name = "N", hide = true)]
+    crash_at_step: Option<String>,
     /// Orchidea workspace URL for the admin API (token from ORCHIDEA_ADMIN_TOKEN).
     #[arg(long, value_name = "URL")]
     orchidea_url: Option<Url>,
@@ -370,9 +373,18 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     let scope = cfg.scope;
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    let crash_at = args.crash_at_step.clone();
     let printer = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
             print_progress(&p);
+            // The kill-and-resume test: die as a kill would, at the first
+            // sign of step N (steps 10–13 report with 9's single write).
+            if crash_at.as_deref() == Some(p.step.number())
+                && !matches!(p.status, orchidea_wizard::Status::Pending)
+            {
+                let _ = std::io::stdout().flush();
+                std::process::exit(orchidea_wizard::sandbox::faults::CRASH_EXIT_CODE);
+            }
         }
     });
     let engine = Engine::new(cfg).with_events(tx);
