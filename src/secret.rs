@@ -3,6 +3,10 @@
 //! `Debug` and `Display` redact, the type is not `Serialize`, and the bytes
 //! are zeroed on drop. The only way to the plain text is [`Secret::expose`],
 //! used where a header or request body is built.
+//!
+//! Every value of 6 characters or more is also registered with the log
+//! redactor ([`crate::logging::redact`]), so that even a log line that
+//! bypassed `Secret` never shows it, plain or encoded.
 
 use std::fmt;
 
@@ -15,7 +19,9 @@ pub struct Secret(Zeroizing<String>);
 impl Secret {
     /// Wraps a value. Surrounding whitespace is kept: validation decides.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
+        let value = Zeroizing::new(value.into());
+        crate::logging::redact::register(&value);
+        Self(value)
     }
 
     /// The plain text. Call only where it is sent over the wire or compared.
@@ -73,6 +79,16 @@ mod tests {
         assert!(!format!("{s:?}").contains("s3cr3t"));
         assert!(!format!("{s}").contains("s3cr3t"));
         assert!(!format!("{:?}", Some(&s)).contains("1234"));
+    }
+
+    #[test]
+    fn new_secrets_are_redacted_from_log_lines() {
+        let s = Secret::new("registered-by-new-42");
+        let line = format!("sent {} to the server", s.expose());
+        assert_eq!(
+            crate::logging::redact::redact(&line),
+            "sent •••• to the server"
+        );
     }
 
     #[test]

@@ -1,0 +1,218 @@
+//! Where the wizard keeps its own files (logs, resume state, schema backups),
+//! and how it writes them: private to the user, replaced atomically.
+//!
+//! The directory is the platform's local data directory for
+//! `com.Orchidea.ScimWizard` (Linux `~/.local/share/scimwizard`, macOS
+//! `~/Library/Application Support/com.Orchidea.ScimWizard`, Windows
+//! `%LOCALAPPDATA%\Orchidea\ScimWizard\data`), or [`DATA_DIR_ENV`] when set.
+//! Nothing is created until something is written: [`ensure_private_dir`] and
+//! [`write_private`] create missing directories with mode 0700 on Unix.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Overrides [`data_dir`] (tests, CI, portable installs).
+pub const DATA_DIR_ENV: &str = "ORCHIDEA_WIZARD_DATA_DIR";
+
+/// The wizard's data directory (not created here).
+pub fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    match directories::ProjectDirs::from("com", "Orchidea", "ScimWizard") {
+        Some(dirs) => dirs.data_local_dir().to_path_buf(),
+        // No home directory (service accounts, odd containers): a per-user
+        // folder under the temp dir, still created 0700.
+        None => {
+            let user = std::env::var("USER")
+                .or_else(|_| std::env::var("USERNAME"))
+                .unwrap_or_default();
+            let name = if user.is_empty() {
+                "orchidea-scim-wizard".to_string()
+            } else {
+                format!("orchidea-scim-wizard-{user}")
+            };
+            std::env::temp_dir().join(name)
+        }
+    }
+}
+
+/// `data_dir()/logs` (not created here).
+pub fn log_dir() -> PathBuf {
+    data_dir().join("logs")
+}
+
+/// Creates `dir` and its missing parents, each new one with mode 0700 on
+/// Unix. Directories that already exist are left as they are.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Opens `path` for appending, creating it with mode 0600 on Unix.
+pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory (mode 0600 on Unix), flushed to disk, then renamed over `path`.
+/// Readers see the old content or the new, never a mix; the parent directory
+/// is created (0700) when missing.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    ensure_private_dir(&dir)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is not a file path", path.display()),
+            )
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let (tmp, mut file) = create_temp(&dir, &name)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&tmp, path)
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // The rename itself reaches the disk when the directory is synced
+    // (best effort: not every platform can open a directory).
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A new file `.<name>.<random>.tmp` in `dir`, created exclusively.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use rand::Rng;
+    let mut last = None;
+    for _ in 0..16 {
+        let suffix: u64 = rand::rng().random();
+        let tmp = dir.join(format!(".{name}.{suffix:016x}.tmp"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary file name")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn log_dir_is_under_the_data_dir() {
+        assert_eq!(log_dir(), data_dir().join("logs"));
+        assert!(data_dir().is_absolute() || std::env::var_os(DATA_DIR_ENV).is_some());
+    }
+
+    #[test]
+    fn new_directories_are_private_and_existing_ones_untouched() {
+        let root = tempfile::tempdir().unwrap();
+        let deep = root.path().join("a").join("b");
+        ensure_private_dir(&deep).unwrap();
+        assert!(deep.is_dir());
+        ensure_private_dir(&deep).unwrap();
+        #[cfg(unix)]
+        {
+            assert_eq!(mode(&deep), 0o700);
+            assert_eq!(mode(&root.path().join("a")), 0o700);
+        }
+    }
+
+    #[test]
+    fn write_private_creates_replaces_and_leaves_no_temp_file() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("state").join("resume.json");
+        write_private(&path, b"{\"a\":1}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}");
+        write_private(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["resume.json"], "no temporary file left");
+        #[cfg(unix)]
+        {
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_private_makes_a_previously_readable_file_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("backup.json");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"new").unwrap();
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn write_private_fails_cleanly_on_a_directory_target() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("dir");
+        std::fs::create_dir(&target).unwrap();
+        assert!(write_private(&target, b"x").is_err());
+        let leftovers = std::fs::read_dir(root.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "the temporary file was removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn appended_files_are_private() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("x.log");
+        let mut f = open_private_append(&path).unwrap();
+        f.write_all(b"line\n").unwrap();
+        assert_eq!(mode(&path), 0o600);
+    }
+}

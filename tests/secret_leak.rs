@@ -1,0 +1,288 @@
+//! No byte the CLI writes contains a secret it handled: a whole run on the
+//! guided manual path with a known SCIM secret, then `status` and
+//! `provision-user`, all with debug logging, against a sandbox started here.
+//! Every output is searched: stdout, stderr, the reports (.json and .md) and
+//! every file under the data directory (logs, and whatever else lands there).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use common::*;
+use orchidea_wizard::Secret;
+use orchidea_wizard::engine::Scope;
+use orchidea_wizard::orchidea::{self, OrchideaAdmin};
+use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+
+const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
+
+/// What one CLI run printed.
+struct Output {
+    what: String,
+    ok: bool,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Runs the CLI against the sandbox's Graph with debug logging into `data`.
+fn cli(args: &[&str], sandbox: &Sandbox, scim_secret: &Secret, data: &Path) -> Output {
+    let out = Command::new(CLI)
+        .args(args)
+        .args(["--graph-url", sandbox.graph_url.as_str()])
+        .env("GRAPH_ACCESS_TOKEN", sandbox.graph_token.expose())
+        .env("ORCHIDEA_SCIM_SECRET", scim_secret.expose())
+        .env_remove("ORCHIDEA_ADMIN_TOKEN")
+        .env("ORCHIDEA_WIZARD_DATA_DIR", data)
+        .env("RUST_LOG", "debug")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the CLI runs");
+    Output {
+        what: args.first().copied().unwrap_or_default().to_string(),
+        ok: out.status.success(),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    }
+}
+
+impl Output {
+    fn text(&self) -> String {
+        format!(
+            "{} (ok: {})\n--- stdout\n{}\n--- stderr (last 40 lines)\n{}",
+            self.what,
+            self.ok,
+            String::from_utf8_lossy(&self.stdout),
+            String::from_utf8_lossy(&self.stderr)
+                .lines()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    }
+}
+
+/// The forms of a secret that must not appear anywhere, each with a label.
+fn forbidden_forms(name: &str, secret: &Secret) -> Vec<(String, Vec<u8>)> {
+    let value = secret.expose();
+    let bytes = value.as_bytes();
+    let percent = |upper: bool| -> String {
+        bytes
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                    (b as char).to_string()
+                } else if upper {
+                    format!("%{b:02X}")
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect()
+    };
+    vec![
+        (format!("{name} (plain)"), bytes.to_vec()),
+        (
+            format!("{name} (base64)"),
+            STANDARD.encode(bytes).into_bytes(),
+        ),
+        (
+            format!("{name} (base64, no padding)"),
+            STANDARD_NO_PAD.encode(bytes).into_bytes(),
+        ),
+        (
+            format!("{name} (base64url)"),
+            URL_SAFE.encode(bytes).into_bytes(),
+        ),
+        (
+            format!("{name} (base64url, no padding)"),
+            URL_SAFE_NO_PAD.encode(bytes).into_bytes(),
+        ),
+        (
+            format!("{name} (percent-encoded)"),
+            percent(true).into_bytes(),
+        ),
+        (
+            format!("{name} (percent-encoded, lower case)"),
+            percent(false).into_bytes(),
+        ),
+    ]
+}
+
+/// Every offset of `needle` in `hay`.
+fn offsets(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return Vec::new();
+    }
+    hay.windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Every regular file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_output_of_a_whole_run_contains_a_secret_in_any_form() {
+    assert_eq!(offsets(b"xxabcxabc", b"abc"), [2, 6], "the scanner finds");
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    // The admin creates the SCIM secret in Orchidea's web UI (here: its
+    // admin API) and pastes it into the wizard: the value is known up front.
+    let admin = admin_client(&sandbox);
+    let idps = admin.list_idps().await.unwrap();
+    let idp = orchidea::pick_idp(&idps, None).unwrap().id.clone();
+    let created = admin.create_scim_secret(&idp).await.unwrap();
+    let scim_secret = created.secret;
+    assert!(scim_secret.expose().len() >= 20);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let reports = tmp.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let report = |name: &str| reports.join(name).to_string_lossy().into_owned();
+    let scim_url = sandbox.scim_url.to_string();
+
+    // The CLI blocks; the sandbox keeps serving on the runtime's workers.
+    let run_all = {
+        let (scim_url, run_report) = (scim_url.clone(), report("run.json"));
+        let (secret, data) = (scim_secret.clone(), data.clone());
+        let sandbox = &sandbox;
+        tokio::task::block_in_place(move || {
+            let run = cli(
+                &[
+                    "run",
+                    "--yes",
+                    "--scim-url",
+                    &scim_url,
+                    "--report",
+                    &run_report,
+                ],
+                sandbox,
+                &secret,
+                &data,
+            );
+            assert!(run.ok, "the run succeeds\n{}", run.text());
+            let status = cli(
+                &["status", "--report", &report("status.json")],
+                sandbox,
+                &secret,
+                &data,
+            );
+            vec![run, status]
+        })
+    };
+    let mut outputs = run_all;
+    assert!(
+        outputs[1].ok || String::from_utf8_lossy(&outputs[1].stdout).contains("Job"),
+        "status ran\n{}",
+        outputs[1].text()
+    );
+
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    let user = expected_users(&dump, Scope::Assigned)
+        .into_iter()
+        .next()
+        .expect("an assigned user with mail")
+        .user_name;
+    let provision = {
+        let (secret, data, pu_report) = (scim_secret.clone(), data.clone(), report("user.json"));
+        let sandbox = &sandbox;
+        tokio::task::block_in_place(move || {
+            cli(
+                &["provision-user", &user, "--report", &pu_report],
+                sandbox,
+                &secret,
+                &data,
+            )
+        })
+    };
+    assert!(
+        String::from_utf8_lossy(&provision.stdout).contains("Read from Entra"),
+        "provision-user ran\n{}",
+        provision.text()
+    );
+    outputs.push(provision);
+
+    // Something to scan: the log file exists and has debug lines in it.
+    let log = data.join("logs").join("orchidea-wizard.log");
+    let log_text = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("no log file at {}: {e}", log.display()));
+    assert!(
+        log_text.lines().count() > 10,
+        "the log file has the run's lines:\n{log_text}"
+    );
+    assert!(
+        log_text.contains("DEBUG"),
+        "RUST_LOG=debug reaches the file"
+    );
+    for name in ["run", "status", "user"] {
+        for ext in ["json", "md"] {
+            let p = reports.join(format!("{name}.{ext}"));
+            assert!(p.is_file(), "{} was written", p.display());
+        }
+    }
+
+    // Every byte the app wrote.
+    let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+    for o in &outputs {
+        written.push((format!("{} stdout", o.what), o.stdout.clone()));
+        written.push((format!("{} stderr", o.what), o.stderr.clone()));
+    }
+    for file in files_under(tmp.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        written.push((file.display().to_string(), bytes));
+    }
+    let mut forms = forbidden_forms("SCIM secret", &scim_secret);
+    forms.extend(forbidden_forms("Graph token", &sandbox.graph_token));
+
+    let mut hits = Vec::new();
+    for (source, bytes) in &written {
+        for (label, needle) in &forms {
+            for at in offsets(bytes, needle) {
+                hits.push(format!("{source} @ byte {at}: {label}"));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "secret {} / token {} found:\n{}",
+        scim_secret.masked(),
+        sandbox.graph_token.masked(),
+        hits.join("\n")
+    );
+    let scanned: usize = written.iter().map(|(_, b)| b.len()).sum();
+    assert!(
+        scanned > log_text.len(),
+        "scanned {scanned} bytes in {} outputs",
+        written.len()
+    );
+    sandbox.shutdown().await;
+}
