@@ -97,6 +97,11 @@ pub struct EngineConfig {
     pub probe: ProbeOptions,
     /// How long step 16 waits for the first cycle to report.
     pub watch_timeout: Duration,
+    /// Where the schema and settings are saved before each write (`None`:
+    /// no backups, e.g. benchmarks).
+    pub backup_dir: Option<std::path::PathBuf>,
+    /// Where the run's progress is kept after each step (`crate::resume`).
+    pub run_state: Option<std::path::PathBuf>,
 }
 
 /// The SCIM endpoint and, when the wizard holds it, its secret.
@@ -145,6 +150,8 @@ pub struct Facts {
     pub on_demand: Vec<OnDemandRecord>,
     /// The newest provisioning log events read.
     pub events: Vec<ProvisioningEvent>,
+    /// Backups taken before writes, one line each (id, time, what).
+    pub backups: Vec<String>,
     /// What was last read from Entra and when, so a run does not ask twice
     /// (see [`FRESH`]).
     pub reads: Reads,
@@ -312,6 +319,42 @@ impl Engine {
         facts.warnings.extend(audience.warnings());
         facts.audience = Some(audience);
         Ok(())
+    }
+
+    /// Puts a backup back (see [`crate::backup`]); returns what changed.
+    pub async fn restore(
+        &self,
+        backup: &crate::backup::Backup,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut facts = self.facts.lock().await;
+        steps::restore(self, &mut facts, backup, false).await
+    }
+
+    /// What [`Engine::restore`] would change, without changing it.
+    pub async fn restore_preview(
+        &self,
+        backup: &crate::backup::Backup,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut facts = self.facts.lock().await;
+        steps::restore(self, &mut facts, backup, true).await
+    }
+
+    /// The backups of this tenant's job, newest first (the job's, once it
+    /// is known: sandboxes share a folder and look alike).
+    pub async fn backups(&self) -> Vec<crate::backup::Backup> {
+        let Some(dir) = self.cfg.backup_dir.clone() else {
+            return Vec::new();
+        };
+        let job = self.facts.lock().await.job.as_ref().map(|j| j.id.clone());
+        let here = self.cfg.graph.base().to_string();
+        tokio::task::spawn_blocking(move || crate::backup::list(&dir))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, b)| b)
+            .filter(|b| crate::backup::same_graph(&b.graph_url, &here))
+            .filter(|b| job.as_ref().is_none_or(|j| *j == b.job_id))
+            .collect()
     }
 
     /// Reads the job and returns it for people; kept for the report.
@@ -485,6 +528,7 @@ impl Engine {
                     status.with_note(&retries)
                 };
                 self.report(&mut facts, step, status.clone());
+                self.save_run_state(&facts);
                 Ok(status)
             }
             Err(err) => {
@@ -495,8 +539,23 @@ impl Engine {
                     failed.with_note(&retries)
                 };
                 self.report(&mut facts, step, failed);
+                self.save_run_state(&facts);
                 Err(err)
             }
+        }
+    }
+
+    /// Keeps where the run got to; a file that cannot be written is logged,
+    /// not fatal (the engine re-checks every step anyway).
+    fn save_run_state(&self, facts: &Facts) {
+        let Some(path) = &self.cfg.run_state else {
+            return;
+        };
+        let scope = facts.scope.unwrap_or(self.cfg.scope);
+        let state =
+            crate::resume::RunState::from_facts(self.cfg.graph.base().as_str(), facts, scope);
+        if let Err(e) = crate::resume::save(path, &state) {
+            tracing::warn!(path = %path.display(), error = %e, "run state not saved");
         }
     }
 

@@ -3,6 +3,7 @@
 //! Everything here except [`ui`] builds without iced, so the headless CLI and
 //! the tests drive exactly the code the window does.
 
+pub mod backup;
 pub mod bench;
 pub mod build_info;
 pub mod checklist;
@@ -12,9 +13,11 @@ pub mod http;
 pub mod logging;
 pub mod mapping;
 pub mod orchidea;
+pub mod paths;
 pub mod probe;
 pub mod procinfo;
 pub mod report;
+pub mod resume;
 pub mod sandbox;
 pub mod secret;
 pub mod setup;

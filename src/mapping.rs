@@ -137,6 +137,11 @@ pub enum MappingError {
         "The provisioning schema Graph returned is not in the documented shape ({what}). Restore the default mappings in the app's Provisioning → Mappings, then run the wizard again."
     )]
     Malformed { what: String },
+    #[error(
+        "The app's target schema marks {} as required, so Entra will not save the mappings without it; Orchidea needs only userName, externalId, active, name.givenName and name.familyName. In the Entra admin center open Provisioning → Mappings → Provision Microsoft Entra ID Users → Show advanced options → Edit attribute list, clear \"Required\" for {0}, save, and run the wizard again. Nothing was changed.",
+        .names.join(", ")
+    )]
+    RequiredAttribute { names: Vec<String> },
 }
 
 fn found_list(found: &[String]) -> String {
@@ -169,6 +174,17 @@ pub fn plan(schema: &Value, opts: &MappingOptions) -> Result<MappingPlan, Mappin
 
     let mut changes = Vec::new();
     keep_five(attrs, &mut changes);
+    // Graph refuses a schema that leaves a required target attribute
+    // unmapped: say so before writing anything.
+    let required = required_targets(schema, ri, mi);
+    let blocked: Vec<String> = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Remove && required.contains(&c.target))
+        .map(|c| c.target.clone())
+        .collect();
+    if !blocked.is_empty() {
+        return Err(MappingError::RequiredAttribute { names: blocked });
+    }
     let user_name = match opts.user_name_source {
         UserNameSource::Mail => attribute_source("mail"),
         UserNameSource::CoalesceMailUpn => coalesce_source(),
@@ -217,6 +233,25 @@ pub fn plan(schema: &Value, opts: &MappingOptions) -> Result<MappingPlan, Mappin
         changes,
         edited,
     })
+}
+
+/// Attributes the target directory marks `required` for the mapping's
+/// target object (`synchronization-attributedefinition.md`).
+fn required_targets(schema: &Value, ri: usize, mi: usize) -> Vec<String> {
+    let rule = &schema["synchronizationRules"][ri];
+    let directory = text(rule.get("targetDirectoryName")).unwrap_or_default();
+    let object = text(rule["objectMappings"][mi].get("targetObjectName")).unwrap_or("User");
+    schema["directories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| text(d.get("name")).is_some_and(|n| n.eq_ignore_ascii_case(directory)))
+        .flat_map(|d| d["objects"].as_array().into_iter().flatten())
+        .filter(|o| text(o.get("name")).is_some_and(|n| n.eq_ignore_ascii_case(object)))
+        .flat_map(|o| o["attributes"].as_array().into_iter().flatten())
+        .filter(|a| a.get("required") == Some(&Value::Bool(true)))
+        .filter_map(|a| text(a.get("name")).map(str::to_string))
+        .collect()
 }
 
 /// The rule and object-mapping indices of the user mapping, found by its

@@ -170,6 +170,10 @@ pub enum OrchideaError {
     )]
     NotHttps,
     #[error(
+        "The SCIM URL points at this computer (localhost or 127.0.0.1). Entra runs in Microsoft's cloud and cannot reach it: paste the workspace's public https:// SCIM URL. Loopback addresses work only in the sandbox."
+    )]
+    LoopbackForRealTenant,
+    #[error(
         "The SCIM URL contains a user name or password. Remove them: the SCIM secret goes in the secret field, not in the URL."
     )]
     CredentialsInUrl,
@@ -209,6 +213,21 @@ pub enum OrchideaError {
 /// not an absolute URL, schemes other than https (http only for loopback
 /// hosts, i.e. the sandbox), user info, and any query or fragment.
 pub fn parse_scim_url(input: &str) -> Result<Url, OrchideaError> {
+    parse_scim_url_for(input, true)
+}
+
+/// [`parse_scim_url`] for a run against `Graph`: a loopback SCIM URL is
+/// only reachable when Entra is the sandbox on this computer
+/// (`sandbox`); Microsoft's cloud can never call 127.0.0.1.
+pub fn parse_scim_url_for(input: &str, sandbox: bool) -> Result<Url, OrchideaError> {
+    let url = parse_scim_url_inner(input)?;
+    if !sandbox && crate::http::is_loopback(&url) {
+        return Err(OrchideaError::LoopbackForRealTenant);
+    }
+    Ok(url)
+}
+
+fn parse_scim_url_inner(input: &str) -> Result<Url, OrchideaError> {
     let input = input.trim();
     if input.is_empty() {
         return Err(OrchideaError::EmptyScimUrl);

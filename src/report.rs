@@ -124,7 +124,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             .as_ref()
             .and_then(|p| crate::mapping::user_mapping_lines(&p.edited).ok())
             .unwrap_or_default(),
-        backups: Vec::new(),
+        backups: facts.backups.clone(),
         job_status: facts.job_view.clone(),
         on_demand: facts.on_demand.clone(),
         provisioning_results: facts.events.iter().map(|e| e.line()).collect(),
@@ -191,7 +191,7 @@ pub fn to_markdown(r: &Report) -> String {
         &mut md,
         "Backups taken",
         &r.backups,
-        "None: this version writes no backups (the mapping diff above lists everything removed).",
+        "None: nothing was replaced in Entra.",
     );
     section(&mut md, "Pre-flight checks", &r.probe, "Not run.");
     section(&mut md, "Warnings", &r.warnings, "None.");

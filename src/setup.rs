@@ -94,6 +94,8 @@ pub fn config(
         notifications: choices.notifications,
         probe: ProbeOptions::default(),
         watch_timeout: Duration::from_secs(30),
+        backup_dir: Some(crate::paths::data_dir().join("backups")),
+        run_state: Some(crate::resume::default_path(false)),
     }
 }
 
@@ -112,11 +114,15 @@ pub fn sandbox_config(
             idp: choices.idp.clone(),
         },
     };
-    config(
+    let mut cfg = config(
         crate::http::loopback_client(),
         sandbox.graph_url.clone(),
         Arc::new(StaticToken(sandbox.graph_token.clone())),
         orchidea,
         choices,
-    )
+    );
+    // The simulated tenant's backups stay apart from real ones.
+    cfg.backup_dir = Some(crate::paths::data_dir().join("sandbox-backups"));
+    cfg.run_state = Some(crate::resume::default_path(true));
+    cfg
 }

@@ -15,6 +15,11 @@ fn run(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(CLI)
         .args(args)
         .env_remove("ORCHIDEA_SCIM_SECRET")
+        // Logs, run state and backups go to a scratch folder, not the home.
+        .env(
+            "ORCHIDEA_WIZARD_DATA_DIR",
+            std::env::temp_dir().join("orchidea-wizard-cli-tests"),
+        )
         .stdin(Stdio::null())
         .output()
         .expect("the CLI runs");

@@ -22,6 +22,7 @@ fn run(state: &std::path::Path, dump: &std::path::Path, extra: &[&str]) -> (Opti
         .arg(dump)
         .args(extra)
         .env_remove("ORCHIDEA_SCIM_SECRET")
+        .env("ORCHIDEA_WIZARD_DATA_DIR", state.with_extension("data"))
         .stdin(Stdio::null())
         .output()
         .expect("the CLI runs");
@@ -37,6 +38,8 @@ fn run(state: &std::path::Path, dump: &std::path::Path, extra: &[&str]) -> (Opti
 
 /// Crashes once with `crash`, runs again, and checks the end state.
 fn kill_and_resume(label: &str, crash: &[&str]) -> Result<(), String> {
+    // Killed during the first step, nothing was done yet to continue from.
+    let first_step = crash.contains(&"1a") || crash.iter().any(|c| c.starts_with("admin:"));
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let dump = dir.path().join("dump.json");
@@ -48,6 +51,11 @@ fn kill_and_resume(label: &str, crash: &[&str]) -> Result<(), String> {
     if code != Some(0) {
         return Err(format!(
             "{label}: the second run did not finish ({code:?}):\n{out}"
+        ));
+    }
+    if !first_step && !out.contains("Continuing where the last run stopped (") {
+        return Err(format!(
+            "{label}: the second run did not say where it continues:\n{out}"
         ));
     }
     if !out.contains("18 of 18 steps complete") {

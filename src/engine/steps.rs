@@ -118,6 +118,22 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
         }
     };
     facts.job = jobs.into_iter().next();
+    if let Some(job) = &facts.job {
+        let view = super::JobView::from_job(job);
+        if let Some(q) = view.quarantine.as_ref().filter(|_| view.is_quarantined()) {
+            let warning = format!(
+                "The provisioning job is in quarantine ({}): {} Fix: {}",
+                q.reason,
+                q.error_message
+                    .as_deref()
+                    .unwrap_or("Entra gave no message."),
+                q.fix
+            );
+            if !facts.warnings.contains(&warning) {
+                facts.warnings.push(warning);
+            }
+        }
+    }
     facts.saved_base_address = saved_plain(&saved, BASE_ADDRESS);
     facts.saved_sync_all = saved_plain(&saved, SYNC_ALL);
     facts.saved_notifications = saved_plain(&saved, NOTIFICATIONS);
@@ -151,6 +167,144 @@ async fn current_secrets(
     let entries = graph(engine, facts).get_secrets(app).await?;
     facts.reads.secrets = Some((Instant::now(), entries.clone()));
     Ok(entries)
+}
+
+/// Saves `backup` before a write; a backup that cannot be written stops
+/// the write (nothing is replaced without a copy of what was there).
+fn take_backup(
+    engine: &Engine,
+    facts: &mut Facts,
+    backup: crate::backup::Backup,
+) -> Result<(), EngineError> {
+    let Some(dir) = &engine.cfg.backup_dir else {
+        return Ok(());
+    };
+    crate::backup::save(dir, &backup).map_err(|e| {
+        EngineError::Input(format!(
+            "Could not save a backup in {} before writing to Entra ({e}); nothing was written. Free some space or check the folder's permissions.",
+            dir.display()
+        ))
+    })?;
+    facts.backups.push(backup.line());
+    Ok(())
+}
+
+fn backup_settings(
+    engine: &Engine,
+    facts: &mut Facts,
+    current: &[SecretEntry],
+    reason: &str,
+) -> Result<(), EngineError> {
+    let (app, job) = job_ids(facts)?;
+    let b = crate::backup::Backup::settings(
+        engine.cfg.graph.base().as_str(),
+        &app,
+        &job,
+        current,
+        reason,
+    );
+    take_backup(engine, facts, b)
+}
+
+/// Puts `backup` back and returns what changed (for a schema, the mapping
+/// lines). What is there now is backed up first, so a restore can be undone.
+pub(super) async fn restore(
+    engine: &Engine,
+    facts: &mut Facts,
+    backup: &crate::backup::Backup,
+    dry_run: bool,
+) -> Result<Vec<String>, EngineError> {
+    use crate::backup::Kind;
+    let here = engine.cfg.graph.base().as_str().trim_end_matches('/');
+    if !crate::backup::same_graph(&backup.graph_url, here) {
+        return Err(EngineError::Input(format!(
+            "Backup {} was taken against {}, not {here}: it belongs to another tenant or cloud.",
+            backup.id, backup.graph_url
+        )));
+    }
+    let (app, job) = (&backup.service_principal_id, &backup.job_id);
+    let g = graph(engine, facts);
+    match backup.kind {
+        Kind::Schema => {
+            let saved = backup.schema.as_ref().ok_or_else(|| {
+                EngineError::Input(format!("Backup {} holds no schema.", backup.id))
+            })?;
+            let current = g.get_schema(app, job).await?;
+            let diff = crate::backup::schema_diff(&current, saved);
+            if current == *saved || dry_run {
+                return Ok(diff);
+            }
+            let undo = crate::backup::Backup::schema(
+                here,
+                app,
+                job,
+                &current,
+                &format!("before restoring {}", backup.id),
+            );
+            take_backup(engine, facts, undo)?;
+            g.put_schema(app, job, saved).await?;
+            let now = g.get_schema(app, job).await?;
+            if now != *saved {
+                return Err(EngineError::NotPersisted(format!(
+                    "after restoring {}, Graph returns another schema",
+                    backup.id
+                )));
+            }
+            facts.mapping = None;
+            facts.changes.push(format!(
+                "Entra: restored the schema from backup {}.",
+                backup.id
+            ));
+            Ok(diff)
+        }
+        Kind::Settings => {
+            let current = g.get_secrets(app).await?;
+            let now: Vec<(String, String)> = current
+                .iter()
+                .filter_map(|e| e.plain_value().map(|v| (e.key.clone(), v.to_string())))
+                .collect();
+            let mut diff: Vec<String> = now
+                .iter()
+                .filter(|kv| !backup.settings.contains(kv))
+                .map(|(k, v)| format!("- {k} = {v}"))
+                .collect();
+            diff.extend(
+                backup
+                    .settings
+                    .iter()
+                    .filter(|kv| !now.contains(kv))
+                    .map(|(k, v)| format!("+ {k} = {v}")),
+            );
+            if diff.is_empty() || dry_run {
+                return Ok(diff);
+            }
+            if facts.job.as_ref().is_none_or(|j| &j.id != job) {
+                discover(engine, facts).await?;
+            }
+            let secret = match facts.scim.as_ref().and_then(|s| s.secret.clone()) {
+                Some(secret) => secret,
+                None => renew_secret(engine, facts).await?,
+            };
+            let mut entries: Vec<SecretEntry> = backup
+                .settings
+                .iter()
+                .map(|(k, v)| SecretEntry::plain(k.clone(), v.clone()))
+                .collect();
+            entries.push(SecretEntry::sensitive(SECRET_TOKEN, secret));
+            backup_settings(
+                engine,
+                facts,
+                &current,
+                &format!("before restoring {}", backup.id),
+            )?;
+            put_secrets(engine, facts, app, entries).await?;
+            facts.changes.push(format!(
+                "Entra: restored the settings from backup {}.",
+                backup.id
+            ));
+            Ok(diff)
+        }
+    }
 }
 
 /// Writes the whole secret set and remembers it as the current state.
@@ -580,6 +734,7 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
     let sync_all = saved_plain(&current, SYNC_ALL);
     let keep: Vec<(&str, String)> = sync_all.iter().map(|v| (SYNC_ALL, v.clone())).collect();
     let entries = merged_secrets(&current, &url, &secret, &keep);
+    backup_settings(engine, facts, &current, "before step 6 (save credentials)")?;
     put_secrets(engine, facts, &app, entries).await?;
     facts.saved_base_address = Some(url.clone());
     facts.saved_sync_all = sync_all;
@@ -679,6 +834,16 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
     let wrote = !plan.is_noop();
     if wrote {
         let (app, job) = job_ids(facts)?;
+        if let Some(before) = facts.schema_before.clone() {
+            let b = crate::backup::Backup::schema(
+                engine.cfg.graph.base().as_str(),
+                &app,
+                &job,
+                &before,
+                "before step 9 (mappings)",
+            );
+            take_backup(engine, facts, b)?;
+        }
         graph(engine, facts)
             .put_schema(&app, &job, &plan.edited)
             .await?;
@@ -828,6 +993,7 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         (NOTIFICATIONS, notes_value.clone()),
     ];
     let entries = merged_secrets(&current, &url, &secret, &plain);
+    backup_settings(engine, facts, &current, "before step 15 (save settings)")?;
     put_secrets(engine, facts, &app, entries).await?;
     facts.saved_sync_all = Some(wanted.sync_all().to_string());
     facts.saved_notifications = Some(notes_value);

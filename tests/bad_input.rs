@@ -1,0 +1,246 @@
+//! Every row of the bad-input catalogue (`docs/bad-input.md`) checked
+//! against the code: the message the admin reads, and that nothing was
+//! changed.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use common::*;
+use orchidea_wizard::Secret;
+use orchidea_wizard::engine::{Engine, parse_email, parse_threshold};
+use orchidea_wizard::graph::{GraphClient, RetryPolicy, StaticToken};
+use orchidea_wizard::mapping::{self, MappingOptions};
+use orchidea_wizard::orchidea::{parse_scim_url, parse_scim_url_for, parse_secret};
+use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::setup::{self, Choices};
+use serde_json::Value;
+
+/// id → expected message, from the catalogue table.
+fn catalogue() -> BTreeMap<String, String> {
+    let doc = include_str!("../docs/bad-input.md");
+    let table = doc
+        .split("<!-- catalogue -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- /catalogue -->").next())
+        .expect("the catalogue markers");
+    table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| id ") && !l.starts_with("|---"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "three cells: {l}");
+            (cells[0].to_string(), cells[2].to_string())
+        })
+        .collect()
+}
+
+#[track_caller]
+fn check(rows: &mut BTreeMap<String, String>, id: &str, actual: &str) {
+    let expected = rows
+        .remove(id)
+        .unwrap_or_else(|| panic!("{id} is not in the catalogue"));
+    match expected.strip_suffix('…') {
+        Some(prefix) => assert!(
+            actual.starts_with(prefix.trim_end()),
+            "{id}:\n  read:     {actual}\n  expected: {expected}"
+        ),
+        None => assert_eq!(actual, expected, "{id}"),
+    }
+}
+
+fn err<T: std::fmt::Debug, E: ToString>(r: Result<T, E>) -> String {
+    r.map(|v| panic!("accepted: {v:?}"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_catalogue_entry_gives_its_message() {
+    let mut rows = catalogue();
+    assert!(rows.len() >= 20, "{rows:?}");
+
+    // Typed input: refused before anything runs.
+    check(&mut rows, "url-empty", &err(parse_scim_url("")));
+    check(
+        &mut rows,
+        "url-not-url",
+        &err(parse_scim_url("orchidea scim")),
+    );
+    check(
+        &mut rows,
+        "url-http",
+        &err(parse_scim_url("http://acme.orchidea.com/scim/v2")),
+    );
+    check(
+        &mut rows,
+        "url-loopback",
+        &err(parse_scim_url_for("http://127.0.0.1:8080/scim/v2", false)),
+    );
+    assert!(
+        parse_scim_url_for("http://127.0.0.1:8080/scim/v2", true).is_ok(),
+        "the sandbox"
+    );
+    check(
+        &mut rows,
+        "url-query",
+        &err(parse_scim_url("https://acme.orchidea.com/scim/v2?x=1")),
+    );
+    check(
+        &mut rows,
+        "url-fragment",
+        &err(parse_scim_url("https://acme.orchidea.com/scim/v2#top")),
+    );
+    check(
+        &mut rows,
+        "url-credentials",
+        &err(parse_scim_url("https://admin:pw@acme.orchidea.com/scim/v2")),
+    );
+    let spaced = parse_scim_url("  https://acme.orchidea.com/scim/v2/ \n").unwrap();
+    check(&mut rows, "url-spaces", &format!("accepted as {spaced}"));
+    check(&mut rows, "secret-empty", &err(parse_secret("")));
+    check(&mut rows, "secret-blank", &err(parse_secret("   ")));
+    check(
+        &mut rows,
+        "secret-line-break",
+        &err(parse_secret("abc123\ndef456")),
+    );
+    check(
+        &mut rows,
+        "secret-inner-space",
+        &err(parse_secret("abc 123")),
+    );
+    check(
+        &mut rows,
+        "secret-bearer",
+        &err(parse_secret("Bearer abc123")),
+    );
+    check(
+        &mut rows,
+        "secret-url",
+        &err(parse_secret("https://acme.orchidea.com/scim/v2")),
+    );
+    check(&mut rows, "email", &err(parse_email("admin")));
+    check(&mut rows, "threshold", &err(parse_threshold("0")));
+
+    // Nobody answers at the Graph URL.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere: url::Url = format!("http://{}/v1.0", closed.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    drop(closed);
+    let graph = GraphClient::with_retry(
+        orchidea_wizard::http::loopback_client(),
+        nowhere,
+        Arc::new(StaticToken(Secret::new("t"))),
+        RetryPolicy::none(),
+    );
+    check(
+        &mut rows,
+        "unknown-graph",
+        &err(graph.find_service_principals("Orchidea").await),
+    );
+
+    // The OIDC registration cannot provision: refused, nothing created.
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    engine.discover().await.unwrap();
+    let oidc = engine
+        .facts()
+        .await
+        .candidates
+        .iter()
+        .find(|c| !c.capability.can_provision())
+        .map(|c| c.service_principal.id.clone())
+        .unwrap();
+    check(
+        &mut rows,
+        "app-cannot-provision",
+        &err(engine.choose_app(&oidc).await),
+    );
+    assert!(
+        jobs(&sandbox.dump().await).is_empty(),
+        "nothing was created"
+    );
+
+    // A quarantined job: said before anything runs.
+    let quarantined = Sandbox::start(SandboxOptions {
+        faults: vec![orchidea_wizard::sandbox::Fault::parse("scim:POST:/Users:503x1").unwrap()],
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let first = Engine::new(setup::sandbox_config(
+        &quarantined,
+        None,
+        Choices::default(),
+    ));
+    first
+        .run_all(&orchidea_wizard::engine::AlwaysYes)
+        .await
+        .unwrap();
+    quarantined.wait_idle().await;
+    let next = Engine::new(setup::sandbox_config(
+        &quarantined,
+        None,
+        Choices::default(),
+    ));
+    next.discover().await.unwrap();
+    let warnings = next.facts().await.warnings;
+    let warning = warnings
+        .iter()
+        .find(|w| w.contains("quarantine"))
+        .unwrap_or_else(|| panic!("{warnings:?}"));
+    check(&mut rows, "job-quarantine", warning);
+
+    // Schemas the mapping edit cannot work with: refused before any write.
+    let mut schema: Value =
+        serde_json::from_str(include_str!("fixtures/graph/schema-scim-default.json")).unwrap();
+    let mut no_user = schema.clone();
+    for rule in no_user["synchronizationRules"].as_array_mut().unwrap() {
+        rule["objectMappings"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|m| m["sourceObjectName"] != "User");
+    }
+    check(
+        &mut rows,
+        "schema-no-user-mapping",
+        &err(mapping::plan(&no_user, &MappingOptions::default())),
+    );
+    for dir in schema["directories"].as_array_mut().unwrap() {
+        for object in dir["objects"].as_array_mut().unwrap() {
+            for attr in object["attributes"].as_array_mut().unwrap() {
+                if attr["name"] == "emails[type eq \"work\"].value" {
+                    attr["required"] = Value::Bool(true);
+                }
+            }
+        }
+    }
+    check(
+        &mut rows,
+        "schema-required",
+        &err(mapping::plan(&schema, &MappingOptions::default())),
+    );
+
+    // Graph answering something undocumented.
+    let odd = serve(axum::Router::new().fallback(|| async { "<html>sign in</html>" })).await;
+    let graph = GraphClient::with_retry(
+        orchidea_wizard::http::loopback_client(),
+        odd.join("v1.0").unwrap(),
+        Arc::new(StaticToken(Secret::new("t"))),
+        RetryPolicy::none(),
+    );
+    check(
+        &mut rows,
+        "graph-unexpected-body",
+        &err(graph.list_jobs("sp-1").await),
+    );
+
+    assert!(
+        rows.is_empty(),
+        "catalogue rows without a check: {:?}",
+        rows.keys()
+    );
+}

@@ -1,0 +1,218 @@
+//! Backups before every write, and restores that put back exactly what was
+//! there: the schema Graph returns afterwards is byte-for-byte the one it
+//! returned before the edit.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::*;
+use orchidea_wizard::StepId;
+use orchidea_wizard::backup::{self, Kind};
+use orchidea_wizard::engine::{Engine, Scope};
+use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::setup::{self, Choices};
+
+/// The schema exactly as Graph sends it: the bytes of the answer.
+async fn raw_schema(sandbox: &Sandbox, sp: &str, job: &str) -> Vec<u8> {
+    let url = format!(
+        "{}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema",
+        sandbox.graph_url
+    );
+    orchidea_wizard::http::loopback_client()
+        .get(url)
+        .bearer_auth(sandbox.graph_token.expose())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+fn engine(sandbox: &Sandbox, dir: &std::path::Path, scope: Scope) -> Engine {
+    let mut cfg = setup::sandbox_config(
+        sandbox,
+        None,
+        Choices {
+            scope,
+            ..Choices::default()
+        },
+    );
+    cfg.backup_dir = Some(dir.to_path_buf());
+    Engine::new(cfg)
+}
+
+async fn run_to(engine: &Engine, last: StepId) {
+    for step in StepId::ALL {
+        engine.run_step(step).await.unwrap();
+        if step == last {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_restored_schema_is_byte_for_byte_the_original() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
+    run_to(&engine, StepId::AutomaticMode).await;
+    let facts = engine.facts().await;
+    let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
+    let original = raw_schema(&sandbox, &sp, &job).await;
+
+    run_to(&engine, StepId::ExternalIdFromObjectId).await;
+    let edited = raw_schema(&sandbox, &sp, &job).await;
+    assert_ne!(edited, original, "steps 9–13 changed the schema");
+    let backups = engine.backups().await;
+    let taken = backups
+        .iter()
+        .find(|b| b.kind == Kind::Schema)
+        .expect("a schema backup before step 9");
+    assert_eq!(taken.reason, "before step 9 (mappings)");
+    let facts = engine.facts().await;
+    assert!(
+        facts.backups.iter().any(|l| l.starts_with(&taken.id)),
+        "the report lists it"
+    );
+
+    let preview = engine.restore_preview(taken).await.unwrap();
+    assert!(
+        preview.contains(&"+ userName ← userPrincipalName (matching 1)".to_string()),
+        "{preview:?}"
+    );
+    assert_eq!(
+        raw_schema(&sandbox, &sp, &job).await,
+        edited,
+        "a preview writes nothing"
+    );
+
+    let diff = engine.restore(taken).await.unwrap();
+    assert_eq!(diff, preview);
+    assert_eq!(raw_schema(&sandbox, &sp, &job).await, original);
+    // What was there before the restore was backed up in turn: undo works.
+    let undo = engine
+        .backups()
+        .await
+        .into_iter()
+        .find(|b| b.reason == format!("before restoring {}", taken.id))
+        .expect("an undo backup");
+    engine.restore(&undo).await.unwrap();
+    assert_eq!(raw_schema(&sandbox, &sp, &job).await, edited);
+}
+
+#[tokio::test]
+async fn settings_are_restored_without_the_secret_ever_reaching_the_file() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
+    run_to(&engine, StepId::SaveSettings).await;
+    assert_eq!(
+        secret_value(&sandbox.dump().await, "SyncAll").as_deref(),
+        Some("false")
+    );
+    engine.set_scope(Scope::All).await;
+    engine.run_step(StepId::ChooseScope).await.unwrap();
+    engine.run_step(StepId::SaveSettings).await.unwrap();
+    assert_eq!(
+        secret_value(&sandbox.dump().await, "SyncAll").as_deref(),
+        Some("true")
+    );
+
+    let before_all = engine
+        .backups()
+        .await
+        .into_iter()
+        .find(|b| {
+            b.kind == Kind::Settings && b.settings.contains(&("SyncAll".into(), "false".into()))
+        })
+        .expect("the settings before the scope changed");
+    let diff = engine.restore(&before_all).await.unwrap();
+    assert!(diff.contains(&"+ SyncAll = false".to_string()), "{diff:?}");
+    let dump = sandbox.dump().await;
+    assert_eq!(secret_value(&dump, "SyncAll").as_deref(), Some("false"));
+    assert_eq!(
+        secret_value(&dump, "SecretToken").as_deref(),
+        Some("*"),
+        "a token is saved"
+    );
+    let secret = engine.facts().await.scim.unwrap().secret.unwrap();
+    for (path, _) in backup::list(dir.path()) {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(!text.contains(secret.expose()));
+    }
+}
+
+#[test]
+fn the_cli_lists_backups_and_restores_one() {
+    const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let dump = dir.path().join("dump.json");
+    let cli = |args: &[&str]| {
+        let out = Command::new(CLI)
+            .args(args)
+            .env("ORCHIDEA_WIZARD_DATA_DIR", dir.path().join("data"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let state_s = state.to_str().unwrap();
+    let (ok, out, err) = cli(&["run", "--sandbox", "--yes", "--sandbox-state", state_s]);
+    assert!(ok, "{out}{err}");
+    let (ok, list, err) = cli(&["restore", "--sandbox", "--sandbox-state", state_s]);
+    assert!(ok, "{list}{err}");
+    let schema_line = list
+        .lines()
+        .find(|l| l.contains("schema (22 user attribute mappings), before step 9"))
+        .unwrap_or_else(|| panic!("the step-9 backup is listed:\n{list}"));
+    let id = schema_line.split_whitespace().next().unwrap();
+    let (ok, out, err) = cli(&["restore", id, "--sandbox", "--sandbox-state", state_s]);
+    assert!(
+        !ok,
+        "without --yes or a terminal it does not restore:\n{out}{err}"
+    );
+    assert!(
+        out.contains("+ userName ← userPrincipalName (matching 1)"),
+        "{out}"
+    );
+    assert!(out.contains("Not restored."), "{out}");
+    let (ok, out, err) = cli(&[
+        "restore",
+        id,
+        "--yes",
+        "--sandbox",
+        "--sandbox-state",
+        state_s,
+        "--sandbox-dump",
+        dump.to_str().unwrap(),
+    ]);
+    // `restore` has no --sandbox-dump: a clear clap error, nothing restored.
+    assert!(!ok && err.contains("--sandbox-dump"), "{out}{err}");
+    let (ok, out, err) = cli(&[
+        "restore",
+        id,
+        "--yes",
+        "--sandbox",
+        "--sandbox-state",
+        state_s,
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(&format!("Restored {id}.")), "{out}");
+    let (ok, out, _) = cli(&[
+        "restore",
+        id,
+        "--yes",
+        "--sandbox",
+        "--sandbox-state",
+        state_s,
+    ]);
+    assert!(ok && out.contains("Nothing to restore"), "{out}");
+}
