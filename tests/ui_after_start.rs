@@ -228,3 +228,69 @@ fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
         Some("Notification e-mail: \"admin\" is not an e-mail address (e.g. admin@contoso.com).")
     );
 }
+
+#[test]
+fn the_first_screen_offers_to_continue_an_unfinished_run() {
+    use orchidea_wizard::ui::screen::welcome;
+    use orchidea_wizard::ui::{App, Options};
+    let last = "12 of 18 steps complete on \"Orchidea\", next: step 9; 2026-11-29 03:00:00 UTC";
+    let (mut app, _) = App::new(&Options {
+        last_run: Some(last.into()),
+        ..Options::default()
+    });
+    let notice = format!(
+        "Continue where you left off: your last run stopped with {last}. Enter the same tenant and choose \"Run the remaining steps\": every step is checked, and only what is missing is done."
+    );
+    assert!(
+        ui_common::simulator(app.view())
+            .find(notice.as_str())
+            .is_err(),
+        "not in sandbox mode"
+    );
+    let _ = app.handle(Message::Welcome(welcome::Message::ModeSelected(
+        welcome::Mode::Tenant,
+    )));
+    assert!(
+        ui_common::simulator(app.view())
+            .find(notice.as_str())
+            .is_ok()
+    );
+}
+
+#[test]
+fn the_summary_lists_backups_shows_what_a_restore_changes_and_restores() {
+    let mut h = Harness::new(true);
+    run_all(&mut h);
+    let engine = h.app.session().engine.clone().unwrap();
+    let schema_backup = h
+        .block_on(engine.backups())
+        .into_iter()
+        .find(|b| b.kind == orchidea_wizard::backup::Kind::Schema)
+        .expect("a schema backup from step 9");
+    h.assert_sees(&schema_backup.line());
+    // The newest first: find the row of the schema backup.
+    let row = h
+        .block_on(engine.backups())
+        .iter()
+        .position(|b| b.id == schema_backup.id)
+        .unwrap();
+    h.send(Message::Backups(
+        orchidea_wizard::ui::screen::backups::Message::Preview(row),
+    ));
+    h.assert_sees(&format!("Restoring {} would change:", schema_backup.id));
+    h.assert_sees("+ userName ← userPrincipalName (matching 1)");
+    h.send(Message::Backups(
+        orchidea_wizard::ui::screen::backups::Message::Restore(row),
+    ));
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    let facts = h.app.session().facts().unwrap();
+    assert!(facts.changes.iter().any(|c| c
+        == &format!(
+            "Entra: restored the schema from backup {}.",
+            schema_backup.id
+        )));
+    // The restore's own backup is listed now.
+    let newest = h.block_on(engine.backups()).remove(0);
+    h.assert_sees(&newest.line());
+    assert!(newest.reason.starts_with("before restoring"));
+}

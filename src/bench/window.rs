@@ -27,9 +27,22 @@ pub struct Display {
 
 impl Drop for Display {
     fn drop(&mut self) {
-        if let Some(x) = self.xvfb.as_mut() {
+        let Some(x) = self.xvfb.as_mut() else {
+            return;
+        };
+        // SIGTERM lets Xvfb remove its socket and lock file; SIGKILL (the
+        // fallback) leaves them, and the display number stays taken.
+        let terminated = Command::new("kill")
+            .args(["-TERM", &x.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !terminated {
             let _ = x.kill();
-            let _ = x.wait();
+        }
+        let _ = x.wait();
+        let n = self.name.trim_start_matches(':');
+        for stale in [format!("/tmp/.X11-unix/X{n}"), format!("/tmp/.X{n}-lock")] {
+            let _ = std::fs::remove_file(stale);
         }
     }
 }

@@ -31,6 +31,7 @@ pub enum Message {
     ChooseApp(choose_app::Message),
     Scope(scope::Message),
     AfterStart(after_start::Message),
+    Backups(super::screen::backups::Message),
     /// The monitor read the job after Start.
     Observed(Observation),
     /// A frame was drawn (only watched by the first-frame bench).
@@ -87,6 +88,7 @@ pub struct App {
     pub(super) choose_app: choose_app::ChooseApp,
     pub(super) scope: scope::ScopeScreen,
     pub(super) after_start: after_start::AfterStart,
+    pub(super) backups: super::screen::backups::Backups,
     pub(super) report_dir: std::path::PathBuf,
     pub(super) sandbox_tenant: Option<std::path::PathBuf>,
     pub(super) timing: super::bench::Timing,
@@ -105,11 +107,12 @@ impl App {
         };
         let mut app = Self {
             screen: Screen::Welcome,
-            welcome: welcome::Welcome::default(),
+            welcome: welcome::Welcome::with_last_run(options.last_run.clone()),
             secret: orchidea_secret::OrchideaSecret::default(),
             choose_app: choose_app::ChooseApp::default(),
             scope: scope::ScopeScreen::default(),
             after_start: after_start::AfterStart::default(),
+            backups: super::screen::backups::Backups::default(),
             report_dir: options
                 .report_dir
                 .clone()
@@ -179,6 +182,7 @@ impl App {
             Message::ChooseApp(m) => self.choose_app.update(m, &self.session),
             Message::Scope(m) => self.scope.update(m, &self.session),
             Message::AfterStart(m) => self.after_start.update(m, &self.report_dir),
+            Message::Backups(m) => self.backups.update(m),
             Message::Observed(o) => {
                 match o.job {
                     Ok(view) => {

@@ -2,6 +2,7 @@
 //! with `next`/`previous`, and each screen names the steps it covers.
 
 pub mod after_start;
+pub mod backups;
 pub mod choose_app;
 pub mod credentials;
 pub mod mappings;

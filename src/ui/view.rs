@@ -88,7 +88,7 @@ fn body(app: &App) -> Element<'_, Message> {
         Screen::Mappings => mappings::view(s),
         Screen::Scope => app.scope.view(s).map(Message::Scope),
         Screen::Start => start::view(&app.after_start, s),
-        Screen::Summary => summary::view(&app.after_start, s),
+        Screen::Summary => summary::view(&app.after_start, &app.backups, s),
     }
 }
 

@@ -138,6 +138,9 @@ pub enum Op {
     RefreshLogs,
     /// Write the Markdown and JSON report into this folder.
     ExportReport(std::path::PathBuf),
+    ListBackups,
+    PreviewRestore(crate::backup::Backup),
+    Restore(crate::backup::Backup),
 }
 
 impl Op {
@@ -167,7 +170,9 @@ impl Op {
             | Op::ListGroups
             | Op::FindUsers(_)
             | Op::RefreshLogs
-            | Op::ExportReport(_) => false,
+            | Op::ExportReport(_)
+            | Op::ListBackups
+            | Op::PreviewRestore(_) => false,
             Op::Connect { creates } => *creates,
             Op::Steps { steps, .. } => steps.iter().any(|s| WRITES.contains(s)),
             Op::SetScope(..)
@@ -175,7 +180,8 @@ impl Op {
             | Op::AssignGroup { .. }
             | Op::RunAll
             | Op::RestartJob
-            | Op::ProvisionUser(_) => true,
+            | Op::ProvisionUser(_)
+            | Op::Restore(_) => true,
         }
     }
 }
@@ -198,6 +204,9 @@ pub enum Outcome {
     Groups(Result<Vec<Group>, String>),
     /// The report files written.
     Exported(Result<Vec<std::path::PathBuf>, String>),
+    Backups(Result<Vec<crate::backup::Backup>, String>),
+    /// What restoring backup `id` would change.
+    RestorePreview(String, Result<Vec<String>, String>),
     /// An engine step was asked for before the secret path was chosen.
     NoEngine,
 }
@@ -307,6 +316,16 @@ pub fn stream(
                         );
                     }
                     Op::ExportReport(dir) => return Outcome::Exported(export(&engine, &dir).await),
+                    Op::ListBackups => return Outcome::Backups(Ok(engine.backups().await)),
+                    Op::PreviewRestore(backup) => {
+                        return Outcome::RestorePreview(
+                            backup.id.clone(),
+                            engine
+                                .restore_preview(&backup)
+                                .await
+                                .map_err(|e| e.to_string()),
+                        );
+                    }
                     _ => {}
                 }
                 let engine = engine.with_events(progress_tx);
@@ -361,6 +380,7 @@ async fn run_engine(
             engine.provisioning_events(LOG_PAGE).await.map(drop)
         }
         Op::RefreshLogs => engine.provisioning_events(LOG_PAGE).await.map(drop),
+        Op::Restore(backup) => engine.restore(&backup).await.map(drop),
         Op::RunAll => {
             let ask = AskWindow {
                 id,
@@ -373,7 +393,9 @@ async fn run_engine(
         | Op::ListIdps
         | Op::FindUsers(_)
         | Op::ListGroups
-        | Op::ExportReport(_) => Ok(()),
+        | Op::ExportReport(_)
+        | Op::ListBackups
+        | Op::PreviewRestore(_) => Ok(()),
     }
 }
 

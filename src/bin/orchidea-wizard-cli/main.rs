@@ -41,6 +41,8 @@ enum Command {
     Status(StatusArgs),
     /// Provision one user now (search by name, mail or UPN) and show each stage.
     ProvisionUser(ProvisionUserArgs),
+    /// List the backups taken before each write, or put one back (the diff is shown first).
+    Restore(RestoreArgs),
     /// Serve the sandbox (simulated Entra tenant + Orchidea workspace) until Ctrl-C.
     Sandbox(SandboxArgs),
     /// List the steps of the procedure.
@@ -138,6 +140,18 @@ struct StatusArgs {
 }
 
 #[derive(clap::Args)]
+struct RestoreArgs {
+    /// The backup to put back (its id, or a unique start of it); without
+    /// one, the backups are listed.
+    id: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Do not ask before restoring.
+    #[arg(long)]
+    yes: bool,
+}
+
+#[derive(clap::Args)]
 struct ProvisionUserArgs {
     /// The user: the start of a display name, a mail or a user principal name.
     user: String,
@@ -201,6 +215,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => run(args).await,
         Command::Status(args) => status(args).await,
         Command::ProvisionUser(args) => provision_user(args).await,
+        Command::Restore(args) => restore(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => serve(args).await,
@@ -339,7 +354,10 @@ fn notifications_from(args: &RunArgs) -> Result<Option<Notifications>, String> {
 async fn run(args: RunArgs) -> Result<bool, String> {
     let manual = match &args.scim_url {
         Some(raw) => {
-            let scim_url = orchidea::parse_scim_url(raw).map_err(|e| e.to_string())?;
+            // Loopback SCIM URLs only make sense when Graph is the sandbox.
+            let sandbox =
+                args.target.sandbox || orchidea_wizard::http::is_loopback(&args.target.graph_url);
+            let scim_url = orchidea::parse_scim_url_for(raw, sandbox).map_err(|e| e.to_string())?;
             let secret = read_secret(
                 "ORCHIDEA_SCIM_SECRET",
                 "SCIM secret (from Orchidea's web UI): ",
@@ -371,6 +389,19 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     };
     let (sandbox, cfg) = connect(&args.target, orchidea, choices).await?;
     let scope = cfg.scope;
+    // A fresh sandbox is a new tenant: only a kept one continues a run.
+    let continues = !args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some();
+    if continues
+        && let Some(path) = &cfg.run_state
+        && let Some(last) = orchidea_wizard::resume::load(path)
+        && !last.complete()
+        && orchidea_wizard::backup::same_graph(&last.graph_url, cfg.graph.base().as_str())
+    {
+        println!(
+            "Continuing where the last run stopped ({}): every step is checked, only what is missing is done.",
+            last.summary()
+        );
+    }
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
     let crash_at = args.crash_at_step.clone();
@@ -534,6 +565,84 @@ async fn status_inner(
     Ok(!view.is_quarantined() && !failed)
 }
 
+async fn restore(args: RestoreArgs) -> Result<bool, String> {
+    // The admin API renews the secret if settings must be restored; without
+    // it (a real tenant without --orchidea-url) only schemas can be.
+    let orchidea = if args.target.sandbox {
+        OrchideaChoice::AdminApi(None)
+    } else {
+        OrchideaChoice::NotNeeded
+    };
+    let (sandbox, cfg) = connect(&args.target, orchidea, Choices::default()).await?;
+    let engine = Engine::new(cfg);
+    let result = restore_inner(&engine, &args).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    result
+}
+
+async fn restore_inner(engine: &Engine, args: &RestoreArgs) -> Result<bool, String> {
+    // Discovery finds the job, so only its backups are listed.
+    let _ = engine.discover().await;
+    let backups = engine.backups().await;
+    let Some(id) = &args.id else {
+        if backups.is_empty() {
+            println!("No backups for this tenant yet: they are taken before each write.");
+        }
+        for b in &backups {
+            println!("{}", b.line());
+        }
+        return Ok(true);
+    };
+    let backup = match backups
+        .iter()
+        .filter(|b| b.id.starts_with(id.trim()))
+        .count()
+    {
+        1 => backups
+            .iter()
+            .find(|b| b.id.starts_with(id.trim()))
+            .cloned()
+            .unwrap_or_else(|| unreachable!()),
+        0 => {
+            return Err(format!(
+                "No backup \"{id}\" for this tenant. List them with `orchidea-wizard-cli restore`."
+            ));
+        }
+        n => {
+            return Err(format!(
+                "\"{id}\" matches {n} backups; give more of the id."
+            ));
+        }
+    };
+    let diff = engine
+        .restore_preview(&backup)
+        .await
+        .map_err(|e| e.to_string())?;
+    if diff.is_empty() {
+        println!(
+            "Nothing to restore: Entra already holds what backup {} saved.",
+            backup.id
+        );
+        return Ok(true);
+    }
+    println!("Restoring {} changes:", backup.line());
+    for line in &diff {
+        println!("  {line}");
+    }
+    if !args.yes && !AskOnTerminal::ask("Restore it?").await {
+        println!("Not restored.");
+        return Ok(false);
+    }
+    engine.restore(&backup).await.map_err(|e| e.to_string())?;
+    println!(
+        "Restored {}. What was there before is itself backed up.",
+        backup.id
+    );
+    Ok(true)
+}
+
 /// The one user `query` names: an exact id, mail or UPN wins; otherwise the
 /// search must find exactly one.
 fn pick_user(query: &str, found: Vec<DirectoryUser>) -> Result<DirectoryUser, String> {
@@ -643,19 +752,25 @@ impl Confirm for AskOnTerminal {
                 step.number(),
                 step.title()
             );
-            if !std::io::stdin().is_terminal() {
-                println!("No terminal to confirm on; pass --yes to proceed without asking.");
-                return false;
-            }
-            tokio::task::spawn_blocking(|| {
-                print!("Proceed? [y/N] ");
-                let _ = std::io::stdout().flush();
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).is_ok()
-                    && line.trim().eq_ignore_ascii_case("y")
-            })
-            .await
-            .unwrap_or(false)
+            AskOnTerminal::ask("Proceed?").await
         })
+    }
+}
+
+impl AskOnTerminal {
+    /// Asks `question` [y/N]; without a terminal, no.
+    async fn ask(question: &'static str) -> bool {
+        if !std::io::stdin().is_terminal() {
+            println!("No terminal to confirm on; pass --yes to proceed without asking.");
+            return false;
+        }
+        tokio::task::spawn_blocking(move || {
+            print!("{question} [y/N] ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).is_ok() && line.trim().eq_ignore_ascii_case("y")
+        })
+        .await
+        .unwrap_or(false)
     }
 }

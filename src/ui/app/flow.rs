@@ -113,6 +113,7 @@ impl App {
             }
             Screen::Mappings => mappings::on_enter(&self.session),
             Screen::Scope => self.scope.on_enter(&self.session),
+            Screen::Summary if self.session.engine.is_some() => Action::Run(Op::ListBackups),
             _ => Action::None,
         };
         self.perform(action)
@@ -149,12 +150,19 @@ impl App {
             Outcome::Users(users) => self.after_start.users_found(users),
             Outcome::Groups(groups) => self.scope.groups_loaded(groups),
             Outcome::Exported(result) => self.after_start.exported = Some(result),
+            Outcome::Backups(list) => self.backups.listed(list),
+            Outcome::RestorePreview(id, diff) => self.backups.previewed(id, diff),
             Outcome::Engine(result, snapshot) => {
                 self.session.checklist = snapshot.facts.checklist.clone();
                 self.session.absorb(&snapshot.facts);
                 if matches!(op, Some(Op::RestartJob)) {
                     // Watch the new cycle closely again.
                     self.session.monitor_epoch += 1;
+                }
+                if matches!(op, Some(Op::Restore(_))) && result.is_ok() {
+                    // The restore took a backup of what it replaced.
+                    self.session.snapshot = Some(*snapshot);
+                    return self.perform(Action::Run(Op::ListBackups));
                 }
                 self.session.snapshot = Some(*snapshot);
                 match result {
@@ -164,6 +172,7 @@ impl App {
                         }
                         if ran_all && self.session.checklist.all_complete() {
                             self.screen = Screen::Summary;
+                            return self.perform(Action::Run(Op::ListBackups));
                         }
                     }
                     Err(e) => self.fail(e.to_string(), op),

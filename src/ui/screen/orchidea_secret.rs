@@ -131,7 +131,14 @@ impl OrchideaSecret {
                 idp: self.idp.clone(),
             }),
             Path::Manual => {
-                let url = orchidea::parse_scim_url(&self.scim_url);
+                // Loopback SCIM URLs only make sense when Entra is the sandbox.
+                let sandbox = match &session.target {
+                    Some(crate::ui::work::Target::Sandbox(_)) | None => true,
+                    Some(crate::ui::work::Target::Tenant(t)) => {
+                        crate::http::is_loopback(&t.graph_url)
+                    }
+                };
+                let url = orchidea::parse_scim_url_for(&self.scim_url, sandbox);
                 let secret = orchidea::parse_secret(self.secret.expose());
                 self.url_error = url.as_ref().err().map(ToString::to_string);
                 self.secret_error = secret.as_ref().err().map(ToString::to_string);

@@ -11,7 +11,11 @@ use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
 
-pub fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Message> {
+pub fn view<'a>(
+    after: &'a AfterStart,
+    backups: &'a crate::ui::screen::backups::Backups,
+    session: &'a Session,
+) -> Element<'a, Message> {
     let total = StepId::ALL.len();
     let done = session.checklist.completed();
     let mut page = column![].spacing(16).width(Fill);
@@ -107,6 +111,7 @@ pub fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Mess
     }
     if session.snapshot.is_some() {
         page = page.push(after.export(session).map(Message::AfterStart));
+        page = page.push(backups.view(session).map(Message::Backups));
     }
     page.into()
 }

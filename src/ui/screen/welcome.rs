@@ -27,6 +27,8 @@ pub struct Welcome {
     admin_token: Secret,
     reveal: bool,
     error: Option<(Field, String)>,
+    /// Where the last run on a real tenant stopped, if it did not finish.
+    pub last_run: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,16 @@ pub enum Message {
     ToggleReveal,
 }
 
+impl Welcome {
+    /// The first screen, mentioning an unfinished run on a real tenant.
+    pub fn with_last_run(last_run: Option<String>) -> Self {
+        Self {
+            last_run,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for Welcome {
     fn default() -> Self {
         Self {
@@ -57,6 +69,7 @@ impl Default for Welcome {
             admin_token: Secret::new(""),
             reveal: false,
             error: None,
+            last_run: None,
         }
     }
 }
@@ -178,6 +191,16 @@ impl Welcome {
         .spacing(8);
         let mut page = column![intro, needs, choices].spacing(24).width(Fill);
         if self.mode == Mode::Tenant {
+            if let Some(last) = &self.last_run {
+                page = page.push(widget::notice_banner(
+                    text(format!(
+                        "Continue where you left off: your last run stopped with {last}. \
+                         Enter the same tenant and choose \"Run the remaining steps\": every \
+                         step is checked, and only what is missing is done."
+                    ))
+                    .size(14),
+                ));
+            }
             page = page.push(self.tenant_fields());
         }
         // The About text: Windows GUI builds have no console for --version.
