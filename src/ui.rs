@@ -36,6 +36,8 @@ pub struct Options {
     pub sandbox_tenant: Option<std::path::PathBuf>,
     /// Measure for `orchidea-wizard-cli bench`, print, exit.
     pub bench: bench::BenchMode,
+    /// Where the last unfinished run on a real tenant stopped (`crate::resume`).
+    pub last_run: Option<String>,
 }
 
 /// The documents folder (else the home folder, else the current one).
