@@ -7,6 +7,10 @@ use orchidea_wizard::sandbox::{Fault, FaultTarget, Sandbox, SandboxOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+mod common;
+
+use common::graph_api::*;
+
 const ORCHIDEA_SP: &str = "05c8b40c-74e4-50c9-bd7c-a7a608f5205c";
 /// Assigned directly, has a mail.
 const ADELE: &str = "a851a8d7-f967-5302-a196-25892be790af";
@@ -16,80 +20,6 @@ const RAJ: &str = "15059876-301a-52f6-8639-8bc5f38a5489";
 const ALLAN: &str = "01ec28c6-b96b-5cf9-a51e-ea2da4bc4ff7";
 const IT_OPERATIONS: &str = "c028e958-f4cf-5452-a48c-65f42174452e";
 const DEFAULT_ROLE: &str = "00000000-0000-0000-0000-000000000000";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/graph/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-struct Answer {
-    status: StatusCode,
-    body: Value,
-    headers: reqwest::header::HeaderMap,
-}
-
-impl Api {
-    fn new(sandbox: &Sandbox) -> Api {
-        Api {
-            http: orchidea_wizard::http::loopback_client(),
-            base: sandbox.graph_url.as_str().trim_end_matches('/').to_string(),
-            token: sandbox.graph_token.expose().to_string(),
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
-        let url = if path.starts_with("http") {
-            path.to_string()
-        } else {
-            format!("{}{path}", self.base)
-        };
-        let mut request = self.http.request(method, url).bearer_auth(&self.token);
-        if let Some(b) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        answer(request).await
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        self.call(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, Some(body)).await
-    }
-}
-
-async fn answer(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    Answer {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        headers,
-    }
-}
-
-async fn orchidea_secret(sandbox: &Sandbox) -> String {
-    let a = answer(
-        orchidea_wizard::http::loopback_client()
-            .post(format!("{}api/admin/v1/scim/secrets", sandbox.orchidea_url))
-            .bearer_auth(sandbox.admin_token.expose())
-            .json(&json!({ "idpId": "idp-entra" })),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    a.body["secret"].as_str().unwrap().to_string()
-}
 
 /// A configured Orchidea job (not started): `(job id, rule id, SCIM secret)`.
 async fn configure(api: &Api, sandbox: &Sandbox) -> (String, String, String) {

@@ -1,6 +1,8 @@
 //! Reading the sandbox's own dump, independently of what the engine reports.
 #![allow(dead_code)]
 
+pub mod graph_api;
+
 use std::collections::{BTreeSet, HashSet};
 
 use orchidea_wizard::engine::Scope;

@@ -121,6 +121,13 @@ struct TargetArgs {
     graph_url: Url,
 }
 
+impl TargetArgs {
+    /// How the report names where the run happened.
+    fn mode(&self) -> &'static str {
+        if self.sandbox { "sandbox" } else { "tenant" }
+    }
+}
+
 #[derive(clap::Args)]
 struct StatusArgs {
     #[command(flatten)]
@@ -474,12 +481,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         }
     );
     if let Some(path) = &args.report {
-        let mode = if args.target.sandbox {
-            "sandbox"
-        } else {
-            "tenant"
-        };
-        write_report(&report::build(&facts, scope, mode), path)?;
+        write_report(&report::build(&facts, scope, args.target.mode()), path)?;
     }
     if let Some(sandbox) = sandbox {
         sandbox.wait_idle().await;
@@ -505,11 +507,7 @@ async fn status(args: StatusArgs) -> Result<bool, String> {
     let (sandbox, cfg) =
         connect(&args.target, OrchideaChoice::NotNeeded, Choices::default()).await?;
     let scope = cfg.scope;
-    let mode = if args.target.sandbox {
-        "sandbox"
-    } else {
-        "tenant"
-    };
+    let mode = args.target.mode();
     let engine = Engine::new(cfg);
     let result = status_inner(&engine, &args, sandbox.as_ref()).await;
     if let Some(path) = &args.report {
@@ -686,11 +684,7 @@ async fn provision_user(args: ProvisionUserArgs) -> Result<bool, String> {
     let (sandbox, cfg) =
         connect(&args.target, OrchideaChoice::NotNeeded, Choices::default()).await?;
     let scope = cfg.scope;
-    let mode = if args.target.sandbox {
-        "sandbox"
-    } else {
-        "tenant"
-    };
+    let mode = args.target.mode();
     let engine = Engine::new(cfg);
     let result = async {
         let found = engine
