@@ -274,6 +274,14 @@ fn the_summary_lists_backups_shows_what_a_restore_changes_and_restores() {
         .iter()
         .position(|b| b.id == schema_backup.id)
         .unwrap();
+    // Nothing is replaced before its changes were shown.
+    h.send(Message::Backups(
+        orchidea_wizard::ui::screen::backups::Message::Restore(row),
+    ));
+    assert_eq!(
+        h.app.error(),
+        Some("Show the backup's changes first, then restore it.")
+    );
     h.send(Message::Backups(
         orchidea_wizard::ui::screen::backups::Message::Preview(row),
     ));

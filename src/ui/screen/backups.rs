@@ -30,12 +30,21 @@ impl Backups {
             Some(Ok(list)) => list.get(i).cloned(),
             _ => None,
         };
+        let previewed = |b: &Backup| {
+            self.preview
+                .as_ref()
+                .is_some_and(|(id, diff)| *id == b.id && diff.is_ok())
+        };
         match message {
             Message::Refresh => Action::Run(Op::ListBackups),
             Message::Preview(i) => {
                 pick(i).map_or(Action::None, |b| Action::Run(Op::PreviewRestore(b)))
             }
-            Message::Restore(i) => pick(i).map_or(Action::None, |b| Action::Run(Op::Restore(b))),
+            Message::Restore(i) => match pick(i) {
+                Some(b) if previewed(&b) => Action::Run(Op::Restore(b)),
+                Some(_) => Action::Fail("Show the backup's changes first, then restore it.".into()),
+                None => Action::None,
+            },
         }
     }
 
@@ -79,6 +88,12 @@ impl Backups {
             }
             Some(Ok(list)) => {
                 for (i, b) in list.iter().enumerate().take(10) {
+                    // Restoring replaces what Entra has: only after its
+                    // changes were shown.
+                    let previewed = self
+                        .preview
+                        .as_ref()
+                        .is_some_and(|(id, diff)| *id == b.id && diff.is_ok());
                     col = col.push(
                         row![
                             text(b.line()).size(13).width(Fill),
@@ -89,7 +104,7 @@ impl Backups {
                             button(text("Restore").size(13))
                                 .padding([4, 10])
                                 .style(button::danger)
-                                .on_press_maybe(idle.then_some(Message::Restore(i))),
+                                .on_press_maybe((idle && previewed).then_some(Message::Restore(i))),
                         ]
                         .spacing(8)
                         .align_y(Alignment::Center),
