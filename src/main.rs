@@ -43,7 +43,7 @@ fn main() -> iced::Result {
         clipboard: None,
         report_dir: args.report_dir,
         sandbox_tenant: args.sandbox_tenant,
-        last_run: orchidea_wizard::resume::load(&orchidea_wizard::resume::default_path(false))
+        last_run: orchidea_wizard::resume::load(&orchidea_wizard::resume::default_path())
             .filter(|r| !r.complete())
             .map(|r| r.summary()),
         bench: if args.bench_run {

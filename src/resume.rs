@@ -90,14 +90,10 @@ impl RunState {
     }
 }
 
-/// The run-state file for real tenants, and the sandbox's own.
-pub fn default_path(sandbox: bool) -> PathBuf {
-    let name = if sandbox {
-        "sandbox-run-state.json"
-    } else {
-        "run-state.json"
-    };
-    crate::paths::data_dir().join(name)
+/// The run-state file for real tenants (a sandbox keeps its own, see
+/// [`crate::sandbox::Sandbox::wizard_dir`]).
+pub fn default_path() -> PathBuf {
+    crate::paths::data_dir().join("run-state.json")
 }
 
 pub fn save(path: &Path, state: &RunState) -> std::io::Result<()> {

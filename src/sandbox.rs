@@ -92,6 +92,11 @@ pub struct Sandbox {
     pub admin_token: Secret,
     /// The bearer the sandbox's Graph accepts.
     pub graph_token: Secret,
+    /// The wizard's own files about this simulated tenant (backups, run
+    /// state): beside the state file, so they last as long as it does;
+    /// in a temporary folder for a throwaway sandbox. Kept apart from a
+    /// real tenant's, and from other sandboxes'.
+    pub wizard_dir: PathBuf,
     shared: Arc<Shared>,
     servers: Vec<Server>,
 }
@@ -388,6 +393,17 @@ impl Sandbox {
         for (sp, job) in unfinished {
             provision::spawn_cycle(shared.clone(), sp, job);
         }
+        let wizard_dir = match &opts.state_file {
+            Some(state) => {
+                let mut name = state.file_name().unwrap_or_default().to_os_string();
+                name.push(".wizard");
+                state.with_file_name(name)
+            }
+            None => std::env::temp_dir().join(format!(
+                "orchidea-sandbox-{}",
+                uuid::Uuid::new_v4().simple()
+            )),
+        };
         Ok(Sandbox {
             login_url,
             graph_url,
@@ -395,6 +411,7 @@ impl Sandbox {
             scim_url,
             admin_token,
             graph_token,
+            wizard_dir,
             shared,
             servers,
         })

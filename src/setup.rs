@@ -95,7 +95,7 @@ pub fn config(
         probe: ProbeOptions::default(),
         watch_timeout: Duration::from_secs(30),
         backup_dir: Some(crate::paths::data_dir().join("backups")),
-        run_state: Some(crate::resume::default_path(false)),
+        run_state: Some(crate::resume::default_path()),
     }
 }
 
@@ -122,7 +122,8 @@ pub fn sandbox_config(
         choices,
     );
     // The simulated tenant's backups stay apart from real ones.
-    cfg.backup_dir = Some(crate::paths::data_dir().join("sandbox-backups"));
-    cfg.run_state = Some(crate::resume::default_path(true));
+    // The simulated tenant's files stay with it, apart from real ones.
+    cfg.backup_dir = Some(sandbox.wizard_dir.join("backups"));
+    cfg.run_state = Some(sandbox.wizard_dir.join("run-state.json"));
     cfg
 }
