@@ -97,6 +97,8 @@ pub struct Sandbox {
     /// in a temporary folder for a throwaway sandbox. Kept apart from a
     /// real tenant's, and from other sandboxes'.
     pub wizard_dir: PathBuf,
+    /// `wizard_dir` is a temporary folder, removed with the sandbox.
+    throwaway: bool,
     shared: Arc<Shared>,
     servers: Vec<Server>,
 }
@@ -411,6 +413,7 @@ impl Sandbox {
             scim_url,
             admin_token,
             graph_token,
+            throwaway: opts.state_file.is_none(),
             wizard_dir,
             shared,
             servers,
@@ -492,6 +495,10 @@ impl Drop for Sandbox {
                 let _ = stop.send(());
             }
             server.task.abort();
+        }
+        // A throwaway tenant's backups and run state go with it.
+        if self.throwaway {
+            let _ = std::fs::remove_dir_all(&self.wizard_dir);
         }
     }
 }
