@@ -18,6 +18,7 @@ pub mod expression;
 pub mod faults;
 pub mod graph;
 pub mod job;
+pub mod login;
 pub mod odata;
 pub mod ondemand;
 pub mod outbound;
@@ -80,7 +81,7 @@ pub enum SandboxError {
 /// A running sandbox. Dropping it stops the servers; [`Sandbox::shutdown`]
 /// also waits for them and saves the state a last time.
 pub struct Sandbox {
-    /// The sign-in placeholder (a later issue adds OAuth).
+    /// The sign-in side: `{login_url}{tenant}/oauth2/v2.0/{authorize,devicecode,token}`.
     pub login_url: Url,
     /// `http://127.0.0.1:P/v1.0`
     pub graph_url: Url,
@@ -287,18 +288,6 @@ fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Server {
 
 /// The sign-in listener until OAuth is simulated: every request gets an
 /// OAuth-style error that says so.
-fn login_router() -> axum::Router {
-    axum::Router::new().fallback(|| async {
-        (
-            axum::http::StatusCode::NOT_IMPLEMENTED,
-            axum::Json(json!({
-                "error": "temporarily_unavailable",
-                "error_description": "The sandbox has no sign-in yet: its Graph accepts the sandbox's own bearer token."
-            })),
-        )
-    })
-}
-
 impl Sandbox {
     /// Loads the state file if it exists, else the tenant file, else the
     /// built-in tenant, and starts the three servers.
@@ -368,7 +357,7 @@ impl Sandbox {
         });
         let servers = vec![
             serve(graph_listener, graph::router(shared.clone())),
-            serve(login_listener, login_router()),
+            serve(login_listener, login::router(graph_token.clone())),
             serve(
                 orchidea_listener,
                 orchidea::router_with_faults(

@@ -989,7 +989,14 @@ async fn endpoints_name_every_listener() {
     assert!(e["graph_url"].as_str().unwrap().ends_with("/v1.0"));
     assert_eq!(e["scim_url"], format!("{}scim/v2", sandbox.orchidea_url));
     assert_eq!(e["orchidea_admin_token"], sandbox.admin_token.expose());
+    // The sign-in side names its endpoints when asked elsewhere.
     let login =
         answer(orchidea_wizard::http::loopback_client().get(sandbox.login_url.as_str())).await;
-    assert_eq!(login.status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(login.status, StatusCode::NOT_FOUND);
+    assert!(
+        login.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("/{tenant}/oauth2/v2.0/authorize")
+    );
 }
