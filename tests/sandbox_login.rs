@@ -35,6 +35,18 @@ async fn token(sandbox: &Sandbox, form: &[(&str, &str)]) -> (StatusCode, Value) 
     (r.status(), r.json().await.unwrap())
 }
 
+async fn refresh_with(sandbox: &Sandbox, refresh: &str) -> (StatusCode, Value) {
+    token(
+        sandbox,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", CLIENT),
+            ("refresh_token", refresh),
+        ],
+    )
+    .await
+}
+
 /// The browser step: returns the redirect's query pairs.
 async fn authorize(
     sandbox: &Sandbox,
@@ -137,29 +149,14 @@ async fn authorization_code_with_pkce_signs_in_and_refreshes() {
     assert_eq!(graph.status(), StatusCode::OK);
 
     let refresh = body["refresh_token"].as_str().unwrap().to_string();
-    let (status, again) = token(
-        &sandbox,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", CLIENT),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    let (status, again) = refresh_with(&sandbox, &refresh).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_ne!(
         again["refresh_token"], body["refresh_token"],
         "a new refresh token"
     );
-    let (status, reused) = token(
-        &sandbox,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", CLIENT),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    // The same request again: a refresh token is used once.
+    let (status, reused) = refresh_with(&sandbox, &refresh).await;
     assert_eq!(
         (status, reused["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
