@@ -136,7 +136,8 @@ pub struct Facts {
     pub changes: Vec<String>,
     /// Who the scope reaches (step 14).
     pub audience: Option<Audience>,
-    /// Things the admin should know that did not stop the run.
+    /// Things the admin should know that did not stop the run (the
+    /// audience's own are derived: see [`Facts::all_warnings`]).
     pub warnings: Vec<String>,
     /// The mapping steps 7–13 apply; the window may switch userName to Coalesce.
     pub mapping_options: MappingOptions,
@@ -182,6 +183,19 @@ pub struct Reads {
 impl Reads {
     pub fn fresh(at: Option<std::time::Instant>) -> bool {
         at.is_some_and(|t| t.elapsed() < FRESH)
+    }
+}
+
+impl Facts {
+    /// Every warning: the run's, then those about who the scope reaches
+    /// (from the latest count, with the userName source in force).
+    pub fn all_warnings(&self) -> Vec<String> {
+        let coalesce = self.mapping_options.user_name_source == UserNameSource::CoalesceMailUpn;
+        let mut out = self.warnings.clone();
+        if let Some(audience) = &self.audience {
+            out.extend(audience.warnings(coalesce));
+        }
+        out
     }
 }
 
@@ -315,8 +329,6 @@ impl Engine {
             .push(format!("Entra: assigned \"{name}\" to the application."));
         let scope = facts.scope.unwrap_or(self.cfg.scope);
         let audience = audience::count(&self.cfg.graph, &app, scope).await?;
-        facts.warnings.retain(|w| !audience::is_audience_warning(w));
-        facts.warnings.extend(audience.warnings());
         facts.audience = Some(audience);
         Ok(())
     }

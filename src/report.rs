@@ -106,7 +106,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             .as_ref()
             .map(|a| a.without_mail.clone())
             .unwrap_or_default(),
-        warnings: facts.warnings.clone(),
+        warnings: facts.all_warnings(),
         user_name_source: match facts.mapping_options.user_name_source {
             UserNameSource::Mail => "mail (Orchidea's specification)".into(),
             UserNameSource::CoalesceMailUpn => {

@@ -59,7 +59,7 @@ async fn the_empty_mail_warning_counts_the_default_tenant() {
     configure(&engine).await;
     let facts = engine.facts().await;
     let dump = sandbox.dump().await;
-    let audience = facts.audience.unwrap();
+    let audience = facts.audience.clone().unwrap();
     assert_eq!(audience.in_scope, assigned_user_ids(&dump).len());
     let missing = users_without_mail(&dump, Scope::Assigned);
     assert_eq!(
@@ -67,8 +67,8 @@ async fn the_empty_mail_warning_counts_the_default_tenant() {
         "the default tenant assigns two users without mail"
     );
     assert_eq!(audience.without_mail.len(), missing);
-    let warning = facts
-        .warnings
+    let warnings = facts.all_warnings();
+    let warning = warnings
         .iter()
         .find(|w| w.contains("have no mail"))
         .expect("a warning about users without mail");
@@ -103,7 +103,12 @@ async fn coalesce_brings_the_users_without_mail() {
         assert!(names.contains(&e.user_name), "{}", e.user_name);
     }
     let facts = engine.facts().await;
-    assert!(!facts.warnings.iter().any(|w| w.contains("have no mail")));
+    assert!(
+        !facts
+            .all_warnings()
+            .iter()
+            .any(|w| w.contains("have no mail"))
+    );
     let md = report::to_markdown(&report::build(&facts, Scope::Assigned, "sandbox"));
     assert!(
         md.contains("deviation from Orchidea's specification"),
@@ -367,11 +372,11 @@ async fn nobody_assigned_is_said_and_assigning_a_group_fixes_it() {
     assert_eq!(facts.audience.as_ref().unwrap().in_scope, 0);
     assert!(
         facts
-            .warnings
+            .all_warnings()
             .iter()
             .any(|w| w.starts_with("Nobody is assigned to the app")),
         "{:?}",
-        facts.warnings
+        facts.all_warnings()
     );
 
     let groups = engine.list_groups("").await.unwrap();
@@ -388,7 +393,7 @@ async fn nobody_assigned_is_said_and_assigning_a_group_fixes_it() {
     assert_eq!(audience.in_scope, 7, "the group's members");
     assert!(
         !facts
-            .warnings
+            .all_warnings()
             .iter()
             .any(|w| w.starts_with("Nobody is assigned"))
     );

@@ -353,16 +353,16 @@ async fn step_14_counts_who_the_scope_reaches_and_who_lacks_mail() {
             engine.run_step(*step).await.unwrap();
         }
         let facts = engine.facts().await;
-        let audience = facts.audience.expect("counted at step 14");
+        let audience = facts.audience.clone().expect("counted at step 14");
         assert_eq!(audience.in_scope, in_scope, "{scope:?}");
         assert_eq!(audience.without_mail.len(), without, "{scope:?}");
         assert!(
             facts
-                .warnings
+                .all_warnings()
                 .iter()
                 .any(|w| w.contains("no mail") && w.contains("Coalesce")),
             "{:?}",
-            facts.warnings
+            facts.all_warnings()
         );
         let detail = facts
             .checklist

@@ -17,8 +17,10 @@ pub struct Audience {
 }
 
 impl Audience {
-    /// Sentences an admin should read before saving the scope.
-    pub fn warnings(&self) -> Vec<String> {
+    /// Sentences an admin should read before saving the scope. With
+    /// `coalesce` (userName ← Coalesce) users without mail arrive under their
+    /// UPN, so they are not warned about.
+    pub fn warnings(&self, coalesce: bool) -> Vec<String> {
         let mut out = Vec::new();
         if self.in_scope == 0 && self.scope == Scope::Assigned {
             out.push(
@@ -26,7 +28,7 @@ impl Audience {
                     .to_string(),
             );
         }
-        if !self.without_mail.is_empty() {
+        if !self.without_mail.is_empty() && !coalesce {
             out.push(format!(
                 "{} of {} users in scope have no mail and will be skipped (userName ← mail): {}. Give them a mail, or use Coalesce([mail],[userPrincipalName]) for userName (a deviation from Orchidea's specification).",
                 self.without_mail.len(),
@@ -44,13 +46,6 @@ impl Audience {
             self.without_mail.len()
         )
     }
-}
-
-/// Whether `text` is one of [`Audience::warnings`] (they are replaced when
-/// the audience is counted again).
-pub fn is_audience_warning(text: &str) -> bool {
-    text.starts_with("Nobody is assigned to the app")
-        || text.contains("have no mail and will be skipped")
 }
 
 /// Counts the users `scope` reaches for the app `sp_id`. Group members are
@@ -115,7 +110,7 @@ mod tests {
             in_scope: 9,
             without_mail: vec!["Raj Patel".into(), "Miriam Graham".into()],
         };
-        let w = a.warnings();
+        let w = a.warnings(false);
         assert_eq!(w.len(), 1);
         assert!(w[0].starts_with("2 of 9 users"), "{}", w[0]);
         assert!(w[0].contains("Raj Patel") && w[0].contains("Coalesce"));
@@ -124,12 +119,12 @@ mod tests {
             in_scope: 0,
             without_mail: vec![],
         };
-        assert!(empty.warnings()[0].contains("Nobody is assigned"));
+        assert!(empty.warnings(false)[0].contains("Nobody is assigned"));
         let all = Audience {
             scope: Scope::All,
             in_scope: 0,
             without_mail: vec![],
         };
-        assert!(all.warnings().is_empty());
+        assert!(all.warnings(false).is_empty());
     }
 }

@@ -917,16 +917,6 @@ async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResult {
     });
     let audience = audience?;
     let counts = audience.summary();
-    let coalesce =
-        facts.mapping_options.user_name_source == mapping::UserNameSource::CoalesceMailUpn;
-    facts.warnings.retain(|w| !audience::is_audience_warning(w));
-    facts.warnings.extend(
-        audience
-            .warnings()
-            .into_iter()
-            // With Coalesce those users arrive under their UPN.
-            .filter(|w| !(coalesce && w.contains("have no mail"))),
-    );
     facts.audience = Some(audience);
     let notifications = match (&facts.notifications, saved_notes, me) {
         (Some(n), _, _) => n.clone(),

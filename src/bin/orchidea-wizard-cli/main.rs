@@ -466,7 +466,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     let facts = engine.facts().await;
     drop(engine);
     let _ = printer.await;
-    for warning in &facts.warnings {
+    for warning in &facts.all_warnings() {
         println!("warning: {warning}");
     }
     let complete = facts.checklist.all_complete();
