@@ -369,13 +369,19 @@ impl Engine {
             .collect()
     }
 
+    /// The app and job ids, found first when this engine has not seen the
+    /// job yet (the commands after Start start with a fresh engine).
+    async fn known_job(&self, facts: &mut Facts) -> Result<(String, String), EngineError> {
+        if facts.job.is_none() {
+            steps::discover(self, facts).await?;
+        }
+        steps::job_ids(facts)
+    }
+
     /// Reads the job and returns it for people; kept for the report.
     pub async fn job_status(&self) -> Result<JobView, EngineError> {
         let mut facts = self.facts.lock().await;
-        if facts.job.is_none() {
-            steps::discover(self, &mut facts).await?;
-        }
-        let (app, job_id) = steps::job_ids(&facts)?;
+        let (app, job_id) = self.known_job(&mut facts).await?;
         let job = self.cfg.graph.get_job(&app, &job_id).await?;
         let view = JobView::from_job(&job);
         facts.job = Some(job);
@@ -388,10 +394,7 @@ impl Engine {
     pub async fn restart_job(&self) -> Result<JobView, EngineError> {
         {
             let mut facts = self.facts.lock().await;
-            if facts.job.is_none() {
-                steps::discover(self, &mut facts).await?;
-            }
-            let (app, job_id) = steps::job_ids(&facts)?;
+            let (app, job_id) = self.known_job(&mut facts).await?;
             self.cfg.graph.restart_job(&app, &job_id, true).await?;
             facts.changes.push(format!(
                 "Entra: restarted provisioning job {job_id} with a full reset."
@@ -416,10 +419,7 @@ impl Engine {
         user: &DirectoryUser,
     ) -> Result<OnDemandResult, EngineError> {
         let mut facts = self.facts.lock().await;
-        if facts.job.is_none() {
-            steps::discover(self, &mut facts).await?;
-        }
-        let (app, job_id) = steps::job_ids(&facts)?;
+        let (app, job_id) = self.known_job(&mut facts).await?;
         let rule_id = match &facts.mapping {
             Some(plan) => plan.rule_id.clone(),
             None => {
@@ -454,10 +454,7 @@ impl Engine {
         top: usize,
     ) -> Result<Vec<ProvisioningEvent>, EngineError> {
         let mut facts = self.facts.lock().await;
-        if facts.job.is_none() {
-            steps::discover(self, &mut facts).await?;
-        }
-        let (_, job_id) = steps::job_ids(&facts)?;
+        let (_, job_id) = self.known_job(&mut facts).await?;
         let events = self.cfg.graph.provisioning_events(&job_id, top).await?;
         facts.events = events.clone();
         Ok(events)
