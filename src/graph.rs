@@ -295,11 +295,7 @@ impl GraphClient {
         name_prefix: &str,
     ) -> Result<Vec<ServicePrincipal>, GraphError> {
         let mut url = self.url(&["servicePrincipals"]);
-        // OData string literals escape a quote by doubling it.
-        let filter = format!(
-            "startswith(displayName,'{}')",
-            name_prefix.replace('\'', "''")
-        );
+        let filter = format!("startswith(displayName,{})", odata_string(name_prefix));
         url.set_query(Some(&format!(
             "$filter={}&$select={}",
             encode_query_value(&filter),
@@ -580,7 +576,7 @@ impl GraphClient {
         let prefix = prefix.trim();
         let lists = ["displayName", "mail", "userPrincipalName"].map(|prop| {
             let mut url = self.url(&["users"]);
-            let filter = format!("startswith({prop},'{}')", prefix.replace('\'', "''"));
+            let filter = format!("startswith({prop},{})", odata_string(prefix));
             url.set_query(Some(&format!(
                 "$filter={}&$select={}&$top=25",
                 encode_query_value(&filter),
@@ -603,10 +599,7 @@ impl GraphClient {
         let mut url = self.url(&["groups"]);
         let mut query = format!("$select={}&$top=50", encode_query_value("id,displayName"));
         if !prefix.trim().is_empty() {
-            let filter = format!(
-                "startswith(displayName,'{}')",
-                prefix.trim().replace('\'', "''")
-            );
+            let filter = format!("startswith(displayName,{})", odata_string(prefix.trim()));
             query = format!("$filter={}&{query}", encode_query_value(&filter));
         }
         url.set_query(Some(&query));
@@ -661,7 +654,7 @@ impl GraphClient {
         top: usize,
     ) -> Result<Vec<ProvisioningEvent>, GraphError> {
         let mut url = self.url(&["auditLogs", "provisioning"]);
-        let filter = format!("jobId eq '{}'", job_id.replace('\'', "''"));
+        let filter = format!("jobId eq {}", odata_string(job_id));
         url.set_query(Some(&format!(
             "$filter={}&$top={top}",
             encode_query_value(&filter)
@@ -714,12 +707,6 @@ impl GraphClient {
         first: Url,
         what: &str,
     ) -> Result<Vec<T>, GraphError> {
-        #[derive(serde::Deserialize)]
-        struct Page<T> {
-            value: Vec<T>,
-            #[serde(rename = "@odata.nextLink")]
-            next_link: Option<String>,
-        }
         let mut out = Vec::new();
         let mut next = Some(first);
         while let Some(url) = next.take() {
@@ -738,10 +725,6 @@ impl GraphClient {
         url: Url,
         what: &str,
     ) -> Result<Vec<T>, GraphError> {
-        #[derive(serde::Deserialize)]
-        struct Page<T> {
-            value: Vec<T>,
-        }
         let page: Page<T> = self.json(Method::GET, url, Body::None, what).await?;
         Ok(page.value)
     }
@@ -1033,6 +1016,19 @@ fn classify(
             request_id,
         },
     }
+}
+
+/// One page of a Graph collection.
+#[derive(serde::Deserialize)]
+struct Page<T> {
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+/// `text` as an OData string literal: quoted, a quote escaped by doubling it.
+fn odata_string(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Percent-encodes a query value; spaces become `%20` (Graph does not read
