@@ -148,8 +148,14 @@ pub fn save(dir: &Path, backup: &Backup) -> std::io::Result<PathBuf> {
     let path = dir.join(format!("{}.json", backup.id));
     let bytes = serde_json::to_vec_pretty(backup).map_err(std::io::Error::other)?;
     crate::paths::write_private(&path, &bytes)?;
-    let all = list(dir);
-    for (old, _) in all.iter().skip(KEEP) {
+    // Ids start with the time, so names sort by age: no file is parsed.
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort_by(|a, b| b.cmp(a));
+    for old in names.iter().skip(KEEP) {
         let _ = std::fs::remove_file(old);
     }
     Ok(path)
@@ -251,6 +257,24 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn only_the_newest_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut last = None;
+        for i in 0..KEEP + 2 {
+            let b = Backup::settings("https://g/v1.0", "sp", "job", &[], &format!("n{i}"));
+            save(dir.path(), &b).unwrap();
+            last = Some(b);
+        }
+        let all = list(dir.path());
+        assert_eq!(all.len(), KEEP);
+        assert_eq!(all[0].1, last.unwrap(), "the newest stays");
+        assert!(
+            all.iter()
+                .all(|(_, b)| b.reason != "n0" && b.reason != "n1")
+        );
     }
 
     #[test]
