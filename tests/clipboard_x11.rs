@@ -144,24 +144,32 @@ fn secret() -> Secret {
     Secret::new(format!("x11-clipboard-{}", Secret::generate(24).expose()))
 }
 
+/// Copies a fresh secret the way the window does and checks, after `wait`,
+/// that another program (xclip) reads exactly it.
+fn copy_and_read_back(display: &str, wait: Duration) -> (Secret, Copier, Instant) {
+    let secret = secret();
+    let mut copier = Copier::system();
+    let t0 = Instant::now();
+    copier
+        .copy_secret(&secret, t0)
+        .expect("arboard opens the X clipboard");
+    std::thread::sleep(wait);
+    let read = wait_for(display, secret.expose());
+    assert!(
+        read.as_deref() == Some(secret.expose()),
+        "another program reads the secret: got {}",
+        masked(&read)
+    );
+    (secret, copier, t0)
+}
+
 #[test]
 fn a_copied_secret_is_readable_then_cleared_after_the_countdown() {
     on_x11(
         "a_copied_secret_is_readable_then_cleared_after_the_countdown",
         |display| {
-            let secret = secret();
-            let mut copier = Copier::system();
-            let t0 = Instant::now();
-            copier
-                .copy_secret(&secret, t0)
-                .expect("arboard opens the X clipboard");
-            std::thread::sleep(Duration::from_secs(1));
-            let read = wait_for(display, secret.expose());
-            assert!(
-                read.as_deref() == Some(secret.expose()),
-                "another program reads the secret: got {}",
-                masked(&read)
-            );
+            // Still there a second later.
+            let (secret, mut copier, t0) = copy_and_read_back(display, Duration::from_secs(1));
 
             assert_eq!(copier.tick(t0 + Duration::from_secs(59)), Expiry::Waiting);
             assert_eq!(copier.tick(t0 + clipboard::CLEAR_AFTER), Expiry::Cleared);
@@ -183,18 +191,7 @@ fn a_later_copy_by_the_admin_is_left_on_the_clipboard() {
     on_x11(
         "a_later_copy_by_the_admin_is_left_on_the_clipboard",
         |display| {
-            let secret = secret();
-            let mut copier = Copier::system();
-            let t0 = Instant::now();
-            copier
-                .copy_secret(&secret, t0)
-                .expect("arboard opens the X clipboard");
-            let read = wait_for(display, secret.expose());
-            assert!(
-                read.as_deref() == Some(secret.expose()),
-                "got {}",
-                masked(&read)
-            );
+            let (_secret, mut copier, t0) = copy_and_read_back(display, Duration::ZERO);
 
             let mut xclip = admin_copies(display, "something else");
             let now = wait_for(display, "something else");

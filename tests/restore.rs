@@ -165,16 +165,22 @@ fn the_cli_lists_backups_and_restores_one() {
         )
     };
     let state_s = state.to_str().unwrap();
-    let (ok, out, err) = cli(&["run", "--sandbox", "--yes", "--sandbox-state", state_s]);
+    // Every call works on the same kept sandbox.
+    let on_sandbox = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--sandbox", "--sandbox-state", state_s]);
+        cli(&all)
+    };
+    let (ok, out, err) = on_sandbox(&["run", "--yes"]);
     assert!(ok, "{out}{err}");
-    let (ok, list, err) = cli(&["restore", "--sandbox", "--sandbox-state", state_s]);
+    let (ok, list, err) = on_sandbox(&["restore"]);
     assert!(ok, "{list}{err}");
     let schema_line = list
         .lines()
         .find(|l| l.contains("schema (22 user attribute mappings), before step 9"))
         .unwrap_or_else(|| panic!("the step-9 backup is listed:\n{list}"));
     let id = schema_line.split_whitespace().next().unwrap();
-    let (ok, out, err) = cli(&["restore", id, "--sandbox", "--sandbox-state", state_s]);
+    let (ok, out, err) = on_sandbox(&["restore", id]);
     assert!(
         !ok,
         "without --yes or a terminal it does not restore:\n{out}{err}"
@@ -184,35 +190,18 @@ fn the_cli_lists_backups_and_restores_one() {
         "{out}"
     );
     assert!(out.contains("Not restored."), "{out}");
-    let (ok, out, err) = cli(&[
+    let (ok, out, err) = on_sandbox(&[
         "restore",
         id,
         "--yes",
-        "--sandbox",
-        "--sandbox-state",
-        state_s,
         "--sandbox-dump",
         dump.to_str().unwrap(),
     ]);
     // `restore` has no --sandbox-dump: a clear clap error, nothing restored.
     assert!(!ok && err.contains("--sandbox-dump"), "{out}{err}");
-    let (ok, out, err) = cli(&[
-        "restore",
-        id,
-        "--yes",
-        "--sandbox",
-        "--sandbox-state",
-        state_s,
-    ]);
+    let (ok, out, err) = on_sandbox(&["restore", id, "--yes"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains(&format!("Restored {id}.")), "{out}");
-    let (ok, out, _) = cli(&[
-        "restore",
-        id,
-        "--yes",
-        "--sandbox",
-        "--sandbox-state",
-        state_s,
-    ]);
+    let (ok, out, _) = on_sandbox(&["restore", id, "--yes"]);
     assert!(ok && out.contains("Nothing to restore"), "{out}");
 }
