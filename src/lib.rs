@@ -7,6 +7,8 @@ pub mod backup;
 pub mod bench;
 pub mod build_info;
 pub mod checklist;
+pub mod cloud;
+pub mod credstore;
 pub mod engine;
 pub mod graph;
 pub mod http;
@@ -20,7 +22,9 @@ pub mod report;
 pub mod resume;
 pub mod sandbox;
 pub mod secret;
+pub mod settings;
 pub mod setup;
+pub mod signin;
 pub mod step;
 pub mod timefmt;
 

@@ -30,6 +30,7 @@ pub mod traffic;
 pub mod webui;
 
 pub use self::faults::{Fault, FaultTarget};
+pub use self::login::{Consent, DeviceCodePolicy, SignInBehaviour};
 pub use self::traffic::{RequestRecord, Server as SandboxServer};
 
 use std::collections::HashMap;
@@ -60,6 +61,8 @@ pub struct SandboxOptions {
     pub faults: Vec<Fault>,
     /// Log every request each server answers ([`Sandbox::take_requests`]).
     pub record_requests: bool,
+    /// How sign-in behaves; wins over the tenant file's `signIn`.
+    pub sign_in: Option<login::SignInBehaviour>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -24,11 +24,53 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::secret::Secret;
+
+/// How the simulated identity platform behaves (tenant file `signIn`,
+/// or [`super::SandboxOptions::sign_in`], which wins). The default signs
+/// everyone in at once with consent already granted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SignInBehaviour {
+    pub consent: Consent,
+    pub device_code: DeviceCodePolicy,
+    /// `expires_in` of access tokens, seconds (default 3599); the sandbox's
+    /// Graph refuses an access token once it has expired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime_secs: Option<u64>,
+    /// Directory roles of the signed-in user, by display name (default:
+    /// Application Administrator), as `/me`'s role membership shows them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+/// Whether the wizard's permissions have been consented in the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Consent {
+    /// Admin consent already given: sign-in just works.
+    #[default]
+    Granted,
+    /// Nobody consented and the user may not: AADSTS65001 / AADSTS90094.
+    Required,
+    /// The user is asked and declines: AADSTS65004 (browser),
+    /// `authorization_declined` (device code).
+    Declined,
+}
+
+/// Conditional Access on device code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeviceCodePolicy {
+    #[default]
+    Allowed,
+    /// A policy blocks the device code flow: AADSTS53003.
+    BlockedByConditionalAccess,
+}
 
 /// Polls answered `authorization_pending` before a device code is approved.
 pub const PENDING_POLLS: u32 = 2;

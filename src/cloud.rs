@@ -1,0 +1,132 @@
+//! Microsoft's clouds: each has its own sign-in and Graph hosts
+//! (Graph docs `deployments.md`, "Microsoft Graph and Graph Explorer service
+//! root endpoints"). A token from one cloud is worthless in another.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    /// Microsoft Entra ID, worldwide.
+    #[default]
+    Global,
+    /// US Government L4 (GCC High).
+    UsGov,
+    /// US Government L5 (DoD).
+    UsGovDod,
+    /// China, operated by 21Vianet.
+    China,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::UsGov, Cloud::UsGovDod, Cloud::China];
+
+    /// The name settings, the CLI and reports use.
+    pub fn key(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::UsGov => "usgov",
+            Cloud::UsGovDod => "usgovdod",
+            Cloud::China => "china",
+        }
+    }
+
+    /// Accepts the key and a few spellings admins use.
+    pub fn parse(input: &str) -> Result<Cloud, String> {
+        let normal: String = input
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        match normal.as_str() {
+            "global" | "public" | "worldwide" | "commercial" | "azurecloud" => Ok(Cloud::Global),
+            "usgov" | "usgovernment" | "gcchigh" | "l4" | "usgovl4" | "azureusgovernment" => {
+                Ok(Cloud::UsGov)
+            }
+            "usgovdod" | "dod" | "l5" | "usgovl5" => Ok(Cloud::UsGovDod),
+            "china" | "21vianet" | "azurechinacloud" | "mooncake" => Ok(Cloud::China),
+            _ => Err(format!(
+                "\"{}\" is not a Microsoft cloud the wizard knows. Use global, usgov (US Government L4), usgovdod (US Government L5, DoD) or china (21Vianet).",
+                input.trim()
+            )),
+        }
+    }
+
+    /// The Microsoft identity platform's host, as a base URL ending in `/`:
+    /// `{login_url}{tenant}/oauth2/v2.0/…`.
+    pub fn login_url(self) -> Url {
+        let host = match self {
+            Cloud::Global => "https://login.microsoftonline.com/",
+            Cloud::UsGov | Cloud::UsGovDod => "https://login.microsoftonline.us/",
+            Cloud::China => "https://login.chinacloudapi.cn/",
+        };
+        Url::parse(host).expect("static URL")
+    }
+
+    /// Graph v1.0 in this cloud.
+    pub fn graph_url(self) -> Url {
+        let base = match self {
+            Cloud::Global => "https://graph.microsoft.com/v1.0",
+            Cloud::UsGov => "https://graph.microsoft.us/v1.0",
+            Cloud::UsGovDod => "https://dod-graph.microsoft.us/v1.0",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn/v1.0",
+        };
+        Url::parse(base).expect("static URL")
+    }
+
+    /// The cloud whose Graph host this is, if any (for a `--graph-url` alone).
+    pub fn from_graph_url(url: &Url) -> Option<Cloud> {
+        Cloud::ALL
+            .into_iter()
+            .find(|c| c.graph_url().host_str() == url.host_str())
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Cloud::Global => "Global (worldwide)",
+            Cloud::UsGov => "US Government L4 (GCC High)",
+            Cloud::UsGovDod => "US Government L5 (DoD)",
+            Cloud::China => "China (21Vianet)",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_follow_the_national_cloud_table() {
+        assert_eq!(
+            Cloud::UsGovDod.graph_url().as_str(),
+            "https://dod-graph.microsoft.us/v1.0"
+        );
+        assert_eq!(
+            Cloud::UsGovDod.login_url().as_str(),
+            "https://login.microsoftonline.us/"
+        );
+        assert_eq!(
+            Cloud::China.graph_url().host_str(),
+            Some("microsoftgraph.chinacloudapi.cn")
+        );
+        assert_eq!(Cloud::China.login_url().host_str(), Some("login.chinacloudapi.cn"));
+    }
+
+    #[test]
+    fn parse_accepts_keys_and_common_names_and_explains_the_rest() {
+        for c in Cloud::ALL {
+            assert_eq!(Cloud::parse(c.key()), Ok(c));
+            assert_eq!(Cloud::from_graph_url(&c.graph_url()), Some(c));
+        }
+        assert_eq!(Cloud::parse("GCC High"), Ok(Cloud::UsGov));
+        assert_eq!(Cloud::parse("21Vianet"), Ok(Cloud::China));
+        let e = Cloud::parse("germany").unwrap_err();
+        assert!(e.contains("\"germany\"") && e.contains("usgovdod"), "{e}");
+    }
+}
