@@ -8,6 +8,7 @@ pub mod bench;
 pub mod build_info;
 pub mod checklist;
 pub mod cloud;
+pub mod connect;
 pub mod credstore;
 pub mod engine;
 pub mod graph;

@@ -46,6 +46,8 @@ fn main() -> iced::Result {
         last_run: orchidea_wizard::resume::load(&orchidea_wizard::resume::default_path())
             .filter(|r| !r.complete())
             .map(|r| r.summary()),
+        settings: load_settings(),
+        sign_in_env: None,
         bench: if args.bench_run {
             BenchMode::Run
         } else if args.exit_after_first_frame {
@@ -53,5 +55,15 @@ fn main() -> iced::Result {
         } else {
             BenchMode::Off
         },
+    })
+}
+
+/// The saved settings; a broken file is reported and the defaults used
+/// (the file is left as it is for the admin to look at).
+fn load_settings() -> orchidea_wizard::settings::Settings {
+    let path = orchidea_wizard::settings::path();
+    orchidea_wizard::settings::load_from(&path).unwrap_or_else(|e| {
+        tracing::warn!("{e}");
+        orchidea_wizard::settings::Settings::default()
     })
 }

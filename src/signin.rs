@@ -120,6 +120,14 @@ pub enum SignInError {
     Todo(String),
 }
 
+impl SignInError {
+    /// Whether only a new interactive sign-in helps (a refresh token that
+    /// expired or was revoked), as opposed to a network or service failure.
+    pub fn is_sign_in_again(&self) -> bool {
+        todo!("signin: is_sign_in_again")
+    }
+}
+
 /// Authorization code + PKCE: serves `http://localhost:{ephemeral}`, opens
 /// `opener` on the authorize URL (also handed to `on_url` so a window can
 /// show it with a Copy button), waits for the redirect, redeems the code.

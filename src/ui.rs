@@ -7,6 +7,7 @@ pub mod bench;
 mod panel;
 pub mod screen;
 pub mod session;
+mod sign_in_work;
 pub mod theme;
 mod view;
 pub mod widget;
@@ -38,6 +39,11 @@ pub struct Options {
     pub bench: bench::BenchMode,
     /// Where the last unfinished run on a real tenant stopped (`crate::resume`).
     pub last_run: Option<String>,
+    /// The saved settings the first screen starts from.
+    pub settings: crate::settings::Settings,
+    /// Credential store, browser and settings file for sign-in; `None`:
+    /// the OS store, the system browser and the config dir.
+    pub sign_in_env: Option<work::SignInEnv>,
 }
 
 /// The documents folder (else the home folder, else the current one).

@@ -7,7 +7,6 @@ mod ui_common;
 use iced::widget::row;
 use orchidea_wizard::StepId;
 use orchidea_wizard::checklist::{Checklist, Progress, Status};
-use orchidea_wizard::ui::screen::welcome;
 use orchidea_wizard::ui::{Message, theme, widget};
 use ui_common::{Harness, assert_snapshot};
 
@@ -32,14 +31,15 @@ fn tenant_form_with_a_validation_message() {
         "https://acme.orchidea.example",
     );
     h.click("Next");
-    h.assert_sees("Paste an access token for Microsoft Graph (see the hint above).");
+    h.assert_sees("Sign in to Microsoft Entra first (browser or device code).");
     assert!(matches!(
         h.app.screen(),
         orchidea_wizard::ui::Screen::Welcome
     ));
-    h.send(Message::Welcome(welcome::Message::GraphUrlChanged(
-        welcome::GRAPH_URL.into(),
-    )));
+    // A tenant that is not one is refused under its field, before any request.
+    h.type_into("contoso.onmicrosoft.com or the tenant ID", "contoso");
+    h.click("Sign in with browser");
+    h.assert_sees("\"contoso\" is not a tenant. Enter the tenant ID (a GUID, shown in Entra → Overview) or a verified domain such as contoso.onmicrosoft.com.");
     assert_snapshot(h.app.view(), &theme::light(), "welcome-tenant-form");
 }
 

@@ -76,6 +76,8 @@ pub enum Effect {
     Work(Work),
     /// Deliver this message after a while.
     After(Duration, Message),
+    /// Open a page in the system browser.
+    Open(url::Url),
     FocusNext,
     FocusPrevious,
     Exit,
@@ -93,6 +95,7 @@ pub struct App {
     pub(super) sandbox_tenant: Option<std::path::PathBuf>,
     pub(super) timing: super::bench::Timing,
     pub(super) session: Session,
+    pub(super) sign_in_env: work::SignInEnv,
     pub(super) close_prompt: bool,
     /// The OS light/dark setting, once it answered.
     mode: Option<Mode>,
@@ -107,7 +110,7 @@ impl App {
         };
         let mut app = Self {
             screen: Screen::Welcome,
-            welcome: welcome::Welcome::with_last_run(options.last_run.clone()),
+            welcome: welcome::Welcome::new(options.last_run.clone(), options.settings.clone()),
             secret: orchidea_secret::OrchideaSecret::default(),
             choose_app: choose_app::ChooseApp::default(),
             scope: scope::ScopeScreen::default(),
@@ -120,6 +123,7 @@ impl App {
             sandbox_tenant: options.sandbox_tenant.clone(),
             timing: super::bench::Timing::new(options.bench),
             session: Session::new(copier),
+            sign_in_env: options.sign_in_env.clone().unwrap_or_default(),
             close_prompt: false,
             mode: None,
             next_id: 0,
@@ -168,6 +172,15 @@ impl App {
             }
             Effect::FocusNext => operation::focus_next(),
             Effect::FocusPrevious => operation::focus_previous(),
+            Effect::Open(url) => {
+                let opener = std::sync::Arc::clone(&self.sign_in_env.opener);
+                Task::future(async move {
+                    if let Err(e) = opener.open(&url).await {
+                        tracing::warn!("could not open the browser: {e}");
+                    }
+                })
+                .discard()
+            }
             Effect::Exit => iced::exit(),
         }))
     }
@@ -175,8 +188,14 @@ impl App {
     pub fn handle(&mut self, message: Message) -> Vec<Effect> {
         let action = match message {
             Message::Welcome(m) => {
-                self.welcome.update(m);
-                Action::None
+                let cancel = matches!(
+                    m,
+                    welcome::Message::SignIn(super::screen::sign_in::Message::Cancel)
+                );
+                if cancel {
+                    self.session.cancel();
+                }
+                self.welcome.update(m)
             }
             Message::Secret(m) => self.secret.update(m),
             Message::ChooseApp(m) => self.choose_app.update(m, &self.session),
@@ -340,6 +359,16 @@ impl App {
                 });
                 Vec::new()
             }
+            Action::Copy(text) => {
+                if let Err(e) = self.session.copier.copy_text(&text) {
+                    self.session.error = Some(Failure {
+                        message: e.to_string(),
+                        retry: None,
+                    });
+                }
+                Vec::new()
+            }
+            Action::Open(url) => vec![Effect::Open(url)],
             Action::Run(_) if self.session.is_busy() => Vec::new(),
             Action::Run(op) => {
                 self.next_id += 1;
@@ -350,6 +379,7 @@ impl App {
                     op.clone(),
                     self.session.target.clone(),
                     self.session.engine.clone(),
+                    self.sign_in_env.clone(),
                 );
                 self.session.running = Some(Running {
                     id,

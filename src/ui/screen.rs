@@ -11,6 +11,7 @@ pub mod save;
 pub mod scope;
 pub mod start;
 pub mod summary;
+pub mod sign_in;
 pub mod welcome;
 
 use super::work::Op;
@@ -38,6 +39,10 @@ pub enum Action {
     Run(Op),
     /// Show a message in the error banner; every field stays as typed.
     Fail(String),
+    /// Put this (not secret) text on the clipboard: a device code, a link.
+    Copy(String),
+    /// Open this page in the system browser.
+    Open(url::Url),
 }
 
 impl Screen {

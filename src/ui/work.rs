@@ -17,7 +17,7 @@ use url::Url;
 use super::app::Message;
 use crate::checklist::Progress;
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
-use crate::graph::{DirectoryUser, Group, ProvisioningEvent, StaticToken};
+use crate::graph::{DirectoryUser, Group, ProvisioningEvent, TokenSource};
 use crate::mapping::UserNameSource;
 use crate::orchidea::{HttpOrchideaAdmin, Idp, ManualScim, OrchideaAdmin};
 use crate::sandbox::{Sandbox, SandboxOptions};
@@ -33,12 +33,61 @@ pub enum Target {
 }
 
 /// A real Entra tenant and, optionally, Orchidea's admin API.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Tenant {
     pub graph_url: Url,
-    pub graph_token: Secret,
+    /// The signed-in session (refreshes itself) or a given token.
+    pub token: Arc<dyn TokenSource>,
     /// Workspace URL and admin API token; `None` means the manual path.
     pub orchidea: Option<(Url, Secret)>,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("graph_url", &self.graph_url.as_str())
+            .field("admin_api", &self.orchidea.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the admin signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The system browser, with a loopback redirect.
+    Browser,
+    /// A code entered on another device's browser.
+    DeviceCode,
+}
+
+/// A sign-in to run: where, how, whether to remember, what to save.
+#[derive(Debug, Clone)]
+pub struct SignInRequest {
+    pub cfg: crate::signin::SignInConfig,
+    pub method: Method,
+    pub remember: bool,
+    /// Saved (no secrets) once the sign-in worked.
+    pub settings: crate::settings::Settings,
+}
+
+/// What the sign-in work needs from outside: the credential store, the
+/// browser, where settings go. Tests replace all three.
+#[derive(Clone)]
+pub struct SignInEnv {
+    pub store: Option<Arc<dyn crate::credstore::CredentialStore>>,
+    pub opener: Arc<dyn crate::signin::UrlOpener>,
+    /// `None`: settings are not saved (tests that do not care).
+    pub settings_path: Option<std::path::PathBuf>,
+}
+
+impl Default for SignInEnv {
+    fn default() -> Self {
+        Self {
+            store: None,
+            opener: Arc::new(crate::signin::SystemBrowser),
+            settings_path: Some(crate::settings::path()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Target {
@@ -92,7 +141,7 @@ impl Target {
                 setup::config(
                     crate::http::client(),
                     t.graph_url.clone(),
-                    Arc::new(StaticToken(t.graph_token.clone())),
+                    Arc::clone(&t.token),
                     orchidea,
                     choices,
                 )
@@ -141,6 +190,17 @@ pub enum Op {
     ListBackups,
     PreviewRestore(crate::backup::Backup),
     Restore(crate::backup::Backup),
+    /// Sign in to Entra, check the roles, remember if asked, save settings.
+    SignIn(Box<SignInRequest>),
+    /// Forget the remembered sign-in (and the workspace's Orchidea token).
+    SignOut(crate::signin::SignInConfig, Option<Url>),
+    /// Check Orchidea's admin API token before use (keep it if `remember`).
+    /// `token: None` uses the one remembered for this workspace.
+    CheckOrchidea {
+        workspace: Url,
+        token: Option<Secret>,
+        remember: bool,
+    },
 }
 
 impl Op {
@@ -172,7 +232,10 @@ impl Op {
             | Op::RefreshLogs
             | Op::ExportReport(_)
             | Op::ListBackups
-            | Op::PreviewRestore(_) => false,
+            | Op::PreviewRestore(_)
+            | Op::SignIn(_)
+            | Op::SignOut(..)
+            | Op::CheckOrchidea { .. } => false,
             Op::Connect { creates } => *creates,
             Op::Steps { steps, .. } => steps.iter().any(|s| WRITES.contains(s)),
             Op::SetScope(..)
@@ -209,6 +272,11 @@ pub enum Outcome {
     RestorePreview(String, Result<Vec<String>, String>),
     /// An engine step was asked for before the secret path was chosen.
     NoEngine,
+    SignedIn(Result<Box<crate::ui::screen::sign_in::SignedIn>, String>),
+    /// How many stored items sign-out removed.
+    SignedOut(Result<usize, String>),
+    /// The workspace's name and the token that worked.
+    OrchideaChecked(Result<(String, Secret), String>),
 }
 
 /// The running sandbox, shared with the message that delivers it.
@@ -279,6 +347,7 @@ pub fn stream(
     op: Op,
     target: Option<Target>,
     engine: Option<Engine>,
+    env: SignInEnv,
 ) -> BoxStream<'static, Message> {
     let (progress_tx, progress_rx) = mpsc::unbounded_channel();
     let (side_tx, side_rx) = mpsc::unbounded_channel();
@@ -292,6 +361,21 @@ pub fn stream(
                 .await
                 .map(|s| SandboxHandle(Arc::new(s)))
                 .map_err(|e| e.to_string()),
+            ),
+            Op::SignIn(request) => Outcome::SignedIn(
+                super::sign_in_work::sign_in(*request, env, side_tx.clone())
+                    .await
+                    .map(Box::new),
+            ),
+            Op::SignOut(cfg, workspace) => {
+                Outcome::SignedOut(super::sign_in_work::sign_out(cfg, workspace, env).await)
+            }
+            Op::CheckOrchidea {
+                workspace,
+                token,
+                remember,
+            } => Outcome::OrchideaChecked(
+                super::sign_in_work::check_orchidea(workspace, token, remember, env).await,
             ),
             Op::ListIdps => {
                 let admin = target.as_ref().and_then(Target::admin);
@@ -395,7 +479,10 @@ async fn run_engine(
         | Op::ListGroups
         | Op::ExportReport(_)
         | Op::ListBackups
-        | Op::PreviewRestore(_) => Ok(()),
+        | Op::PreviewRestore(_)
+        | Op::SignIn(_)
+        | Op::SignOut(..)
+        | Op::CheckOrchidea { .. } => Ok(()),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Secrets are read from the environment or a hidden prompt, never argv.
 
 mod bench;
+mod signin;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -14,12 +15,12 @@ use futures::future::BoxFuture;
 use orchidea_wizard::engine::{
     self, AlwaysYes, Confirm, Engine, EngineConfig, EngineError, Notifications, Scope,
 };
-use orchidea_wizard::graph::{DirectoryUser, Outcome, StaticToken};
+use orchidea_wizard::graph::{DirectoryUser, Outcome};
 use orchidea_wizard::mapping::{MappingOptions, UserNameSource};
 use orchidea_wizard::orchidea::{self, ManualScim};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices, OrchideaAccess};
-use orchidea_wizard::{Progress, Secret, StepId, report};
+use orchidea_wizard::{Progress, StepId, report};
 use url::Url;
 
 #[derive(Parser)]
@@ -43,6 +44,11 @@ enum Command {
     ProvisionUser(ProvisionUserArgs),
     /// List the backups taken before each write, or put one back (the diff is shown first).
     Restore(RestoreArgs),
+    /// Sign in to Microsoft Entra (device code, or --browser), check your
+    /// roles, and with --remember keep the sign-in for later commands.
+    Signin(SigninArgs),
+    /// Forget the remembered sign-in (and, with --orchidea-url, Orchidea's admin token).
+    Signout(SignoutArgs),
     /// Serve the sandbox (simulated Entra tenant + Orchidea workspace) until Ctrl-C.
     Sandbox(SandboxArgs),
     /// List the steps of the procedure.
@@ -98,6 +104,25 @@ enum OutcomeArg {
     Failure,
 }
 
+#[derive(clap::Args)]
+struct SigninArgs {
+    #[command(flatten)]
+    signin: signin::SignInArgs,
+    /// Also check (and with --remember keep) Orchidea's admin API token for
+    /// this workspace (from ORCHIDEA_ADMIN_TOKEN or a hidden prompt).
+    #[arg(long, value_name = "URL")]
+    orchidea_url: Option<Url>,
+}
+
+#[derive(clap::Args)]
+struct SignoutArgs {
+    #[command(flatten)]
+    signin: signin::SignInArgs,
+    /// Also forget Orchidea's admin API token for this workspace.
+    #[arg(long, value_name = "URL")]
+    orchidea_url: Option<Url>,
+}
+
 /// Where the tenant is: the sandbox or real endpoints.
 #[derive(clap::Args)]
 struct TargetArgs {
@@ -112,19 +137,25 @@ struct TargetArgs {
     /// Service principal id of the enterprise app (when several match).
     #[arg(long)]
     app_id: Option<String>,
-    /// Microsoft Graph base URL (real tenants; the token comes from GRAPH_ACCESS_TOKEN).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://graph.microsoft.com/v1.0"
-    )]
-    graph_url: Url,
+    #[command(flatten)]
+    signin: signin::SignInArgs,
 }
 
 impl TargetArgs {
+    /// Whether Graph is on this computer: the built-in or a standalone sandbox.
+    fn local(&self) -> bool {
+        self.sandbox
+            || self
+                .signin
+                .graph_url
+                .as_deref()
+                .and_then(|u| Url::parse(u.trim()).ok())
+                .is_some_and(|u| orchidea_wizard::http::is_loopback(&u))
+    }
+
     /// How the report names where the run happened.
     fn mode(&self) -> &'static str {
-        if self.sandbox { "sandbox" } else { "tenant" }
+        if self.local() { "sandbox" } else { "tenant" }
     }
 }
 
@@ -226,6 +257,8 @@ async fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args).await,
         Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => serve(args).await,
+        Command::Signin(args) => sign_in_only(args).await,
+        Command::Signout(args) => signin::sign_out(&args.signin, args.orchidea_url.as_ref()).await,
         Command::Steps => {
             for s in StepId::ALL {
                 println!(
@@ -309,19 +342,15 @@ async fn connect(
         };
         return Ok((Some(sandbox), cfg));
     }
-    let token = Secret::new(read_secret(
-        "GRAPH_ACCESS_TOKEN",
-        "Microsoft Graph access token: ",
-    )?);
+    let signed = signin::sign_in(&target.signin).await?;
+    let remember = target.signin.remember;
     let access = match orchidea {
         OrchideaChoice::Manual(m) => OrchideaAccess::Manual(m),
         OrchideaChoice::NotNeeded => OrchideaAccess::NotNeeded,
         OrchideaChoice::AdminApi(Some(url)) => OrchideaAccess::AdminApi {
+            admin_token: signin::orchidea_token(&url, Some(&signed), remember, read_secret)
+                .await?,
             workspace_url: url,
-            admin_token: Secret::new(read_secret(
-                "ORCHIDEA_ADMIN_TOKEN",
-                "Orchidea admin API token: ",
-            )?),
             idp: choices.idp.clone(),
         },
         OrchideaChoice::AdminApi(None) => {
@@ -329,13 +358,22 @@ async fn connect(
         }
     };
     let cfg = setup::config(
-        orchidea_wizard::http::client(),
-        target.graph_url.clone(),
-        Arc::new(StaticToken(token)),
+        signed.http.clone(),
+        signed.cfg.graph_url.clone(),
+        Arc::clone(&signed.token),
         access,
         choices,
     );
     Ok((None, cfg))
+}
+
+/// `signin`: sign in, check the roles (and Orchidea's token), remember if asked.
+async fn sign_in_only(args: SigninArgs) -> Result<bool, String> {
+    let signed = signin::sign_in(&args.signin).await?;
+    if let Some(url) = &args.orchidea_url {
+        signin::orchidea_token(url, Some(&signed), args.signin.remember, read_secret).await?;
+    }
+    Ok(true)
 }
 
 fn notifications_from(args: &RunArgs) -> Result<Option<Notifications>, String> {
@@ -362,8 +400,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     let manual = match &args.scim_url {
         Some(raw) => {
             // Loopback SCIM URLs only make sense when Graph is the sandbox.
-            let sandbox =
-                args.target.sandbox || orchidea_wizard::http::is_loopback(&args.target.graph_url);
+            let sandbox = args.target.local();
             let scim_url = orchidea::parse_scim_url_for(raw, sandbox).map_err(|e| e.to_string())?;
             let secret = read_secret(
                 "ORCHIDEA_SCIM_SECRET",

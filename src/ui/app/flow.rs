@@ -23,15 +23,15 @@ impl App {
                     Some(Target::Sandbox(_)) => return self.go(screen.next()),
                     _ => Action::Run(Op::StartSandbox(self.sandbox_tenant.clone())),
                 },
-                welcome::Mode::Tenant => {
-                    let Some(tenant) = self.welcome.tenant() else {
-                        return Vec::new();
-                    };
-                    self.session.reset_engine();
-                    self.session.idps = None;
-                    self.session.target = Some(Target::Tenant(tenant));
-                    return self.go(screen.next());
-                }
+                welcome::Mode::Tenant => match self.welcome.sign_in.ready() {
+                    Err(message) => Action::Fail(message),
+                    Ok((signed, None)) => return self.open_tenant(&signed, None),
+                    Ok((_, Some((workspace, token)))) => Action::Run(Op::CheckOrchidea {
+                        workspace,
+                        token,
+                        remember: self.welcome.sign_in.remember(),
+                    }),
+                },
             },
             Screen::OrchideaSecret => match self.connect() {
                 Ok(creates) => Action::Run(Op::Connect { creates }),
@@ -47,6 +47,23 @@ impl App {
             Screen::Summary => return self.handle(Message::CloseRequested(None)),
         };
         self.perform(action)
+    }
+
+    /// Works on the signed-in tenant from now on (a new engine: every step
+    /// is checked again) and moves to the Orchidea screen.
+    fn open_tenant(
+        &mut self,
+        signed: &crate::ui::screen::sign_in::SignedIn,
+        orchidea: Option<(url::Url, crate::Secret)>,
+    ) -> Vec<Effect> {
+        self.session.reset_engine();
+        self.session.idps = None;
+        self.session.target = Some(Target::Tenant(crate::ui::work::Tenant {
+            graph_url: signed.cfg.graph_url.clone(),
+            token: std::sync::Arc::clone(&signed.token),
+            orchidea,
+        }));
+        self.go(Some(Screen::OrchideaSecret))
     }
 
     /// Builds the engine for the secret path on screen 1 (a new path or
@@ -143,6 +160,29 @@ impl App {
                 }
             }
             Outcome::Idps(Err(e)) => self.session.idps = Some(Err(e)),
+            Outcome::SignedIn(result) => {
+                if let Some(e) = self.welcome.sign_in.finished(result.map(|s| *s)) {
+                    self.fail(e, None);
+                }
+            }
+            Outcome::SignedOut(Ok(_)) => {
+                self.session.reset_engine();
+                self.session.target = None;
+            }
+            Outcome::SignedOut(Err(e)) => self.fail(
+                format!("Signed out in this window, but the remembered sign-in could not be removed: {e}"),
+                None,
+            ),
+            Outcome::OrchideaChecked(Ok((_name, token))) => {
+                let workspace = match op {
+                    Some(Op::CheckOrchidea { workspace, .. }) => workspace,
+                    _ => return Vec::new(),
+                };
+                if let Some(signed) = self.welcome.sign_in.signed_in().cloned() {
+                    return self.open_tenant(&signed, Some((workspace, token)));
+                }
+            }
+            Outcome::OrchideaChecked(Err(e)) => self.fail(e, None),
             Outcome::NoEngine => self.fail(
                 "Create or paste the SCIM secret (step 1) first.".into(),
                 None,

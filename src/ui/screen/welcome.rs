@@ -3,15 +3,12 @@
 
 use iced::widget::{column, text};
 use iced::{Element, Fill};
-use url::Url;
 
-use crate::secret::Secret;
+use super::sign_in::{self, SignIn};
+use crate::settings::Settings;
+use crate::ui::screen::Action;
 use crate::ui::theme;
 use crate::ui::widget;
-use crate::ui::work::Tenant;
-
-/// Microsoft Graph v1.0, where the synchronization API lives.
-pub const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -21,68 +18,42 @@ pub enum Mode {
 
 pub struct Welcome {
     pub mode: Mode,
-    graph_url: String,
-    graph_token: Secret,
-    workspace_url: String,
-    admin_token: Secret,
-    reveal: bool,
-    error: Option<(Field, String)>,
+    /// The real-tenant panel: sign-in and Orchidea's admin API.
+    pub sign_in: SignIn,
     /// Where the last run on a real tenant stopped, if it did not finish.
     pub last_run: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    GraphUrl,
-    GraphToken,
-    WorkspaceUrl,
-    AdminToken,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     ModeSelected(Mode),
-    GraphUrlChanged(String),
-    GraphTokenChanged(Secret),
-    WorkspaceUrlChanged(String),
-    AdminTokenChanged(Secret),
-    ToggleReveal,
-}
-
-impl Welcome {
-    /// The first screen, mentioning an unfinished run on a real tenant.
-    pub fn with_last_run(last_run: Option<String>) -> Self {
-        Self {
-            last_run,
-            ..Self::default()
-        }
-    }
+    SignIn(sign_in::Message),
 }
 
 impl Default for Welcome {
     fn default() -> Self {
-        Self {
-            mode: Mode::Sandbox,
-            graph_url: GRAPH_URL.into(),
-            graph_token: Secret::new(""),
-            workspace_url: String::new(),
-            admin_token: Secret::new(""),
-            reveal: false,
-            error: None,
-            last_run: None,
-        }
+        Self::new(None, Settings::default())
     }
 }
 
 impl Welcome {
-    pub fn update(&mut self, message: Message) {
+    /// The first screen, pre-filled from the saved settings, mentioning an
+    /// unfinished run on a real tenant.
+    pub fn new(last_run: Option<String>, settings: Settings) -> Self {
+        Self {
+            mode: Mode::Sandbox,
+            sign_in: SignIn::from_settings(settings),
+            last_run,
+        }
+    }
+
+    pub fn update(&mut self, message: Message) -> Action {
         match message {
-            Message::ModeSelected(mode) => self.mode = mode,
-            Message::GraphUrlChanged(v) => self.graph_url = v,
-            Message::GraphTokenChanged(v) => self.graph_token = v,
-            Message::WorkspaceUrlChanged(v) => self.workspace_url = v,
-            Message::AdminTokenChanged(v) => self.admin_token = v,
-            Message::ToggleReveal => self.reveal = !self.reveal,
+            Message::ModeSelected(mode) => {
+                self.mode = mode;
+                Action::None
+            }
+            Message::SignIn(m) => self.sign_in.update(m),
         }
     }
 
@@ -92,54 +63,6 @@ impl Welcome {
             Mode::Sandbox => Mode::Tenant,
             Mode::Tenant => Mode::Sandbox,
         };
-    }
-
-    /// The real tenant's endpoints, checked; errors appear under the field.
-    pub fn tenant(&mut self) -> Option<Tenant> {
-        self.error = None;
-        let result = self.parse();
-        match result {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.error = Some(e);
-                None
-            }
-        }
-    }
-
-    fn parse(&self) -> Result<Tenant, (Field, String)> {
-        let graph_url = parse_url(&self.graph_url).map_err(|e| (Field::GraphUrl, e))?;
-        let token = self.graph_token.expose().trim();
-        if token.is_empty() {
-            return Err((
-                Field::GraphToken,
-                "Paste an access token for Microsoft Graph (see the hint above).".into(),
-            ));
-        }
-        let orchidea = match (self.workspace_url.trim(), self.admin_token.expose().trim()) {
-            ("", "") => None,
-            ("", _) => {
-                return Err((
-                    Field::WorkspaceUrl,
-                    "Enter the workspace URL that goes with the admin API token.".into(),
-                ));
-            }
-            (_, "") => {
-                return Err((
-                    Field::AdminToken,
-                    "Paste Orchidea's admin API token, or clear the workspace URL to paste the SCIM secret by hand.".into(),
-                ));
-            }
-            (url, admin) => Some((
-                parse_url(url).map_err(|e| (Field::WorkspaceUrl, e))?,
-                Secret::new(admin),
-            )),
-        };
-        Ok(Tenant {
-            graph_url,
-            graph_token: Secret::new(token),
-            orchidea,
-        })
     }
 
     pub fn view(&self) -> Element<'_, Message> {
@@ -182,7 +105,7 @@ impl Welcome {
             ),
             widget::choice(
                 "My Microsoft Entra tenant",
-                "Configure the real tenant with a Microsoft Graph access token.",
+                "Sign in as an administrator of your tenant (browser or device code).",
                 self.mode == Mode::Tenant,
                 true,
                 Message::ModeSelected(Mode::Tenant),
@@ -201,7 +124,7 @@ impl Welcome {
                     .size(14),
                 ));
             }
-            page = page.push(self.tenant_fields());
+            page = page.push(self.sign_in.view().map(Message::SignIn));
         }
         // The About text: Windows GUI builds have no console for --version.
         page.push(
@@ -213,98 +136,5 @@ impl Welcome {
             .style(theme::muted),
         )
         .into()
-    }
-
-    fn tenant_fields(&self) -> Element<'_, Message> {
-        let err = |f: Field| {
-            self.error
-                .as_ref()
-                .filter(|(field, _)| *field == f)
-                .map(|(_, e)| e.as_str())
-        };
-        column![
-            text(
-                "Get a Graph token as an Application Administrator, for example: \
-                 az account get-access-token --resource-type ms-graph --query accessToken -o tsv"
-            )
-            .size(13)
-            .style(theme::muted),
-            widget::field(
-                "Microsoft Graph endpoint",
-                GRAPH_URL,
-                &self.graph_url,
-                Message::GraphUrlChanged,
-                false,
-                err(Field::GraphUrl),
-            ),
-            widget::secret_field(
-                "Graph access token",
-                "Paste the access token",
-                self.graph_token.expose(),
-                |s| Message::GraphTokenChanged(Secret::new(s)),
-                self.reveal,
-                Message::ToggleReveal,
-                err(Field::GraphToken),
-            ),
-            text(
-                "Optional: with Orchidea's admin API the wizard creates the SCIM secret \
-                 itself. Leave both empty to paste a secret you create in Orchidea."
-            )
-            .size(13)
-            .style(theme::muted),
-            widget::field(
-                "Orchidea workspace URL",
-                "https://yourcompany.orchidea.example",
-                &self.workspace_url,
-                Message::WorkspaceUrlChanged,
-                false,
-                err(Field::WorkspaceUrl),
-            ),
-            widget::secret_field(
-                "Orchidea admin API token",
-                "Paste the admin API token",
-                self.admin_token.expose(),
-                |s| Message::AdminTokenChanged(Secret::new(s)),
-                self.reveal,
-                Message::ToggleReveal,
-                err(Field::AdminToken),
-            ),
-        ]
-        .spacing(12)
-        .into()
-    }
-}
-
-fn parse_url(value: &str) -> Result<Url, String> {
-    match Url::parse(value.trim()) {
-        Ok(url) if url.scheme() == "https" || url.host_str() == Some("127.0.0.1") => Ok(url),
-        Ok(_) => Err("Use an https:// address.".into()),
-        Err(e) => Err(format!("This is not a valid address ({e}). Use https://…")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tenant_needs_a_graph_token_and_pairs_orchidea_fields() {
-        let mut w = Welcome::default();
-        w.update(Message::ModeSelected(Mode::Tenant));
-        assert!(w.tenant().is_none());
-        assert!(
-            w.error
-                .as_ref()
-                .is_some_and(|(f, _)| *f == Field::GraphToken)
-        );
-        w.update(Message::GraphTokenChanged(Secret::new("eyJ0")));
-        w.update(Message::WorkspaceUrlChanged(
-            "https://acme.orchidea.example".into(),
-        ));
-        assert!(w.tenant().is_none(), "admin token missing");
-        w.update(Message::AdminTokenChanged(Secret::new("adm")));
-        let t = w.tenant().unwrap();
-        assert_eq!(t.graph_url.as_str(), "https://graph.microsoft.com/v1.0");
-        assert!(t.orchidea.is_some());
     }
 }

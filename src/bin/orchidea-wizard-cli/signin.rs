@@ -1,0 +1,260 @@
+//! Signing in from the terminal: device code by default (works over SSH
+//! and on servers without a browser), the system browser with `--browser`,
+//! a remembered refresh token when one is stored, or a token handed over
+//! in `GRAPH_ACCESS_TOKEN` for automation.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use orchidea_wizard::cloud::Cloud;
+use orchidea_wizard::connect::{self, Overrides, Remembered};
+use orchidea_wizard::credstore::{self, CredentialStore};
+use orchidea_wizard::graph::{GraphClient, StaticToken, TokenSource};
+use orchidea_wizard::settings;
+use orchidea_wizard::signin::{self, DeviceCodePrompt, RoleCheck, SignInConfig, SystemBrowser};
+use orchidea_wizard::Secret;
+use url::Url;
+
+/// Where and how to sign in (flags win over the saved settings).
+#[derive(clap::Args, Clone)]
+pub struct SignInArgs {
+    /// Microsoft cloud: global, usgov (US Government L4), usgovdod (US
+    /// Government L5, DoD) or china (21Vianet). Default: the saved one, else global.
+    #[arg(long, value_parser = Cloud::parse)]
+    pub cloud: Option<Cloud>,
+    /// Tenant ID or verified domain. Default: the saved one, else any work account.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Application (client) ID of your own app registration. Default:
+    /// Microsoft Graph Command Line Tools (README, "Signing in").
+    #[arg(long, value_name = "GUID")]
+    pub client_id: Option<String>,
+    /// Identity platform base URL (e.g. a standalone sandbox's login_url).
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+    /// Microsoft Graph v1.0 base URL. Default: the cloud's.
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// Sign in with the system browser instead of a device code.
+    #[arg(long)]
+    pub browser: bool,
+    /// Keep the sign-in (the refresh token only) and Orchidea's admin API
+    /// token in the OS credential store; `signout` removes them.
+    #[arg(long)]
+    pub remember: bool,
+}
+
+impl SignInArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            cloud: self.cloud,
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            login_url: self.login_url.clone(),
+            graph_url: self.graph_url.clone(),
+        }
+    }
+
+    /// The sign-in configuration: saved settings, then these flags.
+    pub fn config(&self) -> Result<SignInConfig, String> {
+        let path = settings::path();
+        let saved = match settings::load_from(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("warning: {e} The defaults are used instead.");
+                settings::Settings::default()
+            }
+        };
+        connect::signin_config(&saved, &self.overrides())
+    }
+}
+
+/// A signed-in tenant: the token source for Graph, and the store when the
+/// admin asked to remember (or had remembered before).
+pub struct SignedIn {
+    pub cfg: SignInConfig,
+    pub http: reqwest::Client,
+    pub token: Arc<dyn TokenSource>,
+    pub store: Option<Arc<dyn CredentialStore>>,
+}
+
+/// The credential store, saying once when only this session can be used.
+fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
+    let (store, note) = credstore::open();
+    if let (true, Some(note)) = (remember, note) {
+        eprintln!("warning: {note}");
+    }
+    store
+}
+
+/// Signs in for a command: `GRAPH_ACCESS_TOKEN`, else the remembered
+/// sign-in, else device code (or the browser with `--browser`); then
+/// checks the admin's roles before any step runs.
+pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
+    let cfg = args.config()?;
+    let http = orchidea_wizard::http::client();
+    if let Ok(token) = std::env::var("GRAPH_ACCESS_TOKEN") {
+        println!("Using the Microsoft Graph access token from GRAPH_ACCESS_TOKEN.");
+        let signed = SignedIn {
+            token: Arc::new(StaticToken(Secret::new(token.trim()))),
+            cfg,
+            http,
+            store: None,
+        };
+        check_roles(&signed).await?;
+        return Ok(signed);
+    }
+    let store = open_store(args.remember);
+    let tokens = match connect::remembered(&cfg, &http, &store).await? {
+        Remembered::Tokens(t) => {
+            println!("Signed in with the remembered sign-in (`signout` forgets it).");
+            Some(t)
+        }
+        Remembered::Stale(why) => {
+            eprintln!("The remembered sign-in no longer works and was removed: {why}");
+            None
+        }
+        Remembered::Nothing => None,
+    };
+    let remembered = tokens.is_some();
+    let tokens = match tokens {
+        Some(t) => t,
+        None => {
+            let t = interactive(&cfg, &http, args.browser).await?;
+            connect::keep_or_forget(&cfg, &store, &t, args.remember).await?;
+            t
+        }
+    };
+    let who = describe(&tokens.account);
+    let keep = (args.remember || remembered).then(|| Arc::clone(&store));
+    if keep.is_some() && args.remember && !remembered {
+        println!("Signed in as {who}; the sign-in is kept in {}.", store.describe());
+    } else {
+        println!("Signed in as {who}.");
+    }
+    let session = connect::session(&cfg, http.clone(), tokens, keep.clone());
+    let signed = SignedIn {
+        token: Arc::new(session),
+        cfg,
+        http,
+        store: keep,
+    };
+    check_roles(&signed).await?;
+    Ok(signed)
+}
+
+async fn interactive(
+    cfg: &SignInConfig,
+    http: &reqwest::Client,
+    browser: bool,
+) -> Result<signin::Tokens, String> {
+    if browser {
+        let show = |url: &Url| {
+            println!("Opening the sign-in page in your browser. If it does not open, visit:\n  {url}");
+            let _ = std::io::stdout().flush();
+        };
+        return signin::sign_in_with_browser(cfg, http, &SystemBrowser, &show)
+            .await
+            .map_err(|e| e.to_string());
+    }
+    let prompt = |p: &DeviceCodePrompt| {
+        println!("{}", p.message);
+        println!("  (code {}; waiting for you to finish signing in)", p.user_code);
+        let _ = std::io::stdout().flush();
+    };
+    signin::sign_in_with_device_code(cfg, http, &prompt)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn describe(account: &signin::Account) -> String {
+    match (&account.username, &account.name) {
+        (Some(u), Some(n)) => format!("{n} <{u}>"),
+        (Some(u), None) => u.clone(),
+        (None, Some(n)) => n.clone(),
+        (None, None) => "the account you chose".into(),
+    }
+}
+
+/// Stops before any step when the account may not configure provisioning;
+/// a role list Graph will not show is a warning, not a stop.
+async fn check_roles(signed: &SignedIn) -> Result<(), String> {
+    let graph = GraphClient::new(
+        signed.http.clone(),
+        signed.cfg.graph_url.clone(),
+        Arc::clone(&signed.token),
+    );
+    match signin::check_roles(&graph).await {
+        Ok(check @ RoleCheck::Sufficient(_)) => {
+            println!("{}", check.message());
+            Ok(())
+        }
+        Ok(check @ RoleCheck::Insufficient(_)) => Err(check.message()),
+        Err(e) => {
+            eprintln!("warning: could not read your directory roles ({e}); continuing.");
+            Ok(())
+        }
+    }
+}
+
+/// Orchidea's admin API token: `ORCHIDEA_ADMIN_TOKEN`, else the remembered
+/// one, else a hidden prompt; checked against the workspace before use.
+pub async fn orchidea_token(
+    workspace: &Url,
+    signed: Option<&SignedIn>,
+    remember: bool,
+    read_secret: impl Fn(&str, &str) -> Result<String, String>,
+) -> Result<Secret, String> {
+    let http = orchidea_wizard::http::client();
+    let store = signed.and_then(|s| s.store.clone());
+    let store = match (store, remember) {
+        (Some(s), _) => Some(s),
+        (None, true) => Some(open_store(true)),
+        (None, false) => None,
+    };
+    if std::env::var_os("ORCHIDEA_ADMIN_TOKEN").is_none()
+        && let Some(store) = &store
+        && let Some(token) = connect::remembered_orchidea_token(store, workspace).await?
+    {
+        match connect::check_orchidea(http.clone(), workspace, &token).await {
+            Ok(info) => {
+                println!("Orchidea: workspace \"{}\" (remembered admin token).", info.name);
+                return Ok(token);
+            }
+            Err(e) => {
+                eprintln!("The remembered Orchidea admin token no longer works and was removed: {e}");
+                let _ =
+                    connect::keep_or_forget_orchidea_token(store, workspace, &token, false).await;
+            }
+        }
+    }
+    let token = Secret::new(
+        read_secret("ORCHIDEA_ADMIN_TOKEN", "Orchidea admin API token: ")?
+            .trim()
+            .to_string(),
+    );
+    let info = connect::check_orchidea(http, workspace, &token).await?;
+    println!("Orchidea: workspace \"{}\"; the admin token works.", info.name);
+    if let Some(store) = &store {
+        connect::keep_or_forget_orchidea_token(store, workspace, &token, remember).await?;
+    }
+    Ok(token)
+}
+
+/// `signout`: forgets the remembered sign-in and Orchidea token.
+pub async fn sign_out(args: &SignInArgs, workspace: Option<&Url>) -> Result<bool, String> {
+    let cfg = args.config()?;
+    let (store, note) = credstore::open();
+    if let Some(note) = note {
+        println!("Nothing to remove: {note}");
+        return Ok(true);
+    }
+    let removed = connect::sign_out(&cfg, &store, workspace).await?;
+    println!(
+        "Signed out of {} ({}): {removed} stored item(s) removed from {}.",
+        cfg.tenant,
+        cfg.cloud,
+        store.describe()
+    );
+    Ok(true)
+}

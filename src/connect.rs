@@ -1,0 +1,385 @@
+//! Connecting to a real tenant, the same way for the CLI and the window:
+//! where and as which app to sign in (settings, then flags or fields), the
+//! remembered refresh token, the session the Graph client draws tokens
+//! from, and Orchidea's admin API token, checked before use.
+//!
+//! Remembering is opt-in: nothing goes to the credential store unless the
+//! admin asked ("Remember me", `--remember`). A stored token is used when
+//! present, kept current as Entra rotates it, and removed by sign-out.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::cloud::Cloud;
+use crate::credstore::{self, CredentialStore};
+use crate::orchidea::{HttpOrchideaAdmin, OrchideaAdmin, WorkspaceInfo};
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::signin::{self, DEFAULT_TENANT, RedirectHost, Session, SignInConfig, Tokens};
+
+/// What the admin gave on this run, over the saved settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub cloud: Option<Cloud>,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub login_url: Option<String>,
+    pub graph_url: Option<String>,
+}
+
+/// Where and as which app to sign in: a given value wins over the saved
+/// one, which wins over the cloud's default. A Graph URL of a known cloud
+/// picks that cloud when none is named.
+pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig, String> {
+    let graph_given = match o.graph_url.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => Some(parse_endpoint(raw, "Microsoft Graph URL")?),
+        None => settings.graph_url.clone(),
+    };
+    let cloud = o
+        .cloud
+        .or_else(|| graph_given.as_ref().and_then(Cloud::from_graph_url))
+        .unwrap_or(settings.cloud);
+    let login_url = match o.login_url.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => parse_endpoint(raw, "sign-in URL")?,
+        None => settings
+            .login_url
+            .clone()
+            .unwrap_or_else(|| cloud.login_url()),
+    };
+    let tenant = match o.tenant.as_deref().or(settings.tenant.as_deref()) {
+        Some(t) if !t.trim().is_empty() => parse_tenant(t)?,
+        _ => DEFAULT_TENANT.to_string(),
+    };
+    let client_id = match o.client_id.as_deref().or(settings.client_id.as_deref()) {
+        Some(c) if !c.trim().is_empty() => parse_client_id(c)?,
+        _ => signin::DEFAULT_CLIENT_ID.to_string(),
+    };
+    Ok(SignInConfig {
+        cloud,
+        login_url: with_trailing_slash(login_url),
+        graph_url: graph_given.unwrap_or_else(|| cloud.graph_url()),
+        tenant,
+        client_id,
+        redirect_host: if settings.redirect_127 {
+            RedirectHost::Loopback127
+        } else {
+            RedirectHost::Localhost
+        },
+    })
+}
+
+/// An endpoint override: https, or http only on this computer (a sandbox).
+pub fn parse_endpoint(raw: &str, what: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        format!(
+            "The {what} \"{}\" is not a valid address ({e}). Use https://…",
+            raw.trim()
+        )
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if crate::http::is_loopback(&url) => Ok(url),
+        _ => Err(format!(
+            "The {what} must start with https:// (plain http is only accepted for a sandbox on this computer): {url}"
+        )),
+    }
+}
+
+fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// A tenant id (GUID), a verified domain, or `organizations`. Personal
+/// accounts (`common`, `consumers`) cannot administer a tenant.
+pub fn parse_tenant(raw: &str) -> Result<String, String> {
+    let t = raw.trim().to_ascii_lowercase();
+    if t == "organizations" || is_guid(&t) {
+        return Ok(t);
+    }
+    if t == "common" || t == "consumers" {
+        return Err(format!(
+            "\"{t}\" would allow personal Microsoft accounts, which cannot administer Entra. Enter your tenant's domain (contoso.onmicrosoft.com) or tenant ID, or leave it empty for any work account."
+        ));
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if t.contains('.') && t.split('.').all(label_ok) {
+        return Ok(t);
+    }
+    Err(format!(
+        "\"{}\" is not a tenant. Enter the tenant ID (a GUID, shown in Entra → Overview) or a verified domain such as contoso.onmicrosoft.com.",
+        raw.trim()
+    ))
+}
+
+/// An application (client) ID: a GUID.
+pub fn parse_client_id(raw: &str) -> Result<String, String> {
+    let c = raw.trim().to_ascii_lowercase();
+    if is_guid(&c) {
+        Ok(c)
+    } else {
+        Err(format!(
+            "\"{}\" is not an application (client) ID. Copy the GUID from Entra → App registrations → your app → Overview, or leave it empty to use the default.",
+            raw.trim()
+        ))
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    uuid::Uuid::try_parse(s).is_ok() && s.len() == 36
+}
+
+/// The credential store's entry for this sign-in.
+pub fn refresh_key(cfg: &SignInConfig) -> String {
+    credstore::keys::refresh_token(cfg.cloud, &cfg.tenant, &cfg.client_id)
+}
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T: Send + 'static>(
+    store: &Arc<dyn CredentialStore>,
+    f: impl FnOnce(&dyn CredentialStore) -> T + Send + 'static,
+) -> Result<T, String> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| format!("the credential store call did not finish: {e}"))
+}
+
+/// What a remembered sign-in gave.
+#[derive(Debug)]
+pub enum Remembered {
+    /// Nothing stored for this cloud, tenant and app.
+    Nothing,
+    Tokens(Tokens),
+    /// A stored token that no longer works (expired, revoked): removed.
+    Stale(String),
+}
+
+/// Signs in with the stored refresh token, if there is one. A token Entra
+/// refuses is removed, so the next run does not try it again.
+pub async fn remembered(
+    cfg: &SignInConfig,
+    http: &reqwest::Client,
+    store: &Arc<dyn CredentialStore>,
+) -> Result<Remembered, String> {
+    let key = refresh_key(cfg);
+    let read = key.clone();
+    let stored = blocking(store, move |s| s.get(&read))
+        .await?
+        .map_err(|e| e.to_string())?;
+    let Some(refresh) = stored else {
+        return Ok(Remembered::Nothing);
+    };
+    match signin::redeem_refresh_token(cfg, http, &refresh).await {
+        Ok(tokens) => {
+            // Entra rotates the refresh token: keep the new one.
+            if let Some(new) = tokens.refresh.clone() {
+                let _ = blocking(store, move |s| s.set(&key, &new)).await;
+            }
+            Ok(Remembered::Tokens(tokens))
+        }
+        Err(e) if e.is_sign_in_again() => {
+            let _ = blocking(store, move |s| s.delete(&key)).await;
+            Ok(Remembered::Stale(e.to_string()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Stores the refresh token when `remember` is on; removes any stored one
+/// when it is off, so "off" leaves nothing behind.
+pub async fn keep_or_forget(
+    cfg: &SignInConfig,
+    store: &Arc<dyn CredentialStore>,
+    tokens: &Tokens,
+    remember: bool,
+) -> Result<(), String> {
+    let key = refresh_key(cfg);
+    let result = match (remember, tokens.refresh.clone()) {
+        (true, Some(refresh)) => blocking(store, move |s| s.set(&key, &refresh)).await?,
+        (true, None) => {
+            return Err(
+                "Entra gave no refresh token (offline_access was not granted), so the sign-in cannot be remembered."
+                    .into(),
+            );
+        }
+        (false, _) => blocking(store, move |s| s.delete(&key)).await?,
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// The session the Graph client uses; with `store`, every rotated refresh
+/// token replaces the stored one.
+pub fn session(
+    cfg: &SignInConfig,
+    http: reqwest::Client,
+    tokens: Tokens,
+    store: Option<Arc<dyn CredentialStore>>,
+) -> Session {
+    let on_rotate = store.map(|store| {
+        let key = refresh_key(cfg);
+        let f: signin::OnRotate = Arc::new(move |refresh: &Secret| {
+            let (store, key, refresh) = (Arc::clone(&store), key.clone(), refresh.clone());
+            // Fire and forget: a failed write only means signing in next time.
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = store.set(&key, &refresh) {
+                    tracing::warn!("could not keep the rotated refresh token: {e}");
+                }
+            });
+        });
+        f
+    });
+    Session::new(cfg.clone(), http, tokens, on_rotate)
+}
+
+/// Signs out: removes the stored refresh token and, with a workspace, the
+/// stored Orchidea token. Returns how many entries were removed.
+pub async fn sign_out(
+    cfg: &SignInConfig,
+    store: &Arc<dyn CredentialStore>,
+    workspace: Option<&Url>,
+) -> Result<usize, String> {
+    let mut keys = vec![refresh_key(cfg)];
+    if let Some(w) = workspace {
+        keys.push(credstore::keys::orchidea_admin_token(w));
+    }
+    blocking(store, move |s| {
+        let mut removed = 0;
+        for key in &keys {
+            if s.get(key)?.is_some() {
+                s.delete(key)?;
+                removed += 1;
+            }
+        }
+        Ok::<_, credstore::StoreError>(removed)
+    })
+    .await?
+    .map_err(|e| e.to_string())
+}
+
+/// Checks Orchidea's workspace URL and admin API token with the cheapest
+/// call (`GET /workspace`), before any step uses them.
+pub async fn check_orchidea(
+    http: reqwest::Client,
+    workspace_url: &Url,
+    token: &Secret,
+) -> Result<WorkspaceInfo, String> {
+    if token.expose().trim().is_empty() {
+        return Err("The Orchidea admin API token is empty. Create one in Orchidea's workspace admin and paste it.".into());
+    }
+    HttpOrchideaAdmin::new(http, workspace_url.clone(), token.clone())
+        .workspace()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The stored Orchidea admin token for this workspace, if remembered.
+pub async fn remembered_orchidea_token(
+    store: &Arc<dyn CredentialStore>,
+    workspace_url: &Url,
+) -> Result<Option<Secret>, String> {
+    let key = credstore::keys::orchidea_admin_token(workspace_url);
+    blocking(store, move |s| s.get(&key))
+        .await?
+        .map_err(|e| e.to_string())
+}
+
+/// Stores (`remember`) or removes the Orchidea admin token for this workspace.
+pub async fn keep_or_forget_orchidea_token(
+    store: &Arc<dyn CredentialStore>,
+    workspace_url: &Url,
+    token: &Secret,
+    remember: bool,
+) -> Result<(), String> {
+    let key = credstore::keys::orchidea_admin_token(workspace_url);
+    let token = token.clone();
+    blocking(store, move |s| {
+        if remember {
+            s.set(&key, &token)
+        } else {
+            s.delete(&key)
+        }
+    })
+    .await?
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_settings_which_win_over_the_cloud() {
+        let settings = Settings {
+            cloud: Cloud::UsGov,
+            tenant: Some("contoso.onmicrosoft.us".into()),
+            ..Settings::default()
+        };
+        let cfg = signin_config(&settings, &Overrides::default()).unwrap();
+        assert_eq!(cfg.login_url.as_str(), "https://login.microsoftonline.us/");
+        assert_eq!(cfg.graph_url.as_str(), "https://graph.microsoft.us/v1.0");
+        assert_eq!(cfg.tenant, "contoso.onmicrosoft.us");
+        assert_eq!(cfg.client_id, signin::DEFAULT_CLIENT_ID);
+
+        let o = Overrides {
+            cloud: Some(Cloud::China),
+            tenant: Some(" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ".into()),
+            ..Overrides::default()
+        };
+        let cfg = signin_config(&settings, &o).unwrap();
+        assert_eq!(cfg.login_url.host_str(), Some("login.chinacloudapi.cn"));
+        assert_eq!(cfg.tenant, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    }
+
+    #[test]
+    fn a_dod_graph_url_alone_picks_the_dod_cloud_and_its_login() {
+        let o = Overrides {
+            graph_url: Some("https://dod-graph.microsoft.us/v1.0".into()),
+            ..Overrides::default()
+        };
+        let cfg = signin_config(&Settings::default(), &o).unwrap();
+        assert_eq!(cfg.cloud, Cloud::UsGovDod);
+        assert_eq!(cfg.login_url.as_str(), "https://login.microsoftonline.us/");
+    }
+
+    #[test]
+    fn sandbox_overrides_are_loopback_http_and_get_a_trailing_slash() {
+        let o = Overrides {
+            login_url: Some("http://127.0.0.1:4100".into()),
+            graph_url: Some("http://127.0.0.1:4101/v1.0".into()),
+            ..Overrides::default()
+        };
+        let cfg = signin_config(&Settings::default(), &o).unwrap();
+        assert_eq!(cfg.login_url.as_str(), "http://127.0.0.1:4100/");
+        assert_eq!(cfg.graph_url.as_str(), "http://127.0.0.1:4101/v1.0");
+        let bad = Overrides {
+            login_url: Some("http://login.example.com/".into()),
+            ..Overrides::default()
+        };
+        let e = signin_config(&Settings::default(), &bad).unwrap_err();
+        assert!(e.contains("https://") && e.contains("sign-in URL"), "{e}");
+    }
+
+    #[test]
+    fn tenants_and_client_ids_are_checked_with_specific_messages() {
+        assert_eq!(
+            parse_tenant("Contoso.OnMicrosoft.com").unwrap(),
+            "contoso.onmicrosoft.com"
+        );
+        assert!(parse_tenant("common").unwrap_err().contains("personal"));
+        assert!(parse_tenant("contoso").unwrap_err().contains("tenant ID"));
+        assert!(parse_tenant("a..b").is_err());
+        assert!(parse_client_id("not-a-guid").unwrap_err().contains("GUID"));
+        assert!(parse_client_id("14d82eec-204b-4c2f-b7e8-296a70dab67e").is_ok());
+        assert!(parse_client_id("14d82eec204b4c2fb7e8296a70dab67e").is_err());
+    }
+}

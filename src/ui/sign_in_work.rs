@@ -1,0 +1,154 @@
+//! The window's sign-in work, off the UI thread: the remembered sign-in or
+//! an interactive one (the prompt goes to the screen as it is known), the
+//! role check, "Remember me", and the settings saved afterwards. The logic
+//! itself is [`crate::connect`] and [`crate::signin`], shared with the CLI.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use url::Url;
+
+use super::app::Message;
+use super::screen::sign_in::{self, Prompt, SignedIn};
+use super::screen::welcome;
+use super::work::{Method, SignInEnv, SignInRequest};
+use crate::connect::{self, Remembered};
+use crate::credstore::CredentialStore;
+use crate::graph::GraphClient;
+use crate::secret::Secret;
+use crate::signin;
+
+fn prompted(p: Prompt) -> Message {
+    Message::Welcome(welcome::Message::SignIn(sign_in::Message::Prompted(p)))
+}
+
+/// The store the tests gave, else the OS one (opened off the UI thread),
+/// with the reason when only this session can be used.
+async fn store(env: &SignInEnv) -> (Arc<dyn CredentialStore>, Option<String>) {
+    if let Some(s) = &env.store {
+        return (Arc::clone(s), None);
+    }
+    tokio::task::spawn_blocking(crate::credstore::open)
+        .await
+        .unwrap_or_else(|_| {
+            (
+                Arc::new(crate::credstore::SessionStore::default()),
+                Some("The credential store could not be opened.".into()),
+            )
+        })
+}
+
+pub async fn sign_in(
+    request: SignInRequest,
+    env: SignInEnv,
+    side: mpsc::UnboundedSender<Message>,
+) -> Result<SignedIn, String> {
+    let SignInRequest {
+        cfg,
+        method,
+        remember,
+        settings,
+    } = request;
+    let http = crate::http::client();
+    let (store, store_note) = store(&env).await;
+    // "Remember me" on and a stored sign-in: no browser needed.
+    let remembered = if remember {
+        match connect::remembered(&cfg, &http, &store).await? {
+            Remembered::Tokens(t) => Some(t),
+            Remembered::Stale(_) | Remembered::Nothing => None,
+        }
+    } else {
+        None
+    };
+    let from_store = remembered.is_some();
+    let tokens = match remembered {
+        Some(t) => t,
+        None => {
+            let tokens = match method {
+                Method::Browser => {
+                    let tx = side.clone();
+                    let show = move |url: &Url| {
+                        let _ = tx.send(prompted(Prompt::Browser(url.clone())));
+                    };
+                    signin::sign_in_with_browser(&cfg, &http, env.opener.as_ref(), &show).await
+                }
+                Method::DeviceCode => {
+                    let tx = side.clone();
+                    let show = move |p: &signin::DeviceCodePrompt| {
+                        let _ = tx.send(prompted(Prompt::Device(p.clone())));
+                    };
+                    signin::sign_in_with_device_code(&cfg, &http, &show).await
+                }
+            }
+            .map_err(|e| e.to_string())?;
+            connect::keep_or_forget(&cfg, &store, &tokens, remember).await?;
+            tokens
+        }
+    };
+    let kept = match (remember, &store_note) {
+        (true, Some(note)) => Some(note.clone()),
+        (true, None) if from_store => Some(format!(
+            "Signed in with the sign-in remembered in {}.",
+            store.describe()
+        )),
+        (true, None) => Some(format!(
+            "The sign-in is remembered in {}; Sign out removes it.",
+            store.describe()
+        )),
+        (false, _) => None,
+    };
+    let account = tokens.account.clone();
+    let session = connect::session(&cfg, http.clone(), tokens, remember.then_some(store));
+    let token: Arc<dyn crate::graph::TokenSource> = Arc::new(session);
+    let graph = GraphClient::new(http, cfg.graph_url.clone(), Arc::clone(&token));
+    let roles = signin::check_roles(&graph).await.map_err(|e| e.to_string());
+    if let Some(path) = env.settings_path {
+        let write = tokio::task::spawn_blocking(move || crate::settings::save_to(&path, &settings));
+        if let Ok(Err(e)) = write.await {
+            tracing::warn!("could not save the settings: {e}");
+        }
+    }
+    Ok(SignedIn {
+        cfg,
+        token,
+        account,
+        roles,
+        kept,
+    })
+}
+
+pub async fn sign_out(
+    cfg: signin::SignInConfig,
+    workspace: Option<Url>,
+    env: SignInEnv,
+) -> Result<usize, String> {
+    let (store, _) = store(&env).await;
+    connect::sign_out(&cfg, &store, workspace.as_ref()).await
+}
+
+/// Checks the admin token against the workspace; remembers it with the
+/// sign-in's "Remember me", forgets any stored one otherwise.
+pub async fn check_orchidea(
+    workspace: Url,
+    token: Option<Secret>,
+    remember: bool,
+    env: SignInEnv,
+) -> Result<(String, Secret), String> {
+    let (store, _) = store(&env).await;
+    let token = match token {
+        Some(t) => t,
+        None => connect::remembered_orchidea_token(&store, &workspace)
+            .await?
+            .ok_or_else(|| {
+                "No Orchidea admin API token is remembered for this workspace: paste it."
+                    .to_string()
+            })?,
+    };
+    let info = connect::check_orchidea(crate::http::client(), &workspace, &token).await?;
+    if let Err(e) =
+        connect::keep_or_forget_orchidea_token(&store, &workspace, &token, remember).await
+    {
+        tracing::warn!("could not keep the Orchidea admin token: {e}");
+    }
+    Ok((info.name, token))
+}

@@ -1,0 +1,224 @@
+//! The CLI against a standalone sandbox (`orchidea-wizard-cli sandbox`, its
+//! own process) through the real sign-in code: `--login-url`, `--graph-url`,
+//! `--orchidea-url`, device code with pending polls, the role check, and
+//! the sign-in errors as the admin reads them.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use orchidea_wizard::engine::Scope;
+use serde_json::{Value, json};
+
+const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
+
+/// `orchidea-wizard-cli sandbox` in its own process, keeping its state in a file.
+struct Standalone {
+    child: Child,
+    endpoints: Value,
+    state: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Standalone {
+    /// With `sign_in` as the tenant file's `signIn` section.
+    fn start(sign_in: Option<Value>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.json");
+        let mut cmd = Command::new(CLI);
+        cmd.args(["sandbox", "--sandbox-state", state.to_str().unwrap()]);
+        if let Some(sign_in) = sign_in {
+            let mut tenant: Value =
+                serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+            tenant["signIn"] = sign_in;
+            let file = dir.path().join("tenant.json");
+            std::fs::write(&file, tenant.to_string()).unwrap();
+            cmd.args(["--sandbox-tenant", file.to_str().unwrap()]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let endpoints = serde_json::from_str(&line).expect("the endpoints line");
+        Self {
+            child,
+            endpoints,
+            state,
+            dir,
+        }
+    }
+
+    fn url(&self, key: &str) -> &str {
+        self.endpoints[key].as_str().unwrap()
+    }
+
+    fn dump(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(&self.state).unwrap()).unwrap()
+    }
+
+    /// The CLI pointed at this sandbox, with its own config and data dirs
+    /// and no credential store (a bus that does not exist).
+    fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(CLI)
+            .args(args)
+            .args(["--login-url", self.url("login_url")])
+            .args(["--graph-url", self.url("graph_url")])
+            .env_remove("GRAPH_ACCESS_TOKEN")
+            .env_remove("ORCHIDEA_SCIM_SECRET")
+            .env("ORCHIDEA_ADMIN_TOKEN", self.url("orchidea_admin_token"))
+            .env("ORCHIDEA_WIZARD_DATA_DIR", self.dir.path().join("data"))
+            .env("ORCHIDEA_WIZARD_CONFIG_DIR", self.dir.path().join("config"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the CLI runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The last state printed for each step (`[9] done …`).
+fn final_states(stdout: &str) -> Vec<(String, String)> {
+    let mut states: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines().filter(|l| l.starts_with('[')) {
+        let Some((num, rest)) = line[1..].split_once(']') else {
+            continue;
+        };
+        let state = if rest.trim_start().starts_with("already done") {
+            "already done".to_string()
+        } else {
+            rest.split_whitespace().next().unwrap_or_default().to_string()
+        };
+        match states.iter_mut().find(|(n, _)| *n == num.trim()) {
+            Some(entry) => entry.1 = state,
+            None => states.push((num.trim().to_string(), state)),
+        }
+    }
+    states
+}
+
+fn no_step_ran(stdout: &str) {
+    assert!(final_states(stdout).is_empty(), "no step may run: {stdout}");
+}
+
+#[test]
+fn run_signs_in_with_a_device_code_and_completes_all_16_steps() {
+    let sandbox = Standalone::start(None);
+    let orchidea = sandbox.url("orchidea_url").to_string();
+    let (ok, stdout, stderr) = sandbox.cli(&["run", "--orchidea-url", &orchidea, "--yes"]);
+    assert!(ok, "exit 0\n{stdout}\n{stderr}");
+    // The device-code prompt, in Entra's own words, then the account.
+    assert!(
+        stdout.contains("To sign in, use a web browser to open the page")
+            && stdout.contains("enter the code"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Signed in as"), "{stdout}");
+    assert!(stdout.contains("Application Administrator"), "{stdout}");
+    let states = final_states(&stdout);
+    assert_eq!(states.len(), 18, "{stdout}");
+    assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
+
+    // What the sandbox holds, read from its own state file.
+    let dump = sandbox.dump();
+    assert_configured(&dump, "false");
+    assert_eq!(scim_users(&dump), expected_users(&dump, Scope::Assigned));
+    assert!(
+        !stdout.contains(sandbox.url("orchidea_admin_token")),
+        "the admin token is never printed"
+    );
+}
+
+#[test]
+fn an_account_without_an_admin_role_is_stopped_before_any_step() {
+    let sandbox = Standalone::start(Some(json!({"roles": ["User Administrator"]})));
+    let orchidea = sandbox.url("orchidea_url").to_string();
+    let (ok, stdout, stderr) = sandbox.cli(&["run", "--orchidea-url", &orchidea, "--yes"]);
+    assert!(!ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Application Administrator") && stderr.contains("User Administrator"),
+        "names what is missing and what the account has: {stderr}"
+    );
+    no_step_ran(&stdout);
+    assert!(
+        orchidea_secrets(&sandbox.dump()).is_empty(),
+        "nothing was created in Orchidea"
+    );
+}
+
+#[test]
+fn sign_in_errors_reach_the_admin_as_plain_sentences() {
+    let cases = [
+        (
+            json!({"deviceCode": "blockedByConditionalAccess"}),
+            vec!["Conditional Access", "--browser"],
+        ),
+        (json!({"consent": "required"}), vec!["consent"]),
+        (json!({"consent": "declined"}), vec!["declined"]),
+    ];
+    for (sign_in, words) in cases {
+        let sandbox = Standalone::start(Some(sign_in.clone()));
+        let (ok, stdout, stderr) = sandbox.cli(&["signin"]);
+        assert!(!ok, "{sign_in}: {stdout}\n{stderr}");
+        for w in &words {
+            assert!(stderr.contains(w), "{sign_in}: \"{w}\" in {stderr}");
+        }
+        assert!(
+            !stderr.contains("\"error\""),
+            "no raw JSON for the admin: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_tenant_the_sign_in_service_does_not_know_is_named() {
+    let sandbox = Standalone::start(None);
+    let (ok, stdout, stderr) = sandbox.cli(&["signin", "--tenant", "fabrikam.onmicrosoft.com"]);
+    assert!(!ok, "{stdout}\n{stderr}");
+    assert!(stderr.contains("fabrikam.onmicrosoft.com"), "{stderr}");
+}
+
+#[test]
+fn bad_sign_in_settings_are_refused_before_any_request() {
+    let sandbox = Standalone::start(None);
+    for (args, words) in [
+        (vec!["signin", "--tenant", "common"], "personal"),
+        (vec!["signin", "--client-id", "my-app"], "GUID"),
+        (vec!["signin", "--cloud", "germany"], "usgovdod"),
+    ] {
+        let (ok, _, stderr) = sandbox.cli(&args);
+        assert!(!ok && stderr.contains(words), "{args:?}: {stderr}");
+    }
+    let (ok, _, stderr) = {
+        let out = Command::new(CLI)
+            .args(["signin", "--login-url", "http://login.example.com/"])
+            .env("ORCHIDEA_WIZARD_CONFIG_DIR", sandbox.dir.path().join("c2"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::new(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(!ok && stderr.contains("https://"), "{stderr}");
+}
