@@ -10,7 +10,11 @@ use futures::StreamExt;
 use iced::{Element, Event, Point, Settings, Size, Theme, mouse};
 use iced_test::Simulator;
 use orchidea_wizard::clipboard::MemoryClipboard;
+use orchidea_wizard::credstore::SessionStore;
+use orchidea_wizard::signin::UrlOpener;
+use orchidea_wizard::ui::work::SignInEnv;
 use orchidea_wizard::ui::{App, Effect, Message, Options, Screen, Work};
+use std::sync::Arc;
 
 /// The window's default size, so tests see what a user sees.
 pub const SIZE: Size = Size::new(1120.0, 780.0);
@@ -31,6 +35,15 @@ pub fn simulator(view: Element<'_, Message>) -> Simulator<'_, Message> {
 impl Harness {
     /// The app as `cargo run` starts it; `sandbox` is the `--sandbox` flag.
     pub fn new(sandbox: bool) -> Self {
+        Self::build(sandbox, |_, _| {})
+    }
+
+    /// As [`Harness::new`], with `edit` adjusting the options first (it gets
+    /// the runtime, e.g. to start a sandbox the window signs in to).
+    pub fn build(
+        sandbox: bool,
+        edit: impl FnOnce(&mut Options, &tokio::runtime::Runtime),
+    ) -> Self {
         let clipboard = MemoryClipboard::default();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -38,12 +51,19 @@ impl Harness {
             .build()
             .unwrap();
         let reports = tempfile::tempdir().unwrap();
-        let options = Options {
+        let mut options = Options {
             sandbox,
             clipboard: Some(clipboard.clone()),
             report_dir: Some(reports.path().to_path_buf()),
+            // Never the real keyring, browser or settings file.
+            sign_in_env: Some(SignInEnv {
+                store: Some(Arc::new(SessionStore::default())),
+                opener: Arc::new(HttpOpener),
+                settings_path: None,
+            }),
             ..Options::default()
         };
+        edit(&mut options, &rt);
         // The sandbox spawns its servers on the runtime it starts from.
         let _guard = rt.enter();
         let (app, effects) = App::new(&options);
@@ -194,4 +214,31 @@ pub fn assert_snapshot(view: Element<'_, Message>, theme: &Theme, name: &str) {
         snapshot.matches_hash(&base).unwrap(),
         "{name} no longer renders as its baseline {file}"
     );
+}
+
+/// The browser, as a test: requests the sign-in page (the sandbox approves
+/// at once and redirects) and follows the redirect to the wizard's loopback
+/// listener, as a browser would.
+pub struct HttpOpener;
+
+impl UrlOpener for HttpOpener {
+    fn open(&self, url: &url::Url) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        let url = url.clone();
+        Box::pin(async move {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let page = http.get(url).send().await.map_err(|e| e.to_string())?;
+            let location = page
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| format!("the sign-in page answered {} without a redirect", page.status()))?
+                .to_string();
+            http.get(location).send().await.map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
 }

@@ -565,3 +565,96 @@ fn signed_in(signed: &SignedIn) -> Element<'_, Message> {
     .width(Fill)
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt() -> DeviceCodePrompt {
+        DeviceCodePrompt {
+            user_code: "ABCD-EFGH".into(),
+            verification_uri: Url::parse("https://microsoft.com/devicelogin").unwrap(),
+            message: "To sign in, use a web browser …".into(),
+            expires_in: std::time::Duration::from_secs(900),
+        }
+    }
+
+    #[test]
+    fn the_device_code_can_be_copied_and_its_page_opened_while_waiting() {
+        let mut s = SignIn::default();
+        let Action::Run(Op::SignIn(request)) = s.update(Message::DeviceCode) else {
+            panic!("device code starts sign-in work");
+        };
+        assert_eq!(request.method, Method::DeviceCode);
+        assert!(matches!(s.update(Message::CopyCode), Action::None), "no code yet");
+        let _ = s.update(Message::Prompted(Prompt::Device(prompt())));
+        assert!(matches!(s.update(Message::CopyCode), Action::Copy(c) if c == "ABCD-EFGH"));
+        assert!(
+            matches!(s.update(Message::OpenPage), Action::Open(u) if u.as_str() == "https://microsoft.com/devicelogin")
+        );
+        // A second click while waiting starts nothing.
+        assert!(matches!(s.update(Message::Browser), Action::None));
+        let _ = s.update(Message::Cancel);
+        assert!(matches!(s.state, State::SignedOut));
+    }
+
+    #[test]
+    fn bad_fields_are_reported_under_the_field_and_start_nothing() {
+        let mut s = SignIn::default();
+        let _ = s.update(Message::ClientIdChanged("my-app".into()));
+        assert!(matches!(s.update(Message::Browser), Action::None));
+        assert!(matches!(&s.error, Some((Field::ClientId, e)) if e.contains("GUID")));
+        assert!(s.advanced, "the advanced fields open to show the message");
+        let _ = s.update(Message::ClientIdChanged(String::new()));
+        let _ = s.update(Message::TenantChanged("common".into()));
+        assert!(matches!(s.update(Message::Browser), Action::None));
+        assert!(matches!(&s.error, Some((Field::Tenant, e)) if e.contains("personal")));
+    }
+
+    #[test]
+    fn saved_settings_prefill_and_are_saved_back_without_secrets() {
+        let saved = Settings {
+            cloud: Cloud::UsGov,
+            tenant: Some("contoso.onmicrosoft.us".into()),
+            client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            remember_me: true,
+            ..Settings::default()
+        };
+        let mut s = SignIn::from_settings(saved.clone());
+        assert!(s.advanced, "an own app registration shows the advanced fields");
+        let _ = s.update(Message::AdminTokenChanged(Secret::new("adm-secret-123")));
+        let Action::Run(Op::SignIn(request)) = s.update(Message::Browser) else {
+            panic!("sign-in starts");
+        };
+        assert_eq!(request.cfg.cloud, Cloud::UsGov);
+        assert_eq!(request.cfg.client_id, "11111111-2222-3333-4444-555555555555");
+        assert!(request.remember);
+        assert_eq!(request.settings.tenant, saved.tenant);
+        let json = serde_json::to_string(&request.settings).unwrap();
+        assert!(!json.contains("adm-secret-123"));
+    }
+
+    #[test]
+    fn orchidea_fields_pair_up_and_a_remembered_token_may_stand_in() {
+        let mut s = SignIn::default();
+        assert!(s.ready().unwrap_err().contains("Sign in"));
+        s.state = State::SignedIn(Box::new(SignedIn {
+            cfg: SignInConfig::for_cloud(Cloud::Global),
+            token: Arc::new(crate::graph::StaticToken(Secret::new("t"))),
+            account: Account::default(),
+            roles: Ok(RoleCheck::Sufficient(vec!["Application Administrator".into()])),
+            kept: None,
+        }));
+        assert!(matches!(s.ready(), Ok((_, None))));
+        let _ = s.update(Message::WorkspaceUrlChanged("https://acme.orchidea.example".into()));
+        assert!(s.ready().is_err());
+        assert!(matches!(&s.error, Some((Field::AdminToken, _))));
+        let _ = s.update(Message::Remember(true));
+        assert!(matches!(s.ready(), Ok((_, Some((_, None))))));
+        let _ = s.update(Message::WorkspaceUrlChanged("http://acme.example".into()));
+        assert!(s.ready().unwrap_err().contains("https://"));
+        // Where to sign in cannot change under a signed-in session.
+        let _ = s.update(Message::TenantChanged("fabrikam.com".into()));
+        assert_eq!(s.tenant, "");
+    }
+}

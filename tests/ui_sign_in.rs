@@ -1,0 +1,157 @@
+//! The window's real-tenant sign-in, headless, against the sandbox's sign-in
+//! and Graph over HTTP on 127.0.0.1 (endpoint overrides from the settings):
+//! browser and device code, the role verdict, "Remember me", sign-out, the
+//! Orchidea token check, and what the settings file keeps.
+
+mod ui_common;
+
+use std::sync::Arc;
+
+use orchidea_wizard::credstore::{CredentialStore, SessionStore};
+use orchidea_wizard::sandbox::{Sandbox, SandboxOptions, SignInBehaviour};
+use orchidea_wizard::settings::Settings;
+use orchidea_wizard::ui::Screen;
+use orchidea_wizard::ui::work::SignInEnv;
+use ui_common::{Harness, HttpOpener};
+
+struct World {
+    h: Harness,
+    sandbox: Arc<Sandbox>,
+    store: Arc<SessionStore>,
+    settings_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// The window pointed at a fresh sandbox through the saved settings, as
+/// an admin who typed the overrides under "Advanced settings" last time.
+fn world(behaviour: Option<SignInBehaviour>, remember: bool) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let settings_file = dir.path().join("settings.json");
+    let store = Arc::new(SessionStore::default());
+    let mut sandbox = None;
+    let h = Harness::build(false, |options, rt| {
+        let s = rt
+            .block_on(Sandbox::start(SandboxOptions {
+                sign_in: behaviour,
+                ..SandboxOptions::default()
+            }))
+            .unwrap();
+        options.settings = Settings {
+            login_url: Some(s.login_url.clone()),
+            graph_url: Some(s.graph_url.clone()),
+            remember_me: remember,
+            ..Settings::default()
+        };
+        options.sign_in_env = Some(SignInEnv {
+            store: Some(store.clone() as Arc<dyn CredentialStore>),
+            opener: Arc::new(HttpOpener),
+            settings_path: Some(settings_file.clone()),
+        });
+        sandbox = Some(Arc::new(s));
+    });
+    World {
+        h,
+        sandbox: sandbox.unwrap(),
+        store,
+        settings_file,
+        _dir: dir,
+    }
+}
+
+/// The refresh token kept for the default cloud, tenant and client.
+fn remembered(w: &World) -> Option<orchidea_wizard::Secret> {
+    let key = orchidea_wizard::credstore::keys::refresh_token(
+        orchidea_wizard::cloud::Cloud::Global,
+        orchidea_wizard::signin::DEFAULT_TENANT,
+        orchidea_wizard::signin::DEFAULT_CLIENT_ID,
+    );
+    w.store.get(&key).unwrap()
+}
+
+#[test]
+fn browser_sign_in_checks_the_role_then_orchidea_then_moves_on() {
+    let mut w = world(None, false);
+    w.h.click("My Microsoft Entra tenant");
+    w.h.click("Sign in with browser");
+    w.h.assert_sees("Signed in as");
+    w.h.assert_sees("Application Administrator");
+    assert_eq!(w.h.app.screen(), Screen::Welcome);
+
+    // Settings were saved: where to sign in, never a token.
+    let saved = std::fs::read_to_string(&w.settings_file).expect("settings saved");
+    assert!(saved.contains(w.sandbox.login_url.as_str()), "{saved}");
+    assert!(!saved.contains(w.sandbox.graph_token.expose()));
+    assert!(!saved.to_lowercase().contains("token\""), "{saved}");
+
+    // A wrong admin token is refused before use, and nothing moves.
+    w.h.type_into(
+        "https://yourcompany.orchidea.example",
+        w.sandbox.orchidea_url.as_str(),
+    );
+    w.h.type_into("Paste the admin API token", "not-the-token");
+    w.h.click("Next");
+    w.h.assert_sees("Orchidea rejected the admin API token (401)");
+    assert_eq!(w.h.app.screen(), Screen::Welcome);
+
+    // The right one moves to the Orchidea screen, which lists the IDPs.
+    w.h.click("Show");
+    let token = w.sandbox.admin_token.expose().to_string();
+    w.h.send(orchidea_wizard::ui::Message::Welcome(
+        orchidea_wizard::ui::screen::welcome::Message::SignIn(
+            orchidea_wizard::ui::screen::sign_in::Message::AdminTokenChanged(
+                orchidea_wizard::Secret::new(token),
+            ),
+        ),
+    ));
+    w.h.click("Next");
+    assert_eq!(w.h.app.screen(), Screen::OrchideaSecret);
+    // Nothing remembered: "Remember me" was off.
+    assert!(remembered(&w).is_none());
+}
+
+#[test]
+fn device_code_sign_in_remembers_and_sign_out_forgets() {
+    let mut w = world(None, true);
+    w.h.click("My Microsoft Entra tenant");
+    w.h.click("Use a device code");
+    w.h.assert_sees("Signed in as");
+    w.h.assert_sees("The sign-in is remembered in");
+    assert!(remembered(&w).is_some(), "the refresh token is kept");
+    w.h.click("Sign out");
+    w.h.assert_sees("Sign in with browser");
+    assert!(remembered(&w).is_none(), "sign-out removes it");
+}
+
+#[test]
+fn a_missing_role_blocks_continue_with_the_reason() {
+    let mut w = world(
+        Some(SignInBehaviour {
+            roles: Some(vec!["User Administrator".into()]),
+            ..SignInBehaviour::default()
+        }),
+        false,
+    );
+    w.h.click("My Microsoft Entra tenant");
+    w.h.click("Sign in with browser");
+    w.h.assert_sees("User Administrator");
+    w.h.click("Next");
+    assert_eq!(w.h.app.screen(), Screen::Welcome);
+}
+
+#[test]
+fn declined_consent_keeps_every_field_and_says_why() {
+    let mut w = world(
+        Some(SignInBehaviour {
+            consent: orchidea_wizard::sandbox::Consent::Declined,
+            ..SignInBehaviour::default()
+        }),
+        false,
+    );
+    w.h.click("My Microsoft Entra tenant");
+    w.h.type_into("https://yourcompany.orchidea.example", "https://acme.orchidea.example");
+    w.h.click("Sign in with browser");
+    w.h.assert_sees("declined");
+    // Back to the sign-in buttons, with the workspace URL as typed.
+    w.h.assert_sees("Sign in with browser");
+    w.h.assert_sees("https://acme.orchidea.example");
+}
