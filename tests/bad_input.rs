@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use common::*;
 use orchidea_wizard::Secret;
+use orchidea_wizard::connect;
 use orchidea_wizard::engine::{Engine, parse_email, parse_threshold};
 use orchidea_wizard::graph::{GraphClient, RetryPolicy, StaticToken};
 use orchidea_wizard::mapping::{self, MappingOptions};
@@ -122,6 +123,34 @@ async fn every_catalogue_entry_gives_its_message() {
         &err(parse_secret("https://acme.orchidea.com/scim/v2")),
     );
     check(&mut rows, "email", &err(parse_email("admin")));
+    check(
+        &mut rows,
+        "tenant-personal",
+        &err(connect::parse_tenant("common")),
+    );
+    check(
+        &mut rows,
+        "tenant-not-a-tenant",
+        &err(connect::parse_tenant("contoso")),
+    );
+    check(
+        &mut rows,
+        "client-id",
+        &err(connect::parse_client_id("my-app")),
+    );
+    check(
+        &mut rows,
+        "cloud",
+        &err(orchidea_wizard::cloud::Cloud::parse("germany")),
+    );
+    check(
+        &mut rows,
+        "endpoint-http",
+        &err(connect::parse_endpoint(
+            "http://login.example.com/",
+            "sign-in URL",
+        )),
+    );
     check(&mut rows, "threshold", &err(parse_threshold("0")));
 
     // Nobody answers at the Graph URL.
@@ -163,6 +192,19 @@ async fn every_catalogue_entry_gives_its_message() {
         jobs(&sandbox.dump().await).is_empty(),
         "nothing was created"
     );
+
+    // A wrong Orchidea admin token is refused by the check before use.
+    check(
+        &mut rows,
+        "orchidea-admin-token",
+        &err(connect::check_orchidea(
+            orchidea_wizard::http::loopback_client(),
+            &sandbox.orchidea_url,
+            &Secret::new("not-the-admin-token"),
+        )
+        .await),
+    );
+    assert!(orchidea_secrets(&sandbox.dump().await).is_empty());
 
     // A quarantined job: said before anything runs.
     let quarantined = Sandbox::start(SandboxOptions {

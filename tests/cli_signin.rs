@@ -105,7 +105,10 @@ fn final_states(stdout: &str) -> Vec<(String, String)> {
         let state = if rest.trim_start().starts_with("already done") {
             "already done".to_string()
         } else {
-            rest.split_whitespace().next().unwrap_or_default().to_string()
+            rest.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
         };
         match states.iter_mut().find(|(n, _)| *n == num.trim()) {
             Some(entry) => entry.1 = state,

@@ -148,7 +148,10 @@ fn declined_consent_keeps_every_field_and_says_why() {
         false,
     );
     w.h.click("My Microsoft Entra tenant");
-    w.h.type_into("https://yourcompany.orchidea.example", "https://acme.orchidea.example");
+    w.h.type_into(
+        "https://yourcompany.orchidea.example",
+        "https://acme.orchidea.example",
+    );
     w.h.click("Sign in with browser");
     w.h.assert_sees("declined");
     // Back to the sign-in buttons, with the workspace URL as typed.

@@ -9,9 +9,9 @@ pub mod mappings;
 pub mod orchidea_secret;
 pub mod save;
 pub mod scope;
+pub mod sign_in;
 pub mod start;
 pub mod summary;
-pub mod sign_in;
 pub mod welcome;
 
 use super::work::Op;

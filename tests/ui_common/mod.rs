@@ -40,10 +40,7 @@ impl Harness {
 
     /// As [`Harness::new`], with `edit` adjusting the options first (it gets
     /// the runtime, e.g. to start a sandbox the window signs in to).
-    pub fn build(
-        sandbox: bool,
-        edit: impl FnOnce(&mut Options, &tokio::runtime::Runtime),
-    ) -> Self {
+    pub fn build(sandbox: bool, edit: impl FnOnce(&mut Options, &tokio::runtime::Runtime)) -> Self {
         let clipboard = MemoryClipboard::default();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -235,7 +232,12 @@ impl UrlOpener for HttpOpener {
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| format!("the sign-in page answered {} without a redirect", page.status()))?
+                .ok_or_else(|| {
+                    format!(
+                        "the sign-in page answered {} without a redirect",
+                        page.status()
+                    )
+                })?
                 .to_string();
             http.get(location).send().await.map_err(|e| e.to_string())?;
             Ok(())

@@ -348,8 +348,7 @@ async fn connect(
         OrchideaChoice::Manual(m) => OrchideaAccess::Manual(m),
         OrchideaChoice::NotNeeded => OrchideaAccess::NotNeeded,
         OrchideaChoice::AdminApi(Some(url)) => OrchideaAccess::AdminApi {
-            admin_token: signin::orchidea_token(&url, Some(&signed), remember, read_secret)
-                .await?,
+            admin_token: signin::orchidea_token(&url, Some(&signed), remember, read_secret).await?,
             workspace_url: url,
             idp: choices.idp.clone(),
         },

@@ -6,13 +6,13 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use orchidea_wizard::Secret;
 use orchidea_wizard::cloud::Cloud;
 use orchidea_wizard::connect::{self, Overrides, Remembered};
 use orchidea_wizard::credstore::{self, CredentialStore};
 use orchidea_wizard::graph::{GraphClient, StaticToken, TokenSource};
 use orchidea_wizard::settings;
 use orchidea_wizard::signin::{self, DeviceCodePrompt, RoleCheck, SignInConfig, SystemBrowser};
-use orchidea_wizard::Secret;
 use url::Url;
 
 /// Where and how to sign in (flags win over the saved settings).
@@ -128,7 +128,10 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
     let who = describe(&tokens.account);
     let keep = (args.remember || remembered).then(|| Arc::clone(&store));
     if keep.is_some() && args.remember && !remembered {
-        println!("Signed in as {who}; the sign-in is kept in {}.", store.describe());
+        println!(
+            "Signed in as {who}; the sign-in is kept in {}.",
+            store.describe()
+        );
     } else {
         println!("Signed in as {who}.");
     }
@@ -150,7 +153,9 @@ async fn interactive(
 ) -> Result<signin::Tokens, String> {
     if browser {
         let show = |url: &Url| {
-            println!("Opening the sign-in page in your browser. If it does not open, visit:\n  {url}");
+            println!(
+                "Opening the sign-in page in your browser. If it does not open, visit:\n  {url}"
+            );
             let _ = std::io::stdout().flush();
         };
         return signin::sign_in_with_browser(cfg, http, &SystemBrowser, &show)
@@ -159,7 +164,10 @@ async fn interactive(
     }
     let prompt = |p: &DeviceCodePrompt| {
         println!("{}", p.message);
-        println!("  (code {}; waiting for you to finish signing in)", p.user_code);
+        println!(
+            "  (code {}; waiting for you to finish signing in)",
+            p.user_code
+        );
         let _ = std::io::stdout().flush();
     };
     signin::sign_in_with_device_code(cfg, http, &prompt)
@@ -218,11 +226,16 @@ pub async fn orchidea_token(
     {
         match connect::check_orchidea(http.clone(), workspace, &token).await {
             Ok(info) => {
-                println!("Orchidea: workspace \"{}\" (remembered admin token).", info.name);
+                println!(
+                    "Orchidea: workspace \"{}\" (remembered admin token).",
+                    info.name
+                );
                 return Ok(token);
             }
             Err(e) => {
-                eprintln!("The remembered Orchidea admin token no longer works and was removed: {e}");
+                eprintln!(
+                    "The remembered Orchidea admin token no longer works and was removed: {e}"
+                );
                 let _ =
                     connect::keep_or_forget_orchidea_token(store, workspace, &token, false).await;
             }
@@ -234,7 +247,10 @@ pub async fn orchidea_token(
             .to_string(),
     );
     let info = connect::check_orchidea(http, workspace, &token).await?;
-    println!("Orchidea: workspace \"{}\"; the admin token works.", info.name);
+    println!(
+        "Orchidea: workspace \"{}\"; the admin token works.",
+        info.name
+    );
     if let Some(store) = &store {
         connect::keep_or_forget_orchidea_token(store, workspace, &token, remember).await?;
     }

@@ -535,7 +535,11 @@ fn signed_in(signed: &SignedIn) -> Element<'_, Message> {
     };
     let mut col = column![widget::success_banner(format!(
         "Signed in as {who}: tenant {}, {}.",
-        signed.account.tenant_id.as_deref().unwrap_or(&signed.cfg.tenant),
+        signed
+            .account
+            .tenant_id
+            .as_deref()
+            .unwrap_or(&signed.cfg.tenant),
         signed.cfg.cloud
     ))]
     .spacing(10);
@@ -586,7 +590,10 @@ mod tests {
             panic!("device code starts sign-in work");
         };
         assert_eq!(request.method, Method::DeviceCode);
-        assert!(matches!(s.update(Message::CopyCode), Action::None), "no code yet");
+        assert!(
+            matches!(s.update(Message::CopyCode), Action::None),
+            "no code yet"
+        );
         let _ = s.update(Message::Prompted(Prompt::Device(prompt())));
         assert!(matches!(s.update(Message::CopyCode), Action::Copy(c) if c == "ABCD-EFGH"));
         assert!(
@@ -621,13 +628,19 @@ mod tests {
             ..Settings::default()
         };
         let mut s = SignIn::from_settings(saved.clone());
-        assert!(s.advanced, "an own app registration shows the advanced fields");
+        assert!(
+            s.advanced,
+            "an own app registration shows the advanced fields"
+        );
         let _ = s.update(Message::AdminTokenChanged(Secret::new("adm-secret-123")));
         let Action::Run(Op::SignIn(request)) = s.update(Message::Browser) else {
             panic!("sign-in starts");
         };
         assert_eq!(request.cfg.cloud, Cloud::UsGov);
-        assert_eq!(request.cfg.client_id, "11111111-2222-3333-4444-555555555555");
+        assert_eq!(
+            request.cfg.client_id,
+            "11111111-2222-3333-4444-555555555555"
+        );
         assert!(request.remember);
         assert_eq!(request.settings.tenant, saved.tenant);
         let json = serde_json::to_string(&request.settings).unwrap();
@@ -642,11 +655,15 @@ mod tests {
             cfg: SignInConfig::for_cloud(Cloud::Global),
             token: Arc::new(crate::graph::StaticToken(Secret::new("t"))),
             account: Account::default(),
-            roles: Ok(RoleCheck::Sufficient(vec!["Application Administrator".into()])),
+            roles: Ok(RoleCheck::Sufficient(vec![
+                "Application Administrator".into(),
+            ])),
             kept: None,
         }));
         assert!(matches!(s.ready(), Ok((_, None))));
-        let _ = s.update(Message::WorkspaceUrlChanged("https://acme.orchidea.example".into()));
+        let _ = s.update(Message::WorkspaceUrlChanged(
+            "https://acme.orchidea.example".into(),
+        ));
         assert!(s.ready().is_err());
         assert!(matches!(&s.error, Some((Field::AdminToken, _))));
         let _ = s.update(Message::Remember(true));
