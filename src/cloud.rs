@@ -115,7 +115,10 @@ mod tests {
             Cloud::China.graph_url().host_str(),
             Some("microsoftgraph.chinacloudapi.cn")
         );
-        assert_eq!(Cloud::China.login_url().host_str(), Some("login.chinacloudapi.cn"));
+        assert_eq!(
+            Cloud::China.login_url().host_str(),
+            Some("login.chinacloudapi.cn")
+        );
     }
 
     #[test]

@@ -229,11 +229,11 @@ fn parse_no_proxy(entry: &str) -> Option<NoProxyRule> {
         return Some(NoProxyRule::All);
     }
     let bare = entry.replace(['[', ']'], "");
-    if let Some((addr, bits)) = bare.split_once('/') {
-        if let (Ok(ip), Ok(bits)) = (addr.parse::<IpAddr>(), bits.parse::<u8>()) {
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            return (bits <= max).then_some(NoProxyRule::Net(ip, bits));
-        }
+    if let Some((addr, bits)) = bare.split_once('/')
+        && let (Ok(ip), Ok(bits)) = (addr.parse::<IpAddr>(), bits.parse::<u8>())
+    {
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        return (bits <= max).then_some(NoProxyRule::Net(ip, bits));
     }
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Some(NoProxyRule::Net(ip, if ip.is_ipv4() { 32 } else { 128 }));
