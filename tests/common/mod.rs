@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod graph_api;
+pub mod keyring;
 
 use std::collections::{BTreeSet, HashSet};
 
