@@ -328,30 +328,6 @@ impl std::fmt::Debug for SessionStore {
     }
 }
 
-/// Keeps secrets for this process only ("Remember me" off, or no OS store).
-#[derive(Default)]
-pub struct SessionStore {
-    _todo: (),
-}
-
-impl CredentialStore for SessionStore {
-    fn get(&self, _key: &str) -> Result<Option<Secret>, StoreError> {
-        todo!("credstore: SessionStore")
-    }
-    fn set(&self, _key: &str, _value: &Secret) -> Result<(), StoreError> {
-        todo!("credstore: SessionStore")
-    }
-    fn delete(&self, _key: &str) -> Result<(), StoreError> {
-        todo!("credstore: SessionStore")
-    }
-    fn describe(&self) -> String {
-        todo!("credstore: SessionStore")
-    }
-    fn persistent(&self) -> bool {
-        false
-    }
-}
-
 /// Entry names.
 pub mod keys {
     use super::Cloud;

@@ -7,6 +7,7 @@
 //! changed safely from a test). Without an X server or `xclip` the tests fail,
 //! unless `ORCHIDEA_SKIP_X11_TESTS=1`; CI installs both (`.ci/install-deps`).
 #![cfg(feature = "gui")]
+#![cfg(feature = "gui")]
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,7 @@
 //! The window after Start: live status, quarantine and its recovery, one
 //! user on demand, the logs and their filters, the report export, and the
 //! scope screen's count, Coalesce offer and notification fields.
+#![cfg(feature = "gui")]
 
 mod ui_common;
 

@@ -1,5 +1,6 @@
 //! Failure paths through the window: the admin sees the cause and the fix,
 //! and nothing typed is lost.
+#![cfg(feature = "gui")]
 
 mod ui_common;
 

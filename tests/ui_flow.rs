@@ -1,5 +1,6 @@
 //! The whole sandbox flow through the window: first screen to a started
 //! provisioning job, clicking by visible text and typing into fields.
+#![cfg(feature = "gui")]
 
 mod ui_common;
 

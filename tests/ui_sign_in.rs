@@ -2,6 +2,7 @@
 //! and Graph over HTTP on 127.0.0.1 (endpoint overrides from the settings):
 //! browser and device code, the role verdict, "Remember me", sign-out, the
 //! Orchidea token check, and what the settings file keeps.
+#![cfg(feature = "gui")]
 
 mod ui_common;
 

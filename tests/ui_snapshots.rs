@@ -1,6 +1,7 @@
 //! Pixel baselines (tiny-skia, SHA-256) for screens whose content does not
 //! depend on the sandbox's random ports and ids. On CI a missing baseline
 //! fails instead of being written.
+#![cfg(feature = "gui")]
 
 mod ui_common;
 
