@@ -5,95 +5,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use common::standalone::{CLI, Standalone};
 use common::*;
 use orchidea_wizard::engine::Scope;
-use serde_json::{Value, json};
-
-const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
-
-/// `orchidea-wizard-cli sandbox` in its own process, keeping its state in a file.
-struct Standalone {
-    child: Child,
-    endpoints: Value,
-    state: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Standalone {
-    /// With `sign_in` as the tenant file's `signIn` section.
-    fn start(sign_in: Option<Value>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state.json");
-        let mut cmd = Command::new(CLI);
-        cmd.args(["sandbox", "--sandbox-state", state.to_str().unwrap()]);
-        if let Some(sign_in) = sign_in {
-            let mut tenant: Value =
-                serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
-            tenant["signIn"] = sign_in;
-            let file = dir.path().join("tenant.json");
-            std::fs::write(&file, tenant.to_string()).unwrap();
-            cmd.args(["--sandbox-tenant", file.to_str().unwrap()]);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoints = serde_json::from_str(&line).expect("the endpoints line");
-        Self {
-            child,
-            endpoints,
-            state,
-            dir,
-        }
-    }
-
-    fn url(&self, key: &str) -> &str {
-        self.endpoints[key].as_str().unwrap()
-    }
-
-    fn dump(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(&self.state).unwrap()).unwrap()
-    }
-
-    /// The CLI pointed at this sandbox, with its own config and data dirs
-    /// and no credential store (a bus that does not exist).
-    fn cli(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(CLI)
-            .args(args)
-            .args(["--login-url", self.url("login_url")])
-            .args(["--graph-url", self.url("graph_url")])
-            .env_remove("GRAPH_ACCESS_TOKEN")
-            .env_remove("ORCHIDEA_SCIM_SECRET")
-            .env("ORCHIDEA_ADMIN_TOKEN", self.url("orchidea_admin_token"))
-            .env("ORCHIDEA_WIZARD_DATA_DIR", self.dir.path().join("data"))
-            .env("ORCHIDEA_WIZARD_CONFIG_DIR", self.dir.path().join("config"))
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-            .stdin(Stdio::null())
-            .output()
-            .expect("the CLI runs");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use serde_json::json;
 
 /// The last state printed for each step (`[9] done …`).
 fn final_states(stdout: &str) -> Vec<(String, String)> {

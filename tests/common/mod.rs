@@ -3,6 +3,7 @@
 
 pub mod graph_api;
 pub mod keyring;
+pub mod standalone;
 
 use std::collections::{BTreeSet, HashSet};
 
