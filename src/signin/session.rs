@@ -94,17 +94,17 @@ impl Session {
         self.lock().account.clone()
     }
 
-    /// The newest refresh token (to remember it after the run). ADDED.
+    /// The newest refresh token (to remember it after the run).
     pub fn refresh_token(&self) -> Option<Secret> {
         self.lock().refresh.clone()
     }
 
-    /// When the current access token expires. ADDED.
+    /// When the current access token expires.
     pub fn expires_at(&self) -> SystemTime {
         self.lock().expires_at
     }
 
-    /// Redeems the refresh token now, whatever the current token's age. ADDED.
+    /// Redeems the refresh token now, whatever the current token's age.
     pub async fn refresh(&self) -> Result<Secret, SignInError> {
         let _gate = self.gate.lock().await;
         self.redeem().await
