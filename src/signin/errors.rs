@@ -304,7 +304,8 @@ mod tests {
     #[test]
     fn every_mapped_code_lands_in_its_variant() {
         use SignInError as E;
-        let cases: &[(&str, u32, fn(&SignInError) -> bool)] = &[
+        type Check = fn(&SignInError) -> bool;
+        let cases: &[(&str, u32, Check)] = &[
             ("invalid_grant", 65001, |e| {
                 matches!(e, E::ConsentRequired { .. })
             }),
