@@ -86,6 +86,46 @@ impl Cloud {
     }
 }
 
+/// Wizard features that rest on Graph APIs whose national-cloud
+/// availability is not universal (each API page's "National cloud
+/// availability" table; docs/sign-in.md, "Clouds", lists what is unsure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// `POST …/jobs/{id}/validateCredentials` (step 5, Test Connection).
+    TestConnection,
+    /// `POST …/jobs/{id}/provisionOnDemand` (the after-start check).
+    ProvisionOnDemand,
+    /// `GET /auditLogs/provisioning` (the provisioning log view).
+    ProvisioningLogs,
+    /// `POST /applicationTemplates/{id}/instantiate` (creating the app).
+    ApplicationTemplates,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 4] = [
+        Feature::TestConnection,
+        Feature::ProvisionOnDemand,
+        Feature::ProvisioningLogs,
+        Feature::ApplicationTemplates,
+    ];
+}
+
+impl Cloud {
+    /// Why `feature` is not available in this cloud, or `None` when it is
+    /// documented as available (or nothing says otherwise).
+    pub fn unsupported(self, feature: Feature) -> Option<&'static str> {
+        match (self, feature) {
+            (Cloud::China, Feature::TestConnection) => Some(
+                "Microsoft does not document Test Connection (validateCredentials) for Microsoft Entra operated by 21Vianet: the wizard saves the credentials without testing them, and the first provisioning cycle shows whether they work.",
+            ),
+            (Cloud::China, Feature::ProvisionOnDemand) => Some(
+                "Microsoft does not document on-demand provisioning (provisionOnDemand) for Microsoft Entra operated by 21Vianet: check the first provisioning cycle in the provisioning logs instead.",
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Cloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -119,6 +159,23 @@ mod tests {
             Cloud::China.login_url().host_str(),
             Some("login.chinacloudapi.cn")
         );
+    }
+
+    #[test]
+    fn only_china_lacks_features_and_says_what_to_do_instead() {
+        for f in Feature::ALL {
+            assert_eq!(Cloud::Global.unsupported(f), None);
+            assert_eq!(Cloud::UsGov.unsupported(f), None);
+            assert_eq!(Cloud::UsGovDod.unsupported(f), None);
+        }
+        let test = Cloud::China.unsupported(Feature::TestConnection).unwrap();
+        assert!(test.contains("21Vianet") && test.contains("first provisioning cycle"));
+        assert!(
+            Cloud::China
+                .unsupported(Feature::ProvisionOnDemand)
+                .is_some()
+        );
+        assert_eq!(Cloud::China.unsupported(Feature::ProvisioningLogs), None);
     }
 
     #[test]

@@ -40,6 +40,17 @@ const SP_SELECT: &str = "id,appId,displayName,tags,preferredSingleSignOnMode,ser
 /// Gives a bearer token for Graph; refreshes are the implementation's business.
 pub trait TokenSource: Send + Sync {
     fn token(&self) -> BoxFuture<'_, Result<Secret, GraphError>>;
+
+    /// Graph answered 401 to `rejected`: a new token to retry with once, or
+    /// `None` when this source cannot get one (the 401 then stands).
+    /// Passing the rejected token lets concurrent callers share one refresh.
+    fn refresh_after_unauthorized<'a>(
+        &'a self,
+        rejected: &'a Secret,
+    ) -> BoxFuture<'a, Result<Option<Secret>, GraphError>> {
+        let _ = rejected;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// A token obtained elsewhere (the sandbox, tests, a token pasted by the admin).
@@ -569,6 +580,20 @@ impl GraphClient {
             .await
     }
 
+    /// The signed-in user's directory roles, direct or through
+    /// role-assignable groups (`user-list-transitivememberof.md`; reading
+    /// directoryRole objects needs `RoleManagement.Read.Directory`,
+    /// otherwise Graph returns them without properties).
+    pub async fn my_directory_roles(&self) -> Result<Vec<DirectoryRole>, GraphError> {
+        let mut url = self.url(&["me", "transitiveMemberOf", "microsoft.graph.directoryRole"]);
+        url.set_query(Some(&format!(
+            "$select={}",
+            encode_query_value("id,displayName,roleTemplateId")
+        )));
+        self.get_all(url, "the signed-in user's directory roles")
+            .await
+    }
+
     /// Users whose display name, mail or UPN starts with `prefix`: three
     /// `startswith` filters run concurrently, because `or` across them and
     /// `$search` need advanced queries that not every tenant grants.
@@ -821,6 +846,9 @@ impl GraphClient {
         }
     }
 
+    /// One request; a 401 is retried once with a refreshed token, when
+    /// the token source can get one (an access token expired or revoked
+    /// before its announced expiry).
     async fn send_once(
         &self,
         method: &Method,
@@ -828,9 +856,31 @@ impl GraphClient {
         body: Option<Vec<u8>>,
         what: &str,
     ) -> Result<Vec<u8>, GraphError> {
+        let token = self.inner.token.token().await?;
+        match self
+            .send_with(method, url, body.clone(), what, &token)
+            .await
+        {
+            Err(GraphError::Unauthorized { request_id }) => {
+                match self.inner.token.refresh_after_unauthorized(&token).await? {
+                    Some(fresh) => self.send_with(method, url, body, what, &fresh).await,
+                    None => Err(GraphError::Unauthorized { request_id }),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn send_with(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<Vec<u8>>,
+        what: &str,
+        token: &Secret,
+    ) -> Result<Vec<u8>, GraphError> {
         let method = method.clone();
         let url = url.clone();
-        let token = self.inner.token.token().await?;
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self
             .inner
@@ -1016,6 +1066,18 @@ fn classify(
             request_id,
         },
     }
+}
+
+/// A directory role the signed-in user holds (`resources/directoryrole.md`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryRole {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub role_template_id: Option<String>,
 }
 
 /// One page of a Graph collection.

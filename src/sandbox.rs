@@ -30,7 +30,7 @@ pub mod traffic;
 pub mod webui;
 
 pub use self::faults::{Fault, FaultTarget};
-pub use self::login::{Consent, DeviceCodePolicy, SignInBehaviour};
+pub use self::login::{Consent, DeviceCodePolicy, LoginStats, SignInBehaviour};
 pub use self::traffic::{RequestRecord, Server as SandboxServer};
 
 use std::collections::HashMap;
@@ -94,7 +94,8 @@ pub struct Sandbox {
     pub scim_url: Url,
     /// The Orchidea admin API token (sandbox only).
     pub admin_token: Secret,
-    /// The bearer the sandbox's Graph accepts.
+    /// A bearer the sandbox's Graph always accepts (besides the access
+    /// tokens its sign-in side issues, which expire).
     pub graph_token: Secret,
     /// The wizard's own files about this simulated tenant (backups, run
     /// state): beside the state file, so they last as long as it does;
@@ -131,6 +132,8 @@ pub(crate) struct Shared {
     /// Job id → times of recent `provisionOnDemand` calls (its rate limit).
     pub on_demand_calls:
         std::sync::Mutex<HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
+    /// The sign-in side: issued tokens and the simulated behaviour.
+    pub(crate) login: login::LoginState,
     store: Option<StateStore>,
 }
 
@@ -203,6 +206,8 @@ struct Loaded {
     orchidea_url: Option<Url>,
     /// The tenant file's faults (a state file has none: faults are not state).
     faults: Vec<Fault>,
+    /// The tenant file's `signIn` (a state file has none either).
+    sign_in: Option<login::SignInBehaviour>,
 }
 
 /// Reads a state file written by [`Shared::persist`].
@@ -227,6 +232,7 @@ fn load_state(path: &Path, admin_token: &Secret) -> Result<Loaded, SandboxError>
         workspace: ws,
         orchidea_url: doc["orchideaUrl"].as_str().and_then(|u| Url::parse(u).ok()),
         faults: Vec::new(),
+        sign_in: None,
     })
 }
 
@@ -247,6 +253,7 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
         workspace: ws,
         orchidea_url: None,
         faults: tenant.faults,
+        sign_in: tenant.sign_in,
     })
 }
 
@@ -289,8 +296,6 @@ fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Server {
     }
 }
 
-/// The sign-in listener until OAuth is simulated: every request gets an
-/// OAuth-style error that says so.
 impl Sandbox {
     /// Loads the state file if it exists, else the tenant file, else the
     /// built-in tenant, and starts the three servers.
@@ -303,6 +308,7 @@ impl Sandbox {
             workspace: ws,
             orchidea_url: previous,
             faults: mut injected,
+            sign_in,
         } = match existing {
             Some(path) => load_state(path, &admin_token)?,
             None => fresh_state(&opts, &admin_token)?,
@@ -338,6 +344,7 @@ impl Sandbox {
             faults: faults.clone(),
             requests: requests.clone(),
             on_demand_calls: std::sync::Mutex::new(HashMap::new()),
+            login: login::LoginState::new(opts.sign_in.clone().or(sign_in).unwrap_or_default()),
             store: opts.state_file.clone().map(|path| StateStore {
                 path,
                 lock: tokio::sync::Mutex::new(()),
@@ -360,7 +367,7 @@ impl Sandbox {
         });
         let servers = vec![
             serve(graph_listener, graph::router(shared.clone())),
-            serve(login_listener, login::router(graph_token.clone())),
+            serve(login_listener, login::router(shared.clone())),
             serve(
                 orchidea_listener,
                 orchidea::router_with_faults(
@@ -416,6 +423,18 @@ impl Sandbox {
     /// [`SandboxOptions::record_requests`]), in the order they finished.
     pub fn take_requests(&self) -> Vec<RequestRecord> {
         self.shared.requests.take()
+    }
+
+    /// Tokens issued by the sign-in side, per grant, and pending polls.
+    pub fn login_stats(&self) -> LoginStats {
+        self.shared.login.stats()
+    }
+
+    /// Makes the sign-in side forget every access token it issued, as a
+    /// revoked session would: Graph then answers 401 to them (the static
+    /// `graph_token` keeps working). Refresh tokens stay valid.
+    pub fn revoke_access_tokens(&self) {
+        self.shared.login.revoke_access_tokens();
     }
 
     /// How many users Orchidea's SCIM store holds (cheaper than a dump).

@@ -6,8 +6,16 @@
 //! module adds Entra's extra fields, AADSTS errors in plain words and a
 //! [`Session`] that the Graph client asks for tokens.
 //!
-//! SKELETON: the signatures here are the contract the CLI and the window
-//! are written against; the bodies are being filled in.
+//! Submodules: `errors` (AADSTS → [`SignInError`]), `protocol` (the oauth2
+//! client and the token boundary), `browser` (loopback redirect), `device`,
+//! `session` ([`Session`], the Graph client's [`TokenSource`]) and `roles`.
+
+mod browser;
+mod device;
+mod errors;
+mod protocol;
+mod roles;
+mod session;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,8 +24,27 @@ use futures::future::BoxFuture;
 use url::Url;
 
 use crate::cloud::Cloud;
-use crate::graph::{GraphError, TokenSource};
+use crate::graph::GraphError;
 use crate::secret::Secret;
+
+pub use self::browser::BROWSER_TIMEOUT;
+pub use self::errors::{Support, classify};
+pub use self::session::Session;
+
+/// The Graph permissions the steps need (docs/sign-in.md, "Scopes", says
+/// which endpoint needs which), as names on the Graph resource.
+pub const GRAPH_PERMISSIONS: [&str; 6] = [
+    "Application.ReadWrite.All",
+    "Synchronization.ReadWrite.All",
+    "AuditLog.Read.All",
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "RoleManagement.Read.Directory",
+];
+
+/// OpenID Connect scopes: `offline_access` for a refresh token, `openid
+/// profile` for the ID token the account name is read from.
+pub const OIDC_SCOPES: [&str; 3] = ["offline_access", "openid", "profile"];
 
 /// Microsoft Graph Command Line Tools: a Microsoft public client present in
 /// every tenant that may ask for any Graph delegated scope (with consent),
@@ -66,7 +93,32 @@ impl SignInConfig {
     /// The delegated scopes the steps need, as full URIs on the Graph
     /// origin, plus `offline_access` (docs/sign-in.md lists why each).
     pub fn scopes(&self) -> Vec<String> {
-        todo!("signin: scopes")
+        let mut scopes = self.graph_scopes();
+        scopes.extend(OIDC_SCOPES.map(String::from));
+        scopes
+    }
+
+    /// The Graph scopes alone (full URIs), as admin consent asks for them.
+    pub fn graph_scopes(&self) -> Vec<String> {
+        let origin = self.graph_url.origin().ascii_serialization();
+        GRAPH_PERMISSIONS
+            .iter()
+            .map(|p| format!("{origin}/{p}"))
+            .collect()
+    }
+
+    /// Where an administrator grants the wizard's permissions for the
+    /// whole tenant (`v2-admin-consent.md`).
+    pub fn admin_consent_url(&self) -> Url {
+        let mut url = self.login_url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .extend([self.tenant.as_str(), "v2.0", "adminconsent"]);
+        }
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("scope", &self.graph_scopes().join(" "));
+        url
     }
 }
 
@@ -107,24 +159,56 @@ pub trait UrlOpener: Send + Sync {
 pub struct SystemBrowser;
 
 impl UrlOpener for SystemBrowser {
-    fn open(&self, _url: &Url) -> BoxFuture<'_, Result<(), String>> {
-        todo!("signin: SystemBrowser")
+    fn open(&self, url: &Url) -> BoxFuture<'_, Result<(), String>> {
+        let url = url.to_string();
+        Box::pin(async move {
+            // Launchers can block for hundreds of milliseconds.
+            tokio::task::spawn_blocking(move || webbrowser::open(&url))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("the browser could not be opened ({e})"))
+        })
     }
 }
 
 /// Sign-in failures in the admin's words (`Display`); the AADSTS code and
-/// Entra's description stay available for support.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignInError {
-    #[error("{0}")]
-    Todo(String),
-}
+/// Entra's trace and correlation ids stay available for support.
+pub use self::errors::SignInError;
 
 impl SignInError {
     /// Whether only a new interactive sign-in helps (a refresh token that
     /// expired or was revoked), as opposed to a network or service failure.
     pub fn is_sign_in_again(&self) -> bool {
-        todo!("signin: is_sign_in_again")
+        match self {
+            SignInError::Network(_)
+            | SignInError::Listener(_)
+            | SignInError::TimedOut
+            | SignInError::Cancelled => false,
+            // Entra's own outages; the stored token may still be good.
+            SignInError::Other { code, .. } => {
+                !matches!(code.as_str(), "temporarily_unavailable" | "server_error")
+            }
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod sign_in_again_tests {
+    use super::*;
+
+    #[test]
+    fn only_refusals_mean_sign_in_again_not_outages() {
+        let expired = SignInError::ExpiredSignIn {
+            support: Default::default(),
+        };
+        assert!(expired.is_sign_in_again());
+        assert!(!SignInError::Network("reset".into()).is_sign_in_again());
+        let busy = SignInError::Other {
+            code: "temporarily_unavailable".into(),
+            description: String::new(),
+        };
+        assert!(!busy.is_sign_in_again());
     }
 }
 
@@ -132,62 +216,43 @@ impl SignInError {
 /// `opener` on the authorize URL (also handed to `on_url` so a window can
 /// show it with a Copy button), waits for the redirect, redeems the code.
 pub async fn sign_in_with_browser(
-    _cfg: &SignInConfig,
-    _http: &reqwest::Client,
-    _opener: &dyn UrlOpener,
-    _on_url: &(dyn Fn(&Url) + Send + Sync),
+    cfg: &SignInConfig,
+    http: &reqwest::Client,
+    opener: &dyn UrlOpener,
+    on_url: &(dyn Fn(&Url) + Send + Sync),
 ) -> Result<Tokens, SignInError> {
-    todo!("signin: browser")
+    browser::sign_in(cfg, http, opener, on_url).await
 }
 
 /// Device code: `on_prompt` gets the code to show, then polls until the
 /// admin finishes, declines, or the code expires.
 pub async fn sign_in_with_device_code(
-    _cfg: &SignInConfig,
-    _http: &reqwest::Client,
-    _on_prompt: &(dyn Fn(&DeviceCodePrompt) + Send + Sync),
+    cfg: &SignInConfig,
+    http: &reqwest::Client,
+    on_prompt: &(dyn Fn(&DeviceCodePrompt) + Send + Sync),
 ) -> Result<Tokens, SignInError> {
-    todo!("signin: device code")
+    device::sign_in(cfg, http, on_prompt).await
 }
 
 /// A remembered refresh token for fresh tokens (and a rotated refresh token).
 pub async fn redeem_refresh_token(
-    _cfg: &SignInConfig,
-    _http: &reqwest::Client,
-    _refresh: &Secret,
+    cfg: &SignInConfig,
+    http: &reqwest::Client,
+    refresh: &Secret,
 ) -> Result<Tokens, SignInError> {
-    todo!("signin: refresh")
+    let client = protocol::client(cfg)?;
+    let token = oauth2::RefreshToken::new(refresh.expose().to_string());
+    let response = client
+        .exchange_refresh_token(&token)
+        .add_scopes(cfg.scopes().into_iter().map(oauth2::Scope::new))
+        .request_async(&protocol::http(http))
+        .await
+        .map_err(|e| protocol::request_error(cfg, e))?;
+    Ok(protocol::tokens(response, Some(refresh)))
 }
 
 /// Called with every rotated refresh token (to store it when "Remember me" is on).
 pub type OnRotate = Arc<dyn Fn(&Secret) + Send + Sync>;
-
-/// The signed-in session the Graph client draws tokens from: refreshes a
-/// little before expiry and once after a 401.
-pub struct Session {
-    _private: (),
-}
-
-impl Session {
-    pub fn new(
-        _cfg: SignInConfig,
-        _http: reqwest::Client,
-        _tokens: Tokens,
-        _on_rotate: Option<OnRotate>,
-    ) -> Self {
-        todo!("signin: Session")
-    }
-
-    pub fn account(&self) -> Account {
-        todo!("signin: Session::account")
-    }
-}
-
-impl TokenSource for Session {
-    fn token(&self) -> BoxFuture<'_, Result<Secret, GraphError>> {
-        todo!("signin: Session::token")
-    }
-}
 
 /// The directory roles that may configure provisioning.
 pub const ADMIN_ROLES: [&str; 3] = [
@@ -208,11 +273,64 @@ pub enum RoleCheck {
 impl RoleCheck {
     /// The sentence for the admin.
     pub fn message(&self) -> String {
-        todo!("signin: RoleCheck::message")
+        roles::message(self)
     }
 }
 
-/// Reads the signed-in admin's active directory roles from Graph.
-pub async fn check_roles(_graph: &crate::graph::GraphClient) -> Result<RoleCheck, GraphError> {
-    todo!("signin: check_roles")
+/// Reads the signed-in admin's active directory roles from Graph
+/// (`GET /me/transitiveMemberOf/microsoft.graph.directoryRole`, so roles
+/// held through role-assignable groups count too).
+pub async fn check_roles(graph: &crate::graph::GraphClient) -> Result<RoleCheck, GraphError> {
+    roles::check(graph).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_full_uris_on_the_graph_origin() {
+        let cfg = SignInConfig::for_cloud(Cloud::UsGov);
+        let scopes = cfg.scopes();
+        assert!(scopes.contains(&"https://graph.microsoft.us/Application.ReadWrite.All".into()));
+        assert!(
+            scopes.contains(&"https://graph.microsoft.us/Synchronization.ReadWrite.All".into())
+        );
+        assert!(scopes.contains(&"https://graph.microsoft.us/AuditLog.Read.All".into()));
+        assert!(scopes.contains(&"offline_access".into()));
+        let mut sandbox = SignInConfig::for_cloud(Cloud::Global);
+        sandbox.graph_url = Url::parse("http://127.0.0.1:4711/v1.0").unwrap();
+        assert!(
+            sandbox
+                .graph_scopes()
+                .iter()
+                .all(|s| s.starts_with("http://127.0.0.1:4711/") && !s.contains("v1.0"))
+        );
+        let consent = sandbox.admin_consent_url();
+        assert_eq!(
+            consent.path(),
+            "/organizations/v2.0/adminconsent",
+            "{consent}"
+        );
+        assert!(!consent.as_str().contains("offline_access"));
+    }
+
+    #[test]
+    fn debug_of_tokens_and_errors_shows_no_token() {
+        let tokens = Tokens {
+            access: Secret::new("eyJ0eXAiOiJKV1QiLCJhbGciOi-access-value"),
+            expires_at: SystemTime::now(),
+            refresh: Some(Secret::new("0.AAAA-refresh-token-value")),
+            account: Account::default(),
+        };
+        let text = format!("{tokens:?}");
+        assert!(!text.contains("access-value") && !text.contains("refresh-token-value"));
+        for e in [
+            classify("invalid_grant", Some("AADSTS70008: expired. Trace ID: abc")),
+            SignInError::Network("connection refused".into()),
+        ] {
+            let text = format!("{e:?} {e}");
+            assert!(!text.contains("access-value") && !text.contains("refresh-token-value"));
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! with pending polls, refresh, and Entra-shaped errors.
 
 use base64::Engine as _;
-use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::sandbox::{
+    Consent, DeviceCodePolicy, Sandbox, SandboxOptions, SignInBehaviour,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -223,10 +225,22 @@ async fn device_code_is_pending_then_signed_in() {
     }
     let (status, body) = token(&sandbox, &form).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["access_token"].as_str(),
-        Some(sandbox.graph_token.expose())
+    // A token of its own, not the static one, and Graph accepts it.
+    let access = body["access_token"].as_str().unwrap();
+    assert_ne!(access, sandbox.graph_token.expose());
+    let graph = client()
+        .get(format!("{}/me", sandbox.graph_url))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(graph.status(), StatusCode::OK);
+    assert!(
+        body.get("id_token").is_none(),
+        "no ID token without openid in scope"
     );
+    assert_eq!(sandbox.login_stats().pending_polls, 2);
+    assert_eq!(sandbox.login_stats().device_code, 1);
     let (status, body) = token(&sandbox, &form).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -235,4 +249,153 @@ async fn device_code_is_pending_then_signed_in() {
     );
     let (_, body) = token(&sandbox, &[("grant_type", "password")]).await;
     assert_eq!(body["error"], "unsupported_grant_type");
+}
+
+async fn device_tokens(sandbox: &Sandbox, tenant: &str, scope: &str) -> (StatusCode, Value) {
+    let r = client()
+        .post(format!(
+            "{}{tenant}/oauth2/v2.0/devicecode",
+            sandbox.login_url
+        ))
+        .form(&[("client_id", CLIENT), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let dc: Value = r.json().await.unwrap();
+    if status != StatusCode::OK {
+        return (status, dc);
+    }
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("client_id", CLIENT),
+        ("device_code", dc["device_code"].as_str().unwrap()),
+    ];
+    loop {
+        let r = client()
+            .post(format!("{}{tenant}/oauth2/v2.0/token", sandbox.login_url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let (status, body): (StatusCode, Value) = (r.status(), r.json().await.unwrap());
+        if body["error"] != "authorization_pending" {
+            return (status, body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_expire_and_id_tokens_name_the_signed_in_user() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        sign_in: Some(SignInBehaviour {
+            access_token_lifetime_secs: Some(1),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (status, body) = device_tokens(&sandbox, "contoso.com", &format!("{SCOPE} openid")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["expires_in"], 1);
+    let id = body["id_token"].as_str().unwrap();
+    let payload = id.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["preferred_username"], "alland@contoso.com");
+    assert_eq!(claims["tid"], "520a5d7b-f0fe-5320-84c5-521bdcabbd8c");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = client()
+        .get(format!("{}/me", sandbox.graph_url))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "InvalidAuthenticationToken");
+    assert_eq!(
+        err["error"]["message"],
+        "Lifetime validation failed, the token is expired."
+    );
+}
+
+#[tokio::test]
+async fn simulated_refusals_have_entras_codes() {
+    let cases = [
+        (
+            SignInBehaviour {
+                consent: Consent::Required,
+                ..Default::default()
+            },
+            "invalid_grant",
+            65001,
+        ),
+        (
+            SignInBehaviour {
+                consent: Consent::Declined,
+                ..Default::default()
+            },
+            "authorization_declined",
+            70000,
+        ),
+        (
+            SignInBehaviour {
+                device_code: DeviceCodePolicy::BlockedByConditionalAccess,
+                ..Default::default()
+            },
+            "invalid_grant",
+            53003,
+        ),
+    ];
+    for (behaviour, error, code) in cases {
+        let sandbox = Sandbox::start(SandboxOptions {
+            sign_in: Some(behaviour),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let (status, body) = device_tokens(&sandbox, "organizations", SCOPE).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], error, "{body}");
+        assert_eq!(body["error_codes"][0], code, "{body}");
+    }
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let (status, body) = device_tokens(&sandbox, "fabrikam.example", SCOPE).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_tenant");
+    assert_eq!(body["error_codes"][0], 90002);
+}
+
+#[tokio::test]
+async fn the_tenant_files_sign_in_section_is_used_and_options_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tenant: Value =
+        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    tenant["signIn"] =
+        serde_json::json!({ "consent": "declined", "roles": ["User Administrator"] });
+    let path = dir.path().join("tenant.json");
+    std::fs::write(&path, tenant.to_string()).unwrap();
+    let from_file = Sandbox::start(SandboxOptions {
+        tenant_file: Some(path.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (_, body) = device_tokens(&from_file, "organizations", SCOPE).await;
+    assert_eq!(body["error"], "authorization_declined");
+    let overridden = Sandbox::start(SandboxOptions {
+        tenant_file: Some(path),
+        sign_in: Some(SignInBehaviour::default()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (status, _) = device_tokens(&overridden, "organizations", SCOPE).await;
+    assert_eq!(status, StatusCode::OK);
 }

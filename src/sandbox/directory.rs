@@ -29,6 +29,10 @@ pub(crate) fn routes(prefix: &str) -> Router<AppState> {
         )
         .route(&v1("/me"), get(me))
         .route(
+            &v1("/me/transitiveMemberOf/microsoft.graph.directoryRole"),
+            get(my_roles),
+        )
+        .route(
             &v1("/applicationTemplates/{template}/instantiate"),
             post(instantiate),
         )
@@ -391,6 +395,97 @@ async fn me(State(shared): State<AppState>, uri: Uri) -> GraphResult {
         StatusCode::OK,
         super::odata::project(&item, &select),
     ))
+}
+
+/// `roleTemplateId` of the built-in roles the sandbox knows by name
+/// (Entra "Microsoft Entra built-in roles" reference).
+const ROLE_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "Global Administrator",
+        "62e90394-69f5-4237-9190-012177145e10",
+    ),
+    (
+        "Application Administrator",
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+    ),
+    (
+        "Cloud Application Administrator",
+        "158c047a-c907-4556-b7ef-446551a6b5f7",
+    ),
+    ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"),
+    (
+        "Groups Administrator",
+        "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+    ),
+    ("Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"),
+    (
+        "Privileged Role Administrator",
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",
+    ),
+    ("Reports Reader", "4a5d8f65-41da-4de4-8968-e035b65339cf"),
+    ("Security Reader", "5d6b6bb7-de71-4623-b4af-96380a352509"),
+    (
+        "Helpdesk Administrator",
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+    ),
+];
+
+/// A GUID-shaped id derived from `text` (stable across runs).
+fn derived_guid(text: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(text.as_bytes());
+    let h: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+const ROLE_SPEC: ListSpec = ListSpec {
+    type_name: "directoryRole",
+    context: "directoryObjects",
+    properties: &["id", "displayName", "description", "roleTemplateId"],
+    filterable: &["displayName", "roleTemplateId"],
+    default_select: &["id", "displayName", "description", "roleTemplateId"],
+};
+
+/// The signed-in user's active directory roles
+/// (`GET /me/transitiveMemberOf/microsoft.graph.directoryRole`): the
+/// sandbox's `signIn.roles`, with the real template ids.
+async fn my_roles(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
+    let tenant = {
+        let entra = shared.entra.lock().await;
+        if entra.me().is_none() {
+            return Err(GraphError::bad_request(
+                "BadRequest",
+                "/me request is only valid with delegated authentication flow.",
+            ));
+        }
+        entra.tenant.id.clone()
+    };
+    let items: Vec<Value> = shared
+        .login
+        .roles()
+        .into_iter()
+        .map(|name| {
+            let template = ROLE_TEMPLATES
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                .map_or_else(|| derived_guid(&name), |(_, id)| (*id).to_string());
+            json!({
+                "@odata.type": "#microsoft.graph.directoryRole",
+                "id": derived_guid(&format!("{tenant}/{template}")),
+                "displayName": name,
+                "description": format!("The sandbox's {name} role."),
+                "roleTemplateId": template,
+            })
+        })
+        .collect();
+    list(&shared, &uri, &headers, items, &ROLE_SPEC)
 }
 
 /// Graph's assignment ids are opaque base64url strings; derive a stable one.

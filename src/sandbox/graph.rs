@@ -228,12 +228,18 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), GraphError> {
     if token.is_empty() {
         return Err(unauthorized("Access token is empty."));
     }
-    if token != shared.graph_token.expose() {
-        return Err(unauthorized(
-            "Access token validation failure. Invalid audience or signature.",
-        ));
+    if token == shared.graph_token.expose() {
+        return Ok(());
     }
-    Ok(())
+    match shared.login.check_access(token) {
+        super::login::AccessCheck::Valid => Ok(()),
+        super::login::AccessCheck::Expired => Err(unauthorized(
+            "Lifetime validation failed, the token is expired.",
+        )),
+        super::login::AccessCheck::Unknown => Err(unauthorized(
+            "Access token validation failure. Invalid audience or signature.",
+        )),
+    }
 }
 
 /// The absolute URL of this request, for `@odata.nextLink`.

@@ -10,13 +10,19 @@
 //!   `authorization_pending` (the admin has not entered the code yet).
 //! - `token`: the `authorization_code` (checks the verifier),
 //!   `urn:ietf:params:oauth:grant-type:device_code` and `refresh_token`
-//!   grants. The access token is the one the sandbox's Graph accepts.
+//!   grants. Access tokens are random and expire after
+//!   `access_token_lifetime_secs`; the sandbox's Graph accepts them until
+//!   then (and the static `graph_token` always). With `openid` in scope an
+//!   unsigned ID token names the tenant's `signedInUser`.
+//! - [`SignInBehaviour`] simulates missing consent, a declined consent,
+//!   Conditional Access on device code, and unknown tenants.
 //!
 //! Errors have Entra's shape: `error`, `error_description` starting with
 //! the AADSTS code, `error_codes`, `timestamp`, `trace_id`, `correlation_id`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -28,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::Shared;
 use crate::secret::Secret;
 
 /// How the simulated identity platform behaves (tenant file `signIn`,
@@ -75,11 +82,26 @@ pub enum DeviceCodePolicy {
 /// Polls answered `authorization_pending` before a device code is approved.
 pub const PENDING_POLLS: u32 = 2;
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// Entra's default access token lifetime (60–90 minutes; 3599 s is common).
+pub const DEFAULT_ACCESS_TOKEN_LIFETIME_SECS: u64 = 3599;
+/// Directory roles of the signed-in user when `roles` is not given.
+pub const DEFAULT_ROLES: [&str; 1] = ["Application Administrator"];
 
-#[derive(Clone)]
-pub(crate) struct Login {
-    access_token: Secret,
-    inner: Arc<Mutex<Issued>>,
+/// What the sign-in side has done, for tests: tokens issued per grant and
+/// `authorization_pending` answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginStats {
+    pub authorization_code: u32,
+    pub device_code: u32,
+    pub refresh_token: u32,
+    pub pending_polls: u32,
+}
+
+/// The sign-in side's state, in [`Shared`] so the Graph listener can check
+/// the access tokens issued here.
+pub(crate) struct LoginState {
+    behaviour: SignInBehaviour,
+    issued: Mutex<Issued>,
 }
 
 #[derive(Default)]
@@ -88,14 +110,70 @@ struct Issued {
     codes: HashMap<String, (String, String, String, String)>,
     /// device_code → (polls so far, client_id, scope).
     devices: HashMap<String, (u32, String, String)>,
+    /// refresh token → (client_id, scope); each is used once.
     refresh: HashMap<String, (String, String)>,
+    /// access token → when it expires.
+    access: HashMap<String, Instant>,
+    stats: LoginStats,
 }
 
-pub(crate) fn router(access_token: Secret) -> Router {
-    let state = Login {
-        access_token,
-        inner: Arc::default(),
-    };
+/// Whether the Graph listener should accept a bearer token.
+pub(crate) enum AccessCheck {
+    Valid,
+    Expired,
+    Unknown,
+}
+
+impl LoginState {
+    pub(crate) fn new(behaviour: SignInBehaviour) -> LoginState {
+        LoginState {
+            behaviour,
+            issued: Mutex::default(),
+        }
+    }
+
+    fn issued(&self) -> std::sync::MutexGuard<'_, Issued> {
+        self.issued.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn check_access(&self, token: &str) -> AccessCheck {
+        match self.issued().access.get(token) {
+            Some(until) if Instant::now() < *until => AccessCheck::Valid,
+            Some(_) => AccessCheck::Expired,
+            None => AccessCheck::Unknown,
+        }
+    }
+
+    pub(crate) fn stats(&self) -> LoginStats {
+        self.issued().stats
+    }
+
+    /// Forgets every access token issued so far (as a revoked session
+    /// would); refresh tokens stay valid.
+    pub(crate) fn revoke_access_tokens(&self) {
+        self.issued().access.clear();
+    }
+
+    /// The signed-in user's roles, by display name.
+    pub(crate) fn roles(&self) -> Vec<String> {
+        self.behaviour
+            .roles
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ROLES.map(String::from).to_vec())
+    }
+
+    fn lifetime(&self) -> Duration {
+        Duration::from_secs(
+            self.behaviour
+                .access_token_lifetime_secs
+                .unwrap_or(DEFAULT_ACCESS_TOKEN_LIFETIME_SECS),
+        )
+    }
+}
+
+pub(crate) type LoginShared = Arc<Shared>;
+
+pub(crate) fn router(shared: LoginShared) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
@@ -108,21 +186,27 @@ pub(crate) fn router(access_token: Secret) -> Router {
                 "The sandbox serves /{tenant}/oauth2/v2.0/authorize, /devicecode and /token.",
             )
         })
-        .with_state(state)
+        .with_state(shared)
 }
 
 /// An error in Entra's shape.
 fn error(status: StatusCode, code: &str, aadsts: u32, text: &str) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
+    let correlation = uuid::Uuid::new_v4().to_string();
+    let timestamp = crate::timefmt::now_rfc3339()
+        .replace('T', " ")
+        .replace('Z', "");
     (
         status,
         axum::Json(json!({
             "error": code,
-            "error_description": format!("AADSTS{aadsts}: {text} Trace ID: {id}"),
+            "error_description": format!(
+                "AADSTS{aadsts}: {text} Trace ID: {id} Correlation ID: {correlation} Timestamp: {timestamp}Z"
+            ),
             "error_codes": [aadsts],
-            "timestamp": crate::timefmt::now_rfc3339().replace('T', " ").replace('Z', ""),
+            "timestamp": timestamp,
             "trace_id": id,
-            "correlation_id": uuid::Uuid::new_v4().to_string(),
+            "correlation_id": correlation,
         })),
     )
         .into_response()
@@ -130,6 +214,35 @@ fn error(status: StatusCode, code: &str, aadsts: u32, text: &str) -> Response {
 
 fn random() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+}
+
+/// AADSTS90002 unless the tenant segment names the sandbox's tenant (id or
+/// domain) or is one of the multi-tenant aliases.
+async fn check_tenant(shared: &Shared, tenant: &str) -> Result<(), Response> {
+    let entra = shared.entra.lock().await;
+    let known = [
+        "organizations",
+        "common",
+        &entra.tenant.id,
+        &entra.tenant.domain,
+    ];
+    if known.iter().any(|k| k.eq_ignore_ascii_case(tenant)) {
+        return Ok(());
+    }
+    Err(error(
+        StatusCode::BAD_REQUEST,
+        "invalid_tenant",
+        90002,
+        &format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+        ),
+    ))
+}
+
+fn consent_required_text(client_id: &str) -> String {
+    format!(
+        "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource."
+    )
 }
 
 #[derive(Deserialize)]
@@ -144,10 +257,15 @@ struct AuthorizeQuery {
 }
 
 async fn authorize(
-    State(login): State<Login>,
-    Path(_tenant): Path<String>,
+    State(shared): State<LoginShared>,
+    Path(tenant): Path<String>,
     Query(q): Query<AuthorizeQuery>,
 ) -> Response {
+    if let Err(refused) = check_tenant(&shared, &tenant).await {
+        // Entra shows this on its own page: there is no redirect.
+        return refused;
+    }
+    let login = &shared.login;
     let (Some(client_id), Some(redirect)) = (q.client_id, q.redirect_uri) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -202,16 +320,26 @@ async fn authorize(
             );
         }
     };
+    match login.behaviour.consent {
+        Consent::Granted => {}
+        Consent::Required => {
+            let text = format!("AADSTS65001: {}", consent_required_text(&client_id));
+            return fail(back, "consent_required", &text, &q.state);
+        }
+        Consent::Declined => {
+            return fail(
+                back,
+                "access_denied",
+                "AADSTS65004: User declined to consent to access the app.",
+                &q.state,
+            );
+        }
+    }
     let code = random();
-    login
-        .inner
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .codes
-        .insert(
-            code.clone(),
-            (challenge, redirect, client_id, q.scope.unwrap_or_default()),
-        );
+    login.issued().codes.insert(
+        code.clone(),
+        (challenge, redirect, client_id, q.scope.unwrap_or_default()),
+    );
     back.query_pairs_mut().append_pair("code", &code);
     if let Some(s) = &q.state {
         back.query_pairs_mut().append_pair("state", s);
@@ -226,10 +354,13 @@ struct DeviceCodeForm {
 }
 
 async fn device_code(
-    State(login): State<Login>,
+    State(shared): State<LoginShared>,
     Path(tenant): Path<String>,
     Form(f): Form<DeviceCodeForm>,
 ) -> Response {
+    if let Err(refused) = check_tenant(&shared, &tenant).await {
+        return refused;
+    }
     let Some(client_id) = f.client_id else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -240,10 +371,9 @@ async fn device_code(
     };
     let device = random();
     let user_code: String = uuid::Uuid::new_v4().simple().to_string()[..9].to_uppercase();
-    login
-        .inner
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    shared
+        .login
+        .issued()
         .devices
         .insert(device.clone(), (0, client_id, f.scope.unwrap_or_default()));
     let uri = format!("https://microsoft.com/devicelogin?sandbox={tenant}");
@@ -269,47 +399,107 @@ struct TokenForm {
     refresh_token: Option<String>,
 }
 
+/// Which grant issued the tokens (for [`LoginStats`]).
+enum Grant {
+    Code,
+    Device,
+    Refresh,
+}
+
 async fn token(
-    State(login): State<Login>,
-    Path(_tenant): Path<String>,
+    State(shared): State<LoginShared>,
+    Path(tenant): Path<String>,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let mut issued = login.inner.lock().unwrap_or_else(|p| p.into_inner());
-    let scope = match f.grant_type.as_deref() {
+    if let Err(refused) = check_tenant(&shared, &tenant).await {
+        return refused;
+    }
+    let login = &shared.login;
+    let (grant, scope) = match redeem(login, &f) {
+        Ok(granted) => granted,
+        Err(refused) => return refused,
+    };
+    let id_token = if scope.split_whitespace().any(|s| s == "openid") {
+        let entra = shared.entra.lock().await;
+        Some(id_token(
+            &entra.tenant.id,
+            entra.me(),
+            f.client_id.as_deref().unwrap_or_default(),
+        ))
+    } else {
+        None
+    };
+    let lifetime = login.lifetime();
+    let access = Secret::generate(48);
+    let refresh = random();
+    {
+        let mut issued = login.issued();
+        issued
+            .access
+            .insert(access.expose().to_string(), Instant::now() + lifetime);
+        issued.refresh.insert(
+            refresh.clone(),
+            (f.client_id.clone().unwrap_or_default(), scope.clone()),
+        );
+        let stats = &mut issued.stats;
+        match grant {
+            Grant::Code => stats.authorization_code += 1,
+            Grant::Device => stats.device_code += 1,
+            Grant::Refresh => stats.refresh_token += 1,
+        }
+    }
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": scope,
+        "expires_in": lifetime.as_secs(),
+        "ext_expires_in": lifetime.as_secs(),
+        "access_token": access.expose(),
+        "refresh_token": refresh,
+    });
+    if let Some(id) = id_token {
+        body["id_token"] = json!(id);
+    }
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+}
+
+/// Checks a token request; the grant and its scope, or Entra's refusal.
+fn redeem(login: &LoginState, f: &TokenForm) -> Result<(Grant, String), Response> {
+    let mut issued = login.issued();
+    match f.grant_type.as_deref() {
         Some("authorization_code") => {
             let Some((challenge, redirect, client, scope)) =
                 f.code.as_ref().and_then(|c| issued.codes.remove(c))
             else {
-                return error(
+                return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     70008,
                     "The provided authorization code or refresh token has expired due to inactivity or was already redeemed.",
-                );
+                ));
             };
             if f.redirect_uri.as_deref() != Some(redirect.as_str())
                 || f.client_id.as_deref() != Some(client.as_str())
             {
-                return error(
+                return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     50148,
                     "The code was issued to another redirect URI or client.",
-                );
+                ));
             }
             let computed = f.code_verifier.as_deref().map(|v| {
                 base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .encode(Sha256::digest(v.as_bytes()))
             });
             if computed.as_deref() != Some(challenge.as_str()) {
-                return error(
+                return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     501481,
                     "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-                );
+                ));
             }
-            scope
+            Ok((Grant::Code, scope))
         }
         Some(DEVICE_CODE_GRANT) => {
             let Some(entry) = f
@@ -317,27 +507,51 @@ async fn token(
                 .as_ref()
                 .and_then(|d| issued.devices.get_mut(d))
             else {
-                return error(
+                return Err(error(
                     StatusCode::BAD_REQUEST,
                     "expired_token",
                     70020,
                     "The provided value for the input parameter 'device_code' is not valid or has expired.",
-                );
+                ));
             };
             if entry.0 < PENDING_POLLS {
                 entry.0 += 1;
-                return error(
+                issued.stats.pending_polls += 1;
+                return Err(error(
                     StatusCode::BAD_REQUEST,
                     "authorization_pending",
                     70016,
                     "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-                );
+                ));
             }
-            let scope = entry.2.clone();
+            let (client, scope) = (entry.1.clone(), entry.2.clone());
             if let Some(d) = &f.device_code {
                 issued.devices.remove(d);
             }
-            scope
+            // The admin has now entered the code: what happens next.
+            if login.behaviour.device_code == DeviceCodePolicy::BlockedByConditionalAccess {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    53003,
+                    "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+                ));
+            }
+            match login.behaviour.consent {
+                Consent::Granted => Ok((Grant::Device, scope)),
+                Consent::Required => Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    &consent_required_text(&client),
+                )),
+                Consent::Declined => Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "authorization_declined",
+                    70000,
+                    "The user declined to authorize the request.",
+                )),
+            }
         }
         Some("refresh_token") => {
             let Some((_, scope)) = f
@@ -345,39 +559,50 @@ async fn token(
                 .as_ref()
                 .and_then(|r| issued.refresh.remove(r))
             else {
-                return error(
+                return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
-                    70000,
-                    "The refresh token is invalid or was already used.",
-                );
+                    70008,
+                    "The provided authorization code or refresh token has expired due to inactivity or was already redeemed.",
+                ));
             };
-            scope
+            Ok((Grant::Refresh, scope))
         }
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                70003,
-                "The app requested an unsupported grant type.",
-            );
-        }
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        )),
+    }
+}
+
+/// An unsigned, JWT-shaped ID token (`header.payload.`): enough for a
+/// client that reads the claims for display, as the wizard does.
+fn id_token(tenant_id: &str, user: Option<&super::tenant::User>, client_id: &str) -> String {
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
     };
-    let refresh = random();
-    issued.refresh.insert(
-        refresh.clone(),
-        (f.client_id.clone().unwrap_or_default(), scope.clone()),
-    );
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(json!({
-            "token_type": "Bearer",
-            "scope": scope,
-            "expires_in": 3599,
-            "ext_expires_in": 3599,
-            "access_token": login.access_token.expose(),
-            "refresh_token": refresh,
-        })),
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let mut claims = json!({
+        "aud": client_id,
+        "iss": format!("https://login.microsoftonline.com/{tenant_id}/v2.0"),
+        "iat": now,
+        "exp": now + 3600,
+        "tid": tenant_id,
+        "ver": "2.0",
+    });
+    if let Some(u) = user {
+        claims["name"] = json!(u.display_name);
+        claims["preferred_username"] = json!(u.user_principal_name);
+        claims["oid"] = json!(u.id);
+    }
+    format!(
+        "{}.{}.",
+        b64(json!({"typ": "JWT", "alg": "none"})),
+        b64(claims)
     )
-        .into_response()
 }

@@ -31,6 +31,9 @@ pub struct TenantFile {
     /// Faults injected from the start (`docs/sandbox-tenant.md`, "Fault injection").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<super::faults::Fault>,
+    /// How sign-in behaves (`docs/sandbox-tenant.md`, "Sign-in").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<super::login::SignInBehaviour>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
