@@ -132,7 +132,7 @@ fn open_os(
 
 fn log_class(e: StoreError, during: &str) -> StoreError {
     // `Display` of a StoreError holds the class only, never a value.
-    tracing::warn!(during, error = %e, "OS credential store not usable; session-only store");
+    tracing::info!(during, error = %e, "OS credential store not usable; session-only store");
     e
 }
 

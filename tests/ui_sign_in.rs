@@ -74,8 +74,8 @@ fn browser_sign_in_checks_the_role_then_orchidea_then_moves_on() {
     let mut w = world(None, false);
     w.h.click("My Microsoft Entra tenant");
     w.h.click("Sign in with browser");
-    w.h.assert_sees("Signed in as");
-    w.h.assert_sees("Application Administrator");
+    w.h.assert_sees_part("Signed in as");
+    w.h.assert_sees_part("Application Administrator");
     assert_eq!(w.h.app.screen(), Screen::Welcome);
 
     // Settings were saved: where to sign in, never a token.
@@ -91,7 +91,7 @@ fn browser_sign_in_checks_the_role_then_orchidea_then_moves_on() {
     );
     w.h.type_into("Paste the admin API token", "not-the-token");
     w.h.click("Next");
-    w.h.assert_sees("Orchidea rejected the admin API token (401)");
+    w.h.assert_sees_part("Orchidea rejected the admin API token (401)");
     assert_eq!(w.h.app.screen(), Screen::Welcome);
 
     // The right one moves to the Orchidea screen, which lists the IDPs.
@@ -115,8 +115,8 @@ fn device_code_sign_in_remembers_and_sign_out_forgets() {
     let mut w = world(None, true);
     w.h.click("My Microsoft Entra tenant");
     w.h.click("Use a device code");
-    w.h.assert_sees("Signed in as");
-    w.h.assert_sees("The sign-in is remembered in");
+    w.h.assert_sees_part("Signed in as");
+    w.h.assert_sees_part("The sign-in is remembered in");
     assert!(remembered(&w).is_some(), "the refresh token is kept");
     w.h.click("Sign out");
     w.h.assert_sees("Sign in with browser");
@@ -134,7 +134,7 @@ fn a_missing_role_blocks_continue_with_the_reason() {
     );
     w.h.click("My Microsoft Entra tenant");
     w.h.click("Sign in with browser");
-    w.h.assert_sees("User Administrator");
+    w.h.assert_sees_part("User Administrator");
     w.h.click("Next");
     assert_eq!(w.h.app.screen(), Screen::Welcome);
 }
@@ -154,7 +154,7 @@ fn declined_consent_keeps_every_field_and_says_why() {
         "https://acme.orchidea.example",
     );
     w.h.click("Sign in with browser");
-    w.h.assert_sees("declined");
+    w.h.assert_sees_part("declined");
     // Back to the sign-in buttons, with the workspace URL as typed.
     w.h.assert_sees("Sign in with browser");
     w.h.assert_sees("https://acme.orchidea.example");

@@ -32,7 +32,7 @@ async fn store(env: &SignInEnv) -> (Arc<dyn CredentialStore>, Option<String>) {
         .await
         .unwrap_or_else(|_| {
             (
-                Arc::new(crate::credstore::SessionStore::default()),
+                Arc::new(crate::credstore::SessionStore::new()),
                 Some("The credential store could not be opened.".into()),
             )
         })

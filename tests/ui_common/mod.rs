@@ -166,6 +166,27 @@ impl Harness {
         simulator(self.app.view()).find(text).is_ok()
     }
 
+    /// Whether some text on screen contains `fragment` (long messages).
+    pub fn sees_part(&self, fragment: &str) -> bool {
+        let selector = |c: iced_test::selector::Candidate<'_>| match c {
+            iced_test::selector::Candidate::Text { content, .. } if content.contains(fragment) => {
+                Some(())
+            }
+            _ => None,
+        };
+        simulator(self.app.view()).find(selector).is_ok()
+    }
+
+    #[track_caller]
+    pub fn assert_sees_part(&self, fragment: &str) {
+        assert!(
+            self.sees_part(fragment),
+            "no text containing {fragment:?} on {:?} (error banner: {:?})",
+            self.app.screen(),
+            self.app.error()
+        );
+    }
+
     #[track_caller]
     pub fn assert_sees(&self, text: &str) {
         assert!(

@@ -78,9 +78,22 @@ pub struct SignedIn {
     pub store: Option<Arc<dyn CredentialStore>>,
 }
 
+/// The OS credential store, opened off the async threads (the Secret
+/// Service store runs its own runtime), or the session-only one and why.
+async fn open_os_store() -> (Arc<dyn CredentialStore>, Option<String>) {
+    tokio::task::spawn_blocking(credstore::open)
+        .await
+        .unwrap_or_else(|_| {
+            (
+                Arc::new(credstore::SessionStore::new()),
+                Some("The credential store could not be opened.".into()),
+            )
+        })
+}
+
 /// The credential store, saying once when only this session can be used.
-fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
-    let (store, note) = credstore::open();
+async fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
+    let (store, note) = open_os_store().await;
     if let (true, Some(note)) = (remember, note) {
         eprintln!("warning: {note}");
     }
@@ -104,7 +117,7 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
         check_roles(&signed).await?;
         return Ok(signed);
     }
-    let store = open_store(args.remember);
+    let store = open_store(args.remember).await;
     let tokens = match connect::remembered(&cfg, &http, &store).await? {
         Remembered::Tokens(t) => {
             println!("Signed in with the remembered sign-in (`signout` forgets it).");
@@ -172,7 +185,12 @@ async fn interactive(
     };
     signin::sign_in_with_device_code(cfg, http, &prompt)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            signin::SignInError::DeviceCodeBlocked { .. } => {
+                format!("{e} On the command line, add --browser.")
+            }
+            e => e.to_string(),
+        })
 }
 
 fn describe(account: &signin::Account) -> String {
@@ -217,7 +235,7 @@ pub async fn orchidea_token(
     let store = signed.and_then(|s| s.store.clone());
     let store = match (store, remember) {
         (Some(s), _) => Some(s),
-        (None, true) => Some(open_store(true)),
+        (None, true) => Some(open_store(true).await),
         (None, false) => None,
     };
     if std::env::var_os("ORCHIDEA_ADMIN_TOKEN").is_none()
@@ -260,7 +278,7 @@ pub async fn orchidea_token(
 /// `signout`: forgets the remembered sign-in and Orchidea token.
 pub async fn sign_out(args: &SignInArgs, workspace: Option<&Url>) -> Result<bool, String> {
     let cfg = args.config()?;
-    let (store, note) = credstore::open();
+    let (store, note) = open_os_store().await;
     if let Some(note) = note {
         println!("Nothing to remove: {note}");
         return Ok(true);
