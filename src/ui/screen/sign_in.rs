@@ -59,6 +59,9 @@ impl std::fmt::Debug for SignedIn {
     }
 }
 
+/// Orchidea's workspace URL and admin token (`None`: the remembered one).
+pub type OrchideaAccess = (Url, Option<Secret>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Tenant,
@@ -305,7 +308,7 @@ impl SignIn {
     /// What Continue needs: the sign-in and, optionally, Orchidea's admin
     /// API (workspace URL and token together; no token with "Remember me"
     /// means the remembered one). Errors go under the field.
-    pub fn ready(&mut self) -> Result<(SignedIn, Option<(Url, Option<Secret>)>), String> {
+    pub fn ready(&mut self) -> Result<(SignedIn, Option<OrchideaAccess>), String> {
         self.error = None;
         let Some(signed) = self.signed_in().cloned() else {
             return Err("Sign in to Microsoft Entra first (browser or device code).".into());
