@@ -102,6 +102,8 @@ pub struct EngineConfig {
     pub backup_dir: Option<std::path::PathBuf>,
     /// Where the run's progress is kept after each step (`crate::resume`).
     pub run_state: Option<std::path::PathBuf>,
+    /// The Microsoft cloud: a few calls are missing from some national clouds.
+    pub cloud: crate::cloud::Cloud,
 }
 
 /// The SCIM endpoint and, when the wizard holds it, its secret.
@@ -418,6 +420,13 @@ impl Engine {
         &self,
         user: &DirectoryUser,
     ) -> Result<OnDemandResult, EngineError> {
+        if let Some(note) = self
+            .cfg
+            .cloud
+            .unsupported(crate::cloud::Feature::ProvisionOnDemand)
+        {
+            return Err(EngineError::Input(note.to_string()));
+        }
         let mut facts = self.facts.lock().await;
         let (app, job_id) = self.known_job(&mut facts).await?;
         let rule_id = match &facts.mapping {

@@ -96,6 +96,7 @@ pub fn config(
         watch_timeout: Duration::from_secs(30),
         backup_dir: Some(crate::paths::data_dir().join("backups")),
         run_state: Some(crate::resume::default_path()),
+        cloud: crate::cloud::Cloud::Global,
     }
 }
 

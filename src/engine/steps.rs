@@ -142,10 +142,12 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
     facts.reads.job = Some(now);
     facts.reads.secrets = Some((now, saved));
     facts.saved_credentials_work = match (&facts.job, has_token) {
-        (Some(job), true) => graph
-            .validate_credentials(&app.id, &job.id, None)
-            .await
-            .is_ok(),
+        // Where Test Connection is missing, a saved token is taken as
+        // working (the first cycle shows it), or every run would replace it.
+        (Some(job), true) => matches!(
+            validate(engine, &graph, &app.id, &job.id, None).await,
+            Ok(_)
+        ),
         _ => false,
     };
     facts.reads.discovered = Some((app.id.clone(), now));
@@ -617,9 +619,8 @@ async fn renew_secret(engine: &Engine, facts: &mut Facts) -> Result<crate::Secre
     let chosen = pick_idp(&idps, idp.as_deref())?.clone();
     let created = admin.create_scim_secret(&chosen.id).await?;
     let url = created.scim_url.to_string();
-    graph(engine, facts)
-        .validate_credentials(&app, &job, Some((&url, &created.secret)))
-        .await?;
+    let client = graph(engine, facts);
+    validate(engine, &client, &app, &job, Some((&url, &created.secret))).await?;
     facts.changes.push(format!(
         "Orchidea: created SCIM secret {} (id {}) because Entra's saved secret cannot be read back and saving settings needs it.",
         created.secret.masked(),
@@ -684,6 +685,48 @@ pub(super) fn job_ids(facts: &Facts) -> Result<(String, String), EngineError> {
     Ok((app, job))
 }
 
+/// What Test Connection could say.
+enum Tested {
+    Passed,
+    /// The cloud has no Test Connection; the sentence says what instead.
+    NotAvailable(&'static str),
+}
+
+/// Test Connection (`validateCredentials`). Microsoft's reference lists it
+/// for Global and US Government only; where it is missing, an answer that
+/// the call does not exist (404, 405, 501) means "not tested". A 400 is
+/// still the SCIM endpoint refusing the credentials, in every cloud.
+async fn validate(
+    engine: &Engine,
+    graph: &crate::graph::GraphClient,
+    app: &str,
+    job: &str,
+    credentials: Option<(&str, &crate::Secret)>,
+) -> Result<Tested, GraphError> {
+    let missing = engine
+        .cfg
+        .cloud
+        .unsupported(crate::cloud::Feature::TestConnection);
+    match (
+        graph.validate_credentials(app, job, credentials).await,
+        missing,
+    ) {
+        (Ok(()), _) => Ok(Tested::Passed),
+        (Err(e @ GraphError::CredentialValidation { .. }), _) => Err(e),
+        (
+            Err(
+                GraphError::NotFound { .. }
+                | GraphError::Api {
+                    status: 404 | 405 | 501,
+                    ..
+                },
+            ),
+            Some(note),
+        ) => Ok(Tested::NotAvailable(note)),
+        (Err(e), _) => Err(e),
+    }
+}
+
 async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::TestConnection, StepId::AutomaticMode)?;
     require(facts, StepId::TestConnection, StepId::CopyUrlAndSecret)?;
@@ -693,20 +736,27 @@ async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepResult {
         needs: "1a",
     })?;
     let url = target.url.to_string();
+    let client = graph(engine, facts);
     let result = match &target.secret {
         Some(secret) if !entra_holds(facts, &url) => {
-            graph(engine, facts)
-                .validate_credentials(&app, &job, Some((&url, secret)))
-                .await
+            validate(engine, &client, &app, &job, Some((&url, secret))).await
         }
-        _ => {
-            graph(engine, facts)
-                .validate_credentials(&app, &job, None)
-                .await
-        }
+        _ => validate(engine, &client, &app, &job, None).await,
     };
-    facts.test_connection = Some(result.clone().map_err(|e| e.to_string()));
-    result?;
+    match result {
+        Ok(Tested::Passed) => facts.test_connection = Some(Ok(())),
+        Ok(Tested::NotAvailable(note)) => {
+            facts.test_connection = Some(Err(note.to_string()));
+            if !facts.warnings.iter().any(|w| w == note) {
+                facts.warnings.push(note.to_string());
+            }
+            return Ok(Status::Done(format!("Not tested: {note}")));
+        }
+        Err(e) => {
+            facts.test_connection = Some(Err(e.to_string()));
+            return Err(e.into());
+        }
+    }
     Ok(if entra_holds(facts, &url) {
         Status::AlreadyDone(format!("The saved credentials for {url} still work."))
     } else {

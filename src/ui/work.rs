@@ -38,6 +38,7 @@ pub struct Tenant {
     pub graph_url: Url,
     /// The signed-in session (refreshes itself) or a given token.
     pub token: Arc<dyn TokenSource>,
+    pub cloud: crate::cloud::Cloud,
     /// Workspace URL and admin API token; `None` means the manual path.
     pub orchidea: Option<(Url, Secret)>,
 }
@@ -138,13 +139,15 @@ impl Target {
                         return Err("Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead.".into());
                     }
                 };
-                setup::config(
+                let mut cfg = setup::config(
                     crate::http::client(),
                     t.graph_url.clone(),
                     Arc::clone(&t.token),
                     orchidea,
                     choices,
-                )
+                );
+                cfg.cloud = t.cloud;
+                cfg
             }
         };
         Ok(Engine::new(cfg))

@@ -356,13 +356,14 @@ async fn connect(
             return Err("give --scim-url (secret created in Orchidea's web UI) or --orchidea-url (admin API), or use --sandbox".into());
         }
     };
-    let cfg = setup::config(
+    let mut cfg = setup::config(
         signed.http.clone(),
         signed.cfg.graph_url.clone(),
         Arc::clone(&signed.token),
         access,
         choices,
     );
+    cfg.cloud = signed.cfg.cloud;
     Ok((None, cfg))
 }
 

@@ -61,6 +61,7 @@ impl App {
         self.session.target = Some(Target::Tenant(crate::ui::work::Tenant {
             graph_url: signed.cfg.graph_url.clone(),
             token: std::sync::Arc::clone(&signed.token),
+            cloud: signed.cfg.cloud,
             orchidea,
         }));
         self.go(Some(Screen::OrchideaSecret))
