@@ -430,6 +430,12 @@ impl Sandbox {
         self.shared.login.stats()
     }
 
+    /// Every access and refresh token the sign-in side issued, so tests can
+    /// search the wizard's output for them.
+    pub fn issued_tokens(&self) -> Vec<Secret> {
+        self.shared.login.issued_tokens()
+    }
+
     /// Makes the sign-in side forget every access token it issued, as a
     /// revoked session would: Graph then answers 401 to them (the static
     /// `graph_token` keeps working). Refresh tokens stay valid.

@@ -286,3 +286,89 @@ async fn no_output_of_a_whole_run_contains_a_secret_in_any_form() {
     );
     sandbox.shutdown().await;
 }
+
+/// The sign-in path: device code against the sandbox's login (in this
+/// process, so every token it issued is known), with `--remember` on a
+/// machine without a credential store, trace logging, and the Orchidea
+/// admin token from the environment. No output holds any of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_run_leaks_no_access_refresh_or_admin_token() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let report = tmp.path().join("run.json");
+    let run = |args: &[&str]| {
+        let out = Command::new(CLI)
+            .args(args)
+            .args(["--login-url", sandbox.login_url.as_str()])
+            .args(["--graph-url", sandbox.graph_url.as_str()])
+            .env_remove("GRAPH_ACCESS_TOKEN")
+            .env("ORCHIDEA_ADMIN_TOKEN", sandbox.admin_token.expose())
+            .env("ORCHIDEA_WIZARD_DATA_DIR", &data)
+            .env("ORCHIDEA_WIZARD_CONFIG_DIR", tmp.path().join("config"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env("RUST_LOG", "trace")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the CLI runs");
+        Output {
+            what: args[0].to_string(),
+            ok: out.status.success(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        }
+    };
+    let orchidea = sandbox.orchidea_url.to_string();
+    let outputs = tokio::task::block_in_place(|| {
+        let first = run(&[
+            "run",
+            "--yes",
+            "--remember",
+            "--orchidea-url",
+            &orchidea,
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        assert!(first.ok, "the run succeeds\n{}", first.text());
+        let status = run(&["status"]);
+        vec![first, status]
+    });
+    let issued = sandbox.issued_tokens();
+    assert!(
+        issued.len() >= 4,
+        "two sign-ins, each an access and a refresh token: {}",
+        issued.len()
+    );
+    assert!(
+        std::fs::read_to_string(data.join("logs").join("orchidea-wizard.log"))
+            .unwrap()
+            .contains("TRACE"),
+        "trace logging reached the file"
+    );
+
+    let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+    for o in &outputs {
+        written.push((format!("{} stdout", o.what), o.stdout.clone()));
+        written.push((format!("{} stderr", o.what), o.stderr.clone()));
+    }
+    for file in files_under(tmp.path()) {
+        written.push((file.display().to_string(), std::fs::read(&file).unwrap()));
+    }
+    let mut forms = forbidden_forms("Orchidea admin token", &sandbox.admin_token);
+    for (i, token) in issued.iter().enumerate() {
+        forms.extend(forbidden_forms(&format!("issued token #{i}"), token));
+    }
+    let hits: Vec<String> = written
+        .iter()
+        .flat_map(|(source, bytes)| {
+            forms.iter().flat_map(move |(label, needle)| {
+                offsets(bytes, needle)
+                    .into_iter()
+                    .map(move |at| format!("{source} @ byte {at}: {label}"))
+            })
+        })
+        .collect();
+    assert!(hits.is_empty(), "tokens found:\n{}", hits.join("\n"));
+    sandbox.shutdown().await;
+}

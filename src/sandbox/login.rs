@@ -114,6 +114,8 @@ struct Issued {
     refresh: HashMap<String, (String, String)>,
     /// access token → when it expires.
     access: HashMap<String, Instant>,
+    /// Every access and refresh token ever issued (secret-leak tests).
+    every: Vec<Secret>,
     stats: LoginStats,
 }
 
@@ -150,6 +152,11 @@ impl LoginState {
 
     /// Forgets every access token issued so far (as a revoked session
     /// would); refresh tokens stay valid.
+    /// Every access and refresh token issued so far.
+    pub(crate) fn issued_tokens(&self) -> Vec<Secret> {
+        self.issued().every.clone()
+    }
+
     pub(crate) fn revoke_access_tokens(&self) {
         self.issued().access.clear();
     }
@@ -441,6 +448,8 @@ async fn token(
             refresh.clone(),
             (f.client_id.clone().unwrap_or_default(), scope.clone()),
         );
+        issued.every.push(access.clone());
+        issued.every.push(Secret::new(refresh.clone()));
         let stats = &mut issued.stats;
         match grant {
             Grant::Code => stats.authorization_code += 1,
