@@ -2,9 +2,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use common::standalone::{Standalone, final_states};
 use common::*;
 use orchidea_wizard::engine::Scope;
 use serde_json::Value;
@@ -32,28 +32,6 @@ fn run(args: &[&str]) -> (bool, String, String) {
 
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// The last state line printed for each step number.
-fn final_states(stdout: &str) -> Vec<(String, String)> {
-    let mut states: Vec<(String, String)> = Vec::new();
-    for line in stdout.lines().filter(|l| l.starts_with('[')) {
-        let Some((num, rest)) = line[1..].split_once(']') else {
-            continue;
-        };
-        let num = num.trim().to_string();
-        let rest = rest.trim_start();
-        let state = if rest.starts_with("already done") {
-            "already done"
-        } else {
-            rest.split_whitespace().next().unwrap_or_default()
-        };
-        match states.iter_mut().find(|(n, _)| *n == num) {
-            Some(entry) => entry.1 = state.to_string(),
-            None => states.push((num, state.to_string())),
-        }
-    }
-    states
 }
 
 #[test]
@@ -199,19 +177,7 @@ fn bad_scim_url_gets_a_specific_message() {
 
 #[test]
 fn sandbox_command_prints_its_endpoints_as_one_json_line() {
-    let mut child = Command::new(CLI)
-        .arg("sandbox")
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let endpoints: Value = serde_json::from_str(&line).unwrap();
+    let sandbox = Standalone::start(None);
     for key in [
         "login_url",
         "graph_url",
@@ -220,16 +186,14 @@ fn sandbox_command_prints_its_endpoints_as_one_json_line() {
         "orchidea_admin_token",
     ] {
         assert!(
-            endpoints[key].as_str().is_some_and(|v| !v.is_empty()),
-            "{key} in {line}"
+            sandbox.endpoints[key]
+                .as_str()
+                .is_some_and(|v| !v.is_empty()),
+            "{key} in {}",
+            sandbox.endpoints
         );
     }
-    assert!(
-        endpoints["graph_url"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://127.0.0.1:")
-    );
+    assert!(sandbox.url("graph_url").starts_with("http://127.0.0.1:"));
 }
 
 #[test]

@@ -7,33 +7,10 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::standalone::{CLI, Standalone};
+use common::standalone::{CLI, Standalone, final_states};
 use common::*;
 use orchidea_wizard::engine::Scope;
 use serde_json::json;
-
-/// The last state printed for each step (`[9] done …`).
-fn final_states(stdout: &str) -> Vec<(String, String)> {
-    let mut states: Vec<(String, String)> = Vec::new();
-    for line in stdout.lines().filter(|l| l.starts_with('[')) {
-        let Some((num, rest)) = line[1..].split_once(']') else {
-            continue;
-        };
-        let state = if rest.trim_start().starts_with("already done") {
-            "already done".to_string()
-        } else {
-            rest.split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        };
-        match states.iter_mut().find(|(n, _)| *n == num.trim()) {
-            Some(entry) => entry.1 = state,
-            None => states.push((num.trim().to_string(), state)),
-        }
-    }
-    states
-}
 
 fn no_step_ran(stdout: &str) {
     assert!(final_states(stdout).is_empty(), "no step may run: {stdout}");

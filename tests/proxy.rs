@@ -88,6 +88,18 @@ async fn direct_server() -> String {
     url
 }
 
+/// GETs `url` and reads the body (the proxy's marker, or the direct server's).
+async fn text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .unwrap()
+}
+
 fn config(vars: &[(&str, &str)]) -> ProxyConfig {
     ProxyConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
 }
@@ -96,14 +108,7 @@ fn config(vars: &[(&str, &str)]) -> ProxyConfig {
 async fn requests_to_remote_hosts_go_through_the_proxy() {
     let proxy = RecordingProxy::start().await;
     let client = client_with(&config(&[("HTTP_PROXY", &proxy.url)]));
-    let body = client
-        .get("http://graph.example.test/v1.0/x")
-        .send()
-        .await
-        .expect("answered by the proxy")
-        .text()
-        .await
-        .unwrap();
+    let body = text(&client, "http://graph.example.test/v1.0/x").await;
     assert_eq!(body, MARKER);
     assert_eq!(
         proxy.request_lines(),
@@ -138,24 +143,10 @@ async fn loopback_goes_direct_even_with_an_empty_no_proxy() {
         ("ALL_PROXY", &proxy.url),
         ("NO_PROXY", ""),
     ]));
-    let body = client
-        .get(format!("{direct}/token"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&client, format!("{direct}/token")).await;
     assert_eq!(body, "direct");
     let localhost = direct.replace("127.0.0.1", "localhost");
-    let body = client
-        .get(format!("{localhost}/token"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&client, format!("{localhost}/token")).await;
     assert_eq!(body, "direct");
     assert!(proxy.seen().is_empty(), "{:?}", proxy.request_lines());
 }
@@ -172,14 +163,7 @@ async fn no_proxy_domains_go_direct() {
     assert!(result.is_err(), "went direct and could not resolve");
     assert!(proxy.seen().is_empty(), "{:?}", proxy.request_lines());
     // A host outside the list still uses the proxy.
-    let body = client
-        .get("http://login.other.test/x")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&client, "http://login.other.test/x").await;
     assert_eq!(body, MARKER);
 }
 

@@ -108,3 +108,26 @@ impl Drop for Standalone {
         let _ = self.child.wait();
     }
 }
+
+/// The last state printed for each step (`[9] done …`).
+pub fn final_states(stdout: &str) -> Vec<(String, String)> {
+    let mut states: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines().filter(|l| l.starts_with('[')) {
+        let Some((num, rest)) = line[1..].split_once(']') else {
+            continue;
+        };
+        let state = if rest.trim_start().starts_with("already done") {
+            "already done".to_string()
+        } else {
+            rest.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        match states.iter_mut().find(|(n, _)| *n == num.trim()) {
+            Some(entry) => entry.1 = state,
+            None => states.push((num.trim().to_string(), state)),
+        }
+    }
+    states
+}
