@@ -144,10 +144,9 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
     facts.saved_credentials_work = match (&facts.job, has_token) {
         // Where Test Connection is missing, a saved token is taken as
         // working (the first cycle shows it), or every run would replace it.
-        (Some(job), true) => matches!(
-            validate(engine, &graph, &app.id, &job.id, None).await,
-            Ok(_)
-        ),
+        (Some(job), true) => validate(engine, graph, &app.id, &job.id, None)
+            .await
+            .is_ok(),
         _ => false,
     };
     facts.reads.discovered = Some((app.id.clone(), now));
