@@ -209,6 +209,13 @@ fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
         "the mapping was written again"
     );
     h.assert_sees("Use mail only (Orchidea's specification)");
+    // The choice is kept for next time (settings, no secret).
+    assert_eq!(
+        h.saved_settings
+            .last()
+            .and_then(|s| s.last.user_name.as_deref()),
+        Some("coalesce")
+    );
     assert!(
         facts
             .mapping
@@ -227,6 +234,24 @@ fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
     assert_eq!(
         h.app.error(),
         Some("Notification e-mail: \"admin\" is not an e-mail address (e.g. admin@contoso.com).")
+    );
+}
+
+#[test]
+fn last_times_choices_are_where_a_new_setup_starts() {
+    let mut h = Harness::build(true, |options, _| {
+        options.settings.last.user_name = Some("coalesce".into());
+        options.settings.last.scope = Some("all".into());
+    });
+    h.click("Run the remaining steps");
+    let facts = h.app.session().facts().unwrap().clone();
+    assert_eq!(
+        facts.mapping_options.user_name_source,
+        UserNameSource::CoalesceMailUpn
+    );
+    assert_eq!(
+        h.app.session().snapshot.as_ref().map(|s| s.scope),
+        Some(orchidea_wizard::engine::Scope::All)
     );
 }
 

@@ -78,6 +78,8 @@ pub enum Effect {
     After(Duration, Message),
     /// Open a page in the system browser.
     Open(url::Url),
+    /// Write the settings file (off the UI thread).
+    SaveSettings(crate::settings::Settings),
     FocusNext,
     FocusPrevious,
     Exit,
@@ -96,6 +98,8 @@ pub struct App {
     pub(super) timing: super::bench::Timing,
     pub(super) session: Session,
     pub(super) sign_in_env: work::SignInEnv,
+    /// The saved settings; "last choices" are offered again next time.
+    pub(super) settings: crate::settings::Settings,
     pub(super) close_prompt: bool,
     /// The OS light/dark setting, once it answered.
     mode: Option<Mode>,
@@ -124,6 +128,7 @@ impl App {
             timing: super::bench::Timing::new(options.bench),
             session: Session::new(copier),
             sign_in_env: options.sign_in_env.clone().unwrap_or_default(),
+            settings: options.settings.clone(),
             close_prompt: false,
             mode: None,
             next_id: 0,
@@ -159,29 +164,45 @@ impl App {
     }
 
     fn tasks(&mut self, effects: Vec<Effect>) -> Task<Message> {
-        Task::batch(effects.into_iter().map(|effect| match effect {
-            Effect::Work(work) => {
-                let (task, handle) = Task::run(work.stream, |m| m).abortable();
-                if let Some(running) = self.session.running.as_mut().filter(|r| r.id == work.id) {
-                    running.handle = Some(handle.abort_on_drop());
-                }
-                task
-            }
-            Effect::After(wait, message) => {
-                Task::perform(tokio::time::sleep(wait), move |()| message)
-            }
-            Effect::FocusNext => operation::focus_next(),
-            Effect::FocusPrevious => operation::focus_previous(),
-            Effect::Open(url) => {
-                let opener = std::sync::Arc::clone(&self.sign_in_env.opener);
-                Task::future(async move {
-                    if let Err(e) = opener.open(&url).await {
-                        tracing::warn!("could not open the browser: {e}");
+        Task::batch(effects.into_iter().map(|effect| {
+            match effect {
+                Effect::Work(work) => {
+                    let (task, handle) = Task::run(work.stream, |m| m).abortable();
+                    if let Some(running) = self.session.running.as_mut().filter(|r| r.id == work.id)
+                    {
+                        running.handle = Some(handle.abort_on_drop());
                     }
-                })
-                .discard()
+                    task
+                }
+                Effect::After(wait, message) => {
+                    Task::perform(tokio::time::sleep(wait), move |()| message)
+                }
+                Effect::FocusNext => operation::focus_next(),
+                Effect::FocusPrevious => operation::focus_previous(),
+                Effect::Open(url) => {
+                    let opener = std::sync::Arc::clone(&self.sign_in_env.opener);
+                    Task::future(async move {
+                        if let Err(e) = opener.open(&url).await {
+                            tracing::warn!("could not open the browser: {e}");
+                        }
+                    })
+                    .discard()
+                }
+                Effect::SaveSettings(settings) => match self.sign_in_env.settings_path.clone() {
+                    Some(path) => Task::future(async move {
+                        let saved = tokio::task::spawn_blocking(move || {
+                            crate::settings::save_to(&path, &settings)
+                        })
+                        .await;
+                        if let Ok(Err(e)) = saved {
+                            tracing::warn!("could not save the settings: {e}");
+                        }
+                    })
+                    .discard(),
+                    None => Task::none(),
+                },
+                Effect::Exit => iced::exit(),
             }
-            Effect::Exit => iced::exit(),
         }))
     }
 

@@ -26,6 +26,8 @@ pub struct Harness {
     pub reports: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     work: Vec<Work>,
+    /// Every settings file the app asked to write, in order.
+    pub saved_settings: Vec<orchidea_wizard::settings::Settings>,
 }
 
 pub fn simulator(view: Element<'_, Message>) -> Simulator<'_, Message> {
@@ -71,6 +73,7 @@ impl Harness {
             reports,
             rt,
             work: Vec::new(),
+            saved_settings: Vec::new(),
         };
         harness.absorb(effects);
         harness.settle();
@@ -86,8 +89,10 @@ impl Harness {
 
     fn absorb(&mut self, effects: Vec<Effect>) {
         for effect in effects {
-            if let Effect::Work(work) = effect {
-                self.work.push(work);
+            match effect {
+                Effect::Work(work) => self.work.push(work),
+                Effect::SaveSettings(s) => self.saved_settings.push(s),
+                _ => {}
             }
         }
     }

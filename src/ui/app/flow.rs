@@ -79,12 +79,53 @@ impl App {
         let creates = connect.manual.is_none();
         let choices = Choices {
             idp: connect.idp,
-            ..Choices::default()
+            ..self.last_choices()
         };
         let engine = target.engine(connect.manual, choices).map_err(Some)?;
         self.session.reset_engine();
         self.session.engine = Some(engine);
         Ok(creates)
+    }
+
+    /// The defaults a new engine starts from: what the admin chose last
+    /// time (what Entra already holds still wins where it has a value).
+    fn last_choices(&self) -> Choices {
+        let last = &self.settings.last;
+        let mut choices = Choices::default();
+        if last.scope.as_deref() == Some("all") {
+            choices.scope = crate::engine::Scope::All;
+        }
+        if last.user_name.as_deref() == Some("coalesce") {
+            choices.mapping.user_name_source = crate::mapping::UserNameSource::CoalesceMailUpn;
+        }
+        choices
+    }
+
+    /// Keeps a choice for next time, when it was saved in Entra.
+    fn remember_choice(&mut self, op: &Op) -> Option<Effect> {
+        let last = &mut self.settings.last;
+        match op {
+            Op::SetScope(scope, _) => {
+                last.scope = Some(
+                    match scope {
+                        crate::engine::Scope::All => "all",
+                        crate::engine::Scope::Assigned => "assigned",
+                    }
+                    .into(),
+                );
+            }
+            Op::UserNameSource(source) => {
+                last.user_name = Some(
+                    match source {
+                        crate::mapping::UserNameSource::Mail => "mail",
+                        crate::mapping::UserNameSource::CoalesceMailUpn => "coalesce",
+                    }
+                    .into(),
+                );
+            }
+            _ => return None,
+        }
+        Some(Effect::SaveSettings(self.settings.clone()))
     }
 
     pub(super) fn run_remaining(&mut self) -> Vec<Effect> {
@@ -144,6 +185,7 @@ impl App {
         let op = self.session.running.take().map(|r| r.op);
         let ran_all = std::mem::take(&mut self.session.running_all);
         self.session.pause = None;
+        let mut effects = Vec::new();
         match outcome {
             Outcome::Sandbox(Ok(handle)) => {
                 self.session.reset_engine();
@@ -162,6 +204,13 @@ impl App {
             }
             Outcome::Idps(Err(e)) => self.session.idps = Some(Err(e)),
             Outcome::SignedIn(result) => {
+                // The sign-in work saved where to sign in; keep the copy that
+                // later choices are saved with in step.
+                if let (Ok(_), Some(Op::SignIn(request))) = (&result, &op) {
+                    let last = std::mem::take(&mut self.settings.last);
+                    self.settings = request.settings.clone();
+                    self.settings.last = last;
+                }
                 if let Some(e) = self.welcome.sign_in.finished(result.map(|s| *s)) {
                     self.fail(e, None);
                 }
@@ -211,6 +260,9 @@ impl App {
                         if matches!(op, Some(Op::Connect { .. })) {
                             self.secret.done();
                         }
+                        if let Some(save) = op.as_ref().and_then(|op| self.remember_choice(op)) {
+                            effects.push(save);
+                        }
                         if ran_all && self.session.checklist.all_complete() {
                             self.screen = Screen::Summary;
                             return self.perform(Action::Run(Op::ListBackups));
@@ -220,7 +272,7 @@ impl App {
                 }
             }
         }
-        Vec::new()
+        effects
     }
 
     pub(super) fn fail(&mut self, message: String, retry: Option<Op>) {
