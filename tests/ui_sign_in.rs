@@ -159,3 +159,20 @@ fn declined_consent_keeps_every_field_and_says_why() {
     w.h.assert_sees("Sign in with browser");
     w.h.assert_sees("https://acme.orchidea.example");
 }
+
+#[test]
+fn escape_during_sign_in_returns_to_the_buttons() {
+    let mut w = world(None, false);
+    w.h.click("My Microsoft Entra tenant");
+    // Start the work but do not run it: the admin presses Esc first.
+    let effects = w.h.app.handle(orchidea_wizard::ui::Message::Welcome(
+        orchidea_wizard::ui::screen::welcome::Message::SignIn(
+            orchidea_wizard::ui::screen::sign_in::Message::DeviceCode,
+        ),
+    ));
+    assert_eq!(effects.len(), 1, "the sign-in work started");
+    assert!(!w.h.sees("Sign in with browser"));
+    w.h.send(orchidea_wizard::ui::Message::Escape);
+    w.h.assert_sees("Sign in with browser");
+    assert_eq!(w.h.app.screen(), Screen::Welcome);
+}

@@ -148,6 +148,8 @@ impl App {
 
     pub(super) fn back(&mut self) -> Vec<Effect> {
         self.session.cancel();
+        // A sign-in in flight was just aborted with the rest.
+        self.welcome.sign_in.cancelled();
         if let Some(previous) = self.screen.previous() {
             self.screen = previous;
             self.session.selected_step = None;

@@ -272,6 +272,13 @@ impl SignIn {
         }
     }
 
+    /// The sign-in work was aborted (Back, Esc): back to the buttons.
+    pub fn cancelled(&mut self) {
+        if matches!(self.state, State::Waiting(_)) {
+            self.state = State::SignedOut;
+        }
+    }
+
     /// The sign-in finished (or failed: back to signed out, fields kept).
     pub fn finished(&mut self, result: Result<SignedIn, String>) -> Option<String> {
         match result {
