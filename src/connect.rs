@@ -138,6 +138,19 @@ fn is_guid(s: &str) -> bool {
     uuid::Uuid::try_parse(s).is_ok() && s.len() == 36
 }
 
+/// The OS credential store, opened off the async threads (the Secret
+/// Service store runs its own runtime), or the session-only one and why.
+pub async fn open_store() -> (Arc<dyn CredentialStore>, Option<String>) {
+    tokio::task::spawn_blocking(credstore::open)
+        .await
+        .unwrap_or_else(|_| {
+            (
+                Arc::new(credstore::SessionStore::new()),
+                Some("The credential store could not be opened.".into()),
+            )
+        })
+}
+
 /// The credential store's entry for this sign-in.
 pub fn refresh_key(cfg: &SignInConfig) -> String {
     credstore::keys::refresh_token(cfg.cloud, &cfg.tenant, &cfg.client_id)

@@ -130,6 +130,18 @@ pub struct Account {
     pub tenant_id: Option<String>,
 }
 
+impl Account {
+    /// "Name (user@domain)", or what there is of it.
+    pub fn describe(&self) -> String {
+        match (&self.name, &self.username) {
+            (Some(n), Some(u)) => format!("{n} ({u})"),
+            (None, Some(u)) => u.clone(),
+            (Some(n), None) => n.clone(),
+            (None, None) => "the account you chose".into(),
+        }
+    }
+}
+
 /// What a sign-in gives. `Debug` shows no token.
 #[derive(Debug, Clone)]
 pub struct Tokens {

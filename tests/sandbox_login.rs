@@ -37,6 +37,26 @@ async fn token(sandbox: &Sandbox, form: &[(&str, &str)]) -> (StatusCode, Value) 
     (r.status(), r.json().await.unwrap())
 }
 
+/// Redeems an authorization code at the token endpoint, as the wizard does.
+async fn redeem_code(
+    sandbox: &Sandbox,
+    code: &str,
+    redirect: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
+    token(
+        sandbox,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT),
+            ("code", code),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
 async fn refresh_with(sandbox: &Sandbox, refresh: &str) -> (StatusCode, Value) {
     token(
         sandbox,
@@ -99,17 +119,7 @@ async fn authorization_code_with_pkce_signs_in_and_refreshes() {
     let code = pair(&pairs, "code").expect("a code").to_string();
 
     // A wrong verifier is refused as Entra does; the code is then spent.
-    let (status, body) = token(
-        &sandbox,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", &code),
-            ("redirect_uri", redirect),
-            ("code_verifier", "not-the-verifier"),
-        ],
-    )
-    .await;
+    let (status, body) = redeem_code(&sandbox, &code, redirect, "not-the-verifier").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_grant");
     assert!(
@@ -126,17 +136,7 @@ async fn authorization_code_with_pkce_signs_in_and_refreshes() {
     )
     .unwrap()
     .to_string();
-    let (status, body) = token(
-        &sandbox,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", &code),
-            ("redirect_uri", redirect),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let (status, body) = redeem_code(&sandbox, &code, redirect, verifier).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["ext_expires_in"], 3599);

@@ -1,6 +1,6 @@
 //! The window's sign-in work, off the UI thread: the remembered sign-in or
 //! an interactive one (the prompt goes to the screen as it is known), the
-//! role check, "Remember me", and the settings saved afterwards. The logic
+//! role check and "Remember me" (the root saves the settings after). The logic
 //! itself is [`crate::connect`] and [`crate::signin`], shared with the CLI.
 
 use std::sync::Arc;
@@ -25,17 +25,10 @@ fn prompted(p: Prompt) -> Message {
 /// The store the tests gave, else the OS one (opened off the UI thread),
 /// with the reason when only this session can be used.
 async fn store(env: &SignInEnv) -> (Arc<dyn CredentialStore>, Option<String>) {
-    if let Some(s) = &env.store {
-        return (Arc::clone(s), None);
+    match &env.store {
+        Some(s) => (Arc::clone(s), None),
+        None => connect::open_store().await,
     }
-    tokio::task::spawn_blocking(crate::credstore::open)
-        .await
-        .unwrap_or_else(|_| {
-            (
-                Arc::new(crate::credstore::SessionStore::new()),
-                Some("The credential store could not be opened.".into()),
-            )
-        })
 }
 
 pub async fn sign_in(
@@ -47,7 +40,7 @@ pub async fn sign_in(
         cfg,
         method,
         remember,
-        settings,
+        ..
     } = request;
     let http = crate::http::client();
     let (store, store_note) = store(&env).await;
@@ -102,12 +95,6 @@ pub async fn sign_in(
     let token: Arc<dyn crate::graph::TokenSource> = Arc::new(session);
     let graph = GraphClient::new(http, cfg.graph_url.clone(), Arc::clone(&token));
     let roles = signin::check_roles(&graph).await.map_err(|e| e.to_string());
-    if let Some(path) = env.settings_path {
-        let write = tokio::task::spawn_blocking(move || crate::settings::save_to(&path, &settings));
-        if let Ok(Err(e)) = write.await {
-            tracing::warn!("could not save the settings: {e}");
-        }
-    }
     Ok(SignedIn {
         cfg,
         token,

@@ -67,7 +67,7 @@ pub struct SignInRequest {
     pub cfg: crate::signin::SignInConfig,
     pub method: Method,
     pub remember: bool,
-    /// Saved (no secrets) once the sign-in worked.
+    /// Saved by the root (no secrets) once the sign-in worked.
     pub settings: crate::settings::Settings,
 }
 

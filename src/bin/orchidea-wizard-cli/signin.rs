@@ -9,7 +9,7 @@ use std::sync::Arc;
 use orchidea_wizard::Secret;
 use orchidea_wizard::cloud::Cloud;
 use orchidea_wizard::connect::{self, Overrides, Remembered};
-use orchidea_wizard::credstore::{self, CredentialStore};
+use orchidea_wizard::credstore::CredentialStore;
 use orchidea_wizard::graph::{GraphClient, StaticToken, TokenSource};
 use orchidea_wizard::settings;
 use orchidea_wizard::signin::{self, DeviceCodePrompt, RoleCheck, SignInConfig, SystemBrowser};
@@ -78,22 +78,9 @@ pub struct SignedIn {
     pub store: Option<Arc<dyn CredentialStore>>,
 }
 
-/// The OS credential store, opened off the async threads (the Secret
-/// Service store runs its own runtime), or the session-only one and why.
-async fn open_os_store() -> (Arc<dyn CredentialStore>, Option<String>) {
-    tokio::task::spawn_blocking(credstore::open)
-        .await
-        .unwrap_or_else(|_| {
-            (
-                Arc::new(credstore::SessionStore::new()),
-                Some("The credential store could not be opened.".into()),
-            )
-        })
-}
-
 /// The credential store, saying once when only this session can be used.
 async fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
-    let (store, note) = open_os_store().await;
+    let (store, note) = connect::open_store().await;
     if let (true, Some(note)) = (remember, note) {
         eprintln!("warning: {note}");
     }
@@ -138,7 +125,7 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
             t
         }
     };
-    let who = describe(&tokens.account);
+    let who = tokens.account.describe();
     let keep = (args.remember || remembered).then(|| Arc::clone(&store));
     if keep.is_some() && args.remember && !remembered {
         println!(
@@ -191,15 +178,6 @@ async fn interactive(
             }
             e => e.to_string(),
         })
-}
-
-fn describe(account: &signin::Account) -> String {
-    match (&account.username, &account.name) {
-        (Some(u), Some(n)) => format!("{n} <{u}>"),
-        (Some(u), None) => u.clone(),
-        (None, Some(n)) => n.clone(),
-        (None, None) => "the account you chose".into(),
-    }
 }
 
 /// Stops before any step when the account may not configure provisioning;
@@ -278,7 +256,7 @@ pub async fn orchidea_token(
 /// `signout`: forgets the remembered sign-in and Orchidea token.
 pub async fn sign_out(args: &SignInArgs, workspace: Option<&Url>) -> Result<bool, String> {
     let cfg = args.config()?;
-    let (store, note) = open_os_store().await;
+    let (store, note) = connect::open_store().await;
     if let Some(note) = note {
         println!("Nothing to remove: {note}");
         return Ok(true);

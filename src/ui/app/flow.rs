@@ -206,12 +206,12 @@ impl App {
             }
             Outcome::Idps(Err(e)) => self.session.idps = Some(Err(e)),
             Outcome::SignedIn(result) => {
-                // The sign-in work saved where to sign in; keep the copy that
-                // later choices are saved with in step.
+                // Where to sign in is saved once it worked, with the last choices.
                 if let (Ok(_), Some(Op::SignIn(request))) = (&result, &op) {
                     let last = std::mem::take(&mut self.settings.last);
                     self.settings = request.settings.clone();
                     self.settings.last = last;
+                    effects.push(Effect::SaveSettings(self.settings.clone()));
                 }
                 if let Some(e) = self.welcome.sign_in.finished(result.map(|s| *s)) {
                     self.fail(e, None);

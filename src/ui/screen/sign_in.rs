@@ -537,12 +537,7 @@ fn waiting(prompt: Option<&Prompt>) -> Element<'_, Message> {
 }
 
 fn signed_in(signed: &SignedIn) -> Element<'_, Message> {
-    let who = match (&signed.account.name, &signed.account.username) {
-        (Some(n), Some(u)) => format!("{n} ({u})"),
-        (None, Some(u)) => u.clone(),
-        (Some(n), None) => n.clone(),
-        (None, None) => "your account".into(),
-    };
+    let who = signed.account.describe();
     let mut col = column![widget::success_banner(format!(
         "Signed in as {who}: tenant {}, {}.",
         signed
