@@ -22,6 +22,37 @@ pub const KEPT: [&str; 5] = [
 /// Names the Entra side of a rule goes by (`sourceDirectoryName`).
 const ENTRA_DIRECTORIES: [&str; 2] = ["Azure Active Directory", "Microsoft Entra ID"];
 
+/// Target object names of a SCIM user mapping: published GETs of live
+/// custom-SCIM jobs name it by the enterprise extension URN, older templates
+/// `User`, and the core schema URN is the same resource (RFC 7643 §8.7.1).
+pub const SCIM_USER_OBJECTS: [&str; 3] = [
+    "User",
+    "urn:ietf:params:scim:schemas:core:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+];
+
+/// Target object names of a SCIM group mapping (`Group`, or the core URN as
+/// in the template of the Graph docs' provisioning tutorial).
+pub const SCIM_GROUP_OBJECTS: [&str; 2] = ["Group", "urn:ietf:params:scim:schemas:core:2.0:Group"];
+
+/// True for an object mapping from Entra users to SCIM users.
+pub fn is_user_mapping(object_mapping: &Value) -> bool {
+    maps(object_mapping, "User", &SCIM_USER_OBJECTS)
+}
+
+/// True for an object mapping from Entra groups to SCIM groups.
+pub fn is_group_mapping(object_mapping: &Value) -> bool {
+    maps(object_mapping, "Group", &SCIM_GROUP_OBJECTS)
+}
+
+fn maps(object_mapping: &Value, source: &str, targets: &[&str]) -> bool {
+    let source_ok = text(object_mapping.get("sourceObjectName"))
+        .is_some_and(|s| s.eq_ignore_ascii_case(source));
+    let target_ok = text(object_mapping.get("targetObjectName"))
+        .is_some_and(|t| targets.iter().any(|k| k.eq_ignore_ascii_case(t)));
+    source_ok && target_ok
+}
+
 const USER_NAME_PRIORITY: i64 = 1;
 const EXTERNAL_ID_PRIORITY: i64 = 2;
 const COALESCE: &str = "Coalesce([mail], [userPrincipalName])";
@@ -236,11 +267,12 @@ pub fn plan(schema: &Value, opts: &MappingOptions) -> Result<MappingPlan, Mappin
 }
 
 /// Attributes the target directory marks `required` for the mapping's
-/// target object (`synchronization-attributedefinition.md`).
+/// target object, under that object's own name
+/// (`synchronization-attributedefinition.md`, `…objectdefinition.md`).
 fn required_targets(schema: &Value, ri: usize, mi: usize) -> Vec<String> {
     let rule = &schema["synchronizationRules"][ri];
     let directory = text(rule.get("targetDirectoryName")).unwrap_or_default();
-    let object = text(rule["objectMappings"][mi].get("targetObjectName")).unwrap_or("User");
+    let object = text(rule["objectMappings"][mi].get("targetObjectName")).unwrap_or_default();
     schema["directories"]
         .as_array()
         .into_iter()
@@ -254,8 +286,6 @@ fn required_targets(schema: &Value, ri: usize, mi: usize) -> Vec<String> {
         .collect()
 }
 
-/// The rule and object-mapping indices of the user mapping, found by its
-/// source and target objects (names differ between tenants).
 /// The user mapping as a readable list, `target ← source (matching N)`,
 /// for the report's before/after view.
 pub fn user_mapping_lines(schema: &Value) -> Result<Vec<String>, MappingError> {
@@ -277,6 +307,8 @@ pub fn user_mapping_lines(schema: &Value) -> Result<Vec<String>, MappingError> {
         .collect())
 }
 
+/// The rule and object-mapping indices of the user mapping, found by its
+/// source and target objects (names differ between tenants).
 fn locate_user_mapping(schema: &Value) -> Result<(usize, usize), MappingError> {
     let rules = schema
         .get("synchronizationRules")
@@ -297,7 +329,7 @@ fn locate_user_mapping(schema: &Value) -> Result<(usize, usize), MappingError> {
                 "\"{}\" {source} → {target}",
                 text(om.get("name")).unwrap_or("(unnamed)")
             ));
-            if !(source.eq_ignore_ascii_case("User") && target.eq_ignore_ascii_case("User")) {
+            if !is_user_mapping(om) {
                 continue;
             }
             // Prefer a rule from Entra, then an enabled mapping; first wins ties.
@@ -512,6 +544,9 @@ mod tests {
     const LEGACY: &str = include_str!("../tests/fixtures/graph/schema-customappsso-legacy.json");
     const CONFIGURED: &str =
         include_str!("../tests/fixtures/graph/schema-orchidea-configured.json");
+    const PLAIN: &str = include_str!("../tests/fixtures/graph/schema-scim-plain-names.json");
+    const ENTRA_ID: &str = include_str!("../tests/fixtures/graph/schema-scim-entra-id.json");
+    const CORE_URN: &str = include_str!("../tests/fixtures/graph/schema-scim-core-urn.json");
 
     fn load(s: &str) -> Value {
         serde_json::from_str(s).unwrap()
@@ -696,10 +731,110 @@ mod tests {
         );
     }
 
+    /// Each schema variant: the user mapping's position and its target object.
+    const VARIANTS: [(&str, &str, usize, &str); 5] = [
+        (
+            "default",
+            DEFAULT,
+            1,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        ),
+        ("plain names", PLAIN, 1, "User"),
+        (
+            "Microsoft Entra ID",
+            ENTRA_ID,
+            1,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        ),
+        (
+            "core URN",
+            CORE_URN,
+            1,
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+        ),
+        ("customappsso", LEGACY, 0, "User"),
+    ];
+
+    #[test]
+    fn every_scim_user_target_is_found_and_only_its_attributes_change() {
+        for (name, text, mi, target) in VARIANTS {
+            let schema = load(text);
+            let om = &schema["synchronizationRules"][0]["objectMappings"][mi];
+            assert_eq!(om["targetObjectName"], target, "{name}");
+            let plan =
+                plan(&schema, &MappingOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                plan.rule_id, "03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8",
+                "{name}"
+            );
+            let mut targets: Vec<String> = user_attrs(&plan.edited, &plan)
+                .into_iter()
+                .map(|(t, _, _)| t)
+                .collect();
+            targets.sort();
+            let mut kept = KEPT.map(String::from).to_vec();
+            kept.sort();
+            assert_eq!(targets, kept, "{name}");
+            assert_only_user_mapping_changed(&schema, &plan, 0, mi);
+            assert_eq!(plan.diff_lines().len(), 19, "{name}");
+        }
+    }
+
+    #[test]
+    fn group_mappings_are_told_from_user_mappings() {
+        for (name, text, mi, _) in VARIANTS {
+            let schema = load(text);
+            let maps = schema["synchronizationRules"][0]["objectMappings"]
+                .as_array()
+                .unwrap();
+            let users: Vec<usize> = (0..maps.len())
+                .filter(|&i| is_user_mapping(&maps[i]))
+                .collect();
+            let groups: Vec<usize> = (0..maps.len())
+                .filter(|&i| is_group_mapping(&maps[i]))
+                .collect();
+            assert_eq!(users, [mi], "{name}");
+            assert_eq!(groups, [1 - mi], "{name}");
+        }
+        // A user mapping to something that is not a SCIM user is not Orchidea's.
+        let odd = json!({"sourceObjectName": "User", "targetObjectName": "Contact"});
+        assert!(!is_user_mapping(&odd) && !is_group_mapping(&odd));
+    }
+
+    #[test]
+    fn required_attributes_are_read_under_the_urn_object_name() {
+        let mut schema = load(DEFAULT);
+        let object = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let target = schema["directories"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|d| d["name"] == "customappsso")
+            .unwrap();
+        let user = target["objects"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|o| o["name"] == object)
+            .unwrap();
+        for a in user["attributes"].as_array_mut().unwrap() {
+            if a["name"] == "displayName" {
+                a["required"] = json!(true);
+            }
+        }
+        let err = plan(&schema, &MappingOptions::default()).unwrap_err();
+        assert_eq!(
+            err,
+            MappingError::RequiredAttribute {
+                names: vec!["displayName".into()]
+            }
+        );
+    }
+
     #[test]
     fn fixtures_round_trip_byte_for_byte() {
         // Guards the premise of every byte comparison here: `preserve_order`.
-        for text in [DEFAULT, LEGACY, CONFIGURED] {
+        for text in [DEFAULT, LEGACY, CONFIGURED, PLAIN, ENTRA_ID, CORE_URN] {
             assert_eq!(pretty(&load(text)), text);
         }
     }
@@ -905,7 +1040,10 @@ mod tests {
         assert_eq!(
             err,
             MappingError::NoUserMapping {
-                found: vec!["\"Provision Microsoft Entra ID Groups\" Group → Group".into()]
+                found: vec![
+                    "\"Provision Microsoft Entra ID Groups\" Group → urn:ietf:params:scim:schemas:core:2.0:Group"
+                        .into()
+                ]
             }
         );
         let text = err.to_string();

@@ -373,3 +373,132 @@ fn bench_prints_every_figure_next_to_its_target() {
     );
     assert_eq!(figures["provisioning"]["provisioned"], 50);
 }
+
+/// `mappings --schema`: the edit of steps 9–13 on an exported schema, offline.
+fn mappings(args: &[&str]) -> (bool, String, String) {
+    let mut all = vec!["mappings"];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+#[test]
+fn mappings_edits_an_exported_schema_offline_and_writes_it_in_key_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graph");
+    let out = dir.path().join("edited.json");
+    // A Graph GET response (it carries @odata.context).
+    let (ok, stdout, stderr) = mappings(&[
+        "--schema",
+        fixtures.join("schema-scim-default.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "exit 0\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "\"Provision Microsoft Entra ID Users\" (rule 03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8)"
+        ),
+        "{stdout}"
+    );
+    let diff: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(diff.len(), 19, "{stdout}");
+    assert_eq!(diff[0], "  - remove displayName ← displayName");
+    assert_eq!(
+        diff[18],
+        "  ~ externalId: source mailNickname → objectId, matching precedence 0 → 2"
+    );
+    // The same bytes the wizard's own edit produces.
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(fixtures.join("schema-orchidea-configured.json")).unwrap()
+    );
+
+    // The raw schema object (no @odata.context) and the coalesce option.
+    let mut raw: Value = read_json(&fixtures.join("schema-scim-plain-names.json"));
+    raw.as_object_mut().unwrap().remove("@odata.context");
+    let input = dir.path().join("raw.json");
+    std::fs::write(&input, raw.to_string()).unwrap();
+    let (ok, stdout, stderr) = mappings(&[
+        "--schema",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--user-name",
+        "coalesce",
+    ]);
+    assert!(ok, "exit 0\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "~ userName: source userPrincipalName → Coalesce([mail], [userPrincipalName])"
+        ),
+        "{stdout}"
+    );
+    let edited = read_json(&out);
+    assert!(edited.get("@odata.context").is_none());
+    assert_eq!(
+        edited["synchronizationRules"][0]["objectMappings"][1]["targetObjectName"],
+        "User"
+    );
+
+    // Applied to its own output (same option) it has nothing left to do.
+    let (ok, stdout, _) = mappings(&["--schema", out.to_str().unwrap(), "--user-name", "coalesce"]);
+    assert!(ok && stdout.contains("already matches"), "{stdout}");
+}
+
+#[test]
+fn mappings_refuses_schemas_it_cannot_edit_with_the_reason_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graph");
+    let default = read_json(&fixtures.join("schema-scim-default.json"));
+    let out = dir.path().join("edited.json");
+    let refused = |schema: &str, want: &str| {
+        let input = dir.path().join("in.json");
+        std::fs::write(&input, schema).unwrap();
+        let (ok, stdout, stderr) = mappings(&[
+            "--schema",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!ok, "refused: {stdout}");
+        assert!(stderr.contains(want), "{want}: {stderr}");
+        assert!(!out.exists(), "nothing written");
+    };
+    let mut no_user = default.clone();
+    no_user["synchronizationRules"][0]["objectMappings"]
+        .as_array_mut()
+        .unwrap()
+        .remove(1);
+    refused(
+        &no_user.to_string(),
+        "no mapping from Entra users to SCIM users",
+    );
+    let mut required = default.clone();
+    for d in required["directories"].as_array_mut().unwrap() {
+        for object in d["objects"].as_array_mut().unwrap() {
+            for attr in object["attributes"].as_array_mut().unwrap() {
+                if attr["name"] == "title" {
+                    attr["required"] = Value::Bool(true);
+                }
+            }
+        }
+    }
+    refused(&required.to_string(), "marks title as required");
+    refused("{\"synchronizationRules\": [", "is not JSON");
+    refused("[]", "holds a JSON array");
+
+    // --out onto the export itself would lose it.
+    let input = dir.path().join("export.json");
+    std::fs::write(&input, default.to_string()).unwrap();
+    let (ok, _, stderr) = mappings(&[
+        "--schema",
+        input.to_str().unwrap(),
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && stderr.contains("is the exported schema itself"),
+        "{stderr}"
+    );
+    assert_eq!(read_json(&input), default);
+}

@@ -163,7 +163,7 @@ fn fixtures_parse_into_the_types() {
         Some("500")
     );
 
-    // Schemas are raw JSON; each has one rule with a User → User mapping.
+    // Schemas are raw JSON; each has one rule with a User → SCIM user mapping.
     for text in [SCHEMA_DEFAULT, SCHEMA_LEGACY, SCHEMA_CONFIGURED] {
         let schema: Value = serde_json::from_str(text).unwrap();
         let rules = schema["synchronizationRules"].as_array().unwrap();
@@ -174,7 +174,7 @@ fn fixtures_parse_into_the_types() {
         assert!(
             mappings
                 .iter()
-                .any(|m| m["sourceObjectName"] == "User" && m["targetObjectName"] == "User")
+                .any(orchidea_wizard::mapping::is_user_mapping)
         );
         assert_eq!(schema["directories"].as_array().unwrap().len(), 2);
     }

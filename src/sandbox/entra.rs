@@ -217,6 +217,10 @@ pub struct EntraState {
     /// The admin `GET /me` returns: a user id or UPN (tenant file `signedInUser`).
     #[serde(default)]
     pub signed_in_user: Option<String>,
+    /// The schema of template `scim` when the tenant file replays one
+    /// (`templateSchema`); the built-in template otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_schema: Option<Value>,
 }
 
 impl EntraState {
@@ -231,6 +235,15 @@ impl EntraState {
             secrets: BTreeMap::new(),
             provisioning_log: Vec::new(),
             signed_in_user: t.signed_in_user.clone(),
+            template_schema: t.template_schema.clone(),
+        }
+    }
+
+    /// The schema a new job of template `scim` starts from.
+    pub fn template_schema(&self) -> &Value {
+        match &self.template_schema {
+            Some(schema) => schema,
+            None => super::sync::template_schema(),
         }
     }
 

@@ -194,7 +194,7 @@ async fn provision_on_demand(
             .ok_or_else(|| GraphError::no_object(&job_id))?;
         if plan.mappings.is_none() {
             return Err(bad(
-                "The job's schema has no enabled mapping from User to User, so there is nothing to provision.",
+                "The job's schema has no enabled mapping from User to a SCIM user, so there is nothing to provision.",
             ));
         }
         let found = plan.candidates.iter().find(|c| c.user.id == user.id);

@@ -168,14 +168,31 @@ pub(super) fn credential_error(message: &str) -> SyncError {
     }
 }
 
-/// The enabled mapping from Entra `User` to target `User`, found by object
-/// names (its display name differs between tenants).
-fn user_mapping(schema: &Value) -> Option<&Value> {
+/// Target object names Entra gives a SCIM user: `User` in older templates,
+/// the enterprise extension URN in published GETs of live custom-SCIM jobs,
+/// and the core URN (RFC 7643 §8.7.1 names the resource by both schemas).
+pub(crate) const SCIM_USER_OBJECTS: [&str; 3] = [
+    "User",
+    "urn:ietf:params:scim:schemas:core:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+];
+
+/// The mapping from Entra `User` to a SCIM user, found by object names (its
+/// display name differs between tenants); the first one wins, as the cycle
+/// runs one user mapping.
+pub(crate) fn user_mapping(schema: &Value) -> Option<&Value> {
     schema["synchronizationRules"]
         .as_array()?
         .iter()
         .flat_map(|r| r["objectMappings"].as_array().into_iter().flatten())
-        .find(|m| m["sourceObjectName"] == "User" && m["targetObjectName"] == "User")
+        .find(|m| {
+            let is = |key: &str, names: &[&str]| {
+                m[key]
+                    .as_str()
+                    .is_some_and(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)))
+            };
+            is("sourceObjectName", &["User"]) && is("targetObjectName", &SCIM_USER_OBJECTS)
+        })
 }
 
 /// A mapping source as an expression: its `expression` text when present,
@@ -951,5 +968,19 @@ mod tests {
         let schema = super::super::sync::template_schema();
         let m = user_mapping(schema).unwrap();
         assert_eq!(m["name"], "Provision Microsoft Entra ID Users");
+        assert_eq!(
+            m["targetObjectName"],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        );
+        for target in SCIM_USER_OBJECTS {
+            let mut s = schema.clone();
+            s["synchronizationRules"][0]["objectMappings"][1]["targetObjectName"] =
+                serde_json::json!(target);
+            assert!(user_mapping(&s).is_some(), "{target}");
+        }
+        let mut s = schema.clone();
+        s["synchronizationRules"][0]["objectMappings"][1]["targetObjectName"] =
+            serde_json::json!("Contact");
+        assert!(user_mapping(&s).is_none());
     }
 }

@@ -99,6 +99,7 @@ async fn templates(State(shared): State<AppState>, Path(sp_id): Path<String>) ->
         .sp(&sp_id)
         .map(|s| s.app_id.clone())
         .unwrap_or_default();
+    let schema = entra.template_schema();
     let value: Vec<Value> = template_ids(&entra, &sp_id)
         .into_iter()
         .map(|id| {
@@ -110,7 +111,7 @@ async fn templates(State(shared): State<AppState>, Path(sp_id): Path<String>) ->
                 "discoverable": true,
                 "factoryTag": "scim",
                 "metadata": [],
-                "schema": template_schema(),
+                "schema": schema,
             })
         })
         .collect();
@@ -172,11 +173,12 @@ async fn create_job(
         ));
     }
     let job = Job::new(template, &entra.tenant.id);
+    let schema = entra.template_schema().clone();
     entra.jobs.push(JobRecord {
         service_principal_id: sp_id.clone(),
         job: job.clone(),
-        // The template's schema as the fixture has it (its id included).
-        schema: template_schema().clone(),
+        // The template's schema as it is (its id included).
+        schema,
         provisioned: Default::default(),
     });
     let mut body = serde_json::to_value(&job).unwrap_or_default();
@@ -236,8 +238,10 @@ async fn put_schema(
 }
 
 /// What Graph refuses in a schema PUT: a partial document, enum values in
-/// another casing, and expressions that do not parse.
-fn check_schema(schema: &Value) -> Result<(), String> {
+/// another casing, expressions that do not parse, and (stricter readings,
+/// see [`check_targets`]) targets the target directory does not define and
+/// repeated matching precedences.
+pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
     for key in ["synchronizationRules", "directories"] {
         if !schema.get(key).is_some_and(Value::is_array) {
             return Err(format!(
@@ -245,6 +249,7 @@ fn check_schema(schema: &Value) -> Result<(), String> {
             ));
         }
     }
+    check_targets(schema)?;
     let mappings = schema["synchronizationRules"]
         .as_array()
         .into_iter()
@@ -296,6 +301,63 @@ fn check_schema(schema: &Value) -> Result<(), String> {
             && !expression.trim().is_empty()
         {
             Expr::parse(expression).map_err(|e| format!("The mapping to '{target}': {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Each object mapping writes to an object its rule's target directory
+/// defines, each attribute mapping to an attribute of that object, looked up
+/// under the mapping's own `targetObjectName` (`synchronization-objectmapping.md`,
+/// `…objectdefinition.md`; the portal maps only to listed attributes,
+/// `customize-application-attributes.md` "Editing the list of supported
+/// attributes"). Matching precedences within one object mapping are
+/// distinct (`synchronization-attributemapping.md`: objects are matched by
+/// the lowest `matchingPriority` first, then the next). That Graph's PUT
+/// refuses either is assumed (stricter reading).
+fn check_targets(schema: &Value) -> Result<(), String> {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let name_is = |v: &Value, want: &str| {
+        v["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(want))
+    };
+    let directories = list(&schema["directories"]);
+    for rule in list(&schema["synchronizationRules"]) {
+        let dir_name = rule["targetDirectoryName"].as_str().unwrap_or_default();
+        let directory = directories.iter().find(|d| name_is(d, dir_name)).ok_or_else(|| {
+            format!("The rule's targetDirectoryName '{dir_name}' is not one of the schema's directories.")
+        })?;
+        for om in list(&rule["objectMappings"]) {
+            let mapping = om["name"].as_str().unwrap_or("(unnamed)");
+            let object_name = om["targetObjectName"].as_str().unwrap_or_default();
+            let object = list(&directory["objects"])
+                .into_iter()
+                .find(|o| name_is(o, object_name))
+                .ok_or_else(|| {
+                    format!(
+                        "The object mapping '{mapping}' targets the object '{object_name}', which the directory '{dir_name}' does not define."
+                    )
+                })?;
+            let attributes = list(&object["attributes"]);
+            let mut priorities: Vec<(i64, String)> = Vec::new();
+            for m in list(&om["attributeMappings"]) {
+                let target = m["targetAttributeName"].as_str().unwrap_or_default();
+                if !attributes.iter().any(|a| name_is(a, target)) {
+                    return Err(format!(
+                        "The attribute mapping to '{target}' in '{mapping}': the object '{object_name}' of the directory '{dir_name}' has no such attribute. Add it to the target attribute list first."
+                    ));
+                }
+                let priority = m["matchingPriority"].as_i64().unwrap_or(0);
+                if priority > 0 {
+                    if let Some((_, other)) = priorities.iter().find(|(p, _)| *p == priority) {
+                        return Err(format!(
+                            "In '{mapping}', '{other}' and '{target}' share the matching precedence {priority}; each matching attribute needs its own."
+                        ));
+                    }
+                    priorities.push((priority, target.to_string()));
+                }
+            }
         }
     }
     Ok(())
@@ -417,5 +479,64 @@ mod tests {
                 .unwrap_err()
                 .contains("flowWhenChanged")
         );
+    }
+
+    fn user_attributes(schema: &mut Value) -> &mut Vec<Value> {
+        schema["synchronizationRules"][0]["objectMappings"][1]["attributeMappings"]
+            .as_array_mut()
+            .unwrap()
+    }
+
+    #[test]
+    fn schema_checks_read_targets_under_the_mappings_own_object_name() {
+        for text in [
+            include_str!("../../tests/fixtures/graph/schema-scim-plain-names.json"),
+            include_str!("../../tests/fixtures/graph/schema-scim-entra-id.json"),
+            include_str!("../../tests/fixtures/graph/schema-scim-core-urn.json"),
+            include_str!("../../tests/fixtures/graph/schema-customappsso-legacy.json"),
+            include_str!("../../tests/fixtures/graph/schema-orchidea-configured.json"),
+        ] {
+            check_schema(&serde_json::from_str(text).unwrap()).unwrap();
+        }
+        // A target the URN-named object does not define.
+        let mut schema = template_schema().clone();
+        user_attributes(&mut schema)[0]["targetAttributeName"] = json!("nickName");
+        let err = check_schema(&schema).unwrap_err();
+        assert!(
+            err.contains("'nickName'")
+                && err.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+            "{err}"
+        );
+        // The object mapping points at an object the target directory lacks.
+        let mut schema = template_schema().clone();
+        schema["synchronizationRules"][0]["objectMappings"][1]["targetObjectName"] = json!("User");
+        let err = check_schema(&schema).unwrap_err();
+        assert!(err.contains("does not define"), "{err}");
+        // The rule's target directory is not in the document.
+        let mut schema = template_schema().clone();
+        schema["synchronizationRules"][0]["targetDirectoryName"] = json!("elsewhere");
+        assert!(check_schema(&schema).unwrap_err().contains("'elsewhere'"));
+    }
+
+    #[test]
+    fn matching_precedences_must_be_distinct() {
+        let mut schema = template_schema().clone();
+        let attrs = user_attributes(&mut schema);
+        let external = attrs
+            .iter_mut()
+            .find(|a| a["targetAttributeName"] == "externalId")
+            .unwrap();
+        external["matchingPriority"] = json!(1);
+        let err = check_schema(&schema).unwrap_err();
+        assert!(
+            err.contains("'userName' and 'externalId' share the matching precedence 1"),
+            "{err}"
+        );
+        let external = user_attributes(&mut schema)
+            .iter_mut()
+            .find(|a| a["targetAttributeName"] == "externalId")
+            .unwrap();
+        external["matchingPriority"] = json!(2);
+        check_schema(&schema).unwrap();
     }
 }

@@ -34,6 +34,12 @@ pub struct TenantFile {
     /// How sign-in behaves (`docs/sandbox-tenant.md`, "Sign-in").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<super::login::SignInBehaviour>,
+    /// The schema of template `scim` instead of the built-in one: a
+    /// `synchronizationSchema` object, or (in the file) the path of a JSON
+    /// file relative to the tenant file, which [`TenantFile::load`] reads in
+    /// (`docs/sandbox-tenant.md`, "Replaying a schema").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_schema: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +153,12 @@ impl TenantFile {
             detail,
         };
         let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-        let tenant: TenantFile = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        let mut tenant: TenantFile =
+            serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        if let Some(Value::String(file)) = &tenant.template_schema {
+            let base = path.parent().unwrap_or(Path::new("."));
+            tenant.template_schema = Some(read_schema_file(&base.join(file)).map_err(fail)?);
+        }
         tenant.check().map_err(fail)?;
         Ok(tenant)
     }
@@ -226,12 +237,47 @@ impl TenantFile {
                 "signedInUser \"{me}\" is not the id or userPrincipalName of a user in the file"
             ));
         }
+        if let Some(schema) = &self.template_schema {
+            check_template_schema(schema)?;
+        }
         Ok(())
     }
 
     /// A user by id or userPrincipalName (case-insensitive).
     pub fn user(&self, id_or_upn: &str) -> Option<&User> {
         self.users.iter().find(|u| u.is(id_or_upn))
+    }
+}
+
+/// A `templateSchema` file: JSON, read as it is.
+fn read_schema_file(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "templateSchema: the file {} cannot be read: {e}",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "templateSchema: the file {} is not JSON: {e}",
+            path.display()
+        )
+    })
+}
+
+/// A template schema must be one the sandbox's schema PUT would accept: a
+/// whole `synchronizationSchema` object (a path was read in by `load`).
+fn check_template_schema(schema: &Value) -> Result<(), String> {
+    match schema {
+        Value::Object(_) => super::sync::check_schema(schema)
+            .map_err(|e| format!("templateSchema is not a usable synchronizationSchema: {e}")),
+        Value::String(path) => Err(format!(
+            "templateSchema \"{path}\" is a path, which only a tenant file read from disk can resolve"
+        )),
+        _ => Err(
+            "templateSchema must be a synchronizationSchema object or the path of a JSON file holding one"
+                .into(),
+        ),
     }
 }
 
@@ -356,6 +402,42 @@ mod tests {
         let mut t = TenantFile::builtin();
         t.signed_in_user = Some("nobody@contoso.com".into());
         assert!(t.check().unwrap_err().contains("signedInUser"));
+    }
+
+    #[test]
+    fn template_schema_is_read_from_a_path_beside_the_file_or_refused() {
+        let dir = std::env::temp_dir().join(format!("tenant-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("exports")).unwrap();
+        let schema = super::super::sync::template_schema().clone();
+        std::fs::write(dir.join("exports/s.json"), schema.to_string()).unwrap();
+        let mut tenant: Value = serde_json::from_str(DEFAULT_TENANT).unwrap();
+        tenant["templateSchema"] = Value::from("exports/s.json");
+        let path = dir.join("t.json");
+        std::fs::write(&path, tenant.to_string()).unwrap();
+        let loaded = TenantFile::load(&path).unwrap();
+        assert_eq!(loaded.template_schema, Some(schema.clone()));
+
+        let mut refused = |value: Value, want: &str| {
+            tenant["templateSchema"] = value;
+            std::fs::write(&path, tenant.to_string()).unwrap();
+            let err = TenantFile::load(&path).unwrap_err().to_string();
+            assert!(err.contains(want) && err.contains("t.json"), "{err}");
+        };
+        refused(Value::from("exports/missing.json"), "cannot be read");
+        std::fs::write(dir.join("exports/bad.json"), "{\"synchronizationRules\": [").unwrap();
+        refused(Value::from("exports/bad.json"), "is not JSON");
+        refused(Value::from(7), "must be a synchronizationSchema object");
+        let mut partial = schema.clone();
+        partial.as_object_mut().unwrap().remove("directories");
+        refused(partial, "'directories' is missing");
+        let recased = serde_json::from_str(&schema.to_string().replacen(
+            "\"FlowWhenChanged\"",
+            "\"flowWhenChanged\"",
+            1,
+        ))
+        .unwrap();
+        refused(recased, "flowWhenChanged");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

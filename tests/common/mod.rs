@@ -84,12 +84,24 @@ pub fn user_targets(dump: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Target object names of a SCIM user mapping in the schemas Entra returns.
+pub const SCIM_USER_OBJECTS: [&str; 3] = [
+    "User",
+    "urn:ietf:params:scim:schemas:core:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+];
+
 pub fn user_mapping(schema: &Value) -> Option<&Value> {
     schema["synchronizationRules"]
         .as_array()?
         .iter()
         .flat_map(|r| r["objectMappings"].as_array().into_iter().flatten())
-        .find(|m| m["sourceObjectName"] == "User" && m["targetObjectName"] == "User")
+        .find(|m| {
+            m["sourceObjectName"] == "User"
+                && SCIM_USER_OBJECTS
+                    .iter()
+                    .any(|t| m["targetObjectName"] == *t)
+        })
 }
 
 pub fn group_mapping(schema: &Value) -> Option<&Value> {

@@ -21,15 +21,28 @@ pub struct Standalone {
 impl Standalone {
     /// With `sign_in` as the tenant file's `signIn` section.
     pub fn start(sign_in: Option<Value>) -> Self {
+        match sign_in {
+            Some(sign_in) => Self::with_tenant(|tenant, _| tenant["signIn"] = sign_in),
+            None => Self::start_with(None::<fn(&mut Value, &std::path::Path)>),
+        }
+    }
+
+    /// With the built-in tenant as a tenant file, changed by `edit` (which
+    /// may write files beside it, in the directory it is given).
+    pub fn with_tenant(edit: impl FnOnce(&mut Value, &std::path::Path)) -> Self {
+        Self::start_with(Some(edit))
+    }
+
+    fn start_with(edit: Option<impl FnOnce(&mut Value, &std::path::Path)>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.json");
         let mut cmd = Command::new(CLI);
         cmd.args(["sandbox", "--sandbox-state", state.to_str().unwrap()]);
-        if let Some(sign_in) = sign_in {
+        if let Some(edit) = edit {
             let mut tenant: Value =
                 serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json"))
                     .unwrap();
-            tenant["signIn"] = sign_in;
+            edit(&mut tenant, dir.path());
             let file = dir.path().join("tenant.json");
             std::fs::write(&file, tenant.to_string()).unwrap();
             cmd.args(["--sandbox-tenant", file.to_str().unwrap()]);

@@ -3,6 +3,7 @@
 //! Secrets are read from the environment or a hidden prompt, never argv.
 
 mod bench;
+mod mappings;
 mod signin;
 
 use std::io::{IsTerminal, Write};
@@ -53,6 +54,9 @@ enum Command {
     Sandbox(SandboxArgs),
     /// List the steps of the procedure.
     Steps,
+    /// Apply the mapping edit of steps 9–13 to an exported schema file and
+    /// show the diff (offline: no sign-in, no network).
+    Mappings(mappings::MappingsArgs),
     /// Measure the critical path under latency, a 5,000-user cycle, the
     /// window's first frame, memory and responsiveness, and binary sizes.
     Bench(bench::BenchArgs),
@@ -257,6 +261,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args).await,
         Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => serve(args).await,
+        Command::Mappings(args) => mappings::run(args),
         Command::Signin(args) => sign_in_only(args).await,
         Command::Signout(args) => signin::sign_out(&args.signin, args.orchidea_url.as_ref()).await,
         Command::Steps => {

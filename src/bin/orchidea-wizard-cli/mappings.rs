@@ -1,0 +1,108 @@
+//! `mappings --schema FILE`: the mapping edit of steps 9–13 applied offline to
+//! an exported synchronization schema (a support tool: no sign-in, no network).
+
+use std::path::{Path, PathBuf};
+
+use orchidea_wizard::mapping::{self, MappingOptions, UserNameSource};
+use serde_json::Value;
+
+use super::UserNameArg;
+
+#[derive(clap::Args)]
+pub struct MappingsArgs {
+    /// The schema as exported from Graph: the body of
+    /// `GET …/synchronization/jobs/{id}/schema` (with or without `@odata.context`).
+    #[arg(long, value_name = "FILE")]
+    schema: PathBuf,
+    /// Write the edited schema here (pretty JSON, key order kept), ready to PUT back.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Source of userName (steps 11–12).
+    #[arg(long, value_enum, default_value = "mail")]
+    user_name: UserNameArg,
+}
+
+pub fn run(args: MappingsArgs) -> Result<bool, String> {
+    if let Some(out) = &args.out
+        && same_file(out, &args.schema)
+    {
+        return Err(format!(
+            "--out {} is the exported schema itself; write the edited schema to another file so the export stays as Entra returned it.",
+            out.display()
+        ));
+    }
+    let schema = read_schema(&args.schema)?;
+    let opts = MappingOptions {
+        user_name_source: match args.user_name {
+            UserNameArg::Mail => UserNameSource::Mail,
+            UserNameArg::Coalesce => UserNameSource::CoalesceMailUpn,
+        },
+    };
+    let plan = mapping::plan(&schema, &opts).map_err(|e| e.to_string())?;
+    println!(
+        "User mapping \"{}\" (rule {}):",
+        plan.mapping_name, plan.rule_id
+    );
+    if plan.is_noop() {
+        println!("  already matches Orchidea's specification; nothing to change.");
+    }
+    for line in plan.diff_lines() {
+        println!("  {line}");
+    }
+    if let Some(out) = &args.out {
+        std::fs::write(out, pretty(&plan.edited))
+            .map_err(|e| format!("Could not write {}: {e}.", out.display()))?;
+        println!("Edited schema written to {}.", out.display());
+    }
+    Ok(true)
+}
+
+/// The schema object from FILE: the raw `synchronizationSchema`, as a GET
+/// returns it (its `@odata.context` is kept, as the wizard's own PUT keeps it).
+fn read_schema(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("Could not read the schema file {}: {e}.", path.display()))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "The schema file {} is not JSON ({e}). Export it with GET …/synchronization/jobs/{{jobId}}/schema and save the response body as it is.",
+            path.display()
+        )
+    })?;
+    if !value.is_object() {
+        return Err(format!(
+            "The schema file {} holds a JSON {} instead of a synchronizationSchema object.",
+            path.display(),
+            kind(&value)
+        ));
+    }
+    Ok(value)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Four-space pretty JSON with a final newline (`preserve_order` keeps the keys as read).
+fn pretty(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    // Serialising a Value into a Vec cannot fail.
+    let _ = serde::Serialize::serialize(v, &mut ser);
+    out.push(b'\n');
+    out
+}
