@@ -34,6 +34,10 @@ pub struct TenantFile {
     /// How sign-in behaves (`docs/sandbox-tenant.md`, "Sign-in").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<super::login::SignInBehaviour>,
+    /// Milliseconds an app made by `instantiate` stays invisible to lists
+    /// and answers 404 on its routes (`docs/sandbox-tenant.md`, "Replication delay").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,11 @@ use serde_json::Value;
 
 pub const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
 
+/// The built-in tenant file, to edit.
+pub fn default_tenant() -> Value {
+    serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json")).unwrap()
+}
+
 /// `orchidea-wizard-cli sandbox` in its own process, keeping its state in a file.
 pub struct Standalone {
     child: Child,
@@ -21,15 +26,20 @@ pub struct Standalone {
 impl Standalone {
     /// With `sign_in` as the tenant file's `signIn` section.
     pub fn start(sign_in: Option<Value>) -> Self {
+        Self::start_with(sign_in.map(|sign_in| {
+            let mut tenant = default_tenant();
+            tenant["signIn"] = sign_in;
+            tenant
+        }))
+    }
+
+    /// With `tenant` as the tenant file (the built-in tenant if `None`).
+    pub fn start_with(tenant: Option<Value>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.json");
         let mut cmd = Command::new(CLI);
         cmd.args(["sandbox", "--sandbox-state", state.to_str().unwrap()]);
-        if let Some(sign_in) = sign_in {
-            let mut tenant: Value =
-                serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json"))
-                    .unwrap();
-            tenant["signIn"] = sign_in;
+        if let Some(tenant) = tenant {
             let file = dir.path().join("tenant.json");
             std::fs::write(&file, tenant.to_string()).unwrap();
             cmd.args(["--sandbox-tenant", file.to_str().unwrap()]);
