@@ -46,14 +46,14 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
         "{step2:?} {:?}",
         h.app.error()
     );
-    // The new app is listed, selected, and "Use this app" takes it.
+    // The new app is listed as able to provision, and step 2 is done.
     h.assert_sees_part("Can provision over SCIM");
     assert!(
         !h.sees(CREATE_IT),
         "no second offer once an app can provision"
     );
-    h.click("Use this app");
-    assert_eq!(h.app.error(), None);
+    h.click("Next");
+    assert_eq!(h.app.screen(), Screen::Credentials, "{:?}", h.app.error());
 
     h.click("Run the remaining steps");
     h.click("Continue");

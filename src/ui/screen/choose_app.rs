@@ -81,10 +81,10 @@ impl ChooseApp {
         }
     }
 
-    /// The app clicked, else the one step 2 settled on (the app just created).
+    /// The app clicked, else the app this run just created.
     fn selection<'a>(&'a self, session: &'a Session) -> Option<&'a str> {
         self.selected.as_deref().or_else(|| {
-            let app = &session.facts()?.app.as_ref()?.id;
+            let app = session.facts()?.created_app.as_ref()?;
             candidates(session)
                 .iter()
                 .any(|c| &c.service_principal.id == app && c.capability.can_provision())
