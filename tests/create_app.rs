@@ -149,3 +149,31 @@ async fn an_app_entra_never_shows_stops_the_step_with_what_to_do() {
     );
     assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
 }
+
+#[tokio::test]
+async fn each_cloud_creates_the_app_from_its_own_non_gallery_template() {
+    use orchidea_wizard::cloud::Cloud;
+    for cloud in [Cloud::UsGovDod, Cloud::China] {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = sandbox(dir.path(), Duration::from_millis(300), &[]).await;
+        let mut cfg = engine(&sandbox, Duration::from_secs(30)).config().clone();
+        cfg.cloud = cloud;
+        let engine = Engine::new(cfg);
+        engine
+            .run_step(StepId::CreateSecret)
+            .await
+            .expect("step 1a");
+        engine
+            .run_step(StepId::OpenEnterpriseApp)
+            .await
+            .expect("step 2 creates the app");
+        let dump = sandbox.dump().await;
+        let made = &dump["entra"]["applications"][0];
+        assert_eq!(
+            made["applicationTemplateId"],
+            cloud.non_gallery_template_id(),
+            "{cloud}"
+        );
+        assert_eq!(made["displayName"], "Orchidea");
+    }
+}
