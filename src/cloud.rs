@@ -78,6 +78,18 @@ impl Cloud {
         Url::parse(base).expect("static URL")
     }
 
+    /// The application template that makes a non-gallery app here
+    /// (`applicationtemplate-instantiate.md`, introduction): one id for the
+    /// global service, one for "US government" (the page does not split L4
+    /// from L5, so both use it) and one for 21Vianet.
+    pub fn non_gallery_template_id(self) -> &'static str {
+        match self {
+            Cloud::Global => "8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
+            Cloud::UsGov | Cloud::UsGovDod => "4602d0b4-76bb-404b-bca9-2652e1a39c6d",
+            Cloud::China => "5a532e38-1581-4918-9658-008dc27c1d68",
+        }
+    }
+
     /// The cloud whose Graph host this is, if any (for a `--graph-url` alone).
     pub fn from_graph_url(url: &Url) -> Option<Cloud> {
         Cloud::ALL
@@ -176,6 +188,26 @@ mod tests {
                 .is_some()
         );
         assert_eq!(Cloud::China.unsupported(Feature::ProvisioningLogs), None);
+    }
+
+    #[test]
+    fn each_cloud_instantiates_its_own_non_gallery_template() {
+        assert_eq!(
+            Cloud::Global.non_gallery_template_id(),
+            crate::graph::NON_GALLERY_TEMPLATE_ID
+        );
+        assert_eq!(
+            Cloud::UsGov.non_gallery_template_id(),
+            Cloud::UsGovDod.non_gallery_template_id()
+        );
+        assert_eq!(
+            Cloud::China.non_gallery_template_id(),
+            "5a532e38-1581-4918-9658-008dc27c1d68"
+        );
+        assert_ne!(
+            Cloud::UsGov.non_gallery_template_id(),
+            Cloud::Global.non_gallery_template_id()
+        );
     }
 
     #[test]

@@ -122,6 +122,11 @@ pub struct Facts {
     pub scope: Option<Scope>,
     pub candidates: Vec<AppCandidate>,
     pub app: Option<ServicePrincipal>,
+    /// The admin asked the window to create the app (the CLI's `--create-app`
+    /// is [`EngineConfig::create_app`]).
+    pub create_app: bool,
+    /// The app this run created (its service principal id).
+    pub created_app: Option<String>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,
@@ -474,6 +479,13 @@ impl Engine {
     pub async fn discover(&self) -> Result<(), EngineError> {
         let mut facts = self.facts.lock().await;
         steps::discover(self, &mut facts).await
+    }
+
+    /// The admin chose "create it" in the window: the next step 2 creates
+    /// the app when none can provision (as `--create-app` does).
+    pub async fn request_create_app(&self) {
+        let mut facts = self.facts.lock().await;
+        facts.create_app = true;
     }
 
     /// The admin picked an app in the window (step 2).

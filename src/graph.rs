@@ -176,8 +176,11 @@ pub struct RetryPolicy {
     pub max_delay: std::time::Duration,
     /// A longer `Retry-After` is not waited out: the step stops and says so.
     pub max_retry_after: std::time::Duration,
-    /// Attempts for an object created moments ago that Graph cannot see yet.
-    pub settle_attempts: u32,
+    /// How long an object created moments ago that Graph cannot see yet
+    /// is waited for, in all: Graph's replicas can lag for minutes (support
+    /// article `404-not-found-error-manage-objects-microsoft-graph.md`: wait,
+    /// retry, double the wait); past this the step stops and says so.
+    pub settle_within: std::time::Duration,
 }
 
 impl Default for RetryPolicy {
@@ -187,7 +190,7 @@ impl Default for RetryPolicy {
             base_delay: std::time::Duration::from_millis(500),
             max_delay: std::time::Duration::from_secs(30),
             max_retry_after: std::time::Duration::from_secs(120),
-            settle_attempts: 6,
+            settle_within: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -197,7 +200,7 @@ impl RetryPolicy {
     pub fn none() -> Self {
         Self {
             attempts: 1,
-            settle_attempts: 1,
+            settle_within: std::time::Duration::ZERO,
             ..Self::default()
         }
     }
@@ -282,6 +285,10 @@ impl GraphClient {
         }
     }
 
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     /// The retries since the last call, as sentences for the step's detail.
     pub fn take_retry_notes(&self) -> Vec<String> {
         std::mem::take(&mut *self.inner.notes.lock().unwrap_or_else(|p| p.into_inner()))
@@ -354,16 +361,15 @@ impl GraphClient {
         self.json(Method::GET, url, Body::None, &what).await
     }
 
-    /// Creates a non-gallery enterprise app (application + service principal).
+    /// Creates a non-gallery enterprise app (application + service
+    /// principal) from `template_id`, the cloud's non-gallery template
+    /// ([`crate::cloud::Cloud::non_gallery_template_id`]).
     pub async fn instantiate_template(
         &self,
+        template_id: &str,
         display_name: &str,
     ) -> Result<InstantiatedApp, GraphError> {
-        let url = self.url(&[
-            "applicationTemplates",
-            NON_GALLERY_TEMPLATE_ID,
-            "instantiate",
-        ]);
+        let url = self.url(&["applicationTemplates", template_id, "instantiate"]);
         let body = serde_json::json!({ "displayName": display_name });
         self.json(
             Method::POST,
@@ -802,19 +808,26 @@ impl GraphClient {
         };
         let policy = &self.inner.retry;
         let safe = repeatable(&method, &url);
+        let started = std::time::Instant::now();
         let mut attempt = 1;
         loop {
             let error = match self.send_once(&method, &url, body.clone(), what).await {
                 Ok(bytes) => return Ok(bytes),
                 Err(e) => e,
             };
-            let limit = if self.settling {
-                policy.attempts.max(policy.settle_attempts)
-            } else {
-                policy.attempts
-            };
+            let not_seen_yet = matches!(
+                error,
+                GraphError::NotFound { .. }
+                    | GraphError::Forbidden { .. }
+                    | GraphError::Api { status: 409, .. }
+            );
             let wait = match &error {
-                _ if attempt >= limit => None,
+                // Bounded by time, not attempts (see `settle_within`).
+                _ if self.settling && not_seen_yet => {
+                    let wait = policy.backoff(attempt - 1);
+                    (started.elapsed() + wait <= policy.settle_within).then_some(wait)
+                }
+                _ if attempt >= policy.attempts => None,
                 GraphError::Throttled { retry_after, .. } => match retry_after {
                     Some(s) if std::time::Duration::from_secs(*s) > policy.max_retry_after => None,
                     Some(s) => Some(std::time::Duration::from_secs(*s)),
@@ -824,13 +837,6 @@ impl GraphClient {
                 | GraphError::Api {
                     status: 500 | 502, ..
                 } if safe => Some(policy.backoff(attempt - 1)),
-                GraphError::NotFound { .. }
-                | GraphError::Forbidden { .. }
-                | GraphError::Api { status: 409, .. }
-                    if self.settling =>
-                {
-                    Some(policy.backoff(attempt - 1))
-                }
                 _ => None,
             };
             let Some(wait) = wait else {

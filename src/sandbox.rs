@@ -63,7 +63,17 @@ pub struct SandboxOptions {
     pub record_requests: bool,
     /// How sign-in behaves; wins over the tenant file's `signIn`.
     pub sign_in: Option<login::SignInBehaviour>,
+    /// How long an app made by `instantiate` stays invisible (missing from
+    /// lists, 404 on its own routes); wins over the tenant file's
+    /// `replicationDelayMs`. Default [`DEFAULT_REPLICATION_DELAY`].
+    pub replication_delay: Option<Duration>,
 }
+
+/// Entra's replication delay as the sandbox plays it when nothing says
+/// otherwise: a couple of seconds (assumed; Microsoft says only that
+/// replication "might take several minutes", support article
+/// `404-not-found-error-manage-objects-microsoft-graph.md`).
+pub const DEFAULT_REPLICATION_DELAY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SandboxError {
@@ -134,6 +144,8 @@ pub(crate) struct Shared {
         std::sync::Mutex<HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
     /// The sign-in side: issued tokens and the simulated behaviour.
     pub(crate) login: login::LoginState,
+    /// How long a new app stays invisible ([`SandboxOptions::replication_delay`]).
+    pub replication_delay: Duration,
     store: Option<StateStore>,
 }
 
@@ -208,6 +220,8 @@ struct Loaded {
     faults: Vec<Fault>,
     /// The tenant file's `signIn` (a state file has none either).
     sign_in: Option<login::SignInBehaviour>,
+    /// The tenant file's `replicationDelayMs` (a state file has none).
+    replication_delay: Option<Duration>,
 }
 
 /// Reads a state file written by [`Shared::persist`].
@@ -233,6 +247,7 @@ fn load_state(path: &Path, admin_token: &Secret) -> Result<Loaded, SandboxError>
         orchidea_url: doc["orchideaUrl"].as_str().and_then(|u| Url::parse(u).ok()),
         faults: Vec::new(),
         sign_in: None,
+        replication_delay: None,
     })
 }
 
@@ -254,6 +269,7 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
         orchidea_url: None,
         faults: tenant.faults,
         sign_in: tenant.sign_in,
+        replication_delay: tenant.replication_delay_ms.map(Duration::from_millis),
     })
 }
 
@@ -309,6 +325,7 @@ impl Sandbox {
             orchidea_url: previous,
             faults: mut injected,
             sign_in,
+            replication_delay,
         } = match existing {
             Some(path) => load_state(path, &admin_token)?,
             None => fresh_state(&opts, &admin_token)?,
@@ -345,6 +362,10 @@ impl Sandbox {
             requests: requests.clone(),
             on_demand_calls: std::sync::Mutex::new(HashMap::new()),
             login: login::LoginState::new(opts.sign_in.clone().or(sign_in).unwrap_or_default()),
+            replication_delay: opts
+                .replication_delay
+                .or(replication_delay)
+                .unwrap_or(DEFAULT_REPLICATION_DELAY),
             store: opts.state_file.clone().map(|path| StateStore {
                 path,
                 lock: tokio::sync::Mutex::new(()),

@@ -119,3 +119,40 @@ fn bad_sign_in_settings_are_refused_before_any_request() {
     };
     assert!(!ok && stderr.contains("https://"), "{stderr}");
 }
+
+/// `--create-app` against a tenant without the Orchidea app, in a sandbox
+/// that keeps the new app unseen for two seconds (Entra's replication
+/// delay): the run waits for it, ends with every step done, and the tenant
+/// holds exactly one new app with one job.
+#[test]
+fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
+    let mut tenant = common::standalone::default_tenant();
+    tenant["servicePrincipals"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|sp| sp["displayName"] != "Orchidea");
+    tenant["replicationDelayMs"] = json!(2000);
+    let sandbox = Standalone::start_with(Some(tenant));
+    let orchidea = sandbox.url("orchidea_url").to_string();
+    let (ok, stdout, stderr) =
+        sandbox.cli(&["run", "--orchidea-url", &orchidea, "--yes", "--create-app"]);
+    assert!(ok, "exit 0\n{stdout}\n{stderr}");
+    let states = final_states(&stdout);
+    assert_eq!(states.len(), 18, "{stdout}");
+    assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
+    assert!(
+        stdout.contains("waiting for Entra to replicate it")
+            && stdout.contains("not visible yet (404)"),
+        "says it waits for Entra: {stdout}"
+    );
+    let dump = sandbox.dump();
+    let made: Vec<&serde_json::Value> = dump["entra"]["servicePrincipals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sp| sp["displayName"] == "Orchidea")
+        .collect();
+    assert_eq!(made.len(), 1, "exactly one new app");
+    assert_configured(&dump, "false");
+    assert_eq!(jobs(&dump)[0]["servicePrincipalId"], made[0]["id"]);
+}

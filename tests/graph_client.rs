@@ -607,7 +607,10 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
     })
     .await;
     let graph = server.client();
-    let made = graph.instantiate_template("Orchidea").await.unwrap();
+    let made = graph
+        .instantiate_template(orchidea_wizard::graph::NON_GALLERY_TEMPLATE_ID, "Orchidea")
+        .await
+        .unwrap();
     assert_eq!(made.service_principal.id, "sp-1");
     assert_eq!(made.application.app_id.as_deref(), Some("app-1"));
     let fetched = graph.get_service_principal("sp-1").await.unwrap();
@@ -833,4 +836,30 @@ async fn an_object_created_moments_ago_is_waited_for_only_when_settling() {
     assert_eq!(server.seen().len(), 1);
     graph.settling().get_job(SP, JOB).await.unwrap();
     assert_eq!(server.seen().len(), 3, "404 once more, then found");
+}
+
+#[tokio::test]
+async fn an_object_that_never_appears_is_waited_for_within_a_time_bound_not_a_count() {
+    // Far more 404s than `attempts`: a settling client keeps trying while
+    // its time bound allows, then gives the 404 back.
+    let server = flaky(vec![not_yet as fn() -> Response; 40]).await;
+    let graph = server.client_with(RetryPolicy {
+        base_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(2),
+        settle_within: std::time::Duration::from_secs(30),
+        ..RetryPolicy::default()
+    });
+    graph.settling().get_job(SP, JOB).await.unwrap();
+    assert_eq!(server.seen().len(), 41, "40 × 404, then found");
+
+    let server = flaky(vec![not_yet as fn() -> Response; 1000]).await;
+    let graph = server.client_with(RetryPolicy {
+        base_delay: std::time::Duration::from_millis(5),
+        max_delay: std::time::Duration::from_millis(10),
+        settle_within: std::time::Duration::from_millis(100),
+        ..RetryPolicy::default()
+    });
+    let err = graph.settling().get_job(SP, JOB).await.unwrap_err();
+    assert!(matches!(err, GraphError::NotFound { .. }), "{err:?}");
+    assert!(server.seen().len() < 1000, "the bound stopped it");
 }

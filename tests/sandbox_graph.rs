@@ -842,24 +842,39 @@ async fn provisioning_goes_to_whatever_scim_server_the_tenant_url_names() {
     other.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_new_app_from_the_non_gallery_template_can_provision() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let api = Api::new(&sandbox);
+async fn instantiate(api: &Api, template: &str, name: &str) -> Value {
     let made = api
         .call(
             Method::POST,
-            "/applicationTemplates/8adf8e6e-67b2-4cf2-a259-e3dc5476c621/instantiate",
-            Some(json!({"displayName": "Orchidea Test"})),
+            &format!("/applicationTemplates/{template}/instantiate"),
+            Some(json!({"displayName": name})),
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    let sp = &made.body["servicePrincipal"];
+    made.body
+}
+
+#[tokio::test]
+async fn a_new_app_from_the_non_gallery_template_can_provision() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        replication_delay: Some(std::time::Duration::ZERO),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&sandbox);
+    let made = instantiate(
+        &api,
+        "8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
+        "Orchidea Test",
+    )
+    .await;
+    let sp = &made["servicePrincipal"];
     assert_eq!(sp["displayName"], "Orchidea Test");
     assert!(sp["tags"].as_array().unwrap().contains(&json!(
         "WindowsAzureActiveDirectoryCustomSingleSignOnApplication"
     )));
-    assert_eq!(made.body["application"]["appId"], sp["appId"]);
+    assert_eq!(made["application"]["appId"], sp["appId"]);
     let id = sp["id"].as_str().unwrap();
     let t = api
         .get(&format!(
@@ -867,6 +882,23 @@ async fn a_new_app_from_the_non_gallery_template_can_provision() {
         ))
         .await;
     assert_eq!(t.body["value"][0]["id"], "scim");
+    // The US government and 21Vianet non-gallery templates
+    // (applicationtemplate-instantiate.md) make the same kind of app.
+    for template in [
+        "4602d0b4-76bb-404b-bca9-2652e1a39c6d",
+        "5a532e38-1581-4918-9658-008dc27c1d68",
+    ] {
+        let made = instantiate(&api, template, "Orchidea Gov").await;
+        assert_eq!(made["application"]["applicationTemplateId"], template);
+    }
+    let unknown = api
+        .call(
+            Method::POST,
+            "/applicationTemplates/00000000-67b2-4cf2-a259-e3dc5476c621/instantiate",
+            Some(json!({"displayName": "x"})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let nameless = api
         .call(
             Method::POST,
@@ -875,6 +907,64 @@ async fn a_new_app_from_the_non_gallery_template_can_provision() {
         )
         .await;
     assert_eq!(nameless.status, StatusCode::BAD_REQUEST);
+}
+
+/// Entra's replication delay: until a new app has replicated it is missing
+/// from lists and answers Graph's 404 for a missing object by id and on its
+/// synchronization routes. A delay far longer than the test keeps it unseen.
+#[tokio::test]
+async fn a_new_app_is_unseen_until_it_has_replicated() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        replication_delay: Some(std::time::Duration::from_secs(3600)),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&sandbox);
+    let made = instantiate(&api, "8adf8e6e-67b2-4cf2-a259-e3dc5476c621", "Orchidea New").await;
+    let id = made["servicePrincipal"]["id"].as_str().unwrap().to_string();
+    let listed = api
+        .get("/servicePrincipals?$filter=startswith(displayName,'Orchidea')")
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let names: Vec<&str> = listed.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|sp| sp["displayName"].as_str())
+        .collect();
+    assert!(!names.contains(&"Orchidea New"), "{names:?}");
+    assert!(!names.is_empty(), "the apps that existed are listed");
+    for path in [
+        format!("/servicePrincipals/{id}"),
+        format!("/servicePrincipals/{id}/synchronization/templates"),
+        format!("/servicePrincipals/{id}/synchronization/jobs"),
+    ] {
+        let r = api.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
+        assert_eq!(
+            r.body["error"]["code"], "Request_ResourceNotFound",
+            "{path}"
+        );
+    }
+    let job = api
+        .call(
+            Method::POST,
+            &format!("/servicePrincipals/{id}/synchronization/jobs"),
+            Some(json!({"templateId": "scim"})),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::NOT_FOUND, "{}", job.body);
+    // The app exists all the same: a second look after replication finds it
+    // (the dump is the tenant itself, not Graph's view of it).
+    let dump = sandbox.dump().await;
+    assert!(
+        dump["entra"]["servicePrincipals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|sp| sp["id"] == id.as_str())
+    );
 }
 
 #[tokio::test]

@@ -71,6 +71,49 @@ pub async fn candidates(
     futures::future::try_join_all(checks).await
 }
 
+/// The app just created, with what it can do, once Graph shows it. Pass a
+/// settling client ([`GraphClient::settling`]): until the new app has
+/// replicated, its templates and jobs answer 404.
+pub async fn created(
+    graph: &GraphClient,
+    sp: ServicePrincipal,
+) -> Result<AppCandidate, GraphError> {
+    let (capability, jobs) = capability(graph, &sp).await?;
+    Ok(AppCandidate {
+        service_principal: sp,
+        capability,
+        jobs,
+    })
+}
+
+/// The apps whose display name is `name` (Graph compares it without case),
+/// leaving out those in `known`: what a create whose answer was lost may
+/// have made.
+pub async fn new_named(
+    graph: &GraphClient,
+    name: &str,
+    known: &[AppCandidate],
+) -> Result<Vec<ServicePrincipal>, GraphError> {
+    let found = graph.find_service_principals(name).await?;
+    Ok(only_new_named(found, name, known))
+}
+
+fn only_new_named(
+    found: Vec<ServicePrincipal>,
+    name: &str,
+    known: &[AppCandidate],
+) -> Vec<ServicePrincipal> {
+    found
+        .into_iter()
+        .filter(|sp| {
+            sp.display_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .filter(|sp| !known.iter().any(|c| c.service_principal.id == sp.id))
+        .collect()
+}
+
 async fn capability(
     graph: &GraphClient,
     sp: &ServicePrincipal,
@@ -164,6 +207,23 @@ mod tests {
     fn two_fresh_capable_apps_are_ambiguous() {
         let apps = [app("a", scim(false)), app("b", scim(false))];
         assert!(matches!(choose(&apps), Choice::Ambiguous(v) if v.len() == 2));
+    }
+
+    #[test]
+    fn a_lost_create_is_looked_for_by_exact_name_among_new_apps_only() {
+        let sp = |id: &str, name: &str| -> ServicePrincipal {
+            serde_json::from_value(serde_json::json!({"id": id, "displayName": name, "tags": []}))
+                .unwrap()
+        };
+        let known = [app("old", Capability::OidcRegistration)];
+        let found = vec![
+            sp("old", "Orchidea"),
+            sp("prefix", "Orchidea SSO"),
+            sp("new", "orchidea"),
+        ];
+        let new = only_new_named(found, "Orchidea", &known);
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].id, "new");
     }
 
     #[test]

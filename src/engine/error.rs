@@ -31,6 +31,22 @@ pub enum EngineError {
         "The application offers no SCIM provisioning template (found: {found}). It cannot be set to Automatic provisioning."
     )]
     NoScimTemplate { found: String },
+    #[error(
+        "Entra created \"{name}\" ({id}) but has not shown it to the wizard within {waited_s} s: new objects take a while to replicate across Entra's data centers. Run again in a few minutes: the wizard finds the app and does not create another."
+    )]
+    NotReplicated {
+        name: String,
+        id: String,
+        waited_s: u64,
+    },
+    #[error(
+        "Entra did not answer when the wizard created \"{name}\" ({cause}), and no new app of that name appeared within {waited_s} s. So that there is never a second app, the wizard does not create it again: look for \"{name}\" under Enterprise applications in the Entra admin center, then run again (the wizard uses it if it is there, and creates it otherwise)."
+    )]
+    CreateUnconfirmed {
+        name: String,
+        cause: String,
+        waited_s: u64,
+    },
     #[error("Step {step} needs step {needs} first.")]
     Prerequisite {
         step: &'static str,

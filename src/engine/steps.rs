@@ -458,6 +458,7 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
     if facts.candidates.is_empty() {
         discover(engine, facts).await?;
     }
+    let creates = engine.cfg.create_app || facts.create_app;
     if facts.app.is_none() {
         let found = match &engine.cfg.app_id {
             Some(id) => match facts
@@ -480,34 +481,14 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
                         .collect::<Vec<_>>()
                         .join(", "),
                 }),
-                Choice::NotCapable(c) if !engine.cfg.create_app => {
-                    Err(EngineError::AppCannotProvision {
-                        name: c.name().to_string(),
-                        reason: c.capability.reason().to_string(),
-                    })
-                }
-                Choice::None if !engine.cfg.create_app => Err(EngineError::NoApp {
+                Choice::NotCapable(c) if !creates => Err(EngineError::AppCannotProvision {
+                    name: c.name().to_string(),
+                    reason: c.capability.reason().to_string(),
+                }),
+                Choice::None if !creates => Err(EngineError::NoApp {
                     name: engine.cfg.app_name.clone(),
                 }),
-                Choice::NotCapable(_) | Choice::None => {
-                    let made = engine
-                        .cfg
-                        .graph
-                        .instantiate_template(&engine.cfg.app_name)
-                        .await?;
-                    facts.changes.push(format!(
-                        "Entra: created enterprise app \"{}\" ({}) from the non-gallery template.",
-                        engine.cfg.app_name, made.service_principal.id
-                    ));
-                    facts.candidates.clear();
-                    facts.app = Some(made.service_principal.clone());
-                    facts.reads.created = Some(Instant::now());
-                    discover(engine, facts).await?;
-                    return Ok(Status::Done(format!(
-                        "Created \"{}\" from the non-gallery template.",
-                        engine.cfg.app_name
-                    )));
-                }
+                Choice::NotCapable(_) | Choice::None => create_app(engine, facts).await,
             },
         };
         facts.app = Some(found?);
@@ -525,13 +506,21 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
         .iter()
         .find(|c| c.service_principal.id == app.id);
     let name = app.display_name.clone().unwrap_or_default();
+    let created = facts.created_app.as_ref() == Some(&app.id);
     match candidate.map(|c| &c.capability) {
         Some(Capability::Scim {
             template_id,
             has_job,
         }) => {
             facts.template_ids = vec![template_id.clone()];
-            let text = format!("\"{name}\" ({}) can provision over SCIM.", app.id);
+            let text = if created {
+                format!(
+                    "Created \"{name}\" ({}) from the non-gallery template; it can provision over SCIM.",
+                    app.id
+                )
+            } else {
+                format!("\"{name}\" ({}) can provision over SCIM.", app.id)
+            };
             Ok(if *has_job {
                 Status::AlreadyDone(text)
             } else {
@@ -543,10 +532,120 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
             reason: other.reason().to_string(),
         }),
         None => {
-            // Created just now: the capability check ran in `discover`.
+            // Chosen but not among the apps read (a list that lags):
+            // the capability was checked when it was chosen.
             facts.template_ids = vec![apps::SCIM_TEMPLATES[0].to_string()];
             Ok(Status::Done(format!("\"{name}\" ({}) selected.", app.id)))
         }
+    }
+}
+
+/// Creates the app from the cloud's non-gallery template — once, however
+/// the request fails — and waits until Entra shows it: a new app is
+/// missing from lists and answers 404 for a while (replication; support
+/// article `404-not-found-error-manage-objects-microsoft-graph.md`). The
+/// app and what it can do join the candidates, so step 2 goes on as for
+/// an app that existed.
+async fn create_app(
+    engine: &Engine,
+    facts: &mut Facts,
+) -> Result<crate::graph::ServicePrincipal, EngineError> {
+    let name = engine.cfg.app_name.clone();
+    let sp = create_app_once(engine, facts, &name).await?;
+    facts.created_app = Some(sp.id.clone());
+    facts.reads.created = Some(Instant::now());
+    let waited_s = engine.cfg.graph.retry_policy().settle_within.as_secs();
+    engine.report(
+        facts,
+        StepId::OpenEnterpriseApp,
+        Status::Running(format!(
+            "Created \"{name}\" ({}); waiting for Entra to replicate it (up to {waited_s} s)…",
+            sp.id
+        )),
+    );
+    let candidate = match apps::created(&engine.cfg.graph.settling(), sp.clone()).await {
+        Ok(c) => c,
+        // A 403 that outlasts the wait is a missing permission: it keeps
+        // its own message.
+        Err(GraphError::NotFound { .. }) => {
+            return Err(EngineError::NotReplicated {
+                name,
+                id: sp.id,
+                waited_s,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    facts.candidates.retain(|c| c.service_principal.id != sp.id);
+    facts.candidates.push(candidate);
+    facts.reads.candidates = Some(Instant::now());
+    Ok(sp)
+}
+
+/// `instantiate`, never repeated blindly: after a lost answer (dropped
+/// connection, server error) the apps of that name are looked for while
+/// Entra replicates, and a new one is used. If none appears in time the
+/// step stops rather than risk a second app.
+async fn create_app_once(
+    engine: &Engine,
+    facts: &mut Facts,
+    name: &str,
+) -> Result<crate::graph::ServicePrincipal, EngineError> {
+    let graph = &engine.cfg.graph;
+    let template = engine.cfg.cloud.non_gallery_template_id();
+    let error = match graph.instantiate_template(template, name).await {
+        Ok(made) => {
+            facts.changes.push(format!(
+                "Entra: created enterprise app \"{name}\" ({}) from the non-gallery template {template}.",
+                made.service_principal.id
+            ));
+            return Ok(made.service_principal);
+        }
+        Err(e @ (GraphError::Transport(_) | GraphError::Api { status: 500.., .. })) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let policy = graph.retry_policy().clone();
+    engine.report(
+        facts,
+        StepId::OpenEnterpriseApp,
+        Status::Running(format!(
+            "Entra's answer to creating \"{name}\" was lost; looking for it by name while Entra replicates (up to {} s)…",
+            policy.settle_within.as_secs()
+        )),
+    );
+    let started = Instant::now();
+    let mut wait = policy.base_delay;
+    loop {
+        let found = apps::new_named(graph, name, &facts.candidates).await?;
+        match found.as_slice() {
+            [one] => {
+                tracing::warn!("creating the app: {error}; it exists, so the create went through");
+                facts.changes.push(format!(
+                    "Entra: created enterprise app \"{name}\" ({}) from the non-gallery template {template} (the answer was lost; found by name).",
+                    one.id
+                ));
+                return Ok(one.clone());
+            }
+            [] => {}
+            many => {
+                return Err(EngineError::AmbiguousApp {
+                    names: many
+                        .iter()
+                        .map(|sp| format!("\"{name}\" ({})", sp.id))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        if started.elapsed() + wait > policy.settle_within {
+            return Err(EngineError::CreateUnconfirmed {
+                name: name.to_string(),
+                cause: error.to_string(),
+                waited_s: policy.settle_within.as_secs(),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(policy.max_delay);
     }
 }
 
@@ -593,7 +692,7 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
         .first()
         .cloned()
         .unwrap_or_else(|| apps::SCIM_TEMPLATES[0].to_string());
-    let job = create_job_once(engine, &app_id, &template).await?;
+    let job = create_job_once(engine, facts, &app_id, &template).await?;
     facts.reads.job = Some(Instant::now());
     facts.reads.created = Some(Instant::now());
     facts.changes.push(format!(
@@ -637,10 +736,12 @@ async fn renew_secret(engine: &Engine, facts: &mut Facts) -> Result<crate::Secre
 /// are listed first, and the create is sent again only if none exists.
 async fn create_job_once(
     engine: &Engine,
+    facts: &Facts,
     app_id: &str,
     template: &str,
 ) -> Result<SynchronizationJob, EngineError> {
-    let graph = &engine.cfg.graph;
+    // An app created moments ago may still answer 404 here.
+    let graph = &graph(engine, facts);
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use super::graph::{AppState, GraphError, GraphResult, ListSpec, json_object, list, ok_json, one};
 use super::tenant::{Assignments, Provisioning, ServicePrincipal, User};
 
-/// The "non-gallery application" template (CONTRACT.md, step 2).
+/// The "non-gallery application" template of the global service
+/// (`applicationtemplate-instantiate.md`; the other clouds' ids:
+/// [`crate::cloud::Cloud::non_gallery_template_id`]).
 pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
 pub const CUSTOM_SSO_TAG: &str = "WindowsAzureActiveDirectoryCustomSingleSignOnApplication";
 pub const INTEGRATED_APP_TAG: &str = "WindowsAzureActiveDirectoryIntegratedApp";
@@ -194,9 +196,11 @@ fn group_json(g: &super::tenant::Group) -> Value {
 async fn list_sps(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
     let items: Vec<Value> = {
         let entra = shared.entra.lock().await;
+        // A new app is missing from lists until it has replicated.
         entra
             .service_principals
             .iter()
+            .filter(|sp| entra.replicated(&sp.id))
             .map(|sp| sp_json(sp, &entra.tenant.id))
             .collect()
     };
@@ -206,7 +210,10 @@ async fn list_sps(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) 
 async fn get_sp(State(shared): State<AppState>, uri: Uri, Path(id): Path<String>) -> GraphResult {
     let item = {
         let entra = shared.entra.lock().await;
-        let sp = entra.sp(&id).ok_or_else(|| GraphError::no_object(&id))?;
+        let sp = entra
+            .sp(&id)
+            .filter(|_| entra.replicated(&id))
+            .ok_or_else(|| GraphError::no_object(&id))?;
         sp_json(sp, &entra.tenant.id)
     };
     one(&uri, item, &SP_SPEC)
@@ -221,7 +228,10 @@ async fn assigned_to(
 ) -> GraphResult {
     let items: Vec<Value> = {
         let entra = shared.entra.lock().await;
-        let sp = entra.sp(&id).ok_or_else(|| GraphError::no_object(&id))?;
+        let sp = entra
+            .sp(&id)
+            .filter(|_| entra.replicated(&id))
+            .ok_or_else(|| GraphError::no_object(&id))?;
         let users = sp.assignments.users.iter().filter_map(|uid| {
             let u = entra.users.iter().find(|u| &u.id == uid)?;
             Some((u.id.as_str(), u.display_name.as_str(), "User"))
@@ -309,7 +319,10 @@ async fn assign(
         field("appRoleId")?,
     );
     let mut entra = shared.entra.lock().await;
-    let sp = entra.sp(&id).ok_or_else(|| GraphError::no_object(&id))?;
+    let sp = entra
+        .sp(&id)
+        .filter(|_| entra.replicated(&id))
+        .ok_or_else(|| GraphError::no_object(&id))?;
     if !resource.eq_ignore_ascii_case(&sp.id) {
         return Err(GraphError::bad_request(
             "Request_BadRequest",
@@ -496,13 +509,27 @@ fn assignment_id(sp_id: &str, principal_id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..32])
 }
 
-/// Creates a non-gallery app: an application and its service principal.
+/// Creates a non-gallery app: an application and its service principal
+/// (`applicationtemplate-instantiate.md`). The sandbox plays any cloud, so
+/// it takes the non-gallery template id of each (the page lists one for
+/// the global service, US government and 21Vianet).
+///
+/// The new app then replicates: for `shared.replication_delay` it is
+/// missing from `GET /servicePrincipals` and answers 404
+/// `Request_ResourceNotFound` by id and on its synchronization routes.
+/// Microsoft documents the delay, not its length (support article
+/// `404-not-found-error-manage-objects-microsoft-graph.md`: "might take
+/// several minutes"; wait, retry, double the wait); which routes lag and
+/// for how long is assumed.
 async fn instantiate(
     State(shared): State<AppState>,
     Path(template): Path<String>,
     body: Bytes,
 ) -> GraphResult {
-    if !template.eq_ignore_ascii_case(NON_GALLERY_TEMPLATE_ID) {
+    let known = crate::cloud::Cloud::ALL
+        .iter()
+        .any(|c| template.eq_ignore_ascii_case(c.non_gallery_template_id()));
+    if !known {
         return Err(GraphError::no_object(&template));
     }
     let body = json_object(&body)?;
@@ -531,7 +558,7 @@ async fn instantiate(
     let application = json!({
         "id": uuid::Uuid::new_v4().to_string(),
         "appId": app_id,
-        "applicationTemplateId": NON_GALLERY_TEMPLATE_ID,
+        "applicationTemplateId": template.to_ascii_lowercase(),
         "createdDateTime": crate::timefmt::now_rfc3339(),
         "displayName": name,
         "identifierUris": [],
@@ -541,6 +568,8 @@ async fn instantiate(
     });
     let sp_value = sp_json(&sp, &entra.tenant.id);
     entra.applications.push(application.clone());
+    let visible = std::time::Instant::now() + shared.replication_delay;
+    entra.replicating.insert(sp.id.clone(), visible);
     entra.service_principals.push(sp);
     let context = format!(
         "{}/$metadata#microsoft.graph.applicationServicePrincipal",

@@ -212,6 +212,12 @@ pub struct EntraState {
     /// only [`EntraState::to_state_json`] writes the values.
     #[serde(skip)]
     pub secrets: BTreeMap<String, Vec<SecretPair>>,
+    /// Service principal id → when Graph's replicas show it: an app made
+    /// by `instantiate` is missing from lists and answers 404 until then
+    /// (Entra's replication delay). Not state: a reloaded tenant has
+    /// replicated long ago.
+    #[serde(skip)]
+    pub replicating: BTreeMap<String, std::time::Instant>,
     #[serde(default)]
     pub provisioning_log: Vec<LogEntry>,
     /// The admin `GET /me` returns: a user id or UPN (tenant file `signedInUser`).
@@ -233,6 +239,7 @@ impl EntraState {
             applications: Vec::new(),
             jobs: Vec::new(),
             secrets: BTreeMap::new(),
+            replicating: BTreeMap::new(),
             provisioning_log: Vec::new(),
             signed_in_user: t.signed_in_user.clone(),
             template_schema: t.template_schema.clone(),
@@ -323,6 +330,13 @@ impl EntraState {
     /// The signed-in admin, if the tenant names one.
     pub fn me(&self) -> Option<&User> {
         self.user(self.signed_in_user.as_deref()?)
+    }
+
+    /// Whether Graph's answers show `sp_id` yet (see `replicating`).
+    pub fn replicated(&self, sp_id: &str) -> bool {
+        self.replicating
+            .get(sp_id)
+            .is_none_or(|at| std::time::Instant::now() >= *at)
     }
 
     pub fn sp(&self, id: &str) -> Option<&ServicePrincipal> {

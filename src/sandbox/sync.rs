@@ -62,9 +62,12 @@ fn no_job(job_id: &str) -> GraphError {
     )
 }
 
+/// The app exists and Graph's replicas show it: a new app answers 404
+/// `Request_ResourceNotFound` until it has replicated.
 pub(crate) fn check_sp(entra: &EntraState, sp_id: &str) -> Result<(), GraphError> {
     entra
         .sp(sp_id)
+        .filter(|_| entra.replicated(sp_id))
         .map(drop)
         .ok_or_else(|| GraphError::no_object(sp_id))
 }

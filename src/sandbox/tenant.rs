@@ -40,6 +40,10 @@ pub struct TenantFile {
     /// (`docs/sandbox-tenant.md`, "Replaying a schema").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_schema: Option<Value>,
+    /// Milliseconds an app made by `instantiate` stays invisible to lists
+    /// and answers 404 on its routes (`docs/sandbox-tenant.md`, "Replication delay").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,6 +150,12 @@ fn busy_line(s: &Session) -> Element<'_, Message> {
         .find(|(_, st)| matches!(st, crate::Status::Running(_)));
     let what = match (running_step, s.running.as_ref().map(|r| &r.op)) {
         _ if s.pause.is_some() => "Waiting for your answer above".to_string(),
+        // A step that says what it waits for (e.g. Entra's replication) shows it.
+        (Some((step, crate::Status::Running(detail))), _)
+            if !detail.is_empty() && detail.as_str() != step.automation() =>
+        {
+            format!("Step {}: {}", step.number(), detail)
+        }
         (Some((step, _)), _) => format!("Step {}: {}…", step.number(), step.title()),
         (None, Some(Op::StartSandbox(_))) => "Starting the sandbox…".to_string(),
         (None, Some(Op::ListIdps)) => "Loading the workspace's IDPs…".to_string(),

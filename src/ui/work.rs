@@ -171,6 +171,8 @@ pub enum Op {
         again: bool,
     },
     ChooseApp(String),
+    /// Step 2 creating the app: none can provision.
+    CreateApp,
     /// Count who `Scope` reaches (step 14 only; nothing is written).
     CountScope(Scope),
     /// Save steps 14–15 with the scope and, when edited, the notifications.
@@ -247,6 +249,7 @@ impl Op {
             | Op::RunAll
             | Op::RestartJob
             | Op::ProvisionUser(_)
+            | Op::CreateApp
             | Op::Restore(_) => true,
         }
     }
@@ -440,6 +443,10 @@ async fn run_engine(
         Op::Steps { steps, again } => run_steps(engine, &steps, again).await,
         Op::ChooseApp(sp_id) => {
             engine.choose_app(&sp_id).await?;
+            run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
+        }
+        Op::CreateApp => {
+            engine.request_create_app().await;
             run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
         }
         Op::CountScope(scope) => {

@@ -10,6 +10,11 @@ use serde_json::Value;
 
 pub const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
 
+/// The built-in tenant file, to edit.
+pub fn default_tenant() -> Value {
+    serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json")).unwrap()
+}
+
 /// `orchidea-wizard-cli sandbox` in its own process, keeping its state in a file.
 pub struct Standalone {
     child: Child,
@@ -23,25 +28,31 @@ impl Standalone {
     pub fn start(sign_in: Option<Value>) -> Self {
         match sign_in {
             Some(sign_in) => Self::with_tenant(|tenant, _| tenant["signIn"] = sign_in),
-            None => Self::start_with(None::<fn(&mut Value, &std::path::Path)>),
+            None => Self::start_edited(None::<fn(&mut Value, &std::path::Path)>),
+        }
+    }
+
+    /// With `tenant` as the tenant file (the built-in tenant if `None`).
+    pub fn start_with(tenant: Option<Value>) -> Self {
+        match tenant {
+            Some(t) => Self::with_tenant(|tenant, _| *tenant = t),
+            None => Self::start_edited(None::<fn(&mut Value, &std::path::Path)>),
         }
     }
 
     /// With the built-in tenant as a tenant file, changed by `edit` (which
     /// may write files beside it, in the directory it is given).
     pub fn with_tenant(edit: impl FnOnce(&mut Value, &std::path::Path)) -> Self {
-        Self::start_with(Some(edit))
+        Self::start_edited(Some(edit))
     }
 
-    fn start_with(edit: Option<impl FnOnce(&mut Value, &std::path::Path)>) -> Self {
+    fn start_edited(edit: Option<impl FnOnce(&mut Value, &std::path::Path)>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.json");
         let mut cmd = Command::new(CLI);
         cmd.args(["sandbox", "--sandbox-state", state.to_str().unwrap()]);
         if let Some(edit) = edit {
-            let mut tenant: Value =
-                serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json"))
-                    .unwrap();
+            let mut tenant = default_tenant();
             edit(&mut tenant, dir.path());
             let file = dir.path().join("tenant.json");
             std::fs::write(&file, tenant.to_string()).unwrap();

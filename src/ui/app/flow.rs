@@ -38,7 +38,7 @@ impl App {
                 Err(Some(message)) => Action::Fail(message),
                 Err(None) => Action::None,
             },
-            Screen::ChooseApp => self.choose_app.submit(),
+            Screen::ChooseApp => self.choose_app.submit(&self.session),
             Screen::Credentials => credentials::submit(),
             Screen::Save => save::submit(),
             Screen::Mappings => mappings::submit(&self.session),

@@ -1,7 +1,8 @@
 //! Step 2: which enterprise application is Orchidea's. Apps that cannot
-//! provision stay visible, greyed, with the reason.
+//! provision stay visible, greyed, with the reason. When none can, the
+//! wizard offers to create one from the non-gallery template.
 
-use iced::widget::{column, text};
+use iced::widget::{button, column, text};
 use iced::{Element, Fill};
 
 use crate::engine::{AppCandidate, Capability, EngineError};
@@ -13,6 +14,9 @@ use crate::ui::work::Op;
 
 pub const NO_APP_SELECTED: &str = "No application selected. Click the Orchidea enterprise application in the list, then continue.";
 
+/// The control that creates the app when none can provision.
+pub const CREATE_IT: &str = "Create it in Entra";
+
 #[derive(Default)]
 pub struct ChooseApp {
     selected: Option<String>,
@@ -21,12 +25,20 @@ pub struct ChooseApp {
 #[derive(Debug, Clone)]
 pub enum Message {
     Selected(String),
+    /// Create the app from the non-gallery template (step 2 with `--create-app`).
+    Create,
 }
 
 impl ChooseApp {
     /// Selecting an app that cannot provision explains why instead.
     pub fn update(&mut self, message: Message, session: &Session) -> Action {
-        let Message::Selected(id) = message;
+        let id = match message {
+            Message::Selected(id) => id,
+            Message::Create => {
+                self.selected = None;
+                return Action::Run(Op::CreateApp);
+            }
+        };
         let Some(candidate) = candidates(session)
             .iter()
             .find(|c| c.service_principal.id == id)
@@ -62,11 +74,22 @@ impl ChooseApp {
         self.selected = capable.get(at).map(|id| (*id).to_string());
     }
 
-    pub fn submit(&self) -> Action {
-        match &self.selected {
-            Some(id) => Action::Run(Op::ChooseApp(id.clone())),
+    pub fn submit(&self, session: &Session) -> Action {
+        match self.selection(session) {
+            Some(id) => Action::Run(Op::ChooseApp(id.to_string())),
             None => Action::Fail(NO_APP_SELECTED.into()),
         }
+    }
+
+    /// The app clicked, else the app this run just created.
+    fn selection<'a>(&'a self, session: &'a Session) -> Option<&'a str> {
+        self.selected.as_deref().or_else(|| {
+            let app = session.facts()?.created_app.as_ref()?;
+            candidates(session)
+                .iter()
+                .any(|c| &c.service_principal.id == app && c.capability.can_provision())
+                .then_some(app.as_str())
+        })
     }
 
     pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
@@ -79,42 +102,60 @@ impl ChooseApp {
         let body: Element<'a, Message> = if list.is_empty() {
             text(
                 "No enterprise application was found yet. Finish step 1 first; if this \
-                 stays empty, create the Orchidea SSO app in Entra (Enterprise applications → \
-                 New application).",
+                 stays empty, let the wizard create the app, or create it yourself in Entra \
+                 (Enterprise applications → New application).",
             )
             .size(14)
             .style(theme::muted)
             .into()
         } else {
-            column(list.iter().map(|c| self.entry(c))).spacing(8).into()
+            let selected = self.selection(session);
+            column(list.iter().map(|c| entry(c, selected)))
+                .spacing(8)
+                .into()
         };
-        column![intro, body].spacing(16).width(Fill).into()
+        let mut page = column![intro, body].spacing(16).width(Fill);
+        if session.facts().is_some() && !list.iter().any(|c| c.capability.can_provision()) {
+            page = page.push(
+                column![
+                    text(
+                        "None of these can provision. The wizard can create the app from \
+                         Microsoft's non-gallery application template; Entra then takes a few \
+                         seconds to show it everywhere, and the wizard waits for that.",
+                    )
+                    .size(14),
+                    button(text(CREATE_IT)).on_press(Message::Create),
+                ]
+                .spacing(8),
+            );
+        }
+        page.into()
     }
+}
 
-    fn entry<'a>(&self, c: &'a AppCandidate) -> Element<'a, Message> {
-        let id = &c.service_principal.id;
-        let description = match &c.capability {
-            Capability::Scim {
-                template_id,
-                has_job,
-            } => {
-                let job = if *has_job {
-                    "; provisioning is already set up"
-                } else {
-                    ""
-                };
-                format!("Can provision over SCIM (template \"{template_id}\"){job}. Id {id}")
-            }
-            other => format!("Cannot provision: {}", other.reason()),
-        };
-        widget::choice(
-            c.name(),
-            description,
-            self.selected.as_deref() == Some(id.as_str()),
-            c.capability.can_provision(),
-            Message::Selected(id.clone()),
-        )
-    }
+fn entry<'a>(c: &'a AppCandidate, selected: Option<&str>) -> Element<'a, Message> {
+    let id = &c.service_principal.id;
+    let description = match &c.capability {
+        Capability::Scim {
+            template_id,
+            has_job,
+        } => {
+            let job = if *has_job {
+                "; provisioning is already set up"
+            } else {
+                ""
+            };
+            format!("Can provision over SCIM (template \"{template_id}\"){job}. Id {id}")
+        }
+        other => format!("Cannot provision: {}", other.reason()),
+    };
+    widget::choice(
+        c.name(),
+        description,
+        selected == Some(id.as_str()),
+        c.capability.can_provision(),
+        Message::Selected(id.clone()),
+    )
 }
 
 fn candidates(session: &Session) -> &[AppCandidate] {
