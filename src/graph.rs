@@ -145,6 +145,32 @@ impl GraphError {
     }
 }
 
+/// What a restart asks Entra to reset
+/// (`synchronization-synchronizationjobrestartcriteria.md`). `Full` and
+/// `ConnectorDataStore` are never sent: `Full` includes `ForceDeletes`
+/// and `ConnectorDataStore` ("DO NOT USE").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartScope {
+    /// The portal's "Restart provisioning": `resetScope` left empty
+    /// (quarantine, escrows and watermark; held deletions stay held).
+    Ordinary,
+    /// The portal's "Allow deletes": the deletions the accidental-deletions
+    /// threshold held back go through, and the quarantine is lifted.
+    ForceDeletes,
+}
+
+impl RestartScope {
+    /// The request body.
+    pub fn body(self) -> Value {
+        match self {
+            RestartScope::Ordinary => serde_json::json!({ "criteria": {} }),
+            RestartScope::ForceDeletes => {
+                serde_json::json!({ "criteria": { "resetScope": "ForceDeletes, QuarantineState" } })
+            }
+        }
+    }
+}
+
 /// A Graph client; cheap to clone.
 #[derive(Clone)]
 pub struct GraphClient {
@@ -551,20 +577,17 @@ impl GraphClient {
         self.job_action(sp_id, job_id, "pause", Body::None).await
     }
 
-    /// `full_reset` clears everything (`Full`); otherwise the documented
-    /// example's scope: watermark, escrows and quarantine state.
+    /// `POST …/restart` (`synchronization-synchronizationjob-restart.md`):
+    /// an ordinary restart leaves `resetScope` empty, which "emulates the
+    /// Restart provisioning option" of the portal
+    /// (`synchronization-synchronizationjobrestartcriteria.md`).
     pub async fn restart_job(
         &self,
         sp_id: &str,
         job_id: &str,
-        full_reset: bool,
+        scope: RestartScope,
     ) -> Result<(), GraphError> {
-        let scope = if full_reset {
-            "Full"
-        } else {
-            "Watermark, Escrows, QuarantineState"
-        };
-        let body = serde_json::json!({ "criteria": { "resetScope": scope } });
+        let body = scope.body();
         self.job_action(sp_id, job_id, "restart", Body::Json(&body))
             .await
     }
@@ -669,6 +692,27 @@ impl GraphClient {
             .await?;
         OnDemandResult::from_response(&raw)
             .map_err(|detail| GraphError::UnexpectedBody { what, detail })
+    }
+
+    /// The job's newest `top` events with `provisioningAction` `action`
+    /// (e.g. `stagedDelete`: deletions held back by the threshold).
+    pub async fn provisioning_events_by_action(
+        &self,
+        job_id: &str,
+        action: &str,
+        top: usize,
+    ) -> Result<Vec<ProvisioningEvent>, GraphError> {
+        let mut url = self.url(&["auditLogs", "provisioning"]);
+        let filter = format!(
+            "jobId eq {} and provisioningAction eq {}",
+            odata_string(job_id),
+            odata_string(action)
+        );
+        url.set_query(Some(&format!(
+            "$filter={}&$top={top}",
+            encode_query_value(&filter)
+        )));
+        self.first_page(url, "the provisioning logs").await
     }
 
     /// The newest `top` provisioning events of the job, newest first (one

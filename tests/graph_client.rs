@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use orchidea_wizard::Secret;
 use orchidea_wizard::graph::{
-    GraphClient, GraphError, JobStatusCode, RetryPolicy, SecretEntry, SecretValue,
+    GraphClient, GraphError, JobStatusCode, RestartScope, RetryPolicy, SecretEntry, SecretValue,
     ServicePrincipal, StaticToken, SynchronizationJob,
 };
 use serde_json::{Value, json};
@@ -619,8 +619,14 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
     assert_eq!(job.template_id.as_deref(), Some("scim"));
     assert_eq!(job.status.unwrap().code, JobStatusCode::Paused);
     graph.pause_job("sp-1", JOB).await.unwrap();
-    graph.restart_job("sp-1", JOB, true).await.unwrap();
-    graph.restart_job("sp-1", JOB, false).await.unwrap();
+    graph
+        .restart_job("sp-1", JOB, RestartScope::Ordinary)
+        .await
+        .unwrap();
+    graph
+        .restart_job("sp-1", JOB, RestartScope::ForceDeletes)
+        .await
+        .unwrap();
 
     let seen = server.seen();
     assert_eq!(
@@ -638,10 +644,12 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
     assert_eq!(seen[3].json(), json!({"templateId": "scim"}));
     assert!(seen[4].uri.ends_with("/pause"));
     assert!(seen[5].uri.ends_with("/restart"));
-    assert_eq!(seen[5].json(), json!({"criteria": {"resetScope": "Full"}}));
+    // An ordinary restart leaves resetScope empty (the portal's "Restart
+    // provisioning"); Full, which forces deletes, is never sent.
+    assert_eq!(seen[5].json(), json!({"criteria": {}}));
     assert_eq!(
         seen[6].json(),
-        json!({"criteria": {"resetScope": "Watermark, Escrows, QuarantineState"}})
+        json!({"criteria": {"resetScope": "ForceDeletes, QuarantineState"}})
     );
 }
 
