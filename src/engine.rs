@@ -429,7 +429,7 @@ impl Engine {
             let events = self
                 .cfg
                 .graph
-                .provisioning_events_by_action(&job_id, STAGED_DELETE, PENDING_PAGE)
+                .newest_cycle_events_by_action(&job_id, STAGED_DELETE, PENDING_PAGE)
                 .await?;
             newest_cycle(events)
         } else {

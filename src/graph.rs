@@ -694,14 +694,18 @@ impl GraphClient {
             .map_err(|detail| GraphError::UnexpectedBody { what, detail })
     }
 
-    /// The job's newest `top` events with `provisioningAction` `action`
-    /// (e.g. `stagedDelete`: deletions held back by the threshold).
-    pub async fn provisioning_events_by_action(
+    /// The job's events with `provisioningAction` `action` (e.g.
+    /// `stagedDelete`: deletions held back by the threshold), newest first,
+    /// `top` per page: every page of the newest cycle that logged one, so
+    /// none of its events is missed, and no more once a page reaches an
+    /// older cycle.
+    pub async fn newest_cycle_events_by_action(
         &self,
         job_id: &str,
         action: &str,
         top: usize,
     ) -> Result<Vec<ProvisioningEvent>, GraphError> {
+        let what = "the provisioning logs";
         let mut url = self.url(&["auditLogs", "provisioning"]);
         let filter = format!(
             "jobId eq {} and provisioningAction eq {}",
@@ -712,7 +716,22 @@ impl GraphClient {
             "$filter={}&$top={top}",
             encode_query_value(&filter)
         )));
-        self.first_page(url, "the provisioning logs").await
+        let mut out: Vec<ProvisioningEvent> = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let page: Page<ProvisioningEvent> =
+                self.json(Method::GET, url, Body::None, what).await?;
+            let cycle = out
+                .first()
+                .or(page.value.first())
+                .and_then(|e| e.cycle_id.clone());
+            let older = page.value.iter().any(|e| e.cycle_id != cycle);
+            out.extend(page.value);
+            if let Some(link) = page.next_link.filter(|_| !older) {
+                next = Some(self.same_origin(&link, what)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The newest `top` provisioning events of the job, newest first (one

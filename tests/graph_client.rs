@@ -654,6 +654,46 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
 }
 
 #[tokio::test]
+async fn held_deletions_are_read_page_by_page_until_an_older_cycle() {
+    let event = |id: &str, cycle: &str| {
+        json!({"id": id, "cycleId": cycle, "provisioningAction": "stagedDelete",
+               "sourceIdentity": {"id": format!("user-{id}")}})
+    };
+    let server = Server::start(move |seen, root| {
+        let page = |n: u32| format!("{root}/auditLogs/provisioning?$skiptoken={n}");
+        let body = if seen.uri.contains("skiptoken=2") {
+            json!({"value": [event("4", "new"), event("5", "old")], "@odata.nextLink": page(3)})
+        } else if seen.uri.contains("skiptoken=3") {
+            json!({"value": [event("6", "old")]})
+        } else {
+            json!({"value": [event("1", "new"), event("2", "new"), event("3", "new")],
+                   "@odata.nextLink": page(2)})
+        };
+        json_response(StatusCode::OK, body)
+    })
+    .await;
+    let events = server
+        .client()
+        .newest_cycle_events_by_action(JOB, "stagedDelete", 3)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    let seen = server.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "the page of the older cycle ends the reading"
+    );
+    let filter = seen[0].query("$filter").unwrap();
+    assert_eq!(
+        filter,
+        format!("jobId eq '{JOB}' and provisioningAction eq 'stagedDelete'")
+    );
+    assert_eq!(seen[0].query("$top").as_deref(), Some("3"));
+}
+
+#[tokio::test]
 async fn a_body_graph_does_not_document_is_reported_as_such() {
     let server =
         Server::start(|_, _| (StatusCode::OK, "<html>proxy login</html>").into_response()).await;

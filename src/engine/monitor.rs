@@ -259,8 +259,8 @@ fn quarantine_fix(reason: Option<&str>, code: Option<&str>) -> String {
     format!("{cause}; {RESTART}.")
 }
 
-/// Held deletions read per page: Graph's largest `$top` for the
-/// provisioning logs.
+/// Held deletions read per page (Graph's largest `$top` for the
+/// provisioning logs); further pages are read while the cycle lasts.
 pub const PENDING_PAGE: usize = 500;
 
 /// The events of the newest cycle among `events` (newest first), oldest
