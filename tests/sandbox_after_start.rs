@@ -874,6 +874,54 @@ async fn deletions_past_the_threshold_are_held_until_a_force_deletes_restart() {
 }
 
 #[tokio::test]
+async fn each_restart_flag_does_what_the_criteria_page_says() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let api = Api::new(&sandbox);
+    let (job, _, secret) = configure(&api, &sandbox).await;
+    save_scope(&api, &sandbox, &secret, true, Some(2)).await;
+    restart_with(&api, &sandbox, &job, None).await;
+    let before = active_by_id(&sandbox).await;
+    save_scope(&api, &sandbox, &secret, false, Some(2)).await;
+    restart_with(&api, &sandbox, &job, None).await;
+    let scope = |s: &str| Some(json!({"criteria": {"resetScope": s}}));
+    let quarantine = |status: &Value| {
+        (
+            status["quarantine"]["reason"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string(),
+            status["quarantine"]["seriesCount"].as_i64().unwrap_or(0),
+        )
+    };
+    assert_eq!(
+        quarantine(&job_status(&api, &job).await),
+        ("TooManyDeletes".into(), 1)
+    );
+    // None starts the job without lifting the quarantine: the series goes on.
+    restart_with(&api, &sandbox, &job, scope("None")).await;
+    assert_eq!(
+        quarantine(&job_status(&api, &job).await),
+        ("TooManyDeletes".into(), 2)
+    );
+    // QuarantineState lifts it; the next cycle, still over the threshold, starts a new series.
+    restart_with(&api, &sandbox, &job, scope("QuarantineState")).await;
+    assert_eq!(
+        quarantine(&job_status(&api, &job).await),
+        ("TooManyDeletes".into(), 1)
+    );
+    restart_with(&api, &sandbox, &job, scope("Escrows")).await;
+    assert_eq!(job_status(&api, &job).await["escrowsPruned"], true);
+    assert_eq!(active_by_id(&sandbox).await, before, "still held");
+    // ConnectorDataStore forgets what the job provisioned: users are matched
+    // again (no duplicates), and the ones out of scope are no longer known
+    // to it, so they are neither disabled nor held ("DO NOT USE").
+    restart_with(&api, &sandbox, &job, scope("ConnectorDataStore")).await;
+    let status = job_status(&api, &job).await;
+    assert_eq!(quarantine(&status), ("none".into(), 0), "{status}");
+    assert_eq!(active_by_id(&sandbox).await, before);
+}
+
+#[tokio::test]
 async fn deletions_within_or_without_a_threshold_go_through() {
     for threshold in [None, Some(50)] {
         let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
