@@ -20,13 +20,16 @@ use tokio::sync::{Mutex, mpsc};
 pub use apps::{AppCandidate, Capability};
 pub use audience::Audience;
 pub use error::EngineError;
-pub use monitor::{ExecutionView, JobView, QuarantineView, filter_events, stage_sentence};
+pub use monitor::{
+    ExecutionView, JobView, PENDING_PAGE, QuarantineView, STAGED_DELETE, TOO_MANY_DELETES,
+    filter_events, newest_cycle, stage_sentence,
+};
 pub use notify::{DEFAULT_DELETE_THRESHOLD, Notifications, parse_email, parse_threshold};
 
 use crate::checklist::{Checklist, Progress, Status};
 use crate::graph::{
-    DirectoryUser, GraphClient, Group, OnDemandResult, ProvisioningEvent, ServicePrincipal,
-    SynchronizationJob,
+    DirectoryUser, GraphClient, Group, OnDemandResult, ProvisioningEvent, RestartScope,
+    ServicePrincipal, SynchronizationJob,
 };
 use crate::mapping::{MappingOptions, MappingPlan, UserNameSource};
 use crate::orchidea::{Idp, ManualScim, OrchideaAdmin};
@@ -158,6 +161,9 @@ pub struct Facts {
     pub on_demand: Vec<OnDemandRecord>,
     /// The newest provisioning log events read.
     pub events: Vec<ProvisioningEvent>,
+    /// The deletions the accidental-deletion threshold holds back, as last
+    /// reviewed (`None`: not read since the job was last read).
+    pub pending_deletions: Option<Vec<ProvisioningEvent>>,
     /// Backups taken before writes, one line each (id, time, what).
     pub backups: Vec<String>,
     /// What was last read from Entra and when, so a run does not ask twice
@@ -396,16 +402,80 @@ impl Engine {
         Ok(view)
     }
 
-    /// Recovers a stopped or quarantined job: restart with a full reset
-    /// (clears the quarantine and runs a new initial cycle).
+    /// Recovers a stopped or quarantined job as the portal's "Restart
+    /// provisioning" does: quarantine, escrows and watermark are reset;
+    /// deletions held back by the accidental-deletion threshold stay held.
     pub async fn restart_job(&self) -> Result<JobView, EngineError> {
         {
             let mut facts = self.facts.lock().await;
             let (app, job_id) = self.known_job(&mut facts).await?;
-            self.cfg.graph.restart_job(&app, &job_id, true).await?;
+            self.cfg
+                .graph
+                .restart_job(&app, &job_id, RestartScope::Ordinary)
+                .await?;
             facts.changes.push(format!(
-                "Entra: restarted provisioning job {job_id} with a full reset."
+                "Entra: restarted provisioning job {job_id} (quarantine, escrows and watermark reset; held deletions stay held)."
             ));
+            facts.pending_deletions = None;
+        }
+        self.job_status().await
+    }
+
+    /// The deletions (and disables) Entra holds back because a cycle
+    /// exceeded the accidental-deletion threshold: the `stagedDelete`
+    /// events of the newest cycle that logged any. Empty unless the job is
+    /// quarantined with reason `TooManyDeletes`.
+    pub async fn pending_deletions(&self) -> Result<Vec<ProvisioningEvent>, EngineError> {
+        let view = self.job_status().await?;
+        let mut facts = self.facts.lock().await;
+        let (_, job_id) = self.known_job(&mut facts).await?;
+        let held = view.quarantine.as_ref().is_some_and(|q| q.too_many_deletes);
+        let pending = if held {
+            let events = self
+                .cfg
+                .graph
+                .newest_cycle_events_by_action(&job_id, STAGED_DELETE, PENDING_PAGE)
+                .await?;
+            newest_cycle(events)
+        } else {
+            Vec::new()
+        };
+        facts.pending_deletions = Some(pending.clone());
+        Ok(pending)
+    }
+
+    /// Lets the held deletions through (restart with `ForceDeletes`), but
+    /// only the ones the admin reviewed: `reviewed` are the users of
+    /// [`Engine::pending_deletions`] shown to them. If Entra now holds
+    /// others, nothing is sent and they must review again.
+    pub async fn allow_deletions(&self, reviewed: &[String]) -> Result<JobView, EngineError> {
+        let pending = self.pending_deletions().await?;
+        if pending.is_empty() {
+            return Err(EngineError::Input(
+                "Entra holds no deletions back: the job is not quarantined for too many deletes. Nothing was changed.".into(),
+            ));
+        }
+        let now: std::collections::BTreeSet<&str> =
+            pending.iter().map(ProvisioningEvent::subject_id).collect();
+        let seen: std::collections::BTreeSet<&str> = reviewed.iter().map(String::as_str).collect();
+        if now != seen {
+            return Err(EngineError::Input(format!(
+                "The pending deletions changed since you reviewed them (Entra now holds {} back); review them again. Nothing was changed.",
+                pending.len()
+            )));
+        }
+        {
+            let mut facts = self.facts.lock().await;
+            let (app, job_id) = self.known_job(&mut facts).await?;
+            self.cfg
+                .graph
+                .restart_job(&app, &job_id, RestartScope::ForceDeletes)
+                .await?;
+            facts.changes.push(format!(
+                "Entra: allowed the {} deletions held back by the accidental-deletion threshold (restart of job {job_id} with ForceDeletes), after the admin reviewed them.",
+                pending.len()
+            ));
+            facts.pending_deletions = None;
         }
         self.job_status().await
     }

@@ -145,6 +145,32 @@ impl GraphError {
     }
 }
 
+/// What a restart asks Entra to reset
+/// (`synchronization-synchronizationjobrestartcriteria.md`). `Full` and
+/// `ConnectorDataStore` are never sent: `Full` includes `ForceDeletes`
+/// and `ConnectorDataStore` ("DO NOT USE").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartScope {
+    /// The portal's "Restart provisioning": `resetScope` left empty
+    /// (quarantine, escrows and watermark; held deletions stay held).
+    Ordinary,
+    /// The portal's "Allow deletes": the deletions the accidental-deletions
+    /// threshold held back go through, and the quarantine is lifted.
+    ForceDeletes,
+}
+
+impl RestartScope {
+    /// The request body.
+    pub fn body(self) -> Value {
+        match self {
+            RestartScope::Ordinary => serde_json::json!({ "criteria": {} }),
+            RestartScope::ForceDeletes => {
+                serde_json::json!({ "criteria": { "resetScope": "ForceDeletes, QuarantineState" } })
+            }
+        }
+    }
+}
+
 /// A Graph client; cheap to clone.
 #[derive(Clone)]
 pub struct GraphClient {
@@ -557,20 +583,17 @@ impl GraphClient {
         self.job_action(sp_id, job_id, "pause", Body::None).await
     }
 
-    /// `full_reset` clears everything (`Full`); otherwise the documented
-    /// example's scope: watermark, escrows and quarantine state.
+    /// `POST …/restart` (`synchronization-synchronizationjob-restart.md`):
+    /// an ordinary restart leaves `resetScope` empty, which "emulates the
+    /// Restart provisioning option" of the portal
+    /// (`synchronization-synchronizationjobrestartcriteria.md`).
     pub async fn restart_job(
         &self,
         sp_id: &str,
         job_id: &str,
-        full_reset: bool,
+        scope: RestartScope,
     ) -> Result<(), GraphError> {
-        let scope = if full_reset {
-            "Full"
-        } else {
-            "Watermark, Escrows, QuarantineState"
-        };
-        let body = serde_json::json!({ "criteria": { "resetScope": scope } });
+        let body = scope.body();
         self.job_action(sp_id, job_id, "restart", Body::Json(&body))
             .await
     }
@@ -675,6 +698,46 @@ impl GraphClient {
             .await?;
         OnDemandResult::from_response(&raw)
             .map_err(|detail| GraphError::UnexpectedBody { what, detail })
+    }
+
+    /// The job's events with `provisioningAction` `action` (e.g.
+    /// `stagedDelete`: deletions held back by the threshold), newest first,
+    /// `top` per page: every page of the newest cycle that logged one, so
+    /// none of its events is missed, and no more once a page reaches an
+    /// older cycle.
+    pub async fn newest_cycle_events_by_action(
+        &self,
+        job_id: &str,
+        action: &str,
+        top: usize,
+    ) -> Result<Vec<ProvisioningEvent>, GraphError> {
+        let what = "the provisioning logs";
+        let mut url = self.url(&["auditLogs", "provisioning"]);
+        let filter = format!(
+            "jobId eq {} and provisioningAction eq {}",
+            odata_string(job_id),
+            odata_string(action)
+        );
+        url.set_query(Some(&format!(
+            "$filter={}&$top={top}",
+            encode_query_value(&filter)
+        )));
+        let mut out: Vec<ProvisioningEvent> = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let page: Page<ProvisioningEvent> =
+                self.json(Method::GET, url, Body::None, what).await?;
+            let cycle = out
+                .first()
+                .or(page.value.first())
+                .and_then(|e| e.cycle_id.clone());
+            let older = page.value.iter().any(|e| e.cycle_id != cycle);
+            out.extend(page.value);
+            if let Some(link) = page.next_link.filter(|_| !older) {
+                next = Some(self.same_origin(&link, what)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The newest `top` provisioning events of the job, newest first (one

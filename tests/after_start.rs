@@ -287,7 +287,8 @@ async fn a_quarantined_job_is_explained_and_recovered_by_restart() {
         q.error_code.as_deref().unwrap().contains("Unavailable"),
         "{q:?}"
     );
-    assert!(q.fix.contains("restart the job with a full reset"));
+    assert!(q.fix.contains("restart the job (Restart)"), "{}", q.fix);
+    assert!(!q.too_many_deletes);
     assert!(scim_users(&sandbox.dump().await).is_empty());
 
     // The cause is gone (the fault is spent), then the admin restarts.
@@ -305,7 +306,7 @@ async fn a_quarantined_job_is_explained_and_recovered_by_restart() {
             .await
             .changes
             .iter()
-            .any(|c| c.contains("full reset"))
+            .any(|c| c.contains("held deletions stay held"))
     );
 }
 
@@ -415,4 +416,95 @@ async fn nobody_assigned_is_said_and_assigning_a_group_fixes_it() {
     let dump = sandbox.dump().await;
     assert_eq!(assigned_user_ids(&dump).len(), 7);
     assert_eq!(scim_users(&dump), expected_users(&dump, Scope::Assigned));
+}
+
+/// Orchidea's users that are active, by externalId (the Entra user id).
+fn active_ids(dump: &Value) -> std::collections::BTreeSet<String> {
+    dump["orchidea"]["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|u| u["active"] == true)
+        .filter_map(|u| u["externalId"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restart_after_too_many_deletes_keeps_them_held_until_the_admin_allows_them() {
+    let sandbox = sandbox().await;
+    let guarded = Some(Notifications {
+        email: None,
+        delete_threshold: Some(2),
+    });
+    let everyone = engine(
+        &sandbox,
+        Choices {
+            scope: Scope::All,
+            notifications: guarded.clone(),
+            ..Choices::default()
+        },
+    );
+    everyone.run_all(&AlwaysYes).await.unwrap();
+    sandbox.wait_idle().await;
+    let before = active_ids(&sandbox.dump().await);
+    // The admin narrows the scope to assigned users and restarts.
+    let engine = engine(
+        &sandbox,
+        Choices {
+            scope: Scope::Assigned,
+            notifications: guarded,
+            ..Choices::default()
+        },
+    );
+    engine.run_all(&AlwaysYes).await.unwrap();
+    engine.restart_job().await.unwrap();
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    let assigned = assigned_user_ids(&dump);
+    let leaving: Vec<&String> = before.iter().filter(|id| !assigned.contains(*id)).collect();
+    assert!(leaving.len() > 2, "{leaving:?}");
+    let view = engine.job_status().await.unwrap();
+    let q = view.quarantine.clone().expect("held back: quarantined");
+    assert_eq!(q.reason, "TooManyDeletes");
+    assert!(q.too_many_deletes);
+    assert!(q.fix.contains("Review the pending deletions"), "{}", q.fix);
+    assert_eq!(active_ids(&dump), before, "nothing disabled yet");
+
+    let pending = engine.pending_deletions().await.unwrap();
+    let ids: Vec<String> = pending.iter().map(|e| e.subject_id().to_string()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let mut expected: Vec<String> = leaving.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(sorted, expected);
+
+    // An ordinary restart (what recovery used to send as Full) keeps them held.
+    engine.restart_job().await.unwrap();
+    sandbox.wait_idle().await;
+    let view = engine.job_status().await.unwrap();
+    assert!(view.quarantine.is_some_and(|q| q.too_many_deletes));
+    assert_eq!(active_ids(&sandbox.dump().await), before);
+
+    // Allowing what the admin did not review is refused; nothing is sent.
+    let err = engine.allow_deletions(&ids[1..]).await.unwrap_err();
+    assert!(err.to_string().contains("review them again"), "{err}");
+    sandbox.wait_idle().await;
+    assert_eq!(active_ids(&sandbox.dump().await), before);
+
+    engine.allow_deletions(&ids).await.unwrap();
+    sandbox.wait_idle().await;
+    let view = engine.job_status().await.unwrap();
+    assert!(!view.is_quarantined(), "{view:#?}");
+    let after = active_ids(&sandbox.dump().await);
+    assert!(after.iter().all(|id| assigned.contains(id)), "{after:?}");
+    assert!(leaving.iter().all(|id| !after.contains(*id)));
+    assert!(
+        engine
+            .facts()
+            .await
+            .changes
+            .iter()
+            .any(|c| c.contains("ForceDeletes") && c.contains("reviewed"))
+    );
+    assert!(engine.pending_deletions().await.unwrap().is_empty());
 }

@@ -334,6 +334,82 @@ fn quarantine_is_reported_and_restart_recovers_it() {
 }
 
 #[test]
+fn held_deletions_are_listed_and_allowed_only_with_a_separate_confirmed_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let sandbox = ["--sandbox", "--sandbox-state", state];
+    let run_with = |scope: &str| {
+        let mut args = vec!["run"];
+        args.extend(sandbox);
+        args.extend(["--scope", scope, "--delete-threshold", "2", "--yes"]);
+        run(&args)
+    };
+    let (ok, stdout, stderr) = run_with("all");
+    assert!(ok, "{stdout}\n{stderr}");
+    let active = |dump: &Value| {
+        dump["orchidea"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["active"] == true)
+            .count()
+    };
+    let everyone = active(&read_json(std::path::Path::new(state)));
+    // Narrowing the scope leaves more than 2 users to disable.
+    let (ok, stdout, stderr) = run_with("assigned");
+    assert!(ok, "{stdout}\n{stderr}");
+    let status = |extra: &[&str]| {
+        let mut args = vec!["status"];
+        args.extend(sandbox);
+        args.extend(extra);
+        run(&args)
+    };
+    let (ok, stdout, _) = status(&["--restart"]);
+    assert!(!ok, "quarantined: {stdout}");
+    assert!(stdout.contains("Quarantine (TooManyDeletes)"), "{stdout}");
+    assert!(
+        stdout.contains("Deletions held back by the accidental-deletion threshold ("),
+        "{stdout}"
+    );
+    assert!(stdout.contains("stagedDelete"), "{stdout}");
+    assert!(stdout.contains("status --allow-deletes"), "{stdout}");
+    assert_eq!(active(&read_json(std::path::Path::new(state))), everyone);
+
+    // Another ordinary restart keeps them held.
+    let (ok, stdout, _) = status(&["--restart"]);
+    assert!(!ok);
+    assert!(stdout.contains("Quarantine (TooManyDeletes)"), "{stdout}");
+    // Without a terminal and without --yes, nothing is allowed.
+    let (ok, stdout, _) = status(&["--allow-deletes"]);
+    assert!(!ok);
+    assert!(stdout.contains("No terminal to confirm on"), "{stdout}");
+    assert!(stdout.contains("Not allowed"), "{stdout}");
+    assert_eq!(active(&read_json(std::path::Path::new(state))), everyone);
+    // --yes alone is refused: it only confirms --allow-deletes.
+    let (ok, _, stderr) = status(&["--yes"]);
+    assert!(!ok);
+    assert!(stderr.contains("--allow-deletes"), "{stderr}");
+
+    let (ok, stdout, stderr) = status(&["--allow-deletes", "--yes"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let header = "Deletions held back by the accidental-deletion threshold (";
+    let listed: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(header))
+        .and_then(|rest| rest.strip_suffix("):"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the list comes first: {stdout}"));
+    assert!(listed > 2, "{stdout}");
+    assert!(stdout.contains("Allowed: Entra performs the"), "{stdout}");
+    assert!(!stdout.contains("In quarantine"), "{stdout}");
+    assert_eq!(
+        active(&read_json(std::path::Path::new(state))),
+        everyone - listed
+    );
+}
+
+#[test]
 fn bench_prints_every_figure_next_to_its_target() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");

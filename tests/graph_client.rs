@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use orchidea_wizard::Secret;
 use orchidea_wizard::graph::{
-    GraphClient, GraphError, JobStatusCode, RetryPolicy, SecretEntry, SecretValue,
+    GraphClient, GraphError, JobStatusCode, RestartScope, RetryPolicy, SecretEntry, SecretValue,
     ServicePrincipal, StaticToken, SynchronizationJob,
 };
 use serde_json::{Value, json};
@@ -622,8 +622,14 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
     assert_eq!(job.template_id.as_deref(), Some("scim"));
     assert_eq!(job.status.unwrap().code, JobStatusCode::Paused);
     graph.pause_job("sp-1", JOB).await.unwrap();
-    graph.restart_job("sp-1", JOB, true).await.unwrap();
-    graph.restart_job("sp-1", JOB, false).await.unwrap();
+    graph
+        .restart_job("sp-1", JOB, RestartScope::Ordinary)
+        .await
+        .unwrap();
+    graph
+        .restart_job("sp-1", JOB, RestartScope::ForceDeletes)
+        .await
+        .unwrap();
 
     let seen = server.seen();
     assert_eq!(
@@ -641,11 +647,53 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
     assert_eq!(seen[3].json(), json!({"templateId": "scim"}));
     assert!(seen[4].uri.ends_with("/pause"));
     assert!(seen[5].uri.ends_with("/restart"));
-    assert_eq!(seen[5].json(), json!({"criteria": {"resetScope": "Full"}}));
+    // An ordinary restart leaves resetScope empty (the portal's "Restart
+    // provisioning"); Full, which forces deletes, is never sent.
+    assert_eq!(seen[5].json(), json!({"criteria": {}}));
     assert_eq!(
         seen[6].json(),
-        json!({"criteria": {"resetScope": "Watermark, Escrows, QuarantineState"}})
+        json!({"criteria": {"resetScope": "ForceDeletes, QuarantineState"}})
     );
+}
+
+#[tokio::test]
+async fn held_deletions_are_read_page_by_page_until_an_older_cycle() {
+    let event = |id: &str, cycle: &str| {
+        json!({"id": id, "cycleId": cycle, "provisioningAction": "stagedDelete",
+               "sourceIdentity": {"id": format!("user-{id}")}})
+    };
+    let server = Server::start(move |seen, root| {
+        let page = |n: u32| format!("{root}/auditLogs/provisioning?$skiptoken={n}");
+        let body = if seen.uri.contains("skiptoken=2") {
+            json!({"value": [event("4", "new"), event("5", "old")], "@odata.nextLink": page(3)})
+        } else if seen.uri.contains("skiptoken=3") {
+            json!({"value": [event("6", "old")]})
+        } else {
+            json!({"value": [event("1", "new"), event("2", "new"), event("3", "new")],
+                   "@odata.nextLink": page(2)})
+        };
+        json_response(StatusCode::OK, body)
+    })
+    .await;
+    let events = server
+        .client()
+        .newest_cycle_events_by_action(JOB, "stagedDelete", 3)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    let seen = server.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "the page of the older cycle ends the reading"
+    );
+    let filter = seen[0].query("$filter").unwrap();
+    assert_eq!(
+        filter,
+        format!("jobId eq '{JOB}' and provisioningAction eq 'stagedDelete'")
+    );
+    assert_eq!(seen[0].query("$top").as_deref(), Some("3"));
 }
 
 #[tokio::test]

@@ -722,3 +722,254 @@ async fn me_without_a_signed_in_user_is_refused_like_an_app_token() {
     .unwrap_err();
     assert!(err.to_string().contains("signedInUser"), "{err}");
 }
+
+/// Saves the job's secrets: the Orchidea credentials, `SyncAll` and an
+/// accidental-deletions threshold (`None`: the check off), as the portal's
+/// "Prevent accidental deletions" saves it in `SyncNotificationSettings`.
+async fn save_scope(api: &Api, sandbox: &Sandbox, secret: &str, all: bool, threshold: Option<u32>) {
+    let notifications = json!({
+        "Enabled": false,
+        "Recipients": "",
+        "DeleteThresholdEnabled": threshold.is_some(),
+        "DeleteThresholdValue": threshold.unwrap_or(500),
+    });
+    let secrets = json!({"value": [
+        {"key": "BaseAddress", "value": sandbox.scim_url.as_str()},
+        {"key": "SecretToken", "value": secret},
+        {"key": "SyncAll", "value": all.to_string()},
+        {"key": "SyncNotificationSettings", "value": notifications.to_string()},
+    ]});
+    let put = api
+        .call(
+            Method::PUT,
+            &format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/secrets"),
+            Some(secrets),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+}
+
+async fn restart_with(api: &Api, sandbox: &Sandbox, job: &str, body: Option<Value>) {
+    let restart = api
+        .call(Method::POST, &job_path(job, "/restart"), body)
+        .await;
+    assert_eq!(restart.status, StatusCode::NO_CONTENT, "{}", restart.body);
+    sandbox.wait_idle().await;
+}
+
+/// Orchidea's users as (externalId, active).
+async fn active_by_id(sandbox: &Sandbox) -> Vec<(String, bool)> {
+    let dump = sandbox.dump().await;
+    let mut out: Vec<(String, bool)> = dump["orchidea"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["externalId"].as_str().unwrap().to_string(),
+                u["active"] == true,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn logged(api: &Api, job: &str, action: &str) -> Vec<Value> {
+    let got = api
+        .get(&format!(
+            "/auditLogs/provisioning?$top=500&$filter=jobId eq '{job}' and provisioningAction eq '{action}'"
+        ))
+        .await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    got.body["value"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn deletions_past_the_threshold_are_held_until_a_force_deletes_restart() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let api = Api::new(&sandbox);
+    let (job, _, secret) = configure(&api, &sandbox).await;
+    // Everyone in scope first, with a threshold of 2 deletions per cycle.
+    save_scope(&api, &sandbox, &secret, true, Some(2)).await;
+    restart_with(&api, &sandbox, &job, Some(json!({"criteria": {}}))).await;
+    assert_eq!(job_status(&api, &job).await["code"], "Active");
+    let before = active_by_id(&sandbox).await;
+    // Back to assigned users only: every active unassigned user would be disabled.
+    save_scope(&api, &sandbox, &secret, false, Some(2)).await;
+    let assigned = orchidea_assigned(&sandbox).await;
+    let leaving: BTreeSet<String> = before
+        .iter()
+        .filter(|(id, active)| *active && !assigned.contains(id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(leaving.len() > 2, "{leaving:?}");
+
+    let start = api
+        .call(Method::POST, &job_path(&job, "/start"), None)
+        .await;
+    assert_eq!(start.status, StatusCode::NO_CONTENT);
+    sandbox.wait_idle().await;
+    let status = job_status(&api, &job).await;
+    assert_eq!(status["code"], "Quarantine", "{status}");
+    assert_eq!(status["quarantine"]["reason"], "TooManyDeletes", "{status}");
+    assert_eq!(status["quarantine"]["seriesCount"], 1);
+    assert_eq!(active_by_id(&sandbox).await, before, "nothing was disabled");
+    // Each held deletion is in the log as stagedDelete, skipped.
+    let staged = logged(&api, &job, "stagedDelete").await;
+    let staged_ids: BTreeSet<String> = staged
+        .iter()
+        .map(|e| e["sourceIdentity"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(staged_ids, leaving);
+    assert!(
+        staged
+            .iter()
+            .all(|e| e["provisioningStatusInfo"]["status"] == "skipped")
+    );
+    assert!(logged(&api, &job, "disable").await.is_empty());
+
+    // Neither the portal's restart (no body, empty criteria) nor the
+    // documented example's scope lets them through.
+    for body in [
+        None,
+        Some(json!({"criteria": {}})),
+        Some(json!({"criteria": {"resetScope": "Watermark, Escrows, QuarantineState"}})),
+    ] {
+        restart_with(&api, &sandbox, &job, body.clone()).await;
+        let status = job_status(&api, &job).await;
+        assert_eq!(status["quarantine"]["reason"], "TooManyDeletes", "{body:?}");
+        assert_eq!(active_by_id(&sandbox).await, before, "{body:?}");
+    }
+    // A value outside synchronizationJobRestartScope is refused.
+    let bad = api
+        .post(
+            &job_path(&job, "/restart"),
+            json!({"criteria": {"resetScope": "Watermark, Everything"}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+
+    restart_with(
+        &api,
+        &sandbox,
+        &job,
+        Some(json!({"criteria": {"resetScope": "ForceDeletes"}})),
+    )
+    .await;
+    let status = job_status(&api, &job).await;
+    assert_eq!(status["code"], "Active", "{status}");
+    assert!(status["quarantine"].is_null(), "{status}");
+    let after = active_by_id(&sandbox).await;
+    for (id, active) in &after {
+        let was = before.iter().find(|(b, _)| b == id).unwrap().1;
+        assert_eq!(*active, was && !leaving.contains(id), "{id}");
+    }
+    let disabled: BTreeSet<String> = logged(&api, &job, "disable")
+        .await
+        .iter()
+        .map(|e| e["sourceIdentity"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(disabled, leaving);
+}
+
+#[tokio::test]
+async fn each_restart_flag_does_what_the_criteria_page_says() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let api = Api::new(&sandbox);
+    let (job, _, secret) = configure(&api, &sandbox).await;
+    save_scope(&api, &sandbox, &secret, true, Some(2)).await;
+    restart_with(&api, &sandbox, &job, None).await;
+    let before = active_by_id(&sandbox).await;
+    save_scope(&api, &sandbox, &secret, false, Some(2)).await;
+    restart_with(&api, &sandbox, &job, None).await;
+    let scope = |s: &str| Some(json!({"criteria": {"resetScope": s}}));
+    let quarantine = |status: &Value| {
+        (
+            status["quarantine"]["reason"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string(),
+            status["quarantine"]["seriesCount"].as_i64().unwrap_or(0),
+        )
+    };
+    assert_eq!(
+        quarantine(&job_status(&api, &job).await),
+        ("TooManyDeletes".into(), 1)
+    );
+    // None starts the job without lifting the quarantine: the series goes on.
+    restart_with(&api, &sandbox, &job, scope("None")).await;
+    assert_eq!(
+        quarantine(&job_status(&api, &job).await),
+        ("TooManyDeletes".into(), 2)
+    );
+    // QuarantineState lifts it; the next cycle, still over the threshold, starts a new series.
+    restart_with(&api, &sandbox, &job, scope("QuarantineState")).await;
+    assert_eq!(
+        quarantine(&job_status(&api, &job).await),
+        ("TooManyDeletes".into(), 1)
+    );
+    restart_with(&api, &sandbox, &job, scope("Escrows")).await;
+    assert_eq!(job_status(&api, &job).await["escrowsPruned"], true);
+    assert_eq!(active_by_id(&sandbox).await, before, "still held");
+    // ConnectorDataStore forgets what the job provisioned: users are matched
+    // again (no duplicates), and the ones out of scope are no longer known
+    // to it, so they are neither disabled nor held ("DO NOT USE").
+    restart_with(&api, &sandbox, &job, scope("ConnectorDataStore")).await;
+    let status = job_status(&api, &job).await;
+    assert_eq!(quarantine(&status), ("none".into(), 0), "{status}");
+    assert_eq!(active_by_id(&sandbox).await, before);
+}
+
+#[tokio::test]
+async fn deletions_within_or_without_a_threshold_go_through() {
+    for threshold in [None, Some(50)] {
+        let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+        let api = Api::new(&sandbox);
+        let (job, _, secret) = configure(&api, &sandbox).await;
+        save_scope(&api, &sandbox, &secret, true, threshold).await;
+        restart_with(&api, &sandbox, &job, None).await;
+        save_scope(&api, &sandbox, &secret, false, threshold).await;
+        restart_with(&api, &sandbox, &job, None).await;
+        let status = job_status(&api, &job).await;
+        assert_eq!(status["code"], "Active", "{threshold:?}: {status}");
+        assert!(logged(&api, &job, "stagedDelete").await.is_empty());
+        assert!(!logged(&api, &job, "disable").await.is_empty());
+    }
+}
+
+/// Users assigned to Orchidea, directly or through a group.
+async fn orchidea_assigned(sandbox: &Sandbox) -> BTreeSet<String> {
+    let dump = sandbox.dump().await;
+    let sp = dump["entra"]["servicePrincipals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == ORCHIDEA_SP)
+        .unwrap()
+        .clone();
+    let mut ids: BTreeSet<String> = sp["assignments"]["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let groups: Vec<&str> = sp["assignments"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for g in dump["entra"]["groups"].as_array().into_iter().flatten() {
+        if groups.contains(&g["id"].as_str().unwrap_or_default()) {
+            ids.extend(
+                g["members"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_string)),
+            );
+        }
+    }
+    ids
+}

@@ -742,7 +742,7 @@ async fn users_leaving_the_scope_are_disabled_not_deleted() {
             Some(json!({"criteria": {"resetScope": "Everything"}})),
         )
         .await;
-    assert_eq!(bad.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
 async fn configure_secrets(api: &Api, sp: &str, base: &str, token: &str, sync_all: bool) {

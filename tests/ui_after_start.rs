@@ -156,14 +156,144 @@ fn a_quarantine_is_shown_with_its_fix_and_restart_recovers() {
     h.assert_sees(&format!("Fix: {}", q.fix));
     h.assert_sees(q.error_message.as_deref().unwrap());
 
-    h.click("Restart with a full reset");
+    // Not a deletion hold: no deletions to review.
+    assert!(!h.sees("Review pending deletions"));
+    h.click("Restart provisioning");
     assert!(h.app.error().is_none(), "{:?}", h.app.error());
     observe(&mut h);
     h.assert_sees("Job status: Active");
-    assert!(!h.sees("Restart with a full reset"));
+    assert!(!h.sees("Restart provisioning"));
     let view = h.app.session().job_view.clone().unwrap();
     assert!(!view.is_quarantined(), "{view:?}");
     assert!(view.counts.iter().any(|(_, n)| *n > 0));
+}
+
+/// What an admin does in the portal: saves the scope and a deletion
+/// threshold of 2, then restarts; the sandbox's cycle runs to its end.
+fn rescope(h: &Harness, all: bool) {
+    let sandbox = sandbox(h);
+    // The dump masks secrets; the wizard made this one.
+    let token = h
+        .app
+        .session()
+        .facts()
+        .and_then(|f| f.scim.as_ref())
+        .and_then(|t| t.secret.as_ref())
+        .expect("the wizard holds the SCIM secret it created")
+        .expose()
+        .to_string();
+    h.block_on(async {
+        let dump = sandbox.dump().await;
+        let job = &dump["entra"]["jobs"][0];
+        let sp = job["servicePrincipalId"].as_str().unwrap();
+        let job_id = job["job"]["id"].as_str().unwrap();
+        let saved = dump["entra"]["secrets"][sp].as_array().unwrap();
+        let keep = |key: &str| {
+            saved.iter().find(|e| e["key"] == key).unwrap()["value"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let notifications = serde_json::json!({
+            "Enabled": false, "Recipients": "",
+            "DeleteThresholdEnabled": true, "DeleteThresholdValue": 2,
+        });
+        let secrets = serde_json::json!({"value": [
+            {"key": "BaseAddress", "value": keep("BaseAddress")},
+            {"key": "SecretToken", "value": token},
+            {"key": "SyncAll", "value": all.to_string()},
+            {"key": "SyncNotificationSettings", "value": notifications.to_string()},
+        ]});
+        let base = format!(
+            "{}/servicePrincipals/{sp}/synchronization",
+            sandbox.graph_url.as_str().trim_end_matches('/')
+        );
+        let http = orchidea_wizard::http::loopback_client();
+        let graph_token = sandbox.graph_token.expose().to_string();
+        let put = http
+            .put(format!("{base}/secrets"))
+            .bearer_auth(&graph_token)
+            .json(&secrets)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status().as_u16(), 204);
+        let restart = http
+            .post(format!("{base}/jobs/{job_id}/restart"))
+            .bearer_auth(&graph_token)
+            .json(&serde_json::json!({"criteria": {}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(restart.status().as_u16(), 204);
+        sandbox.wait_idle().await;
+    });
+}
+
+/// Orchidea's active users.
+fn active_users(h: &Harness) -> usize {
+    let dump = h.block_on(sandbox(h).dump());
+    dump["orchidea"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["active"] == true)
+        .count()
+}
+
+#[test]
+fn held_deletions_are_reviewed_and_allowed_only_after_confirming() {
+    let mut h = Harness::new(true);
+    run_all(&mut h);
+    rescope(&h, true);
+    let everyone = active_users(&h);
+    rescope(&h, false);
+    observe(&mut h);
+    let view = h.app.session().job_view.clone().unwrap();
+    let q = view.quarantine.clone().expect("the deletions are held");
+    assert!(q.too_many_deletes, "{q:?}");
+    h.assert_sees("Job status: Quarantine");
+    h.assert_sees(&format!("Fix: {}", q.fix));
+    assert_eq!(active_users(&h), everyone, "nothing disabled");
+
+    // The ordinary restart keeps them held.
+    h.click("Restart provisioning");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    observe(&mut h);
+    assert!(
+        h.app
+            .session()
+            .job_view
+            .as_ref()
+            .and_then(|v| v.quarantine.as_ref())
+            .is_some_and(|q| q.too_many_deletes)
+    );
+    assert_eq!(active_users(&h), everyone);
+
+    h.click("Review pending deletions");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    let pending = h
+        .app
+        .session()
+        .facts()
+        .and_then(|f| f.pending_deletions.clone())
+        .expect("read");
+    let n = pending.len();
+    assert!(n > 2, "{pending:?}");
+    h.assert_sees(&format!("• {}", pending[0].subject()));
+    // Allowing takes a second, explicit confirmation.
+    h.click(&format!("Allow these {n} deletions…"));
+    assert_eq!(active_users(&h), everyone, "not before the confirmation");
+    h.assert_sees(&format!("Disable or delete these {n} users in Orchidea?"));
+    h.click("Cancel");
+    assert!(!h.sees(&format!("Yes, allow {n} deletions")));
+    h.click(&format!("Allow these {n} deletions…"));
+    h.click(&format!("Yes, allow {n} deletions"));
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    observe(&mut h);
+    h.assert_sees("Job status: Active");
+    assert!(!h.sees("Review pending deletions"));
+    assert_eq!(active_users(&h), everyone - n);
 }
 
 #[test]

@@ -41,6 +41,9 @@ pub struct ExecutionView {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct QuarantineView {
     pub reason: String,
+    /// The reason is `TooManyDeletes`: deletions are held back, and the
+    /// admin may review and allow them.
+    pub too_many_deletes: bool,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub since: Option<String>,
@@ -51,6 +54,15 @@ pub struct QuarantineView {
 
 /// Graph's "never" for the steady-state times.
 const NEVER: &str = "0001-01-01T00:00:00Z";
+
+/// `quarantineReason` when the accidental-deletions threshold held
+/// deletions back (`synchronization-synchronizationquarantine.md`).
+pub const TOO_MANY_DELETES: &str = "TooManyDeletes";
+
+/// `provisioningAction` of a deletion held back by the threshold
+/// (`provisioningobjectsummary.md`; `accidental-deletions.md`: filter the
+/// provisioning logs on it to review them).
+pub const STAGED_DELETE: &str = "stagedDelete";
 
 impl JobView {
     pub fn from_job(job: &SynchronizationJob) -> JobView {
@@ -78,9 +90,13 @@ impl JobView {
             .is_some_and(|t| !t.is_empty() && t != NEVER);
         let quarantine = status.quarantine.as_ref().map(|q| {
             let error_code = q.error.as_ref().and_then(|e| e.code.clone());
+            let reason = non_empty(&q.reason);
             QuarantineView {
-                reason: non_empty(&q.reason).unwrap_or_else(|| "reason not given".into()),
-                fix: quarantine_fix(error_code.as_deref()),
+                too_many_deletes: reason
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(TOO_MANY_DELETES)),
+                fix: quarantine_fix(reason.as_deref(), error_code.as_deref()),
+                reason: reason.unwrap_or_else(|| "reason not given".into()),
                 error_code,
                 error_message: q.error.as_ref().and_then(|e| non_empty(&e.message)),
                 since: non_empty(&q.series_began).or_else(|| non_empty(&q.current_began)),
@@ -189,6 +205,9 @@ fn headline(
     steady: bool,
 ) -> String {
     match (code, last, quarantine) {
+        (_, _, Some(q)) if q.too_many_deletes => {
+            "In quarantine: Entra held back more deletions than the accidental-deletion threshold allows. Review them, then allow them or fix the cause and restart.".into()
+        }
         (_, _, Some(_)) | (JobStatusCode::Quarantine, _, _) => {
             "In quarantine: Entra stopped provisioning after repeated failures. Fix the cause, then restart the job.".into()
         }
@@ -213,21 +232,51 @@ fn headline(
 }
 
 /// The documented causes of quarantine and what to do about each
-/// (Entra docs `application-provisioning-quarantine-status.md`).
-fn quarantine_fix(code: Option<&str>) -> String {
+/// (Entra docs `application-provisioning-quarantine-status.md`,
+/// `accidental-deletions.md`), decided by the `reason` first and the
+/// error code second.
+fn quarantine_fix(reason: Option<&str>, code: Option<&str>) -> String {
+    const RESTART: &str = "then restart the job (Restart), which lifts the quarantine, clears escrows and the watermark and runs a new initial cycle";
+    let reason = reason.unwrap_or_default().to_ascii_lowercase();
     let code = code.unwrap_or_default().to_ascii_lowercase();
-    let cause = if code.contains("credential") || code.contains("unauthorized") {
+    if reason == TOO_MANY_DELETES.to_ascii_lowercase() {
+        return "Entra held back the deletions (and disables) of this cycle because there were more than the accidental-deletion threshold. Review the pending deletions: if they are intended, allow them (Allow deletions); if not, fix the scope, assignments or users first, then restart the job (Restart), which keeps them held back.".into();
+    }
+    let cause = if reason.starts_with("encounteredescrow")
+        || reason.starts_with("encounteredbaseescrow")
+        || reason.starts_with("encounteredtotalescrow")
+    {
+        "Too many users failed to provision: read the failures in the provisioning logs and fix them"
+    } else if reason == "quarantinedondemand" {
+        "Microsoft put the job in quarantine: read the error above, and contact Microsoft support if it does not say what to fix"
+    } else if code.contains("credential") || code.contains("unauthorized") {
         "Orchidea refused the Secret Token: create a new SCIM secret in Orchidea, save it in step 6 (the wizard does this when you run steps 1a–6 again)"
     } else if code.contains("unavailable") {
         "Orchidea's SCIM endpoint was unreachable or failing: check the Tenant URL and that the workspace is up"
-    } else if code.contains("deletes") {
-        "More deletions than the accidental-deletion threshold: check the scope and the assignments before allowing them"
     } else {
         "Read the error above and the provisioning logs"
     };
-    format!(
-        "{cause}; then restart the job with a full reset (Restart), which clears the quarantine and runs a new initial cycle."
-    )
+    format!("{cause}; {RESTART}.")
+}
+
+/// Held deletions read per page (Graph's largest `$top` for the
+/// provisioning logs); further pages are read while the cycle lasts.
+pub const PENDING_PAGE: usize = 500;
+
+/// The events of the newest cycle among `events` (newest first), oldest
+/// of them first: one cycle's held deletions, not older cycles'.
+pub fn newest_cycle(
+    events: Vec<crate::graph::ProvisioningEvent>,
+) -> Vec<crate::graph::ProvisioningEvent> {
+    let Some(cycle) = events.first().and_then(|e| e.cycle_id.clone()) else {
+        return events;
+    };
+    let mut out: Vec<_> = events
+        .into_iter()
+        .filter(|e| e.cycle_id.as_deref() == Some(cycle.as_str()))
+        .collect();
+    out.reverse();
+    out
 }
 
 /// Log events filtered as the admin asked: by outcome and by text in the
@@ -351,7 +400,62 @@ mod tests {
             "{}",
             q.fix
         );
-        assert!(q.fix.contains("full reset"));
+        assert!(q.fix.contains("restart the job (Restart)"));
+        assert!(!q.too_many_deletes);
+    }
+
+    #[test]
+    fn too_many_deletes_is_read_from_the_reason_not_the_code() {
+        let quarantined = |reason: &str, code: &str| {
+            let job = SynchronizationJob {
+                id: "scim.1".into(),
+                status: Some(crate::graph::SynchronizationStatus {
+                    code: JobStatusCode::Quarantine,
+                    quarantine: Some(crate::graph::SynchronizationQuarantine {
+                        reason: Some(reason.into()),
+                        error: Some(crate::graph::SynchronizationError {
+                            code: Some(code.into()),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            JobView::from_job(&job)
+        };
+        // An error code that says nothing about deletions.
+        let view = quarantined("TooManyDeletes", "SomeUnpublishedCode");
+        let q = view.quarantine.clone().unwrap();
+        assert!(q.too_many_deletes);
+        assert!(q.fix.contains("Review the pending deletions"), "{}", q.fix);
+        assert!(view.headline.contains("accidental-deletion threshold"));
+        // A credential failure is not a deletion hold, whatever the wording.
+        let view = quarantined(
+            "EncounteredQuarantineException",
+            "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable",
+        );
+        let q = view.quarantine.unwrap();
+        assert!(!q.too_many_deletes);
+        assert!(q.fix.starts_with("Orchidea refused the Secret Token"));
+        let q = quarantined("EncounteredEscrowProportionThreshold", "X")
+            .quarantine
+            .unwrap();
+        assert!(q.fix.starts_with("Too many users failed"), "{}", q.fix);
+    }
+
+    #[test]
+    fn pending_deletions_are_the_newest_cycles_only() {
+        let event = |id: &str, cycle: &str| ProvisioningEvent {
+            id: id.into(),
+            cycle_id: Some(cycle.into()),
+            ..Default::default()
+        };
+        let events = vec![event("3", "b"), event("2", "b"), event("1", "a")];
+        let ids: Vec<String> = newest_cycle(events).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, ["2", "3"]);
+        assert!(newest_cycle(Vec::new()).is_empty());
     }
 
     #[test]

@@ -209,6 +209,16 @@ impl ProvisioningEvent {
             .unwrap_or_else(|| "(unknown)".into())
     }
 
+    /// The source object's id (the event's own id when Entra gave none):
+    /// what the admin reviewed, compared before held deletions are allowed.
+    pub fn subject_id(&self) -> &str {
+        self.source_identity
+            .as_ref()
+            .and_then(|s| s.id.as_deref())
+            .filter(|id| !id.is_empty())
+            .unwrap_or(&self.id)
+    }
+
     /// Why it was skipped or failed, in Entra's words.
     pub fn reason(&self) -> Option<String> {
         let info = self

@@ -217,6 +217,9 @@ pub(super) fn recommended_action(code: &str) -> Option<&'static str> {
             "Remove or rename the conflicting user in the target application, or change the matching attributes."
         }
         code::SCIM_REJECTED => "Check the value the target application refused (see the reason).",
+        code::DELETE_THRESHOLD_EXCEEDED => {
+            "Review the pending deletions; allow them (restart with ForceDeletes) or fix the scope, assignments or users and restart provisioning."
+        }
         CREDENTIAL_ERROR => {
             "Create a new SCIM secret in Orchidea, save it as the Secret Token, and restart provisioning."
         }
@@ -234,6 +237,7 @@ fn action_of(e: &LogEntry) -> &'static str {
         "Create" => "create",
         "Update" => "update",
         "Disable" => "disable",
+        super::provision::STAGED_DELETE => "stagedDelete",
         _ => "other",
     }
 }

@@ -121,6 +121,21 @@ pub struct JobRecord {
     /// connector data store; a `Full` restart clears it).
     #[serde(default)]
     pub provisioned: BTreeMap<String, String>,
+    /// Deletions (and disables) held back by the accidental-deletions threshold.
+    #[serde(default)]
+    pub deletes: HeldDeletes,
+}
+
+/// What the accidental-deletions check keeps beside a job
+/// (`accidental-deletions.md`; `…restartcriteria.md`, `ForceDeletes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldDeletes {
+    /// Entra user ids whose disable or delete the last cycle held back.
+    pub pending: BTreeSet<String>,
+    /// Pending ones a `ForceDeletes` restart let through: the next cycle
+    /// performs them without counting them against the threshold.
+    pub allowed: BTreeSet<String>,
 }
 
 /// One line of the provisioning log, served as a `provisioningObjectSummary`

@@ -2,8 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::entra::EntraState;
+
 /// Graph's "never" for the steady-state times (`job-get.response.json`).
 pub const NEVER: &str = "0001-01-01T00:00:00Z";
+
+/// The job setting that holds the accidental-deletions threshold.
+pub const DELETE_THRESHOLD_SETTING: &str = "QuarantineTooManyDeletesThreshold";
+
+/// `quarantineReason` when a cycle held deletions back
+/// (`synchronization-synchronizationquarantine.md`).
+pub const TOO_MANY_DELETES: &str = "TooManyDeletes";
+
+/// The `quarantineReason` of a credential or availability failure.
+pub const QUARANTINE_EXCEPTION: &str = "EncounteredQuarantineException";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -130,7 +142,7 @@ impl Job {
                 troubleshooting_url: None,
             },
             synchronization_job_settings: vec![NameValue {
-                name: "QuarantineTooManyDeletesThreshold".into(),
+                name: DELETE_THRESHOLD_SETTING.into(),
                 value: "500".into(),
             }],
         }
@@ -139,6 +151,58 @@ impl Job {
     pub fn set_state(&mut self, code: &str, schedule: &str) {
         self.status.code = code.into();
         self.schedule.state = schedule.into();
+    }
+
+    /// `QuarantineTooManyDeletesThreshold` from `synchronizationJobSettings`:
+    /// a positive whole number, else none (the check is off).
+    pub fn delete_threshold_setting(&self) -> Option<i64> {
+        self.synchronization_job_settings
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(DELETE_THRESHOLD_SETTING))
+            .and_then(|s| s.value.trim().parse::<i64>().ok())
+            .filter(|n| *n > 0)
+    }
+}
+
+/// The accidental-deletions threshold a cycle of the job applies: the one
+/// place the sandbox reads it. `SyncNotificationSettings`'
+/// `DeleteThresholdEnabled` false turns the check off and its
+/// `DeleteThresholdValue` sets it (what the portal's "Prevent accidental
+/// deletions" saves); otherwise the job setting
+/// `QuarantineTooManyDeletesThreshold` decides.
+pub fn delete_threshold(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<i64> {
+    let saved = entra
+        .secret(sp_id, "SyncNotificationSettings")
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s.expose()).ok());
+    if let Some(v) = saved {
+        match flag(&v["DeleteThresholdEnabled"]) {
+            Some(false) => return None,
+            Some(true) => {
+                if let Some(n) = whole(&v["DeleteThresholdValue"]).filter(|n| *n > 0) {
+                    return Some(n);
+                }
+            }
+            None => {}
+        }
+    }
+    entra.job(sp_id, job_id)?.job.delete_threshold_setting()
+}
+
+/// A boolean as Entra's settings carry it: `true` or `"True"`.
+fn flag(v: &serde_json::Value) -> Option<bool> {
+    match v {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A whole number as a number or as text.
+fn whole(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -160,12 +224,15 @@ pub struct CycleReport {
     pub provisioned_total: i64,
     /// Why the whole cycle stopped (a credential or availability failure).
     pub fatal: Option<SyncError>,
+    /// Set when the cycle held its deletions back: more than the
+    /// accidental-deletions threshold (quarantine `TooManyDeletes`).
+    pub too_many_deletes: Option<SyncError>,
 }
 
 impl Status {
     /// Records a cycle: last executions, counts, steady state, and
-    /// quarantine when it stopped on a credential or availability failure.
-    /// A paused job stays paused.
+    /// quarantine when it stopped on a credential or availability failure
+    /// or held deletions back. A paused job stays paused.
     pub fn record_cycle(&mut self, r: CycleReport) {
         let now = crate::timefmt::now_rfc3339();
         let state = match (&r.fatal, r.failures) {
@@ -184,7 +251,7 @@ impl Status {
             count_imported: r.processed,
             count_imported_deltas: r.processed,
             count_imported_reference_deltas: 0,
-            error: r.fatal.clone(),
+            error: r.fatal.clone().or_else(|| r.too_many_deletes.clone()),
             state: state.into(),
             time_began: r.began,
             time_ended: now.clone(),
@@ -201,7 +268,21 @@ impl Status {
             value: r.provisioned_total,
         }];
         let paused = self.code == "Paused";
-        match r.fatal {
+        // The held deletions quarantine the job; what the cycle did export
+        // still counts as a successful execution.
+        let quarantine = match (r.fatal, r.too_many_deletes) {
+            (Some(error), _) => Some((QUARANTINE_EXCEPTION, error, true)),
+            (None, Some(error)) => Some((TOO_MANY_DELETES, error, false)),
+            (None, None) => None,
+        };
+        if let Some((_, _, false)) = &quarantine {
+            if r.exported > 0 {
+                self.last_successful_execution_with_exports = Some(execution.clone());
+            }
+            self.last_successful_execution = Some(execution.clone());
+            self.count_successive_complete_failures = 0;
+        }
+        match quarantine {
             None => {
                 if r.exported > 0 {
                     self.last_successful_execution_with_exports = Some(execution.clone());
@@ -217,8 +298,10 @@ impl Status {
                     self.code = "Active".into();
                 }
             }
-            Some(error) => {
-                self.count_successive_complete_failures += 1;
+            Some((reason, error, complete_failure)) => {
+                if complete_failure {
+                    self.count_successive_complete_failures += 1;
+                }
                 let (series_began, series_count) = match &self.quarantine {
                     Some(q) => (q.series_began.clone(), q.series_count + 1),
                     None => (now.clone(), 1),
@@ -228,7 +311,7 @@ impl Status {
                 self.quarantine = Some(Quarantine {
                     current_began: now,
                     next_attempt: humantime::format_rfc3339_seconds(next).to_string(),
-                    reason: "EncounteredQuarantineException".into(),
+                    reason: reason.into(),
                     series_began,
                     series_count,
                     error,
@@ -273,6 +356,7 @@ mod tests {
             failures,
             provisioned_total: 2,
             fatal,
+            too_many_deletes: None,
         }
     }
 
@@ -309,5 +393,39 @@ mod tests {
         job.set_state("Paused", "Paused");
         job.status.record_cycle(report(None, 0));
         assert_eq!(job.status.code, "Paused", "a paused job stays paused");
+    }
+
+    #[test]
+    fn held_deletions_quarantine_with_too_many_deletes() {
+        let mut job = Job::new("scim", "520a5d7b-f0fe-5320-84c5-521bdcabbd8c");
+        job.set_state("Active", "Active");
+        let mut r = report(None, 0);
+        r.too_many_deletes = Some(SyncError {
+            code: "DeleteThresholdExceeded".into(),
+            message: "held".into(),
+            tenant_actionable: true,
+        });
+        job.status.record_cycle(r);
+        let q = job.status.quarantine.clone().unwrap();
+        assert_eq!((q.reason.as_str(), q.series_count), (TOO_MANY_DELETES, 1));
+        assert_eq!(job.status.code, "Quarantine");
+        // Not a complete failure: what the cycle exported counts.
+        assert_eq!(job.status.count_successive_complete_failures, 0);
+        assert!(job.status.last_successful_execution.is_some());
+        job.status.record_cycle(report(None, 0));
+        assert!(job.status.quarantine.is_none());
+        assert_eq!(job.status.code, "Active");
+    }
+
+    #[test]
+    fn the_threshold_setting_is_a_positive_whole_number() {
+        let mut job = Job::new("scim", "520a5d7b-f0fe-5320-84c5-521bdcabbd8c");
+        assert_eq!(job.delete_threshold_setting(), Some(500));
+        job.synchronization_job_settings[0].value = "0".into();
+        assert_eq!(job.delete_threshold_setting(), None);
+        job.synchronization_job_settings[0].value = "many".into();
+        assert_eq!(job.delete_threshold_setting(), None);
+        assert_eq!(flag(&serde_json::json!("True")), Some(true));
+        assert_eq!(whole(&serde_json::json!("12")), Some(12));
     }
 }

@@ -6,9 +6,11 @@
 //! attribute with `matchingPriority > 0` in order; a user whose first
 //! matching value is empty is skipped; disabled users get `active` false through
 //! `[IsSoftDeleted]`, as do users that left the scope (unless
-//! `SkipOutOfScopeDeletions` is `"true"`).
+//! `SkipOutOfScopeDeletions` is `"true"`). A cycle that would disable or
+//! delete more users than the accidental-deletions threshold performs none
+//! of them and quarantines the job (`accidental-deletions.md`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -103,6 +105,10 @@ pub(super) struct Plan {
     pub provisioned: BTreeMap<String, String>,
     /// The app's display name, for step descriptions.
     pub app: String,
+    /// The accidental-deletions threshold, when the check is on.
+    pub delete_threshold: Option<i64>,
+    /// Users whose held deletion a `ForceDeletes` restart let through.
+    pub allowed_deletes: BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -113,6 +119,20 @@ struct Outcome {
     failures: i64,
     processed: i64,
     fatal: Option<SyncError>,
+    /// Users whose deletion the cycle held back (over the threshold).
+    held: BTreeSet<String>,
+    too_many_deletes: Option<SyncError>,
+}
+
+/// `provisioningAction` `stagedDelete`: a disable or delete held back by
+/// the accidental-deletions threshold (`provisioningobjectsummary.md`).
+pub(super) const STAGED_DELETE: &str = "StagedDelete";
+
+/// Whether an action takes a user away in the target: what the
+/// accidental-deletions threshold counts ("the same functionality also
+/// works for disables", `accidental-deletions.md`).
+pub(super) fn removes_user(action: &str) -> bool {
+    matches!(action, "Disable" | "Delete")
 }
 
 async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
@@ -138,16 +158,42 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
         (Some(_), None) => {} // No enabled User→User mapping: nothing to export.
         (Some((base, token)), Some(mappings)) => match ScimTarget::new(base, token.clone()) {
             Ok(target) => {
+                // Deletions wait until the cycle knows how many there are.
+                let mut held = Vec::new();
                 for c in &plan.candidates {
                     let started = Started::now();
                     let known = plan.provisioned.get(&c.user.id).map(String::as_str);
-                    let mut result = provision_user(&target, mappings, c, known).await;
+                    let hold = plan.delete_threshold.is_some()
+                        && !plan.allowed_deletes.contains(&c.user.id);
+                    let mut result = process_user(&target, mappings, c, known, hold).await;
                     if let Some(fatal) = result.fatal.take() {
                         outcome.fatal = Some(fatal);
                         break;
                     }
+                    if result.action == STAGED_DELETE {
+                        held.push((c, result, started));
+                        continue;
+                    }
                     let entry = log_entry(&ctx, c, mappings, &result, &started);
                     outcome.add(entry, &result);
+                }
+                if outcome.fatal.is_none() {
+                    let threshold = plan.delete_threshold.unwrap_or(i64::MAX);
+                    if held.len() as i64 > threshold {
+                        outcome.hold(&ctx, mappings, held, threshold);
+                    } else {
+                        for (c, _, _) in held {
+                            let started = Started::now();
+                            let known = plan.provisioned.get(&c.user.id).map(String::as_str);
+                            let mut result = process_user(&target, mappings, c, known, false).await;
+                            if let Some(fatal) = result.fatal.take() {
+                                outcome.fatal = Some(fatal);
+                                break;
+                            }
+                            let entry = log_entry(&ctx, c, mappings, &result, &started);
+                            outcome.add(entry, &result);
+                        }
+                    }
                 }
             }
             Err(e) => outcome.fatal = Some(credential_error(&format!("The saved {e}."))),
@@ -282,6 +328,8 @@ pub(super) fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan
             .sp(sp_id)
             .map(|s| s.display_name.clone())
             .unwrap_or_default(),
+        delete_threshold: super::job::delete_threshold(entra, sp_id, job_id),
+        allowed_deletes: record.deletes.allowed.clone(),
     })
 }
 
@@ -329,6 +377,9 @@ pub(super) mod code {
     pub const SCIM_REJECTED: &str = "SystemForCrossDomainIdentityManagementServiceIncompatible";
     /// The SCIM endpoint answered 409.
     pub const SCIM_CONFLICT: &str = "SystemForCrossDomainIdentityManagementEntryConflict";
+    /// A disable or delete held back by the accidental-deletions threshold
+    /// (the sandbox's code: Entra's is not published).
+    pub const DELETE_THRESHOLD_EXCEEDED: &str = "DeleteThresholdExceeded";
 }
 
 impl UserResult {
@@ -441,11 +492,24 @@ pub(super) fn source_values(mappings: &[Mapping], c: &Candidate) -> Vec<(String,
         .collect()
 }
 
+/// Processes one user as on demand: nothing is held back.
 pub(super) async fn provision_user(
     target: &ScimTarget,
     mappings: &[Mapping],
     c: &Candidate,
     known_id: Option<&str>,
+) -> UserResult {
+    process_user(target, mappings, c, known_id, false).await
+}
+
+/// Processes one user; with `hold_deletes`, a disable or delete is not
+/// sent but returned as [`STAGED_DELETE`], for the cycle to count.
+async fn process_user(
+    target: &ScimTarget,
+    mappings: &[Mapping],
+    c: &Candidate,
+    known_id: Option<&str>,
+    hold_deletes: bool,
 ) -> UserResult {
     let soft_deleted = !c.in_scope || !c.user.account_enabled;
     let lookup = |name: &str| lookup(c, name);
@@ -581,6 +645,14 @@ pub(super) async fn provision_user(
     } else {
         "Update"
     };
+    if hold_deletes && removes_user(action) {
+        return r.end(
+            STAGED_DELETE,
+            "skipped",
+            Some(code::DELETE_THRESHOLD_EXCEEDED),
+            "held back",
+        );
+    }
     match target
         .patch_user(&id, &payload::patch_body(&changes, target.compliant))
         .await
@@ -794,6 +866,17 @@ pub(super) fn result_steps(c: &Candidate, r: &UserResult, app: &str) -> Vec<Step
             format!("User '{upn}' is out of scope and not in {app}: nothing to disable."),
             details([("SkipReason", r.code)]),
         ),
+        (STAGED_DELETE, _) => {
+            let mut d = details([("ReportableIdentifier", Some(upn)), ("SkipReason", r.code)]);
+            for (t, _, new) in &r.changes {
+                d.insert(t.clone(), Value::from(new.as_str()));
+            }
+            (
+                "EntrySynchronizationSkip",
+                format!("User '{upn}' was not disabled in {app}: {}", r.reason),
+                d,
+            )
+        }
         ("Create", _) => {
             let mut d = details([("ReportableIdentifier", Some(upn))]);
             for (t, v) in &r.values {
@@ -849,7 +932,7 @@ pub(super) fn modified_properties(
             .filter(|(_, v)| v.is_some())
             .map(|(t, v)| prop(t, None, v.clone()))
             .collect(),
-        ("Update" | "Disable", Stage::Export) => r
+        ("Update" | "Disable" | STAGED_DELETE, Stage::Export) => r
             .changes
             .iter()
             .map(|(t, old, new)| prop(t, old.clone(), Some(new.clone())))
@@ -905,6 +988,34 @@ impl Outcome {
         }
         self.log.push(entry);
     }
+
+    /// Logs the held deletions as `stagedDelete` and quarantines the job:
+    /// more of them than `threshold` in one cycle.
+    fn hold(
+        &mut self,
+        ctx: &LogContext<'_>,
+        mappings: &[Mapping],
+        held: Vec<(&Candidate, UserResult, Started)>,
+        threshold: i64,
+    ) {
+        let count = held.len();
+        let reason = format!(
+            "this cycle would disable or delete {count} users, more than the accidental deletions threshold of {threshold}; nothing is deleted until an admin allows the deletions"
+        );
+        for (c, mut r, started) in held {
+            r.reason = reason.clone();
+            let entry = log_entry(ctx, c, mappings, &r, &started);
+            self.held.insert(c.user.id.clone());
+            self.add(entry, &r);
+        }
+        self.too_many_deletes = Some(SyncError {
+            code: code::DELETE_THRESHOLD_EXCEEDED.into(),
+            message: format!(
+                "Provisioning is quarantined: {reason}. Review them in the provisioning logs (action stagedDelete), then allow them (restart with ForceDeletes) or fix the scope and restart."
+            ),
+            tenant_actionable: true,
+        });
+    }
 }
 
 /// Writes the cycle's result into the job status and the log.
@@ -913,7 +1024,7 @@ fn record(
     sp_id: &str,
     job_id: &str,
     plan: &Plan,
-    outcome: Outcome,
+    mut outcome: Outcome,
     began: &str,
     activity: &str,
 ) {
@@ -922,6 +1033,13 @@ fn record(
         return;
     };
     r.provisioned.extend(outcome.provisioned);
+    // What a ForceDeletes restart allowed is spent; what this cycle held is pending.
+    r.deletes
+        .allowed
+        .retain(|id| !plan.allowed_deletes.contains(id));
+    if outcome.fatal.is_none() {
+        r.deletes.pending = std::mem::take(&mut outcome.held);
+    }
     r.job.status.record_cycle(CycleReport {
         activity: activity.into(),
         began: began.into(),
@@ -932,6 +1050,7 @@ fn record(
         failures: outcome.failures,
         provisioned_total: r.provisioned.len() as i64,
         fatal: outcome.fatal,
+        too_many_deletes: outcome.too_many_deletes,
     });
 }
 

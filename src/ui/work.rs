@@ -185,8 +185,12 @@ pub enum Op {
         name: String,
     },
     RunAll,
-    /// After Start.
+    /// After Start: the portal's "Restart provisioning" (held deletions stay held).
     RestartJob,
+    /// Read the deletions the accidental-deletion threshold holds back.
+    ReviewDeletions,
+    /// Let the reviewed held deletions through (the users' ids as shown).
+    AllowDeletions(Vec<String>),
     FindUsers(String),
     ProvisionUser(DirectoryUser),
     RefreshLogs,
@@ -235,6 +239,7 @@ impl Op {
             | Op::ListGroups
             | Op::FindUsers(_)
             | Op::RefreshLogs
+            | Op::ReviewDeletions
             | Op::ExportReport(_)
             | Op::ListBackups
             | Op::PreviewRestore(_)
@@ -248,6 +253,7 @@ impl Op {
             | Op::AssignGroup { .. }
             | Op::RunAll
             | Op::RestartJob
+            | Op::AllowDeletions(_)
             | Op::ProvisionUser(_)
             | Op::CreateApp
             | Op::Restore(_) => true,
@@ -468,6 +474,8 @@ async fn run_engine(
         }
         Op::AssignGroup { id, name } => engine.assign_to_app(&id, &name).await,
         Op::RestartJob => engine.restart_job().await.map(drop),
+        Op::ReviewDeletions => engine.pending_deletions().await.map(drop),
+        Op::AllowDeletions(reviewed) => engine.allow_deletions(&reviewed).await.map(drop),
         Op::ProvisionUser(user) => {
             engine.provision_user(&user).await?;
             // The log shows the on-demand line as well.

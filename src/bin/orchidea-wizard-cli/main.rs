@@ -173,9 +173,18 @@ struct StatusArgs {
     /// Show only events with this outcome.
     #[arg(long, value_enum)]
     filter: Option<OutcomeArg>,
-    /// Restart the job with a full reset (recovers from quarantine once the cause is fixed).
+    /// Restart the job as the portal's "Restart provisioning" does (lifts the
+    /// quarantine once the cause is fixed); deletions held back by the
+    /// accidental-deletion threshold stay held.
     #[arg(long)]
     restart: bool,
+    /// Let the deletions held back by the accidental-deletion threshold
+    /// through: lists them and asks first.
+    #[arg(long, conflicts_with = "restart")]
+    allow_deletes: bool,
+    /// With --allow-deletes: do not ask (the list is still printed).
+    #[arg(long, requires = "allow_deletes")]
+    yes: bool,
     /// Write the report as JSON to FILE and as Markdown beside it (no secrets).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -567,17 +576,57 @@ async fn status_inner(
     sandbox: Option<&Sandbox>,
 ) -> Result<bool, String> {
     let mut view = engine.job_status().await.map_err(|e| e.to_string())?;
+    let mut acted = false;
     if args.restart {
-        println!("Restarting the job with a full reset…");
+        println!(
+            "Restarting the job (quarantine, escrows and watermark reset; held deletions stay held)…"
+        );
         view = engine.restart_job().await.map_err(|e| e.to_string())?;
-        if let Some(sandbox) = sandbox {
-            // The sandbox's cycle takes a moment; show its result.
-            sandbox.wait_idle().await;
-            view = engine.job_status().await.map_err(|e| e.to_string())?;
+        acted = true;
+    }
+    if args.allow_deletes {
+        let pending = engine
+            .pending_deletions()
+            .await
+            .map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            println!("Entra holds no deletions back: nothing to allow.");
+        } else {
+            print_pending(&pending);
+            if args.yes || AskOnTerminal::ask("Allow these deletions in Orchidea?").await {
+                let reviewed: Vec<String> =
+                    pending.iter().map(|e| e.subject_id().to_string()).collect();
+                view = engine
+                    .allow_deletions(&reviewed)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "Allowed: Entra performs the {} deletions now.",
+                    pending.len()
+                );
+                acted = true;
+            } else {
+                println!("Not allowed: the deletions stay held and the job stays in quarantine.");
+            }
         }
+    }
+    if acted && let Some(sandbox) = sandbox {
+        // The sandbox's cycle takes a moment; show its result.
+        sandbox.wait_idle().await;
+        view = engine.job_status().await.map_err(|e| e.to_string())?;
     }
     for line in view.lines() {
         println!("{line}");
+    }
+    if !args.allow_deletes && view.quarantine.as_ref().is_some_and(|q| q.too_many_deletes) {
+        let pending = engine
+            .pending_deletions()
+            .await
+            .map_err(|e| e.to_string())?;
+        print_pending(&pending);
+        println!(
+            "To let them through: status --allow-deletes. To keep them: fix the scope, assignments or users, then status --restart."
+        );
     }
     let events = engine
         .provisioning_events(args.logs)
@@ -603,6 +652,17 @@ async fn status_inner(
         .as_ref()
         .is_some_and(|e| e.state == "Failed");
     Ok(!view.is_quarantined() && !failed)
+}
+
+/// The held deletions, one line each.
+fn print_pending(pending: &[orchidea_wizard::graph::ProvisioningEvent]) {
+    println!(
+        "\nDeletions held back by the accidental-deletion threshold ({}):",
+        pending.len()
+    );
+    for e in pending {
+        println!("  {}", e.line());
+    }
 }
 
 async fn restore(args: RestoreArgs) -> Result<bool, String> {

@@ -23,6 +23,9 @@ pub struct AfterStart {
     filter: Option<Outcome>,
     filter_text: String,
     pub(crate) exported: Option<Result<Vec<PathBuf>, String>>,
+    /// The admin asked to allow the held deletions: the list is shown
+    /// with a last "are you sure".
+    confirm_deletions: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +36,13 @@ pub enum Message {
     Filter(Option<Outcome>),
     FilterText(String),
     Restart,
+    /// Read the held deletions and show them.
+    ReviewDeletions,
+    /// Ask to confirm allowing the deletions shown.
+    AskAllowDeletions,
+    /// Confirmed: allow exactly these (users' ids as shown).
+    AllowDeletions(Vec<String>),
+    CancelDeletions,
     RefreshLogs,
     Export,
 }
@@ -70,7 +80,26 @@ impl AfterStart {
                 self.filter_text = t;
                 Action::None
             }
-            Message::Restart => Action::Run(Op::RestartJob),
+            Message::Restart => {
+                self.confirm_deletions = false;
+                Action::Run(Op::RestartJob)
+            }
+            Message::ReviewDeletions => {
+                self.confirm_deletions = false;
+                Action::Run(Op::ReviewDeletions)
+            }
+            Message::AskAllowDeletions => {
+                self.confirm_deletions = true;
+                Action::None
+            }
+            Message::CancelDeletions => {
+                self.confirm_deletions = false;
+                Action::None
+            }
+            Message::AllowDeletions(reviewed) => {
+                self.confirm_deletions = false;
+                Action::Run(Op::AllowDeletions(reviewed))
+            }
             Message::RefreshLogs => Action::Run(Op::RefreshLogs),
             Message::Export => Action::Run(Op::ExportReport(report_dir.to_path_buf())),
         }
@@ -166,13 +195,23 @@ impl AfterStart {
                 lines =
                     lines.push(text(format!("Entra tries again at {}.", readable(next))).size(13));
             }
-            let restart = button(text("Restart with a full reset").size(14))
+            let idle = !session.is_busy();
+            let restart = button(text("Restart provisioning").size(14))
                 .padding([6, 14])
-                .style(button::danger)
-                .on_press_maybe((!session.is_busy()).then_some(Message::Restart));
+                .style(button::secondary)
+                .on_press_maybe(idle.then_some(Message::Restart));
+            let mut buttons = column![restart].spacing(6);
+            if q.too_many_deletes {
+                buttons = buttons.push(
+                    button(text("Review pending deletions").size(14))
+                        .padding([6, 14])
+                        .style(button::secondary)
+                        .on_press_maybe(idle.then_some(Message::ReviewDeletions)),
+                );
+            }
             col = col.push(
                 container(
-                    row![lines.width(Fill), restart]
+                    row![lines.width(Fill), buttons]
                         .spacing(12)
                         .align_y(Alignment::Center),
                 )
@@ -180,8 +219,74 @@ impl AfterStart {
                 .width(Fill)
                 .style(theme::error_banner),
             );
+            if q.too_many_deletes
+                && let Some(pending) = session.facts().and_then(|f| f.pending_deletions.as_ref())
+            {
+                col = col.push(self.pending_deletions(pending, idle));
+            }
         }
         card(col)
+    }
+
+    /// The held deletions, and the separate, confirmed way to allow them.
+    fn pending_deletions<'a>(
+        &'a self,
+        pending: &'a [ProvisioningEvent],
+        idle: bool,
+    ) -> Element<'a, Message> {
+        if pending.is_empty() {
+            return text("Entra lists no held deletions for the last cycle.")
+                .size(13)
+                .style(theme::muted)
+                .into();
+        }
+        let n = pending.len();
+        let mut list = column![
+            text(format!(
+                "{n} users would be disabled or deleted in Orchidea (held back by the accidental-deletion threshold):"
+            ))
+            .size(14)
+        ]
+        .spacing(2);
+        for e in pending.iter().take(SHOWN) {
+            list = list.push(text(format!("• {}", e.subject())).size(13));
+        }
+        if n > SHOWN {
+            list = list.push(
+                text(format!(
+                    "…and {} more (see the provisioning logs).",
+                    n - SHOWN
+                ))
+                .size(13)
+                .style(theme::muted),
+            );
+        }
+        let reviewed: Vec<String> = pending.iter().map(|e| e.subject_id().to_string()).collect();
+        let actions = if self.confirm_deletions {
+            row![
+                text(format!("Disable or delete these {n} users in Orchidea?")).size(14),
+                button(text(format!("Yes, allow {n} deletions")).size(14))
+                    .padding([6, 14])
+                    .style(button::danger)
+                    .on_press_maybe(idle.then_some(Message::AllowDeletions(reviewed))),
+                button(text("Cancel").size(14))
+                    .padding([6, 14])
+                    .style(button::secondary)
+                    .on_press(Message::CancelDeletions),
+            ]
+        } else {
+            row![
+                button(text(format!("Allow these {n} deletions…")).size(14))
+                    .padding([6, 14])
+                    .style(button::danger)
+                    .on_press_maybe(idle.then_some(Message::AskAllowDeletions)),
+            ]
+        };
+        container(column![list, actions.spacing(10).align_y(Alignment::Center)].spacing(8))
+            .padding(10)
+            .width(Fill)
+            .style(theme::tinted)
+            .into()
     }
 
     /// Search a user and provision just that one now.
