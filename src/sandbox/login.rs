@@ -53,6 +53,12 @@ pub struct SignInBehaviour {
     /// Application Administrator), as `/me`'s role membership shows them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// The delegated Graph permissions the sandbox's static `graph_token`
+    /// carries (default: exactly the ones the wizard requests,
+    /// `signin::GRAPH_PERMISSIONS`), so a test or an automation token can
+    /// lack one and meet Graph's 403.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_token_scopes: Option<Vec<String>>,
 }
 
 /// Whether the wizard's permissions have been consented in the tenant.
@@ -112,8 +118,8 @@ struct Issued {
     devices: HashMap<String, (u32, String, String)>,
     /// refresh token → (client_id, scope); each is used once.
     refresh: HashMap<String, (String, String)>,
-    /// access token → when it expires.
-    access: HashMap<String, Instant>,
+    /// access token → when it expires, and the Graph permissions it carries.
+    access: HashMap<String, (Instant, Vec<String>)>,
     /// Every access and refresh token ever issued (secret-leak tests).
     every: Vec<Secret>,
     stats: LoginStats,
@@ -121,7 +127,8 @@ struct Issued {
 
 /// Whether the Graph listener should accept a bearer token.
 pub(crate) enum AccessCheck {
-    Valid,
+    /// With the delegated permissions the token carries (`scp`).
+    Valid(Vec<String>),
     Expired,
     Unknown,
 }
@@ -140,7 +147,7 @@ impl LoginState {
 
     pub(crate) fn check_access(&self, token: &str) -> AccessCheck {
         match self.issued().access.get(token) {
-            Some(until) if Instant::now() < *until => AccessCheck::Valid,
+            Some((until, scopes)) if Instant::now() < *until => AccessCheck::Valid(scopes.clone()),
             Some(_) => AccessCheck::Expired,
             None => AccessCheck::Unknown,
         }
@@ -167,6 +174,14 @@ impl LoginState {
             .roles
             .clone()
             .unwrap_or_else(|| DEFAULT_ROLES.map(String::from).to_vec())
+    }
+
+    /// The permissions of the static `graph_token`.
+    pub(crate) fn graph_token_scopes(&self) -> Vec<String> {
+        self.behaviour
+            .graph_token_scopes
+            .clone()
+            .unwrap_or_else(default_scopes)
     }
 
     fn lifetime(&self) -> Duration {
@@ -441,9 +456,10 @@ async fn token(
     let refresh = random();
     {
         let mut issued = login.issued();
-        issued
-            .access
-            .insert(access.expose().to_string(), Instant::now() + lifetime);
+        issued.access.insert(
+            access.expose().to_string(),
+            (Instant::now() + lifetime, granted_permissions(&scope)),
+        );
         issued.refresh.insert(
             refresh.clone(),
             (f.client_id.clone().unwrap_or_default(), scope.clone()),
@@ -469,6 +485,28 @@ async fn token(
         body["id_token"] = json!(id);
     }
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+}
+
+/// What the wizard asks for: the sandbox's "admin consent already given".
+fn default_scopes() -> Vec<String> {
+    crate::signin::GRAPH_PERMISSIONS.map(String::from).to_vec()
+}
+
+/// The Graph permissions an access token carries: the ones requested
+/// (`v2-permissions-and-consent.md`: the token's `scp` holds the consented
+/// scopes asked for); `.default` stands for every consented one.
+fn granted_permissions(scope: &str) -> Vec<String> {
+    let mut granted: Vec<String> = Vec::new();
+    for s in scope.split_whitespace() {
+        match crate::graph::permissions::permission_name(s) {
+            Some(".default") => granted.extend(default_scopes()),
+            Some(p) => granted.push(p.to_string()),
+            None => {}
+        }
+    }
+    granted.sort();
+    granted.dedup();
+    granted
 }
 
 /// Checks a token request; the grant and its scope, or Entra's refusal.
