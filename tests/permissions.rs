@@ -344,3 +344,35 @@ async fn step_15_reads_the_threshold_back_from_the_job() {
         jobs.body
     );
 }
+
+#[test]
+fn the_cli_names_the_permission_a_refused_call_needs() {
+    // An automation token without Synchronization.*: the first provisioning
+    // read is refused, and the CLI says which permission it needed.
+    let mut tenant: Value =
+        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    tenant["signIn"] = json!({ "graphTokenScopes": without("Synchronization.ReadWrite.All") });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant.json");
+    std::fs::write(&file, tenant.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orchidea-wizard-cli"))
+        .args(["run", "--sandbox", "--yes", "--sandbox-tenant"])
+        .arg(&file)
+        .env_remove("ORCHIDEA_SCIM_SECRET")
+        .env("ORCHIDEA_WIZARD_DATA_DIR", dir.path().join("data"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the CLI runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("Authorization_RequestDenied"), "{text}");
+    assert!(
+        text.contains("Synchronization.Read.All (for GET /servicePrincipals/{id}/synchronization/"),
+        "{text}"
+    );
+    assert!(text.contains("/v2.0/adminconsent?client_id="), "{text}");
+}
