@@ -376,3 +376,51 @@ fn the_cli_names_the_permission_a_refused_call_needs() {
     );
     assert!(text.contains("/v2.0/adminconsent?client_id="), "{text}");
 }
+
+#[tokio::test]
+async fn a_tenant_consented_to_the_old_set_asks_for_admin_consent_and_default_lacks_the_pair() {
+    // Admin consent given before the wizard asked for the assignment pair.
+    let old: Vec<String> = without("AppRoleAssignment.ReadWrite.All")
+        .into_iter()
+        .filter(|p| p != "Application.Read.All")
+        .collect();
+    let sandbox = Sandbox::start(SandboxOptions {
+        sign_in: Some(SignInBehaviour {
+            granted_scopes: Some(old),
+            ..Default::default()
+        }),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg =
+        orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    cfg.login_url = sandbox.login_url.clone();
+    cfg.graph_url = sandbox.graph_url.clone();
+    let err = orchidea_wizard::signin::sign_in_with_device_code(
+        &cfg,
+        &orchidea_wizard::http::loopback_client(),
+        &|_| {},
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.aadsts(), Some(65001), "{text}");
+    assert!(text.contains("/v2.0/adminconsent?client_id="), "{text}");
+    assert!(text.contains("AppRoleAssignment.ReadWrite.All"), "{text}");
+
+    // `.default` carries what was consented: reading works, assigning is refused.
+    let origin = sandbox.graph_url.origin().ascii_serialization();
+    let api = Api {
+        token: device_token(&sandbox, &format!("{origin}/.default")).await,
+        ..Api::new(&sandbox)
+    };
+    let sp = api.sp_id("Orchidea").await;
+    let refused = api
+        .post(
+            &format!("/servicePrincipals/{sp}/appRoleAssignedTo"),
+            json!({"principalId": sp, "resourceId": sp, "appRoleId": "00000000-0000-0000-0000-000000000000"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+}

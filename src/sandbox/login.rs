@@ -59,6 +59,12 @@ pub struct SignInBehaviour {
     /// lack one and meet Graph's 403.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graph_token_scopes: Option<Vec<String>>,
+    /// The delegated Graph permissions admin consent covers in the tenant
+    /// (default: whatever is asked). A sign-in asking for another one gets
+    /// AADSTS65001 `consent_required`, as for a user who may not consent
+    /// (`v2-permissions-and-consent.md`); `.default` gets exactly these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_scopes: Option<Vec<String>>,
 }
 
 /// Whether the wizard's permissions have been consented in the tenant.
@@ -174,6 +180,26 @@ impl LoginState {
             .roles
             .clone()
             .unwrap_or_else(|| DEFAULT_ROLES.map(String::from).to_vec())
+    }
+
+    /// Whether admin consent covers every Graph permission in `scope`.
+    fn consented(&self, scope: &str) -> bool {
+        let Some(granted) = &self.behaviour.granted_scopes else {
+            return true;
+        };
+        scope
+            .split_whitespace()
+            .filter_map(crate::graph::permissions::permission_name)
+            .filter(|p| *p != ".default")
+            .all(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p)))
+    }
+
+    /// What `.default` stands for: the consented permissions.
+    fn consented_set(&self) -> Vec<String> {
+        self.behaviour
+            .granted_scopes
+            .clone()
+            .unwrap_or_else(default_scopes)
     }
 
     /// The permissions of the static `graph_token`.
@@ -342,7 +368,12 @@ async fn authorize(
             );
         }
     };
+    let scope = q.scope.clone().unwrap_or_default();
     match login.behaviour.consent {
+        Consent::Granted if !login.consented(&scope) => {
+            let text = format!("AADSTS65001: {}", consent_required_text(&client_id));
+            return fail(back, "consent_required", &text, &q.state);
+        }
         Consent::Granted => {}
         Consent::Required => {
             let text = format!("AADSTS65001: {}", consent_required_text(&client_id));
@@ -358,10 +389,10 @@ async fn authorize(
         }
     }
     let code = random();
-    login.issued().codes.insert(
-        code.clone(),
-        (challenge, redirect, client_id, q.scope.unwrap_or_default()),
-    );
+    login
+        .issued()
+        .codes
+        .insert(code.clone(), (challenge, redirect, client_id, scope));
     back.query_pairs_mut().append_pair("code", &code);
     if let Some(s) = &q.state {
         back.query_pairs_mut().append_pair("state", s);
@@ -458,7 +489,10 @@ async fn token(
         let mut issued = login.issued();
         issued.access.insert(
             access.expose().to_string(),
-            (Instant::now() + lifetime, granted_permissions(&scope)),
+            (
+                Instant::now() + lifetime,
+                granted_permissions(&scope, &login.consented_set()),
+            ),
         );
         issued.refresh.insert(
             refresh.clone(),
@@ -495,11 +529,11 @@ fn default_scopes() -> Vec<String> {
 /// The Graph permissions an access token carries: the ones requested
 /// (`v2-permissions-and-consent.md`: the token's `scp` holds the consented
 /// scopes asked for); `.default` stands for every consented one.
-fn granted_permissions(scope: &str) -> Vec<String> {
+fn granted_permissions(scope: &str, consented: &[String]) -> Vec<String> {
     let mut granted: Vec<String> = Vec::new();
     for s in scope.split_whitespace() {
         match crate::graph::permissions::permission_name(s) {
-            Some(".default") => granted.extend(default_scopes()),
+            Some(".default") => granted.extend(consented.iter().cloned()),
             Some(p) => granted.push(p.to_string()),
             None => {}
         }
@@ -585,6 +619,12 @@ fn redeem(login: &LoginState, f: &TokenForm) -> Result<(Grant, String), Response
                 ));
             }
             match login.behaviour.consent {
+                Consent::Granted if !login.consented(&scope) => Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    &consent_required_text(&client),
+                )),
                 Consent::Granted => Ok((Grant::Device, scope)),
                 Consent::Required => Err(error(
                     StatusCode::BAD_REQUEST,
