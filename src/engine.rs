@@ -155,6 +155,10 @@ pub struct Facts {
     pub notifications: Option<Notifications>,
     /// `SyncNotificationSettings` as Entra had it saved.
     pub saved_notifications: Option<String>,
+    /// Why the saved settings (`GET …/synchronization/secrets`, not in the
+    /// v1.0 reference) could not be read; they are then unknown, and the
+    /// steps that write them say so. Cleared by a read or our own write.
+    pub secrets_unread: Option<String>,
     /// The job as last read after Start.
     pub job_view: Option<JobView>,
     /// Users provisioned on demand, with what Entra answered.

@@ -5,6 +5,7 @@
 //! [`GraphError`] an admin can act on. Schemas stay raw JSON: they are
 //! round-tripped, and re-typing them loses fields and enum casing.
 
+pub mod permissions;
 pub mod provisioning;
 pub mod types;
 
@@ -69,13 +70,16 @@ pub enum GraphError {
         "Microsoft Graph did not accept the sign-in: the token has expired or is not valid. Sign in again."
     )]
     Unauthorized { request_id: Option<String> },
-    #[error(
-        "Microsoft Graph refused the request ({code}): the signed-in account lacks a permission or role. Sign in as an Application Administrator, Cloud Application Administrator or Global Administrator, and make sure the wizard's permissions have admin consent."
-    )]
+    #[error("{}", forbidden_text(code, needs.as_deref(), consent_url.as_deref()))]
     Forbidden {
         code: String,
         message: String,
         request_id: Option<String>,
+        /// The delegated permission(s) the refused call needs, from its
+        /// page's table ([`permissions`]), with the call.
+        needs: Option<String>,
+        /// Where an administrator grants the wizard's permissions.
+        consent_url: Option<String>,
     },
     #[error(
         "Microsoft Graph could not find {what}. It may have been deleted, or it was created moments ago and is not visible yet: wait a minute and retry."
@@ -119,6 +123,22 @@ pub enum GraphError {
         "The saved value of \"{key}\" cannot be read back from Entra, so it cannot be saved again unchanged. Enter it again and retry."
     )]
     MaskedSecret { key: String },
+}
+
+fn forbidden_text(code: &str, needs: Option<&str>, consent_url: Option<&str>) -> String {
+    let lacks = match needs {
+        Some(n) => format!(
+            "the sign-in's token lacks the delegated permission {n}, or the signed-in account lacks a role"
+        ),
+        None => "the signed-in account lacks a permission or role".into(),
+    };
+    let consent = match consent_url {
+        Some(url) => format!("grant admin consent for the wizard's permissions at {url}"),
+        None => "grant admin consent for the wizard's permissions (Entra admin center, Enterprise applications, the sign-in application, Permissions)".into(),
+    };
+    format!(
+        "Microsoft Graph refused the request ({code}): {lacks}. An administrator must {consent}, then sign in again; the account must be an Application Administrator, Cloud Application Administrator or Global Administrator."
+    )
 }
 
 fn wait_hint(retry_after: Option<u64>) -> String {
@@ -178,6 +198,8 @@ pub struct GraphClient {
     /// Also retry 404/403/409: the object was created moments ago and
     /// Graph's replicas may not show it yet (see [`GraphClient::settling`]).
     settling: bool,
+    /// Named in a 403's message ([`GraphClient::with_admin_consent_url`]).
+    consent_url: Option<Arc<str>>,
 }
 
 struct Inner {
@@ -299,7 +321,15 @@ impl GraphClient {
                 notes: std::sync::Mutex::new(Vec::new()),
             }),
             settling: false,
+            consent_url: None,
         }
+    }
+
+    /// The same client; a 403 names `url` as where admin consent is given
+    /// (`SignInConfig::admin_consent_url`).
+    pub fn with_admin_consent_url(mut self, url: &Url) -> GraphClient {
+        self.consent_url = Some(Arc::from(url.as_str()));
+        self
     }
 
     /// The same client, for calls about an object created moments ago: a
@@ -308,6 +338,7 @@ impl GraphClient {
         GraphClient {
             inner: self.inner.clone(),
             settling: true,
+            consent_url: self.consent_url.clone(),
         }
     }
 
@@ -615,8 +646,11 @@ impl GraphClient {
     /// otherwise Graph returns them without properties).
     pub async fn my_directory_roles(&self) -> Result<Vec<DirectoryRole>, GraphError> {
         let mut url = self.url(&["me", "transitiveMemberOf", "microsoft.graph.directoryRole"]);
+        // The OData cast is an advanced query: `$count=true` and
+        // `ConsistencyLevel: eventual` (user-list-transitivememberof.md;
+        // [`advanced_query`] adds the header).
         url.set_query(Some(&format!(
-            "$select={}",
+            "$count=true&$select={}",
             encode_query_value("id,displayName,roleTemplateId")
         )));
         self.get_all(url, "the signed-in user's directory roles")
@@ -949,6 +983,7 @@ impl GraphClient {
         token: &Secret,
     ) -> Result<Vec<u8>, GraphError> {
         let method = method.clone();
+        let called = url.clone();
         let url = url.clone();
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self
@@ -958,6 +993,9 @@ impl GraphClient {
             .bearer_auth(token.expose())
             .header("client-request-id", &client_request_id)
             .header(reqwest::header::ACCEPT, "application/json");
+        if advanced_query(&called) {
+            request = request.header("ConsistencyLevel", "eventual");
+        }
         request = match body {
             // An explicit empty body: Graph answers 411 to a POST without a length.
             None if method == Method::POST => request
@@ -989,8 +1027,45 @@ impl GraphClient {
             %client_request_id,
             "Graph request for {what} failed"
         );
-        Err(classify(status, error, request_id, retry_after, what))
+        Err(
+            match classify(status, error, request_id, retry_after, what) {
+                GraphError::Forbidden {
+                    code,
+                    message,
+                    request_id,
+                    ..
+                } => GraphError::Forbidden {
+                    code,
+                    message,
+                    request_id,
+                    needs: self.needed_for(&method, &called),
+                    consent_url: self.consent_url.as_deref().map(str::to_string),
+                },
+                other => other,
+            },
+        )
     }
+
+    /// "Permission (for METHOD /path)" from the permissions table.
+    fn needed_for(&self, method: &Method, url: &Url) -> Option<String> {
+        let base = self.inner.base.path().trim_end_matches('/');
+        let rest = url.path().strip_prefix(base)?;
+        let rule = permissions::rule_for(method.as_str(), rest)?;
+        Some(format!(
+            "{} (for {} {})",
+            rule.least(),
+            rule.method,
+            rule.path.replace("{}", "{id}")
+        ))
+    }
+}
+
+/// `$count` and `$search` are advanced queries: Graph wants
+/// `ConsistencyLevel: eventual` with them (`aad-advanced-queries.md`), on
+/// every page (next links keep the query).
+fn advanced_query(url: &Url) -> bool {
+    url.query_pairs()
+        .any(|(k, v)| (k == "$count" && v.eq_ignore_ascii_case("true")) || k == "$search")
 }
 
 /// A few words on why a request failed, for the retry note.
@@ -1119,6 +1194,8 @@ fn classify(
             code,
             message: error.message,
             request_id,
+            needs: None,
+            consent_url: None,
         },
         404 => GraphError::NotFound {
             what: what.into(),
@@ -1241,7 +1318,15 @@ mod tests {
             code: "Authorization_RequestDenied".into(),
             message: "Insufficient privileges".into(),
             request_id: Some("r".into()),
+            needs: Some("AppRoleAssignment.ReadWrite.All and Application.Read.All".into()),
+            consent_url: Some("https://login.example/t/v2.0/adminconsent?client_id=c".into()),
         };
+        let text = forbidden.to_string();
+        assert!(text.contains("AppRoleAssignment.ReadWrite.All"), "{text}");
+        assert!(
+            text.contains("https://login.example/t/v2.0/adminconsent"),
+            "{text}"
+        );
         assert!(
             forbidden
                 .to_string()

@@ -122,7 +122,12 @@ pub fn sandbox_config(
         orchidea,
         choices,
     );
-    // The simulated tenant's backups stay apart from real ones.
+    let mut sign_in = crate::signin::SignInConfig::for_cloud(crate::cloud::Cloud::Global);
+    sign_in.login_url = sandbox.login_url.clone();
+    sign_in.graph_url = sandbox.graph_url.clone();
+    cfg.graph = cfg
+        .graph
+        .with_admin_consent_url(&sign_in.admin_consent_url());
     // The simulated tenant's files stay with it, apart from real ones.
     cfg.backup_dir = Some(sandbox.wizard_dir.join("backups"));
     cfg.run_state = Some(sandbox.wizard_dir.join("run-state.json"));

@@ -33,8 +33,12 @@ pub use self::session::Session;
 
 /// The Graph permissions the steps need (docs/sign-in.md, "Scopes", says
 /// which endpoint needs which), as names on the Graph resource.
-pub const GRAPH_PERMISSIONS: [&str; 6] = [
+pub const GRAPH_PERMISSIONS: [&str; 8] = [
     "Application.ReadWrite.All",
+    // Assigning a group needs both (serviceprincipal-post-approleassignedto.md
+    // lists only the pair; Application.ReadWrite.All does not stand in).
+    "AppRoleAssignment.ReadWrite.All",
+    "Application.Read.All",
     "Synchronization.ReadWrite.All",
     "AuditLog.Read.All",
     "User.Read.All",
@@ -325,6 +329,20 @@ mod tests {
             "{consent}"
         );
         assert!(!consent.as_str().contains("offline_access"));
+    }
+
+    #[test]
+    fn the_requested_permissions_cover_every_call_the_wizard_makes() {
+        for rule in crate::graph::permissions::RULES {
+            assert!(
+                rule.allows(&GRAPH_PERMISSIONS),
+                "{} {} ({}) needs {}",
+                rule.method,
+                rule.path,
+                rule.page,
+                rule.least()
+            );
+        }
     }
 
     #[test]

@@ -225,11 +225,12 @@ async fn device_code_is_pending_then_signed_in() {
     }
     let (status, body) = token(&sandbox, &form).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    // A token of its own, not the static one, and Graph accepts it.
+    // A token of its own, not the static one, and Graph accepts it where
+    // its scope (Application.ReadWrite.All) is enough.
     let access = body["access_token"].as_str().unwrap();
     assert_ne!(access, sandbox.graph_token.expose());
     let graph = client()
-        .get(format!("{}/me", sandbox.graph_url))
+        .get(format!("{}/servicePrincipals", sandbox.graph_url))
         .bearer_auth(access)
         .send()
         .await

@@ -75,6 +75,53 @@ impl Notifications {
     }
 }
 
+/// The job setting that shows the accidental-deletion threshold in force
+/// (`synchronizationJobSettings`, `resources/synchronization-synchronizationjob.md`;
+/// the Entra doc `application-provisioning-configuration-api.md` shows it
+/// in a job GET as `{"name":"QuarantineTooManyDeletesThreshold","value":"500"}`).
+pub const THRESHOLD_SETTING: &str = "QuarantineTooManyDeletesThreshold";
+
+/// What the job shows after step 15 saved `wanted`: a sentence for the
+/// step's detail, and whether it is a warning (the threshold did not take).
+pub fn confirm_threshold(
+    wanted: Option<u32>,
+    settings: &[crate::graph::types::JobSetting],
+) -> (String, bool) {
+    let shown = settings
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(THRESHOLD_SETTING))
+        .map(|s| s.value.as_deref().unwrap_or("").trim().to_string());
+    let parsed = shown.as_deref().map(|v| v.parse::<u32>().ok());
+    match (wanted, shown.as_deref(), parsed) {
+        (Some(n), _, Some(Some(m))) if m == n => (
+            format!("The job shows the deletion threshold {n} ({THRESHOLD_SETTING})."),
+            false,
+        ),
+        (None, None, _) => (
+            format!("The job shows no deletion threshold ({THRESHOLD_SETTING} absent)."),
+            false,
+        ),
+        (Some(n), Some(v), _) => (
+            format!(
+                "The job shows {THRESHOLD_SETTING} = \"{v}\", not the {n} just saved: check Provisioning, Settings, \"Prevent accidental deletion\" in the Entra admin center."
+            ),
+            true,
+        ),
+        (Some(n), None, _) => (
+            format!(
+                "The job does not show {THRESHOLD_SETTING}, so the deletion threshold {n} could not be confirmed: check Provisioning, Settings, \"Prevent accidental deletion\" in the Entra admin center."
+            ),
+            true,
+        ),
+        (None, Some(v), _) => (
+            format!(
+                "The job still shows {THRESHOLD_SETTING} = \"{v}\" although the guard was switched off: check Provisioning, Settings, \"Prevent accidental deletion\" in the Entra admin center."
+            ),
+            true,
+        ),
+    }
+}
+
 /// Entra has stored booleans both as JSON booleans and as `"True"` strings.
 fn flag(v: &serde_json::Value) -> Option<bool> {
     match v {
@@ -151,6 +198,26 @@ mod tests {
         assert_eq!(n.delete_threshold, None);
         assert!(Notifications::from_secret_value("not json").is_none());
         assert!(n.summary().contains("no failure e-mails"));
+    }
+
+    #[test]
+    fn the_threshold_is_confirmed_from_the_job_settings() {
+        use crate::graph::types::JobSetting;
+        let shown = |v: &str| {
+            vec![JobSetting {
+                name: THRESHOLD_SETTING.into(),
+                value: Some(v.into()),
+            }]
+        };
+        let (text, warn) = confirm_threshold(Some(250), &shown("250"));
+        assert!(!warn && text.contains("250"), "{text}");
+        let (text, warn) = confirm_threshold(Some(250), &shown("500"));
+        assert!(warn && text.contains("\"500\", not the 250"), "{text}");
+        let (text, warn) = confirm_threshold(Some(250), &[]);
+        assert!(warn && text.contains("could not be confirmed"), "{text}");
+        assert!(!confirm_threshold(None, &[]).1);
+        assert!(confirm_threshold(None, &shown("500")).1);
+        assert!(confirm_threshold(Some(5), &shown("five")).1);
     }
 
     #[test]

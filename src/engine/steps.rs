@@ -112,11 +112,14 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
         .filter(|_| Reads::fresh(facts.reads.candidates))
         .map(|c| c.jobs.clone());
     let (jobs, saved) = match known {
-        Some(jobs) => (jobs, graph.get_secrets(&app.id).await?),
+        Some(jobs) => (jobs, graph.get_secrets(&app.id).await),
         None => {
-            futures::future::try_join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await?
+            let (jobs, saved) =
+                futures::future::join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await;
+            (jobs?, saved)
         }
     };
+    let saved = saved_or_unknown(facts, saved)?;
     facts.job = jobs.into_iter().next();
     if let Some(job) = &facts.job {
         let view = super::JobView::from_job(job);
@@ -165,9 +168,60 @@ async fn current_secrets(
     {
         return Ok(entries.clone());
     }
-    let entries = graph(engine, facts).get_secrets(app).await?;
+    let read = graph(engine, facts).get_secrets(app).await;
+    let entries = saved_or_unknown(facts, read)?;
     facts.reads.secrets = Some((Instant::now(), entries.clone()));
     Ok(entries)
+}
+
+/// `GET …/synchronization/secrets` is not in the Graph v1.0 reference (the
+/// beta one and the Entra docs use it): when it fails, the saved settings
+/// are unknown (read as none) rather than the run failing. A 401 or a lost
+/// connection still stops: nothing else would work either.
+fn saved_or_unknown(
+    facts: &mut Facts,
+    read: Result<Vec<SecretEntry>, crate::graph::GraphError>,
+) -> Result<Vec<SecretEntry>, EngineError> {
+    use crate::graph::GraphError as G;
+    match read {
+        Ok(entries) => {
+            facts.secrets_unread = None;
+            Ok(entries)
+        }
+        Err(e @ (G::Unauthorized { .. } | G::Transport(_))) => Err(e.into()),
+        Err(e) => {
+            let reason = unread_reason(&e);
+            let warning = format!(
+                "Could not read the saved provisioning settings ({reason}; GET …/synchronization/secrets is not in the Graph v1.0 reference): the wizard treats them as unknown and writes its own."
+            );
+            if !facts.warnings.contains(&warning) {
+                facts.warnings.push(warning);
+            }
+            facts.secrets_unread = Some(reason);
+            Ok(Vec::new())
+        }
+    }
+}
+
+fn unread_reason(e: &crate::graph::GraphError) -> String {
+    use crate::graph::GraphError as G;
+    match e {
+        G::Forbidden { code, .. } => format!("Graph answered 403 {code}"),
+        G::NotFound { .. } => "Graph answered 404".into(),
+        G::Api { status, code, .. } => format!("Graph answered {status} {code}"),
+        G::Throttled { .. } => "Graph kept answering 429/503".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The sentence a step adds when it wrote settings it could not read first.
+fn unread_note(facts: &Facts) -> String {
+    match &facts.secrets_unread {
+        Some(reason) => format!(
+            " The saved settings could not be read first ({reason}), and Entra replaces the whole set: settings the wizard does not manage (such as SkipOutOfScopeDeletions) were not carried over; check them in the Entra admin center (Provisioning, Settings)."
+        ),
+        None => String::new(),
+    }
 }
 
 /// Saves `backup` before a write; a backup that cannot be written stops
@@ -317,6 +371,8 @@ async fn put_secrets(
 ) -> Result<(), EngineError> {
     graph(engine, facts).put_secrets(app, &entries).await?;
     facts.reads.secrets = Some((Instant::now(), entries));
+    // What is saved now is what was just sent.
+    facts.secrets_unread = None;
     Ok(())
 }
 
@@ -885,6 +941,7 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
     let keep: Vec<(&str, String)> = sync_all.iter().map(|v| (SYNC_ALL, v.clone())).collect();
     let entries = merged_secrets(&current, &url, &secret, &keep);
     backup_settings(engine, facts, &current, "before step 6 (save credentials)")?;
+    let unread = unread_note(facts);
     put_secrets(engine, facts, &app, entries).await?;
     facts.saved_base_address = Some(url.clone());
     facts.saved_sync_all = sync_all;
@@ -894,7 +951,7 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
         secret.masked()
     ));
     Ok(Status::Done(format!(
-        "Saved Tenant URL {url} and Secret Token {}.",
+        "Saved Tenant URL {url} and Secret Token {}.{unread}",
         secret.masked()
     )))
 }
@@ -1103,7 +1160,7 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         .notifications
         .clone()
         .unwrap_or_else(|| Notifications::default_for(None));
-    let (app, _) = job_ids(facts)?;
+    let (app, job_id) = job_ids(facts)?;
     let current = current_secrets(engine, facts, &app).await?;
     let saved_scope = saved_plain(&current, SYNC_ALL);
     let saved_notes = saved_plain(&current, NOTIFICATIONS);
@@ -1134,6 +1191,7 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
     ];
     let entries = merged_secrets(&current, &url, &secret, &plain);
     backup_settings(engine, facts, &current, "before step 15 (save settings)")?;
+    let unread = unread_note(facts);
     put_secrets(engine, facts, &app, entries).await?;
     facts.saved_sync_all = Some(wanted.sync_all().to_string());
     facts.saved_notifications = Some(notes_value);
@@ -1143,8 +1201,24 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         wanted.sync_all(),
         notifications.summary()
     ));
+    // Read the threshold back: the job shows the one in force.
+    let confirm = match graph(engine, facts).get_job(&app, &job_id).await {
+        Ok(job) => {
+            let (text, warn) = super::notify::confirm_threshold(
+                notifications.delete_threshold,
+                &job.synchronization_job_settings,
+            );
+            if warn && !facts.warnings.contains(&text) {
+                facts.warnings.push(text.clone());
+            }
+            text
+        }
+        Err(e) => {
+            format!("The job could not be read back to confirm the deletion threshold ({e}).")
+        }
+    };
     Ok(Status::Done(format!(
-        "Saved: {}; {}.",
+        "Saved: {}; {}. {confirm}{unread}",
         wanted.label(),
         notifications.summary()
     )))

@@ -105,8 +105,58 @@ pub(crate) async fn put_secrets(
     }
     let mut entra = shared.entra.lock().await;
     check_sp(&entra, &sp_id)?;
+    let threshold = pairs
+        .iter()
+        .find(|p| p.key == "SyncNotificationSettings")
+        .and_then(|p| delete_threshold(p.value.expose()));
+    if let Some(threshold) = threshold {
+        for record in entra
+            .jobs
+            .iter_mut()
+            .filter(|r| r.service_principal_id == sp_id)
+        {
+            set_threshold(&mut record.job.synchronization_job_settings, threshold);
+        }
+    }
     entra.secrets.insert(sp_id, pairs);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+const THRESHOLD_SETTING: &str = "QuarantineTooManyDeletesThreshold";
+
+/// The accidental-deletion threshold in a `SyncNotificationSettings`
+/// document: `Some(Some(n))` when switched on, `Some(None)` when off,
+/// `None` when the document does not say.
+fn delete_threshold(document: &str) -> Option<Option<u32>> {
+    let v: Value = serde_json::from_str(document).ok()?;
+    let flag = |v: &Value| match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
+        _ => None,
+    };
+    match flag(&v["DeleteThresholdEnabled"])? {
+        false => Some(None),
+        true => match &v["DeleteThresholdValue"] {
+            Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some),
+            Value::String(s) => s.trim().parse().ok().map(Some),
+            _ => None,
+        },
+    }
+}
+
+/// The job shows the saved threshold as its `QuarantineTooManyDeletesThreshold`
+/// setting (`synchronizationJobSettings`, a `keyValuePair` list, as the
+/// Entra doc `application-provisioning-configuration-api.md` shows a job
+/// GET); a switched-off guard removes it. The link between the two is
+/// assumed: no page says which write changes the job setting.
+fn set_threshold(settings: &mut Vec<super::job::NameValue>, threshold: Option<u32>) {
+    settings.retain(|s| s.name != THRESHOLD_SETTING);
+    if let Some(n) = threshold {
+        settings.push(super::job::NameValue {
+            name: THRESHOLD_SETTING.into(),
+            value: n.to_string(),
+        });
+    }
 }
 
 /// Test Connection: really calls the SCIM endpoint, as Entra does.

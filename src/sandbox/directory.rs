@@ -470,6 +470,7 @@ const ROLE_SPEC: ListSpec = ListSpec {
 /// (`GET /me/transitiveMemberOf/microsoft.graph.directoryRole`): the
 /// sandbox's `signIn.roles`, with the real template ids.
 async fn my_roles(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
+    require_cast_headers(&uri, &headers)?;
     let tenant = {
         let entra = shared.entra.lock().await;
         if entra.me().is_none() {
@@ -499,6 +500,27 @@ async fn my_roles(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) 
         })
         .collect();
     list(&shared, &uri, &headers, items, &ROLE_SPEC)
+}
+
+/// An OData cast on `transitiveMemberOf` is an advanced query:
+/// "`ConsistencyLevel: eventual` … and `$count` are required when using
+/// the `$search`, `$filter`, `$orderby`, or OData cast query parameters"
+/// (user-list-transitivememberof.md, Request headers). The error code and
+/// message are assumed (the page gives none): `Request_UnsupportedQuery`,
+/// as Graph answers other advanced queries sent without them.
+fn require_cast_headers(uri: &Uri, headers: &HeaderMap) -> Result<(), GraphError> {
+    let q = super::odata::Query::parse(uri.query())?;
+    let eventual = headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
+    if eventual && q.count {
+        return Ok(());
+    }
+    Err(GraphError::bad_request(
+        "Request_UnsupportedQuery",
+        "The OData cast on this relationship is an advanced query: send the header 'ConsistencyLevel: eventual' and $count=true.",
+    ))
 }
 
 /// Graph's assignment ids are opaque base64url strings; derive a stable one.

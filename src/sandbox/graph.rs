@@ -161,7 +161,8 @@ async fn envelope(State(shared): State<AppState>, request: Request, next: Next) 
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    let authorized = authorize(&shared, request.headers());
+    let authorized = authorize(&shared, request.headers())
+        .and_then(|granted| permitted(request.method(), request.uri().path(), &granted));
     let allowed = authorized.is_ok();
     let mut response = match authorized {
         Ok(()) => next.run(request).await,
@@ -214,7 +215,8 @@ async fn envelope(State(shared): State<AppState>, request: Request, next: Next) 
     response
 }
 
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), GraphError> {
+/// The bearer's delegated permissions, or Graph's 401.
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Vec<String>, GraphError> {
     let unauthorized =
         |m: &str| GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
     let value = headers
@@ -229,16 +231,34 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), GraphError> {
         return Err(unauthorized("Access token is empty."));
     }
     if token == shared.graph_token.expose() {
-        return Ok(());
+        return Ok(shared.login.graph_token_scopes());
     }
     match shared.login.check_access(token) {
-        super::login::AccessCheck::Valid => Ok(()),
+        super::login::AccessCheck::Valid(granted) => Ok(granted),
         super::login::AccessCheck::Expired => Err(unauthorized(
             "Lifetime validation failed, the token is expired.",
         )),
         super::login::AccessCheck::Unknown => Err(unauthorized(
             "Access token validation failure. Invalid audience or signature.",
         )),
+    }
+}
+
+/// Each page's permissions table ([`crate::graph::permissions`]): a token
+/// with none of the accepted sets gets Graph's 403 (the body of
+/// `resources/errors` for `Authorization_RequestDenied`). Paths outside
+/// the table fall through to the router's own answer.
+fn permitted(method: &Method, path: &str, granted: &[String]) -> Result<(), GraphError> {
+    let Some(rest) = path.strip_prefix("/v1.0") else {
+        return Ok(());
+    };
+    match crate::graph::permissions::rule_for(method.as_str(), rest) {
+        Some(rule) if !rule.allows(granted) => Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -53,6 +53,18 @@ pub struct SignInBehaviour {
     /// Application Administrator), as `/me`'s role membership shows them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// The delegated Graph permissions the sandbox's static `graph_token`
+    /// carries (default: exactly the ones the wizard requests,
+    /// `signin::GRAPH_PERMISSIONS`), so a test or an automation token can
+    /// lack one and meet Graph's 403.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_token_scopes: Option<Vec<String>>,
+    /// The delegated Graph permissions admin consent covers in the tenant
+    /// (default: whatever is asked). A sign-in asking for another one gets
+    /// AADSTS65001 `consent_required`, as for a user who may not consent
+    /// (`v2-permissions-and-consent.md`); `.default` gets exactly these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_scopes: Option<Vec<String>>,
 }
 
 /// Whether the wizard's permissions have been consented in the tenant.
@@ -112,8 +124,8 @@ struct Issued {
     devices: HashMap<String, (u32, String, String)>,
     /// refresh token → (client_id, scope); each is used once.
     refresh: HashMap<String, (String, String)>,
-    /// access token → when it expires.
-    access: HashMap<String, Instant>,
+    /// access token → when it expires, and the Graph permissions it carries.
+    access: HashMap<String, (Instant, Vec<String>)>,
     /// Every access and refresh token ever issued (secret-leak tests).
     every: Vec<Secret>,
     stats: LoginStats,
@@ -121,7 +133,8 @@ struct Issued {
 
 /// Whether the Graph listener should accept a bearer token.
 pub(crate) enum AccessCheck {
-    Valid,
+    /// With the delegated permissions the token carries (`scp`).
+    Valid(Vec<String>),
     Expired,
     Unknown,
 }
@@ -140,7 +153,7 @@ impl LoginState {
 
     pub(crate) fn check_access(&self, token: &str) -> AccessCheck {
         match self.issued().access.get(token) {
-            Some(until) if Instant::now() < *until => AccessCheck::Valid,
+            Some((until, scopes)) if Instant::now() < *until => AccessCheck::Valid(scopes.clone()),
             Some(_) => AccessCheck::Expired,
             None => AccessCheck::Unknown,
         }
@@ -167,6 +180,34 @@ impl LoginState {
             .roles
             .clone()
             .unwrap_or_else(|| DEFAULT_ROLES.map(String::from).to_vec())
+    }
+
+    /// Whether admin consent covers every Graph permission in `scope`.
+    fn consented(&self, scope: &str) -> bool {
+        let Some(granted) = &self.behaviour.granted_scopes else {
+            return true;
+        };
+        scope
+            .split_whitespace()
+            .filter_map(crate::graph::permissions::permission_name)
+            .filter(|p| *p != ".default")
+            .all(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p)))
+    }
+
+    /// What `.default` stands for: the consented permissions.
+    fn consented_set(&self) -> Vec<String> {
+        self.behaviour
+            .granted_scopes
+            .clone()
+            .unwrap_or_else(default_scopes)
+    }
+
+    /// The permissions of the static `graph_token`.
+    pub(crate) fn graph_token_scopes(&self) -> Vec<String> {
+        self.behaviour
+            .graph_token_scopes
+            .clone()
+            .unwrap_or_else(default_scopes)
     }
 
     fn lifetime(&self) -> Duration {
@@ -327,7 +368,12 @@ async fn authorize(
             );
         }
     };
+    let scope = q.scope.clone().unwrap_or_default();
     match login.behaviour.consent {
+        Consent::Granted if !login.consented(&scope) => {
+            let text = format!("AADSTS65001: {}", consent_required_text(&client_id));
+            return fail(back, "consent_required", &text, &q.state);
+        }
         Consent::Granted => {}
         Consent::Required => {
             let text = format!("AADSTS65001: {}", consent_required_text(&client_id));
@@ -343,10 +389,10 @@ async fn authorize(
         }
     }
     let code = random();
-    login.issued().codes.insert(
-        code.clone(),
-        (challenge, redirect, client_id, q.scope.unwrap_or_default()),
-    );
+    login
+        .issued()
+        .codes
+        .insert(code.clone(), (challenge, redirect, client_id, scope));
     back.query_pairs_mut().append_pair("code", &code);
     if let Some(s) = &q.state {
         back.query_pairs_mut().append_pair("state", s);
@@ -441,9 +487,13 @@ async fn token(
     let refresh = random();
     {
         let mut issued = login.issued();
-        issued
-            .access
-            .insert(access.expose().to_string(), Instant::now() + lifetime);
+        issued.access.insert(
+            access.expose().to_string(),
+            (
+                Instant::now() + lifetime,
+                granted_permissions(&scope, &login.consented_set()),
+            ),
+        );
         issued.refresh.insert(
             refresh.clone(),
             (f.client_id.clone().unwrap_or_default(), scope.clone()),
@@ -469,6 +519,28 @@ async fn token(
         body["id_token"] = json!(id);
     }
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+}
+
+/// What the wizard asks for: the sandbox's "admin consent already given".
+fn default_scopes() -> Vec<String> {
+    crate::signin::GRAPH_PERMISSIONS.map(String::from).to_vec()
+}
+
+/// The Graph permissions an access token carries: the ones requested
+/// (`v2-permissions-and-consent.md`: the token's `scp` holds the consented
+/// scopes asked for); `.default` stands for every consented one.
+fn granted_permissions(scope: &str, consented: &[String]) -> Vec<String> {
+    let mut granted: Vec<String> = Vec::new();
+    for s in scope.split_whitespace() {
+        match crate::graph::permissions::permission_name(s) {
+            Some(".default") => granted.extend(consented.iter().cloned()),
+            Some(p) => granted.push(p.to_string()),
+            None => {}
+        }
+    }
+    granted.sort();
+    granted.dedup();
+    granted
 }
 
 /// Checks a token request; the grant and its scope, or Entra's refusal.
@@ -547,6 +619,12 @@ fn redeem(login: &LoginState, f: &TokenForm) -> Result<(Grant, String), Response
                 ));
             }
             match login.behaviour.consent {
+                Consent::Granted if !login.consented(&scope) => Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    &consent_required_text(&client),
+                )),
                 Consent::Granted => Ok((Grant::Device, scope)),
                 Consent::Required => Err(error(
                     StatusCode::BAD_REQUEST,

@@ -41,6 +41,8 @@ pub struct Tenant {
     pub cloud: crate::cloud::Cloud,
     /// Workspace URL and admin API token; `None` means the manual path.
     pub orchidea: Option<(Url, Secret)>,
+    /// Where admin consent is granted, named when Graph answers 403.
+    pub consent_url: Option<Url>,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -147,6 +149,9 @@ impl Target {
                     choices,
                 );
                 cfg.cloud = t.cloud;
+                if let Some(url) = &t.consent_url {
+                    cfg.graph = cfg.graph.with_admin_consent_url(url);
+                }
                 cfg
             }
         };

@@ -378,6 +378,9 @@ async fn connect(
         choices,
     );
     cfg.cloud = signed.cfg.cloud;
+    cfg.graph = cfg
+        .graph
+        .with_admin_consent_url(&signed.cfg.admin_consent_url());
     Ok((None, cfg))
 }
 

@@ -63,6 +63,7 @@ impl App {
             token: std::sync::Arc::clone(&signed.token),
             cloud: signed.cfg.cloud,
             orchidea,
+            consent_url: Some(signed.cfg.admin_consent_url()),
         }));
         self.go(Some(Screen::OrchideaSecret))
     }
