@@ -178,7 +178,7 @@ fn each_variant_as_template_schema_ends_with_orchidea_s_mapping_through_the_cli(
             states.iter().all(|(_, s)| s == "done"),
             "{variant}: {states:?}"
         );
-        let dump = first_cycle_saved(&sandbox);
+        let dump = sandbox.dump_after_first_cycle();
         let jobs = jobs(&dump);
         assert_eq!(jobs.len(), 1, "{variant}");
         assert_only_the_user_attributes_changed(variant, &load(text), &jobs[0]["schema"]);
@@ -188,20 +188,6 @@ fn each_variant_as_template_schema_ends_with_orchidea_s_mapping_through_the_cli(
             "{variant}"
         );
     }
-}
-
-/// The standalone sandbox's state once its first cycle is recorded: the
-/// CLI returns when Graph reports the cycle, and the state file is written
-/// just after (bounded wait, not a timing assertion).
-fn first_cycle_saved(sandbox: &Standalone) -> Value {
-    for _ in 0..300 {
-        let dump = sandbox.dump();
-        if !jobs(&dump)[0]["job"]["status"]["lastExecution"].is_null() {
-            return dump;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the first cycle was never saved: {}", sandbox.dump());
 }
 
 #[tokio::test]

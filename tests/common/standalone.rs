@@ -84,6 +84,24 @@ impl Standalone {
         serde_json::from_slice(&std::fs::read(&self.state).unwrap()).unwrap()
     }
 
+    /// The state once the first cycle is recorded: the CLI returns when
+    /// Graph reports the cycle, and the state file is written just after
+    /// (a bounded wait, not a timing assertion).
+    pub fn dump_after_first_cycle(&self) -> Value {
+        for _ in 0..300 {
+            let dump = self.dump();
+            let jobs = super::jobs(&dump);
+            if jobs
+                .first()
+                .is_some_and(|j| !j["job"]["status"]["lastExecution"].is_null())
+            {
+                return dump;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the first cycle was never saved: {}", self.dump());
+    }
+
     /// The CLI pointed at this sandbox, with its own config and data dirs
     /// and no credential store (a bus that does not exist).
     pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
