@@ -82,6 +82,7 @@ async fn coalesce_brings_the_users_without_mail() {
     let choices = Choices {
         mapping: MappingOptions {
             user_name_source: UserNameSource::CoalesceMailUpn,
+            ..MappingOptions::default()
         },
         ..Choices::default()
     };

@@ -121,6 +121,19 @@ pub struct JobRecord {
     /// connector data store; a `Full` restart clears it).
     #[serde(default)]
     pub provisioned: BTreeMap<String, String>,
+    /// Entra group id → the SCIM group and the member ids last sent to it
+    /// (Entra reads groups back without members, so it diffs against these).
+    #[serde(default)]
+    pub provisioned_groups: BTreeMap<String, ProvisionedGroup>,
+}
+
+/// A group a job provisioned: its SCIM id and the SCIM user ids sent as members.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisionedGroup {
+    pub id: String,
+    #[serde(default)]
+    pub members: std::collections::BTreeSet<String>,
 }
 
 /// One line of the provisioning log, served as a `provisioningObjectSummary`

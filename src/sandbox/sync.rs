@@ -178,6 +178,7 @@ async fn create_job(
         // The template's schema as the fixture has it (its id included).
         schema: template_schema().clone(),
         provisioned: Default::default(),
+        provisioned_groups: Default::default(),
     });
     let mut body = serde_json::to_value(&job).unwrap_or_default();
     body["@odata.context"] = json!(context(&shared, &sp_id, "jobs/$entity"));
@@ -379,6 +380,7 @@ async fn activate(
                 .any(|s| matches!(*s, "Full" | "ConnectorDataStore"))
             {
                 r.provisioned.clear();
+                r.provisioned_groups.clear();
                 r.job.status.synchronized_entry_count_by_type.clear();
             }
             if scopes
