@@ -178,6 +178,9 @@ pub struct LogEntry {
     pub steps: Vec<Step>,
     #[serde(default)]
     pub modified_properties: Vec<ModifiedProperty>,
+    /// `Group` for a group's line; absent (`None`) for a user's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_type: Option<String>,
 }
 
 /// One step of processing a user (`provisioningStep`; the on-demand answer

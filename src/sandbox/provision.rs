@@ -891,6 +891,7 @@ pub(super) fn log_entry(
         target_display_name: r.matching.as_ref().and_then(|(_, v)| v.clone()),
         modified_properties: modified_properties(r, &sources),
         steps,
+        identity_type: None,
     }
 }
 
@@ -1043,6 +1044,8 @@ struct GroupResult {
     target_id: Option<String>,
     exported: bool,
     matching: Option<String>,
+    /// Where it stopped: a failed lookup stops at Matching.
+    stage: Stage,
     fatal: Option<SyncError>,
     /// What to remember for the next cycle.
     keep: Option<ProvisionedGroup>,
@@ -1058,6 +1061,7 @@ impl GroupResult {
             target_id: None,
             exported: false,
             matching: None,
+            stage: Stage::Matching,
             fatal: None,
             keep: None,
         }
@@ -1166,6 +1170,7 @@ async fn provision_group(
         Ok(list) => list.into_iter().next(),
         Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
     };
+    r.stage = Stage::Export;
     let (id, action, mut exported, sent_before) = match found {
         None => match target
             .create_group(&payload::create_group_body(&values))
@@ -1271,41 +1276,81 @@ fn group_log_entry(
         "skipped" => "Skipped",
         _ => "Failure",
     };
-    let mut steps = vec![step(
-        "EntryImport",
-        "Import",
-        "Success",
-        format!("Retrieved Group '{name}' from Azure Active Directory"),
-        details([
-            ("objectId", Some(g.id.as_str())),
-            ("displayName", Some(name.as_str())),
-        ]),
-    )];
-    let (step_name, description) = match (r.action, r.status) {
-        (_, "failure") => (
-            "EntryExportAdd",
-            format!("Failed to provision Group '{name}' in {app}: {}", r.reason),
+    let mut steps = vec![
+        step(
+            "EntryImport",
+            "Import",
+            "Success",
+            format!("Retrieved Group '{name}' from Azure Active Directory"),
+            details([
+                ("objectId", Some(g.id.as_str())),
+                ("displayName", Some(name.as_str())),
+            ]),
         ),
-        ("Create", _) => (
-            "EntryExportAdd",
-            format!("Group '{name}' was created in {app}"),
+        step(
+            "EntrySynchronizationScoping",
+            "Scoping",
+            "Success",
+            format!("Group '{name}' is in scope for '{app}'"),
+            details([("Assigned", Some("True"))]),
         ),
-        ("Update", _) => (
-            "EntryExportUpdate",
-            format!("Group '{name}' was updated in {app}"),
-        ),
-        _ => (
-            "EntrySynchronizationSkip",
-            format!("No change to the Group '{name}' currently needs to be made."),
-        ),
-    };
-    steps.push(step(
-        step_name,
-        "Export",
-        status,
-        description,
-        details([("ErrorCode", r.code)]),
-    ));
+    ];
+    let value = r.matching.as_deref().unwrap_or_default();
+    if r.stage == Stage::Matching {
+        steps.push(step(
+            "EntryImport",
+            "Matching",
+            status,
+            format!("Failed to look up Group '{name}' in {app}: {}", r.reason),
+            details([("ReportableIdentifier", Some(value)), ("ErrorCode", r.code)]),
+        ));
+    } else {
+        steps.push(step(
+            "EntryImport",
+            "Matching",
+            "Success",
+            if r.action == "Create" {
+                format!("No matching Group found in {app}; it will be created")
+            } else {
+                format!("Retrieved '{value}' from {app}")
+            },
+            details([("ReportableIdentifier", Some(value))]),
+        ));
+        let (step_name, description) = match (r.action, r.status) {
+            ("Create", "failure") => (
+                "EntryExportAdd",
+                format!("Failed to create Group '{name}' in {app}: {}", r.reason),
+            ),
+            (_, "failure") => (
+                "EntryExportUpdate",
+                format!("Failed to update Group '{name}' in {app}: {}", r.reason),
+            ),
+            ("Create", _) => (
+                "EntryExportAdd",
+                format!("Group '{name}' was created in {app}"),
+            ),
+            ("Update", _) => (
+                "EntryExportUpdate",
+                format!("Group '{name}' was updated in {app}"),
+            ),
+            _ => (
+                "EntrySynchronizationSkip",
+                format!(
+                    "The state of the group in both the source and target systems already match. No change to the Group '{name}' currently needs to be made."
+                ),
+            ),
+        };
+        steps.push(step(
+            step_name,
+            "Export",
+            status,
+            description,
+            details([
+                ("ReportableIdentifier", Some(name.as_str())),
+                ("ErrorCode", r.code),
+            ]),
+        ));
+    }
     LogEntry {
         id: uuid::Uuid::new_v4().to_string(),
         job_id: ctx.job_id.into(),
@@ -1326,6 +1371,7 @@ fn group_log_entry(
         target_display_name: r.matching.clone(),
         modified_properties: Vec::new(),
         steps,
+        identity_type: Some("Group".into()),
     }
 }
 
