@@ -429,3 +429,167 @@ async fn the_wizard_keeps_the_group_mapping_when_orchidea_serves_groups() {
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0]["displayName"], TEAM);
 }
+
+/// Orchidea's SCIM takes both forms Entra sends: the default (capitalised
+/// `op`, `"False"`, member removal by value list) and the `aadOptscim062020`
+/// one (lowercase `op`, boolean, `members[value eq "…"]`), as built by the
+/// sandbox's Entra (`application-provisioning-config-problem-scim-compatibility.md`).
+#[tokio::test]
+async fn orchidea_takes_the_default_and_the_flagged_patch_forms() {
+    use orchidea_wizard::sandbox::payload::{self, Change};
+    let token = orchidea_wizard::Secret::generate(40);
+    let server = orchidea_wizard::sandbox::scim::serve_standalone(token.clone())
+        .await
+        .unwrap();
+    let http = orchidea_wizard::http::loopback_client();
+    let base = server.url.as_str().trim_end_matches('/').to_string();
+    let send = |method: Method, path: String, body: Value| {
+        let req = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(token.expose())
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            (status, text)
+        }
+    };
+    let mut ids = Vec::new();
+    for name in ["a@contoso.com", "b@contoso.com"] {
+        let body = payload::create_body(&[
+            ("userName".to_string(), name.to_string()),
+            ("active".to_string(), "True".to_string()),
+        ]);
+        let (status, text) = send(Method::POST, "/Users".into(), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let off = [Change {
+        target: "active".into(),
+        value: "False".into(),
+        add: false,
+    }];
+    for (id, compliant) in ids.iter().zip([false, true]) {
+        let (status, text) = send(
+            Method::PATCH,
+            format!("/Users/{id}"),
+            payload::patch_body(&off, compliant),
+        )
+        .await;
+        assert!(status.is_success(), "{compliant}: {status} {text}");
+    }
+    let users = server.users().await;
+    assert!(
+        users.iter().all(|u| u["active"] == json!(false)),
+        "both disabled, stored as booleans: {users:?}"
+    );
+
+    for compliant in [false, true] {
+        let body = payload::create_group_body(&[
+            ("displayName".to_string(), format!("Team {compliant}")),
+            ("externalId".to_string(), format!("g-{compliant}")),
+        ]);
+        let (status, text) = send(Method::POST, "/Groups".into(), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        let group: Value = serde_json::from_str(&text).unwrap();
+        let id = group["id"].as_str().unwrap().to_string();
+        assert_eq!(group["members"], json!([]));
+        let add = payload::members_patch_body(&ids, &[], compliant);
+        let (status, text) = send(Method::PATCH, format!("/Groups/{id}"), add).await;
+        assert!(status.is_success(), "{compliant}: {status} {text}");
+        let remove = payload::members_patch_body(&[], &ids[..1], compliant);
+        let (status, text) = send(Method::PATCH, format!("/Groups/{id}"), remove).await;
+        assert!(status.is_success(), "{compliant}: {status} {text}");
+        let groups = server.groups().await;
+        let stored = groups.iter().find(|g| g["id"] == id.as_str()).unwrap();
+        let members: Vec<&str> = stored["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, [ids[1].as_str()], "{compliant}: {stored}");
+    }
+}
+
+/// With the flag in the Tenant URL, users leaving the scope are disabled with
+/// the flagged request, and Orchidea stores them inactive.
+#[tokio::test]
+async fn the_flagged_tenant_url_disables_users_leaving_the_scope() {
+    let (sandbox, _dir) = sandbox(None).await;
+    let api = Api::new(&sandbox);
+    let secret = orchidea_secret(&sandbox).await;
+    let flagged = format!("{}?aadOptscim062020", sandbox.scim_url);
+    let (sp, job) = configure(
+        &api,
+        &flagged,
+        &secret,
+        fixture("schema-orchidea-configured.json"),
+    )
+    .await;
+    start(&api, &sandbox, &sp, &job).await;
+    let before = sandbox.dump().await;
+    let active = |dump: &Value| {
+        dump["orchidea"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["active"] == json!(true))
+            .count()
+    };
+    assert_eq!(active(&before), 6, "Lee Gu arrives inactive");
+    // SyncAll brings everyone with a mail; turning it off again makes them leave the scope.
+    let put = api
+        .call(
+            Method::PUT,
+            &format!("/servicePrincipals/{sp}/synchronization/secrets"),
+            Some(json!({"value": [
+                {"key": "BaseAddress", "value": flagged},
+                {"key": "SecretToken", "value": secret},
+                {"key": "SyncAll", "value": "true"},
+            ]})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    start(&api, &sandbox, &sp, &job).await;
+    let all = active(&sandbox.dump().await);
+    assert!(all > 6, "SyncAll brought more users: {all}");
+    let put = api
+        .call(
+            Method::PUT,
+            &format!("/servicePrincipals/{sp}/synchronization/secrets"),
+            Some(json!({"value": [
+                {"key": "BaseAddress", "value": flagged},
+                {"key": "SecretToken", "value": secret},
+                {"key": "SyncAll", "value": "false"},
+            ]})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    let restart = api
+        .call(
+            Method::POST,
+            &format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/restart"),
+            Some(json!({"criteria": {"resetScope": "Watermark, Escrows, QuarantineState"}})),
+        )
+        .await;
+    assert_eq!(restart.status, StatusCode::NO_CONTENT, "{}", restart.body);
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    assert_eq!(
+        active(&dump),
+        6,
+        "the users SyncAll brought are disabled again"
+    );
+    let disabled: Vec<&Value> = dump["entra"]["provisioningLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "Disable")
+        .collect();
+    assert_eq!(disabled.len(), all - 6, "{disabled:#?}");
+    assert!(disabled.iter().all(|e| e["status"] == "success"));
+}
