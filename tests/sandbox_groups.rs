@@ -593,3 +593,73 @@ async fn the_flagged_tenant_url_disables_users_leaving_the_scope() {
     assert_eq!(disabled.len(), all - 6, "{disabled:#?}");
     assert!(disabled.iter().all(|e| e["status"] == "success"));
 }
+
+/// On demand, the `aadOptscim062020` flag does not apply ("this feature flag
+/// currently doesn't work with on-demand provisioning",
+/// `application-provisioning-config-problem-scim-compatibility.md`): the
+/// disable goes out in the default form even with the flag in the Tenant URL.
+#[tokio::test]
+async fn on_demand_ignores_the_flag_and_disables_in_the_default_form() {
+    use axum::routing::{get, patch};
+    use std::sync::{Arc, Mutex};
+    const LEE: &str = "b78bf409-8d67-5dac-85f5-09e0a53fa150";
+    let lee = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "u-lee", "userName": "LeeG@contoso.com", "externalId": LEE, "active": true,
+        "name": {"givenName": "Lee", "familyName": "Gu"}
+    });
+    let patches: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = patches.clone();
+    let listed = lee.clone();
+    let stub = common::serve(
+        axum::Router::new()
+            .route(
+                "/scim/v2/Users",
+                get(move || {
+                    let lee = listed.clone();
+                    async move {
+                        axum::Json(json!({
+                            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                            "totalResults": 1, "Resources": [lee], "startIndex": 1, "itemsPerPage": 1
+                        }))
+                    }
+                }),
+            )
+            .route(
+                "/scim/v2/Users/u-lee",
+                patch(move |body: String| {
+                    let seen = seen.clone();
+                    let lee = lee.clone();
+                    async move {
+                        seen.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+                        axum::Json(lee)
+                    }
+                }),
+            ),
+    )
+    .await;
+    let (sandbox, _dir) = sandbox(None).await;
+    let api = Api::new(&sandbox);
+    let schema = fixture("schema-orchidea-configured.json");
+    let rule = schema["synchronizationRules"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flagged = format!("{stub}scim/v2?aadOptscim062020");
+    let (sp, job) = configure(&api, &flagged, "stub-token", schema).await;
+    let answer = api
+        .post(
+            &format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/provisionOnDemand"),
+            json!({"parameters": [{"ruleId": rule, "subjects": [{"objectId": LEE, "objectTypeName": "User"}]}]}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let patches = patches.lock().unwrap().clone();
+    assert_eq!(patches.len(), 1, "{patches:#?}");
+    assert_eq!(
+        patches[0]["Operations"],
+        json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        "{:#}",
+        patches[0]
+    );
+}
