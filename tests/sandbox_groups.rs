@@ -184,6 +184,24 @@ async fn assigned_groups_arrive_after_their_users_with_their_members() {
         .filter(|c| c.contains("/Groups") && !c.starts_with("GET "))
         .collect();
     assert!(writes.is_empty(), "{writes:#?}");
+    // Known users and groups are read by the ids the job cached ("Get User",
+    // "Get Group"), not queried again.
+    let users: Vec<&String> = again.iter().filter(|c| c.contains("/Users")).collect();
+    assert_eq!(users.len(), 7, "{users:#?}");
+    assert!(
+        users
+            .iter()
+            .all(|c| c.starts_with("GET /scim/v2/Users/") && !c.contains("filter")),
+        "{users:#?}"
+    );
+    let group_id = stored["id"].as_str().unwrap();
+    let groups: Vec<&String> = again.iter().filter(|c| c.contains("/Groups")).collect();
+    assert_eq!(
+        groups,
+        [&format!(
+            "GET /scim/v2/Groups/{group_id}?excludedAttributes=members"
+        )]
+    );
     let dump = sandbox.dump().await;
     let log = group_log(&dump, team["id"].as_str().unwrap());
     assert_eq!(log.last().unwrap()["action"], "Skip");

@@ -235,6 +235,31 @@ impl ScimTarget {
         Ok(body["Resources"].as_array().cloned().unwrap_or_default())
     }
 
+    /// `GET {base}/Users/{id}` ("Get User"): a user the job created or
+    /// matched before, by the id it cached. `None` on 404.
+    pub async fn get_user(&self, id: &str) -> Result<Option<Value>, ScimFailure> {
+        self.get_known(self.users_url(Some(id))).await
+    }
+
+    /// `GET {base}/Groups/{id}?excludedAttributes=members` ("Get Group").
+    pub async fn get_group(&self, id: &str) -> Result<Option<Value>, ScimFailure> {
+        let mut url = self.resource_url("Groups", Some(id));
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&excludedAttributes=members"),
+            _ => "excludedAttributes=members".to_string(),
+        };
+        url.set_query(Some(&query));
+        self.get_known(url).await
+    }
+
+    async fn get_known(&self, url: Url) -> Result<Option<Value>, ScimFailure> {
+        match self.send(self.client.get(url), 200).await {
+            Ok(resource) => Ok(Some(resource)),
+            Err(ScimFailure::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Test Connection: Entra "makes requests to fetch a random user and
     /// group to ensure that the endpoint and the credentials are valid"
     /// (the Entra doc's "General" guidelines). Each filter on a random GUID

@@ -498,8 +498,17 @@ pub(super) async fn provision_user(
         );
         return r.end("Skip", "skipped", Some(code::EMPTY_MATCHING_VALUE), reason);
     }
+    // A user the job knows is read by the id it cached ("users are retrieved
+    // with their id and queried with their username and externalId", the
+    // Entra doc's requirements table); a 404 falls back to the queries.
     let mut found = None;
-    for (attr, value) in &usable {
+    if let Some(id) = known_id {
+        match target.get_user(id).await {
+            Ok(resource) => found = resource,
+            Err(e) => return r.failed("Skip", e, "reading the known user: "),
+        }
+    }
+    for (attr, value) in usable.iter().filter(|_| found.is_none()) {
         match target.find_users(attr, value).await {
             Ok(list) if !list.is_empty() => {
                 found = list.into_iter().next();
@@ -1166,9 +1175,20 @@ async fn provision_group(
         return r;
     };
     r.matching = Some(value.clone());
-    let found = match target.find_groups(&attr, &value).await {
-        Ok(list) => list.into_iter().next(),
-        Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
+    // A group the job created before is read by its id ("Get Group").
+    let cached = match known {
+        Some(k) => match target.get_group(&k.id).await {
+            Ok(resource) => resource,
+            Err(e) => return r.failed("Skip", e, "reading the known group: "),
+        },
+        None => None,
+    };
+    let found = match cached {
+        Some(resource) => Some(resource),
+        None => match target.find_groups(&attr, &value).await {
+            Ok(list) => list.into_iter().next(),
+            Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
+        },
     };
     r.stage = Stage::Export;
     let (id, action, mut exported, sent_before) = match found {
