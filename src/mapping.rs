@@ -71,6 +71,10 @@ pub enum UserNameSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MappingOptions {
     pub user_name_source: UserNameSource,
+    /// Whether Orchidea's SCIM serves groups (the pre-flight's reading of
+    /// `/ResourceTypes`): `Some(false)` disables the group mapping; `None`
+    /// (not known) and `Some(true)` leave it as it is.
+    pub scim_groups: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,9 @@ pub enum ChangeKind {
     Add,
     SetSource,
     SetMatching,
+    /// An object mapping switched off: a deviation from the article, with
+    /// its reason in `after`.
+    DisableObjectMapping,
 }
 
 /// One edit to one attribute mapping. `before`/`after` are readable source
@@ -102,6 +109,9 @@ impl fmt::Display for Change {
             ChangeKind::SetSource => write!(f, "{}: source {before} → {after}", self.target),
             ChangeKind::SetMatching => {
                 write!(f, "{}: matching precedence {before} → {after}", self.target)
+            }
+            ChangeKind::DisableObjectMapping => {
+                write!(f, "disable \"{}\" (deviation: {after})", self.target)
             }
         }
     }
@@ -137,6 +147,7 @@ impl MappingPlan {
             match c.kind {
                 ChangeKind::Remove => lines.push((String::new(), format!("- {c}"))),
                 ChangeKind::Add => lines.push((String::new(), format!("+ {c}"))),
+                ChangeKind::DisableObjectMapping => lines.push((String::new(), format!("! {c}"))),
                 ChangeKind::SetSource | ChangeKind::SetMatching => {
                     let text = c.to_string();
                     let detail = text
@@ -256,6 +267,7 @@ pub fn plan(schema: &Value, opts: &MappingOptions) -> Result<MappingPlan, Mappin
             }
         }
     }
+    disable_unserved_groups(&mut edited, opts, &mut changes);
     // Stable: removals first, then each step's edits in the article's order.
     changes.sort_by_key(|c| c.step.index());
     Ok(MappingPlan {
@@ -534,6 +546,56 @@ fn new_mapping(target: &str, source: Value, priority: i64) -> Value {
     m.insert("source".into(), source);
     m.insert("targetAttributeName".into(), json!(target));
     Value::Object(m)
+}
+
+// --- The group mapping (issue item "Groups") -------------------------------
+//
+// The template leaves "Provision Microsoft Entra ID Groups" enabled, so Entra
+// pushes every assigned group to `/Groups`. Orchidea's article provisions
+// users only; when Orchidea's SCIM lists no `Group` resource type, the group
+// object mapping is disabled in the same PUT, and the diff says why.
+
+/// Why the group mapping is disabled, as the diff and the report show it.
+pub const GROUPS_NOT_SERVED: &str =
+    "Orchidea's SCIM /ResourceTypes lists no Group, so every group Entra pushed would fail";
+
+/// Target object names of a SCIM group mapping: the template's `Group`, or
+/// the core schema URN in schemas of live tenants.
+fn is_group_target(name: &str) -> bool {
+    name == "Group" || name == "urn:ietf:params:scim:schemas:core:2.0:Group"
+}
+
+/// Disables each enabled `Group` → SCIM group object mapping when
+/// `opts.scim_groups` is `Some(false)`; only its `enabled` field changes.
+fn disable_unserved_groups(schema: &mut Value, opts: &MappingOptions, changes: &mut Vec<Change>) {
+    if opts.scim_groups != Some(false) {
+        return;
+    }
+    let rules = schema
+        .get_mut("synchronizationRules")
+        .and_then(Value::as_array_mut);
+    for rule in rules.into_iter().flatten() {
+        let mappings = rule.get_mut("objectMappings").and_then(Value::as_array_mut);
+        for m in mappings.into_iter().flatten() {
+            let is_group = m["sourceObjectName"] == "Group"
+                && m["targetObjectName"].as_str().is_some_and(is_group_target);
+            if !is_group || m.get("enabled") == Some(&Value::Bool(false)) {
+                continue;
+            }
+            if let Some(obj) = m.as_object_mut() {
+                obj.insert("enabled".into(), Value::Bool(false));
+            }
+            changes.push(Change {
+                step: StepId::KeepFiveAttributes,
+                target: text(m.get("name"))
+                    .unwrap_or("(unnamed group mapping)")
+                    .to_string(),
+                kind: ChangeKind::DisableObjectMapping,
+                before: Some("enabled".into()),
+                after: Some(GROUPS_NOT_SERVED.into()),
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -881,6 +943,7 @@ mod tests {
     fn coalesce_option_sets_a_function_source() {
         let opts = MappingOptions {
             user_name_source: UserNameSource::CoalesceMailUpn,
+            ..MappingOptions::default()
         };
         let plan = plan(&load(DEFAULT), &opts).unwrap();
         let user_name =
@@ -1055,5 +1118,77 @@ mod tests {
 
         let err = plan(&json!({"id": "x"}), &MappingOptions::default()).unwrap_err();
         assert!(matches!(err, MappingError::Malformed { .. }), "{err}");
+    }
+
+    fn group_mapping(schema: &Value) -> &Value {
+        schema["synchronizationRules"][0]["objectMappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["sourceObjectName"] == "Group")
+            .unwrap()
+    }
+
+    #[test]
+    fn groups_not_served_disable_the_group_mapping_as_a_deviation() {
+        let schema = load(CONFIGURED);
+        let opts = MappingOptions {
+            scim_groups: Some(false),
+            ..MappingOptions::default()
+        };
+        let plan = plan(&schema, &opts).unwrap();
+        assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
+        let c = &plan.changes[0];
+        assert_eq!(c.kind, ChangeKind::DisableObjectMapping);
+        assert_eq!(c.step, StepId::KeepFiveAttributes);
+        assert_eq!(
+            plan.diff_lines(),
+            [format!(
+                "! disable \"Provision Microsoft Entra ID Groups\" (deviation: {GROUPS_NOT_SERVED})"
+            )]
+        );
+        assert_eq!(group_mapping(&plan.edited)["enabled"], json!(false));
+        // Only that field changed.
+        let mut back = plan.edited.clone();
+        let maps = back["synchronizationRules"][0]["objectMappings"]
+            .as_array_mut()
+            .unwrap();
+        for m in maps.iter_mut().filter(|m| m["sourceObjectName"] == "Group") {
+            m["enabled"] = json!(true);
+        }
+        assert_eq!(pretty(&back), pretty(&schema));
+        // Applied, it stays applied: the read-back plan is a no-op.
+        assert!(super::plan(&plan.edited, &opts).unwrap().is_noop());
+    }
+
+    #[test]
+    fn groups_served_or_unknown_keep_the_group_mapping() {
+        let schema = load(CONFIGURED);
+        for scim_groups in [None, Some(true)] {
+            let opts = MappingOptions {
+                scim_groups,
+                ..MappingOptions::default()
+            };
+            let plan = plan(&schema, &opts).unwrap();
+            assert!(plan.is_noop(), "{scim_groups:?}: {:?}", plan.changes);
+            assert_eq!(group_mapping(&plan.edited)["enabled"], json!(true));
+        }
+    }
+
+    #[test]
+    fn a_group_mapping_under_the_core_urn_is_disabled_too() {
+        let mut schema = load(CONFIGURED);
+        let maps = schema["synchronizationRules"][0]["objectMappings"]
+            .as_array_mut()
+            .unwrap();
+        for m in maps.iter_mut().filter(|m| m["sourceObjectName"] == "Group") {
+            m["targetObjectName"] = json!("urn:ietf:params:scim:schemas:core:2.0:Group");
+        }
+        let opts = MappingOptions {
+            scim_groups: Some(false),
+            ..MappingOptions::default()
+        };
+        let plan = plan(&schema, &opts).unwrap();
+        assert_eq!(group_mapping(&plan.edited)["enabled"], json!(false));
     }
 }

@@ -1,9 +1,14 @@
 //! SCIM pre-flight: the requests Entra's Test Connection makes, with each failure named, explained and fixable.
 //!
-//! Entra's Test Connection sends `GET {Tenant URL}/Users?filter=userName eq
-//! "<random GUID>"` with the secret as bearer and expects `200` with an empty
-//! `ListResponse` (CONTRACT.md "Test Connection"). Running the same requests
+//! Entra's Test Connection "makes requests to fetch a random user and group"
+//! (Entra docs `use-scim-to-provision-users-and-groups.md`, "General"): `GET
+//! {Tenant URL}/Users?filter=userName eq "<random GUID>"` and `GET
+//! /Groups?excludedAttributes=members&filter=displayName eq "<random GUID>"`
+//! (the doc's "Get Group by displayName" request), with the secret as bearer,
+//! expecting `200` with an empty `ListResponse`. Running the same requests
 //! from this computer first turns Entra's terse failure into a cause and a fix.
+//! `/ResourceTypes` (RFC 7644 §4) then tells whether Orchidea serves groups at
+//! all ([`ProbeReport::groups`]), which decides the group mapping (step 9).
 //!
 //! Checks run in order and stop at the first failure: the later ones would
 //! fail for the same reason and only add noise.
@@ -207,6 +212,9 @@ impl Check {
 pub struct ProbeReport {
     pub checks: Vec<Check>,
     pub elapsed: Duration,
+    /// Whether the SCIM service serves groups: from `/ResourceTypes`, else
+    /// from the answer to the group request; `None` when neither tells.
+    pub groups: Option<bool>,
 }
 
 impl ProbeReport {
@@ -232,6 +240,8 @@ pub const CHECK_REACH: &str = "Reach the SCIM endpoint";
 pub const CHECK_USERNAME: &str = "Find a user by userName (Entra's Test Connection)";
 pub const CHECK_EXTERNAL_ID: &str = "Find a user by externalId (Orchidea matches on it)";
 pub const CHECK_CONFIG: &str = "ServiceProviderConfig";
+pub const CHECK_GROUP: &str = "Find a group by displayName (Entra's Test Connection)";
+pub const CHECK_RESOURCE_TYPES: &str = "Resource types (does it serve groups?)";
 
 /// Runs the pre-flight against `scim_url` (the SCIM base, e.g. `…/scim/v2`).
 pub async fn probe(
@@ -267,25 +277,32 @@ pub async fn probe(
         },
     });
 
-    // 2–4 do not depend on each other: asked together (one round trip
-    // instead of three), reported in order up to the first failure.
+    // 2–6 do not depend on each other: asked together (one round trip
+    // instead of five), reported in order up to the first failure.
+    let mut groups = None;
     if !checks.iter().any(Check::is_failure) {
-        let (user_name, external_id, config) = futures::join!(
+        let (user_name, (group, served), external_id, (types, listed), config) = futures::join!(
             prober.filter_check(CHECK_USERNAME, &base, "userName"),
+            prober.group_check(&base),
             prober.filter_check(CHECK_EXTERNAL_ID, &base, "externalId"),
+            prober.resource_types_check(&base),
             prober.config_check(&base),
         );
-        for check in [user_name, external_id, config] {
+        for check in [user_name, group, external_id, types, config] {
             if checks.iter().any(Check::is_failure) {
                 break;
             }
             checks.push(check);
+        }
+        if !checks.iter().any(Check::is_failure) {
+            groups = listed.or(served);
         }
     }
 
     ProbeReport {
         checks,
         elapsed: started.elapsed(),
+        groups,
     }
 }
 
@@ -544,6 +561,102 @@ impl Prober<'_> {
         }
     }
 
+    /// Test Connection's second request. Groups are optional for a SCIM app
+    /// (the Entra doc: "You are not required to support both users and
+    /// groups"), so a 404 passes and only says there are none; the answers
+    /// that fail the user request fail this one too. Also returns whether
+    /// the answer shows groups are served.
+    async fn group_check(&self, base: &Url) -> (Check, Option<bool>) {
+        let value = uuid::Uuid::new_v4().to_string();
+        let url = groups_query(base, &format!("displayName eq \"{value}\""));
+        let (outcome, served, elapsed_ms) = match self.fetch(&url, true).await {
+            Err((failure, ms)) => (CheckOutcome::Fail(failure), None, ms),
+            Ok(f) if f.status == 404 => (
+                CheckOutcome::Pass {
+                    detail: "404: no /Groups endpoint, so Orchidea receives no groups".into(),
+                },
+                Some(false),
+                f.elapsed_ms,
+            ),
+            Ok(f) => {
+                let outcome = match self.judge_list(&f, base, "displayName") {
+                    CheckOutcome::Pass { .. } => CheckOutcome::Pass {
+                        detail: "200 with an empty ListResponse for a random group displayName"
+                            .into(),
+                    },
+                    CheckOutcome::Fail(
+                        failure @ (ProbeFailure::Unauthorized
+                        | ProbeFailure::Forbidden
+                        | ProbeFailure::ServerError { .. }
+                        | ProbeFailure::Redirect { .. }),
+                    ) => CheckOutcome::Fail(failure),
+                    CheckOutcome::Fail(other) => CheckOutcome::Warn {
+                        detail: format!("The group request did not work: {}", other.cause()),
+                        fix: "Orchidea provisions users only; if groups should reach it, contact Orchidea support.".into(),
+                    },
+                    warn => warn,
+                };
+                let served = (f.status == 200).then_some(true);
+                (outcome, served, f.elapsed_ms)
+            }
+        };
+        let check = Check {
+            name: CHECK_GROUP.into(),
+            outcome,
+            elapsed_ms,
+        };
+        (check, served)
+    }
+
+    /// Informational: reads `/ResourceTypes` (RFC 7644 §4) and says whether
+    /// a `Group` resource type is listed (`None` when it cannot be read).
+    async fn resource_types_check(&self, base: &Url) -> (Check, Option<bool>) {
+        let mut url = base.clone();
+        push_segment(&mut url, "ResourceTypes");
+        let (outcome, listed, elapsed_ms) = match self.fetch(&url, true).await {
+            Err((failure, ms)) => (
+                CheckOutcome::Warn {
+                    detail: failure.cause(),
+                    fix: UNKNOWN_GROUPS.into(),
+                },
+                None,
+                ms,
+            ),
+            Ok(f) => {
+                let json = serde_json::from_slice::<serde_json::Value>(&f.body).ok();
+                let listed = match (f.status, &json) {
+                    (200, Some(json)) => json["Resources"].as_array().map(|types| {
+                        types.iter().any(|t| {
+                            t["name"] == "Group"
+                                || t["id"] == "Group"
+                                || t["schema"] == GROUP_SCHEMA
+                        })
+                    }),
+                    _ => None,
+                };
+                let outcome = match listed {
+                    Some(true) => CheckOutcome::Pass {
+                        detail: "It serves users and groups: the group mapping stays enabled".into(),
+                    },
+                    Some(false) => CheckOutcome::Pass {
+                        detail: "It lists no Group resource type: step 9 disables the group mapping, so Entra does not push groups it cannot take".into(),
+                    },
+                    None => CheckOutcome::Warn {
+                        detail: format!("/ResourceTypes could not be read (HTTP {})", f.status),
+                        fix: UNKNOWN_GROUPS.into(),
+                    },
+                };
+                (outcome, listed, f.elapsed_ms)
+            }
+        };
+        let check = Check {
+            name: CHECK_RESOURCE_TYPES.into(),
+            outcome,
+            elapsed_ms,
+        };
+        (check, listed)
+    }
+
     /// Informational only: a missing or odd ServiceProviderConfig warns.
     async fn config_check(&self, base: &Url) -> Check {
         let mut url = base.clone();
@@ -629,6 +742,9 @@ impl Prober<'_> {
 }
 
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const UNKNOWN_GROUPS: &str =
+    "The group mapping is left as it is; nothing to do unless groups fail to provision.";
 
 /// The error and everything under it. `io::Error::source` skips the error it
 /// wraps (tokio-rustls nests a `rustls::Error` two `io::Error`s deep), so
@@ -674,6 +790,19 @@ fn users_query(base: &Url, filter: &str) -> Url {
     url
 }
 
+/// `{base}/Groups?excludedAttributes=members&filter=…`, in the order of the
+/// Entra doc's "Get Group by displayName" request.
+fn groups_query(base: &Url, filter: &str) -> Url {
+    let mut url = base.clone();
+    push_segment(&mut url, "Groups");
+    let encoded: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+    url.set_query(Some(&format!(
+        "excludedAttributes=members&filter={}",
+        encoded.replace('+', "%20")
+    )));
+    url
+}
+
 fn host_port(url: &Url) -> String {
     match (url.host_str(), url.port_or_known_default()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
@@ -716,6 +845,10 @@ mod tests {
         );
         let pairs: Vec<_> = url.query_pairs().collect();
         assert_eq!(pairs[0].1, "userName eq \"x y\"");
+        assert_eq!(
+            groups_query(&base, "displayName eq \"g 1\"").as_str(),
+            "https://a.example/scim/v2/Groups?excludedAttributes=members&filter=displayName%20eq%20%22g%201%22"
+        );
     }
 
     #[test]
@@ -771,6 +904,7 @@ mod tests {
         let mut report = ProbeReport {
             checks: vec![],
             elapsed: Duration::ZERO,
+            groups: None,
         };
         assert!(!report.passed(), "nothing checked is not a pass");
         report.checks.push(pass);

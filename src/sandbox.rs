@@ -263,6 +263,9 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
     if let Some(idps) = &tenant.orchidea.idps {
         ws.idps = idps.clone();
     }
+    if let Some(groups) = tenant.orchidea.scim_groups {
+        ws.scim_groups = groups;
+    }
     Ok(Loaded {
         entra: EntraState::from_tenant(&tenant),
         workspace: ws,

@@ -13,8 +13,8 @@ use axum::routing::get;
 use common::serve;
 use orchidea_wizard::Secret;
 use orchidea_wizard::probe::{
-    self, CHECK_CONFIG, CHECK_EXTERNAL_ID, CHECK_REACH, CHECK_USERNAME, CheckOutcome, ProbeFailure,
-    ProbeOptions, ProbeReport,
+    self, CHECK_CONFIG, CHECK_EXTERNAL_ID, CHECK_GROUP, CHECK_REACH, CHECK_RESOURCE_TYPES,
+    CHECK_USERNAME, CheckOutcome, ProbeFailure, ProbeOptions, ProbeReport,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -399,7 +399,19 @@ async fn the_sandbox_scim_server_passes_every_check() {
     let names: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
-        [CHECK_REACH, CHECK_USERNAME, CHECK_EXTERNAL_ID, CHECK_CONFIG]
+        [
+            CHECK_REACH,
+            CHECK_USERNAME,
+            CHECK_GROUP,
+            CHECK_EXTERNAL_ID,
+            CHECK_RESOURCE_TYPES,
+            CHECK_CONFIG
+        ]
+    );
+    assert_eq!(
+        report.groups,
+        Some(true),
+        "it lists Group in /ResourceTypes"
     );
     for check in &report.checks {
         assert!(
@@ -417,4 +429,71 @@ async fn the_sandbox_scim_server_passes_every_check() {
     )
     .await;
     assert_eq!(failure(&wrong, CHECK_USERNAME), ProbeFailure::Unauthorized);
+}
+
+/// The group request of Entra's Test Connection, and what `/ResourceTypes` says.
+#[tokio::test]
+async fn the_group_request_is_entras_and_resource_types_decide_groups() {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    let types = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+        "Resources": [{"id": "User", "name": "User", "endpoint": "/Users",
+            "schema": "urn:ietf:params:scim:schemas:core:2.0:User"}]
+    });
+    let app = Router::new()
+        .route(
+            "/scim/v2/Users",
+            get(|| async { scim(StatusCode::OK, empty_list()) }),
+        )
+        .route(
+            "/scim/v2/Groups",
+            get(move |RawQuery(q): RawQuery| {
+                let record = record.clone();
+                async move {
+                    record.lock().unwrap().push(q.unwrap_or_default());
+                    scim(StatusCode::OK, empty_list())
+                }
+            }),
+        )
+        .route(
+            "/scim/v2/ResourceTypes",
+            get(move || {
+                let types = types.clone();
+                async move { scim(StatusCode::OK, types) }
+            }),
+        );
+    let url = serve(app).await.join("scim/v2").unwrap();
+    let report = run(&url, ProbeOptions::default()).await;
+    assert!(report.passed(), "{:#?}", report.lines());
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let value = seen[0]
+        .strip_prefix("excludedAttributes=members&filter=displayName%20eq%20%22")
+        .and_then(|v| v.strip_suffix("%22"))
+        .unwrap_or_else(|| panic!("{}", seen[0]));
+    assert!(uuid::Uuid::parse_str(value).is_ok(), "{}", seen[0]);
+    // /Groups answers, but /ResourceTypes lists no Group: it decides.
+    assert_eq!(report.groups, Some(false), "{:#?}", report.lines());
+
+    // Without /Groups and /ResourceTypes the 404 tells; the check passes.
+    let url = scim_server(|| async { scim(StatusCode::OK, empty_list()) }).await;
+    let report = run(&url, ProbeOptions::default()).await;
+    assert!(report.passed(), "{:#?}", report.lines());
+    assert_eq!(report.groups, Some(false));
+
+    // A /Groups that refuses the secret fails the probe, as Test Connection fails.
+    let app = Router::new()
+        .route(
+            "/scim/v2/Users",
+            get(|| async { scim(StatusCode::OK, empty_list()) }),
+        )
+        .route(
+            "/scim/v2/Groups",
+            get(|| async { scim(StatusCode::FORBIDDEN, json!({"status": "403"})) }),
+        );
+    let url = serve(app).await.join("scim/v2").unwrap();
+    let f = failure(&run(&url, ProbeOptions::default()).await, CHECK_GROUP);
+    assert_eq!(f, ProbeFailure::Forbidden);
 }

@@ -379,7 +379,13 @@ async fn provisioning_logs_list_skips_with_reasons_filter_and_page() {
         ))
         .await;
     let created = created.body["value"].as_array().unwrap();
-    assert_eq!(created.len(), 7);
+    // 7 users, then the assigned group (the group mapping is enabled).
+    let kinds: Vec<&str> = created
+        .iter()
+        .map(|e| e["sourceIdentity"]["identityType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "User").count(), 7);
+    assert_eq!(kinds.iter().filter(|k| **k == "Group").count(), 1);
     assert!(created.iter().all(|e| {
         e["provisioningStatusInfo"]["status"] == "success"
             && e["provisioningStatusInfo"]["errorInformation"].is_null()
@@ -414,8 +420,9 @@ async fn provisioning_logs_list_skips_with_reasons_filter_and_page() {
         }
         pages += 1;
     }
-    assert_eq!((seen.len(), pages), (9, 5));
-    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 9);
+    // 9 users and the assigned group.
+    assert_eq!((seen.len(), pages), (10, 5));
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 10);
     assert!(
         times.windows(2).all(|w| w[0] >= w[1]),
         "newest first: {times:?}"

@@ -584,11 +584,13 @@ async fn start_provisions_assigned_users_with_mail_under_the_orchidea_mapping() 
     }));
     assert!(log.iter().all(|e| e["status"] != "failure"), "{log:?}");
     assert_eq!(last["state"], "Succeeded");
-    assert_eq!(last["countExported"], 7);
-    assert_eq!(last["countEntitled"], 9);
+    // 7 users and the assigned group (Innovation Team), which the group
+    // mapping provisions after them.
+    assert_eq!(last["countExported"], 8);
+    assert_eq!(last["countEntitled"], 10);
     assert_eq!(
         record["status"]["synchronizedEntryCountByType"],
-        json!([{"key": "User", "value": 7}])
+        json!([{"key": "User", "value": 7}, {"key": "Group", "value": 1}])
     );
     assert_ne!(
         record["status"]["steadyStateLastAchievedTime"],
@@ -649,7 +651,7 @@ async fn users_whose_matching_attributes_are_all_empty_are_skipped() {
     assert_eq!(status["lastExecution"]["state"], "Succeeded");
     assert_eq!(
         status["synchronizedEntryCountByType"],
-        json!([{"key": "User", "value": 7}])
+        json!([{"key": "User", "value": 7}, {"key": "Group", "value": 1}])
     );
 }
 

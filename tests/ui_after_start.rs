@@ -55,8 +55,14 @@ fn summary_watches_the_job_filters_the_logs_and_exports_the_report() {
     assert_eq!(view.code, "Active");
     h.assert_sees("Job status: Active");
     h.assert_sees(&view.headline);
-    let (kind, count) = view.counts[0].clone();
-    h.assert_sees(&format!("In Orchidea now: {count} {kind}"));
+    // Users, and the assigned group the group mapping provisions.
+    let counts: Vec<String> = view
+        .counts
+        .iter()
+        .map(|(kind, count)| format!("{count} {kind}"))
+        .collect();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    h.assert_sees(&format!("In Orchidea now: {}", counts.join(", ")));
 
     // Logs: every event first, then only the skipped ones.
     let events = h.app.session().events.clone();

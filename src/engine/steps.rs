@@ -499,6 +499,8 @@ async fn copy_and_probe(engine: &Engine, facts: &mut Facts) -> StepResult {
         .first_failure()
         .map(|f| (f.cause().to_string(), f.fix().to_string()));
     let checks = report.checks.len();
+    // Step 9 disables the group mapping when Orchidea serves no groups.
+    facts.mapping_options.scim_groups = report.groups;
     facts.probe = Some(report);
     match failure {
         Some((cause, fix)) if !passed => Err(EngineError::Probe { cause, fix }),

@@ -331,13 +331,13 @@ pub(super) fn summary(entra: &EntraState, e: &LogEntry) -> Value {
         "sourceIdentity": {
             "id": e.user_id,
             "displayName": e.user_display_name,
-            "identityType": "User",
+            "identityType": e.identity_type.as_deref().unwrap_or("User"),
             "details": {},
         },
         "targetIdentity": {
             "id": e.target_id.clone().unwrap_or_default(),
             "displayName": e.target_display_name.clone().unwrap_or_default(),
-            "identityType": "User",
+            "identityType": e.identity_type.as_deref().unwrap_or("User"),
             "details": {},
         },
         "provisioningStatusInfo": {

@@ -215,10 +215,18 @@ pub(crate) async fn validate_credentials(
     let target = ScimTarget::new(base.expose(), token).map_err(unavailable)?;
     match target.test_connection().await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(e) => Err(unavailable(format!(
-            "{e} when Entra sent GET {}/Users?filter=userName eq \"<random GUID>\" with the Secret Token",
-            target.base().as_str().trim_end_matches('/')
-        ))),
+        Err(e) => {
+            let request = e.request();
+            let (path, query) = request
+                .trim_start_matches("GET ")
+                .split_once('?')
+                .unwrap_or((request, ""));
+            Err(unavailable(format!(
+                "{} when Entra sent GET {}{path}?{query} with the Secret Token",
+                e.failure(),
+                target.base().as_str().trim_end_matches('/')
+            )))
+        }
     }
 }
 

@@ -124,6 +124,10 @@ pub struct JobRecord {
     /// Deletions (and disables) held back by the accidental-deletions threshold.
     #[serde(default)]
     pub deletes: HeldDeletes,
+    /// Entra group id → the SCIM group and the member ids last sent to it
+    /// (Entra reads groups back without members, so it diffs against these).
+    #[serde(default)]
+    pub provisioned_groups: BTreeMap<String, ProvisionedGroup>,
 }
 
 /// What the accidental-deletions check keeps beside a job
@@ -136,6 +140,15 @@ pub struct HeldDeletes {
     /// Pending ones a `ForceDeletes` restart let through: the next cycle
     /// performs them without counting them against the threshold.
     pub allowed: BTreeSet<String>,
+}
+
+/// A group a job provisioned: its SCIM id and the SCIM user ids sent as members.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisionedGroup {
+    pub id: String,
+    #[serde(default)]
+    pub members: std::collections::BTreeSet<String>,
 }
 
 /// One line of the provisioning log, served as a `provisioningObjectSummary`
@@ -180,6 +193,9 @@ pub struct LogEntry {
     pub steps: Vec<Step>,
     #[serde(default)]
     pub modified_properties: Vec<ModifiedProperty>,
+    /// `Group` for a group's line; absent (`None`) for a user's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_type: Option<String>,
 }
 
 /// One step of processing a user (`provisioningStep`; the on-demand answer

@@ -272,9 +272,14 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                 "No Tenant URL (BaseAddress) and Secret Token are saved for this application."
                     .to_string(),
             ),
-            Some((base, token)) => {
-                ScimTarget::new(base, token.clone()).map_err(|e| format!("The saved {e}."))
-            }
+            Some((base, token)) => ScimTarget::new(base, token.clone())
+                .map(|mut t| {
+                    // "this feature flag currently doesn't work with on-demand
+                    // provisioning" (the SCIM compatibility doc).
+                    t.compliant = false;
+                    t
+                })
+                .map_err(|e| format!("The saved {e}.")),
         };
         match target {
             Err(message) => {

@@ -66,9 +66,18 @@ pub struct Workspace {
     pub users: Vec<ScimUser>,
     #[serde(default)]
     pub groups: Vec<Value>,
+    /// SCIM serves `/Groups` (and lists `Group` in `/ResourceTypes`). Orchidea
+    /// publishes nothing about groups: serving them is assumed (tenant file
+    /// `orchidea.scimGroups`, docs/sandbox-tenant.md).
+    #[serde(default = "serves_groups")]
+    pub scim_groups: bool,
     /// Fast lookups into `users` (derived, never saved).
     #[serde(skip)]
     pub scim_index: super::scim_index::ScimIndex,
+}
+
+fn serves_groups() -> bool {
+    true
 }
 
 pub type SharedWorkspace = Arc<tokio::sync::Mutex<Workspace>>;
@@ -97,6 +106,7 @@ impl Workspace {
             admin_token_sha256: sha256_hex(admin_token.expose()),
             users: Vec::new(),
             groups: Vec::new(),
+            scim_groups: true,
             scim_index: Default::default(),
         }
     }

@@ -1,9 +1,11 @@
 //! The SCIM requests the simulated Entra makes to a saved Tenant URL (BaseAddress), for Test Connection and provisioning.
 //!
-//! As Entra does (Entra docs `use-scim-to-provision-users-and-groups.md`):
-//! `GET {base}/Users?filter=<attr> eq "<value>"` with spaces as `%20`,
-//! `POST {base}/Users`, `PATCH {base}/Users/{id}`, each with
-//! `Authorization: Bearer <SecretToken>`. Redirects are not followed.
+//! As Entra does (Entra docs `use-scim-to-provision-users-and-groups.md`,
+//! "SCIM protocol requests and responses"): `GET {base}/Users?filter=<attr> eq
+//! "<value>"` with spaces as `%20`, `POST {base}/Users`, `PATCH
+//! {base}/Users/{id}`, `GET {base}/Groups?excludedAttributes=members&filter=
+//! displayName eq "<value>"`, `POST {base}/Groups`, `PATCH {base}/Groups/{id}`,
+//! each with `Authorization: Bearer <SecretToken>`. Redirects are not followed.
 
 use std::fmt;
 
@@ -84,6 +86,31 @@ impl fmt::Display for ScimFailure {
     }
 }
 
+/// Which of Test Connection's two requests failed, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestFailure {
+    Users(ScimFailure),
+    Groups(ScimFailure),
+}
+
+impl TestFailure {
+    /// The request as Entra sends it (with a placeholder for the GUID).
+    pub fn request(&self) -> &'static str {
+        match self {
+            TestFailure::Users(_) => "GET /Users?filter=userName eq \"<random GUID>\"",
+            TestFailure::Groups(_) => {
+                "GET /Groups?excludedAttributes=members&filter=displayName eq \"<random GUID>\""
+            }
+        }
+    }
+
+    pub fn failure(&self) -> &ScimFailure {
+        match self {
+            TestFailure::Users(e) | TestFailure::Groups(e) => e,
+        }
+    }
+}
+
 impl ScimTarget {
     /// Checks a saved BaseAddress. `http` is accepted only for loopback hosts
     /// (the sandbox and tests), as Entra accepts only `https`.
@@ -138,9 +165,14 @@ impl ScimTarget {
 
     /// `{base}/Users[/id]`, keeping any query the Tenant URL had.
     fn users_url(&self, id: Option<&str>) -> Url {
+        self.resource_url("Users", id)
+    }
+
+    /// `{base}/{endpoint}[/id]`, keeping any query the Tenant URL had.
+    fn resource_url(&self, endpoint: &str, id: Option<&str>) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().push("Users");
+            path.pop_if_empty().push(endpoint);
             if let Some(id) = id {
                 path.push(id);
             }
@@ -154,16 +186,46 @@ impl ScimTarget {
         attribute: &str,
         value: &str,
     ) -> Result<Vec<Value>, ScimFailure> {
-        let mut url = self.users_url(None);
+        self.find("Users", None, attribute, value).await
+    }
+
+    /// `GET {base}/Groups?excludedAttributes=members&filter=<attr> eq
+    /// "<value>"` ("Get Group by displayName"): members are never read back.
+    pub async fn find_groups(
+        &self,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Vec<Value>, ScimFailure> {
+        self.find(
+            "Groups",
+            Some("excludedAttributes=members"),
+            attribute,
+            value,
+        )
+        .await
+    }
+
+    async fn find(
+        &self,
+        endpoint: &str,
+        first: Option<&str>,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Vec<Value>, ScimFailure> {
+        let mut url = self.resource_url(endpoint, None);
         let filter = format!(
             "{attribute} eq \"{}\"",
             value.replace('\\', "\\\\").replace('"', "\\\"")
         );
-        let query = match url.query() {
-            Some(q) if !q.is_empty() => format!("{q}&filter={}", encode(&filter)),
-            _ => format!("filter={}", encode(&filter)),
-        };
-        url.set_query(Some(&query));
+        let mut query: Vec<String> = url
+            .query()
+            .filter(|q| !q.is_empty())
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        query.extend(first.map(str::to_string));
+        query.push(format!("filter={}", encode(&filter)));
+        url.set_query(Some(&query.join("&")));
         let body = self.send(self.client.get(url), 200).await?;
         if body["totalResults"].as_u64().is_none() {
             return Err(ScimFailure::Body(
@@ -173,17 +235,58 @@ impl ScimTarget {
         Ok(body["Resources"].as_array().cloned().unwrap_or_default())
     }
 
-    /// The Test Connection request: a filter on a random GUID must find nothing.
-    pub async fn test_connection(&self) -> Result<(), ScimFailure> {
+    /// `GET {base}/Users/{id}` ("Get User"): a user the job created or
+    /// matched before, by the id it cached. `None` on 404.
+    pub async fn get_user(&self, id: &str) -> Result<Option<Value>, ScimFailure> {
+        self.get_known(self.users_url(Some(id))).await
+    }
+
+    /// `GET {base}/Groups/{id}?excludedAttributes=members` ("Get Group").
+    pub async fn get_group(&self, id: &str) -> Result<Option<Value>, ScimFailure> {
+        let mut url = self.resource_url("Groups", Some(id));
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&excludedAttributes=members"),
+            _ => "excludedAttributes=members".to_string(),
+        };
+        url.set_query(Some(&query));
+        self.get_known(url).await
+    }
+
+    async fn get_known(&self, url: Url) -> Result<Option<Value>, ScimFailure> {
+        match self.send(self.client.get(url), 200).await {
+            Ok(resource) => Ok(Some(resource)),
+            Err(ScimFailure::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Test Connection: Entra "makes requests to fetch a random user and
+    /// group to ensure that the endpoint and the credentials are valid"
+    /// (the Entra doc's "General" guidelines). Each filter on a random GUID
+    /// must find nothing. Groups are optional for a SCIM app ("You are not
+    /// required to support both users and groups"), so only a credential or
+    /// availability failure of the group request fails the test (assumed:
+    /// the doc does not say which answers fail it).
+    pub async fn test_connection(&self) -> Result<(), TestFailure> {
         let users = self
             .find_users("userName", &uuid::Uuid::new_v4().to_string())
-            .await?;
-        if users.is_empty() {
-            Ok(())
-        } else {
-            Err(ScimFailure::Body(
+            .await
+            .map_err(TestFailure::Users)?;
+        if !users.is_empty() {
+            return Err(TestFailure::Users(ScimFailure::Body(
                 "a filter on a random userName returned users".into(),
-            ))
+            )));
+        }
+        match self
+            .find_groups("displayName", &uuid::Uuid::new_v4().to_string())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e @ (ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. })) => {
+                Err(TestFailure::Groups(e))
+            }
+            Err(e) if e.is_credential() => Err(TestFailure::Groups(e)),
+            Err(_) => Ok(()),
         }
     }
 
@@ -204,6 +307,28 @@ impl ScimTarget {
         match self.send(request, 200).await {
             Ok(_) => Ok(()),
             Err(ScimFailure::Status { status: 204, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST {base}/Groups` ("Create Group").
+    pub async fn create_group(&self, body: &Value) -> Result<Value, ScimFailure> {
+        let request = self
+            .client
+            .post(self.resource_url("Groups", None))
+            .body(body.to_string());
+        self.send(request, 201).await
+    }
+
+    /// `PATCH {base}/Groups/{id}`: the doc expects 204; 200 is also success.
+    pub async fn patch_group(&self, id: &str, body: &Value) -> Result<(), ScimFailure> {
+        let request = self
+            .client
+            .patch(self.resource_url("Groups", Some(id)))
+            .body(body.to_string());
+        match self.send(request, 204).await {
+            Ok(_) => Ok(()),
+            Err(ScimFailure::Status { status: 200, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -236,6 +361,9 @@ impl ScimTarget {
                 reason: status.canonical_reason().unwrap_or("").to_string(),
                 detail: detail.chars().take(300).collect(),
             });
+        }
+        if bytes.is_empty() && expected == 204 {
+            return Ok(Value::Null);
         }
         serde_json::from_slice(&bytes).map_err(|e| ScimFailure::Body(e.to_string()))
     }

@@ -3,13 +3,17 @@
 //! Create: one nested resource (Entra docs `use-scim-to-provision-users-and-groups.md`,
 //! "Create User" request). Update: PatchOp operations, by default with
 //! capitalised ops and string booleans; with the `aadOptscim062020` flag,
-//! lowercase ops, real booleans, and plain replacements grouped into one
-//! operation without `path` (`application-provisioning-config-problem-scim-compatibility.md`).
+//! lowercase ops, real booleans, `active` in its own operation with `path`,
+//! and the other plain replacements grouped into one operation without
+//! `path` (`application-provisioning-config-problem-scim-compatibility.md`,
+//! "Requests made to disable users", "Requests to replace multiple attributes").
+//! Groups: created without members, then members added and removed by PATCH
+//! ("Group Operations" in the same Entra doc; removal per the compatibility doc).
 
 use serde_json::{Map, Value, json};
 
 use super::expression::{bool_text, parse_bool};
-use super::scim::USER_SCHEMA;
+use super::scim::{GROUP_SCHEMA, USER_SCHEMA};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -211,7 +215,8 @@ pub fn patch_body(changes: &[Change], compliant: bool) -> Value {
     } else {
         let mut grouped = Map::new();
         for c in changes {
-            if c.add || c.target.contains('[') {
+            // A disable is its own operation with a path, even among others.
+            if c.add || c.target.contains('[') || c.target.eq_ignore_ascii_case("active") {
                 ops.push(json!({
                     "op": if c.add { "add" } else { "replace" },
                     "path": c.target,
@@ -223,6 +228,58 @@ pub fn patch_body(changes: &[Change], compliant: bool) -> Value {
         }
         if !grouped.is_empty() {
             ops.push(json!({ "op": "replace", "value": grouped }));
+        }
+    }
+    json!({ "schemas": [PATCH_OP], "Operations": ops })
+}
+
+/// The second schema URI of the doc's "Create Group" request example.
+const ADSCIM_GROUP: &str =
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+
+/// `POST /Groups`: the group's non-member attributes; Entra creates groups
+/// with an empty members list and adds members by PATCH ("Create Group").
+pub fn create_group_body(values: &[(String, String)]) -> Value {
+    let mut body = Map::new();
+    body.insert("schemas".into(), json!([GROUP_SCHEMA, ADSCIM_GROUP]));
+    for (target, value) in values {
+        if !target.eq_ignore_ascii_case("members") {
+            body.insert(target.clone(), Value::String(value.clone()));
+        }
+    }
+    body.insert("meta".into(), json!({ "resourceType": "Group" }));
+    Value::Object(body)
+}
+
+/// PATCH operations on a group's `members` ("Update Group [Add Members]",
+/// "[Remove Members]"). Removal without the flag names the members in
+/// `value`; with it, one `members[value eq "…"]` path per member (the
+/// compatibility doc). Lowercase `add` with the flag is assumed (the doc
+/// shows no flagged add).
+pub fn members_patch_body(add: &[String], remove: &[String], compliant: bool) -> Value {
+    let mut ops = Vec::new();
+    if !add.is_empty() {
+        let value: Vec<Value> = add
+            .iter()
+            .map(|id| json!({ "$ref": null, "value": id }))
+            .collect();
+        ops.push(json!({
+            "op": if compliant { "add" } else { "Add" },
+            "path": "members",
+            "value": value,
+        }));
+    }
+    if !remove.is_empty() {
+        if compliant {
+            for id in remove {
+                let quoted = id.replace('\\', "\\\\").replace('"', "\\\"");
+                ops.push(
+                    json!({ "op": "remove", "path": format!("members[value eq \"{quoted}\"]") }),
+                );
+            }
+        } else {
+            let value: Vec<Value> = remove.iter().map(|id| json!({ "value": id })).collect();
+            ops.push(json!({ "op": "Remove", "path": "members", "value": value }));
         }
     }
     json!({ "schemas": [PATCH_OP], "Operations": ops })
@@ -331,16 +388,74 @@ mod tests {
         let compliant = patch_body(&changes, true);
         let ops = compliant["Operations"].as_array().unwrap();
         assert_eq!(
-            ops[0],
+            ops[1],
             json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "m@x.io"})
         );
         assert_eq!(
-            ops[1],
+            ops[2],
             json!({"op": "add", "path": "title", "value": "Lead"})
         );
         assert_eq!(
-            ops[2],
-            json!({"op": "replace", "value": {"active": false, "name.givenName": "Meg"}})
+            ops[0],
+            json!({"op": "replace", "path": "active", "value": false}),
+            "the compatibility doc's flagged disable: its own operation, with path"
+        );
+        assert_eq!(
+            ops[3],
+            json!({"op": "replace", "value": {"name.givenName": "Meg"}})
+        );
+    }
+
+    #[test]
+    fn a_flagged_disable_alone_is_the_documented_request() {
+        let off = [Change {
+            target: "active".into(),
+            value: "False".into(),
+            add: false,
+        }];
+        assert_eq!(
+            patch_body(&off, true)["Operations"],
+            json!([{"op": "replace", "path": "active", "value": false}])
+        );
+        assert_eq!(
+            patch_body(&off, false)["Operations"],
+            json!([{"op": "Replace", "path": "active", "value": "False"}])
+        );
+    }
+
+    #[test]
+    fn group_bodies_follow_the_group_operations() {
+        let body = create_group_body(&pairs(&[
+            ("displayName", "Innovation Team"),
+            ("externalId", "g-1"),
+            ("members", "ignored"),
+        ]));
+        assert_eq!(
+            body,
+            json!({
+                "schemas": [GROUP_SCHEMA, ADSCIM_GROUP],
+                "displayName": "Innovation Team",
+                "externalId": "g-1",
+                "meta": {"resourceType": "Group"}
+            })
+        );
+        let add = members_patch_body(&["u1".into()], &[], false);
+        assert_eq!(
+            add["Operations"],
+            json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "u1"}]}])
+        );
+        let legacy = members_patch_body(&[], &["u1".into()], false);
+        assert_eq!(
+            legacy["Operations"],
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}])
+        );
+        let flagged = members_patch_body(&[], &["u1".into(), "u2".into()], true);
+        assert_eq!(
+            flagged["Operations"],
+            json!([
+                {"op": "remove", "path": "members[value eq \"u1\"]"},
+                {"op": "remove", "path": "members[value eq \"u2\"]"}
+            ])
         );
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::Shared;
-use super::entra::{EntraState, LogEntry, ModifiedProperty, Step};
+use super::entra::{EntraState, LogEntry, ModifiedProperty, ProvisionedGroup, Step};
 use super::expression::{Expr, bool_text};
 use super::job::{CycleReport, SyncError};
 use super::outbound::{ScimFailure, ScimTarget};
@@ -109,12 +109,17 @@ pub(super) struct Plan {
     pub delete_threshold: Option<i64>,
     /// Users whose held deletion a `ForceDeletes` restart let through.
     pub allowed_deletes: BTreeSet<String>,
+    /// The enabled group mapping and the groups it covers.
+    pub groups: GroupPlan,
 }
 
 #[derive(Default)]
 struct Outcome {
     log: Vec<LogEntry>,
     provisioned: Vec<(String, String)>,
+    groups: Vec<(String, ProvisionedGroup)>,
+    groups_entitled: i64,
+    groups_considered: i64,
     exported: i64,
     failures: i64,
     processed: i64,
@@ -194,6 +199,10 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
                             outcome.add(entry, &result);
                         }
                     }
+                }
+                // Users first, so the members of a group resolve to SCIM ids.
+                if outcome.fatal.is_none() {
+                    export_groups(&target, &plan, &ctx, &mut outcome).await;
                 }
             }
             Err(e) => outcome.fatal = Some(credential_error(&format!("The saved {e}."))),
@@ -330,6 +339,13 @@ pub(super) fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan
             .unwrap_or_default(),
         delete_threshold: super::job::delete_threshold(entra, sp_id, job_id),
         allowed_deletes: record.deletes.allowed.clone(),
+        groups: group_plan(
+            entra,
+            sp_id,
+            &record.schema,
+            sync_all,
+            &record.provisioned_groups,
+        ),
     })
 }
 
@@ -563,8 +579,17 @@ async fn process_user(
         );
         return r.end("Skip", "skipped", Some(code::EMPTY_MATCHING_VALUE), reason);
     }
+    // A user the job knows is read by the id it cached ("users are retrieved
+    // with their id and queried with their username and externalId", the
+    // Entra doc's requirements table); a 404 falls back to the queries.
     let mut found = None;
-    for (attr, value) in &usable {
+    if let Some(id) = known_id {
+        match target.get_user(id).await {
+            Ok(resource) => found = resource,
+            Err(e) => return r.failed("Skip", e, "reading the known user: "),
+        }
+    }
+    for (attr, value) in usable.iter().filter(|_| found.is_none()) {
         match target.find_users(attr, value).await {
             Ok(list) if !list.is_empty() => {
                 found = list.into_iter().next();
@@ -975,6 +1000,7 @@ pub(super) fn log_entry(
         target_display_name: r.matching.as_ref().and_then(|(_, v)| v.clone()),
         modified_properties: modified_properties(r, &sources),
         steps,
+        identity_type: None,
     }
 }
 
@@ -1040,11 +1066,12 @@ fn record(
     if outcome.fatal.is_none() {
         r.deletes.pending = std::mem::take(&mut outcome.held);
     }
+    r.provisioned_groups.extend(outcome.groups);
     r.job.status.record_cycle(CycleReport {
         activity: activity.into(),
         began: began.into(),
-        entitled: plan.entitled,
-        candidates: plan.candidates.len() as i64,
+        entitled: plan.entitled + outcome.groups_entitled,
+        candidates: plan.candidates.len() as i64 + outcome.groups_considered,
         processed: outcome.processed,
         exported: outcome.exported,
         failures: outcome.failures,
@@ -1052,6 +1079,456 @@ fn record(
         fatal: outcome.fatal,
         too_many_deletes: outcome.too_many_deletes,
     });
+    if !r.provisioned_groups.is_empty() {
+        r.job
+            .status
+            .synchronized_entry_count_by_type
+            .push(super::job::KeyCount {
+                key: "Group".into(),
+                value: r.provisioned_groups.len() as i64,
+            });
+    }
+}
+
+// --- Groups -------------------------------------------------------------
+//
+// Entra provisions the groups in scope when the group object mapping is
+// enabled (Entra docs `how-provisioning-works.md`, "Initial cycle": "the
+// provisioning service synchronizes the users and the groups"), with the
+// requests of `use-scim-to-provision-users-and-groups.md`, "Group
+// Operations": find by `displayName` without members, create without
+// members, then PATCH `members`. An endpoint without `/Groups` fails each
+// group on its own; the users are not affected.
+
+/// The enabled group mapping (source object `Group`) and the groups in scope.
+#[derive(Default)]
+pub(super) struct GroupPlan {
+    mappings: Vec<Mapping>,
+    /// Groups in scope: assigned to the app, or all with `SyncAll`.
+    groups: Vec<super::tenant::Group>,
+    /// What earlier cycles sent, by Entra group id.
+    known: BTreeMap<String, ProvisionedGroup>,
+}
+
+/// The target object names a SCIM group mapping may use (the template's
+/// `Group`, or the core schema URN in schemas read from live tenants).
+fn is_group_target(name: &str) -> bool {
+    name == "Group" || name == super::scim::GROUP_SCHEMA
+}
+
+fn group_mapping(schema: &Value) -> Option<&Value> {
+    schema["synchronizationRules"]
+        .as_array()?
+        .iter()
+        .flat_map(|r| r["objectMappings"].as_array().into_iter().flatten())
+        .find(|m| {
+            m["sourceObjectName"] == "Group"
+                && m["targetObjectName"].as_str().is_some_and(is_group_target)
+        })
+}
+
+fn group_plan(
+    entra: &EntraState,
+    sp_id: &str,
+    schema: &Value,
+    sync_all: bool,
+    known: &BTreeMap<String, ProvisionedGroup>,
+) -> GroupPlan {
+    let Some(mapping) = group_mapping(schema).filter(|m| m["enabled"] != Value::Bool(false)) else {
+        return GroupPlan::default();
+    };
+    let mappings = mapping["attributeMappings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| Mapping {
+            target: a["targetAttributeName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            source: source_expr(&a["source"]),
+            default: a["defaultValue"].as_str().map(str::to_string),
+            priority: a["matchingPriority"].as_i64().unwrap_or(0),
+            add_only: a["flowType"] == "ObjectAddOnly",
+        })
+        .collect();
+    let assigned: Vec<String> = entra
+        .sp(sp_id)
+        .map(|s| s.assignments.groups.clone())
+        .unwrap_or_default();
+    let groups = entra
+        .groups
+        .iter()
+        .filter(|g| sync_all || assigned.contains(&g.id))
+        .cloned()
+        .collect();
+    GroupPlan {
+        mappings,
+        groups,
+        known: known.clone(),
+    }
+}
+
+/// A group source attribute: `objectId` (= `id`) and `displayName`.
+fn group_lookup(g: &super::tenant::Group, name: &str) -> Option<String> {
+    if name.eq_ignore_ascii_case("objectId") || name.eq_ignore_ascii_case("id") {
+        Some(g.id.clone())
+    } else if name.eq_ignore_ascii_case("displayName") {
+        Some(g.display_name.clone())
+    } else {
+        None
+    }
+}
+
+/// What happened to one group.
+struct GroupResult {
+    action: &'static str,
+    status: &'static str,
+    reason: String,
+    code: Option<&'static str>,
+    target_id: Option<String>,
+    exported: bool,
+    matching: Option<String>,
+    /// Where it stopped: a failed lookup stops at Matching.
+    stage: Stage,
+    fatal: Option<SyncError>,
+    /// What to remember for the next cycle.
+    keep: Option<ProvisionedGroup>,
+}
+
+impl GroupResult {
+    fn new() -> Self {
+        Self {
+            action: "Skip",
+            status: "skipped",
+            reason: String::new(),
+            code: None,
+            target_id: None,
+            exported: false,
+            matching: None,
+            stage: Stage::Matching,
+            fatal: None,
+            keep: None,
+        }
+    }
+
+    /// As [`UserResult::failed`]: credential and availability failures stop
+    /// the cycle, anything else (a 404 on `/Groups`) fails this group.
+    fn failed(mut self, action: &'static str, e: ScimFailure, what: &str) -> Self {
+        let user = UserResult::blank(Stage::Export).failed(action, e, what);
+        self.action = action;
+        self.status = "failure";
+        self.code = user.code;
+        self.reason = user.reason;
+        self.fatal = user.fatal;
+        self
+    }
+}
+
+async fn export_groups(target: &ScimTarget, plan: &Plan, ctx: &LogContext<'_>, out: &mut Outcome) {
+    let gp = &plan.groups;
+    if gp.groups.is_empty() {
+        return;
+    }
+    // Entra user id → SCIM id, including the users this cycle created.
+    let mut scim_ids: BTreeMap<&str, &str> = plan
+        .provisioned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for (k, v) in &out.provisioned {
+        scim_ids.insert(k.as_str(), v.as_str());
+    }
+    let mut entries = Vec::new();
+    let mut kept = Vec::new();
+    for g in &gp.groups {
+        let started = Started::now();
+        let members: std::collections::BTreeSet<String> = g
+            .members
+            .iter()
+            .filter_map(|m| scim_ids.get(m.as_str()).map(|s| s.to_string()))
+            .collect();
+        let r = provision_group(target, &gp.mappings, g, gp.known.get(&g.id), members).await;
+        if let Some(fatal) = r.fatal {
+            out.fatal = Some(fatal);
+            break;
+        }
+        out.groups_entitled += 1;
+        out.groups_considered += 1;
+        out.processed += 1;
+        out.exported += i64::from(r.exported);
+        out.failures += i64::from(r.status == "failure");
+        if let Some(k) = &r.keep {
+            kept.push((g.id.clone(), k.clone()));
+        }
+        entries.push(group_log_entry(ctx, g, &r, &started));
+    }
+    out.log.extend(entries);
+    out.groups.extend(kept);
+}
+
+async fn provision_group(
+    target: &ScimTarget,
+    mappings: &[Mapping],
+    g: &super::tenant::Group,
+    known: Option<&ProvisionedGroup>,
+    members: std::collections::BTreeSet<String>,
+) -> GroupResult {
+    let mut r = GroupResult::new();
+    let lookup = |name: &str| group_lookup(g, name);
+    let mut values: Vec<(String, String)> = Vec::new();
+    let mut with_members = false;
+    let mut matching: Vec<(i64, String, Option<String>)> = Vec::new();
+    for m in mappings {
+        if m.target.eq_ignore_ascii_case("members") {
+            with_members = true;
+            continue;
+        }
+        let value = match &m.source {
+            Ok(e) => e.eval(&lookup).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        let value = match value {
+            Ok(v) => v.filter(|v| !v.is_empty()).or_else(|| m.default.clone()),
+            Err(e) => {
+                r.status = "failure";
+                r.code = Some(code::MAPPING_FAILED);
+                r.reason = format!("mapping to {}: {e}", m.target);
+                return r;
+            }
+        };
+        if m.priority > 0 {
+            matching.push((m.priority, m.target.clone(), value.clone()));
+        }
+        if let Some(v) = value {
+            values.push((m.target.clone(), v));
+        }
+    }
+    matching.sort_by_key(|(p, _, _)| *p);
+    let Some((_, attr, Some(value))) = matching.first().cloned() else {
+        r.code = Some(code::EMPTY_MATCHING_VALUE);
+        r.reason = "matching attribute empty".into();
+        return r;
+    };
+    r.matching = Some(value.clone());
+    // A group the job created before is read by its id ("Get Group").
+    let cached = match known {
+        Some(k) => match target.get_group(&k.id).await {
+            Ok(resource) => resource,
+            Err(e) => return r.failed("Skip", e, "reading the known group: "),
+        },
+        None => None,
+    };
+    let found = match cached {
+        Some(resource) => Some(resource),
+        None => match target.find_groups(&attr, &value).await {
+            Ok(list) => list.into_iter().next(),
+            Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
+        },
+    };
+    r.stage = Stage::Export;
+    let (id, action, mut exported, sent_before) = match found {
+        None => match target
+            .create_group(&payload::create_group_body(&values))
+            .await
+        {
+            Ok(created) => (
+                created["id"].as_str().unwrap_or_default().to_string(),
+                "Create",
+                true,
+                Default::default(),
+            ),
+            Err(e) => return r.failed("Create", e, ""),
+        },
+        Some(resource) => {
+            let id = resource["id"].as_str().unwrap_or_default().to_string();
+            let changes: Vec<Change> = values
+                .iter()
+                .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
+                .filter_map(|(t, v)| {
+                    let current = payload::read_attribute(&resource, t);
+                    (!payload::same_value(t, current.as_deref(), v)).then(|| Change {
+                        target: t.clone(),
+                        value: v.clone(),
+                        add: current.is_none(),
+                    })
+                })
+                .collect();
+            if !changes.is_empty() {
+                let body = payload::patch_body(&changes, target.compliant);
+                if let Err(e) = target.patch_group(&id, &body).await {
+                    return r.failed("Update", e, "");
+                }
+            }
+            // A group matched for the first time gets every member added.
+            let before = known
+                .filter(|k| k.id == id)
+                .map(|k| k.members.clone())
+                .unwrap_or_default();
+            (id, "Update", !changes.is_empty(), before)
+        }
+    };
+    r.target_id = Some(id.clone());
+    let members = if with_members {
+        members
+    } else {
+        sent_before.clone()
+    };
+    let add: Vec<String> = members.difference(&sent_before).cloned().collect();
+    let remove: Vec<String> = sent_before.difference(&members).cloned().collect();
+    if !add.is_empty() || !remove.is_empty() {
+        let body = payload::members_patch_body(&add, &remove, target.compliant);
+        if let Err(e) = target.patch_group(&id, &body).await {
+            // Created but without its members: the next cycle adds them.
+            r.keep = Some(ProvisionedGroup {
+                id,
+                members: sent_before,
+            });
+            r.exported = exported;
+            return r.failed(action, e, "updating members: ");
+        }
+        exported = true;
+    }
+    r.keep = Some(ProvisionedGroup { id, members });
+    r.exported = exported;
+    r.action = if action == "Update" && !exported {
+        "Skip"
+    } else {
+        action
+    };
+    r.status = if r.action == "Skip" {
+        "skipped"
+    } else {
+        "success"
+    };
+    if r.action == "Skip" {
+        r.code = Some(code::REDUNDANT_EXPORT);
+        r.reason = "already up to date".into();
+    } else {
+        r.reason = format!(
+            "{} (members: {} added, {} removed)",
+            if action == "Create" {
+                "created"
+            } else {
+                "updated"
+            },
+            add.len(),
+            remove.len()
+        );
+    }
+    r
+}
+
+fn group_log_entry(
+    ctx: &LogContext<'_>,
+    g: &super::tenant::Group,
+    r: &GroupResult,
+    started: &Started,
+) -> LogEntry {
+    let app = ctx.app;
+    let name = &g.display_name;
+    let status = match r.status {
+        "success" => "Success",
+        "skipped" => "Skipped",
+        _ => "Failure",
+    };
+    let mut steps = vec![
+        step(
+            "EntryImport",
+            "Import",
+            "Success",
+            format!("Retrieved Group '{name}' from Azure Active Directory"),
+            details([
+                ("objectId", Some(g.id.as_str())),
+                ("displayName", Some(name.as_str())),
+            ]),
+        ),
+        step(
+            "EntrySynchronizationScoping",
+            "Scoping",
+            "Success",
+            format!("Group '{name}' is in scope for '{app}'"),
+            details([("Assigned", Some("True"))]),
+        ),
+    ];
+    let value = r.matching.as_deref().unwrap_or_default();
+    if r.stage == Stage::Matching {
+        steps.push(step(
+            "EntryImport",
+            "Matching",
+            status,
+            format!("Failed to look up Group '{name}' in {app}: {}", r.reason),
+            details([("ReportableIdentifier", Some(value)), ("ErrorCode", r.code)]),
+        ));
+    } else {
+        steps.push(step(
+            "EntryImport",
+            "Matching",
+            "Success",
+            if r.action == "Create" {
+                format!("No matching Group found in {app}; it will be created")
+            } else {
+                format!("Retrieved '{value}' from {app}")
+            },
+            details([("ReportableIdentifier", Some(value))]),
+        ));
+        let (step_name, description) = match (r.action, r.status) {
+            ("Create", "failure") => (
+                "EntryExportAdd",
+                format!("Failed to create Group '{name}' in {app}: {}", r.reason),
+            ),
+            (_, "failure") => (
+                "EntryExportUpdate",
+                format!("Failed to update Group '{name}' in {app}: {}", r.reason),
+            ),
+            ("Create", _) => (
+                "EntryExportAdd",
+                format!("Group '{name}' was created in {app}"),
+            ),
+            ("Update", _) => (
+                "EntryExportUpdate",
+                format!("Group '{name}' was updated in {app}"),
+            ),
+            _ => (
+                "EntrySynchronizationSkip",
+                format!(
+                    "The state of the group in both the source and target systems already match. No change to the Group '{name}' currently needs to be made."
+                ),
+            ),
+        };
+        steps.push(step(
+            step_name,
+            "Export",
+            status,
+            description,
+            details([
+                ("ReportableIdentifier", Some(name.as_str())),
+                ("ErrorCode", r.code),
+            ]),
+        ));
+    }
+    LogEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        job_id: ctx.job_id.into(),
+        cycle_id: ctx.cycle_id.into(),
+        service_principal_id: ctx.sp_id.into(),
+        user_id: g.id.clone(),
+        user_display_name: g.display_name.clone(),
+        action: r.action.into(),
+        status: r.status.into(),
+        reason: r.reason.clone(),
+        target_id: r.target_id.clone(),
+        activity_date_time: started.at.clone(),
+        change_id: uuid::Uuid::new_v4().to_string(),
+        duration_ms: i64::try_from(started.instant.elapsed().as_millis()).unwrap_or(i64::MAX),
+        error_code: r.code.map(str::to_string),
+        on_demand: false,
+        initiated_by: None,
+        target_display_name: r.matching.clone(),
+        modified_properties: Vec::new(),
+        steps,
+        identity_type: Some("Group".into()),
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub fn router(state: ScimState) -> Router {
                 .delete(|s, p| remove(s, Kind::Group, p)),
         )
         .fallback(|| async { scim_error(StatusCode::NOT_FOUND, None, "No such SCIM endpoint.") })
+        .layer(middleware::from_fn_with_state(state.clone(), groups_switch))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
 }
@@ -150,6 +151,17 @@ pub async fn serve_standalone(token: Secret) -> std::io::Result<StandaloneScim> 
         shutdown: Some(tx),
         task,
     })
+}
+
+/// A workspace that serves no groups (`Workspace::scim_groups` false)
+/// answers `/Groups` as any unknown endpoint: 404.
+async fn groups_switch(State(state): State<ScimState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_groups = path.ends_with("/Groups") || path.contains("/Groups/");
+    if is_groups && !state.ws.lock().await.scim_groups {
+        return scim_error(StatusCode::NOT_FOUND, None, "No such SCIM endpoint.");
+    }
+    next.run(request).await
 }
 
 async fn authenticate(State(state): State<ScimState>, request: Request, next: Next) -> Response {
@@ -1492,9 +1504,10 @@ fn doc_by_id(docs: Vec<Value>, id: &str, what: &str) -> Response {
     }
 }
 
-fn resource_type_docs(state: &ScimState) -> Vec<Value> {
+fn resource_type_docs(state: &ScimState, groups: bool) -> Vec<Value> {
     [Kind::User, Kind::Group]
         .into_iter()
+        .filter(|kind| groups || *kind != Kind::Group)
         .map(|kind| {
             let mut doc = json!({
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
@@ -1517,11 +1530,16 @@ fn resource_type_docs(state: &ScimState) -> Vec<Value> {
 }
 
 async fn resource_types(State(state): State<ScimState>) -> Response {
-    scim_json(StatusCode::OK, list_response(resource_type_docs(&state)))
+    let groups = state.ws.lock().await.scim_groups;
+    scim_json(
+        StatusCode::OK,
+        list_response(resource_type_docs(&state, groups)),
+    )
 }
 
 async fn resource_type(State(state): State<ScimState>, Path(id): Path<String>) -> Response {
-    doc_by_id(resource_type_docs(&state), &id, "ResourceType")
+    let groups = state.ws.lock().await.scim_groups;
+    doc_by_id(resource_type_docs(&state, groups), &id, "ResourceType")
 }
 
 #[cfg(test)]

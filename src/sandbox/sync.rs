@@ -184,6 +184,7 @@ async fn create_job(
         schema,
         provisioned: Default::default(),
         deletes: Default::default(),
+        provisioned_groups: Default::default(),
     });
     let mut body = serde_json::to_value(&job).unwrap_or_default();
     body["@odata.context"] = json!(context(&shared, &sp_id, "jobs/$entity"));
@@ -491,6 +492,7 @@ async fn activate(
             if has("ConnectorDataStore") {
                 r.provisioned.clear();
                 r.deletes = Default::default();
+                r.provisioned_groups.clear();
                 r.job.status.synchronized_entry_count_by_type.clear();
             }
             if has("QuarantineState") {

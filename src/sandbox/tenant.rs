@@ -141,6 +141,10 @@ pub struct OrchideaSettings {
     pub workspace_name: Option<String>,
     #[serde(default)]
     pub idps: Option<Vec<Idp>>,
+    /// `false`: Orchidea's SCIM serves no groups (`/Groups` answers 404 and
+    /// `/ResourceTypes` lists no `Group`). Absent: it serves them.
+    #[serde(default)]
+    pub scim_groups: Option<bool>,
 }
 
 impl TenantFile {

@@ -440,6 +440,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
                 UserNameArg::Mail => UserNameSource::Mail,
                 UserNameArg::Coalesce => UserNameSource::CoalesceMailUpn,
             },
+            ..MappingOptions::default()
         },
         notifications: notifications_from(&args)?,
         ..Choices::default()

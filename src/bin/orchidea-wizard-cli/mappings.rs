@@ -20,6 +20,11 @@ pub struct MappingsArgs {
     /// Source of userName (steps 11–12).
     #[arg(long, value_enum, default_value = "mail")]
     user_name: UserNameArg,
+    /// Orchidea's SCIM serves no `Group` resource type: disable the group
+    /// mapping, as the wizard does after its pre-flight (offline, nothing
+    /// can ask Orchidea, so by default the group mapping is left as it is).
+    #[arg(long)]
+    no_scim_groups: bool,
 }
 
 pub fn run(args: MappingsArgs) -> Result<bool, String> {
@@ -37,6 +42,7 @@ pub fn run(args: MappingsArgs) -> Result<bool, String> {
             UserNameArg::Mail => UserNameSource::Mail,
             UserNameArg::Coalesce => UserNameSource::CoalesceMailUpn,
         },
+        scim_groups: args.no_scim_groups.then_some(false),
     };
     let plan = mapping::plan(&schema, &opts).map_err(|e| e.to_string())?;
     println!(
