@@ -3,7 +3,8 @@
 use crate::graph::{GraphClient, GraphError, ServicePrincipal, SynchronizationJob};
 
 /// Templates that give a SCIM provisioning job. `customappsso` is what jobs
-/// made before the `scim` template existed use (CONTRACT.md, step 3).
+/// made before the `scim` template existed use (older Graph walkthroughs;
+/// see `tests/fixtures/graph/SOURCES.md`).
 pub const SCIM_TEMPLATES: [&str; 2] = ["scim", "customappsso"];
 
 /// Tag of an app registration for OIDC sign-in only.

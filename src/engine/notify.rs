@@ -1,6 +1,8 @@
 //! Notification e-mail and accidental-deletion threshold: the
 //! `SyncNotificationSettings` secret key, a JSON document inside a string
-//! (CONTRACT.md "Save credentials, scope, notifications").
+//! (Microsoft's v1.0 example shows only `Enabled` and `DeleteThresholdEnabled`;
+//! `Recipients` and `DeleteThresholdValue` come from published exports of
+//! real tenants' secrets, so they are assumed: docs/graph-fidelity.md).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -174,7 +176,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_reads_back() {
-        // CONTRACT.md's example value.
+        // The shape of published exports of real tenants' secrets.
         let doc = r#"{"Enabled":true,"Recipients":"admin@contoso.com","DeleteThresholdEnabled":true,"DeleteThresholdValue":500}"#;
         let n = Notifications::from_secret_value(doc).unwrap();
         assert_eq!(

@@ -245,8 +245,9 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Vec<String>, GraphE
 }
 
 /// Each page's permissions table ([`crate::graph::permissions`]): a token
-/// with none of the accepted sets gets Graph's 403 (the body of
-/// `resources/errors` for `Authorization_RequestDenied`). Paths outside
+/// with none of the accepted sets gets Graph's 403 (status from
+/// `concepts/errors.md`; the code `Authorization_RequestDenied` and its
+/// message are assumed: no reference page prints them). Paths outside
 /// the table fall through to the router's own answer.
 fn permitted(method: &Method, path: &str, granted: &[String]) -> Result<(), GraphError> {
     let Some(rest) = path.strip_prefix("/v1.0") else {

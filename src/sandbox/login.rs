@@ -3,8 +3,9 @@
 //! (Entra docs `v2-oauth2-auth-code-flow.md`, `v2-oauth2-device-code.md`,
 //! `reference-error-codes.md`):
 //!
-//! - `authorize`: authorization code with PKCE (`S256` only, as Entra
-//!   requires for public clients). The sandbox approves at once and
+//! - `authorize`: authorization code with PKCE, `S256` only (the page
+//!   recommends PKCE and S256; requiring both is the stricter reading,
+//!   assumed). The sandbox approves at once and
 //!   redirects to the loopback `redirect_uri` with `code` and `state`.
 //! - `devicecode`: a device code; the first polls answer
 //!   `authorization_pending` (the admin has not entered the code yet).

@@ -562,8 +562,8 @@ async fn process_user(
         })
         .collect();
     // Entra skips a user whose first matching attribute is empty: the
-    // later ones only help find users that already exist (CONTRACT.md,
-    // "Users whose matching attribute is empty are skipped").
+    // later ones only help find users that already exist (assumed: the
+    // skip is what Entra's logs show; no page states the rule).
     let primary_empty = matching
         .first()
         .is_none_or(|(_, v)| v.as_deref().is_none_or(str::is_empty));
