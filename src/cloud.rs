@@ -133,6 +133,10 @@ impl Cloud {
             (Cloud::China, Feature::ProvisionOnDemand) => Some(
                 "Microsoft does not document on-demand provisioning (provisionOnDemand) for Microsoft Entra operated by 21Vianet: check the first provisioning cycle in the provisioning logs instead.",
             ),
+            // provisioningobjectsummary-list.md: Global and US Government only.
+            (Cloud::China, Feature::ProvisioningLogs) => Some(
+                "Microsoft does not document the provisioning logs API (GET /auditLogs/provisioning) for Microsoft Entra operated by 21Vianet: open the app's Provisioning logs in the Entra admin center instead.",
+            ),
             _ => None,
         }
     }
@@ -187,7 +191,8 @@ mod tests {
                 .unsupported(Feature::ProvisionOnDemand)
                 .is_some()
         );
-        assert_eq!(Cloud::China.unsupported(Feature::ProvisioningLogs), None);
+        let logs = Cloud::China.unsupported(Feature::ProvisioningLogs).unwrap();
+        assert!(logs.contains("/auditLogs/provisioning") && logs.contains("admin center"));
     }
 
     #[test]

@@ -430,6 +430,7 @@ impl Engine {
     /// events of the newest cycle that logged any. Empty unless the job is
     /// quarantined with reason `TooManyDeletes`.
     pub async fn pending_deletions(&self) -> Result<Vec<ProvisioningEvent>, EngineError> {
+        self.logs_available()?;
         let view = self.job_status().await?;
         let mut facts = self.facts.lock().await;
         let (_, job_id) = self.known_job(&mut facts).await?;
@@ -541,11 +542,25 @@ impl Engine {
         &self,
         top: usize,
     ) -> Result<Vec<ProvisioningEvent>, EngineError> {
+        self.logs_available()?;
         let mut facts = self.facts.lock().await;
         let (_, job_id) = self.known_job(&mut facts).await?;
         let events = self.cfg.graph.provisioning_events(&job_id, top).await?;
         facts.events = events.clone();
         Ok(events)
+    }
+
+    /// The provisioning logs API is not documented in every cloud: say so
+    /// before sending anything.
+    fn logs_available(&self) -> Result<(), EngineError> {
+        match self
+            .cfg
+            .cloud
+            .unsupported(crate::cloud::Feature::ProvisioningLogs)
+        {
+            Some(note) => Err(EngineError::Input(note.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// Reads the tenant (candidate apps, the job, saved settings) without

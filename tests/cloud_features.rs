@@ -55,6 +55,10 @@ async fn china_runs_every_step_and_says_test_connection_was_not_available() {
         e.contains("21Vianet") && e.contains("provisioning logs"),
         "{e}"
     );
+    // Nor is the provisioning logs API (provisioningobjectsummary-list.md:
+    // Global and US Government only): said, and the admin center named.
+    let e = again.provisioning_events(10).await.unwrap_err().to_string();
+    assert!(e.contains("21Vianet") && e.contains("admin center"), "{e}");
 }
 
 #[tokio::test]
