@@ -784,6 +784,9 @@ async fn errors_are_scim_error_bodies() {
         )
         .await;
     assert_error(&root_search, 501, None);
+    let not_allowed = s.post("/ServiceProviderConfig", json!({})).await;
+    assert_error(&not_allowed, 405, None);
+    assert_error(&s.delete("/Users").await, 405, None);
 }
 
 /// RFC 7643 §3.1: `meta` carries resourceType, created, lastModified and a

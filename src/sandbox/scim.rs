@@ -87,6 +87,14 @@ pub fn router(state: ScimState) -> Router {
                 .delete(|s, p| remove(s, Kind::Group, p)),
         )
         .fallback(|| async { scim_error(StatusCode::NOT_FOUND, None, "No such SCIM endpoint.") })
+        // RFC 7644 §3.12: errors other than 401/403/404 SHOULD be SCIM errors.
+        .method_not_allowed_fallback(|| async {
+            scim_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                "This SCIM endpoint does not accept that method.",
+            )
+        })
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
 }
