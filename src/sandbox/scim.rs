@@ -376,7 +376,11 @@ async fn search(State(state): State<ScimState>, kind: Kind, body: Bytes) -> Resp
     };
     let declared = get_ci(&request, "schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u == SEARCH_REQUEST));
+        .is_some_and(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .any(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST))
+        });
     if !declared {
         return ScimError::bad(
             "invalidValue",
@@ -679,7 +683,11 @@ async fn patch(
     let request = parse_body(&body)?;
     let declared = get_ci(&request, "schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u == PATCH_OP));
+        .is_some_and(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .any(|u| u.eq_ignore_ascii_case(PATCH_OP))
+        });
     if !declared {
         return Err(ScimError::bad(
             "invalidSyntax",
