@@ -175,6 +175,9 @@ async fn third_party_checker_finds_no_failure() {
             .env("SCIM_CLI_URL", url)
             .env("SCIM_CLI_HEADERS", headers)
             .env("NO_COLOR", "1")
+            // A proxy in the environment must not see loopback traffic.
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost")
             .output()
     })
     .await
