@@ -374,11 +374,19 @@ async fn resources_list_the_extensions_they_carry() {
         json!([USER, ENTERPRISE])
     );
 
-    // The URN listed but no extension attributes: not listed back.
+    // The URN listed but no extension attributes (null is unassigned,
+    // RFC 7643 §2.5): neither listed back nor stored.
     let plain = s
-        .user(json!({"schemas": [USER, ENTERPRISE], "userName": "b@contoso.com"}))
+        .user(
+            json!({"schemas": [USER, ENTERPRISE], "userName": "b@contoso.com",
+                      "title": null, ENTERPRISE: {"manager": null}}),
+        )
         .await;
     assert_eq!(plain["schemas"], json!([USER]));
+    assert!(
+        plain.get("title").is_none() && plain.get(ENTERPRISE).is_none(),
+        "{plain}"
+    );
     let pid = plain["id"].as_str().unwrap();
     // PATCH adds an extension attribute: the URN appears.
     let patched = s

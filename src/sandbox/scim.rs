@@ -584,6 +584,8 @@ fn normalise_schemas(kind: Kind, resource: &mut Map<String, Value>) -> Result<()
             format!("/{} serves no extension {other}.", kind.endpoint()),
         ));
     }
+    // RFC 7643 §2.5: null is unassigned; Entra sends `"title": null`.
+    resource.retain(|_, v| !v.is_null());
     let mut schemas = vec![json!(kind.schema())];
     for urn in kind.schemas().iter().skip(1) {
         let key = key_ci(resource, urn);
