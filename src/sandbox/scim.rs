@@ -67,18 +67,15 @@ pub fn router(state: ScimState) -> Router {
             "/Groups",
             get(|s, q| list(s, Kind::Group, q)).post(|s, b| create(s, Kind::Group, b)),
         )
-        .route("/Users/.search", post(|s, b| search(s, Kind::User, b)))
-        .route("/Groups/.search", post(|s, b| search(s, Kind::Group, b)))
         .route(
-            "/.search",
-            post(|| async {
-                scim_error(
-                    StatusCode::NOT_IMPLEMENTED,
-                    None,
-                    "Search /Users/.search or /Groups/.search; a search across resource types is not supported.",
-                )
-            }),
+            "/Users/.search",
+            post(|s, b| search(s, Some(Kind::User), b)),
         )
+        .route(
+            "/Groups/.search",
+            post(|s, b| search(s, Some(Kind::Group), b)),
+        )
+        .route("/.search", post(|s, b| search(s, None, b)))
         .route(
             "/Groups/{id}",
             get(|s, p, q| get_one(s, Kind::Group, p, q))
@@ -312,6 +309,12 @@ fn param(query: &Option<String>, name: &str) -> Option<String> {
 }
 
 async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQuery) -> Response {
+    list_in(&state, &[kind], &query).await
+}
+
+/// A query over the stores of `kinds` (one endpoint, or the root search).
+async fn list_in(state: &ScimState, kinds: &[Kind], query: &Option<String>) -> Response {
+    let query = query.clone();
     let filter = match param(&query, "filter").filter(|f| !f.trim().is_empty()) {
         Some(text) => match Filter::parse(&text) {
             Ok(f) => Some(f),
@@ -329,8 +332,8 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
     let projection = Projection::from_query(&query);
     let mut guard = state.ws.lock().await;
     let ws = &mut *guard;
-    let indexed = match (kind, &filter) {
-        (Kind::User, Some(f)) => f.indexed_lookup(),
+    let indexed = match (kinds, &filter) {
+        ([Kind::User], Some(f)) => f.indexed_lookup(),
         _ => None,
     };
     let matched: Vec<&Value> = match indexed {
@@ -342,9 +345,12 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
             .filter_map(|i| ws.users.get(i))
             .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
             .collect(),
-        None => kind
-            .store(ws)
+        None => kinds
             .iter()
+            .flat_map(|k| match k {
+                Kind::User => ws.users.iter(),
+                Kind::Group => ws.groups.iter(),
+            })
             .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
             .collect(),
     };
@@ -368,8 +374,8 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
 }
 
 /// `POST …/.search` (RFC 7644 §3.4.3): a SearchRequest body, answered as
-/// the same query's GET.
-async fn search(State(state): State<ScimState>, kind: Kind, body: Bytes) -> Response {
+/// the same query's GET; at the root (`kind` `None`) over users and groups.
+async fn search(State(state): State<ScimState>, kind: Option<Kind>, body: Bytes) -> Response {
     let request = match parse_body(&body) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
@@ -388,8 +394,11 @@ async fn search(State(state): State<ScimState>, kind: Kind, body: Bytes) -> Resp
         )
         .into_response();
     }
-    let query = search_query(&request);
-    list(State(state), kind, RawQuery(Some(query))).await
+    let query = Some(search_query(&request));
+    match kind {
+        Some(kind) => list_in(&state, &[kind], &query).await,
+        None => list_in(&state, &[Kind::User, Kind::Group], &query).await,
+    }
 }
 
 /// A SearchRequest's parameters as the GET query string.
