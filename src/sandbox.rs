@@ -9,6 +9,7 @@
 pub mod orchidea;
 pub mod scim;
 pub mod scim_index;
+pub mod scim_schema;
 
 pub mod auditlogs;
 pub mod credentials;

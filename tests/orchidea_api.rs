@@ -558,7 +558,7 @@ async fn invalid_filters_and_bad_bodies_are_scim_errors() {
         .send(
             reqwest::Method::POST,
             "/Users",
-            Some(json!({"externalId": "x"})),
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "x"})),
         )
         .await;
     assert_scim_error(&no_name, 400, Some("invalidValue"));
@@ -566,7 +566,10 @@ async fn invalid_filters_and_bad_bodies_are_scim_errors() {
         .send(
             reqwest::Method::PATCH,
             "/Users/none",
-            Some(json!({"Operations": [{"op": "Replace", "path": "active", "value": false}]})),
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "Replace", "path": "active", "value": false}]}),
+            ),
         )
         .await;
     assert_scim_error(&bad_op, 404, None);
@@ -651,7 +654,7 @@ async fn groups_as_entra_queries_them() {
         .send(
             reqwest::Method::POST,
             "/Groups",
-            Some(json!({"displayName": "INNOVATORS"})),
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "INNOVATORS"})),
         )
         .await;
     assert_scim_error(&dup, 409, Some("uniqueness"));
@@ -660,7 +663,8 @@ async fn groups_as_entra_queries_them() {
         .send(
             reqwest::Method::PATCH,
             &format!("/Groups/{group_id}"),
-            Some(json!({"Operations": [{"op": "Remove", "path": "members", "value": [{"value": user_id}]}]})),
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "Remove", "path": "members", "value": [{"value": user_id}]}]})),
         )
         .await;
     assert_eq!(removed.status, 204);
@@ -688,7 +692,8 @@ async fn scim_needs_a_bearer_and_serves_discovery() {
     assert_eq!(config.body["patch"]["supported"], true);
     assert_eq!(config.body["filter"]["supported"], true);
     let schemas = scim.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 2);
+    // Every schema /ResourceTypes names, the enterprise extension included.
+    assert_eq!(schemas.body["totalResults"], 3);
     let types = scim.get("/ResourceTypes").await;
     let endpoints: Vec<&str> = types.body["Resources"]
         .as_array()

@@ -15,7 +15,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -24,12 +24,12 @@ use super::scim_index::Key as IndexKey;
 use super::orchidea::{OnChange, SharedWorkspace, Workspace};
 use crate::secret::Secret;
 
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+use super::scim_schema;
+pub use super::scim_schema::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 const SCIM_JSON: &str = "application/scim+json";
 /// Page size when the client asks for none, and the most a page holds.
 const MAX_RESULTS: usize = 200;
@@ -68,6 +68,15 @@ pub fn router(state: ScimState) -> Router {
             get(|s, q| list(s, Kind::Group, q)).post(|s, b| create(s, Kind::Group, b)),
         )
         .route(
+            "/Users/.search",
+            post(|s, b| search(s, Some(Kind::User), b)),
+        )
+        .route(
+            "/Groups/.search",
+            post(|s, b| search(s, Some(Kind::Group), b)),
+        )
+        .route("/.search", post(|s, b| search(s, None, b)))
+        .route(
             "/Groups/{id}",
             get(|s, p, q| get_one(s, Kind::Group, p, q))
                 .put(|s, p, b| replace(s, Kind::Group, p, b))
@@ -75,6 +84,14 @@ pub fn router(state: ScimState) -> Router {
                 .delete(|s, p| remove(s, Kind::Group, p)),
         )
         .fallback(|| async { scim_error(StatusCode::NOT_FOUND, None, "No such SCIM endpoint.") })
+        // RFC 7644 §3.12: errors other than 401/403/404 SHOULD be SCIM errors.
+        .method_not_allowed_fallback(|| async {
+            scim_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                "This SCIM endpoint does not accept that method.",
+            )
+        })
         .layer(middleware::from_fn_with_state(state.clone(), groups_switch))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
@@ -260,6 +277,14 @@ impl Kind {
         }
     }
 
+    /// The core schema, then the extensions `/ResourceTypes` names.
+    fn schemas(self) -> &'static [&'static str] {
+        match self {
+            Kind::User => &[USER_SCHEMA, ENTERPRISE_SCHEMA],
+            Kind::Group => &[GROUP_SCHEMA],
+        }
+    }
+
     /// The attribute Entra matches on and that must be unique, case-insensitively.
     fn unique(self) -> &'static str {
         match self {
@@ -296,6 +321,12 @@ fn param(query: &Option<String>, name: &str) -> Option<String> {
 }
 
 async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQuery) -> Response {
+    list_in(&state, &[kind], &query).await
+}
+
+/// A query over the stores of `kinds` (one endpoint, or the root search).
+async fn list_in(state: &ScimState, kinds: &[Kind], query: &Option<String>) -> Response {
+    let query = query.clone();
     let filter = match param(&query, "filter").filter(|f| !f.trim().is_empty()) {
         Some(text) => match Filter::parse(&text) {
             Ok(f) => Some(f),
@@ -313,8 +344,8 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
     let projection = Projection::from_query(&query);
     let mut guard = state.ws.lock().await;
     let ws = &mut *guard;
-    let indexed = match (kind, &filter) {
-        (Kind::User, Some(f)) => f.indexed_lookup(),
+    let indexed = match (kinds, &filter) {
+        ([Kind::User], Some(f)) => f.indexed_lookup(),
         _ => None,
     };
     let matched: Vec<&Value> = match indexed {
@@ -326,9 +357,12 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
             .filter_map(|i| ws.users.get(i))
             .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
             .collect(),
-        None => kind
-            .store(ws)
+        None => kinds
             .iter()
+            .flat_map(|k| match k {
+                Kind::User => ws.users.iter(),
+                Kind::Group => ws.groups.iter(),
+            })
             .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
             .collect(),
     };
@@ -349,6 +383,69 @@ async fn list(State(state): State<ScimState>, kind: Kind, RawQuery(query): RawQu
             "Resources": page,
         }),
     )
+}
+
+/// `POST …/.search` (RFC 7644 §3.4.3): a SearchRequest body, answered as
+/// the same query's GET; at the root (`kind` `None`) over users and groups.
+async fn search(State(state): State<ScimState>, kind: Option<Kind>, body: Bytes) -> Response {
+    let request = match parse_body(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let declared = get_ci(&request, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .any(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST))
+        });
+    if !declared {
+        return ScimError::bad(
+            "invalidValue",
+            format!("A search body is a SearchRequest ({SEARCH_REQUEST})."),
+        )
+        .into_response();
+    }
+    let query = Some(search_query(&request));
+    match kind {
+        Some(kind) => list_in(&state, &[kind], &query).await,
+        None => {
+            // A workspace that serves no groups searches users only.
+            let kinds: &[Kind] = if state.ws.lock().await.scim_groups {
+                &[Kind::User, Kind::Group]
+            } else {
+                &[Kind::User]
+            };
+            list_in(&state, kinds, &query).await
+        }
+    }
+}
+
+/// A SearchRequest's parameters as the GET query string.
+fn search_query(request: &Map<String, Value>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for name in [
+        "filter",
+        "startIndex",
+        "count",
+        "attributes",
+        "excludedAttributes",
+    ] {
+        match get_ci(request, name) {
+            Some(Value::String(v)) => {
+                query.append_pair(name, v);
+            }
+            Some(Value::Number(n)) => {
+                query.append_pair(name, &n.to_string());
+            }
+            Some(Value::Array(items)) => {
+                let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                query.append_pair(name, &joined.join(","));
+            }
+            _ => {}
+        }
+    }
+    query.finish()
 }
 
 async fn get_one(
@@ -439,14 +536,10 @@ fn assemble(
     id: &str,
     input: Map<String, Value>,
     created: &str,
-) -> Value {
+) -> Result<Value, ScimError> {
     let now = crate::timefmt::now_rfc3339();
     let mut out = Map::new();
-    let schemas = match get_ci(&input, "schemas") {
-        Some(Value::Array(s)) if !s.is_empty() => Value::Array(s.clone()),
-        _ => json!([kind.schema()]),
-    };
-    out.insert("schemas".into(), schemas);
+    out.insert("schemas".into(), json!([kind.schema()]));
     out.insert("id".into(), json!(id));
     for (k, v) in input {
         if !["schemas", "id", "meta"]
@@ -459,6 +552,7 @@ fn assemble(
     if kind == Kind::Group && get_ci(&out, "members").is_none() {
         out.insert("members".into(), json!([]));
     }
+    normalise_schemas(kind, &mut out)?;
     out.insert(
         "meta".into(),
         json!({
@@ -468,7 +562,83 @@ fn assemble(
             "location": location(state, kind, id),
         }),
     );
-    Value::Object(out)
+    Ok(Value::Object(out))
+}
+
+/// A resource body's `schemas` (RFC 7643 §3, REQUIRED): it must name the
+/// endpoint's core schema and nothing the endpoint does not serve.
+fn check_declared_schemas(kind: Kind, input: &Map<String, Value>) -> Result<(), ScimError> {
+    let Some(Value::Array(declared)) = get_ci(input, "schemas") else {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("schemas is required and must list {}.", kind.schema()),
+        ));
+    };
+    let urns: Vec<&str> = declared.iter().filter_map(Value::as_str).collect();
+    if urns.len() != declared.len() || !urns.iter().any(|u| u.eq_ignore_ascii_case(kind.schema())) {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("schemas must list {}.", kind.schema()),
+        ));
+    }
+    if let Some(other) = urns
+        .iter()
+        .find(|u| !kind.schemas().iter().any(|k| u.eq_ignore_ascii_case(k)))
+    {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!(
+                "/{} does not serve the schema {other} (see /ResourceTypes/{}).",
+                kind.endpoint(),
+                kind.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `schemas` as stored and returned: the core schema and every extension
+/// whose attributes the resource carries (RFC 7643 §3); an extension left
+/// empty (all its attributes removed) goes, and its URN with it.
+fn normalise_schemas(kind: Kind, resource: &mut Map<String, Value>) -> Result<(), ScimError> {
+    if let Some(other) = resource.keys().find(|k| {
+        k.len() > 4
+            && k[..4].eq_ignore_ascii_case("urn:")
+            && !kind.schemas()[1..]
+                .iter()
+                .any(|u| k.eq_ignore_ascii_case(u))
+    }) {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("/{} serves no extension {other}.", kind.endpoint()),
+        ));
+    }
+    // RFC 7643 §2.5: null is unassigned; Entra sends `"title": null`.
+    resource.retain(|_, v| !v.is_null());
+    let mut schemas = vec![json!(kind.schema())];
+    for urn in kind.schemas().iter().skip(1) {
+        let key = key_ci(resource, urn);
+        if let Some(Value::Object(attrs)) = resource.get_mut(&key) {
+            // A client may send the extension's own `schemas` inside it.
+            let inner = key_ci(attrs, "schemas");
+            attrs.remove(&inner);
+            attrs.retain(|_, v| !v.is_null());
+        }
+        match resource.get(&key) {
+            Some(Value::Object(attrs)) if !attrs.is_empty() => schemas.push(json!(urn)),
+            Some(_) => {
+                resource.remove(&key);
+            }
+            None => {}
+        }
+    }
+    let key = key_ci(resource, "schemas");
+    if key != "schemas" {
+        resource.remove(&key);
+    }
+    // In place: a preserved key order keeps `schemas` first.
+    resource.insert("schemas".into(), Value::Array(schemas));
+    Ok(())
 }
 
 fn location(state: &ScimState, kind: Kind, id: &str) -> String {
@@ -485,11 +655,12 @@ async fn create(
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let mut input = parse_body(&body)?;
+    check_declared_schemas(kind, &input)?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let resource = {
         let mut ws = state.ws.lock().await;
         validate(kind, &mut input, &mut ws, None)?;
-        let resource = assemble(kind, &state, &id, input, &crate::timefmt::now_rfc3339());
+        let resource = assemble(kind, &state, &id, input, &crate::timefmt::now_rfc3339())?;
         let store = kind.store(&mut ws);
         store.push(resource.clone());
         let at = store.len() - 1;
@@ -513,6 +684,7 @@ async fn replace(
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let mut input = parse_body(&body)?;
+    check_declared_schemas(kind, &input)?;
     let resource = {
         let mut ws = state.ws.lock().await;
         let index = position(&mut ws, kind, &id).ok_or_else(|| not_found(kind, &id))?;
@@ -522,7 +694,7 @@ async fn replace(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let resource = assemble(kind, &state, &id, input, &created);
+        let resource = assemble(kind, &state, &id, input, &created)?;
         let old = std::mem::replace(&mut store[index], resource.clone());
         if kind == Kind::User {
             ws.scim_index.changed(index, &old, &resource);
@@ -540,6 +712,19 @@ async fn patch(
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let request = parse_body(&body)?;
+    let declared = get_ci(&request, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .any(|u| u.eq_ignore_ascii_case(PATCH_OP))
+        });
+    if !declared {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            format!("A PATCH body is a PatchOp: schemas must list {PATCH_OP}."),
+        ));
+    }
     let ops = get_ci(&request, "Operations")
         .and_then(Value::as_array)
         .ok_or_else(|| {
@@ -565,6 +750,7 @@ async fn patch(
         let mut meta = store[index]["meta"].clone();
         meta["lastModified"] = json!(crate::timefmt::now_rfc3339());
         edited.insert("meta".into(), meta);
+        normalise_schemas(kind, &mut edited)?;
         let resource = Value::Object(edited);
         let old = std::mem::replace(&mut store[index], resource.clone());
         if kind == Kind::User {
@@ -645,10 +831,7 @@ impl AttrPath {
                 sub,
             });
         }
-        let (attr, sub) = match rest.split_once('.') {
-            Some((a, s)) => (a.to_string(), Some(s.to_string())),
-            None => (rest.to_string(), None),
-        };
+        let (attr, sub) = split_sub(rest);
         check_name(&attr, text)?;
         Ok(Self {
             ext,
@@ -659,11 +842,24 @@ impl AttrPath {
     }
 }
 
+/// `name.givenName` → (`name`, `givenName`); a whole schema URN (which has
+/// dots in `2.0`) stays one name.
+fn split_sub(rest: &str) -> (String, Option<String>) {
+    if scim_schema::is_known(rest) {
+        return (rest.to_string(), None);
+    }
+    match rest.split_once('.') {
+        Some((a, s)) => (a.to_string(), Some(s.to_string())),
+        None => (rest.to_string(), None),
+    }
+}
+
 fn check_name(attr: &str, text: &str) -> Result<(), String> {
-    let ok = !attr.is_empty()
-        && attr
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+    let ok = scim_schema::is_known(attr)
+        || !attr.is_empty()
+            && attr
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
     if ok {
         Ok(())
     } else {
@@ -673,9 +869,14 @@ fn check_name(attr: &str, text: &str) -> Result<(), String> {
 
 /// `urn:…:User:employeeNumber` → (`urn:…:User`, `employeeNumber`). The URN
 /// contains dots (`2.0`), so split at the last colon before anything else.
+/// A whole schema URN (RFC 7644 §3.10: a path may name the extension
+/// itself) stays a top-level name: (`None`, `urn:…:enterprise:2.0:User`).
 fn split_urn(text: &str) -> (Option<String>, &str) {
     if text.len() > 4 && text[..4].eq_ignore_ascii_case("urn:") {
         let limit = text.find('[').unwrap_or(text.len());
+        if scim_schema::is_known(&text[..limit]) {
+            return (None, text);
+        }
         if let Some(i) = text[..limit].rfind(':') {
             return (Some(text[..i].to_string()), &text[i + 1..]);
         }
@@ -695,9 +896,14 @@ fn apply_operation(resource: &mut Map<String, Value>, op: &Value) -> Result<(), 
         .and_then(|o| get_ci(o, "path"))
         .and_then(Value::as_str);
     let value = op.as_object().and_then(|o| get_ci(o, "value")).cloned();
+    let parse = |text: &str| -> Result<AttrPath, ScimError> {
+        let path = AttrPath::parse(text).map_err(|e| ScimError::bad("invalidPath", e))?;
+        check_writable(&path)?;
+        Ok(path)
+    };
     match (name.as_str(), path) {
         ("add" | "replace", Some(path)) => {
-            let path = AttrPath::parse(path).map_err(|e| ScimError::bad("invalidPath", e))?;
+            let path = parse(path)?;
             let value = value
                 .ok_or_else(|| ScimError::bad("invalidValue", "add/replace needs a value."))?;
             set_path(resource, &path, value, name == "add")
@@ -720,8 +926,7 @@ fn apply_operation(resource: &mut Map<String, Value>, op: &Value) -> Result<(), 
                         }
                     }
                     v => {
-                        let path =
-                            AttrPath::parse(&key).map_err(|e| ScimError::bad("invalidPath", e))?;
+                        let path = parse(&key)?;
                         set_path(resource, &path, v, name == "add")?;
                     }
                 }
@@ -729,9 +934,8 @@ fn apply_operation(resource: &mut Map<String, Value>, op: &Value) -> Result<(), 
             Ok(())
         }
         ("remove", Some(path)) => {
-            let path = AttrPath::parse(path).map_err(|e| ScimError::bad("invalidPath", e))?;
-            remove_path(resource, &path, value.as_ref());
-            Ok(())
+            let path = parse(path)?;
+            remove_path(resource, &path, value.as_ref())
         }
         ("remove", None) => Err(ScimError::bad("noTarget", "remove needs a path.")),
         (other, _) => Err(ScimError::bad(
@@ -739,6 +943,47 @@ fn apply_operation(resource: &mut Map<String, Value>, op: &Value) -> Result<(), 
             format!("Unknown PATCH op \"{other}\"; use add, replace or remove."),
         )),
     }
+}
+
+/// RFC 7644 §3.5.2: an operation must suit the attribute's mutability
+/// (`id`, `meta` and readOnly sub-attributes are the server's: 400
+/// mutability), and a path into an extension the server does not serve
+/// targets nothing (400 invalidPath).
+fn check_writable(path: &AttrPath) -> Result<(), ScimError> {
+    let common = path.ext.is_none()
+        && ["id", "meta", "schemas"]
+            .iter()
+            .any(|a| path.attr.eq_ignore_ascii_case(a));
+    if common
+        || scim_schema::mutability(path.ext.as_deref(), &path.attr, path.sub.as_deref())
+            == Some("readOnly")
+    {
+        return Err(ScimError::bad(
+            "mutability",
+            format!("{} is read-only.", path_text(path)),
+        ));
+    }
+    if let Some(urn) = &path.ext
+        && !scim_schema::is_known(urn)
+    {
+        return Err(ScimError::bad(
+            "invalidPath",
+            format!("The server serves no schema {urn}."),
+        ));
+    }
+    Ok(())
+}
+
+fn path_text(path: &AttrPath) -> String {
+    let mut text = match &path.ext {
+        Some(urn) => format!("{urn}:{}", path.attr),
+        None => path.attr.clone(),
+    };
+    if let Some(sub) = &path.sub {
+        text.push('.');
+        text.push_str(sub);
+    }
+    text
 }
 
 /// A whole schema URN (`urn:…:enterprise:2.0:User`), as opposed to a URN
@@ -823,8 +1068,16 @@ fn set_path(
                 set_in_item(item, sub.as_deref(), value.clone());
             }
             if !hit {
-                // Entra replaces emails[type eq "work"].value on users that
-                // have no work email yet: create the element the filter names.
+                // RFC 7644 §3.5.2.3: a replace whose filter matches nothing
+                // fails with noTarget.
+                if !add {
+                    return Err(ScimError::bad(
+                        "noTarget",
+                        "No value matches the path's filter; add it instead.",
+                    ));
+                }
+                // Entra adds emails[type eq "work"].value to users that have
+                // no work email yet: create the element the filter names.
                 let Some(mut item) = filter.seed() else {
                     return Err(ScimError::bad(
                         "noTarget",
@@ -855,7 +1108,11 @@ fn set_in_item(item: &mut Value, sub: Option<&str>, value: Value) {
     }
 }
 
-fn remove_path(resource: &mut Map<String, Value>, path: &AttrPath, value: Option<&Value>) {
+fn remove_path(
+    resource: &mut Map<String, Value>,
+    path: &AttrPath,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
     let target = container(resource, path);
     let key = key_ci(target, &path.attr);
     match (&path.filter, &path.sub) {
@@ -878,22 +1135,32 @@ fn remove_path(resource: &mut Map<String, Value>, path: &AttrPath, value: Option
                 obj.remove(&sub);
             }
         }
-        (Some(filter), None) => {
+        (Some(filter), sub) => {
+            let mut hit = false;
             if let Some(Value::Array(items)) = target.get_mut(&key) {
-                items.retain(|i| !filter.matches(i));
-            }
-        }
-        (Some(filter), Some(sub)) => {
-            if let Some(Value::Array(items)) = target.get_mut(&key) {
-                for item in items.iter_mut().filter(|i| filter.matches(i)) {
-                    if let Some(obj) = item.as_object_mut() {
-                        let sub = key_ci(obj, sub);
-                        obj.remove(&sub);
+                hit = items.iter().any(|i| filter.matches(i));
+                match sub {
+                    None => items.retain(|i| !filter.matches(i)),
+                    Some(sub) => {
+                        for item in items.iter_mut().filter(|i| filter.matches(i)) {
+                            if let Some(obj) = item.as_object_mut() {
+                                let sub = key_ci(obj, sub);
+                                obj.remove(&sub);
+                            }
+                        }
                     }
                 }
             }
+            // RFC 7644 §3.12 noTarget: "a filter that yields no match".
+            if !hit {
+                return Err(ScimError::bad(
+                    "noTarget",
+                    "No value matches the path's filter.",
+                ));
+            }
         }
     }
+    Ok(())
 }
 
 /// Entra (without `aadOptscim062020`) sends `"active": "False"`.
@@ -1097,10 +1364,7 @@ impl Parser {
             return Err("Expected an attribute name in the filter.".into());
         };
         let (ext, attr) = split_urn(&word);
-        let (attr, mut sub) = match attr.split_once('.') {
-            Some((a, s)) => (a.to_string(), Some(s.to_string())),
-            None => (attr.to_string(), None),
-        };
+        let (attr, mut sub) = split_sub(attr);
         check_name(&attr, &word)?;
         let mut filter = None;
         if self.peek() == Some(&Token::OpenBracket) {
@@ -1232,10 +1496,10 @@ impl Filter {
     }
 }
 
-/// `id` and `externalId` are case-exact (RFC 7643 §3.1); the rest is not.
+/// String comparison per the attribute's published `caseExact` (RFC 7644
+/// §3.4.2.2): `id` and `externalId` exactly, `userName` and the rest not.
 fn case_exact(path: &AttrPath) -> bool {
-    path.sub.is_none()
-        && (path.attr.eq_ignore_ascii_case("id") || path.attr.eq_ignore_ascii_case("externalId"))
+    scim_schema::case_exact(path.ext.as_deref(), &path.attr, path.sub.as_deref())
 }
 
 /// Every value `path` reaches in `resource` (multi-valued attributes fan out).
@@ -1338,27 +1602,22 @@ fn compare(found: &Value, op: Op, want: &Value, exact: bool) -> bool {
 
 // ---------------------------------------------------------------- projection
 
-/// `attributes` / `excludedAttributes` on top-level attributes; Entra uses
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9): names
+/// down to sub-attributes (`name.givenName`) and extension attributes
+/// (`urn:…:enterprise:2.0:User:department`). Entra uses
 /// `excludedAttributes=members` on groups.
 struct Projection {
-    include: Vec<String>,
-    exclude: Vec<String>,
+    include: Vec<AttrPath>,
+    exclude: Vec<AttrPath>,
 }
 
 impl Projection {
     fn from_query(query: &Option<String>) -> Self {
-        let names = |p: &str| -> Vec<String> {
+        let names = |p: &str| -> Vec<AttrPath> {
             param(query, p)
                 .map(|v| {
                     v.split(',')
-                        .map(|a| {
-                            let (_, rest) = split_urn(a.trim());
-                            rest.split(['.', '['])
-                                .next()
-                                .unwrap_or_default()
-                                .to_string()
-                        })
-                        .filter(|a| !a.is_empty())
+                        .filter_map(|a| AttrPath::parse(a.trim()).ok())
                         .collect()
                 })
                 .unwrap_or_default()
@@ -1373,23 +1632,109 @@ impl Projection {
         let Some(obj) = resource.as_object() else {
             return resource.clone();
         };
-        let always = |k: &str| {
-            ["id", "schemas", "meta"]
+        let mut out = Map::new();
+        for (key, value) in obj {
+            // `returned: always` (RFC 7643 §3.1, §7).
+            if ["id", "schemas", "meta"]
                 .iter()
-                .any(|a| k.eq_ignore_ascii_case(a))
-        };
-        let kept = obj
-            .iter()
-            .filter(|(k, _)| {
-                always(k)
-                    || ((self.include.is_empty()
-                        || self.include.iter().any(|i| i.eq_ignore_ascii_case(k)))
-                        && !self.exclude.iter().any(|e| e.eq_ignore_ascii_case(k)))
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        Value::Object(kept)
+                .any(|a| key.eq_ignore_ascii_case(a))
+            {
+                out.insert(key.clone(), value.clone());
+                continue;
+            }
+            let value = if self.include.is_empty() {
+                Some(value.clone())
+            } else {
+                pick(key, value, &self.include, true)
+            };
+            if let Some(v) = value.and_then(|v| pick(key, &v, &self.exclude, false)) {
+                out.insert(key.clone(), v);
+            }
+        }
+        Value::Object(out)
     }
+}
+
+/// `value` (top-level attribute `key`) reduced to the `paths` that name it
+/// (`keep`), or stripped of them (`!keep`); `None` when nothing is left.
+fn pick(key: &str, value: &Value, paths: &[AttrPath], keep: bool) -> Option<Value> {
+    let ci = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    // Paths into this attribute, as (attribute, sub-attribute) pairs.
+    let mut hits: Vec<(Option<&str>, Option<&str>)> = Vec::new();
+    for p in paths {
+        match &p.ext {
+            None if ci(&p.attr, key) => hits.push((None, p.sub.as_deref())),
+            Some(urn) if ci(urn, key) => hits.push((Some(&p.attr), p.sub.as_deref())),
+            _ => {}
+        }
+    }
+    if hits.is_empty() {
+        return if keep { None } else { Some(value.clone()) };
+    }
+    if hits.contains(&(None, None)) {
+        return keep.then(|| value.clone());
+    }
+    let is_ext = hits.iter().any(|h| h.0.is_some());
+    // Within an extension: its attributes are one level down.
+    let select =
+        |object: &Map<String, Value>, level: &dyn Fn(&str) -> bool| -> Map<String, Value> {
+            object
+                .iter()
+                .filter(|(k, _)| level(k) == keep)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+    let reduce = |object: &Map<String, Value>| -> Map<String, Value> {
+        if is_ext {
+            let mut out = Map::new();
+            for (k, v) in object {
+                let subs: Vec<&str> = hits
+                    .iter()
+                    .filter(|h| h.0.is_some_and(|a| ci(a, k)))
+                    .filter_map(|h| h.1)
+                    .collect();
+                let whole = hits
+                    .iter()
+                    .any(|h| h.0.is_some_and(|a| ci(a, k)) && h.1.is_none());
+                let reduced = if whole || subs.is_empty() {
+                    (whole == keep).then(|| v.clone())
+                } else {
+                    match v {
+                        Value::Object(inner) => Some(Value::Object(select(inner, &|s| {
+                            subs.iter().any(|x| ci(x, s))
+                        }))),
+                        other => Some(other.clone()),
+                    }
+                };
+                if let Some(r) = reduced {
+                    out.insert(k.clone(), r);
+                }
+            }
+            out
+        } else {
+            let subs: Vec<&str> = hits.iter().filter_map(|h| h.1).collect();
+            select(object, &|s| subs.iter().any(|x| ci(x, s)))
+        }
+    };
+    let reduced = match value {
+        Value::Object(o) => Value::Object(reduce(o)),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| match i {
+                    Value::Object(o) => Value::Object(reduce(o)),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    let empty = match &reduced {
+        Value::Object(o) => o.is_empty(),
+        Value::Array(a) => a.iter().all(|i| i.as_object().is_some_and(Map::is_empty)),
+        _ => false,
+    };
+    (!empty).then_some(reduced)
 }
 
 // ---------------------------------------------------------------- discovery
@@ -1419,59 +1764,19 @@ async fn service_provider_config(State(state): State<ScimState>) -> Response {
     )
 }
 
-fn attribute(name: &str, kind: &str, multi: bool, required: bool, unique: &str) -> Value {
-    json!({
-        "name": name,
-        "type": kind,
-        "multiValued": multi,
-        "required": required,
-        "caseExact": false,
-        "mutability": "readWrite",
-        "returned": "default",
-        "uniqueness": unique,
-    })
-}
-
-fn with_subs(mut attr: Value, subs: &[(&str, &str)]) -> Value {
-    attr["subAttributes"] = Value::Array(
-        subs.iter()
-            .map(|(n, t)| attribute(n, t, false, false, "none"))
-            .collect(),
-    );
-    attr
-}
-
 fn schema_docs(state: &ScimState) -> Vec<Value> {
-    let meta = |id: &str| json!({ "resourceType": "Schema", "location": format!("{}/Schemas/{id}", state.base_url) });
-    vec![
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-            "id": USER_SCHEMA,
-            "name": "User",
-            "description": "User Account",
-            "attributes": [
-                attribute("userName", "string", false, true, "server"),
-                with_subs(attribute("name", "complex", false, false, "none"), &[("givenName", "string"), ("familyName", "string"), ("formatted", "string")]),
-                attribute("displayName", "string", false, false, "none"),
-                attribute("active", "boolean", false, false, "none"),
-                with_subs(attribute("emails", "complex", true, false, "none"), &[("value", "string"), ("type", "string"), ("primary", "boolean")]),
-                attribute("externalId", "string", false, false, "none"),
-            ],
-            "meta": meta(USER_SCHEMA),
-        }),
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-            "id": GROUP_SCHEMA,
-            "name": "Group",
-            "description": "Group",
-            "attributes": [
-                attribute("displayName", "string", false, true, "server"),
-                with_subs(attribute("members", "complex", true, false, "none"), &[("value", "string"), ("display", "string")]),
-                attribute("externalId", "string", false, false, "none"),
-            ],
-            "meta": meta(GROUP_SCHEMA),
-        }),
-    ]
+    scim_schema::schemas()
+        .iter()
+        .map(|schema| {
+            let mut doc = schema.clone();
+            let id = schema["id"].as_str().unwrap_or_default();
+            doc["meta"] = json!({
+                "resourceType": "Schema",
+                "location": format!("{}/Schemas/{id}", state.base_url),
+            });
+            doc
+        })
+        .collect()
 }
 
 fn list_response(resources: Vec<Value>) -> Value {
@@ -1520,9 +1825,12 @@ fn resource_type_docs(state: &ScimState, groups: bool) -> Vec<Value> {
                     "location": format!("{}/ResourceTypes/{}", state.base_url, kind.name()),
                 }
             });
-            if kind == Kind::User {
-                doc["schemaExtensions"] =
-                    json!([{ "schema": ENTERPRISE_SCHEMA, "required": false }]);
+            let extensions: Vec<Value> = kind.schemas()[1..]
+                .iter()
+                .map(|urn| json!({ "schema": urn, "required": false }))
+                .collect();
+            if !extensions.is_empty() {
+                doc["schemaExtensions"] = Value::Array(extensions);
             }
             doc
         })
@@ -1679,11 +1987,14 @@ mod tests {
     #[test]
     fn work_email_is_created_when_missing() {
         let mut u = json!({"id":"u","userName":"a"});
-        apply(
-            &mut u,
-            json!({"op":"Replace","path":"emails[type eq \"work\"].value","value":"a@b.c"}),
-        )
-        .unwrap();
+        let path = "emails[type eq \"work\"].value";
+        let replaced = apply(&mut u, json!({"op":"Replace","path":path,"value":"a@b.c"}));
+        assert_eq!(
+            replaced.unwrap_err().1,
+            Some("noTarget"),
+            "RFC 7644 §3.5.2.3"
+        );
+        apply(&mut u, json!({"op":"Add","path":path,"value":"a@b.c"})).unwrap();
         assert_eq!(u["emails"], json!([{"type":"work","value":"a@b.c"}]));
     }
 
