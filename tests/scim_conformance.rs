@@ -405,14 +405,38 @@ async fn resources_list_the_extensions_they_carry() {
     assert_eq!(removed.body["schemas"], json!([USER]), "{}", removed.body);
     assert!(removed.body.get(ENTERPRISE).is_none());
 
-    // A schema the endpoint does not serve is refused, not stored unlisted.
+    // Attributes under a schema the endpoint does not serve are refused,
+    // not stored unlisted.
     let custom = s
         .post(
             "/Users",
-            json!({"schemas": [USER, "urn:example:custom:2.0:User"], "userName": "c@contoso.com"}),
+            json!({
+                "schemas": [USER, "urn:example:custom:2.0:User"],
+                "userName": "c@contoso.com",
+                "urn:example:custom:2.0:User": {"badge": "7"}
+            }),
         )
         .await;
     assert_error(&custom, 400, Some("invalidValue"));
+    // A URN with no attributes is what Entra's documented create-group
+    // request sends beside the core schema: taken, and not listed back.
+    let entra_group = s
+        .post(
+            "/Groups",
+            json!({
+                "schemas": [
+                    GROUP,
+                    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+                ],
+                "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+                "displayName": "displayName",
+                "meta": {"resourceType": "Group"},
+                "members": []
+            }),
+        )
+        .await;
+    assert_eq!(entra_group.status, 201, "{}", entra_group.body);
+    assert_eq!(entra_group.body["schemas"], json!([GROUP]));
     let missing = s.post("/Users", json!({"userName": "d@contoso.com"})).await;
     assert_error(&missing, 400, Some("invalidValue"));
     let group_with_user_schema = s

@@ -566,7 +566,12 @@ fn assemble(
 }
 
 /// A resource body's `schemas` (RFC 7643 §3, REQUIRED): it must name the
-/// endpoint's core schema and nothing the endpoint does not serve.
+/// endpoint's core schema, and attributes under a schema the endpoint does
+/// not serve are refused. A URN that carries no attributes is tolerated:
+/// Entra's documented create-group request (use-scim-to-provision-users-
+/// and-groups.md, "Create Group") names
+/// `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`
+/// beside the core schema, and Orchidea must take what Entra sends.
 fn check_declared_schemas(kind: Kind, input: &Map<String, Value>) -> Result<(), ScimError> {
     let Some(Value::Array(declared)) = get_ci(input, "schemas") else {
         return Err(ScimError::bad(
@@ -581,10 +586,9 @@ fn check_declared_schemas(kind: Kind, input: &Map<String, Value>) -> Result<(), 
             format!("schemas must list {}.", kind.schema()),
         ));
     }
-    if let Some(other) = urns
-        .iter()
-        .find(|u| !kind.schemas().iter().any(|k| u.eq_ignore_ascii_case(k)))
-    {
+    if let Some(other) = urns.iter().find(|u| {
+        !kind.schemas().iter().any(|k| u.eq_ignore_ascii_case(k)) && get_ci(input, u).is_some()
+    }) {
         return Err(ScimError::bad(
             "invalidValue",
             format!(
