@@ -476,10 +476,13 @@ async fn orchidea_takes_the_default_and_the_flagged_patch_forms() {
     };
     let mut ids = Vec::new();
     for name in ["a@contoso.com", "b@contoso.com"] {
-        let body = payload::create_body(&[
-            ("userName".to_string(), name.to_string()),
-            ("active".to_string(), "True".to_string()),
-        ]);
+        let body = payload::create_body(
+            &[
+                ("userName".to_string(), name.to_string()),
+                ("active".to_string(), "True".to_string()),
+            ],
+            &payload::Types::default(),
+        );
         let (status, text) = send(Method::POST, "/Users".into(), body).await;
         assert_eq!(status, StatusCode::CREATED, "{text}");
         let v: Value = serde_json::from_str(&text).unwrap();
@@ -494,7 +497,7 @@ async fn orchidea_takes_the_default_and_the_flagged_patch_forms() {
         let (status, text) = send(
             Method::PATCH,
             format!("/Users/{id}"),
-            payload::patch_body(&off, compliant),
+            payload::patch_body(&off, compliant, &payload::Types::default()),
         )
         .await;
         assert!(status.is_success(), "{compliant}: {status} {text}");

@@ -86,6 +86,13 @@ pub(super) struct Mapping {
     default: Option<String>,
     priority: i64,
     add_only: bool,
+    /// The target attribute's type is `Boolean` (see [`payload::Types`]).
+    boolean: bool,
+}
+
+/// The target attribute types of `mappings`, as the payload builds values.
+fn types_of(mappings: &[Mapping]) -> payload::Types {
+    payload::Types::from_flags(mappings.iter().map(|m| (m.target.as_str(), m.boolean)))
 }
 
 pub(super) struct Candidate {
@@ -300,27 +307,36 @@ fn source_expr(source: &Value) -> Result<Expr, String> {
     }
 }
 
+/// The attribute mappings of object mapping `m` of `schema`, ready to
+/// evaluate, each typed by the target directory's definition.
+fn attribute_mappings(schema: &Value, m: &Value) -> Vec<Mapping> {
+    let types = payload::Types::of_mapping(schema, m);
+    m["attributeMappings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let target = a["targetAttributeName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            Mapping {
+                boolean: types.is_boolean(&target),
+                source: source_expr(&a["source"]),
+                default: a["defaultValue"].as_str().map(str::to_string),
+                priority: a["matchingPriority"].as_i64().unwrap_or(0),
+                add_only: a["flowType"] == "ObjectAddOnly",
+                target,
+            }
+        })
+        .collect()
+}
+
 pub(super) fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan> {
     let record = entra.job(sp_id, job_id)?;
     let mappings = user_mapping(&record.schema)
         .filter(|m| m["enabled"] != Value::Bool(false))
-        .map(|m| {
-            m["attributeMappings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| Mapping {
-                    target: a["targetAttributeName"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    source: source_expr(&a["source"]),
-                    default: a["defaultValue"].as_str().map(str::to_string),
-                    priority: a["matchingPriority"].as_i64().unwrap_or(0),
-                    add_only: a["flowType"] == "ObjectAddOnly",
-                })
-                .collect()
-        });
+        .map(|m| attribute_mappings(&record.schema, m));
     let secret_is = |key: &str, want: &str| {
         entra
             .secret(sp_id, key)
@@ -713,7 +729,7 @@ async fn process_user(
                 "out of scope and not in the target: nothing to disable",
             );
         }
-        let body = payload::create_body(&present);
+        let body = payload::create_body(&present, &types_of(mappings));
         return match target.create_user(&body).await {
             Ok(created) => {
                 r.target_id = created["id"].as_str().map(str::to_string);
@@ -729,12 +745,13 @@ async fn process_user(
         .unwrap_or_default()
         .to_string();
     r.target_id = Some(id.clone());
+    let types = types_of(mappings);
     let changes: Vec<Change> = present
         .iter()
         .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
         .filter_map(|(t, v)| {
             let current = payload::read_attribute(&resource, t);
-            (!payload::same_value(t, current.as_deref(), v)).then(|| Change {
+            (!payload::same_value(&types, t, current.as_deref(), v)).then(|| Change {
                 target: t.clone(),
                 value: v.clone(),
                 add: current.is_none(),
@@ -778,7 +795,10 @@ async fn process_user(
         );
     }
     match target
-        .patch_user(&id, &payload::patch_body(&changes, target.compliant))
+        .patch_user(
+            &id,
+            &payload::patch_body(&changes, target.compliant, &types),
+        )
         .await
     {
         Ok(()) => {
@@ -1257,21 +1277,7 @@ fn group_plan(
     let Some(mapping) = group_mapping(schema).filter(|m| m["enabled"] != Value::Bool(false)) else {
         return GroupPlan::default();
     };
-    let mappings = mapping["attributeMappings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| Mapping {
-            target: a["targetAttributeName"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            source: source_expr(&a["source"]),
-            default: a["defaultValue"].as_str().map(str::to_string),
-            priority: a["matchingPriority"].as_i64().unwrap_or(0),
-            add_only: a["flowType"] == "ObjectAddOnly",
-        })
-        .collect();
+    let mappings = attribute_mappings(schema, mapping);
     let assigned: Vec<String> = entra
         .sp(sp_id)
         .map(|s| s.assignments.groups.clone())
@@ -1395,6 +1401,7 @@ async fn provision_group(
     members: std::collections::BTreeSet<String>,
 ) -> GroupResult {
     let mut r = GroupResult::new();
+    let types = types_of(mappings);
     let lookup = |name: &str| group_lookup(g, name);
     let mut values: Vec<(String, String)> = Vec::new();
     let mut with_members = false;
@@ -1467,7 +1474,7 @@ async fn provision_group(
                 .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
                 .filter_map(|(t, v)| {
                     let current = payload::read_attribute(&resource, t);
-                    (!payload::same_value(t, current.as_deref(), v)).then(|| Change {
+                    (!payload::same_value(&types, t, current.as_deref(), v)).then(|| Change {
                         target: t.clone(),
                         value: v.clone(),
                         add: current.is_none(),
@@ -1475,7 +1482,7 @@ async fn provision_group(
                 })
                 .collect();
             if !changes.is_empty() {
-                let body = payload::patch_body(&changes, target.compliant);
+                let body = payload::patch_body(&changes, target.compliant, &types);
                 if let Err(e) = target.patch_group(&id, &body).await {
                     return r.failed("Update", e, "");
                 }
