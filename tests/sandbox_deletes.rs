@@ -34,31 +34,11 @@ fn job_path(job: &str, tail: &str) -> String {
 /// A job with Orchidea's mapping and credentials (assigned users only, the
 /// given accidental-deletions threshold), after its first cycle.
 async fn provisioned(api: &Api, sandbox: &Sandbox, threshold: Option<u32>) -> String {
-    let secret = orchidea_secret(sandbox).await;
     let jobs = format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/jobs");
     let job = api.post(&jobs, json!({"templateId": "scim"})).await;
     assert_eq!(job.status, StatusCode::CREATED, "{}", job.body);
     let job = job.body["id"].as_str().unwrap().to_string();
-    let notifications = json!({
-        "Enabled": false,
-        "Recipients": "",
-        "DeleteThresholdEnabled": threshold.is_some(),
-        "DeleteThresholdValue": threshold.unwrap_or(500),
-    });
-    let secrets = json!({"value": [
-        {"key": "BaseAddress", "value": sandbox.scim_url.as_str()},
-        {"key": "SecretToken", "value": secret},
-        {"key": "SyncAll", "value": "false"},
-        {"key": "SyncNotificationSettings", "value": notifications.to_string()},
-    ]});
-    let put = api
-        .call(
-            Method::PUT,
-            &format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/secrets"),
-            Some(secrets),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+    save_secrets(api, sandbox, false, threshold).await;
     let put = api
         .call(
             Method::PUT,
@@ -69,6 +49,31 @@ async fn provisioned(api: &Api, sandbox: &Sandbox, threshold: Option<u32>) -> St
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
     cycle(api, sandbox, &job).await;
     job
+}
+
+/// Saves Orchidea's credentials, `SyncAll` and the threshold (`None`: off).
+async fn save_secrets(api: &Api, sandbox: &Sandbox, all: bool, threshold: Option<u32>) {
+    let secret = orchidea_secret(sandbox).await;
+    let notifications = json!({
+        "Enabled": false,
+        "Recipients": "",
+        "DeleteThresholdEnabled": threshold.is_some(),
+        "DeleteThresholdValue": threshold.unwrap_or(500),
+    });
+    let secrets = json!({"value": [
+        {"key": "BaseAddress", "value": sandbox.scim_url.as_str()},
+        {"key": "SecretToken", "value": secret},
+        {"key": "SyncAll", "value": all.to_string()},
+        {"key": "SyncNotificationSettings", "value": notifications.to_string()},
+    ]});
+    let put = api
+        .call(
+            Method::PUT,
+            &format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/secrets"),
+            Some(secrets),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
 }
 
 /// Starts the job and waits for its cycle.
@@ -288,4 +293,45 @@ async fn permanent_deletes_past_the_threshold_are_held_until_force_deletes() {
     assert_eq!(after.len(), before.len() - 3);
     assert!(after.iter().all(|(ext, _, _)| !gone.contains(ext)));
     assert_eq!(source_ids(&logged(&api, &job, "delete").await), gone);
+}
+
+/// "Known limitations": a user unassigned (and so disabled) is no longer
+/// managed, so deleting it later sends no delete.
+#[tokio::test]
+async fn a_user_disabled_on_leaving_the_scope_gets_no_delete() {
+    let sandbox = sandbox().await;
+    let api = Api::new(&sandbox);
+    let job = provisioned(&api, &sandbox, None).await;
+    let assigned: BTreeSet<String> = orchidea_users(&sandbox)
+        .await
+        .into_iter()
+        .map(|(ext, _, _)| ext)
+        .collect();
+    // Everyone in scope, then back to assigned users: the others are disabled.
+    save_secrets(&api, &sandbox, true, None).await;
+    cycle(&api, &sandbox, &job).await;
+    save_secrets(&api, &sandbox, false, None).await;
+    cycle(&api, &sandbox, &job).await;
+    let users = orchidea_users(&sandbox).await;
+    let (left, _, active) = users
+        .iter()
+        .find(|(ext, _, _)| !assigned.contains(ext))
+        .unwrap()
+        .clone();
+    assert!(!active, "{left} was disabled on leaving the scope");
+    cycle_writes(&sandbox);
+
+    assert!(sandbox.delete_user_permanently(&left).await);
+    cycle(&api, &sandbox, &job).await;
+    let writes = cycle_writes(&sandbox);
+    assert!(
+        writes.iter().all(|(method, _, _)| method != "DELETE"),
+        "{writes:?}"
+    );
+    assert_eq!(
+        orchidea_users(&sandbox).await,
+        users,
+        "still there, disabled"
+    );
+    assert!(logged(&api, &job, "delete").await.is_empty());
 }
