@@ -335,3 +335,46 @@ async fn a_user_disabled_on_leaving_the_scope_gets_no_delete() {
     );
     assert!(logged(&api, &job, "delete").await.is_empty());
 }
+
+/// The wizard's side: held permanent deletes are listed for review and go
+/// through only with the admin's confirmed "allow deletions".
+#[tokio::test]
+async fn the_wizard_releases_held_permanent_deletes_only_when_the_admin_allows_them() {
+    use orchidea_wizard::engine::{AlwaysYes, Engine, Notifications};
+    use orchidea_wizard::setup::{self, Choices};
+    let sandbox = sandbox().await;
+    let choices = Choices {
+        notifications: Some(Notifications {
+            email: None,
+            delete_threshold: Some(2),
+        }),
+        ..Choices::default()
+    };
+    let engine = Engine::new(setup::sandbox_config(&sandbox, None, choices));
+    engine.run_all(&AlwaysYes).await.unwrap();
+    sandbox.wait_idle().await;
+    let before = orchidea_users(&sandbox).await;
+    let gone: BTreeSet<String> = before
+        .iter()
+        .take(3)
+        .map(|(ext, _, _)| ext.clone())
+        .collect();
+    for id in &gone {
+        assert!(sandbox.delete_user_permanently(id).await);
+    }
+    engine.restart_job().await.unwrap();
+    sandbox.wait_idle().await;
+    let view = engine.job_status().await.unwrap();
+    assert!(view.quarantine.is_some_and(|q| q.too_many_deletes));
+    assert_eq!(orchidea_users(&sandbox).await, before);
+    let pending = engine.pending_deletions().await.unwrap();
+    let ids: Vec<String> = pending.iter().map(|e| e.subject_id().to_string()).collect();
+    assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), gone);
+
+    engine.allow_deletions(&ids).await.unwrap();
+    sandbox.wait_idle().await;
+    assert!(!engine.job_status().await.unwrap().is_quarantined());
+    let after = orchidea_users(&sandbox).await;
+    assert_eq!(after.len(), before.len() - 3);
+    assert!(after.iter().all(|(ext, _, _)| !gone.contains(ext)));
+}
