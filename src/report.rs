@@ -40,6 +40,10 @@ pub struct Report {
     /// Backups of the schema and settings taken before writes.
     pub backups: Vec<String>,
     pub job_status: Option<JobView>,
+    /// When the job is quarantined for too many deletes: the users whose
+    /// deletion (or disable) Entra holds back, with the reason, one line
+    /// each; empty otherwise.
+    pub held_deletions: Vec<String>,
     pub on_demand: Vec<OnDemandRecord>,
     /// The newest provisioning log events read, one line each.
     pub provisioning_results: Vec<String>,
@@ -126,8 +130,35 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             .unwrap_or_default(),
         backups: facts.backups.clone(),
         job_status: facts.job_view.clone(),
+        held_deletions: held_deletions(facts),
         on_demand: facts.on_demand.clone(),
         provisioning_results: facts.events.iter().map(|e| e.line()).collect(),
+    }
+}
+
+/// Who Entra holds back and why, from the `stagedDelete` events read by
+/// [`crate::engine::Engine::pending_deletions`]; a pointer to them when the
+/// job is quarantined for too many deletes but they were not read.
+fn held_deletions(facts: &Facts) -> Vec<String> {
+    let quarantined = facts
+        .job_view
+        .as_ref()
+        .and_then(|v| v.quarantine.as_ref())
+        .is_some_and(|q| q.too_many_deletes);
+    if !quarantined {
+        return Vec::new();
+    }
+    match &facts.pending_deletions {
+        Some(events) if !events.is_empty() => events
+            .iter()
+            .map(|e| {
+                let why = e.reason().unwrap_or_else(|| "no reason given".into());
+                format!("{} ({}): {why}", e.subject(), e.subject_id())
+            })
+            .collect(),
+        _ => vec![
+            "Entra holds deletions back (quarantine reason TooManyDeletes); they were not listed here: review them with `status` or the window's \"Review pending deletions\".".into(),
+        ],
     }
 }
 
@@ -201,6 +232,14 @@ pub fn to_markdown(r: &Report) -> String {
         .map(JobView::lines)
         .unwrap_or_default();
     section(&mut md, "Provisioning status", &status, "Not read.");
+    if !r.held_deletions.is_empty() {
+        section(
+            &mut md,
+            "Deletions held back (accidental-deletions threshold)",
+            &r.held_deletions,
+            "None.",
+        );
+    }
     let on_demand: Vec<String> = r
         .on_demand
         .iter()

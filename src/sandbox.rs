@@ -468,6 +468,26 @@ impl Sandbox {
         self.shared.login.revoke_access_tokens();
     }
 
+    /// Deletes an Entra user as Graph's `DELETE /users/{id}` would: it moves
+    /// to deleted items, so the next cycle disables it in Orchidea
+    /// (`[IsSoftDeleted]`). False when no such user exists.
+    pub async fn delete_user(&self, id: &str) -> bool {
+        let done = self.shared.entra.lock().await.soft_delete_user(id);
+        self.shared.persist().await;
+        done
+    }
+
+    /// Deletes an Entra user permanently, as `DELETE
+    /// /directory/deletedItems/{id}` or the end of the 30 days in deleted
+    /// items would: the next cycle of a job that provisioned it while it was
+    /// in scope sends `DELETE /Users/{id}` to Orchidea. False when no such
+    /// user exists.
+    pub async fn delete_user_permanently(&self, id: &str) -> bool {
+        let done = self.shared.entra.lock().await.purge_user(id);
+        self.shared.persist().await;
+        done
+    }
+
     /// How many users Orchidea's SCIM store holds (cheaper than a dump).
     pub async fn orchidea_user_count(&self) -> usize {
         self.shared.workspace.lock().await.users.len()

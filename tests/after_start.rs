@@ -341,6 +341,8 @@ async fn the_report_tells_the_whole_story_without_the_secret() {
     assert_eq!(v["mappings_after"].as_array().unwrap().len(), 5);
     assert_eq!(v["job_status"]["code"], "Active");
     assert!(!v["provisioning_results"].as_array().unwrap().is_empty());
+    assert!(v["held_deletions"].as_array().unwrap().is_empty());
+    assert!(!md.contains("Deletions held back"));
     for heading in [
         "## Changes made",
         "## User mapping before",
@@ -484,6 +486,35 @@ async fn a_restart_after_too_many_deletes_keeps_them_held_until_the_admin_allows
     let mut expected: Vec<String> = leaving.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(sorted, expected);
+
+    // The status report lists who is held back and why, never the secret.
+    let facts = engine.facts().await;
+    let r = report::build(&facts, Scope::Assigned, "sandbox");
+    assert_eq!(
+        r.held_deletions.len(),
+        leaving.len(),
+        "{:#?}",
+        r.held_deletions
+    );
+    for id in &leaving {
+        let line = r.held_deletions.iter().find(|l| l.contains(id.as_str()));
+        let line = line.unwrap_or_else(|| panic!("{id} missing: {:#?}", r.held_deletions));
+        assert!(line.contains("accidental deletions threshold"), "{line}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = report::write(&r, &dir.path().join("status.json")).unwrap();
+    let json = std::fs::read_to_string(&written[0]).unwrap();
+    let md = std::fs::read_to_string(&written[1]).unwrap();
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["held_deletions"].as_array().unwrap().len(), leaving.len());
+    assert!(md.contains("## Deletions held back"), "{md}");
+    assert!(md.contains(leaving[0].as_str()), "{md}");
+    for secret in sandbox.issued_tokens() {
+        assert!(!json.contains(secret.expose()) && !md.contains(secret.expose()));
+    }
+    if let Some(secret) = facts.scim.as_ref().and_then(|t| t.secret.clone()) {
+        assert!(!json.contains(secret.expose()) && !md.contains(secret.expose()));
+    }
 
     // An ordinary restart (what recovery used to send as Full) keeps them held.
     engine.restart_job().await.unwrap();

@@ -448,6 +448,50 @@ async fn the_wizard_keeps_the_group_mapping_when_orchidea_serves_groups() {
     assert_eq!(groups[0]["displayName"], TEAM);
 }
 
+/// A second run finds Entra holding a working secret, so step 1c makes no
+/// secret and runs no pre-flight: nothing tells whether Orchidea serves
+/// groups, and step 9 says so instead of staying silent.
+#[tokio::test]
+async fn a_run_without_the_probe_says_the_group_mapping_was_not_checked() {
+    let (sandbox, _dir) = sandbox(None).await;
+    let first = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    first.run_all(&AlwaysYes).await.unwrap();
+    let unchecked = "Could not check whether Orchidea serves groups";
+    assert!(
+        !first
+            .facts()
+            .await
+            .all_warnings()
+            .iter()
+            .any(|w| w.contains(unchecked))
+    );
+    sandbox.wait_idle().await;
+    let second = Engine::new(setup::sandbox_config(&sandbox, None, Choices::default()));
+    second.run_all(&AlwaysYes).await.unwrap();
+    let facts = second.facts().await;
+    assert!(facts.probe.is_none(), "no pre-flight without a new secret");
+    let detail = format!(
+        "{:?}",
+        second.checklist().await.status(StepId::KeepFiveAttributes)
+    );
+    assert!(detail.contains(unchecked), "{detail}");
+    assert!(
+        detail.contains("Entra already held a working SCIM secret"),
+        "{detail}"
+    );
+    assert!(
+        facts.all_warnings().iter().any(|w| w.contains(unchecked)),
+        "{:?}",
+        facts.all_warnings()
+    );
+    sandbox.wait_idle().await;
+    let dump = sandbox.dump().await;
+    let group = common::group_mapping(&common::jobs(&dump)[0]["schema"])
+        .unwrap()
+        .clone();
+    assert_eq!(group["enabled"], json!(true), "left as it is");
+}
+
 /// Orchidea's SCIM takes both forms Entra sends: the default (capitalised
 /// `op`, `"False"`, member removal by value list) and the `aadOptscim062020`
 /// one (lowercase `op`, boolean, `members[value eq "…"]`), as built by the
@@ -476,10 +520,13 @@ async fn orchidea_takes_the_default_and_the_flagged_patch_forms() {
     };
     let mut ids = Vec::new();
     for name in ["a@contoso.com", "b@contoso.com"] {
-        let body = payload::create_body(&[
-            ("userName".to_string(), name.to_string()),
-            ("active".to_string(), "True".to_string()),
-        ]);
+        let body = payload::create_body(
+            &[
+                ("userName".to_string(), name.to_string()),
+                ("active".to_string(), "True".to_string()),
+            ],
+            &payload::Types::default(),
+        );
         let (status, text) = send(Method::POST, "/Users".into(), body).await;
         assert_eq!(status, StatusCode::CREATED, "{text}");
         let v: Value = serde_json::from_str(&text).unwrap();
@@ -494,7 +541,7 @@ async fn orchidea_takes_the_default_and_the_flagged_patch_forms() {
         let (status, text) = send(
             Method::PATCH,
             format!("/Users/{id}"),
-            payload::patch_body(&off, compliant),
+            payload::patch_body(&off, compliant, &payload::Types::default()),
         )
         .await;
         assert!(status.is_success(), "{compliant}: {status} {text}");

@@ -1071,7 +1071,7 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
     let mut mine = Status::Pending;
     for s in group {
         let changes = step_summary(&plan, s);
-        let status = match s {
+        let mut status = match s {
             _ if changes.is_empty() && !wrote => {
                 Status::AlreadyDone("Already as specified.".into())
             }
@@ -1080,6 +1080,18 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
             _ if changes.is_empty() => Status::AlreadyDone("Already as specified.".into()),
             _ => Status::Done(changes.join("; ")),
         };
+        // Step 9 is where the group mapping would have been disabled.
+        if s == StepId::KeepFiveAttributes
+            && let Some(note) = groups_unchecked(facts)
+        {
+            if let Status::Done(text) | Status::AlreadyDone(text) = &mut status {
+                text.push(' ');
+                text.push_str(&note);
+            }
+            if !facts.warnings.contains(&note) {
+                facts.warnings.push(note);
+            }
+        }
         if s == step {
             mine = status;
         } else {
@@ -1087,6 +1099,36 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
         }
     }
     Ok(mine)
+}
+
+/// When nothing told whether Orchidea serves groups (no probe: Entra
+/// already held a working secret, or `/ResourceTypes` could not be read)
+/// and the schema has an enabled group mapping, which step 9 left alone.
+fn groups_unchecked(facts: &Facts) -> Option<String> {
+    if facts.mapping_options.scim_groups.is_some() {
+        return None;
+    }
+    let schema = facts.schema_before.as_ref()?;
+    let name = schema["synchronizationRules"]
+        .as_array()?
+        .iter()
+        .flat_map(|r| r["objectMappings"].as_array().into_iter().flatten())
+        .find(|m| mapping::is_group_mapping(m) && m["enabled"] != serde_json::Value::Bool(false))
+        .map(|m| {
+            m["name"]
+                .as_str()
+                .unwrap_or("the group mapping")
+                .to_string()
+        })?;
+    let why = match facts.scim.as_ref().map(|t| t.secret.is_some()) {
+        Some(false) => {
+            "Entra already held a working SCIM secret, so the pre-flight that reads Orchidea's /ResourceTypes did not run"
+        }
+        _ => "the pre-flight could not read Orchidea's /ResourceTypes",
+    };
+    Some(format!(
+        "Could not check whether Orchidea serves groups ({why}); the group mapping \"{name}\" was left as it is."
+    ))
 }
 
 /// What one of steps 9–13 changed, short enough for a checklist line:

@@ -237,6 +237,7 @@ fn action_of(e: &LogEntry) -> &'static str {
         "Create" => "create",
         "Update" => "update",
         "Disable" => "disable",
+        "Delete" => "delete",
         super::provision::STAGED_DELETE => "stagedDelete",
         _ => "other",
     }

@@ -130,6 +130,16 @@ pub struct JobRecord {
     pub provisioned_groups: BTreeMap<String, ProvisionedGroup>,
 }
 
+/// A permanently deleted user, as the provisioning service still knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgedUser {
+    pub user: User,
+    /// Service principals the user was assigned to (directly or through a
+    /// group) when it was deleted.
+    pub assigned_to: BTreeSet<String>,
+}
+
 /// What the accidental-deletions check keeps beside a job
 /// (`accidental-deletions.md`; `…restartcriteria.md`, `ForceDeletes`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +242,14 @@ const LOG_LIMIT: usize = 10_000;
 pub struct EntraState {
     pub tenant: TenantInfo,
     pub users: Vec<User>,
+    /// Deleted users still in the recycle bin (Graph `user-delete.md`: "moved
+    /// to a temporary container and can be restored within 30 days").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_users: Vec<User>,
+    /// Permanently deleted users (`directory-deleteditems-delete.md`), kept
+    /// only so a job that provisioned them can delete them in the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purged_users: Vec<PurgedUser>,
     pub groups: Vec<Group>,
     pub service_principals: Vec<ServicePrincipal>,
     /// Applications made by `instantiate`, as Graph returned them.
@@ -265,6 +283,8 @@ impl EntraState {
         EntraState {
             tenant: t.tenant.clone(),
             users: t.users.clone(),
+            deleted_users: Vec::new(),
+            purged_users: Vec::new(),
             groups: t.groups.clone(),
             service_principals: t.service_principals.clone(),
             applications: Vec::new(),
@@ -351,6 +371,60 @@ impl EntraState {
             .collect();
         v["secrets"] = Value::Object(secrets);
         v
+    }
+
+    /// Deletes a user as Graph's `DELETE /users/{id}` does (`user-delete.md`):
+    /// gone from the directory, kept in deleted items with its assignments
+    /// and memberships. False when no such user exists.
+    pub fn soft_delete_user(&mut self, id: &str) -> bool {
+        let Some(i) = self
+            .users
+            .iter()
+            .position(|u| u.id.eq_ignore_ascii_case(id))
+        else {
+            return false;
+        };
+        let user = self.users.remove(i);
+        self.deleted_users.push(user);
+        true
+    }
+
+    /// Deletes a user for good, from the directory or from deleted items
+    /// (`directory-deleteditems-delete.md`; Entra also does it 30 days after
+    /// a soft delete, `how-provisioning-works.md`, "Deprovisioning"). Its
+    /// assignments and memberships go with it; the apps it was in scope of
+    /// are remembered for their jobs' next cycle.
+    pub fn purge_user(&mut self, id: &str) -> bool {
+        let live = self
+            .users
+            .iter()
+            .position(|u| u.id.eq_ignore_ascii_case(id));
+        let user = match live {
+            Some(i) => self.users.remove(i),
+            None => match self
+                .deleted_users
+                .iter()
+                .position(|u| u.id.eq_ignore_ascii_case(id))
+            {
+                Some(i) => self.deleted_users.remove(i),
+                None => return false,
+            },
+        };
+        let assigned_to: BTreeSet<String> = self
+            .service_principals
+            .iter()
+            .map(|sp| sp.id.clone())
+            .filter(|sp| self.assigned_users(sp).contains(&user.id))
+            .collect();
+        for sp in &mut self.service_principals {
+            sp.assignments.users.retain(|u| u != &user.id);
+            sp.assignments.created.remove(&user.id);
+        }
+        for g in &mut self.groups {
+            g.members.retain(|u| u != &user.id);
+        }
+        self.purged_users.push(PurgedUser { user, assigned_to });
+        true
     }
 
     /// A user by id or userPrincipalName (case-insensitive).

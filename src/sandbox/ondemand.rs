@@ -203,6 +203,7 @@ async fn provision_on_demand(
             in_scope: found.is_some_and(|c| c.in_scope),
             assigned: entra.assigned_users(&sp_id).contains(&user.id),
             user,
+            deleted: None,
         };
         Prepared {
             plan,

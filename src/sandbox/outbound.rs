@@ -311,6 +311,16 @@ impl ScimTarget {
         }
     }
 
+    /// `DELETE {base}/Users/{id}` ("Delete User": 204). A 404 means the
+    /// user is gone already, which is what was asked.
+    pub async fn delete_user(&self, id: &str) -> Result<(), ScimFailure> {
+        let request = self.client.delete(self.users_url(Some(id)));
+        match self.send(request, 204).await {
+            Ok(_) | Err(ScimFailure::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `POST {base}/Groups` ("Create Group").
     pub async fn create_group(&self, body: &Value) -> Result<Value, ScimFailure> {
         let request = self

@@ -7,8 +7,12 @@
 //! and the other plain replacements grouped into one operation without
 //! `path` (`application-provisioning-config-problem-scim-compatibility.md`,
 //! "Requests made to disable users", "Requests to replace multiple attributes").
+//! Values are typed by the target directory's attribute definitions (`type`
+//! `Boolean` sends a JSON boolean), `active` by its name when undefined.
 //! Groups: created without members, then members added and removed by PATCH
 //! ("Group Operations" in the same Entra doc; removal per the compatibility doc).
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
@@ -66,15 +70,86 @@ impl Path {
     }
 }
 
-/// The JSON value Entra sends for a target attribute: `active` as a boolean,
-/// everything else as the string the mapping produced.
-fn typed(target: &str, value: &str) -> Value {
-    if target.eq_ignore_ascii_case("active")
-        && let Some(b) = parse_bool(value)
-    {
-        return Value::Bool(b);
+/// Which target attributes are booleans, from the target directory's
+/// attribute definitions (`synchronization-attributedefinition.md`, `type`
+/// `Boolean`) under the mapping's own target object name. An attribute the
+/// schema does not define is typed by its name: only `active` is a boolean
+/// (RFC 7643 §4.1.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Types {
+    /// Lowercased attribute name → whether its type is `Boolean`.
+    defined: BTreeMap<String, bool>,
+}
+
+impl Types {
+    /// The types of the target object of `mapping`, an object mapping of
+    /// `schema` (a `synchronizationSchema`).
+    pub fn of_mapping(schema: &Value, mapping: &Value) -> Types {
+        let rule = schema["synchronizationRules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| {
+                r["objectMappings"]
+                    .as_array()
+                    .is_some_and(|ms| ms.contains(mapping))
+            });
+        let named = |list: &Value, key: &Value| -> Option<Value> {
+            let key = key.as_str()?;
+            list.as_array()?
+                .iter()
+                .find(|v| {
+                    v["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(key))
+                })
+                .cloned()
+        };
+        let object = rule
+            .and_then(|r| named(&schema["directories"], &r["targetDirectoryName"]))
+            .and_then(|d| named(&d["objects"], &mapping["targetObjectName"]));
+        let defined = object
+            .as_ref()
+            .and_then(|o| o["attributes"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                let name = a["name"].as_str()?.to_ascii_lowercase();
+                let boolean = a["type"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("Boolean"));
+                Some((name, boolean))
+            })
+            .collect();
+        Types { defined }
     }
-    Value::String(value.to_string())
+
+    /// Types given per attribute, as (name, is a boolean).
+    pub fn from_flags<'a>(flags: impl IntoIterator<Item = (&'a str, bool)>) -> Types {
+        let defined = flags
+            .into_iter()
+            .map(|(name, boolean)| (name.to_ascii_lowercase(), boolean))
+            .collect();
+        Types { defined }
+    }
+
+    pub fn is_boolean(&self, target: &str) -> bool {
+        match self.defined.get(&target.to_ascii_lowercase()) {
+            Some(boolean) => *boolean,
+            None => target.eq_ignore_ascii_case("active"),
+        }
+    }
+
+    /// The JSON value Entra sends for a target attribute: a boolean for a
+    /// `Boolean` attribute, else the string the mapping produced.
+    fn typed(&self, target: &str, value: &str) -> Value {
+        if self.is_boolean(target)
+            && let Some(b) = parse_bool(value)
+        {
+            return Value::Bool(b);
+        }
+        Value::String(value.to_string())
+    }
 }
 
 fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
@@ -84,7 +159,7 @@ fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 }
 
 /// The body of `POST /Users` for the non-empty target values.
-pub fn create_body(values: &[(String, String)]) -> Value {
+pub fn create_body(values: &[(String, String)], types: &Types) -> Value {
     let mut body = Map::new();
     let mut schemas = vec![Value::from(USER_SCHEMA)];
     for (target, value) in values {
@@ -98,7 +173,7 @@ pub fn create_body(values: &[(String, String)]) -> Value {
             }
             None => &mut body,
         };
-        let v = typed(target, value);
+        let v = types.typed(target, value);
         match (&path.filter, &path.sub) {
             (Some((fa, fv)), sub) => {
                 let list = container
@@ -179,15 +254,13 @@ pub fn read_attribute(resource: &Value, target: &str) -> Option<String> {
 }
 
 /// True when the target already holds `desired` (booleans compared as booleans).
-pub fn same_value(target: &str, current: Option<&str>, desired: &str) -> bool {
+pub fn same_value(types: &Types, target: &str, current: Option<&str>, desired: &str) -> bool {
     match current {
         None => desired.is_empty(),
-        Some(c) if target.eq_ignore_ascii_case("active") => {
-            match (parse_bool(c), parse_bool(desired)) {
-                (Some(a), Some(b)) => a == b,
-                _ => c == desired,
-            }
-        }
+        Some(c) if types.is_boolean(target) => match (parse_bool(c), parse_bool(desired)) {
+            (Some(a), Some(b)) => a == b,
+            _ => c == desired,
+        },
         Some(c) => c == desired,
     }
 }
@@ -202,7 +275,7 @@ pub struct Change {
 }
 
 /// A PatchOp body for `changes`.
-pub fn patch_body(changes: &[Change], compliant: bool) -> Value {
+pub fn patch_body(changes: &[Change], compliant: bool, types: &Types) -> Value {
     let mut ops = Vec::new();
     if !compliant {
         for c in changes {
@@ -220,10 +293,10 @@ pub fn patch_body(changes: &[Change], compliant: bool) -> Value {
                 ops.push(json!({
                     "op": if c.add { "add" } else { "replace" },
                     "path": c.target,
-                    "value": typed(&c.target, &c.value),
+                    "value": types.typed(&c.target, &c.value),
                 }));
             } else {
-                grouped.insert(c.target.clone(), typed(&c.target, &c.value));
+                grouped.insert(c.target.clone(), types.typed(&c.target, &c.value));
             }
         }
         if !grouped.is_empty() {
@@ -298,16 +371,19 @@ mod tests {
 
     #[test]
     fn create_body_nests_paths_like_entra() {
-        let body = create_body(&pairs(&[
-            ("userName", "MeganB@contoso.com"),
-            ("active", "True"),
-            ("name.givenName", "Megan"),
-            ("name.familyName", "Bowen"),
-            ("emails[type eq \"work\"].value", "MeganB@contoso.com"),
-            ("addresses[type eq \"work\"].locality", "Redmond"),
-            ("addresses[type eq \"work\"].country", "US"),
-            (&format!("{ENTERPRISE_SCHEMA}:department"), "Marketing"),
-        ]));
+        let body = create_body(
+            &pairs(&[
+                ("userName", "MeganB@contoso.com"),
+                ("active", "True"),
+                ("name.givenName", "Megan"),
+                ("name.familyName", "Bowen"),
+                ("emails[type eq \"work\"].value", "MeganB@contoso.com"),
+                ("addresses[type eq \"work\"].locality", "Redmond"),
+                ("addresses[type eq \"work\"].country", "US"),
+                (&format!("{ENTERPRISE_SCHEMA}:department"), "Marketing"),
+            ]),
+            &Types::default(),
+        );
         assert_eq!(body["schemas"], json!([USER_SCHEMA, ENTERPRISE_SCHEMA]));
         assert_eq!(body["active"], json!(true));
         assert_eq!(
@@ -325,15 +401,76 @@ mod tests {
         assert_eq!(body[ENTERPRISE_SCHEMA]["department"], "Marketing");
     }
 
+    /// A schema whose user mapping targets `object` in directory `SCIM`,
+    /// defined with `attributes` (name, type).
+    fn schema(object: &str, attributes: &[(&str, &str)]) -> Value {
+        let attributes: Vec<Value> = attributes
+            .iter()
+            .map(|(n, t)| json!({"name": n, "type": t}))
+            .collect();
+        json!({
+            "directories": [
+                {"name": "Azure Active Directory", "objects": [{"name": "User", "attributes": []}]},
+                {"name": "SCIM", "objects": [{"name": object, "attributes": attributes}]}
+            ],
+            "synchronizationRules": [{
+                "sourceDirectoryName": "Azure Active Directory",
+                "targetDirectoryName": "SCIM",
+                "objectMappings": [{"sourceObjectName": "User", "targetObjectName": object}]
+            }]
+        })
+    }
+
+    #[test]
+    fn values_are_typed_by_the_target_attribute_definitions() {
+        let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let contractor = "urn:ietf:params:scim:schemas:extension:acme:2.0:User:isContractor";
+        let s = schema(
+            enterprise,
+            &[("active", "Boolean"), (contractor, "Boolean")],
+        );
+        let types = Types::of_mapping(&s, &s["synchronizationRules"][0]["objectMappings"][0]);
+        let body = create_body(&pairs(&[("active", "True"), (contractor, "False")]), &types);
+        assert_eq!(body["active"], json!(true));
+        assert_eq!(
+            body["urn:ietf:params:scim:schemas:extension:acme:2.0:User"]["isContractor"],
+            json!(false)
+        );
+        // Defined as a string: sent as the string the mapping produced.
+        let s = schema(enterprise, &[("active", "String")]);
+        let types = Types::of_mapping(&s, &s["synchronizationRules"][0]["objectMappings"][0]);
+        assert_eq!(
+            create_body(&pairs(&[("active", "True")]), &types)["active"],
+            json!("True")
+        );
+        assert!(!same_value(&types, "active", Some("True"), "true"));
+        // Not defined (or no such object): `active` by its name only.
+        let s = schema("User", &[]);
+        let types = Types::of_mapping(&s, &s["synchronizationRules"][0]["objectMappings"][0]);
+        assert!(types.is_boolean("active") && !types.is_boolean(contractor));
+        // The published template defines active under the enterprise URN.
+        let template: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/graph/schema-scim-default.json"
+        ))
+        .unwrap();
+        let mapping = crate::sandbox::provision::user_mapping(&template).unwrap();
+        let types = Types::of_mapping(&template, mapping);
+        assert!(types.is_boolean("active"));
+        assert!(!types.is_boolean("userName") && !types.is_boolean("displayName"));
+    }
+
     #[test]
     fn read_attribute_follows_the_same_paths() {
-        let body = create_body(&pairs(&[
-            ("userName", "a@b.c"),
-            ("active", "False"),
-            ("name.givenName", "A"),
-            ("emails[type eq \"work\"].value", "a@b.c"),
-            (&format!("{ENTERPRISE_SCHEMA}:employeeNumber"), "42"),
-        ]));
+        let body = create_body(
+            &pairs(&[
+                ("userName", "a@b.c"),
+                ("active", "False"),
+                ("name.givenName", "A"),
+                ("emails[type eq \"work\"].value", "a@b.c"),
+                (&format!("{ENTERPRISE_SCHEMA}:employeeNumber"), "42"),
+            ]),
+            &Types::default(),
+        );
         assert_eq!(read_attribute(&body, "username").as_deref(), Some("a@b.c"));
         assert_eq!(read_attribute(&body, "active").as_deref(), Some("False"));
         assert_eq!(
@@ -349,9 +486,19 @@ mod tests {
             Some("42")
         );
         assert_eq!(read_attribute(&body, "name.familyName"), None);
-        assert!(same_value("active", Some("False"), "false"));
-        assert!(!same_value("displayName", Some("A"), "a"));
-        assert!(same_value("title", None, ""));
+        assert!(same_value(
+            &Types::default(),
+            "active",
+            Some("False"),
+            "false"
+        ));
+        assert!(!same_value(
+            &Types::default(),
+            "displayName",
+            Some("A"),
+            "a"
+        ));
+        assert!(same_value(&Types::default(), "title", None, ""));
     }
 
     #[test]
@@ -378,14 +525,14 @@ mod tests {
                 add: true,
             },
         ];
-        let legacy = patch_body(&changes, false);
+        let legacy = patch_body(&changes, false, &Types::default());
         assert_eq!(legacy["schemas"], json!([PATCH_OP]));
         assert_eq!(
             legacy["Operations"][0],
             json!({"op": "Replace", "path": "active", "value": "False"})
         );
         assert_eq!(legacy["Operations"][3]["op"], "Add");
-        let compliant = patch_body(&changes, true);
+        let compliant = patch_body(&changes, true, &Types::default());
         let ops = compliant["Operations"].as_array().unwrap();
         assert_eq!(
             ops[1],
@@ -414,11 +561,11 @@ mod tests {
             add: false,
         }];
         assert_eq!(
-            patch_body(&off, true)["Operations"],
+            patch_body(&off, true, &Types::default())["Operations"],
             json!([{"op": "replace", "path": "active", "value": false}])
         );
         assert_eq!(
-            patch_body(&off, false)["Operations"],
+            patch_body(&off, false, &Types::default())["Operations"],
             json!([{"op": "Replace", "path": "active", "value": "False"}])
         );
     }

@@ -86,6 +86,13 @@ pub(super) struct Mapping {
     default: Option<String>,
     priority: i64,
     add_only: bool,
+    /// The target attribute's type is `Boolean` (see [`payload::Types`]).
+    boolean: bool,
+}
+
+/// The target attribute types of `mappings`, as the payload builds values.
+fn types_of(mappings: &[Mapping]) -> payload::Types {
+    payload::Types::from_flags(mappings.iter().map(|m| (m.target.as_str(), m.boolean)))
 }
 
 pub(super) struct Candidate {
@@ -93,6 +100,17 @@ pub(super) struct Candidate {
     /// Assigned (or `SyncAll`); false for a user leaving the scope.
     pub in_scope: bool,
     pub assigned: bool,
+    /// Deleted in Entra: soft (disabled in the target through
+    /// `[IsSoftDeleted]`) or permanently (deleted in the target).
+    pub deleted: Option<Deleted>,
+}
+
+/// How a provisioned user was deleted in Entra (`how-provisioning-works.md`,
+/// "Incremental cycles" 8 and 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Deleted {
+    Soft,
+    Hard,
 }
 
 /// What a cycle needs, copied out of the state so no lock is held over HTTP.
@@ -127,6 +145,8 @@ struct Outcome {
     /// Users whose deletion the cycle held back (over the threshold).
     held: BTreeSet<String>,
     too_many_deletes: Option<SyncError>,
+    /// Entra users deleted in the target: the job forgets them.
+    deleted: Vec<String>,
 }
 
 /// `provisioningAction` `stagedDelete`: a disable or delete held back by
@@ -170,7 +190,7 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
                     let known = plan.provisioned.get(&c.user.id).map(String::as_str);
                     let hold = plan.delete_threshold.is_some()
                         && !plan.allowed_deletes.contains(&c.user.id);
-                    let mut result = process_user(&target, mappings, c, known, hold).await;
+                    let mut result = handle_user(&target, mappings, c, known, hold).await;
                     if let Some(fatal) = result.fatal.take() {
                         outcome.fatal = Some(fatal);
                         break;
@@ -190,7 +210,7 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
                         for (c, _, _) in held {
                             let started = Started::now();
                             let known = plan.provisioned.get(&c.user.id).map(String::as_str);
-                            let mut result = process_user(&target, mappings, c, known, false).await;
+                            let mut result = handle_user(&target, mappings, c, known, false).await;
                             if let Some(fatal) = result.fatal.take() {
                                 outcome.fatal = Some(fatal);
                                 break;
@@ -250,6 +270,17 @@ pub(crate) fn user_mapping(schema: &Value) -> Option<&Value> {
         })
 }
 
+/// Whether the object mapping's target object actions include Delete
+/// (`flowTypes`, `synchronization-objectmapping.md`; the portal's "Target
+/// object actions"). Without `flowTypes` all actions are on (assumed).
+fn allows_delete(mapping: &Value) -> bool {
+    mapping["flowTypes"].as_str().is_none_or(|flows| {
+        flows
+            .split(',')
+            .any(|f| f.trim().eq_ignore_ascii_case("Delete"))
+    })
+}
+
 /// A mapping source as an expression: its `expression` text when present,
 /// else built from `name`, `type` and `parameters`.
 fn source_expr(source: &Value) -> Result<Expr, String> {
@@ -276,27 +307,36 @@ fn source_expr(source: &Value) -> Result<Expr, String> {
     }
 }
 
+/// The attribute mappings of object mapping `m` of `schema`, ready to
+/// evaluate, each typed by the target directory's definition.
+fn attribute_mappings(schema: &Value, m: &Value) -> Vec<Mapping> {
+    let types = payload::Types::of_mapping(schema, m);
+    m["attributeMappings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let target = a["targetAttributeName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            Mapping {
+                boolean: types.is_boolean(&target),
+                source: source_expr(&a["source"]),
+                default: a["defaultValue"].as_str().map(str::to_string),
+                priority: a["matchingPriority"].as_i64().unwrap_or(0),
+                add_only: a["flowType"] == "ObjectAddOnly",
+                target,
+            }
+        })
+        .collect()
+}
+
 pub(super) fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan> {
     let record = entra.job(sp_id, job_id)?;
     let mappings = user_mapping(&record.schema)
         .filter(|m| m["enabled"] != Value::Bool(false))
-        .map(|m| {
-            m["attributeMappings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| Mapping {
-                    target: a["targetAttributeName"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    source: source_expr(&a["source"]),
-                    default: a["defaultValue"].as_str().map(str::to_string),
-                    priority: a["matchingPriority"].as_i64().unwrap_or(0),
-                    add_only: a["flowType"] == "ObjectAddOnly",
-                })
-                .collect()
-        });
+        .map(|m| attribute_mappings(&record.schema, m));
     let secret_is = |key: &str, want: &str| {
         entra
             .secret(sp_id, key)
@@ -324,6 +364,36 @@ pub(super) fn plan(entra: &EntraState, sp_id: &str, job_id: &str) -> Option<Plan
                 user: user.clone(),
                 in_scope,
                 assigned: is_assigned,
+                deleted: None,
+            });
+        }
+    }
+    // Users deleted in Entra that the job provisioned: soft-deleted ones are
+    // disabled through `[IsSoftDeleted]`; permanently deleted ones that were
+    // in scope are deleted when the mapping allows Delete. One unassigned
+    // before is no longer managed: no delete (`how-provisioning-works.md`,
+    // "Deprovisioning", "Known limitations").
+    for user in &entra.deleted_users {
+        let is_assigned = assigned.contains(&user.id);
+        let in_scope = sync_all || is_assigned;
+        if record.provisioned.contains_key(&user.id) && (in_scope || !keep_leavers) {
+            candidates.push(Candidate {
+                user: user.clone(),
+                in_scope,
+                assigned: is_assigned,
+                deleted: Some(Deleted::Soft),
+            });
+        }
+    }
+    let deletes = user_mapping(&record.schema).is_some_and(allows_delete);
+    for gone in entra.purged_users.iter().filter(|_| deletes) {
+        let was_in_scope = sync_all || gone.assigned_to.contains(sp_id);
+        if was_in_scope && record.provisioned.contains_key(&gone.user.id) {
+            candidates.push(Candidate {
+                user: gone.user.clone(),
+                in_scope: false,
+                assigned: false,
+                deleted: Some(Deleted::Hard),
             });
         }
     }
@@ -464,7 +534,7 @@ impl UserResult {
 
 /// A source attribute as the sync engine reads it for `c`.
 fn lookup(c: &Candidate, name: &str) -> Option<String> {
-    let soft_deleted = !c.in_scope || !c.user.account_enabled;
+    let soft_deleted = is_soft_deleted(c);
     if name.eq_ignore_ascii_case("IsSoftDeleted") {
         Some(bool_text(soft_deleted))
     } else if name.eq_ignore_ascii_case("appRoleAssignments") {
@@ -508,6 +578,51 @@ pub(super) fn source_values(mappings: &[Mapping], c: &Candidate) -> Vec<(String,
         .collect()
 }
 
+/// `[IsSoftDeleted]`: out of scope, sign-in blocked or in deleted items.
+fn is_soft_deleted(c: &Candidate) -> bool {
+    !c.in_scope || !c.user.account_enabled || c.deleted.is_some()
+}
+
+/// One user of a cycle: a permanently deleted one is deleted in the
+/// target, any other is processed through the mappings.
+async fn handle_user(
+    target: &ScimTarget,
+    mappings: &[Mapping],
+    c: &Candidate,
+    known_id: Option<&str>,
+    hold_deletes: bool,
+) -> UserResult {
+    match (c.deleted, known_id) {
+        (Some(Deleted::Hard), Some(id)) => delete_user(target, id, hold_deletes).await,
+        _ => process_user(target, mappings, c, known_id, hold_deletes).await,
+    }
+}
+
+/// A user deleted permanently in Entra: `DELETE /Users/{id}` by the id the
+/// job cached ("Delete User" in `use-scim-to-provision-users-and-groups.md`,
+/// 204; a 404 means it is gone already). Held like a disable over the
+/// accidental-deletions threshold.
+async fn delete_user(target: &ScimTarget, id: &str, hold_deletes: bool) -> UserResult {
+    let mut r = UserResult::blank(Stage::Export);
+    r.target_id = Some(id.to_string());
+    r.found = Some(serde_json::json!({ "id": id }));
+    if hold_deletes {
+        return r.end(
+            STAGED_DELETE,
+            "skipped",
+            Some(code::DELETE_THRESHOLD_EXCEEDED),
+            "held back",
+        );
+    }
+    match target.delete_user(id).await {
+        Ok(()) => {
+            r.exported = true;
+            r.end("Delete", "success", None, "deleted")
+        }
+        Err(e) => r.failed("Delete", e, ""),
+    }
+}
+
 /// Processes one user as on demand: nothing is held back.
 pub(super) async fn provision_user(
     target: &ScimTarget,
@@ -527,7 +642,7 @@ async fn process_user(
     known_id: Option<&str>,
     hold_deletes: bool,
 ) -> UserResult {
-    let soft_deleted = !c.in_scope || !c.user.account_enabled;
+    let soft_deleted = is_soft_deleted(c);
     let lookup = |name: &str| lookup(c, name);
     let mut r = UserResult::blank(Stage::Matching);
     for m in mappings {
@@ -614,7 +729,7 @@ async fn process_user(
                 "out of scope and not in the target: nothing to disable",
             );
         }
-        let body = payload::create_body(&present);
+        let body = payload::create_body(&present, &types_of(mappings));
         return match target.create_user(&body).await {
             Ok(created) => {
                 r.target_id = created["id"].as_str().map(str::to_string);
@@ -630,12 +745,13 @@ async fn process_user(
         .unwrap_or_default()
         .to_string();
     r.target_id = Some(id.clone());
+    let types = types_of(mappings);
     let changes: Vec<Change> = present
         .iter()
         .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
         .filter_map(|(t, v)| {
             let current = payload::read_attribute(&resource, t);
-            (!payload::same_value(t, current.as_deref(), v)).then(|| Change {
+            (!payload::same_value(&types, t, current.as_deref(), v)).then(|| Change {
                 target: t.clone(),
                 value: v.clone(),
                 add: current.is_none(),
@@ -679,7 +795,10 @@ async fn process_user(
         );
     }
     match target
-        .patch_user(&id, &payload::patch_body(&changes, target.compliant))
+        .patch_user(
+            &id,
+            &payload::patch_body(&changes, target.compliant, &types),
+        )
         .await
     {
         Ok(()) => {
@@ -850,13 +969,12 @@ pub(super) fn result_steps(c: &Candidate, r: &UserResult, app: &str) -> Vec<Step
                 let v = payload::read_attribute(resource, t);
                 d.insert(t.clone(), v.map_or(Value::Null, Value::from));
             }
-            steps.push(step(
-                "EntryImport",
-                "Matching",
-                "Success",
-                format!("Retrieved '{value}' from {app}"),
-                d,
-            ));
+            let description = if c.deleted == Some(Deleted::Hard) {
+                format!("Found User '{upn}' in {app} by the id the job cached")
+            } else {
+                format!("Retrieved '{value}' from {app}")
+            };
+            steps.push(step("EntryImport", "Matching", "Success", description, d));
         }
         None => {
             let description = if c.in_scope {
@@ -896,10 +1014,27 @@ pub(super) fn result_steps(c: &Candidate, r: &UserResult, app: &str) -> Vec<Step
             for (t, _, new) in &r.changes {
                 d.insert(t.clone(), Value::from(new.as_str()));
             }
+            let verb = if c.deleted == Some(Deleted::Hard) {
+                "deleted"
+            } else {
+                "disabled"
+            };
             (
                 "EntrySynchronizationSkip",
-                format!("User '{upn}' was not disabled in {app}: {}", r.reason),
+                format!("User '{upn}' was not {verb} in {app}: {}", r.reason),
                 d,
+            )
+        }
+        ("Delete", _) => {
+            let description = if status == "Success" {
+                format!("User '{upn}' was deleted in {app}")
+            } else {
+                format!("Failed to delete User '{upn}' in {app}: {}", r.reason)
+            };
+            (
+                "EntryExportDelete",
+                description,
+                details([("ReportableIdentifier", Some(upn))]),
             )
         }
         ("Create", _) => {
@@ -1009,7 +1144,9 @@ impl Outcome {
         self.processed += 1;
         self.exported += i64::from(r.exported);
         self.failures += i64::from(r.status == "failure");
-        if let Some(id) = &r.target_id {
+        if r.action == "Delete" && r.status == "success" {
+            self.deleted.push(entry.user_id.clone());
+        } else if let Some(id) = &r.target_id {
             self.provisioned.push((entry.user_id.clone(), id.clone()));
         }
         self.log.push(entry);
@@ -1059,6 +1196,9 @@ fn record(
         return;
     };
     r.provisioned.extend(outcome.provisioned);
+    for id in &outcome.deleted {
+        r.provisioned.remove(id);
+    }
     // What a ForceDeletes restart allowed is spent; what this cycle held is pending.
     r.deletes
         .allowed
@@ -1137,21 +1277,7 @@ fn group_plan(
     let Some(mapping) = group_mapping(schema).filter(|m| m["enabled"] != Value::Bool(false)) else {
         return GroupPlan::default();
     };
-    let mappings = mapping["attributeMappings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| Mapping {
-            target: a["targetAttributeName"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            source: source_expr(&a["source"]),
-            default: a["defaultValue"].as_str().map(str::to_string),
-            priority: a["matchingPriority"].as_i64().unwrap_or(0),
-            add_only: a["flowType"] == "ObjectAddOnly",
-        })
-        .collect();
+    let mappings = attribute_mappings(schema, mapping);
     let assigned: Vec<String> = entra
         .sp(sp_id)
         .map(|s| s.assignments.groups.clone())
@@ -1275,6 +1401,7 @@ async fn provision_group(
     members: std::collections::BTreeSet<String>,
 ) -> GroupResult {
     let mut r = GroupResult::new();
+    let types = types_of(mappings);
     let lookup = |name: &str| group_lookup(g, name);
     let mut values: Vec<(String, String)> = Vec::new();
     let mut with_members = false;
@@ -1347,7 +1474,7 @@ async fn provision_group(
                 .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
                 .filter_map(|(t, v)| {
                     let current = payload::read_attribute(&resource, t);
-                    (!payload::same_value(t, current.as_deref(), v)).then(|| Change {
+                    (!payload::same_value(&types, t, current.as_deref(), v)).then(|| Change {
                         target: t.clone(),
                         value: v.clone(),
                         add: current.is_none(),
@@ -1355,7 +1482,7 @@ async fn provision_group(
                 })
                 .collect();
             if !changes.is_empty() {
-                let body = payload::patch_body(&changes, target.compliant);
+                let body = payload::patch_body(&changes, target.compliant, &types);
                 if let Err(e) = target.patch_group(&id, &body).await {
                     return r.failed("Update", e, "");
                 }
@@ -1557,6 +1684,20 @@ mod tests {
             )
         );
         assert!(source_expr(&serde_json::json!({"expression": "Switch([a]"})).is_err());
+    }
+
+    #[test]
+    fn deletes_follow_the_target_object_actions() {
+        assert!(allows_delete(
+            &serde_json::json!({"flowTypes": "Add, Update, Delete"})
+        ));
+        assert!(allows_delete(
+            &serde_json::json!({"flowTypes": "Add,Update,delete"})
+        ));
+        assert!(allows_delete(&serde_json::json!({})));
+        assert!(!allows_delete(
+            &serde_json::json!({"flowTypes": "Add, Update"})
+        ));
     }
 
     #[test]
