@@ -6,6 +6,7 @@
 
 mod apps;
 mod audience;
+mod created_earlier;
 mod error;
 mod monitor;
 mod notify;
@@ -92,6 +93,9 @@ pub struct EngineConfig {
     pub app_id: Option<String>,
     /// Create the app from the non-gallery template when none is found.
     pub create_app: bool,
+    /// Create it even though an app an earlier run created is not shown by
+    /// Entra yet (the admin deleted it, or asks for a second one knowingly).
+    pub create_app_again: bool,
     pub scope: Scope,
     pub mapping: MappingOptions,
     /// Step 15's notification settings; `None` keeps what Entra has saved,
@@ -130,6 +134,10 @@ pub struct Facts {
     pub create_app: bool,
     /// The app this run created (its service principal id).
     pub created_app: Option<String>,
+    /// An app the wizard created (this run or an earlier one, read from the
+    /// run state) that Entra has not listed yet: waited for, never created
+    /// twice (see [`crate::resume::CreatedApp`]).
+    pub created_earlier: Option<crate::resume::CreatedApp>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,
@@ -250,10 +258,15 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
+        let created_earlier = cfg
+            .run_state
+            .as_deref()
+            .and_then(|path| crate::resume::created_app(path, cfg.graph.base().as_str()));
         let facts = Facts {
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),
+            created_earlier,
             ..Facts::default()
         };
         Self {
