@@ -132,6 +132,9 @@ pub struct Facts {
     /// The admin asked the window to create the app (the CLI's `--create-app`
     /// is [`EngineConfig::create_app`]).
     pub create_app: bool,
+    /// The admin asked the window for a new app although the one created
+    /// earlier is not shown yet ([`EngineConfig::create_app_again`]).
+    pub create_app_again: bool,
     /// The app this run created (its service principal id).
     pub created_app: Option<String>,
     /// An app the wizard created (this run or an earlier one, read from the
@@ -573,6 +576,14 @@ impl Engine {
     pub async fn request_create_app(&self) {
         let mut facts = self.facts.lock().await;
         facts.create_app = true;
+    }
+
+    /// The admin chose "create another app anyway" in the window: as
+    /// `--create-app-again`.
+    pub async fn request_create_app_again(&self) {
+        let mut facts = self.facts.lock().await;
+        facts.create_app = true;
+        facts.create_app_again = true;
     }
 
     /// The admin picked an app in the window (step 2).

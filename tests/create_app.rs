@@ -300,40 +300,46 @@ async fn a_lost_answer_then_a_run_again_looks_the_app_up_by_name_not_creating_it
 
 #[tokio::test]
 async fn a_remembered_app_not_found_within_a_day_stops_the_create_unless_asked_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = sandbox(dir.path(), Duration::ZERO, &[]).await;
-    // Deleted in the admin center an hour after an earlier run created it.
-    let gone = "0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4";
-    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
-    plant_created_app(&sandbox, created_app_at(gone, an_hour_ago));
-    let err = engine(&sandbox, Duration::from_millis(300))
-        .run_all(&AlwaysYes)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, EngineError::CreatedAppUnseen { app, .. } if app.contains(gone)),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("--create-app-again"), "{err}");
-    assert_eq!(instantiate_calls(&sandbox), 0);
-    assert!(apps_named(&sandbox.dump().await, "Orchidea").is_empty());
-    // Asked explicitly: one new app, and the run says why.
-    let mut cfg = engine(&sandbox, Duration::from_millis(300))
-        .config()
-        .clone();
-    cfg.create_app_again = true;
-    let again = Engine::new(cfg);
-    again.run_all(&AlwaysYes).await.expect("the run completes");
-    assert_eq!(instantiate_calls(&sandbox), 1);
-    let warnings = again.facts().await.warnings;
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains(gone) && w.contains("--create-app-again")),
-        "{warnings:?}"
-    );
-    sandbox.wait_idle().await;
-    assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
+    // Asked on the command line (--create-app-again) or in the window.
+    for window in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = sandbox(dir.path(), Duration::ZERO, &[]).await;
+        // Deleted in the admin center an hour after an earlier run created it.
+        let gone = "0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4";
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        plant_created_app(&sandbox, created_app_at(gone, an_hour_ago));
+        let err = engine(&sandbox, Duration::from_millis(300))
+            .run_all(&AlwaysYes)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, EngineError::CreatedAppUnseen { app, .. } if app.contains(gone)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("--create-app-again"), "{err}");
+        assert_eq!(instantiate_calls(&sandbox), 0);
+        assert!(apps_named(&sandbox.dump().await, "Orchidea").is_empty());
+        // Asked explicitly: one new app, and the run says why.
+        let mut cfg = engine(&sandbox, Duration::from_millis(300))
+            .config()
+            .clone();
+        cfg.create_app_again = !window;
+        let again = Engine::new(cfg);
+        if window {
+            again.request_create_app_again().await;
+        }
+        again.run_all(&AlwaysYes).await.expect("the run completes");
+        assert_eq!(instantiate_calls(&sandbox), 1);
+        let warnings = again.facts().await.warnings;
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(gone) && w.contains("--create-app-again")),
+            "{warnings:?}"
+        );
+        sandbox.wait_idle().await;
+        assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
+    }
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
         .status(StepId::OpenEnterpriseApp)
         .clone();
     assert!(
-        matches!(&step2, Status::Done(d) if d.contains("Created \"Orchidea\"") && d.contains("not visible yet (404)")),
+        matches!(&step2, Status::Done(d) if d.contains("Created \"Orchidea\"") && d.contains("s for Entra to replicate the new app (")),
         "{step2:?} {:?}",
         h.app.error()
     );

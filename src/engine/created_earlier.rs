@@ -119,9 +119,9 @@ pub(super) async fn wait_for(
         return Ok(None);
     };
     let at = crate::timefmt::readable(&earlier.at);
-    if engine.cfg.create_app_again {
+    if engine.cfg.create_app_again || facts.create_app_again {
         facts.warnings.push(format!(
-            "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked (--create-app-again).",
+            "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked (--create-app-again, or the window's \"Create another app anyway\").",
             earlier.describe()
         ));
         facts.created_earlier = None;

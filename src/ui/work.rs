@@ -178,6 +178,9 @@ pub enum Op {
     ChooseApp(String),
     /// Step 2 creating the app: none can provision.
     CreateApp,
+    /// As `CreateApp`, although an app the wizard created earlier is not
+    /// shown by Entra yet (the admin asked for a new one knowingly).
+    CreateAppAgain,
     /// Count who `Scope` reaches (step 14 only; nothing is written).
     CountScope(Scope),
     /// Save steps 14–15 with the scope and, when edited, the notifications.
@@ -261,6 +264,7 @@ impl Op {
             | Op::AllowDeletions(_)
             | Op::ProvisionUser(_)
             | Op::CreateApp
+            | Op::CreateAppAgain
             | Op::Restore(_) => true,
         }
     }
@@ -458,6 +462,10 @@ async fn run_engine(
         }
         Op::CreateApp => {
             engine.request_create_app().await;
+            run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
+        }
+        Op::CreateAppAgain => {
+            engine.request_create_app_again().await;
             run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
         }
         Op::CountScope(scope) => {
