@@ -111,6 +111,9 @@ pub struct EngineConfig {
     pub run_state: Option<std::path::PathBuf>,
     /// The Microsoft cloud: a few calls are missing from some national clouds.
     pub cloud: crate::cloud::Cloud,
+    /// The signed-in tenant's id, when the sign-in gave one: what the run
+    /// state remembers is kept per tenant.
+    pub tenant_id: Option<String>,
 }
 
 /// The SCIM endpoint and, when the wizard holds it, its secret.
@@ -141,6 +144,9 @@ pub struct Facts {
     /// run state) that Entra has not listed yet: waited for, never created
     /// twice (see [`crate::resume::CreatedApp`]).
     pub created_earlier: Option<crate::resume::CreatedApp>,
+    /// Such an app of another tenant (the run-state file is one per data
+    /// dir): not waited for here, written back unless replaced.
+    pub created_elsewhere: Option<crate::resume::CreatedApp>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,
@@ -261,15 +267,20 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
-        let created_earlier = cfg
+        let remembered = cfg
             .run_state
             .as_deref()
             .and_then(|path| crate::resume::created_app(path, cfg.graph.base().as_str()));
+        let (created_earlier, created_elsewhere) = match remembered {
+            Some(app) if !app.same_tenant(cfg.tenant_id.as_deref()) => (None, Some(app)),
+            other => (other, None),
+        };
         let facts = Facts {
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),
             created_earlier,
+            created_elsewhere,
             ..Facts::default()
         };
         Self {

@@ -50,16 +50,29 @@ pub struct CreatedApp {
     pub display_name: String,
     /// When `instantiate` was sent (RFC 3339, UTC).
     pub at: String,
+    /// The tenant it was created in (`tid` of the sign-in), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
 }
 
 impl CreatedApp {
-    /// Sent now, answer not (yet) known.
-    pub fn attempt(display_name: &str) -> CreatedApp {
+    /// Sent now in `tenant_id`, answer not (yet) known.
+    pub fn attempt(display_name: &str, tenant_id: Option<&str>) -> CreatedApp {
         CreatedApp {
             service_principal_id: None,
             app_id: None,
             display_name: display_name.to_string(),
             at: crate::timefmt::now_rfc3339(),
+            tenant_id: tenant_id.map(str::to_string),
+        }
+    }
+
+    /// Whether it belongs to the tenant signed in to; when either is
+    /// unknown (a sandbox, a given token) the Graph URL alone decides.
+    pub fn same_tenant(&self, tenant_id: Option<&str>) -> bool {
+        match (self.tenant_id.as_deref(), tenant_id) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
         }
     }
 
@@ -105,7 +118,10 @@ impl RunState {
                 })
                 .collect(),
             updated_at: crate::timefmt::now_rfc3339(),
-            created_app: facts.created_earlier.clone(),
+            created_app: facts
+                .created_earlier
+                .clone()
+                .or_else(|| facts.created_elsewhere.clone()),
         }
     }
 
@@ -215,8 +231,10 @@ mod tests {
     #[test]
     fn a_created_app_is_remembered_for_its_graph_and_a_day() {
         let mut facts = Facts::default();
-        let mut made = CreatedApp::attempt("Orchidea");
+        let mut made = CreatedApp::attempt("Orchidea", Some("tenant-a"));
         made.service_principal_id = Some("sp-1".into());
+        assert!(made.same_tenant(Some("TENANT-A")) && made.same_tenant(None));
+        assert!(!made.same_tenant(Some("tenant-b")));
         facts.created_earlier = Some(made.clone());
         let state = RunState::from_facts("https://graph.microsoft.com/v1.0", &facts, Scope::All);
         let dir = tempfile::tempdir().unwrap();

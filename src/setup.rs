@@ -101,6 +101,7 @@ pub fn config(
         backup_dir: Some(crate::paths::data_dir().join("backups")),
         run_state: Some(crate::resume::default_path()),
         cloud: crate::cloud::Cloud::Global,
+        tenant_id: None,
     }
 }
 

@@ -199,6 +199,7 @@ async fn every_catalogue_entry_gives_its_message() {
         created_earlier: Some(orchidea_wizard::resume::CreatedApp {
             service_principal_id: Some("0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4".into()),
             app_id: None,
+            tenant_id: None,
             display_name: "Contoso SCIM".into(),
             at: humantime::format_rfc3339_seconds(
                 std::time::SystemTime::now() - std::time::Duration::from_secs(3600),

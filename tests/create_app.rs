@@ -213,6 +213,7 @@ fn created_app_at(sp_id: &str, at: std::time::SystemTime) -> CreatedApp {
     CreatedApp {
         service_principal_id: Some(sp_id.into()),
         app_id: None,
+        tenant_id: None,
         display_name: "Orchidea".into(),
         at: humantime::format_rfc3339_seconds(at).to_string(),
     }
@@ -361,4 +362,42 @@ async fn a_remembered_app_still_missing_after_a_day_is_said_deleted_and_created_
     );
     sandbox.wait_idle().await;
     assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
+}
+
+#[tokio::test]
+async fn an_app_remembered_for_another_tenant_is_neither_waited_for_nor_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(dir.path(), Duration::ZERO, &[]).await;
+    let elsewhere = CreatedApp {
+        tenant_id: Some("tenant-b".into()),
+        ..created_app_at(
+            "0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4",
+            std::time::SystemTime::now(),
+        )
+    };
+    plant_created_app(&sandbox, elsewhere.clone());
+    // Signed in to tenant A, without --create-app: the run finds only the
+    // OIDC registration at once (no wait) and leaves tenant B's memory.
+    let mut cfg = engine(&sandbox, Duration::from_millis(300))
+        .config()
+        .clone();
+    cfg.tenant_id = Some("tenant-a".into());
+    cfg.create_app = false;
+    let err = Engine::new(cfg.clone())
+        .run_step(StepId::OpenEnterpriseApp)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::AppCannotProvision { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        resume::load(&run_state(&sandbox)).and_then(|s| s.created_app),
+        Some(elsewhere)
+    );
+    // Creating in tenant A is not held up by tenant B's app.
+    cfg.create_app = true;
+    let engine = Engine::new(cfg);
+    engine.run_all(&AlwaysYes).await.expect("the run completes");
+    assert_eq!(instantiate_calls(&sandbox), 1);
 }

@@ -108,6 +108,7 @@ fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
         created_earlier: Some(orchidea_wizard::resume::CreatedApp {
             service_principal_id: Some(gone.into()),
             app_id: None,
+            tenant_id: None,
             display_name: "Orchidea".into(),
             at: orchidea_wizard::timefmt::now_rfc3339(),
         }),

@@ -33,6 +33,7 @@ pub(super) fn answered(
         service_principal_id: Some(sp.id.clone()),
         app_id: app_id.map(str::to_string).or_else(|| sp.app_id.clone()),
         display_name: name.clone(),
+        tenant_id: engine.cfg.tenant_id.clone(),
         at: sent.map_or_else(crate::timefmt::now_rfc3339, |c| c.at),
     });
     engine.save_run_state(facts);
@@ -269,7 +270,7 @@ mod tests {
             },
             jobs: vec![],
         };
-        let mut made = CreatedApp::attempt("Orchidea");
+        let mut made = CreatedApp::attempt("Orchidea", None);
         // Answer lost: a capable app of that name counts, an OIDC one not.
         assert!(listed_as(&made, &app("x", "orchidea", true)));
         assert!(!listed_as(&made, &app("x", "Orchidea", false)));

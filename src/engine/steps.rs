@@ -677,7 +677,7 @@ async fn create_app_once(
     let template = engine.cfg.cloud.non_gallery_template_id();
     // Kept before sending: if the answer never comes (lost, or the
     // wizard is closed), the next run looks for the app instead.
-    facts.created_earlier = Some(CreatedApp::attempt(name));
+    facts.created_earlier = Some(CreatedApp::attempt(name, engine.cfg.tenant_id.as_deref()));
     engine.save_run_state(facts);
     let error = match graph.instantiate_template(template, name).await {
         Ok(made) => {

@@ -43,6 +43,8 @@ pub struct Tenant {
     pub orchidea: Option<(Url, Secret)>,
     /// Where admin consent is granted, named when Graph answers 403.
     pub consent_url: Option<Url>,
+    /// The signed-in account's tenant (`tid`), when known.
+    pub tenant_id: Option<String>,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -149,6 +151,7 @@ impl Target {
                     choices,
                 );
                 cfg.cloud = t.cloud;
+                cfg.tenant_id = t.tenant_id.clone();
                 if let Some(url) = &t.consent_url {
                     cfg.graph = cfg.graph.with_admin_consent_url(url);
                 }

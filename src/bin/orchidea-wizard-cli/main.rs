@@ -386,6 +386,7 @@ async fn connect(
         choices,
     );
     cfg.cloud = signed.cfg.cloud;
+    cfg.tenant_id = signed.tenant_id.clone();
     cfg.graph = cfg
         .graph
         .with_admin_consent_url(&signed.cfg.admin_consent_url());
