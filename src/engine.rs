@@ -6,6 +6,7 @@
 
 mod apps;
 mod audience;
+mod created_earlier;
 mod error;
 mod monitor;
 mod notify;
@@ -92,6 +93,9 @@ pub struct EngineConfig {
     pub app_id: Option<String>,
     /// Create the app from the non-gallery template when none is found.
     pub create_app: bool,
+    /// Create it even though an app an earlier run created is not shown by
+    /// Entra yet (the admin deleted it, or asks for a second one knowingly).
+    pub create_app_again: bool,
     pub scope: Scope,
     pub mapping: MappingOptions,
     /// Step 15's notification settings; `None` keeps what Entra has saved,
@@ -107,6 +111,9 @@ pub struct EngineConfig {
     pub run_state: Option<std::path::PathBuf>,
     /// The Microsoft cloud: a few calls are missing from some national clouds.
     pub cloud: crate::cloud::Cloud,
+    /// The signed-in tenant's id, when the sign-in gave one: what the run
+    /// state remembers is kept per tenant.
+    pub tenant_id: Option<String>,
 }
 
 /// The SCIM endpoint and, when the wizard holds it, its secret.
@@ -128,8 +135,18 @@ pub struct Facts {
     /// The admin asked the window to create the app (the CLI's `--create-app`
     /// is [`EngineConfig::create_app`]).
     pub create_app: bool,
+    /// The admin asked the window for a new app although the one created
+    /// earlier is not shown yet ([`EngineConfig::create_app_again`]).
+    pub create_app_again: bool,
     /// The app this run created (its service principal id).
     pub created_app: Option<String>,
+    /// An app the wizard created (this run or an earlier one, read from the
+    /// run state) that Entra has not listed yet: waited for, never created
+    /// twice (see [`crate::resume::CreatedApp`]).
+    pub created_earlier: Option<crate::resume::CreatedApp>,
+    /// Such an app of another tenant (the run-state file is one per data
+    /// dir): not waited for here, written back unless replaced.
+    pub created_elsewhere: Option<crate::resume::CreatedApp>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,
@@ -250,10 +267,20 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
+        let remembered = cfg
+            .run_state
+            .as_deref()
+            .and_then(|path| crate::resume::created_app(path, cfg.graph.base().as_str()));
+        let (created_earlier, created_elsewhere) = match remembered {
+            Some(app) if !app.same_tenant(cfg.tenant_id.as_deref()) => (None, Some(app)),
+            other => (other, None),
+        };
         let facts = Facts {
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),
+            created_earlier,
+            created_elsewhere,
             ..Facts::default()
         };
         Self {
@@ -575,6 +602,14 @@ impl Engine {
     pub async fn request_create_app(&self) {
         let mut facts = self.facts.lock().await;
         facts.create_app = true;
+    }
+
+    /// The admin chose "create another app anyway" in the window: as
+    /// `--create-app-again`.
+    pub async fn request_create_app_again(&self) {
+        let mut facts = self.facts.lock().await;
+        facts.create_app = true;
+        facts.create_app_again = true;
     }
 
     /// The admin picked an app in the window (step 2).

@@ -342,6 +342,24 @@ impl GraphClient {
         }
     }
 
+    /// The same client waiting up to `within` for new objects to appear
+    /// ([`RetryPolicy::settle_within`]).
+    pub fn with_settle_within(&self, within: std::time::Duration) -> GraphClient {
+        let mut retry = self.inner.retry.clone();
+        retry.settle_within = within;
+        GraphClient {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                base: self.inner.base.clone(),
+                token: self.inner.token.clone(),
+                retry,
+                notes: std::sync::Mutex::new(Vec::new()),
+            }),
+            settling: self.settling,
+            consent_url: self.consent_url.clone(),
+        }
+    }
+
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
@@ -349,6 +367,26 @@ impl GraphClient {
     /// The retries since the last call, as sentences for the step's detail.
     pub fn take_retry_notes(&self) -> Vec<String> {
         std::mem::take(&mut *self.inner.notes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Where the retry notes stand now, for [`GraphClient::summarise_retries_since`].
+    pub fn retry_notes_mark(&self) -> usize {
+        self.inner
+            .notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Replaces the retries noted since `mark` by one sentence made from
+    /// their number (a long wait reads as one line, not one per retry).
+    pub fn summarise_retries_since(&self, mark: usize, summary: impl FnOnce(usize) -> String) {
+        let mut notes = self.inner.notes.lock().unwrap_or_else(|p| p.into_inner());
+        let mark = mark.min(notes.len());
+        let count = notes.drain(mark..).count();
+        if count > 0 {
+            notes.push(summary(count));
+        }
     }
 
     fn note(&self, text: String) {

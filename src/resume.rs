@@ -2,6 +2,10 @@
 //! secrets: ids, URLs and each step's state). The engine checks every step
 //! against the tenant before writing, so a new run finishes whatever is
 //! left; this file lets the CLI and the window say where that is.
+//!
+//! It also remembers an app the wizard created (or tried to) until Entra
+//! lists it: a new app can stay unseen for minutes (replication), and a
+//! run that could not see it must not create a second one.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +26,77 @@ pub struct RunState {
     /// Step number → state label ("done", "failed", …), in article order.
     pub steps: Vec<(String, String)>,
     pub updated_at: String,
+    /// An app created by the wizard that Entra has not listed yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_app: Option<CreatedApp>,
+}
+
+/// How long a remembered create keeps the wizard from creating again:
+/// Microsoft gives no upper bound for replication, only that it "might take
+/// several minutes" (support article
+/// `404-not-found-error-manage-objects-microsoft-graph.md`), so a day is far
+/// past any lag; after it, an app that answers 404 by id was deleted.
+/// Inside it, only an explicit request creates another app.
+pub const CREATED_APP_REMEMBERED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// An enterprise app the wizard created, as soon as Entra answered (no
+/// secrets: ids, name, time). `service_principal_id` is `None` when the
+/// answer was lost or never came: the create was sent, its outcome unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApp {
+    pub service_principal_id: Option<String>,
+    pub app_id: Option<String>,
+    pub display_name: String,
+    /// When `instantiate` was sent (RFC 3339, UTC).
+    pub at: String,
+    /// The tenant it was created in (`tid` of the sign-in), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+impl CreatedApp {
+    /// Sent now in `tenant_id`, answer not (yet) known.
+    pub fn attempt(display_name: &str, tenant_id: Option<&str>) -> CreatedApp {
+        CreatedApp {
+            service_principal_id: None,
+            app_id: None,
+            display_name: display_name.to_string(),
+            at: crate::timefmt::now_rfc3339(),
+            tenant_id: tenant_id.map(str::to_string),
+        }
+    }
+
+    /// Whether it belongs to the tenant signed in to; when either is
+    /// unknown (a sandbox, a given token) the Graph URL alone decides.
+    pub fn same_tenant(&self, tenant_id: Option<&str>) -> bool {
+        match (self.tenant_id.as_deref(), tenant_id) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        }
+    }
+
+    /// How long ago it was sent; an unreadable time counts as just now
+    /// (the safe side: no second create).
+    pub fn age(&self, now: std::time::SystemTime) -> std::time::Duration {
+        humantime::parse_rfc3339(&self.at)
+            .ok()
+            .and_then(|at| now.duration_since(at).ok())
+            .unwrap_or_default()
+    }
+
+    /// Old enough that an app still not found was deleted.
+    pub fn expired(&self, now: std::time::SystemTime) -> bool {
+        self.age(now) >= CREATED_APP_REMEMBERED
+    }
+
+    /// "\"Orchidea\" (id …)" or "\"Orchidea\"" for a create whose answer was lost.
+    pub fn describe(&self) -> String {
+        match &self.service_principal_id {
+            Some(id) => format!("\"{}\" ({id})", self.display_name),
+            None => format!("\"{}\"", self.display_name),
+        }
+    }
 }
 
 impl RunState {
@@ -43,6 +118,10 @@ impl RunState {
                 })
                 .collect(),
             updated_at: crate::timefmt::now_rfc3339(),
+            created_app: facts
+                .created_earlier
+                .clone()
+                .or_else(|| facts.created_elsewhere.clone()),
         }
     }
 
@@ -109,6 +188,13 @@ pub fn load(path: &Path) -> Option<RunState> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
+/// The app a run against `graph_url` created and Entra has not listed yet.
+pub fn created_app(path: &Path, graph_url: &str) -> Option<CreatedApp> {
+    load(path)
+        .filter(|s| crate::backup::same_graph(&s.graph_url, graph_url))
+        .and_then(|s| s.created_app)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +226,39 @@ mod tests {
         save(&path, &state).unwrap();
         assert_eq!(load(&path), Some(state));
         assert_eq!(load(&dir.path().join("missing.json")), None);
+    }
+
+    #[test]
+    fn a_created_app_is_remembered_for_its_graph_and_a_day() {
+        let mut facts = Facts::default();
+        let mut made = CreatedApp::attempt("Orchidea", Some("tenant-a"));
+        made.service_principal_id = Some("sp-1".into());
+        assert!(made.same_tenant(Some("TENANT-A")) && made.same_tenant(None));
+        assert!(!made.same_tenant(Some("tenant-b")));
+        facts.created_earlier = Some(made.clone());
+        let state = RunState::from_facts("https://graph.microsoft.com/v1.0", &facts, Scope::All);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run-state.json");
+        save(&path, &state).unwrap();
+        assert_eq!(
+            created_app(&path, "https://graph.microsoft.com/v1.0/"),
+            Some(made.clone())
+        );
+        assert_eq!(created_app(&path, "https://graph.microsoft.us/v1.0"), None);
+        // Files written before the field existed still load.
+        let mut old: serde_json::Value = serde_json::to_value(&state).unwrap();
+        old.as_object_mut().unwrap().remove("createdApp");
+        std::fs::write(&path, old.to_string()).unwrap();
+        assert_eq!(load(&path).map(|s| s.created_app), Some(None));
+
+        let now = std::time::SystemTime::now();
+        assert!(!made.expired(now));
+        assert!(made.expired(now + CREATED_APP_REMEMBERED));
+        made.at = "not a time".into();
+        assert!(
+            !made.expired(now + CREATED_APP_REMEMBERED),
+            "unreadable: kept"
+        );
+        assert_eq!(made.describe(), "\"Orchidea\" (sp-1)");
     }
 }

@@ -36,6 +36,8 @@ pub struct Choices {
     pub app_name: String,
     pub app_id: Option<String>,
     pub create_app: bool,
+    /// See [`EngineConfig::create_app_again`].
+    pub create_app_again: bool,
     pub mapping: MappingOptions,
     /// IDP for SCIM-created users (id or name) on the admin-API path.
     pub idp: Option<String>,
@@ -51,6 +53,7 @@ impl Default for Choices {
             app_name: "Orchidea".into(),
             app_id: None,
             create_app: false,
+            create_app_again: false,
             mapping: MappingOptions::default(),
             idp: None,
             notifications: None,
@@ -88,7 +91,8 @@ pub fn config(
         secret_source,
         app_name: choices.app_name,
         app_id: choices.app_id,
-        create_app: choices.create_app,
+        create_app: choices.create_app || choices.create_app_again,
+        create_app_again: choices.create_app_again,
         scope: choices.scope,
         mapping: choices.mapping,
         notifications: choices.notifications,
@@ -97,6 +101,7 @@ pub fn config(
         backup_dir: Some(crate::paths::data_dir().join("backups")),
         run_state: Some(crate::resume::default_path()),
         cloud: crate::cloud::Cloud::Global,
+        tenant_id: None,
     }
 }
 

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::*;
-use orchidea_wizard::Secret;
 use orchidea_wizard::connect;
 use orchidea_wizard::engine::{Engine, parse_email, parse_threshold};
 use orchidea_wizard::graph::{GraphClient, RetryPolicy, StaticToken};
@@ -16,6 +15,7 @@ use orchidea_wizard::mapping::{self, MappingOptions};
 use orchidea_wizard::orchidea::{parse_scim_url, parse_scim_url_for, parse_secret};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices};
+use orchidea_wizard::{Secret, StepId};
 use serde_json::Value;
 
 /// id → expected message, from the catalogue table.
@@ -190,6 +190,59 @@ async fn every_catalogue_entry_gives_its_message() {
     );
     assert!(
         jobs(&sandbox.dump().await).is_empty(),
+        "nothing was created"
+    );
+
+    // Run again while Entra has not shown the app an earlier run created
+    // (an hour ago): waited for, then refused rather than made twice.
+    let remembered = orchidea_wizard::engine::Facts {
+        created_earlier: Some(orchidea_wizard::resume::CreatedApp {
+            service_principal_id: Some("0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4".into()),
+            app_id: None,
+            tenant_id: None,
+            display_name: "Contoso SCIM".into(),
+            at: humantime::format_rfc3339_seconds(
+                std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
+            )
+            .to_string(),
+        }),
+        ..Default::default()
+    };
+    let run_state = sandbox.wizard_dir.join("run-state.json");
+    orchidea_wizard::resume::save(
+        &run_state,
+        &orchidea_wizard::resume::RunState::from_facts(
+            sandbox.graph_url.as_str(),
+            &remembered,
+            orchidea_wizard::engine::Scope::Assigned,
+        ),
+    )
+    .unwrap();
+    let mut cfg = setup::sandbox_config(
+        &sandbox,
+        None,
+        Choices {
+            app_name: "Contoso SCIM".into(),
+            create_app: true,
+            ..Choices::default()
+        },
+    );
+    cfg.graph = cfg
+        .graph
+        .with_settle_within(std::time::Duration::from_millis(200));
+    let again = Engine::new(cfg);
+    check(
+        &mut rows,
+        "created-app-unseen",
+        &err(again.run_step(StepId::OpenEnterpriseApp).await),
+    );
+    let _ = std::fs::remove_file(&run_state);
+    assert!(
+        sandbox.dump().await["entra"]["servicePrincipals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|sp| sp["displayName"] != "Contoso SCIM"),
         "nothing was created"
     );
 

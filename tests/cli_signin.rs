@@ -142,7 +142,8 @@ fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
     assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
     assert!(
         stdout.contains("waiting for Entra to replicate it")
-            && stdout.contains("not visible yet (404)"),
+            && stdout.contains("s for Entra to replicate the new app (")
+            && !stdout.contains("not visible yet (404)"),
         "says it waits for Entra: {stdout}"
     );
     let dump = sandbox.dump();
@@ -155,4 +156,44 @@ fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
     assert_eq!(made.len(), 1, "exactly one new app");
     assert_configured(&dump, "false");
     assert_eq!(jobs(&dump)[0]["servicePrincipalId"], made[0]["id"]);
+}
+
+/// `--create-app` stopped because Entra had not shown the new app within
+/// `--replication-wait`; the admin runs again at once, while the app is
+/// still unlisted: the second run waits for that app (remembered in the
+/// data dir's run state) and completes, and the tenant holds one app.
+#[test]
+fn a_run_again_after_the_new_app_was_not_shown_in_time_uses_it_and_creates_no_second() {
+    let mut tenant = common::standalone::default_tenant();
+    tenant["servicePrincipals"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|sp| sp["displayName"] != "Orchidea");
+    tenant["replicationDelayMs"] = json!(8000);
+    let sandbox = Standalone::start_with(Some(tenant));
+    let orchidea = sandbox.url("orchidea_url").to_string();
+    let args = ["run", "--orchidea-url", &orchidea, "--yes", "--create-app"];
+    let (ok, stdout, stderr) = sandbox.cli(&[&args[..], &["--replication-wait", "1"]].concat());
+    assert!(!ok, "stops at step 2\n{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("has not shown it to the wizard within 1 s"),
+        "{stdout}\n{stderr}"
+    );
+    let (ok, stdout, stderr) = sandbox.cli(&args);
+    assert!(ok, "exit 0\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("An earlier run created \"Orchidea\""),
+        "says it waits for the app made before: {stdout}"
+    );
+    let states = final_states(&stdout);
+    assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
+    let dump = sandbox.dump();
+    let made = dump["entra"]["servicePrincipals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sp| sp["displayName"] == "Orchidea")
+        .count();
+    assert_eq!(made, 1, "exactly one app");
+    assert_configured(&dump, "false");
 }

@@ -9,7 +9,7 @@ mod ui_common;
 
 use common::*;
 use orchidea_wizard::ui::Screen;
-use orchidea_wizard::ui::screen::choose_app::CREATE_IT;
+use orchidea_wizard::ui::screen::choose_app::{CREATE_ANOTHER, CREATE_IT};
 use orchidea_wizard::ui::work::Target;
 use orchidea_wizard::{Status, StepId};
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
         .status(StepId::OpenEnterpriseApp)
         .clone();
     assert!(
-        matches!(&step2, Status::Done(d) if d.contains("Created \"Orchidea\"") && d.contains("not visible yet (404)")),
+        matches!(&step2, Status::Done(d) if d.contains("Created \"Orchidea\"") && d.contains("s for Entra to replicate the new app (")),
         "{step2:?} {:?}",
         h.app.error()
     );
@@ -79,4 +79,75 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
     assert_eq!(made.len(), 1, "exactly one new app");
     assert_configured(&dump, "false");
     assert_eq!(jobs(&dump)[0]["servicePrincipalId"], made[0]["id"]);
+}
+
+/// An earlier run created the app and Entra never showed it (the admin
+/// deleted it within the day): the choose-app screen says so and offers
+/// "Create another app anyway" beside "Create it in Entra"; clicking it
+/// creates one new app without waiting for the old one.
+#[test]
+fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tenant: Value =
+        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    tenant["servicePrincipals"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|sp| sp["displayName"] != "Orchidea");
+    tenant["replicationDelayMs"] = json!(300);
+    let path = dir.path().join("tenant.json");
+    std::fs::write(&path, tenant.to_string()).unwrap();
+
+    let mut h = Harness::build(true, |options, _| options.sandbox_tenant = Some(path));
+    let Some(Target::Sandbox(sandbox)) = h.app.session().target.clone() else {
+        panic!("not in the sandbox");
+    };
+    // What the earlier run left in the sandbox's run state.
+    let gone = "0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4";
+    let facts = orchidea_wizard::engine::Facts {
+        created_earlier: Some(orchidea_wizard::resume::CreatedApp {
+            service_principal_id: Some(gone.into()),
+            app_id: None,
+            tenant_id: None,
+            display_name: "Orchidea".into(),
+            at: orchidea_wizard::timefmt::now_rfc3339(),
+        }),
+        ..Default::default()
+    };
+    orchidea_wizard::resume::save(
+        &sandbox.wizard_dir.join("run-state.json"),
+        &orchidea_wizard::resume::RunState::from_facts(
+            sandbox.graph_url.as_str(),
+            &facts,
+            orchidea_wizard::engine::Scope::Assigned,
+        ),
+    )
+    .unwrap();
+
+    h.click("Create SCIM secret");
+    h.click("Next");
+    assert_eq!(h.app.screen(), Screen::ChooseApp, "{:?}", h.app.error());
+    h.assert_sees_part(gone);
+    assert!(h.sees(CREATE_IT));
+    h.click(CREATE_ANOTHER);
+    let step2 = h
+        .app
+        .session()
+        .checklist
+        .status(StepId::OpenEnterpriseApp)
+        .clone();
+    assert!(
+        matches!(&step2, Status::Done(d) if d.contains("Created \"Orchidea\"")),
+        "{step2:?} {:?}",
+        h.app.error()
+    );
+    h.assert_sees_part("Can provision over SCIM");
+    let dump = h.block_on(sandbox.dump());
+    let made = dump["entra"]["servicePrincipals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sp| sp["displayName"] == "Orchidea")
+        .count();
+    assert_eq!(made, 1, "one new app");
 }

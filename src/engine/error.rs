@@ -47,6 +47,14 @@ pub enum EngineError {
         cause: String,
         waited_s: u64,
     },
+    #[error(
+        "An earlier run created {app} at {at}, and Entra still does not show it after {waited_s} s: new apps can take a while to replicate. So that there is never a second app, the wizard does not create another: run again later, and it uses that app once Entra shows it. If the app was deleted, or you want a new one anyway, run with --create-app-again (in the window: \"Create another app anyway\")."
+    )]
+    CreatedAppUnseen {
+        app: String,
+        at: String,
+        waited_s: u64,
+    },
     #[error("Step {step} needs step {needs} first.")]
     Prerequisite {
         step: &'static str,

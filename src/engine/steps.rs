@@ -5,12 +5,14 @@ use std::time::{Duration, Instant};
 
 use super::apps::{self, Capability, Choice};
 use super::audience;
+use super::created_earlier;
 use super::{Engine, EngineError, Facts, Notifications, Reads, ScimTarget, SecretSource};
 use crate::checklist::Status;
 use crate::graph::{GraphError, JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
 use crate::mapping;
 use crate::orchidea::pick_idp;
 use crate::probe;
+use crate::resume::CreatedApp;
 use crate::step::StepId;
 
 const BASE_ADDRESS: &str = "BaseAddress";
@@ -81,6 +83,7 @@ pub(super) async fn discover(engine: &Engine, facts: &mut Facts) -> Result<(), E
     if facts.candidates.is_empty() || !Reads::fresh(facts.reads.candidates) {
         facts.candidates = apps::candidates(graph, &engine.cfg.app_name).await?;
         facts.reads.candidates = Some(Instant::now());
+        created_earlier::forget_if_listed(facts);
     }
     if facts.app.is_none() {
         let picked = match &engine.cfg.app_id {
@@ -539,14 +542,19 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
                         .collect::<Vec<_>>()
                         .join(", "),
                 }),
-                Choice::NotCapable(c) if !creates => Err(EngineError::AppCannotProvision {
-                    name: c.name().to_string(),
-                    reason: c.capability.reason().to_string(),
-                }),
-                Choice::None if !creates => Err(EngineError::NoApp {
-                    name: engine.cfg.app_name.clone(),
-                }),
-                Choice::NotCapable(_) | Choice::None => create_app(engine, facts).await,
+                Choice::NotCapable(c) => {
+                    let none_fits = EngineError::AppCannotProvision {
+                        name: c.name().to_string(),
+                        reason: c.capability.reason().to_string(),
+                    };
+                    created_or_create(engine, facts, creates, none_fits).await
+                }
+                Choice::None => {
+                    let none_fits = EngineError::NoApp {
+                        name: engine.cfg.app_name.clone(),
+                    };
+                    created_or_create(engine, facts, creates, none_fits).await
+                }
             },
         };
         facts.app = Some(found?);
@@ -598,6 +606,24 @@ async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
     }
 }
 
+/// No listed app fits: the app the wizard created earlier (waited for
+/// while Entra replicates it), else a new one when the admin asked for it.
+async fn created_or_create(
+    engine: &Engine,
+    facts: &mut Facts,
+    creates: bool,
+    none_fits: EngineError,
+) -> Result<crate::graph::ServicePrincipal, EngineError> {
+    if let Some(sp) = created_earlier::wait_for(engine, facts).await? {
+        return Ok(sp);
+    }
+    if creates {
+        create_app(engine, facts).await
+    } else {
+        Err(none_fits)
+    }
+}
+
 /// Creates the app from the cloud's non-gallery template — once, however
 /// the request fails — and waits until Entra shows it: a new app is
 /// missing from lists and answers 404 for a while (replication; support
@@ -621,7 +647,9 @@ async fn create_app(
             sp.id
         )),
     );
-    let candidate = match apps::created(&engine.cfg.graph.settling(), sp.clone()).await {
+    let settling = engine.cfg.graph.settling();
+    let read = created_earlier::replicated(engine, apps::created(&settling, sp.clone())).await;
+    let candidate = match read {
         Ok(c) => c,
         // A 403 that outlasts the wait is a missing permission: it keeps
         // its own message.
@@ -634,9 +662,7 @@ async fn create_app(
         }
         Err(e) => return Err(e.into()),
     };
-    facts.candidates.retain(|c| c.service_principal.id != sp.id);
-    facts.candidates.push(candidate);
-    facts.reads.candidates = Some(Instant::now());
+    created_earlier::seen(facts, candidate);
     Ok(sp)
 }
 
@@ -651,16 +677,31 @@ async fn create_app_once(
 ) -> Result<crate::graph::ServicePrincipal, EngineError> {
     let graph = &engine.cfg.graph;
     let template = engine.cfg.cloud.non_gallery_template_id();
+    // Kept before sending: if the answer never comes (lost, or the
+    // wizard is closed), the next run looks for the app instead.
+    facts.created_earlier = Some(CreatedApp::attempt(name, engine.cfg.tenant_id.as_deref()));
+    engine.save_run_state(facts);
     let error = match graph.instantiate_template(template, name).await {
         Ok(made) => {
             facts.changes.push(format!(
                 "Entra: created enterprise app \"{name}\" ({}) from the non-gallery template {template}.",
                 made.service_principal.id
             ));
+            created_earlier::answered(
+                engine,
+                facts,
+                &made.service_principal,
+                made.application.app_id.as_deref(),
+            );
             return Ok(made.service_principal);
         }
         Err(e @ (GraphError::Transport(_) | GraphError::Api { status: 500.., .. })) => e,
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            // Refused: nothing was created.
+            facts.created_earlier = None;
+            engine.save_run_state(facts);
+            return Err(e.into());
+        }
     };
     let policy = graph.retry_policy().clone();
     engine.report(
@@ -671,39 +712,24 @@ async fn create_app_once(
             policy.settle_within.as_secs()
         )),
     );
-    let started = Instant::now();
-    let mut wait = policy.base_delay;
-    loop {
-        let found = apps::new_named(graph, name, &facts.candidates).await?;
-        match found.as_slice() {
-            [one] => {
-                tracing::warn!("creating the app: {error}; it exists, so the create went through");
-                facts.changes.push(format!(
-                    "Entra: created enterprise app \"{name}\" ({}) from the non-gallery template {template} (the answer was lost; found by name).",
-                    one.id
-                ));
-                return Ok(one.clone());
-            }
-            [] => {}
-            many => {
-                return Err(EngineError::AmbiguousApp {
-                    names: many
-                        .iter()
-                        .map(|sp| format!("\"{name}\" ({})", sp.id))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
+    let found =
+        created_earlier::named_within(graph, name, &facts.candidates, policy.settle_within).await?;
+    match found.as_slice() {
+        [one] => {
+            tracing::warn!("creating the app: {error}; it exists, so the create went through");
+            created_earlier::answered(engine, facts, one, None);
+            facts.changes.push(format!(
+                "Entra: created enterprise app \"{name}\" ({}) from the non-gallery template {template} (the answer was lost; found by name).",
+                one.id
+            ));
+            Ok(one.clone())
         }
-        if started.elapsed() + wait > policy.settle_within {
-            return Err(EngineError::CreateUnconfirmed {
-                name: name.to_string(),
-                cause: error.to_string(),
-                waited_s: policy.settle_within.as_secs(),
-            });
-        }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(policy.max_delay);
+        [] => Err(EngineError::CreateUnconfirmed {
+            name: name.to_string(),
+            cause: error.to_string(),
+            waited_s: policy.settle_within.as_secs(),
+        }),
+        many => Err(created_earlier::ambiguous(name, many)),
     }
 }
 
@@ -743,6 +769,7 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
             job.template_id.as_deref().unwrap_or("?")
         );
         facts.job = Some(job);
+        created_earlier::forget_once_provisioning(facts, &app_id);
         return Ok(Status::AlreadyDone(text));
     }
     let template = facts
@@ -759,6 +786,7 @@ async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepResult {
     ));
     let text = format!("Automatic: created job {} from \"{template}\".", job.id);
     facts.job = Some(job);
+    created_earlier::forget_once_provisioning(facts, &app_id);
     Ok(Status::Done(text))
 }
 

@@ -43,6 +43,8 @@ pub struct Tenant {
     pub orchidea: Option<(Url, Secret)>,
     /// Where admin consent is granted, named when Graph answers 403.
     pub consent_url: Option<Url>,
+    /// The signed-in account's tenant (`tid`), when known.
+    pub tenant_id: Option<String>,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -149,6 +151,7 @@ impl Target {
                     choices,
                 );
                 cfg.cloud = t.cloud;
+                cfg.tenant_id = t.tenant_id.clone();
                 if let Some(url) = &t.consent_url {
                     cfg.graph = cfg.graph.with_admin_consent_url(url);
                 }
@@ -178,6 +181,9 @@ pub enum Op {
     ChooseApp(String),
     /// Step 2 creating the app: none can provision.
     CreateApp,
+    /// As `CreateApp`, although an app the wizard created earlier is not
+    /// shown by Entra yet (the admin asked for a new one knowingly).
+    CreateAppAgain,
     /// Count who `Scope` reaches (step 14 only; nothing is written).
     CountScope(Scope),
     /// Save steps 14–15 with the scope and, when edited, the notifications.
@@ -261,6 +267,7 @@ impl Op {
             | Op::AllowDeletions(_)
             | Op::ProvisionUser(_)
             | Op::CreateApp
+            | Op::CreateAppAgain
             | Op::Restore(_) => true,
         }
     }
@@ -458,6 +465,10 @@ async fn run_engine(
         }
         Op::CreateApp => {
             engine.request_create_app().await;
+            run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
+        }
+        Op::CreateAppAgain => {
+            engine.request_create_app_again().await;
             run_steps(engine, &[StepId::OpenEnterpriseApp], true).await
         }
         Op::CountScope(scope) => {

@@ -246,6 +246,14 @@ struct RunArgs {
     /// Create the enterprise app from the non-gallery template if none is found.
     #[arg(long)]
     create_app: bool,
+    /// As --create-app, even though an app an earlier run created is not
+    /// shown by Entra yet (deleted, or a second app wanted knowingly).
+    #[arg(long)]
+    create_app_again: bool,
+    /// How long to wait for Entra to show an app just created (replication
+    /// can take minutes).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    replication_wait: u64,
     /// Write the report as JSON to FILE and as Markdown beside it (no secrets).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -378,6 +386,7 @@ async fn connect(
         choices,
     );
     cfg.cloud = signed.cfg.cloud;
+    cfg.tenant_id = signed.tenant_id.clone();
     cfg.graph = cfg
         .graph
         .with_admin_consent_url(&signed.cfg.admin_consent_url());
@@ -434,6 +443,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
             ScopeArg::All => Scope::All,
         },
         create_app: args.create_app,
+        create_app_again: args.create_app_again,
         idp: args.idp.clone(),
         mapping: MappingOptions {
             user_name_source: match args.user_name {
@@ -449,7 +459,10 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         Some(m) => OrchideaChoice::Manual(m),
         None => OrchideaChoice::AdminApi(args.orchidea_url.clone()),
     };
-    let (sandbox, cfg) = connect(&args.target, orchidea, choices).await?;
+    let (sandbox, mut cfg) = connect(&args.target, orchidea, choices).await?;
+    cfg.graph = cfg
+        .graph
+        .with_settle_within(std::time::Duration::from_secs(args.replication_wait));
     let scope = cfg.scope;
     // A fresh sandbox is a new tenant: only a kept one continues a run.
     let continues = !args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some();

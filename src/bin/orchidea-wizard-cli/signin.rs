@@ -76,6 +76,8 @@ pub struct SignedIn {
     pub http: reqwest::Client,
     pub token: Arc<dyn TokenSource>,
     pub store: Option<Arc<dyn CredentialStore>>,
+    /// The signed-in account's tenant (`tid`), when a sign-in gave one.
+    pub tenant_id: Option<String>,
 }
 
 /// The credential store, saying once when only this session can be used.
@@ -100,6 +102,7 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
             cfg,
             http,
             store: None,
+            tenant_id: None,
         };
         check_roles(&signed).await?;
         return Ok(signed);
@@ -126,6 +129,7 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
         }
     };
     let who = tokens.account.describe();
+    let tenant_id = tokens.account.tenant_id.clone();
     let keep = (args.remember || remembered).then(|| Arc::clone(&store));
     if keep.is_some() && args.remember && !remembered {
         println!(
@@ -141,6 +145,7 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
         cfg,
         http,
         store: keep,
+        tenant_id,
     };
     check_roles(&signed).await?;
     Ok(signed)

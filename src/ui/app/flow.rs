@@ -64,6 +64,7 @@ impl App {
             cloud: signed.cfg.cloud,
             orchidea,
             consent_url: Some(signed.cfg.admin_consent_url()),
+            tenant_id: signed.account.tenant_id.clone(),
         }));
         self.go(Some(Screen::OrchideaSecret))
     }

@@ -17,6 +17,10 @@ pub const NO_APP_SELECTED: &str = "No application selected. Click the Orchidea e
 /// The control that creates the app when none can provision.
 pub const CREATE_IT: &str = "Create it in Entra";
 
+/// The control that creates a new app although the one the wizard created
+/// earlier is not shown by Entra yet.
+pub const CREATE_ANOTHER: &str = "Create another app anyway";
+
 #[derive(Default)]
 pub struct ChooseApp {
     selected: Option<String>,
@@ -27,6 +31,8 @@ pub enum Message {
     Selected(String),
     /// Create the app from the non-gallery template (step 2 with `--create-app`).
     Create,
+    /// As `Create`, not waiting for the app created earlier (`--create-app-again`).
+    CreateAnother,
 }
 
 impl ChooseApp {
@@ -37,6 +43,10 @@ impl ChooseApp {
             Message::Create => {
                 self.selected = None;
                 return Action::Run(Op::CreateApp);
+            }
+            Message::CreateAnother => {
+                self.selected = None;
+                return Action::Run(Op::CreateAppAgain);
             }
         };
         let Some(candidate) = candidates(session)
@@ -128,6 +138,23 @@ impl ChooseApp {
                 ]
                 .spacing(8),
             );
+            if let Some(earlier) = session.facts().and_then(|f| f.created_earlier.as_ref()) {
+                page = page.push(
+                    column![
+                        text(format!(
+                            "The wizard created {} at {}, and Entra does not list it yet \
+                             (new apps can take minutes to appear everywhere). \"{CREATE_IT}\" \
+                             waits for that app and never makes a second one. If it was \
+                             deleted, or you want a second app:",
+                            earlier.describe(),
+                            crate::timefmt::readable(&earlier.at)
+                        ))
+                        .size(14),
+                        button(text(CREATE_ANOTHER)).on_press(Message::CreateAnother),
+                    ]
+                    .spacing(8),
+                );
+            }
         }
         page.into()
     }
