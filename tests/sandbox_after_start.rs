@@ -11,7 +11,6 @@ mod common;
 
 use common::graph_api::*;
 
-const ORCHIDEA_SP: &str = "05c8b40c-74e4-50c9-bd7c-a7a608f5205c";
 /// Assigned directly, has a mail.
 const ADELE: &str = "a851a8d7-f967-5302-a196-25892be790af";
 /// Assigned through Innovation Team, no mail.
@@ -51,10 +50,6 @@ async fn configure(api: &Api, sandbox: &Sandbox) -> (String, String, String) {
         .await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
     (job, rule, secret)
-}
-
-fn job_path(job: &str, tail: &str) -> String {
-    format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/jobs/{job}{tail}")
 }
 
 async fn on_demand(api: &Api, job: &str, rule: &str, user: &str) -> Answer {
@@ -728,32 +723,6 @@ async fn me_without_a_signed_in_user_is_refused_like_an_app_token() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("signedInUser"), "{err}");
-}
-
-/// Saves the job's secrets: the Orchidea credentials, `SyncAll` and an
-/// accidental-deletions threshold (`None`: the check off), as the portal's
-/// "Prevent accidental deletions" saves it in `SyncNotificationSettings`.
-async fn save_scope(api: &Api, sandbox: &Sandbox, secret: &str, all: bool, threshold: Option<u32>) {
-    let notifications = json!({
-        "Enabled": false,
-        "Recipients": "",
-        "DeleteThresholdEnabled": threshold.is_some(),
-        "DeleteThresholdValue": threshold.unwrap_or(500),
-    });
-    let secrets = json!({"value": [
-        {"key": "BaseAddress", "value": sandbox.scim_url.as_str()},
-        {"key": "SecretToken", "value": secret},
-        {"key": "SyncAll", "value": all.to_string()},
-        {"key": "SyncNotificationSettings", "value": notifications.to_string()},
-    ]});
-    let put = api
-        .call(
-            Method::PUT,
-            &format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/secrets"),
-            Some(secrets),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
 }
 
 async fn restart_with(api: &Api, sandbox: &Sandbox, job: &str, body: Option<Value>) {

@@ -14,7 +14,6 @@ mod common;
 
 use common::graph_api::*;
 
-const ORCHIDEA_SP: &str = "05c8b40c-74e4-50c9-bd7c-a7a608f5205c";
 /// Assigned directly.
 const ADELE: &str = "a851a8d7-f967-5302-a196-25892be790af";
 
@@ -25,10 +24,6 @@ async fn sandbox() -> Sandbox {
     })
     .await
     .unwrap()
-}
-
-fn job_path(job: &str, tail: &str) -> String {
-    format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/jobs/{job}{tail}")
 }
 
 /// A job with Orchidea's mapping and credentials (assigned users only, the
@@ -54,26 +49,7 @@ async fn provisioned(api: &Api, sandbox: &Sandbox, threshold: Option<u32>) -> St
 /// Saves Orchidea's credentials, `SyncAll` and the threshold (`None`: off).
 async fn save_secrets(api: &Api, sandbox: &Sandbox, all: bool, threshold: Option<u32>) {
     let secret = orchidea_secret(sandbox).await;
-    let notifications = json!({
-        "Enabled": false,
-        "Recipients": "",
-        "DeleteThresholdEnabled": threshold.is_some(),
-        "DeleteThresholdValue": threshold.unwrap_or(500),
-    });
-    let secrets = json!({"value": [
-        {"key": "BaseAddress", "value": sandbox.scim_url.as_str()},
-        {"key": "SecretToken", "value": secret},
-        {"key": "SyncAll", "value": all.to_string()},
-        {"key": "SyncNotificationSettings", "value": notifications.to_string()},
-    ]});
-    let put = api
-        .call(
-            Method::PUT,
-            &format!("/servicePrincipals/{ORCHIDEA_SP}/synchronization/secrets"),
-            Some(secrets),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+    save_scope(api, sandbox, &secret, all, threshold).await;
 }
 
 /// Starts the job and waits for its cycle.

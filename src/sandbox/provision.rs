@@ -95,6 +95,28 @@ fn types_of(mappings: &[Mapping]) -> payload::Types {
     payload::Types::from_flags(mappings.iter().map(|m| (m.target.as_str(), m.boolean)))
 }
 
+/// The values that differ from what the target holds (an update), leaving
+/// out add-only mappings (`flowType: ObjectAddOnly`): users and groups alike.
+fn changed_values(
+    mappings: &[Mapping],
+    types: &payload::Types,
+    resource: &Value,
+    values: &[(String, String)],
+) -> Vec<Change> {
+    values
+        .iter()
+        .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
+        .filter_map(|(t, v)| {
+            let current = payload::read_attribute(resource, t);
+            (!payload::same_value(types, t, current.as_deref(), v)).then(|| Change {
+                target: t.clone(),
+                value: v.clone(),
+                add: current.is_none(),
+            })
+        })
+        .collect()
+}
+
 pub(super) struct Candidate {
     pub user: User,
     /// Assigned (or `SyncAll`); false for a user leaving the scope.
@@ -746,18 +768,7 @@ async fn process_user(
         .to_string();
     r.target_id = Some(id.clone());
     let types = types_of(mappings);
-    let changes: Vec<Change> = present
-        .iter()
-        .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
-        .filter_map(|(t, v)| {
-            let current = payload::read_attribute(&resource, t);
-            (!payload::same_value(&types, t, current.as_deref(), v)).then(|| Change {
-                target: t.clone(),
-                value: v.clone(),
-                add: current.is_none(),
-            })
-        })
-        .collect();
+    let changes = changed_values(mappings, &types, &resource, &present);
     r.changes = changes
         .iter()
         .map(|ch| {
@@ -1469,18 +1480,7 @@ async fn provision_group(
         },
         Some(resource) => {
             let id = resource["id"].as_str().unwrap_or_default().to_string();
-            let changes: Vec<Change> = values
-                .iter()
-                .filter(|(t, _)| !mappings.iter().any(|m| m.add_only && &m.target == t))
-                .filter_map(|(t, v)| {
-                    let current = payload::read_attribute(&resource, t);
-                    (!payload::same_value(&types, t, current.as_deref(), v)).then(|| Change {
-                        target: t.clone(),
-                        value: v.clone(),
-                        add: current.is_none(),
-                    })
-                })
-                .collect();
+            let changes = changed_values(mappings, &types, &resource, &values);
             if !changes.is_empty() {
                 let body = payload::patch_body(&changes, target.compliant, &types);
                 if let Err(e) = target.patch_group(&id, &body).await {
