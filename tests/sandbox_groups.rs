@@ -48,10 +48,19 @@ async fn configure(api: &Api, base: &str, token: &str, schema: Value) -> (String
         .await;
     assert_eq!(job.status, StatusCode::CREATED, "{}", job.body);
     let job = job.body["id"].as_str().unwrap().to_string();
+    save_secrets(api, &sp, base, token, false).await;
+    let path = format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
+    let put = api.call(Method::PUT, &path, Some(schema)).await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+    (sp, job)
+}
+
+/// Saves the Tenant URL, the Secret Token and `SyncAll`.
+async fn save_secrets(api: &Api, sp: &str, base: &str, token: &str, all: bool) {
     let secrets = json!({"value": [
         {"key": "BaseAddress", "value": base},
         {"key": "SecretToken", "value": token},
-        {"key": "SyncAll", "value": "false"},
+        {"key": "SyncAll", "value": all.to_string()},
     ]});
     let put = api
         .call(
@@ -61,10 +70,6 @@ async fn configure(api: &Api, base: &str, token: &str, schema: Value) -> (String
         )
         .await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
-    let path = format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
-    let put = api.call(Method::PUT, &path, Some(schema)).await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
-    (sp, job)
 }
 
 async fn start(api: &Api, sandbox: &Sandbox, sp: &str, job: &str) {
@@ -607,33 +612,11 @@ async fn the_flagged_tenant_url_disables_users_leaving_the_scope() {
     };
     assert_eq!(active(&before), 6, "Lee Gu arrives inactive");
     // SyncAll brings everyone with a mail; turning it off again makes them leave the scope.
-    let put = api
-        .call(
-            Method::PUT,
-            &format!("/servicePrincipals/{sp}/synchronization/secrets"),
-            Some(json!({"value": [
-                {"key": "BaseAddress", "value": flagged},
-                {"key": "SecretToken", "value": secret},
-                {"key": "SyncAll", "value": "true"},
-            ]})),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    save_secrets(&api, &sp, &flagged, &secret, true).await;
     start(&api, &sandbox, &sp, &job).await;
     let all = active(&sandbox.dump().await);
     assert!(all > 6, "SyncAll brought more users: {all}");
-    let put = api
-        .call(
-            Method::PUT,
-            &format!("/servicePrincipals/{sp}/synchronization/secrets"),
-            Some(json!({"value": [
-                {"key": "BaseAddress", "value": flagged},
-                {"key": "SecretToken", "value": secret},
-                {"key": "SyncAll", "value": "false"},
-            ]})),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    save_secrets(&api, &sp, &flagged, &secret, false).await;
     let restart = api
         .call(
             Method::POST,
