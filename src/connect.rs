@@ -34,7 +34,7 @@ pub struct Overrides {
 pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig, String> {
     let graph_given = match o.graph_url.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(raw) => Some(parse_endpoint(raw, "Microsoft Graph URL")?),
-        None => settings.graph_url.clone(),
+        None => saved_endpoint(&settings.graph_url, "Microsoft Graph URL", "graphUrl")?,
     };
     let cloud = o
         .cloud
@@ -42,9 +42,7 @@ pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig,
         .unwrap_or(settings.cloud);
     let login_url = match o.login_url.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(raw) => parse_endpoint(raw, "sign-in URL")?,
-        None => settings
-            .login_url
-            .clone()
+        None => saved_endpoint(&settings.login_url, "sign-in URL", "loginUrl")?
             .unwrap_or_else(|| cloud.login_url()),
     };
     let tenant = match o.tenant.as_deref().or(settings.tenant.as_deref()) {
@@ -69,7 +67,7 @@ pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig,
     })
 }
 
-/// An endpoint override: https, or http only on this computer (a sandbox).
+/// An endpoint override, typed (a field, a flag): parsed, then [`check_endpoint`].
 pub fn parse_endpoint(raw: &str, what: &str) -> Result<Url, String> {
     let url = Url::parse(raw.trim()).map_err(|e| {
         format!(
@@ -77,13 +75,30 @@ pub fn parse_endpoint(raw: &str, what: &str) -> Result<Url, String> {
             raw.trim()
         )
     })?;
+    check_endpoint(&url, what)?;
+    Ok(url)
+}
+
+/// The one rule for every URL a token or secret is sent to (sign-in,
+/// Graph, Orchidea's admin API), typed or saved: https, or plain http only
+/// to this computer (a sandbox), so no token crosses a network in clear.
+pub fn check_endpoint(url: &Url, what: &str) -> Result<(), String> {
     match url.scheme() {
-        "https" => Ok(url),
-        "http" if crate::http::is_loopback(&url) => Ok(url),
+        "https" => Ok(()),
+        "http" if crate::http::is_loopback(url) => Ok(()),
         _ => Err(format!(
             "The {what} must start with https:// (plain http is only accepted for a sandbox on this computer): {url}"
         )),
     }
+}
+
+/// A URL from the settings file, held to [`check_endpoint`]: the file can
+/// be edited by hand, and the message names its key.
+fn saved_endpoint(url: &Option<Url>, what: &str, key: &str) -> Result<Option<Url>, String> {
+    if let Some(u) = url {
+        check_endpoint(u, &format!("{what} saved in the settings file ({key})"))?;
+    }
+    Ok(url.clone())
 }
 
 fn with_trailing_slash(mut url: Url) -> Url {
@@ -380,6 +395,62 @@ mod tests {
         };
         let e = signin_config(&Settings::default(), &bad).unwrap_err();
         assert!(e.contains("https://") && e.contains("sign-in URL"), "{e}");
+    }
+
+    #[test]
+    fn saved_endpoints_follow_the_typed_rule_and_name_their_key() {
+        let saved = |login: &str, graph: &str| Settings {
+            login_url: Some(login.parse().unwrap()),
+            graph_url: Some(graph.parse().unwrap()),
+            ..Settings::default()
+        };
+        let sandbox = saved("http://127.0.0.1:4100/", "http://[::1]:4101/v1.0");
+        let cfg = signin_config(&sandbox, &Overrides::default()).unwrap();
+        assert_eq!(cfg.login_url.as_str(), "http://127.0.0.1:4100/");
+        assert_eq!(cfg.graph_url.as_str(), "http://[::1]:4101/v1.0");
+
+        let e = signin_config(
+            &saved(
+                "http://login.example.com/",
+                "https://graph.microsoft.com/v1.0",
+            ),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("(loginUrl)") && e.contains("https://"), "{e}");
+        let e = signin_config(
+            &saved(
+                "https://login.example.com/",
+                "http://graph.example.com/v1.0",
+            ),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("(graphUrl)"), "{e}");
+        let e = signin_config(
+            &saved(
+                "ftp://login.example.com/",
+                "https://graph.microsoft.com/v1.0",
+            ),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("(loginUrl)"), "{e}");
+
+        // A typed value replaces the saved one, so the saved one is not used.
+        let o = Overrides {
+            login_url: Some("https://login.microsoftonline.com/".into()),
+            ..Overrides::default()
+        };
+        let cfg = signin_config(
+            &saved(
+                "http://login.example.com/",
+                "https://graph.microsoft.com/v1.0",
+            ),
+            &o,
+        )
+        .unwrap();
+        assert_eq!(cfg.login_url.as_str(), "https://login.microsoftonline.com/");
     }
 
     #[test]

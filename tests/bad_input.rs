@@ -151,6 +151,37 @@ async fn every_catalogue_entry_gives_its_message() {
             "sign-in URL",
         )),
     );
+    check(
+        &mut rows,
+        "endpoint-http-orchidea",
+        &err(connect::parse_endpoint(
+            "http://acme.orchidea.example/",
+            "Orchidea workspace URL",
+        )),
+    );
+    // Hand-edited settings: the CLI uses them when no flag replaces them.
+    let saved = |login: Option<&str>, graph: Option<&str>| orchidea_wizard::settings::Settings {
+        login_url: login.map(|u| u.parse().unwrap()),
+        graph_url: graph.map(|u| u.parse().unwrap()),
+        ..Default::default()
+    };
+    let no_flags = connect::Overrides::default();
+    check(
+        &mut rows,
+        "endpoint-http-saved-login",
+        &err(connect::signin_config(
+            &saved(Some("http://login.example.com/"), None),
+            &no_flags,
+        )),
+    );
+    check(
+        &mut rows,
+        "endpoint-http-saved-graph",
+        &err(connect::signin_config(
+            &saved(None, Some("http://graph.example.com/v1.0")),
+            &no_flags,
+        )),
+    );
     check(&mut rows, "threshold", &err(parse_threshold("0")));
 
     // Nobody answers at the Graph URL.

@@ -114,7 +114,8 @@ struct SigninArgs {
     signin: signin::SignInArgs,
     /// Also check (and with --remember keep) Orchidea's admin API token for
     /// this workspace (from ORCHIDEA_ADMIN_TOKEN or a hidden prompt).
-    #[arg(long, value_name = "URL")]
+    /// https://, or http:// on this computer only.
+    #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
     orchidea_url: Option<Url>,
 }
 
@@ -260,8 +261,9 @@ struct RunArgs {
     /// End the process as a kill would when step N starts (kill-and-resume test).
     #[arg(long, value_name = "N", hide = true)]
     crash_at_step: Option<String>,
-    /// Orchidea workspace URL for the admin API (token from ORCHIDEA_ADMIN_TOKEN).
-    #[arg(long, value_name = "URL")]
+    /// Orchidea workspace URL for the admin API (token from
+    /// ORCHIDEA_ADMIN_TOKEN). https://, or http:// on this computer only.
+    #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
     orchidea_url: Option<Url>,
 }
 

@@ -30,10 +30,12 @@ pub struct SignInArgs {
     #[arg(long, value_name = "GUID")]
     pub client_id: Option<String>,
     /// Identity platform base URL (e.g. a standalone sandbox's login_url).
-    #[arg(long, value_name = "URL")]
+    /// https://, or http:// on this computer only.
+    #[arg(long, value_name = "URL", value_parser = login_url_flag)]
     pub login_url: Option<String>,
-    /// Microsoft Graph v1.0 base URL. Default: the cloud's.
-    #[arg(long, value_name = "URL")]
+    /// Microsoft Graph v1.0 base URL. Default: the cloud's. https://, or
+    /// http:// on this computer only.
+    #[arg(long, value_name = "URL", value_parser = graph_url_flag)]
     pub graph_url: Option<String>,
     /// Sign in with the system browser instead of a device code.
     #[arg(long)]
@@ -42,6 +44,31 @@ pub struct SignInArgs {
     /// token in the OS credential store; `signout` removes them.
     #[arg(long)]
     pub remember: bool,
+}
+
+/// `--login-url`, refused while the command line is read (before any
+/// request) unless [`connect::parse_endpoint`] accepts it; empty, as
+/// before, means the saved or default one.
+fn login_url_flag(raw: &str) -> Result<String, String> {
+    endpoint_flag(raw, "sign-in URL")
+}
+
+/// `--graph-url`, as [`login_url_flag`].
+fn graph_url_flag(raw: &str) -> Result<String, String> {
+    endpoint_flag(raw, "Microsoft Graph URL")
+}
+
+fn endpoint_flag(raw: &str, what: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if !raw.is_empty() {
+        connect::parse_endpoint(raw, what)?;
+    }
+    Ok(raw.to_string())
+}
+
+/// `--orchidea-url` where the admin token is sent to it: the window's rule.
+pub fn orchidea_url_flag(raw: &str) -> Result<Url, String> {
+    connect::parse_endpoint(raw, "Orchidea workspace URL")
 }
 
 impl SignInArgs {
