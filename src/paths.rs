@@ -52,10 +52,36 @@ pub fn log_dir() -> PathBuf {
 /// Creates `dir` and its missing parents, each new one with mode 0700 on
 /// Unix, then checks (Unix) that `dir` is owned by us and not writable by
 /// group or others; an existing folder is never changed, only refused.
+/// Inside the data folder, every folder from [`data_dir`] down to `dir` is
+/// checked: a private `logs` in a folder others can write is not private.
 pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    create_private_dir(dir)?;
+    ensure_private_dir_under(dir, &data_dir())
+}
+
+fn ensure_private_dir_under(dir: &Path, root: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
-    check_private_dir(dir)?;
+    {
+        let folders: Vec<&Path> = if dir.starts_with(root) {
+            dir.ancestors()
+                .take_while(|a| a.starts_with(root))
+                .collect()
+        } else {
+            vec![dir]
+        };
+        // Refuse before creating anything inside a folder that is not ours.
+        for folder in folders.iter().rev().filter(|f| f.exists()) {
+            check_private_dir(folder)?;
+        }
+        create_private_dir(dir)?;
+        for folder in folders {
+            check_private_dir(folder)?;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = root;
+        create_private_dir(dir)?;
+    }
     Ok(())
 }
 
@@ -291,6 +317,16 @@ mod tests {
         assert!(text.contains("mode 0777"), "{text}");
         // Not repaired behind the admin's back.
         assert_eq!(mode(&dir), 0o777);
+        // A private subfolder of the data folder does not make it private.
+        let logs = dir.join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = ensure_private_dir_under(&logs, &dir).unwrap_err();
+        assert!(e.to_string().contains("mode 0777"), "{e}");
+        // Nothing is created in it either.
+        let backups = dir.join("backups");
+        assert!(ensure_private_dir_under(&backups, &dir).is_err());
+        assert!(!backups.exists());
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         ensure_private_dir(&dir).unwrap();
     }
