@@ -44,21 +44,25 @@ pub fn init() {
         .with_writer(Redacting(std::io::stderr))
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(stderr_filter);
-    let file = RollingFile::open(&crate::paths::log_dir(), LOG_FILE, KEEP_DAYS)
-        .ok()
-        .map(|file| {
-            let filter =
-                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(FILE_DEFAULT));
-            tracing_subscriber::fmt::layer()
-                .with_writer(Redacting(file))
-                .with_ansi(false)
-                .with_filter(filter)
-        });
+    let opened = RollingFile::open(&crate::paths::log_dir(), LOG_FILE, KEEP_DAYS);
+    // A refused folder or link is said once on stderr (below), not hidden.
+    let refused = opened.as_ref().err().map(ToString::to_string);
+    let file = opened.ok().map(|file| {
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(FILE_DEFAULT));
+        tracing_subscriber::fmt::layer()
+            .with_writer(Redacting(file))
+            .with_ansi(false)
+            .with_filter(filter)
+    });
     // Err only when a subscriber is already set (tests): keep that one.
     let _ = tracing_subscriber::registry()
         .with(stderr)
         .with(file)
         .try_init();
+    if let Some(why) = refused {
+        tracing::warn!("no log file: {why}");
+    }
 }
 
 /// A [`MakeWriter`] whose writers pass each event through
@@ -166,7 +170,10 @@ impl RollingFile {
     /// rolled files, and opens the current one.
     fn reopen(&self, today: u64) -> std::io::Result<std::fs::File> {
         let path = self.path();
-        if let Ok(meta) = std::fs::metadata(&path)
+        // symlink_metadata: a planted link is not rolled by its target's
+        // date; opening it below is refused (O_NOFOLLOW).
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && meta.is_file()
             && meta.len() > 0
             && let Ok(modified) = meta.modified()
         {
@@ -367,6 +374,38 @@ mod tests {
             let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(&file.path()), 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_log_file_is_not_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("logs");
+        std::fs::create_dir(&dir).unwrap();
+        let target = root.path().join("victim");
+        std::fs::write(&target, b"untouched").unwrap();
+        std::os::unix::fs::symlink(&target, dir.join("x.log")).unwrap();
+        assert!(RollingFile::open(&dir, "x.log", 3).is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"untouched");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_folder_others_can_write_is_refused_and_a_new_one_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let open = root.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = RollingFile::open(&open, "x.log", 3).err().unwrap();
+        assert!(e.to_string().contains("mode 0777"), "{e}");
+        assert!(!open.join("x.log").exists());
+
+        let fresh = root.path().join("data").join("logs");
+        RollingFile::open(&fresh, "x.log", 3).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&fresh), 0o700);
+        assert_eq!(mode(fresh.parent().unwrap()), 0o700);
     }
 
     #[test]

@@ -7,6 +7,13 @@
 //! `%LOCALAPPDATA%\Orchidea\ScimWizard\data`), or [`DATA_DIR_ENV`] when set.
 //! Nothing is created until something is written: [`ensure_private_dir`] and
 //! [`write_private`] create missing directories with mode 0700 on Unix.
+//!
+//! On Unix a data folder that already exists must be ours and private (owned
+//! by the effective user, not writable by group or others): the `/tmp`
+//! fallback can be planted by another user, and a folder others can write
+//! lets them swap files under us. Files are opened with `O_NOFOLLOW`, so a
+//! symlink planted where a log or temp file goes is refused, not followed.
+//! Windows keeps its defaults (per-user profile folders and their ACLs).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,8 +50,44 @@ pub fn log_dir() -> PathBuf {
 }
 
 /// Creates `dir` and its missing parents, each new one with mode 0700 on
-/// Unix. Directories that already exist are left as they are.
+/// Unix, then checks (Unix) that `dir` is owned by us and not writable by
+/// group or others; an existing folder is never changed, only refused.
+/// Inside the data folder, every folder from [`data_dir`] down to `dir` is
+/// checked: a private `logs` in a folder others can write is not private.
 pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    ensure_private_dir_under(dir, &data_dir())
+}
+
+fn ensure_private_dir_under(dir: &Path, root: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let folders: Vec<&Path> = if dir.starts_with(root) {
+            dir.ancestors()
+                .take_while(|a| a.starts_with(root))
+                .collect()
+        } else {
+            vec![dir]
+        };
+        // Refuse before creating anything inside a folder that is not ours.
+        for folder in folders.iter().rev().filter(|f| f.exists()) {
+            check_private_dir(folder)?;
+        }
+        create_private_dir(dir)?;
+        for folder in folders {
+            check_private_dir(folder)?;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = root;
+        create_private_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents (0700 on Unix); existing ones are
+/// left as they are (a report may go to a shared documents folder).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -58,14 +101,54 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Opens `path` for appending, creating it with mode 0600 on Unix.
+/// Why `dir` is not a private folder of ours, or `None` when it is: the
+/// owner must be the effective user and group/other must not write to it.
+#[cfg(unix)]
+fn dir_problem(dir: &Path, meta: &std::fs::Metadata, me: u32) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = dir.display();
+    if !meta.is_dir() {
+        return Some(format!("{shown} is not a folder"));
+    }
+    if meta.uid() != me {
+        return Some(format!(
+            "the folder {shown} belongs to user id {}, not to you (user id {me}); \
+             the wizard keeps its files only in a folder of yours",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o022 != 0 {
+        return Some(format!(
+            "the folder {shown} has mode {mode:04o}: other users can write to it; \
+             make it private (chmod 700) or set {DATA_DIR_ENV} to a private folder"
+        ));
+    }
+    None
+}
+
+#[cfg(unix)]
+fn check_private_dir(dir: &Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(dir)?;
+    let me = rustix::process::geteuid().as_raw();
+    match dir_problem(dir, &meta, me) {
+        None => Ok(()),
+        Some(why) => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            why,
+        )),
+    }
+}
+
+/// Opens `path` for appending, creating it with mode 0600 on Unix; a
+/// symlink at `path` is refused (O_NOFOLLOW), never followed.
 pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     options.open(path)
 }
@@ -79,7 +162,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    ensure_private_dir(&dir)?;
+    create_private_dir(&dir)?;
     let name = path
         .file_name()
         .ok_or_else(|| {
@@ -111,7 +194,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A new file `.<name>.<random>.tmp` in `dir`, created exclusively.
+/// A new file `.<name>.<random>.tmp` in `dir`, created exclusively
+/// (O_EXCL, and O_NOFOLLOW on Unix: a planted link is never written through).
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
     use rand::Rng;
     let mut last = None;
@@ -123,7 +207,7 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::Fil
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         }
         match options.open(&tmp) {
             Ok(f) => return Ok((tmp, f)),
@@ -204,6 +288,71 @@ mod tests {
         assert!(write_private(&target, b"x").is_err());
         let leftovers = std::fs::read_dir(root.path()).unwrap().count();
         assert_eq!(leftovers, 1, "the temporary file was removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_appended_file_that_is_a_symlink_is_refused_and_its_target_untouched() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("elsewhere");
+        std::fs::write(&target, b"precious").unwrap();
+        let link = root.path().join("x.log");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(open_private_append(&link).is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_others_can_write_is_refused_with_its_name_and_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = ensure_private_dir(&dir).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+        let text = e.to_string();
+        assert!(text.contains(&dir.display().to_string()), "{text}");
+        assert!(text.contains("mode 0777"), "{text}");
+        // Not repaired behind the admin's back.
+        assert_eq!(mode(&dir), 0o777);
+        // A private subfolder of the data folder does not make it private.
+        let logs = dir.join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = ensure_private_dir_under(&logs, &dir).unwrap_err();
+        assert!(e.to_string().contains("mode 0777"), "{e}");
+        // Nothing is created in it either.
+        let backups = dir.join("backups");
+        assert!(ensure_private_dir_under(&backups, &dir).is_err());
+        assert!(!backups.exists());
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_owned_by_another_user_is_refused() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        let meta = std::fs::metadata(&dir).unwrap();
+        // Pure check with another "me", so this runs as any user …
+        let me = meta.uid() + 1;
+        let why = dir_problem(&dir, &meta, me).unwrap();
+        assert!(why.contains(&dir.display().to_string()), "{why}");
+        assert!(
+            why.contains(&format!("belongs to user id {}", meta.uid())),
+            "{why}"
+        );
+        assert_eq!(dir_problem(&dir, &meta, meta.uid()), None);
+        // … and for real when we may hand the folder to `nobody`.
+        if std::os::unix::fs::chown(&dir, Some(65534), None).is_ok() {
+            let e = ensure_private_dir(&dir).unwrap_err();
+            assert!(e.to_string().contains("belongs to user id 65534"), "{e}");
+        }
     }
 
     #[cfg(unix)]
