@@ -294,7 +294,10 @@ fn code_section(md: &mut String, title: &str, lines: &[String]) {
 
 /// Writes the JSON report to `path` and the Markdown beside it (same name,
 /// `.md`), or the Markdown alone when `path` ends in `.md`. Returns the
-/// paths written.
+/// paths written. Each file is written like every other file of ours:
+/// atomically (a crash leaves the old report or the new, never half of one)
+/// and private (0600 on Unix), and every string in it has been through the
+/// log redactor, since step details and errors carry upstream text.
 pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     let is_md = path
         .extension()
@@ -306,13 +309,43 @@ pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBu
     };
     let mut written = Vec::new();
     if let Some(p) = json_path {
-        let json = serde_json::to_string_pretty(r).map_err(|e| e.to_string())?;
-        std::fs::write(&p, json)
+        let json = to_redacted_json(r)?;
+        crate::paths::write_private(&p, json.as_bytes())
             .map_err(|e| format!("could not write the report {}: {e}", p.display()))?;
         written.push(p);
     }
-    std::fs::write(&md_path, to_markdown(r))
+    let md = crate::logging::redact::redact(&to_markdown(r)).into_owned();
+    crate::paths::write_private(&md_path, md.as_bytes())
         .map_err(|e| format!("could not write the report {}: {e}", md_path.display()))?;
     written.push(md_path);
     Ok(written)
+}
+
+/// The report as pretty JSON with every string value (and key) redacted.
+/// Redacting the serialized text could let a `k=v` pattern swallow a closing
+/// quote, so the strings are redacted one by one before serializing.
+pub fn to_redacted_json(r: &Report) -> Result<String, String> {
+    let mut value = serde_json::to_value(r).map_err(|e| e.to_string())?;
+    redact_value(&mut value);
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}
+
+fn redact_value(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(masked) = crate::logging::redact::redact(s) {
+                *s = masked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut item) in entries {
+                redact_value(&mut item);
+                map.insert(crate::logging::redact::redact(&k).into_owned(), item);
+            }
+        }
+        _ => {}
+    }
 }
