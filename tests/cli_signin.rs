@@ -126,12 +126,7 @@ fn bad_sign_in_settings_are_refused_before_any_request() {
 /// holds exactly one new app with one job.
 #[test]
 fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
-    let mut tenant = common::standalone::default_tenant();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|sp| sp["displayName"] != "Orchidea");
-    tenant["replicationDelayMs"] = json!(2000);
+    let tenant = common::tenant_without_the_app(Some(2000));
     let sandbox = Standalone::start_with(Some(tenant));
     let orchidea = sandbox.url("orchidea_url").to_string();
     let (ok, stdout, stderr) =
@@ -147,12 +142,7 @@ fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
         "says it waits for Entra: {stdout}"
     );
     let dump = sandbox.dump();
-    let made: Vec<&serde_json::Value> = dump["entra"]["servicePrincipals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sp| sp["displayName"] == "Orchidea")
-        .collect();
+    let made = common::orchidea_apps(&dump);
     assert_eq!(made.len(), 1, "exactly one new app");
     assert_configured(&dump, "false");
     assert_eq!(jobs(&dump)[0]["servicePrincipalId"], made[0]["id"]);
@@ -164,12 +154,7 @@ fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
 /// data dir's run state) and completes, and the tenant holds one app.
 #[test]
 fn a_run_again_after_the_new_app_was_not_shown_in_time_uses_it_and_creates_no_second() {
-    let mut tenant = common::standalone::default_tenant();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|sp| sp["displayName"] != "Orchidea");
-    tenant["replicationDelayMs"] = json!(8000);
+    let tenant = common::tenant_without_the_app(Some(8000));
     let sandbox = Standalone::start_with(Some(tenant));
     let orchidea = sandbox.url("orchidea_url").to_string();
     let args = ["run", "--orchidea-url", &orchidea, "--yes", "--create-app"];
@@ -188,12 +173,6 @@ fn a_run_again_after_the_new_app_was_not_shown_in_time_uses_it_and_creates_no_se
     let states = final_states(&stdout);
     assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
     let dump = sandbox.dump();
-    let made = dump["entra"]["servicePrincipals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sp| sp["displayName"] == "Orchidea")
-        .count();
-    assert_eq!(made, 1, "exactly one app");
+    assert_eq!(common::orchidea_apps(&dump).len(), 1, "exactly one app");
     assert_configured(&dump, "false");
 }

@@ -20,12 +20,7 @@ use serde_json::Value;
 /// The built-in tenant without its Orchidea SCIM app: only the OIDC app
 /// registration "Orchidea (OIDC app registration)" matches the name.
 fn tenant_without_the_app(dir: &std::path::Path) -> std::path::PathBuf {
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|sp| sp["displayName"] != "Orchidea");
+    let tenant = common::tenant_without_the_app(None);
     let path = dir.join("tenant.json");
     std::fs::write(&path, tenant.to_string()).unwrap();
     path

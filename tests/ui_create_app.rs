@@ -12,19 +12,12 @@ use orchidea_wizard::ui::Screen;
 use orchidea_wizard::ui::screen::choose_app::{CREATE_ANOTHER, CREATE_IT};
 use orchidea_wizard::ui::work::Target;
 use orchidea_wizard::{Status, StepId};
-use serde_json::{Value, json};
 use ui_common::Harness;
 
 #[test]
 fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|sp| sp["displayName"] != "Orchidea");
-    tenant["replicationDelayMs"] = json!(1500);
+    let tenant = tenant_without_the_app(Some(1500));
     let path = dir.path().join("tenant.json");
     std::fs::write(&path, tenant.to_string()).unwrap();
 
@@ -70,12 +63,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
     };
     h.block_on(sandbox.wait_idle());
     let dump = h.block_on(sandbox.dump());
-    let made: Vec<&Value> = dump["entra"]["servicePrincipals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sp| sp["displayName"] == "Orchidea")
-        .collect();
+    let made = orchidea_apps(&dump);
     assert_eq!(made.len(), 1, "exactly one new app");
     assert_configured(&dump, "false");
     assert_eq!(jobs(&dump)[0]["servicePrincipalId"], made[0]["id"]);
@@ -88,13 +76,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
 #[test]
 fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
     let dir = tempfile::tempdir().unwrap();
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|sp| sp["displayName"] != "Orchidea");
-    tenant["replicationDelayMs"] = json!(300);
+    let tenant = tenant_without_the_app(Some(300));
     let path = dir.path().join("tenant.json");
     std::fs::write(&path, tenant.to_string()).unwrap();
 
@@ -143,11 +125,5 @@ fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
     );
     h.assert_sees_part("Can provision over SCIM");
     let dump = h.block_on(sandbox.dump());
-    let made = dump["entra"]["servicePrincipals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sp| sp["displayName"] == "Orchidea")
-        .count();
-    assert_eq!(made, 1, "one new app");
+    assert_eq!(orchidea_apps(&dump).len(), 1, "one new app");
 }

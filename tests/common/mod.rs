@@ -292,3 +292,27 @@ pub async fn serve(app: axum::Router) -> url::Url {
     });
     format!("http://127.0.0.1:{port}").parse().unwrap()
 }
+
+/// The built-in tenant without its Orchidea SCIM app (only the OIDC app
+/// registration matches the name); a new app stays unseen for `delay_ms`.
+pub fn tenant_without_the_app(delay_ms: Option<u64>) -> Value {
+    let mut tenant = standalone::default_tenant();
+    tenant["servicePrincipals"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|sp| sp["displayName"] != "Orchidea");
+    if let Some(ms) = delay_ms {
+        tenant["replicationDelayMs"] = Value::from(ms);
+    }
+    tenant
+}
+
+/// The enterprise apps a dump holds under the name "Orchidea".
+pub fn orchidea_apps(dump: &Value) -> Vec<&Value> {
+    dump["entra"]["servicePrincipals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sp| sp["displayName"] == "Orchidea")
+        .collect()
+}
