@@ -15,7 +15,8 @@
 //!    [`register`]ed value is held for the life of the process. Held values
 //!    are never evicted. Values no longer held stay too (a log line may
 //!    quote one a moment later), up to [`MAX_SECRETS`] entries in all; past
-//!    that the oldest of them are dropped and their bytes zeroed. Text
+//!    that the oldest of them are dropped and their bytes zeroed, as is one
+//!    a newly registered value starts with (its earlier state). Text
 //!    fields do not register what the admin types: the value is registered
 //!    once, when it is taken for use.
 //! 2. **Credential patterns**, whether or not the value is registered:
@@ -164,7 +165,13 @@ impl Registry {
         }
         let entry = match self.entries.iter().position(|e| e.value() == value) {
             Some(i) => self.entries.remove(i)?,
-            None => Entry::new(value),
+            None => {
+                // A value nobody holds any more that this one starts with
+                // (an earlier, shorter state of the same input) goes.
+                self.entries
+                    .retain(|e| e.held() || !value.starts_with(e.value()));
+                Entry::new(value)
+            }
         };
         self.entries.push_back(entry);
         self.evict();
