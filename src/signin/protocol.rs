@@ -115,9 +115,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for CappedHttp {
                 .await
                 .map_err(|e| match e {
                     crate::http::BodyError::Transport(e) => HttpClientError::Reqwest(Box::new(e)),
-                    too_large => {
-                        HttpClientError::Other(format!("the sign-in service: {too_large}"))
-                    }
+                    too_large => HttpClientError::Other(too_large.to_string()),
                 })?;
             answer.body(body).map_err(HttpClientError::Http)
         })
