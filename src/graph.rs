@@ -5,6 +5,7 @@
 //! [`GraphError`] an admin can act on. Schemas stay raw JSON: they are
 //! round-tripped, and re-typing them loses fields and enum casing.
 
+pub mod paging;
 pub mod permissions;
 pub mod provisioning;
 pub mod types;
@@ -795,6 +796,7 @@ impl GraphClient {
             encode_query_value(&filter)
         )));
         let mut out: Vec<ProvisioningEvent> = Vec::new();
+        let mut pager = paging::Pager::new(&self.inner.base, &url);
         let mut next = Some(url);
         while let Some(url) = next.take() {
             let page: Page<ProvisioningEvent> =
@@ -806,7 +808,7 @@ impl GraphClient {
             let older = page.value.iter().any(|e| e.cycle_id != cycle);
             out.extend(page.value);
             if let Some(link) = page.next_link.filter(|_| !older) {
-                next = Some(self.same_origin(&link, what)?);
+                next = Some(self.next_page(&mut pager, &link, what)?);
             }
         }
         Ok(out)
@@ -867,19 +869,21 @@ impl GraphClient {
         self.url(&["servicePrincipals", sp_id, "synchronization", "secrets"])
     }
 
-    /// Reads a collection, following `@odata.nextLink` until it is absent.
+    /// Reads a collection, following `@odata.nextLink` until it is absent
+    /// (within [`paging::Pager`]'s bounds).
     async fn get_all<T: DeserializeOwned>(
         &self,
         first: Url,
         what: &str,
     ) -> Result<Vec<T>, GraphError> {
         let mut out = Vec::new();
+        let mut pager = paging::Pager::new(&self.inner.base, &first);
         let mut next = Some(first);
         while let Some(url) = next.take() {
             let page: Page<T> = self.json(Method::GET, url, Body::None, what).await?;
             out.extend(page.value);
             if let Some(link) = page.next_link {
-                next = Some(self.same_origin(&link, what)?);
+                next = Some(self.next_page(&mut pager, &link, what)?);
             }
         }
         Ok(out)
@@ -895,23 +899,19 @@ impl GraphClient {
         Ok(page.value)
     }
 
-    /// A next link must stay on Graph's origin: following one elsewhere would
-    /// hand the bearer token to another host.
-    fn same_origin(&self, link: &str, what: &str) -> Result<Url, GraphError> {
-        let url = Url::parse(link).map_err(|e| GraphError::UnexpectedBody {
-            what: what.into(),
-            detail: format!("next page link is not a URL: {e}"),
-        })?;
-        if url.origin() != self.inner.base.origin() {
-            return Err(GraphError::UnexpectedBody {
+    /// The next page `pager` allows, or the error that says why not.
+    fn next_page(
+        &self,
+        pager: &mut paging::Pager,
+        link: &str,
+        what: &str,
+    ) -> Result<Url, GraphError> {
+        pager
+            .next(link)
+            .map_err(|detail| GraphError::UnexpectedBody {
                 what: what.into(),
-                detail: format!(
-                    "next page link points to another host ({})",
-                    url.origin().ascii_serialization()
-                ),
-            });
-        }
-        Ok(url)
+                detail,
+            })
     }
 
     async fn json<T: DeserializeOwned>(
@@ -1049,12 +1049,20 @@ impl GraphClient {
         let status = response.status();
         let header_request_id = header(&response, "request-id");
         let retry_after = header(&response, "retry-after").and_then(|v| v.trim().parse().ok());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| GraphError::Transport(transport_detail(&e)))?;
+        let bytes = match crate::http::read_body(response, crate::http::GRAPH_BODY_CAP).await {
+            Ok(bytes) => bytes,
+            Err(crate::http::BodyError::Transport(e)) => {
+                return Err(GraphError::Transport(transport_detail(&e)));
+            }
+            Err(e @ crate::http::BodyError::TooLarge { .. }) => {
+                return Err(GraphError::UnexpectedBody {
+                    what: what.into(),
+                    detail: format!("HTTP {}: {e}", status.as_u16()),
+                });
+            }
+        };
         if status.is_success() {
-            return Ok(bytes.to_vec());
+            return Ok(bytes);
         }
         let error = ErrorBody::parse(&bytes);
         let request_id = error.request_id.clone().or(header_request_id);
@@ -1338,14 +1346,19 @@ mod tests {
             url.as_str(),
             "https://graph.microsoft.com/v1.0/servicePrincipals/sp%2F1/synchronization/jobs/scim.a.b/schema"
         );
+        let mut pager = paging::Pager::new(&graph.inner.base, &url);
         assert!(
             graph
-                .same_origin("https://evil.example/v1.0/x", "x")
+                .next_page(&mut pager, "https://evil.example/v1.0/x", "x")
                 .is_err()
         );
         assert!(
             graph
-                .same_origin("https://graph.microsoft.com/v1.0/x?$skiptoken=1", "x")
+                .next_page(
+                    &mut pager,
+                    "https://graph.microsoft.com/v1.0/x?$skiptoken=1",
+                    "x"
+                )
                 .is_ok()
         );
     }

@@ -18,12 +18,88 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// The most a Graph answer may hold: a page of 999 directory objects or a
+/// synchronization schema (~100 KB) is far below it.
+pub const GRAPH_BODY_CAP: usize = 16 << 20;
+/// The most a token endpoint answer may hold (tokens are a few KB).
+pub const TOKEN_BODY_CAP: usize = 1 << 20;
+/// The most an answer of Orchidea's admin API may hold (a few small objects).
+pub const ORCHIDEA_BODY_CAP: usize = 1 << 20;
+/// The most a SCIM answer to the probe may hold (a list of at most one user).
+pub const SCIM_BODY_CAP: usize = 4 << 20;
+
+/// No HTTP client could be made: nothing was sent. There is no fallback to
+/// a default client, which would follow redirects (and send the bearer on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "The wizard could not set up its HTTP client ({0}), so nothing was sent. Check the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and the system's TLS set-up, then start the wizard again."
+)]
+pub struct ClientError(String);
+
+/// A response body could not be read within its cap.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Longer than the cap (announced or as received): reading stopped there.
+    TooLarge { cap: usize },
+    /// The connection failed while reading.
+    Transport(reqwest::Error),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { cap } => write!(
+                f,
+                "the answer is larger than {}, far more than this request ever returns; the wizard stopped reading it",
+                size_text(*cap)
+            ),
+            Self::Transport(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// `16 MiB`, `512 KiB`, `12 bytes`.
+fn size_text(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The body of `response`, refused past `cap` bytes: an announced
+/// `Content-Length` over the cap is refused before reading, a body that
+/// grows past it is dropped at the first chunk that crosses it.
+pub async fn read_body(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLarge { cap });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > cap {
+            return Err(BodyError::TooLarge { cap });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// A client for Graph, login and Orchidea. System proxy settings and
 /// `HTTPS_PROXY`/`NO_PROXY` are honoured, loopback is never proxied;
 /// redirects are not followed (an API that redirects is misconfigured, and
 /// following leaks the bearer).
+pub fn try_client() -> Result<reqwest::Client, ClientError> {
+    try_client_with(&ProxyConfig::from_env())
+}
+
+/// [`try_client`]; panics if no client can be made (tests and the sandbox).
 pub fn client() -> reqwest::Client {
-    client_with(&ProxyConfig::from_env())
+    try_client().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`try_client_with`]; panics if no client can be made (tests).
+pub fn client_with(proxy: &ProxyConfig) -> reqwest::Client {
+    try_client_with(proxy).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`client`] with an explicit proxy configuration.
@@ -35,7 +111,7 @@ pub fn client() -> reqwest::Client {
 ///   loopback exception in front of it, so there loopback is kept direct by
 ///   [`client_for`] / [`loopback_client`] (and by the OS bypass list).
 /// - None set elsewhere: no proxy (the variables are the system settings).
-pub fn client_with(proxy: &ProxyConfig) -> reqwest::Client {
+pub fn try_client_with(proxy: &ProxyConfig) -> Result<reqwest::Client, ClientError> {
     install_crypto_provider();
     let builder = reqwest::Client::builder()
         .user_agent(concat!("orchidea-wizard/", env!("CARGO_PKG_VERSION")))
@@ -52,30 +128,54 @@ pub fn client_with(proxy: &ProxyConfig) -> reqwest::Client {
     } else {
         builder.no_proxy()
     };
-    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+    finish(builder)
 }
 
-/// [`loopback_client`] for loopback URLs, else [`client`]: loopback stays
-/// direct whatever the OS proxy settings say.
-pub fn client_for(url: &url::Url) -> reqwest::Client {
+/// The built client, or why not: never a default client in its place.
+fn finish(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, ClientError> {
+    builder.build().map_err(|e| {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        ClientError(text)
+    })
+}
+
+/// [`try_loopback_client`] for loopback URLs, else [`try_client`]: loopback
+/// stays direct whatever the OS proxy settings say.
+pub fn try_client_for(url: &url::Url) -> Result<reqwest::Client, ClientError> {
     if is_loopback(url) {
-        loopback_client()
+        try_loopback_client()
     } else {
-        client()
+        try_client()
     }
 }
 
+/// [`try_client_for`]; panics if no client can be made (tests).
+pub fn client_for(url: &url::Url) -> reqwest::Client {
+    try_client_for(url).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// A client for loopback services (the sandbox): never proxied.
-pub fn loopback_client() -> reqwest::Client {
+pub fn try_loopback_client() -> Result<reqwest::Client, ClientError> {
     install_crypto_provider();
-    reqwest::Client::builder()
-        .user_agent(concat!("orchidea-wizard/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    finish(
+        reqwest::Client::builder()
+            .user_agent(concat!("orchidea-wizard/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30)),
+    )
+}
+
+/// [`try_loopback_client`]; panics if no client can be made (tests and the
+/// sandbox).
+pub fn loopback_client() -> reqwest::Client {
+    try_loopback_client().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The proxy [`client`] uses, for diagnostics and reports (no credentials).
@@ -493,6 +593,24 @@ mod tests {
             0
         ));
         assert_eq!(parse_no_proxy("10.0.0.0/33"), None);
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_built_is_an_error_not_a_default_client() {
+        install_crypto_provider();
+        let impossible = reqwest::Client::builder()
+            .min_tls_version(reqwest::tls::Version::TLS_1_3)
+            .max_tls_version(reqwest::tls::Version::TLS_1_2);
+        let e = finish(impossible).expect_err("no client, and no silent default");
+        assert!(e.to_string().contains("nothing was sent"), "{e}");
+        assert!(try_client().is_ok() && try_loopback_client().is_ok());
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(size_text(GRAPH_BODY_CAP), "16 MiB");
+        assert_eq!(size_text(512 << 10), "512 KiB");
+        assert_eq!(size_text(1000), "1000 bytes");
     }
 
     #[test]

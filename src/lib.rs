@@ -23,6 +23,7 @@ pub mod report;
 pub mod resume;
 pub mod sandbox;
 pub mod secret;
+pub mod secret_env;
 pub mod settings;
 pub mod setup;
 pub mod signin;

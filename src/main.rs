@@ -35,6 +35,13 @@ struct Args {
 use orchidea_wizard::ui::bench::BenchMode;
 
 fn main() -> iced::Result {
+    // SAFETY: the first thing the process does: no other thread runs yet.
+    // The window reads none of them, but the browser it opens for sign-in
+    // would inherit them.
+    #[allow(unsafe_code)]
+    unsafe {
+        orchidea_wizard::secret_env::take_from_env()
+    };
     let args = Args::parse();
     orchidea_wizard::logging::init();
     orchidea_wizard::http::install_crypto_provider();

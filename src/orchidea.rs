@@ -182,6 +182,16 @@ pub enum OrchideaError {
     )]
     QueryOrFragment,
     #[error(
+        "Orchidea's admin API gave a SCIM URL the wizard does not use ({url}): {problem}. Nothing was changed in Entra.{revoked} Ask Orchidea's support about it, or take the manual path: paste the SCIM URL Orchidea's web UI shows."
+    )]
+    ApiScimUrl {
+        /// Without user name or password, shortened.
+        url: String,
+        problem: String,
+        /// " The SCIM secret it had just created was revoked." or empty.
+        revoked: String,
+    },
+    #[error(
         "The SCIM secret is empty. Paste the secret Orchidea showed when you clicked \"Create new SCIM secret\"."
     )]
     EmptySecret,
@@ -257,6 +267,82 @@ fn parse_scim_url_inner(input: &str) -> Result<Url, OrchideaError> {
         url.set_path(if trimmed.is_empty() { "/" } else { &trimmed });
     }
     Ok(url)
+}
+
+/// A SCIM URL returned by the admin API, held to the rules of a pasted one
+/// ([`parse_scim_url`]): `Err` is [`OrchideaError::ApiScimUrl`].
+fn check_api_scim_url(url: &Url) -> Result<Url, OrchideaError> {
+    parse_scim_url(url.as_str()).map_err(|e| {
+        let problem = match e {
+            OrchideaError::NotHttps => "it does not use https://",
+            OrchideaError::CredentialsInUrl => "it contains a user name or password",
+            OrchideaError::QueryOrFragment => "it has a query (?…) or fragment (#…)",
+            _ => "it is not a URL with a host",
+        };
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        OrchideaError::ApiScimUrl {
+            url: shorten(shown.as_str(), 80),
+            problem: problem.into(),
+            revoked: String::new(),
+        }
+    })
+}
+
+/// Why Entra's provisioning service, which runs in Microsoft's cloud, may
+/// not reach `url`'s host, or `None`. Entra reaches an app inside a private
+/// network only through the provisioning agent of on-premises provisioning
+/// (Entra docs `on-premises-scim-provisioning.md`,
+/// `on-premises-application-provisioning-architecture.md`), which a
+/// non-gallery app as the wizard sets up does not use. Loopback is not
+/// named here: it is refused for a real tenant and is the sandbox's own.
+pub fn scim_host_warning(url: &Url) -> Option<String> {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let v4 = |ip: Ipv4Addr| {
+        let [a, b, ..] = ip.octets();
+        if ip.is_private() {
+            Some("a private address (RFC 1918)")
+        } else if ip.is_link_local() {
+            Some("a link-local address (169.254.0.0/16)")
+        } else if a == 100 && (64..128).contains(&b) {
+            Some("a carrier-grade NAT address (100.64.0.0/10)")
+        } else {
+            None
+        }
+    };
+    let v6 = |ip: Ipv6Addr| {
+        let first = ip.segments()[0];
+        if let Some(mapped) = ip.to_ipv4_mapped() {
+            v4(mapped)
+        } else if first & 0xfe00 == 0xfc00 {
+            Some("a unique local IPv6 address (fc00::/7)")
+        } else if first & 0xffc0 == 0xfe80 {
+            Some("a link-local IPv6 address (fe80::/10)")
+        } else {
+            None
+        }
+    };
+    let what = match url.host()? {
+        url::Host::Ipv4(ip) => v4(ip),
+        url::Host::Ipv6(ip) => v6(ip),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" {
+                None
+            } else if d.ends_with(".local") || d == "local" {
+                Some("a .local name (multicast DNS, this network only)")
+            } else if !d.contains('.') {
+                Some("a single-label name (resolved on this network only)")
+            } else {
+                None
+            }
+        }
+    }?;
+    Some(format!(
+        "The SCIM URL's host {} is {what}. Entra's provisioning service runs in Microsoft's cloud and cannot reach it, even if this computer can: use the workspace's public https:// SCIM URL.",
+        url.host_str().unwrap_or_default()
+    ))
 }
 
 /// Validates a pasted SCIM secret; surrounding whitespace is trimmed.
@@ -387,12 +473,17 @@ impl HttpOrchideaAdmin {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = response
-            .bytes()
+        let body = crate::http::read_body(response, crate::http::ORCHIDEA_BODY_CAP)
             .await
-            .map_err(|e| OrchideaError::Transport {
-                url: url.to_string(),
-                detail: transport_detail(&e),
+            .map_err(|e| match e {
+                crate::http::BodyError::Transport(e) => OrchideaError::Transport {
+                    url: url.to_string(),
+                    detail: transport_detail(&e),
+                },
+                too_large => OrchideaError::UnexpectedResponse {
+                    status: status.as_u16(),
+                    detail: too_large.to_string(),
+                },
             })?;
         // Error messages quote the body: a server echoing the token must not
         // put it in front of the admin.
@@ -401,7 +492,7 @@ impl HttpOrchideaAdmin {
             Ok(text) if !token.is_empty() && text.contains(token) => {
                 text.replace(token, "<redacted>").into_bytes()
             }
-            _ => body.to_vec(),
+            _ => body,
         };
         Ok(Response {
             status,
@@ -528,7 +619,11 @@ impl Response {
 
 impl OrchideaAdmin for HttpOrchideaAdmin {
     fn workspace(&self) -> BoxFuture<'_, Result<WorkspaceInfo, OrchideaError>> {
-        Box::pin(async move { self.get(&["workspace"]).await })
+        Box::pin(async move {
+            let mut info: WorkspaceInfo = self.get(&["workspace"]).await?;
+            info.scim_url = check_api_scim_url(&info.scim_url)?;
+            Ok(info)
+        })
     }
 
     fn list_idps(&self) -> BoxFuture<'_, Result<Vec<Idp>, OrchideaError>> {
@@ -546,10 +641,29 @@ impl OrchideaAdmin for HttpOrchideaAdmin {
                 .send(self.http.post(url.clone()).json(&body), &url)
                 .await?;
             let wire: CreatedWire = response.json(&url, None)?;
+            let scim_url = match check_api_scim_url(&wire.scim_url) {
+                Ok(u) => u,
+                Err(OrchideaError::ApiScimUrl { url, problem, .. }) => {
+                    // Never used: revoke what this call just created.
+                    let revoked = match self.revoke_scim_secret(&wire.id).await {
+                        Ok(()) => " The SCIM secret it had just created was revoked.".into(),
+                        Err(_) => format!(
+                            " The SCIM secret it had just created (id {}) could not be revoked: revoke it in Orchidea's web UI.",
+                            wire.id
+                        ),
+                    };
+                    return Err(OrchideaError::ApiScimUrl {
+                        url,
+                        problem,
+                        revoked,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             Ok(CreatedSecret {
                 id: wire.id,
                 idp_id: wire.idp_id,
-                scim_url: wire.scim_url,
+                scim_url,
                 secret: Secret::new(wire.secret),
                 created_at: wire.created_at,
                 expires_at: wire.expires_at,
@@ -674,6 +788,58 @@ mod tests {
         );
         let msg = parse_scim_url("acme").unwrap_err().to_string();
         assert!(msg.contains("https://"), "{msg}");
+    }
+
+    #[test]
+    fn hosts_entra_cannot_reach_are_named() {
+        let warn = |u: &str| scim_host_warning(&u.parse().unwrap());
+        for (url, what) in [
+            ("https://10.1.2.3/scim/v2", "private"),
+            ("https://172.16.0.1/scim/v2", "private"),
+            ("https://172.31.255.255/scim/v2", "private"),
+            ("https://192.168.1.10:8443/scim/v2", "private"),
+            ("https://169.254.169.254/scim/v2", "link-local"),
+            ("https://100.64.0.1/scim/v2", "carrier-grade"),
+            ("https://[fd12:3456::1]/scim/v2", "unique local"),
+            ("https://[fe80::1]/scim/v2", "link-local IPv6"),
+            ("https://[::ffff:10.0.0.1]/scim/v2", "private"),
+            ("https://orchidea.local/scim/v2", ".local"),
+            ("https://Orchidea.LOCAL./scim/v2", ".local"),
+            ("https://intranet/scim/v2", "single-label"),
+        ] {
+            let w = warn(url).unwrap_or_else(|| panic!("{url}: no warning"));
+            assert!(w.contains(what), "{url}: {w}");
+            assert!(w.contains("cannot reach"), "{w}");
+        }
+        for url in [
+            "https://acme.orchidea.com/scim/v2",
+            "https://172.32.0.1/scim/v2",
+            "https://8.8.8.8/scim/v2",
+            "https://[2001:db8::1]/scim/v2",
+            "https://local.example.com/scim/v2",
+            "http://127.0.0.1:8080/scim/v2",
+            "http://localhost:1/scim/v2",
+        ] {
+            assert_eq!(warn(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn api_scim_urls_follow_the_paste_rules() {
+        let ok = check_api_scim_url(&"https://a.example/scim/v2/".parse().unwrap()).unwrap();
+        assert_eq!(ok.as_str(), "https://a.example/scim/v2");
+        assert!(check_api_scim_url(&"http://127.0.0.1:9/scim/v2".parse().unwrap()).is_ok());
+        for (url, problem) in [
+            ("http://a.example/scim/v2", "https://"),
+            ("https://me:pw@a.example/scim/v2", "user name"),
+            ("https://a.example/scim/v2?x=1", "query"),
+            ("ftp://a.example/scim/v2", "https://"),
+        ] {
+            let e = check_api_scim_url(&url.parse().unwrap()).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains(problem), "{url}: {text}");
+            assert!(!text.contains("pw@"), "{text}");
+        }
     }
 
     #[test]

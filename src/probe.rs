@@ -242,6 +242,8 @@ pub const CHECK_EXTERNAL_ID: &str = "Find a user by externalId (Orchidea matches
 pub const CHECK_CONFIG: &str = "ServiceProviderConfig";
 pub const CHECK_GROUP: &str = "Find a group by displayName (Entra's Test Connection)";
 pub const CHECK_RESOURCE_TYPES: &str = "Resource types (does it serve groups?)";
+/// Only present, as a warning, for a host Entra cannot reach.
+pub const CHECK_PUBLIC: &str = "A public address Entra can reach";
 
 /// Runs the pre-flight against `scim_url` (the SCIM base, e.g. `…/scim/v2`).
 pub async fn probe(
@@ -254,6 +256,19 @@ pub async fn probe(
     let base = base_url(scim_url);
     let mut checks = Vec::new();
     let prober = Prober { http, secret, opts };
+
+    // 0. A private host may answer here yet never answer Entra.
+    if let Some(detail) = crate::orchidea::scim_host_warning(&base) {
+        tracing::warn!("{detail}");
+        checks.push(Check {
+            name: CHECK_PUBLIC.into(),
+            outcome: CheckOutcome::Warn {
+                detail,
+                fix: "If Orchidea runs inside your network, publish its SCIM endpoint on a public https:// address first.".into(),
+            },
+            elapsed_ms: 0,
+        });
+    }
 
     // 1. Reach: no bearer; any HTTP answer means DNS, TCP and TLS work.
     let reach = prober.fetch(&base, false).await;
@@ -347,7 +362,14 @@ impl Prober<'_> {
         let status = response.status().as_u16();
         let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
         let location = header(reqwest::header::LOCATION);
-        let body = response.bytes().await.map_err(fail)?.to_vec();
+        let body = match crate::http::read_body(response, crate::http::SCIM_BODY_CAP).await {
+            Ok(body) => body,
+            Err(crate::http::BodyError::Transport(e)) => return Err(fail(e)),
+            Err(too_large) => {
+                let detail = too_large.to_string();
+                return Err((ProbeFailure::NotScim { detail }, ms(started)));
+            }
+        };
         Ok(Fetched {
             status,
             content_type,

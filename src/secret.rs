@@ -5,44 +5,69 @@
 //! used where a header or request body is built.
 //!
 //! Every value of 6 characters or more is also registered with the log
-//! redactor ([`crate::logging::redact`]), so that even a log line that
-//! bypassed `Secret` never shows it, plain or encoded.
+//! redactor ([`crate::logging::redact`]) while a `Secret` holds it, so that
+//! even a log line that bypassed `Secret` never shows it, plain or encoded.
 
 use std::fmt;
 
 use zeroize::Zeroizing;
 
+/// A secret shows its last four characters only from this length on, so a
+/// hint never reveals more than a third of it.
+pub const HINT_MIN_LEN: usize = 12;
+
 /// A secret value. Cloning copies the bytes (each copy is zeroed on drop).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
+pub struct Secret {
+    value: Zeroizing<String>,
+    /// Holds its value in the log redactor (released on drop).
+    held: bool,
+}
 
 impl Secret {
-    /// Wraps a value. Surrounding whitespace is kept: validation decides.
+    /// Wraps a value and registers it with the log redactor for as long as
+    /// this value (or a clone) lives. Surrounding whitespace is kept:
+    /// validation decides.
     pub fn new(value: impl Into<String>) -> Self {
         let value = Zeroizing::new(value.into());
-        crate::logging::redact::register(&value);
-        Self(value)
+        let held = crate::logging::redact::hold(&value);
+        Self { value, held }
+    }
+
+    /// What a secret text field holds while the admin types: not registered
+    /// with the redactor (one entry per keystroke would crowd out the live
+    /// secrets). The value is registered once, when it is taken for use
+    /// (parsed into a [`Secret::new`]).
+    pub fn typed(value: impl Into<String>) -> Self {
+        Self {
+            value: Zeroizing::new(value.into()),
+            held: false,
+        }
     }
 
     /// The plain text. Call only where it is sent over the wire or compared.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
     }
 
-    /// The last four characters, which admins use to tell secrets apart.
+    /// The last four characters, which admins use to tell secrets apart;
+    /// empty for a secret shorter than [`HINT_MIN_LEN`] characters, where
+    /// four characters would give away too much of it (or all of it).
     pub fn last4(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        let start = chars.len().saturating_sub(4);
-        chars[start..].iter().collect()
+        let chars: Vec<char> = self.value.chars().collect();
+        if chars.len() < HINT_MIN_LEN {
+            return String::new();
+        }
+        chars[chars.len() - 4..].iter().collect()
     }
 
-    /// `••••abcd`: what the UI and reports may show.
+    /// `••••abcd`: what the UI and reports may show; only `••••` for a
+    /// short secret (see [`Secret::last4`]).
     pub fn masked(&self) -> String {
         format!("••••{}", self.last4())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.value.is_empty()
     }
 
     /// A fresh random secret of `len` URL-safe characters (sandbox tokens).
@@ -56,6 +81,30 @@ impl Secret {
         Self::new(s)
     }
 }
+
+impl Clone for Secret {
+    fn clone(&self) -> Self {
+        let value = self.value.clone();
+        let held = self.held && crate::logging::redact::hold(&value);
+        Self { value, held }
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        if self.held {
+            crate::logging::redact::release(&self.value);
+        }
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,11 +141,52 @@ mod tests {
     }
 
     #[test]
+    fn a_live_secret_stays_redacted_after_many_others() {
+        let live = Secret::new("live-secret-kept-while-held-77");
+        let copy = live.clone();
+        // A text field's worth of keystrokes, and then some.
+        for i in 0..20 * crate::logging::redact::MAX_SECRETS {
+            drop(Secret::new(format!("keystroke-value-{i:06}")));
+        }
+        let line = format!("token {} sent", live.expose());
+        assert_eq!(crate::logging::redact::redact(&line), "token •••• sent");
+        drop(live);
+        assert_eq!(
+            crate::logging::redact::redact(&line),
+            "token •••• sent",
+            "the clone still holds it"
+        );
+        drop(copy);
+    }
+
+    #[test]
+    fn typed_values_are_not_registered_until_taken_for_use() {
+        let typed = Secret::typed("typed-value-not-yet-used-31");
+        assert_eq!(
+            crate::logging::redact::redact(typed.expose()),
+            "typed-value-not-yet-used-31"
+        );
+        let used = Secret::new(typed.expose());
+        assert_eq!(crate::logging::redact::redact(typed.expose()), "••••");
+        drop(used);
+    }
+
+    #[test]
     fn last4_and_mask() {
-        let s = Secret::new("abcdefgh");
-        assert_eq!(s.last4(), "efgh");
-        assert_eq!(s.masked(), "••••efgh");
-        assert_eq!(Secret::new("ab").last4(), "ab");
+        // Values no other test's log line contains (the registry is global).
+        let s = Secret::new("Zq9-last4-hint-K3wp");
+        assert_eq!(s.last4(), "K3wp");
+        assert_eq!(s.masked(), "••••K3wp");
+        assert_eq!(Secret::new("€q9-hint-X7b").masked(), "••••-X7b");
+    }
+
+    #[test]
+    fn short_secrets_are_never_shown_even_in_part() {
+        for short in ["", "q", "q9", "q9Z!", "q9Z!w", "q9Z!w8Yv", "q9Z!w8Yv$Kp"] {
+            let s = Secret::new(short);
+            assert_eq!(s.masked(), "••••", "{short}");
+            assert_eq!(s.last4(), "", "{short}");
+        }
     }
 
     #[test]

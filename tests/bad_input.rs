@@ -364,9 +364,117 @@ async fn every_catalogue_entry_gives_its_message() {
         &err(graph.list_jobs("sp-1").await),
     );
 
+    bounded_answers(&mut rows).await;
+
     assert!(
         rows.is_empty(),
         "catalogue rows without a check: {:?}",
         rows.keys()
+    );
+}
+
+/// Answers too big, `nextLink`s that loop or leave Graph, SCIM URLs from
+/// Orchidea's API, hosts Entra cannot reach (issue #14, item 10).
+async fn bounded_answers(rows: &mut BTreeMap<String, String>) {
+    use axum::response::IntoResponse;
+    let huge = || async { vec![b' '; 50 << 20] };
+    let big = serve(axum::Router::new().fallback(huge)).await;
+    let graph = |base: &url::Url| {
+        GraphClient::with_retry(
+            orchidea_wizard::http::loopback_client(),
+            base.join("v1.0").unwrap(),
+            Arc::new(StaticToken(Secret::new("t"))),
+            RetryPolicy::none(),
+        )
+    };
+    check(
+        rows,
+        "graph-too-large",
+        &err(graph(&big).list_users().await),
+    );
+    // A page whose next link is itself.
+    let base: Arc<std::sync::OnceLock<url::Url>> = Arc::default();
+    let own = Arc::clone(&base);
+    let looping = serve(axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let own = Arc::clone(&own);
+        async move {
+            let next = own.get().unwrap().join(&uri.to_string()).unwrap();
+            axum::Json(serde_json::json!({"value": [], "@odata.nextLink": next}))
+        }
+    }))
+    .await;
+    base.set(looping.clone()).unwrap();
+    check(
+        rows,
+        "graph-next-link-loop",
+        &err(graph(&looping).list_users().await),
+    );
+    let elsewhere = serve(axum::Router::new().fallback(|| async {
+        axum::Json(serde_json::json!({
+            "value": [],
+            "@odata.nextLink": "https://graph.example.net/v1.0/users?$skiptoken=x",
+        }))
+    }))
+    .await;
+    check(
+        rows,
+        "graph-next-link-elsewhere",
+        &err(graph(&elsewhere).list_users().await),
+    );
+    let orchidea = |base: &url::Url| {
+        orchidea_wizard::orchidea::HttpOrchideaAdmin::new(
+            orchidea_wizard::http::loopback_client(),
+            base.clone(),
+            Secret::new("orchidea-admin-token-bad-input"),
+        )
+    };
+    use orchidea_wizard::orchidea::OrchideaAdmin as _;
+    check(
+        rows,
+        "orchidea-too-large",
+        &err(orchidea(&big).workspace().await),
+    );
+    let odd_url = serve(axum::Router::new().fallback(|| async {
+        axum::Json(serde_json::json!({"name": "Acme", "scimUrl": "http://acme.example/scim/v2"}))
+            .into_response()
+    }))
+    .await;
+    check(
+        rows,
+        "orchidea-api-scim-url",
+        &err(orchidea(&odd_url).workspace().await),
+    );
+    let mut cfg =
+        orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    cfg.login_url = big.clone();
+    check(
+        rows,
+        "token-too-large",
+        &err(orchidea_wizard::signin::redeem_refresh_token(
+            &cfg,
+            &orchidea_wizard::http::loopback_client(),
+            &Secret::new("refresh-token-bad-input"),
+        )
+        .await),
+    );
+    let report = orchidea_wizard::probe::probe(
+        &orchidea_wizard::http::loopback_client(),
+        &big.join("scim/v2").unwrap(),
+        &Secret::new("scim-secret-bad-input"),
+        &orchidea_wizard::probe::ProbeOptions::default(),
+    )
+    .await;
+    check(
+        rows,
+        "scim-too-large",
+        &report.first_failure().unwrap().to_string(),
+    );
+    check(
+        rows,
+        "scim-private-host",
+        &orchidea_wizard::orchidea::scim_host_warning(
+            &"https://192.168.1.10/scim/v2".parse().unwrap(),
+        )
+        .unwrap(),
     );
 }

@@ -9,10 +9,16 @@
 //!    lower case hex). Values shorter than [`MIN_SECRET_LEN`] characters are
 //!    not registered: masking every "admin" or "false" would make logs
 //!    unreadable, and real tokens are far longer. Values longer than
-//!    [`MAX_SECRET_LEN`] are not registered either (pasted documents). The
-//!    registry keeps the newest [`MAX_SECRETS`] values; older ones, and the
-//!    partial values a text field produces while the admin types (an entry
-//!    that is a prefix of a newer one), are dropped and their bytes zeroed.
+//!    [`MAX_SECRET_LEN`] are not registered either (pasted documents). A
+//!    value stays while something holds it: a [`Secret`](crate::Secret)
+//!    holds its value from creation to drop ([`hold`]/[`release`]), and a
+//!    [`register`]ed value is held for the life of the process. Held values
+//!    are never evicted. Values no longer held stay too (a log line may
+//!    quote one a moment later), up to [`MAX_SECRETS`] entries in all; past
+//!    that the oldest of them are dropped and their bytes zeroed, as is one
+//!    a newly registered value starts with (its earlier state). Text
+//!    fields do not register what the admin types: the value is registered
+//!    once, when it is taken for use.
 //! 2. **Credential patterns**, whether or not the value is registered:
 //!    `Bearer <token>` and `Basic <token>` (tokens of at least 8 characters
 //!    that contain a digit or symbol, or are 20+ characters long, so "Bearer
@@ -40,12 +46,17 @@ pub const MASK: &str = "••••";
 pub const MIN_SECRET_LEN: usize = 6;
 /// Longer values are not registered (counted in bytes).
 pub const MAX_SECRET_LEN: usize = 8 * 1024;
-/// How many live secrets the registry remembers.
+/// How many entries the registry keeps once values are no longer held;
+/// held values are kept whatever their number.
 pub const MAX_SECRETS: usize = 64;
 
 /// One registered secret: its plain text first, then its encodings.
 struct Entry {
     forms: Vec<Zeroizing<String>>,
+    /// How many live [`Secret`](crate::Secret)s hold the value.
+    holders: usize,
+    /// Registered with [`register`]: held for the life of the process.
+    pinned: bool,
 }
 
 impl Entry {
@@ -68,12 +79,25 @@ impl Entry {
         push(URL_SAFE_NO_PAD.encode(bytes));
         push(percent_encode(bytes, b"0123456789ABCDEF"));
         push(percent_encode(bytes, b"0123456789abcdef"));
-        Self { forms }
+        Self {
+            forms,
+            holders: 0,
+            pinned: false,
+        }
     }
 
     fn value(&self) -> &str {
         &self.forms[0]
     }
+
+    fn held(&self) -> bool {
+        self.pinned || self.holders > 0
+    }
+}
+
+/// Whether `value` (trimmed) is one the registry takes.
+fn worth_registering(value: &str) -> bool {
+    value.len() <= MAX_SECRET_LEN && value.chars().count() >= MIN_SECRET_LEN
 }
 
 /// Every byte outside RFC 3986's unreserved set as `%XX`.
@@ -107,22 +131,60 @@ impl Registry {
 
     /// See [`register`].
     pub fn register(&mut self, value: &str) {
-        let value = value.trim();
-        if value.len() > MAX_SECRET_LEN || value.chars().count() < MIN_SECRET_LEN {
-            return;
+        if let Some(entry) = self.entry(value) {
+            entry.pinned = true;
         }
-        if let Some(i) = self.entries.iter().position(|e| e.value() == value) {
-            // Already known: it becomes the newest.
-            if let Some(entry) = self.entries.remove(i) {
-                self.entries.push_back(entry);
+    }
+
+    /// See [`hold`].
+    pub fn hold(&mut self, value: &str) -> bool {
+        match self.entry(value) {
+            Some(entry) => {
+                entry.holders += 1;
+                true
             }
-            return;
+            None => false,
         }
-        // What a text field held a keystroke ago is a prefix of what it holds now.
-        self.entries.retain(|e| !value.starts_with(e.value()));
-        self.entries.push_back(Entry::new(value));
+    }
+
+    /// See [`release`].
+    pub fn release(&mut self, value: &str) {
+        let value = value.trim();
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.value() == value) {
+            entry.holders = entry.holders.saturating_sub(1);
+        }
+        self.evict();
+    }
+
+    /// The entry for `value`, made the newest (created if new), or `None`
+    /// for a value too short or too long to register.
+    fn entry(&mut self, value: &str) -> Option<&mut Entry> {
+        let value = value.trim();
+        if !worth_registering(value) {
+            return None;
+        }
+        let entry = match self.entries.iter().position(|e| e.value() == value) {
+            Some(i) => self.entries.remove(i)?,
+            None => {
+                // A value nobody holds any more that this one starts with
+                // (an earlier, shorter state of the same input) goes.
+                self.entries
+                    .retain(|e| e.held() || !value.starts_with(e.value()));
+                Entry::new(value)
+            }
+        };
+        self.entries.push_back(entry);
+        self.evict();
+        self.entries.back_mut()
+    }
+
+    /// Past [`MAX_SECRETS`], drops the oldest values nobody holds.
+    fn evict(&mut self) {
         while self.entries.len() > MAX_SECRETS {
-            self.entries.pop_front();
+            match self.entries.iter().position(|e| !e.held()) {
+                Some(i) => drop(self.entries.remove(i)),
+                None => break,
+            }
         }
     }
 
@@ -185,11 +247,26 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Remembers `value` (surrounding whitespace trimmed) so log lines never show
-/// it or its encodings. Called by [`Secret::new`](crate::Secret::new); cheap,
-/// and a no-op for values under [`MIN_SECRET_LEN`] characters.
+/// Remembers `value` (surrounding whitespace trimmed) for the life of the
+/// process, so log lines never show it or its encodings; a no-op for values
+/// under [`MIN_SECRET_LEN`] characters. For values that are not held by a
+/// [`Secret`](crate::Secret) (a proxy password).
 pub fn register(value: &str) {
     registry().register(value);
+}
+
+/// Masks `value` while it is held: one call per holder, matched by one
+/// [`release`]. Called by [`Secret`](crate::Secret) on creation and clone;
+/// false for a value not registered (too short or too long).
+pub fn hold(value: &str) -> bool {
+    registry().hold(value)
+}
+
+/// One holder of `value` let go of it (a [`Secret`](crate::Secret) dropped).
+/// The value stays masked until [`MAX_SECRETS`] values nobody holds push it
+/// out.
+pub fn release(value: &str) {
+    registry().release(value);
 }
 
 /// Forgets `value`; its stored forms are zeroed.
@@ -539,37 +616,61 @@ mod tests {
     }
 
     #[test]
-    fn the_registry_keeps_the_newest_values_only() {
+    fn values_nobody_holds_are_dropped_oldest_first() {
         let mut r = Registry::new();
         let many: Vec<String> = (0..MAX_SECRETS + 10)
             .map(|i| format!("bulk-secret-{i:04}-QWERTY"))
             .collect();
         for v in &many {
-            r.register(v);
+            assert!(r.hold(v));
+            r.release(v);
         }
         assert_eq!(r.len(), MAX_SECRETS);
         assert_eq!(r.mask(&many[0]), many[0], "the oldest were dropped");
         assert_eq!(r.mask(&many[MAX_SECRETS + 9]), MASK);
-        // Registering a known value again makes it the newest.
-        r.register(&many[10]);
-        r.register("one-more-secret-value");
+        // Holding a known value again makes it the newest.
+        r.hold(&many[10]);
+        r.release(&many[10]);
+        r.hold("one-more-secret-value");
         assert_eq!(r.mask(&many[10]), MASK);
         assert_eq!(r.mask(&many[11]), many[11]);
     }
 
     #[test]
-    fn typing_a_secret_keeps_only_the_full_value() {
+    fn a_held_secret_is_never_evicted() {
         let mut r = Registry::new();
-        let full = "typed-in-T0KEN-value";
-        for end in 1..=full.len() {
-            r.register(&full[..end]);
+        let live = "the-live-admin-T0KEN";
+        r.hold(live);
+        r.register("pinned-proxy-pa55");
+        // Far more values than the cap come and go (and some stay held).
+        for i in 0..10 * MAX_SECRETS {
+            let v = format!("passing-value-{i:05}");
+            r.hold(&v);
+            if i % 100 != 0 {
+                r.release(&v);
+            }
         }
-        assert_eq!(r.len(), 1, "prefixes replaced, not added");
-        assert_eq!(r.mask(full), MASK);
-        // Deleting back to a shorter value registers that one too.
-        r.register(&full[..12]);
-        assert_eq!(r.len(), 2);
-        assert_eq!(r.mask(&full[..12]), MASK);
+        assert_eq!(r.mask(live), MASK);
+        assert_eq!(r.mask("pinned-proxy-pa55"), MASK);
+        assert_eq!(r.mask("passing-value-00100"), MASK, "still held");
+        assert!(r.len() <= MAX_SECRETS + 7, "{}", r.len());
+        // Two holders: one release keeps it held.
+        r.hold(live);
+        r.release(live);
+        for i in 0..2 * MAX_SECRETS {
+            let v = format!("later-value-{i:05}");
+            r.hold(&v);
+            r.release(&v);
+        }
+        assert_eq!(r.mask(live), MASK);
+        // The last release makes it evictable like any other.
+        r.release(live);
+        for i in 0..2 * MAX_SECRETS {
+            let v = format!("final-value-{i:05}");
+            r.hold(&v);
+            r.release(&v);
+        }
+        assert_eq!(r.mask(live), live);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub async fn sign_in(
         remember,
         ..
     } = request;
-    let http = crate::http::client();
+    let http = crate::http::try_client().map_err(|e| e.to_string())?;
     let (store, store_note) = store(&env).await;
     // "Remember me" on and a stored sign-in: no browser needed.
     let remembered = if remember {
@@ -131,7 +131,12 @@ pub async fn check_orchidea(
                     .to_string()
             })?,
     };
-    let info = connect::check_orchidea(crate::http::client(), &workspace, &token).await?;
+    let info = connect::check_orchidea(
+        crate::http::try_client().map_err(|e| e.to_string())?,
+        &workspace,
+        &token,
+    )
+    .await?;
     if let Err(e) =
         connect::keep_or_forget_orchidea_token(&store, &workspace, &token, remember).await
     {

@@ -113,17 +113,22 @@ impl Target {
         }
     }
 
-    /// Orchidea's admin API client, built inside the task that uses it.
-    pub fn admin(&self) -> Option<Arc<dyn OrchideaAdmin>> {
+    /// Orchidea's admin API client, built inside the task that uses it
+    /// (`None`: no admin API configured).
+    pub fn admin(&self) -> Result<Option<Arc<dyn OrchideaAdmin>>, String> {
         let (url, token) = match self {
             Target::Sandbox(s) => (s.orchidea_url.clone(), s.admin_token.clone()),
-            Target::Tenant(t) => t.orchidea.clone()?,
+            Target::Tenant(t) => match t.orchidea.clone() {
+                Some(o) => o,
+                None => return Ok(None),
+            },
         };
         let http = match self {
-            Target::Sandbox(_) => crate::http::loopback_client(),
-            Target::Tenant(_) => crate::http::client(),
-        };
-        Some(Arc::new(HttpOrchideaAdmin::new(http, url, token)))
+            Target::Sandbox(_) => crate::http::try_loopback_client(),
+            Target::Tenant(_) => crate::http::try_client(),
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(Some(Arc::new(HttpOrchideaAdmin::new(http, url, token))))
     }
 
     /// An engine for this target: the manual path when `manual` is given,
@@ -144,7 +149,7 @@ impl Target {
                     }
                 };
                 let mut cfg = setup::config(
-                    crate::http::client(),
+                    crate::http::try_client().map_err(|e| e.to_string())?,
                     t.graph_url.clone(),
                     Arc::clone(&t.token),
                     orchidea,
@@ -402,10 +407,11 @@ pub fn stream(
                 super::sign_in_work::check_orchidea(workspace, token, remember, env).await,
             ),
             Op::ListIdps => {
-                let admin = target.as_ref().and_then(Target::admin);
+                let admin = target.as_ref().map(Target::admin).transpose();
                 Outcome::Idps(match admin {
-                    Some(admin) => admin.list_idps().await.map_err(|e| e.to_string()),
-                    None => Err("Orchidea's admin API is not configured.".into()),
+                    Ok(Some(Some(admin))) => admin.list_idps().await.map_err(|e| e.to_string()),
+                    Ok(_) => Err("Orchidea's admin API is not configured.".into()),
+                    Err(e) => Err(e),
                 })
             }
             op => {

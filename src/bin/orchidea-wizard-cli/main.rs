@@ -267,8 +267,26 @@ struct RunArgs {
     orchidea_url: Option<Url>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // SAFETY: the first thing the process does: no other thread runs yet
+    // (the runtime is started below, after the secrets left the environment).
+    #[allow(unsafe_code)]
+    unsafe {
+        orchidea_wizard::secret_env::take_from_env()
+    };
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(async_main()),
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn async_main() -> ExitCode {
     orchidea_wizard::logging::init();
     orchidea_wizard::http::install_crypto_provider();
     let cli = Cli::parse();
@@ -322,10 +340,11 @@ async fn serve(args: SandboxArgs) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Reads a secret from `var`, else a hidden prompt; refuses without a terminal.
+/// Reads a secret from `var` (taken from the environment at start), else a
+/// hidden prompt; refuses without a terminal.
 fn read_secret(var: &str, prompt: &str) -> Result<String, String> {
-    if let Ok(value) = std::env::var(var) {
-        return Ok(value);
+    if let Some(value) = orchidea_wizard::secret_env::var(var) {
+        return Ok(value.expose().to_string());
     }
     if !std::io::stdin().is_terminal() {
         return Err(format!(

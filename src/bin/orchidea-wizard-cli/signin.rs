@@ -121,11 +121,11 @@ async fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
 /// checks the admin's roles before any step runs.
 pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
     let cfg = args.config()?;
-    let http = orchidea_wizard::http::client();
-    if let Ok(token) = std::env::var("GRAPH_ACCESS_TOKEN") {
+    let http = orchidea_wizard::http::try_client().map_err(|e| e.to_string())?;
+    if let Some(token) = orchidea_wizard::secret_env::var("GRAPH_ACCESS_TOKEN") {
         println!("Using the Microsoft Graph access token from GRAPH_ACCESS_TOKEN.");
         let signed = SignedIn {
-            token: Arc::new(StaticToken(Secret::new(token.trim()))),
+            token: Arc::new(StaticToken(Secret::new(token.expose().trim()))),
             cfg,
             http,
             store: None,
@@ -241,14 +241,14 @@ pub async fn orchidea_token(
     remember: bool,
     read_secret: impl Fn(&str, &str) -> Result<String, String>,
 ) -> Result<Secret, String> {
-    let http = orchidea_wizard::http::client();
+    let http = orchidea_wizard::http::try_client().map_err(|e| e.to_string())?;
     let store = signed.and_then(|s| s.store.clone());
     let store = match (store, remember) {
         (Some(s), _) => Some(s),
         (None, true) => Some(open_store(true).await),
         (None, false) => None,
     };
-    if std::env::var_os("ORCHIDEA_ADMIN_TOKEN").is_none()
+    if !orchidea_wizard::secret_env::is_set("ORCHIDEA_ADMIN_TOKEN")
         && let Some(store) = &store
         && let Some(token) = connect::remembered_orchidea_token(store, workspace).await?
     {

@@ -249,7 +249,7 @@ impl OrchideaSecret {
                 "SCIM secret",
                 "Paste the SCIM secret",
                 self.secret.expose(),
-                |s| Message::SecretChanged(Secret::new(s)),
+                |s| Message::SecretChanged(Secret::typed(s)),
                 self.reveal,
                 Message::ToggleReveal,
                 self.secret_error.as_deref(),

@@ -382,7 +382,7 @@ impl SignIn {
             "Orchidea admin API token",
             "Paste the admin API token",
             self.admin_token.expose(),
-            |s| Message::AdminTokenChanged(Secret::new(s)),
+            |s| Message::AdminTokenChanged(Secret::typed(s)),
             self.reveal,
             Message::ToggleReveal,
             err(Field::AdminToken),
