@@ -37,12 +37,12 @@ fn remember_me_keeps_only_what_it_should_and_sign_out_removes_it() {
     let items = keyring.items(SERVICE);
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(
-        items
+        items.iter().any(
+            |i| i.starts_with("entra-refresh-token:global:http://127.0.0.1:")
+                && i.contains(":organizations:")
+        ) && items
             .iter()
-            .any(|i| i.contains("entra-refresh-token:global:organizations:"))
-            && items
-                .iter()
-                .any(|i| i.contains("orchidea-admin-token:http://127.0.0.1:")),
+            .any(|i| i.contains("orchidea-admin-token:http://127.0.0.1:")),
         "{items:?}"
     );
 

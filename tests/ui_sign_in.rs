@@ -56,10 +56,12 @@ fn world(behaviour: Option<SignInBehaviour>, remember: bool) -> World {
     }
 }
 
-/// The refresh token kept for the default cloud, tenant and client.
+/// The refresh token kept for the default cloud, tenant and client at the
+/// sandbox's sign-in endpoint.
 fn remembered(w: &World) -> Option<orchidea_wizard::Secret> {
     let key = orchidea_wizard::credstore::keys::refresh_token(
         orchidea_wizard::cloud::Cloud::Global,
+        &w.sandbox.login_url,
         orchidea_wizard::signin::DEFAULT_TENANT,
         orchidea_wizard::signin::DEFAULT_CLIENT_ID,
     );

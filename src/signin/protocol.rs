@@ -104,16 +104,27 @@ where
         RequestTokenError::ServerResponse(r) => classify(r.code(), r.description()).in_context(cfg),
         RequestTokenError::Request(e) => SignInError::Network(transport(&e)),
         // The body may hold a token: only the parser's position is kept.
+        // A non-200 answer that is not OAuth JSON: a proxy error page, a
+        // captive portal, a 5xx from a gateway.
         RequestTokenError::Parse(e, _) => SignInError::Other {
             code: "unreadable_response".into(),
             description: format!(
-                "the sign-in service's answer could not be read at {}.",
-                e.path()
+                "the sign-in service at {} answered with something that is not an OAuth answer ({}): a proxy error page or a captive portal? Check the network and proxy, then retry.",
+                cfg.login_url.origin().ascii_serialization(),
+                match e.path().to_string().as_str() {
+                    "." => "not JSON".to_string(),
+                    at => format!("unreadable at {at}"),
+                }
             ),
         },
+        // oauth2's own sentence names the content type only (an HTML page
+        // answered with 200, an empty body), never the body.
         RequestTokenError::Other(text) => SignInError::Other {
             code: "unexpected_response".into(),
-            description: text,
+            description: format!(
+                "the sign-in service at {} did not answer with a token ({text}): a proxy or captive portal page? Check the network and proxy, then retry.",
+                cfg.login_url.origin().ascii_serialization()
+            ),
         },
     }
 }
