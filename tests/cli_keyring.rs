@@ -9,7 +9,10 @@ mod common;
 
 use common::keyring::PrivateKeyring;
 use common::standalone::Standalone;
+use orchidea_wizard::cloud::Cloud;
+use orchidea_wizard::connect;
 use orchidea_wizard::credstore::SERVICE;
+use orchidea_wizard::signin::SignInConfig;
 
 const DEVICE_PROMPT: &str = "enter the code";
 
@@ -79,4 +82,37 @@ fn without_admin_token(env: &[(String, String)]) -> Vec<(String, String)> {
     let mut env = env.to_vec();
     env.push(("ORCHIDEA_ADMIN_TOKEN".into(), String::new()));
     env
+}
+
+/// A damaged entry (not this wizard's format) under the sign-in's key
+/// does not block the CLI: it says the entry could not be read and signs
+/// in again; `signout` removes it, and a new `--remember` replaces it.
+#[test]
+fn a_damaged_entry_is_reported_replaced_and_removed_by_signout() {
+    let sandbox = Standalone::start(None);
+    let keyring = PrivateKeyring::start();
+    let env = keyring.env();
+    let mut cfg = SignInConfig::for_cloud(Cloud::Global);
+    cfg.login_url = sandbox.url("login_url").parse().unwrap();
+    let key = connect::refresh_key(&cfg);
+    let damage = || keyring.store_raw(SERVICE, &key, b"\xffnot-a-refresh-token");
+
+    damage();
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signout"], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 stored item(s) removed"), "{stdout}");
+    assert_eq!(keyring.items(SERVICE), Vec::<String>::new());
+
+    damage();
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signin", "--remember"], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("could not be read") && stderr.contains("damaged"),
+        "{stderr}"
+    );
+    assert!(stdout.contains(DEVICE_PROMPT), "{stdout}");
+    assert_eq!(keyring.items(SERVICE), vec![key.clone()]);
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signin"], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("remembered sign-in"), "replaced: {stdout}");
 }
