@@ -406,6 +406,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_old_key_format_belongs_to_the_clouds_own_endpoint_only() {
+        let entra = SignInConfig::for_cloud(Cloud::Global);
+        assert_eq!(
+            legacy_refresh_key(&entra).as_deref(),
+            Some("entra-refresh-token:global:organizations:14d82eec-204b-4c2f-b7e8-296a70dab67e")
+        );
+        assert_eq!(
+            refresh_key(&entra),
+            "entra-refresh-token:global:https://login.microsoftonline.com:organizations:14d82eec-204b-4c2f-b7e8-296a70dab67e"
+        );
+        // The same origin written differently is the same endpoint.
+        let mut same = entra.clone();
+        same.login_url = "https://LOGIN.microsoftonline.com:443/".parse().unwrap();
+        assert_eq!(refresh_key(&same), refresh_key(&entra));
+        assert!(legacy_refresh_key(&same).is_some());
+        for other in [
+            "http://127.0.0.1:4100/",
+            "https://login.microsoftonline.com:8443/",
+            "https://gateway.contoso.com/",
+            "https://login.microsoftonline.us/",
+        ] {
+            let mut o = entra.clone();
+            o.login_url = other.parse().unwrap();
+            assert_eq!(legacy_refresh_key(&o), None, "{other}");
+            assert_ne!(refresh_key(&o), refresh_key(&entra), "{other}");
+        }
+        let gov = SignInConfig::for_cloud(Cloud::UsGov);
+        assert!(
+            legacy_refresh_key(&gov)
+                .unwrap()
+                .starts_with("entra-refresh-token:usgov:")
+        );
+    }
+
+    #[test]
     fn flags_win_over_settings_which_win_over_the_cloud() {
         let settings = Settings {
             cloud: Cloud::UsGov,

@@ -173,9 +173,12 @@ async fn only_sign_in_again_answers_drop_a_remembered_token() {
     let key = connect::refresh_key(&cfg);
     let http = orchidea_wizard::http::client();
     let kept: [(Answer, &str); 6] = [
-        (Answer::Html(200), "did not answer with a token"),
-        (Answer::Html(502), "not an OAuth answer"),
-        (Answer::Html(503), "not an OAuth answer"),
+        (
+            Answer::Html(200),
+            "is not a token (unexpected response Content-Type",
+        ),
+        (Answer::Html(502), "not an OAuth answer (not JSON)"),
+        (Answer::Html(503), "not an OAuth answer (not JSON)"),
         (
             Answer::OAuth(503, "temporarily_unavailable", "AADSTS90033: busy"),
             "temporarily_unavailable",

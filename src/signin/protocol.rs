@@ -109,12 +109,12 @@ where
         RequestTokenError::Parse(e, _) => SignInError::Other {
             code: "unreadable_response".into(),
             description: format!(
-                "the sign-in service at {} answered with something that is not an OAuth answer ({}): a proxy error page or a captive portal? Check the network and proxy, then retry.",
-                cfg.login_url.origin().ascii_serialization(),
+                "what came back is not an OAuth answer ({}), perhaps a proxy error page or a captive portal. Check the network and proxy, then retry (sign-in service: {}).",
                 match e.path().to_string().as_str() {
                     "." => "not JSON".to_string(),
                     at => format!("unreadable at {at}"),
-                }
+                },
+                cfg.login_url.origin().ascii_serialization(),
             ),
         },
         // oauth2's own sentence names the content type only (an HTML page
@@ -122,7 +122,7 @@ where
         RequestTokenError::Other(text) => SignInError::Other {
             code: "unexpected_response".into(),
             description: format!(
-                "the sign-in service at {} did not answer with a token ({text}): a proxy or captive portal page? Check the network and proxy, then retry.",
+                "what came back is not a token ({text}), perhaps a proxy or captive portal page. Check the network and proxy, then retry (sign-in service: {}).",
                 cfg.login_url.origin().ascii_serialization()
             ),
         },
