@@ -86,7 +86,7 @@ pub async fn sign_in(
     };
     let kept = match (remember, &store_note) {
         (true, None) if unreadable.is_some() => Some(format!(
-            "The remembered sign-in could not be read ({}); this new sign-in replaces it in {}.",
+            "The remembered sign-in could not be read and was not used: {} This sign-in replaces it in {}.",
             unreadable.unwrap_or_default(),
             store.describe()
         )),
