@@ -115,4 +115,25 @@ fn a_damaged_entry_is_reported_replaced_and_removed_by_signout() {
     let (ok, stdout, stderr) = sandbox.cli_with(&["signin"], &env);
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("remembered sign-in"), "replaced: {stdout}");
+
+    // A damaged Orchidea admin token entry: named, then asked for (here
+    // there is no terminal, so the command says which variable to set).
+    let orchidea = sandbox.url("orchidea_url").to_string();
+    let orchidea_key =
+        orchidea_wizard::credstore::keys::orchidea_admin_token(&orchidea.parse().unwrap());
+    keyring.store_raw(SERVICE, &orchidea_key, b"OW1:001;\xff\xfe");
+    let (ok, stdout, stderr) = sandbox.cli_with(
+        &["signin", "--remember", "--orchidea-url", &orchidea],
+        &without_admin_token(&env),
+    );
+    assert!(!ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("remembered Orchidea admin token could not be read")
+            && stderr.contains("ORCHIDEA_ADMIN_TOKEN is not set"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signout", "--orchidea-url", &orchidea], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 stored item(s) removed"), "{stdout}");
+    assert_eq!(keyring.items(SERVICE), Vec::<String>::new());
 }
