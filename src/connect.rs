@@ -166,9 +166,18 @@ pub async fn open_store() -> (Arc<dyn CredentialStore>, Option<String>) {
         })
 }
 
-/// The credential store's entry for this sign-in.
+/// The credential store's entry for this sign-in: cloud, sign-in
+/// endpoint origin, tenant and client.
 pub fn refresh_key(cfg: &SignInConfig) -> String {
-    credstore::keys::refresh_token(cfg.cloud, &cfg.tenant, &cfg.client_id)
+    credstore::keys::refresh_token(cfg.cloud, &cfg.login_url, &cfg.tenant, &cfg.client_id)
+}
+
+/// The entry under the key format without the endpoint, which only the
+/// cloud's own sign-in endpoint can have issued: `None` for any other
+/// endpoint, so an override never reads, sends or removes it.
+pub fn legacy_refresh_key(cfg: &SignInConfig) -> Option<String> {
+    (cfg.login_url.origin() == cfg.cloud.login_url().origin())
+        .then(|| credstore::keys::legacy_refresh_token(cfg.cloud, &cfg.tenant, &cfg.client_id))
 }
 
 /// Runs a blocking store call off the async threads.
@@ -185,46 +194,81 @@ async fn blocking<T: Send + 'static>(
 /// What a remembered sign-in gave.
 #[derive(Debug)]
 pub enum Remembered {
-    /// Nothing stored for this cloud, tenant and app.
+    /// Nothing stored for this cloud, endpoint, tenant and app.
     Nothing,
     Tokens(Tokens),
-    /// A stored token that no longer works (expired, revoked): removed.
+    /// A stored token Entra refused as expired or revoked: removed.
     Stale(String),
+    /// What is stored could not be read (damaged, several items, store
+    /// error): left in place (a new sign-in with "Remember me" replaces
+    /// it, sign-out removes it) and treated as nothing remembered.
+    Unreadable(String),
 }
 
-/// Signs in with the stored refresh token, if there is one. A token Entra
-/// refuses is removed, so the next run does not try it again.
+/// Signs in with the stored refresh token, if there is one for this
+/// endpoint. Only a token Entra refuses as expired or revoked
+/// ([`signin::SignInError::is_sign_in_again`]) is removed; any other
+/// failure (network, an HTML page, a 5xx, an OAuth error that does not
+/// condemn the token) keeps it and is returned as an error.
 pub async fn remembered(
     cfg: &SignInConfig,
     http: &reqwest::Client,
     store: &Arc<dyn CredentialStore>,
 ) -> Result<Remembered, String> {
     let key = refresh_key(cfg);
-    let read = key.clone();
-    let stored = blocking(store, move |s| s.get(&read))
-        .await?
-        .map_err(|e| e.to_string())?;
-    let Some(refresh) = stored else {
-        return Ok(Remembered::Nothing);
+    let legacy = legacy_refresh_key(cfg);
+    let read = (key.clone(), legacy.clone());
+    let stored = blocking(store, move |s| {
+        let (key, legacy) = read;
+        match s.get(&key)? {
+            Some(token) => Ok(Some((token, key))),
+            None => match legacy {
+                Some(old) => Ok(s.get(&old)?.map(|t| (t, old))),
+                None => Ok::<_, credstore::StoreError>(None),
+            },
+        }
+    })
+    .await?;
+    let (refresh, from) = match stored {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(Remembered::Nothing),
+        Err(e) => {
+            tracing::warn!(error = %e, "the remembered sign-in could not be read");
+            return Ok(Remembered::Unreadable(e.to_string()));
+        }
     };
     match signin::redeem_refresh_token(cfg, http, &refresh).await {
         Ok(tokens) => {
-            // Entra rotates the refresh token: keep the new one.
-            if let Some(new) = tokens.refresh.clone() {
-                let _ = blocking(store, move |s| s.set(&key, &new)).await;
-            }
+            // Entra rotates the refresh token: keep the new one, under this
+            // endpoint's key (an old-format entry moves there).
+            let keep = tokens.refresh.clone().unwrap_or(refresh);
+            let _ = blocking(store, move |s| {
+                s.set(&key, &keep)?;
+                if from != key {
+                    s.delete(&from)?;
+                }
+                Ok::<_, credstore::StoreError>(())
+            })
+            .await;
             Ok(Remembered::Tokens(tokens))
         }
         Err(e) if e.is_sign_in_again() => {
-            let _ = blocking(store, move |s| s.delete(&key)).await;
+            let _ = blocking(store, move |s| s.delete(&from)).await;
             Ok(Remembered::Stale(e.to_string()))
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => {
+            let e = e.to_string();
+            let stop = if e.ends_with('.') { "" } else { "." };
+            Err(format!(
+                "{e}{stop} The remembered sign-in was kept; it is tried again next time."
+            ))
+        }
     }
 }
 
 /// Stores the refresh token when `remember` is on; removes any stored one
-/// when it is off, so "off" leaves nothing behind.
+/// when it is off, so "off" leaves nothing behind. Either way an
+/// old-format entry of this endpoint goes (the new key replaces it).
 pub async fn keep_or_forget(
     cfg: &SignInConfig,
     store: &Arc<dyn CredentialStore>,
@@ -232,17 +276,31 @@ pub async fn keep_or_forget(
     remember: bool,
 ) -> Result<(), String> {
     let key = refresh_key(cfg);
-    let result = match (remember, tokens.refresh.clone()) {
-        (true, Some(refresh)) => blocking(store, move |s| s.set(&key, &refresh)).await?,
+    let legacy = legacy_refresh_key(cfg);
+    let refresh = match (remember, tokens.refresh.clone()) {
+        (true, Some(refresh)) => Some(refresh),
         (true, None) => {
             return Err(
                 "Entra gave no refresh token (offline_access was not granted), so the sign-in cannot be remembered."
                     .into(),
             );
         }
-        (false, _) => blocking(store, move |s| s.delete(&key)).await?,
+        (false, _) => None,
     };
-    result.map_err(|e| e.to_string())
+    blocking(store, move |s| {
+        match refresh {
+            Some(refresh) => s.set(&key, &refresh)?,
+            None => {
+                s.delete(&key)?;
+            }
+        }
+        if let Some(old) = legacy {
+            s.delete(&old)?;
+        }
+        Ok::<_, credstore::StoreError>(())
+    })
+    .await?
+    .map_err(|e| e.to_string())
 }
 
 /// The session the Graph client uses; with `store`, every rotated refresh
@@ -269,22 +327,24 @@ pub fn session(
     Session::new(cfg.clone(), http, tokens, on_rotate)
 }
 
-/// Signs out: removes the stored refresh token and, with a workspace, the
-/// stored Orchidea token. Returns how many entries were removed.
+/// Signs out: removes the stored refresh token of this endpoint (and its
+/// old-format entry, for the cloud's own endpoint) and, with a workspace,
+/// the stored Orchidea token, whether they can be read or not. Returns
+/// how many entries were removed.
 pub async fn sign_out(
     cfg: &SignInConfig,
     store: &Arc<dyn CredentialStore>,
     workspace: Option<&Url>,
 ) -> Result<usize, String> {
     let mut keys = vec![refresh_key(cfg)];
+    keys.extend(legacy_refresh_key(cfg));
     if let Some(w) = workspace {
         keys.push(credstore::keys::orchidea_admin_token(w));
     }
     blocking(store, move |s| {
         let mut removed = 0;
         for key in &keys {
-            if s.get(key)?.is_some() {
-                s.delete(key)?;
+            if s.delete(key)? {
                 removed += 1;
             }
         }
@@ -334,7 +394,7 @@ pub async fn keep_or_forget_orchidea_token(
         if remember {
             s.set(&key, &token)
         } else {
-            s.delete(&key)
+            s.delete(&key).map(|_| ())
         }
     })
     .await?
@@ -344,6 +404,41 @@ pub async fn keep_or_forget_orchidea_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_old_key_format_belongs_to_the_clouds_own_endpoint_only() {
+        let entra = SignInConfig::for_cloud(Cloud::Global);
+        assert_eq!(
+            legacy_refresh_key(&entra).as_deref(),
+            Some("entra-refresh-token:global:organizations:14d82eec-204b-4c2f-b7e8-296a70dab67e")
+        );
+        assert_eq!(
+            refresh_key(&entra),
+            "entra-refresh-token:global:https://login.microsoftonline.com:organizations:14d82eec-204b-4c2f-b7e8-296a70dab67e"
+        );
+        // The same origin written differently is the same endpoint.
+        let mut same = entra.clone();
+        same.login_url = "https://LOGIN.microsoftonline.com:443/".parse().unwrap();
+        assert_eq!(refresh_key(&same), refresh_key(&entra));
+        assert!(legacy_refresh_key(&same).is_some());
+        for other in [
+            "http://127.0.0.1:4100/",
+            "https://login.microsoftonline.com:8443/",
+            "https://gateway.contoso.com/",
+            "https://login.microsoftonline.us/",
+        ] {
+            let mut o = entra.clone();
+            o.login_url = other.parse().unwrap();
+            assert_eq!(legacy_refresh_key(&o), None, "{other}");
+            assert_ne!(refresh_key(&o), refresh_key(&entra), "{other}");
+        }
+        let gov = SignInConfig::for_cloud(Cloud::UsGov);
+        assert!(
+            legacy_refresh_key(&gov)
+                .unwrap()
+                .starts_with("entra-refresh-token:usgov:")
+        );
+    }
 
     #[test]
     fn flags_win_over_settings_which_win_over_the_cloud() {

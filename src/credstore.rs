@@ -64,8 +64,10 @@ pub enum StoreError {
 pub trait CredentialStore: Send + Sync {
     fn get(&self, key: &str) -> Result<Option<Secret>, StoreError>;
     fn set(&self, key: &str, value: &Secret) -> Result<(), StoreError>;
-    /// Removes the entry; absent is fine.
-    fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Removes the entry, readable or not (a damaged entry must not
+    /// outlive sign-out); absent is fine. `Ok(true)` when something was
+    /// there.
+    fn delete(&self, key: &str) -> Result<bool, StoreError>;
     /// "the OS credential store" / "this session only", for messages.
     fn describe(&self) -> String;
     /// Whether what is stored survives the process.
@@ -246,7 +248,7 @@ impl CredentialStore for KeyringStore {
         chunk::set(self, self.max_blob, key, value)
     }
 
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
+    fn delete(&self, key: &str) -> Result<bool, StoreError> {
         chunk::delete(self, key)
     }
 
@@ -306,9 +308,8 @@ impl CredentialStore for SessionStore {
         Ok(())
     }
 
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.values().remove(key);
-        Ok(())
+    fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.values().remove(key).is_some())
     }
 
     fn describe(&self) -> String {
@@ -332,8 +333,30 @@ impl std::fmt::Debug for SessionStore {
 pub mod keys {
     use super::Cloud;
 
-    /// The refresh token for one cloud, tenant and client.
-    pub fn refresh_token(cloud: Cloud, tenant: &str, client_id: &str) -> String {
+    /// The refresh token for one cloud, sign-in endpoint, tenant and
+    /// client. The endpoint's origin (scheme, host, port; lower case,
+    /// default port dropped) is part of the key, so a token is only ever
+    /// read, sent, rotated or removed for the endpoint that issued it: a
+    /// `--login-url` override (a sandbox, a gateway) has entries of its own.
+    pub fn refresh_token(
+        cloud: Cloud,
+        login_url: &url::Url,
+        tenant: &str,
+        client_id: &str,
+    ) -> String {
+        format!(
+            "entra-refresh-token:{}:{}:{}:{}",
+            cloud.key(),
+            login_url.origin().ascii_serialization(),
+            tenant.trim().to_ascii_lowercase(),
+            client_id.trim().to_ascii_lowercase()
+        )
+    }
+
+    /// The key before the endpoint was part of it (`cloud:tenant:client`).
+    /// Such an entry was issued by the cloud's own sign-in endpoint, so it
+    /// is only read for that endpoint (and moved to [`refresh_token`]'s key).
+    pub fn legacy_refresh_token(cloud: Cloud, tenant: &str, client_id: &str) -> String {
         format!(
             "entra-refresh-token:{}:{}:{}",
             cloud.key(),
@@ -369,8 +392,8 @@ mod tests {
         s.set("k", &Secret::new("session-value-1")).unwrap();
         assert_eq!(s.get("k").unwrap().unwrap().expose(), "session-value-1");
         assert!(!format!("{s:?}").contains("session-value-1"));
-        s.delete("k").unwrap();
-        s.delete("k").unwrap();
+        assert!(s.delete("k").unwrap());
+        assert!(!s.delete("k").unwrap());
         assert_eq!(s.get("k").unwrap(), None);
         assert_eq!(s.describe(), "this session only");
     }
@@ -436,8 +459,18 @@ mod tests {
 
     #[test]
     fn keys_are_normalised() {
+        let entra: url::Url = "https://LOGIN.microsoftonline.com:443/".parse().unwrap();
         assert_eq!(
-            keys::refresh_token(Cloud::Global, " Contoso.onmicrosoft.com ", "ABC"),
+            keys::refresh_token(Cloud::Global, &entra, " Contoso.onmicrosoft.com ", "ABC"),
+            "entra-refresh-token:global:https://login.microsoftonline.com:contoso.onmicrosoft.com:abc"
+        );
+        let sandbox: url::Url = "http://127.0.0.1:4100/x/".parse().unwrap();
+        assert_eq!(
+            keys::refresh_token(Cloud::Global, &sandbox, "organizations", "abc"),
+            "entra-refresh-token:global:http://127.0.0.1:4100:organizations:abc"
+        );
+        assert_eq!(
+            keys::legacy_refresh_token(Cloud::Global, " Contoso.onmicrosoft.com ", "ABC"),
             "entra-refresh-token:global:contoso.onmicrosoft.com:abc"
         );
         let url: url::Url = "https://acme.orchidea.dev/admin/x".parse().unwrap();

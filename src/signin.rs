@@ -192,19 +192,21 @@ impl UrlOpener for SystemBrowser {
 pub use self::errors::SignInError;
 
 impl SignInError {
-    /// Whether only a new interactive sign-in helps (a refresh token that
-    /// expired or was revoked), as opposed to a network or service failure.
+    /// Whether Entra condemned the refresh token itself, so a remembered
+    /// one should be dropped: `invalid_grant` (RFC 6749 §5.2: the grant
+    /// or refresh token is invalid, expired or revoked) and the AADSTS
+    /// codes docs/sign-in.md lists as "sign in again" (ExpiredSignIn).
+    /// Everything else keeps it: a network failure, an answer that is no
+    /// OAuth answer (an HTML page from a proxy or captive portal, a 5xx),
+    /// Entra's outages, and refusals a fix elsewhere clears (consent,
+    /// Conditional Access, a wrong tenant or client).
     pub fn is_sign_in_again(&self) -> bool {
         match self {
-            SignInError::Network(_)
-            | SignInError::Listener(_)
-            | SignInError::TimedOut
-            | SignInError::Cancelled => false,
-            // Entra's own outages; the stored token may still be good.
+            SignInError::ExpiredSignIn { .. } => true,
             SignInError::Other { code, .. } => {
-                !matches!(code.as_str(), "temporarily_unavailable" | "server_error")
+                code == "invalid_grant" || code.starts_with("invalid_grant,")
             }
-            _ => true,
+            _ => false,
         }
     }
 }
@@ -214,17 +216,37 @@ mod sign_in_again_tests {
     use super::*;
 
     #[test]
-    fn only_refusals_mean_sign_in_again_not_outages() {
+    fn only_a_condemned_token_means_sign_in_again() {
         let expired = SignInError::ExpiredSignIn {
             support: Default::default(),
         };
         assert!(expired.is_sign_in_again());
+        assert!(classify("invalid_grant", None).is_sign_in_again());
+        assert!(classify("invalid_grant", Some("AADSTS70008: expired")).is_sign_in_again());
+        assert!(classify("invalid_grant", Some("AADSTS50173: revoked")).is_sign_in_again());
+        // invalid_grant with a code the table does not name still condemns it.
+        assert!(classify("invalid_grant", Some("AADSTS9002313: bad")).is_sign_in_again());
         assert!(!SignInError::Network("reset".into()).is_sign_in_again());
-        let busy = SignInError::Other {
-            code: "temporarily_unavailable".into(),
-            description: String::new(),
-        };
-        assert!(!busy.is_sign_in_again());
+        for (error, description) in [
+            ("temporarily_unavailable", None),
+            ("server_error", None),
+            ("invalid_client", Some("AADSTS7000218: secret needed")),
+            ("invalid_request", Some("AADSTS900144: missing")),
+            ("interaction_required", Some("AADSTS50076: MFA")),
+            ("invalid_grant", Some("AADSTS65001: consent")),
+            ("invalid_grant", Some("AADSTS53003: blocked")),
+            ("invalid_tenant", Some("AADSTS90002: not found")),
+        ] {
+            let e = classify(error, description);
+            assert!(!e.is_sign_in_again(), "{error} {description:?} -> {e:?}");
+        }
+        for code in ["unreadable_response", "unexpected_response"] {
+            let e = SignInError::Other {
+                code: code.into(),
+                description: String::new(),
+            };
+            assert!(!e.is_sign_in_again(), "{code}");
+        }
     }
 }
 

@@ -365,6 +365,54 @@ async fn every_catalogue_entry_gives_its_message() {
     );
 
     bounded_answers(&mut rows).await;
+    // The remembered sign-in: an answer that is no token keeps it; a
+    // damaged entry is named and not used.
+    for (id, status) in [("remembered-html", 200), ("remembered-proxy-error", 502)] {
+        let page = axum::Router::new().fallback(move || async move {
+            (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                [("content-type", "text/html; charset=utf-8")],
+                "<html>Please sign in to the network</html>",
+            )
+        });
+        let mut cfg =
+            orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+        cfg.login_url = serve(page).await;
+        let store: Arc<dyn orchidea_wizard::credstore::CredentialStore> =
+            Arc::new(orchidea_wizard::credstore::SessionStore::new());
+        let key = connect::refresh_key(&cfg);
+        store.set(&key, &Secret::new("good-refresh-token")).unwrap();
+        let e =
+            err(connect::remembered(&cfg, &orchidea_wizard::http::loopback_client(), &store).await);
+        check(&mut rows, id, &e);
+        assert!(store.get(&key).unwrap().is_some(), "{id}: kept");
+    }
+    let mock = keyring_core::mock::Store::new().unwrap();
+    let store: Arc<dyn orchidea_wizard::credstore::CredentialStore> =
+        Arc::new(orchidea_wizard::credstore::KeyringStore::new(
+            mock.clone(),
+            orchidea_wizard::credstore::MAX_BLOB,
+        ));
+    let cfg =
+        orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    {
+        use keyring_core::api::CredentialStoreApi;
+        mock.build(
+            orchidea_wizard::credstore::SERVICE,
+            &connect::refresh_key(&cfg),
+            None,
+        )
+        .unwrap()
+        .set_secret(b"plain-refresh-token")
+        .unwrap();
+    }
+    match connect::remembered(&cfg, &orchidea_wizard::http::loopback_client(), &store)
+        .await
+        .unwrap()
+    {
+        connect::Remembered::Unreadable(why) => check(&mut rows, "remembered-damaged", &why),
+        other => panic!("a damaged entry: {other:?}"),
+    }
 
     assert!(
         rows.is_empty(),

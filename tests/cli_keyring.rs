@@ -9,7 +9,10 @@ mod common;
 
 use common::keyring::PrivateKeyring;
 use common::standalone::Standalone;
+use orchidea_wizard::cloud::Cloud;
+use orchidea_wizard::connect;
 use orchidea_wizard::credstore::SERVICE;
+use orchidea_wizard::signin::SignInConfig;
 
 const DEVICE_PROMPT: &str = "enter the code";
 
@@ -37,12 +40,12 @@ fn remember_me_keeps_only_what_it_should_and_sign_out_removes_it() {
     let items = keyring.items(SERVICE);
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(
-        items
+        items.iter().any(
+            |i| i.starts_with("entra-refresh-token:global:http://127.0.0.1:")
+                && i.contains(":organizations:")
+        ) && items
             .iter()
-            .any(|i| i.contains("entra-refresh-token:global:organizations:"))
-            && items
-                .iter()
-                .any(|i| i.contains("orchidea-admin-token:http://127.0.0.1:")),
+            .any(|i| i.contains("orchidea-admin-token:http://127.0.0.1:")),
         "{items:?}"
     );
 
@@ -79,4 +82,58 @@ fn without_admin_token(env: &[(String, String)]) -> Vec<(String, String)> {
     let mut env = env.to_vec();
     env.push(("ORCHIDEA_ADMIN_TOKEN".into(), String::new()));
     env
+}
+
+/// A damaged entry (not this wizard's format) under the sign-in's key
+/// does not block the CLI: it says the entry could not be read and signs
+/// in again; `signout` removes it, and a new `--remember` replaces it.
+#[test]
+fn a_damaged_entry_is_reported_replaced_and_removed_by_signout() {
+    let sandbox = Standalone::start(None);
+    let keyring = PrivateKeyring::start();
+    let env = keyring.env();
+    let mut cfg = SignInConfig::for_cloud(Cloud::Global);
+    cfg.login_url = sandbox.url("login_url").parse().unwrap();
+    let key = connect::refresh_key(&cfg);
+    let damage = || keyring.store_raw(SERVICE, &key, b"\xffnot-a-refresh-token");
+
+    damage();
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signout"], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 stored item(s) removed"), "{stdout}");
+    assert_eq!(keyring.items(SERVICE), Vec::<String>::new());
+
+    damage();
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signin", "--remember"], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("could not be read") && stderr.contains("damaged"),
+        "{stderr}"
+    );
+    assert!(stdout.contains(DEVICE_PROMPT), "{stdout}");
+    assert_eq!(keyring.items(SERVICE), vec![key.clone()]);
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signin"], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("remembered sign-in"), "replaced: {stdout}");
+
+    // A damaged Orchidea admin token entry: named, then asked for (here
+    // there is no terminal, so the command says which variable to set).
+    let orchidea = sandbox.url("orchidea_url").to_string();
+    let orchidea_key =
+        orchidea_wizard::credstore::keys::orchidea_admin_token(&orchidea.parse().unwrap());
+    keyring.store_raw(SERVICE, &orchidea_key, b"OW1:001;\xff\xfe");
+    let (ok, stdout, stderr) = sandbox.cli_with(
+        &["signin", "--remember", "--orchidea-url", &orchidea],
+        &without_admin_token(&env),
+    );
+    assert!(!ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("remembered Orchidea admin token could not be read")
+            && stderr.contains("ORCHIDEA_ADMIN_TOKEN is not set"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = sandbox.cli_with(&["signout", "--orchidea-url", &orchidea], &env);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 stored item(s) removed"), "{stdout}");
+    assert_eq!(keyring.items(SERVICE), Vec::<String>::new());
 }

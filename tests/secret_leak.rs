@@ -372,3 +372,179 @@ async fn a_signed_in_run_leaks_no_access_refresh_or_admin_token() {
     assert!(hits.is_empty(), "tokens found:\n{}", hits.join("\n"));
     sandbox.shutdown().await;
 }
+
+/// The README's sandbox trial (`--login-url` at a sandbox, default tenant
+/// and client) on a machine where the admin's real Entra sign-in is
+/// remembered, under today's key and the older one without the endpoint.
+/// The sign-in endpoint sits behind a recording proxy: no request it
+/// receives holds the real refresh token in any form, and the token is
+/// still in the store after the run and after `signout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_trial_never_sends_or_deletes_the_real_remembered_token() {
+    use orchidea_wizard::cloud::Cloud;
+    use orchidea_wizard::connect;
+    use orchidea_wizard::credstore::SERVICE;
+    use orchidea_wizard::signin::SignInConfig;
+
+    const REAL: &str = "1.AQ4A-the-admins-real-entra-refresh-token-Zx9";
+    let keyring = common::keyring::PrivateKeyring::start();
+    let entra = SignInConfig::for_cloud(Cloud::Global);
+    let real_keys = [
+        connect::refresh_key(&entra),
+        connect::legacy_refresh_key(&entra).unwrap(),
+    ];
+    let stored = format!("OW1:001;{REAL}");
+    for key in &real_keys {
+        keyring.store_raw(SERVICE, key, stored.as_bytes());
+    }
+
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let proxy = RecordingProxy::start(sandbox.login_url.clone()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(CLI)
+            .args(args)
+            .args(["--login-url", proxy.url.as_str()])
+            .args(["--graph-url", sandbox.graph_url.as_str()])
+            .env_remove("GRAPH_ACCESS_TOKEN")
+            .env("ORCHIDEA_ADMIN_TOKEN", sandbox.admin_token.expose())
+            .env("ORCHIDEA_WIZARD_DATA_DIR", tmp.path().join("data"))
+            .env("ORCHIDEA_WIZARD_CONFIG_DIR", tmp.path().join("config"))
+            .envs(keyring.env())
+            .env("RUST_LOG", "debug")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the CLI runs");
+        Output {
+            what: args[0].to_string(),
+            ok: out.status.success(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        }
+    };
+    let orchidea = sandbox.orchidea_url.to_string();
+    let outputs = tokio::task::block_in_place(|| {
+        let first = run(&["run", "--remember", "--orchidea-url", &orchidea, "--yes"]);
+        assert!(first.ok, "the trial run succeeds\n{}", first.text());
+        // The trial's own sign-in is remembered under the sandbox's key.
+        let again = run(&["status"]);
+        assert!(again.ok, "{}", again.text());
+        let signout = run(&["signout", "--orchidea-url", &orchidea]);
+        assert!(signout.ok, "{}", signout.text());
+        vec![first, again, signout]
+    });
+    assert!(
+        String::from_utf8_lossy(&outputs[1].stdout).contains("remembered sign-in"),
+        "the second command used the trial's own remembered sign-in\n{}",
+        outputs[1].text()
+    );
+
+    let seen = proxy.seen();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with(b"POST /organizations/oauth2/v2.0/token")),
+        "the sign-in went through the proxy: {} requests",
+        seen.len()
+    );
+    let forms = forbidden_forms("the real refresh token", &Secret::new(REAL));
+    let mut hits = Vec::new();
+    for (i, request) in seen.iter().enumerate() {
+        for (label, needle) in &forms {
+            if !offsets(request, needle).is_empty() {
+                hits.push(format!("request #{i}: {label}"));
+            }
+        }
+    }
+    for o in &outputs {
+        for (label, needle) in &forms {
+            if !offsets(&o.stdout, needle).is_empty() || !offsets(&o.stderr, needle).is_empty() {
+                hits.push(format!("{} output: {label}", o.what));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "the real token left the store:\n{}",
+        hits.join("\n")
+    );
+    for key in &real_keys {
+        assert_eq!(
+            keyring.lookup_raw(SERVICE, key).as_deref(),
+            Some(stored.as_bytes()),
+            "{key} is still remembered, unchanged"
+        );
+    }
+    let items = keyring.items(SERVICE);
+    assert_eq!(
+        items.len(),
+        2,
+        "signout removed the trial's own entries: {items:?}"
+    );
+    sandbox.shutdown().await;
+}
+
+/// An HTTP proxy on 127.0.0.1 in front of `upstream`'s origin that keeps
+/// every request it receives (request line, headers, body) as bytes.
+struct RecordingProxy {
+    url: url::Url,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl RecordingProxy {
+    async fn start(upstream: url::Url) -> RecordingProxy {
+        use axum::body::Bytes;
+        use axum::http::{HeaderMap, Method, StatusCode, Uri};
+        use axum::response::IntoResponse;
+
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let base = upstream.as_str().trim_end_matches('/').to_string();
+        let http = orchidea_wizard::http::client();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (record, base, http) = (record.clone(), base.clone(), http.clone());
+                async move {
+                    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                    let mut bytes = format!("{method} {target}\n").into_bytes();
+                    for (name, value) in &headers {
+                        bytes.extend_from_slice(format!("{name}: ").as_bytes());
+                        bytes.extend_from_slice(value.as_bytes());
+                        bytes.push(b'\n');
+                    }
+                    bytes.extend_from_slice(&body);
+                    record.lock().unwrap().push(bytes);
+                    let mut request = http.request(method, format!("{base}{target}"));
+                    for (name, value) in &headers {
+                        if name != "host" && name != "content-length" {
+                            request = request.header(name, value);
+                        }
+                    }
+                    let answer = request
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("the sandbox answers");
+                    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+                    let mut out = HeaderMap::new();
+                    for (name, value) in answer.headers() {
+                        if name == "content-type" || name == "location" {
+                            out.insert(name, value.clone());
+                        }
+                    }
+                    (status, out, answer.bytes().await.unwrap()).into_response()
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        RecordingProxy { url, seen }
+    }
+
+    fn seen(&self) -> Vec<Vec<u8>> {
+        self.seen.lock().unwrap().clone()
+    }
+}

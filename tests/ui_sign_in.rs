@@ -18,15 +18,31 @@ use ui_common::{Harness, HttpOpener};
 struct World {
     h: Harness,
     sandbox: Arc<Sandbox>,
-    store: Arc<SessionStore>,
+    store: Arc<dyn CredentialStore>,
     _dir: tempfile::TempDir,
 }
 
 /// The window pointed at a fresh sandbox through the saved settings, as
 /// an admin who typed the overrides under "Advanced settings" last time.
 fn world(behaviour: Option<SignInBehaviour>, remember: bool) -> World {
+    world_with(
+        behaviour,
+        remember,
+        Arc::new(SessionStore::default()),
+        |_| {},
+    )
+}
+
+/// [`world`] with the given credential store, prepared once the sandbox's
+/// endpoints are known.
+fn world_with(
+    behaviour: Option<SignInBehaviour>,
+    remember: bool,
+    store: Arc<dyn CredentialStore>,
+    prepare: impl FnOnce(&Sandbox),
+) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SessionStore::default());
+    let mut prepare = Some(prepare);
     let mut sandbox = None;
     let h = Harness::build(false, |options, rt| {
         let s = rt
@@ -42,10 +58,13 @@ fn world(behaviour: Option<SignInBehaviour>, remember: bool) -> World {
             ..Settings::default()
         };
         options.sign_in_env = Some(SignInEnv {
-            store: Some(store.clone() as Arc<dyn CredentialStore>),
+            store: Some(store.clone()),
             opener: Arc::new(HttpOpener),
             settings_path: Some(dir.path().join("settings.json")),
         });
+        if let Some(prepare) = prepare.take() {
+            prepare(&s);
+        }
         sandbox = Some(Arc::new(s));
     });
     World {
@@ -56,10 +75,12 @@ fn world(behaviour: Option<SignInBehaviour>, remember: bool) -> World {
     }
 }
 
-/// The refresh token kept for the default cloud, tenant and client.
+/// The refresh token kept for the default cloud, tenant and client at the
+/// sandbox's sign-in endpoint.
 fn remembered(w: &World) -> Option<orchidea_wizard::Secret> {
     let key = orchidea_wizard::credstore::keys::refresh_token(
         orchidea_wizard::cloud::Cloud::Global,
+        &w.sandbox.login_url,
         orchidea_wizard::signin::DEFAULT_TENANT,
         orchidea_wizard::signin::DEFAULT_CLIENT_ID,
     );
@@ -173,4 +194,35 @@ fn escape_during_sign_in_returns_to_the_buttons() {
     w.h.send(orchidea_wizard::ui::Message::Escape);
     w.h.assert_sees("Sign in with browser");
     assert_eq!(w.h.app.screen(), Screen::Welcome);
+}
+
+/// A damaged entry under the sign-in's key (not this wizard's format, as
+/// another tool could leave it) does not block the window: it says so,
+/// signs in again, and the new sign-in replaces it.
+#[test]
+fn a_damaged_remembered_sign_in_is_named_and_replaced() {
+    use keyring_core::api::CredentialStoreApi;
+    use orchidea_wizard::credstore::{KeyringStore, MAX_BLOB, SERVICE};
+
+    let mock = keyring_core::mock::Store::new().unwrap();
+    let store: Arc<dyn CredentialStore> = Arc::new(KeyringStore::new(mock.clone(), MAX_BLOB));
+    let mut w = world_with(None, true, store, |s| {
+        let key = orchidea_wizard::credstore::keys::refresh_token(
+            orchidea_wizard::cloud::Cloud::Global,
+            &s.login_url,
+            orchidea_wizard::signin::DEFAULT_TENANT,
+            orchidea_wizard::signin::DEFAULT_CLIENT_ID,
+        );
+        mock.build(SERVICE, &key, None)
+            .unwrap()
+            .set_secret(b"plain-refresh-token")
+            .unwrap();
+    });
+    w.h.click("My Microsoft Entra tenant");
+    w.h.click("Use a device code");
+    w.h.assert_sees_part("Signed in as");
+    w.h.assert_sees_part("The remembered sign-in could not be read");
+    assert!(remembered(&w).is_some(), "the new sign-in replaced it");
+    w.h.click("Sign out");
+    assert!(remembered(&w).is_none(), "sign-out removes it");
 }

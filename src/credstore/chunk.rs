@@ -91,18 +91,20 @@ pub(crate) fn set(
     head.extend_from_slice(format!("OW1:{parts:03};").as_bytes());
     head.extend_from_slice(&bytes[..head_len]);
     blobs.raw_set(key, &head)?;
-    sweep(blobs, key, parts, old)
+    sweep(blobs, key, parts, old).map(|_| ())
 }
 
 /// Deletes `key#from`, `key#from+1`, … up to `known` and then until an
-/// entry is missing.
-fn sweep(blobs: &impl Blobs, key: &str, from: usize, known: usize) -> Result<(), StoreError> {
+/// entry is missing; whether any was there.
+fn sweep(blobs: &impl Blobs, key: &str, from: usize, known: usize) -> Result<bool, StoreError> {
     let mut i = from.max(1);
+    let mut any = false;
     loop {
         let deleted = blobs.raw_delete(&part_name(key, i))?;
         if !deleted && i >= known {
-            return Ok(());
+            return Ok(any);
         }
+        any |= deleted;
         i += 1;
     }
 }
@@ -136,13 +138,18 @@ pub(crate) fn get(blobs: &impl Blobs, key: &str) -> Result<Option<Secret>, Store
     }
 }
 
-pub(crate) fn delete(blobs: &impl Blobs, key: &str) -> Result<(), StoreError> {
-    let known = match blobs.raw_get(key)? {
-        Some(head) => parse_header(&head).unwrap_or(1),
-        None => 1,
+/// Removes the head and every part, whatever state they are in: a head
+/// that cannot be read or parsed (bad header, not text, a part missing)
+/// is removed too, and the parts are swept until one is missing. `true`
+/// when anything was there.
+pub(crate) fn delete(blobs: &impl Blobs, key: &str) -> Result<bool, StoreError> {
+    let known = match blobs.raw_get(key) {
+        Ok(Some(head)) => parse_header(&head).unwrap_or(1),
+        Ok(None) | Err(_) => 1,
     };
-    blobs.raw_delete(key)?;
-    sweep(blobs, key, 1, known)
+    let head = blobs.raw_delete(key)?;
+    let parts = sweep(blobs, key, 1, known)?;
+    Ok(head || parts)
 }
 
 #[cfg(test)]
@@ -268,11 +275,39 @@ mod tests {
         let (m, s) = store();
         s.set("k", &value(2 * MAX_BLOB)).unwrap();
         s.set("other", &value(4)).unwrap();
-        s.delete("k").unwrap();
+        assert!(s.delete("k").unwrap());
         assert_eq!(stored(&m), [("other".to_string(), HEADER_LEN + 4)]);
         assert_eq!(s.get("k").unwrap(), None);
-        s.delete("k").unwrap();
-        s.delete("never").unwrap();
+        assert!(!s.delete("k").unwrap());
+        assert!(!s.delete("never").unwrap());
+    }
+
+    #[test]
+    fn damaged_entries_are_deleted_whole() {
+        let (m, s) = store();
+        let raw = |name: &str, bytes: &[u8]| {
+            m.build(SERVICE, name, None)
+                .unwrap()
+                .set_secret(bytes)
+                .unwrap()
+        };
+        // Not this wizard's header.
+        raw("foreign", b"plain-token-value");
+        // A good header over bytes that are not UTF-8.
+        raw("binary", b"OW1:001;\xff\xfe");
+        // Three parts announced, the middle one gone.
+        s.set("gap", &value(2 * MAX_BLOB)).unwrap();
+        m.build(SERVICE, "gap#1", None)
+            .unwrap()
+            .delete_credential()
+            .unwrap();
+        // Only a tail left by an interrupted delete.
+        raw("tail#1", b"rest");
+        for key in ["foreign", "binary", "gap", "tail"] {
+            assert!(s.get(key).is_err() || key == "tail", "{key}");
+            assert!(s.delete(key).unwrap(), "{key}: something was removed");
+        }
+        assert!(stored(&m).is_empty(), "{:?}", stored(&m));
     }
 
     #[test]

@@ -188,6 +188,12 @@ impl fmt::Display for SignInError {
                 f,
                 "Could not reach Microsoft's sign-in service ({detail}): check the network connection and proxy settings, then retry."
             ),
+            // Not Entra's refusal: something between us and it answered.
+            SignInError::Other { code, description }
+                if code == "unreadable_response" || code == "unexpected_response" =>
+            {
+                write!(f, "No answer from Microsoft Entra: {description}")
+            }
             SignInError::Other { code, description } => write!(
                 f,
                 "Microsoft Entra refused the sign-in ({code}): {description}"

@@ -134,16 +134,27 @@ where
         RequestTokenError::ServerResponse(r) => classify(r.code(), r.description()).in_context(cfg),
         RequestTokenError::Request(e) => SignInError::Network(transport(&e)),
         // The body may hold a token: only the parser's position is kept.
+        // A non-200 answer that is not OAuth JSON: a proxy error page, a
+        // captive portal, a 5xx from a gateway.
         RequestTokenError::Parse(e, _) => SignInError::Other {
             code: "unreadable_response".into(),
             description: format!(
-                "the sign-in service's answer could not be read at {}.",
-                e.path()
+                "what came back is not an OAuth answer ({}), perhaps a proxy error page or a captive portal. Check the network and proxy, then retry (sign-in service: {}).",
+                match e.path().to_string().as_str() {
+                    "." => "not JSON".to_string(),
+                    at => format!("unreadable at {at}"),
+                },
+                cfg.login_url.origin().ascii_serialization(),
             ),
         },
+        // oauth2's own sentence names the content type only (an HTML page
+        // answered with 200, an empty body), never the body.
         RequestTokenError::Other(text) => SignInError::Other {
             code: "unexpected_response".into(),
-            description: text,
+            description: format!(
+                "what came back is not a token ({text}), perhaps a proxy or captive portal page. Check the network and proxy, then retry (sign-in service: {}).",
+                cfg.login_url.origin().ascii_serialization()
+            ),
         },
     }
 }

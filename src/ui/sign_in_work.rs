@@ -45,10 +45,16 @@ pub async fn sign_in(
     let http = crate::http::try_client().map_err(|e| e.to_string())?;
     let (store, store_note) = store(&env).await;
     // "Remember me" on and a stored sign-in: no browser needed.
+    let mut unreadable = None;
     let remembered = if remember {
         match connect::remembered(&cfg, &http, &store).await? {
             Remembered::Tokens(t) => Some(t),
             Remembered::Stale(_) | Remembered::Nothing => None,
+            // Damaged: a new sign-in with "Remember me" on replaces it.
+            Remembered::Unreadable(why) => {
+                unreadable = Some(why);
+                None
+            }
         }
     } else {
         None
@@ -79,6 +85,11 @@ pub async fn sign_in(
         }
     };
     let kept = match (remember, &store_note) {
+        (true, None) if unreadable.is_some() => Some(format!(
+            "The remembered sign-in could not be read and was not used: {} This sign-in replaces it in {}.",
+            unreadable.unwrap_or_default(),
+            store.describe()
+        )),
         (true, Some(note)) => Some(note.clone()),
         (true, None) if from_store => Some(format!(
             "Signed in with the sign-in remembered in {}.",

@@ -175,6 +175,39 @@ impl PrivateKeyring {
         users
     }
 
+    /// Stores `bytes` as the item `service`/`user` with `secret-tool`, as
+    /// another program (or an older wizard) would.
+    pub fn store_raw(&self, service: &str, user: &str, bytes: &[u8]) {
+        let mut child = Command::new("secret-tool")
+            .args([
+                "store", "--label", user, "service", service, "username", user,
+            ])
+            .envs(self.env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run secret-tool");
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "secret-tool store failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The secret of `service`/`user` as `secret-tool` reads it, if any.
+    pub fn lookup_raw(&self, service: &str, user: &str) -> Option<Vec<u8>> {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", service, "username", user])
+            .envs(self.env())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run secret-tool");
+        out.status.success().then_some(out.stdout)
+    }
+
     fn wait_for_secrets(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {

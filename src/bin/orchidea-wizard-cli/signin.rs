@@ -144,6 +144,12 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
             eprintln!("The remembered sign-in no longer works and was removed: {why}");
             None
         }
+        Remembered::Unreadable(why) => {
+            eprintln!(
+                "warning: the remembered sign-in could not be read and is not used: {why} Signing in again (with --remember the new sign-in replaces it; `signout` removes it)."
+            );
+            None
+        }
         Remembered::Nothing => None,
     };
     let remembered = tokens.is_some();
@@ -250,7 +256,15 @@ pub async fn orchidea_token(
     };
     if !orchidea_wizard::secret_env::is_set("ORCHIDEA_ADMIN_TOKEN")
         && let Some(store) = &store
-        && let Some(token) = connect::remembered_orchidea_token(store, workspace).await?
+        && let Some(token) = connect::remembered_orchidea_token(store, workspace)
+            .await
+            .unwrap_or_else(|e| {
+                // A damaged entry does not block the command: ask instead.
+                eprintln!(
+                    "warning: the remembered Orchidea admin token could not be read and is not used: {e}"
+                );
+                None
+            })
     {
         match connect::check_orchidea(http.clone(), workspace, &token).await {
             Ok(info) => {
