@@ -346,4 +346,41 @@ mod tests {
         );
         assert_eq!(made.describe(), "\"Orchidea\" (sp-1)");
     }
+
+    #[test]
+    fn created_secrets_are_kept_by_id_per_workspace_and_tenant() {
+        let graph = "https://graph.microsoft.com/v1.0";
+        let mut made = CreatedScimSecret::attempt("https://a.example/scim/v2", graph, Some("t1"));
+        let other = CreatedScimSecret::attempt("https://a.example/scim/v2", graph, Some("t1"));
+        assert_ne!(made.description, other.description, "unique per create");
+        assert!(made.describe().contains("whose id never arrived"));
+        made.id = Some("scs_1".into());
+        assert!(made.describe().starts_with("scs_1 (created "));
+        assert!(made.belongs_to(
+            "https://a.example/scim/v2/",
+            "https://graph.microsoft.com/v1.0/",
+            Some("T1")
+        ));
+        assert!(made.belongs_to("https://a.example/scim/v2", graph, None));
+        assert!(!made.belongs_to("https://b.example/scim/v2", graph, Some("t1")));
+        assert!(!made.belongs_to("https://a.example/scim/v2", graph, Some("t2")));
+        assert!(!made.belongs_to(
+            "https://a.example/scim/v2",
+            "https://graph.microsoft.us/v1.0",
+            None
+        ));
+
+        let mut facts = Facts::default();
+        facts.created_secrets = vec![made.clone()];
+        let state = RunState::from_facts(graph, &facts, Scope::All);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run-state.json");
+        save(&path, &state).unwrap();
+        assert_eq!(created_secrets(&path), vec![made]);
+        // Files written before the field existed still load.
+        let mut old: serde_json::Value = serde_json::to_value(&state).unwrap();
+        old.as_object_mut().unwrap().remove("createdSecrets");
+        std::fs::write(&path, old.to_string()).unwrap();
+        assert!(created_secrets(&path).is_empty());
+    }
 }

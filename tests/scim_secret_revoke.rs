@@ -248,3 +248,49 @@ async fn a_create_whose_answer_was_lost_is_found_and_revoked() {
         "{state}"
     );
 }
+
+#[tokio::test]
+async fn the_manual_path_names_what_to_revoke_and_revokes_nothing() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let first = engine(&sandbox, Scope::Assigned);
+    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let sp = first.facts().await.app.unwrap().id;
+    break_entra_secret(&sandbox, &sp).await;
+
+    // The admin makes a secret in Orchidea's web UI and pastes it.
+    let pasted = admin_client(&sandbox)
+        .create_scim_secret("idp-entra")
+        .await
+        .unwrap();
+    let manual = orchidea_wizard::orchidea::ManualScim {
+        scim_url: sandbox.scim_url.clone(),
+        secret: pasted.secret.clone(),
+    };
+    let second = Engine::new(setup::sandbox_config(
+        &sandbox,
+        Some(manual),
+        Choices::default(),
+    ));
+    second.run_all(&AlwaysYes).await.unwrap();
+    let facts = second.facts().await;
+    let detail = facts
+        .checklist
+        .status(StepId::SaveCredentials)
+        .detail()
+        .to_string();
+    assert!(
+        detail.contains("revoke it in Orchidea's web UI"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&old_id),
+        "names the wizard's old one: {detail}"
+    );
+    assert!(!detail.contains("Revoked"), "claims nothing: {detail}");
+    assert!(!facts.changes.iter().any(|c| c.contains("revoked")));
+    assert_eq!(
+        scim_status(&sandbox, &old).await,
+        200,
+        "only named, not revoked"
+    );
+}

@@ -318,3 +318,30 @@ fn others(facts: &Facts, list: &[SecretInfo], current: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_answer_that_may_have_landed_is_looked_up() {
+        let api = |status| OrchideaError::Api {
+            status,
+            code: "x".into(),
+            message: String::new(),
+        };
+        let odd = |status| OrchideaError::UnexpectedResponse {
+            status,
+            detail: String::new(),
+        };
+        assert!(answer_may_be_lost(&OrchideaError::Transport {
+            url: "u".into(),
+            detail: "reset".into()
+        }));
+        assert!(answer_may_be_lost(&api(504)) && answer_may_be_lost(&api(500)));
+        assert!(answer_may_be_lost(&odd(201)), "created, body unreadable");
+        assert!(!answer_may_be_lost(&api(400)) && !answer_may_be_lost(&api(429)));
+        assert!(!answer_may_be_lost(&OrchideaError::TokenRejected));
+        assert!(!answer_may_be_lost(&odd(404)));
+    }
+}
