@@ -370,8 +370,10 @@ mod tests {
             None
         ));
 
-        let mut facts = Facts::default();
-        facts.created_secrets = vec![made.clone()];
+        let facts = Facts {
+            created_secrets: vec![made.clone()],
+            ..Facts::default()
+        };
         let state = RunState::from_facts(graph, &facts, Scope::All);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run-state.json");
