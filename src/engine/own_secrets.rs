@@ -238,7 +238,7 @@ async fn settle(
                     .created_secrets
                     .retain(|x| x.id.as_deref() != Some(&id));
                 lines.push(format!(
-                    "Revoked SCIM secret {} that Entra no longer holds.",
+                    "Revoked SCIM secret {} that Entra does not hold.",
                     r.describe()
                 ));
                 facts.changes.push(format!(
