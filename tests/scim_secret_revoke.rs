@@ -294,3 +294,40 @@ async fn the_manual_path_names_what_to_revoke_and_revokes_nothing() {
         "only named, not revoked"
     );
 }
+
+#[tokio::test]
+async fn a_failed_revoke_is_a_warning_and_is_tried_again_next_run() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let first = engine(&sandbox, Scope::Assigned);
+    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let sp = first.facts().await.app.unwrap().id;
+    break_entra_secret(&sandbox, &sp).await;
+
+    sandbox
+        .inject_fault(Fault::parse("admin:DELETE:/scim/secrets:503x1").unwrap())
+        .await;
+    let second = engine(&sandbox, Scope::Assigned);
+    full_run(&second).await.expect("the run completes");
+    assert_eq!(scim_status(&sandbox, &old).await, 200, "not revoked yet");
+    let facts = second.facts().await;
+    let warning = facts
+        .all_warnings()
+        .into_iter()
+        .find(|w| w.contains(&old_id))
+        .expect("a warning names it");
+    assert!(warning.contains("tries again on the next run"), "{warning}");
+    assert!(run_state(&sandbox).contains(&old_id), "still remembered");
+
+    // Entra's secret (run 2's) works now, so nothing new is created; the
+    // old one is revoked.
+    let third = engine(&sandbox, Scope::Assigned);
+    assert!(full_run(&third).await.is_none(), "no new secret");
+    assert_eq!(scim_status(&sandbox, &old).await, 401);
+    let facts = third.facts().await;
+    assert!(
+        facts.changes.iter().any(|c| c.contains(&old_id)),
+        "{:?}",
+        facts.changes
+    );
+    assert!(!run_state(&sandbox).contains(&old_id));
+}
