@@ -10,6 +10,7 @@ mod created_earlier;
 mod error;
 mod monitor;
 mod notify;
+mod own_secrets;
 mod steps;
 
 use std::sync::Arc;
@@ -147,6 +148,12 @@ pub struct Facts {
     /// Such an app of another tenant (the run-state file is one per data
     /// dir): not waited for here, written back unless replaced.
     pub created_elsewhere: Option<crate::resume::CreatedApp>,
+    /// SCIM secrets the wizard created and has not revoked (every
+    /// workspace and tenant; from the run state, kept after each step).
+    pub created_secrets: Vec<crate::resume::CreatedScimSecret>,
+    /// The id of the secret in [`Facts::scim`] when this run created it,
+    /// and whether Test Connection passed with it.
+    pub new_secret: Option<(String, bool)>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,
@@ -275,7 +282,13 @@ impl Engine {
             Some(app) if !app.same_tenant(cfg.tenant_id.as_deref()) => (None, Some(app)),
             other => (other, None),
         };
+        let created_secrets = cfg
+            .run_state
+            .as_deref()
+            .map(crate::resume::created_secrets)
+            .unwrap_or_default();
         let facts = Facts {
+            created_secrets,
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),

@@ -63,6 +63,10 @@ pub struct SecretInfo {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub revoked: bool,
+    /// The text given at creation, if the deployment keeps one; the wizard
+    /// finds its own creates by it after a lost answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// The workspace the admin token belongs to.
@@ -84,6 +88,17 @@ pub trait OrchideaAdmin: Send + Sync {
         &self,
         idp_id: &str,
     ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>>;
+    /// [`Self::create_scim_secret`] with a `description` Orchidea keeps and
+    /// lists, so a create whose answer was lost can be found again; a
+    /// deployment without descriptions ignores it (the default).
+    fn create_described_scim_secret(
+        &self,
+        idp_id: &str,
+        description: &str,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>> {
+        let _ = description;
+        self.create_scim_secret(idp_id)
+    }
     fn list_scim_secrets(&self) -> BoxFuture<'_, Result<Vec<SecretInfo>, OrchideaError>>;
     /// Revokes a secret; revoking a revoked secret succeeds.
     fn revoke_scim_secret(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>>;
@@ -501,6 +516,47 @@ impl HttpOrchideaAdmin {
         })
     }
 
+    /// `POST /scim/secrets` with `body`; the value goes straight into a [`Secret`].
+    fn create(
+        &self,
+        body: serde_json::Value,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>> {
+        Box::pin(async move {
+            let url = self.url(&["scim", "secrets"]);
+            let response = self
+                .send(self.http.post(url.clone()).json(&body), &url)
+                .await?;
+            let wire: CreatedWire = response.json(&url, None)?;
+            let scim_url = match check_api_scim_url(&wire.scim_url) {
+                Ok(u) => u,
+                Err(OrchideaError::ApiScimUrl { url, problem, .. }) => {
+                    // Never used: revoke what this call just created.
+                    let revoked = match self.revoke_scim_secret(&wire.id).await {
+                        Ok(()) => " The SCIM secret it had just created was revoked.".into(),
+                        Err(_) => format!(
+                            " The SCIM secret it had just created (id {}) could not be revoked: revoke it in Orchidea's web UI.",
+                            wire.id
+                        ),
+                    };
+                    return Err(OrchideaError::ApiScimUrl {
+                        url,
+                        problem,
+                        revoked,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            Ok(CreatedSecret {
+                id: wire.id,
+                idp_id: wire.idp_id,
+                scim_url,
+                secret: Secret::new(wire.secret),
+                created_at: wire.created_at,
+                expires_at: wire.expires_at,
+            })
+        })
+    }
+
     async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, OrchideaError> {
         let url = self.url(segments);
         let response = self.send(self.http.get(url.clone()), &url).await?;
@@ -634,41 +690,15 @@ impl OrchideaAdmin for HttpOrchideaAdmin {
         &self,
         idp_id: &str,
     ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>> {
-        let body = serde_json::json!({ "idpId": idp_id });
-        Box::pin(async move {
-            let url = self.url(&["scim", "secrets"]);
-            let response = self
-                .send(self.http.post(url.clone()).json(&body), &url)
-                .await?;
-            let wire: CreatedWire = response.json(&url, None)?;
-            let scim_url = match check_api_scim_url(&wire.scim_url) {
-                Ok(u) => u,
-                Err(OrchideaError::ApiScimUrl { url, problem, .. }) => {
-                    // Never used: revoke what this call just created.
-                    let revoked = match self.revoke_scim_secret(&wire.id).await {
-                        Ok(()) => " The SCIM secret it had just created was revoked.".into(),
-                        Err(_) => format!(
-                            " The SCIM secret it had just created (id {}) could not be revoked: revoke it in Orchidea's web UI.",
-                            wire.id
-                        ),
-                    };
-                    return Err(OrchideaError::ApiScimUrl {
-                        url,
-                        problem,
-                        revoked,
-                    });
-                }
-                Err(e) => return Err(e),
-            };
-            Ok(CreatedSecret {
-                id: wire.id,
-                idp_id: wire.idp_id,
-                scim_url,
-                secret: Secret::new(wire.secret),
-                created_at: wire.created_at,
-                expires_at: wire.expires_at,
-            })
-        })
+        self.create(serde_json::json!({ "idpId": idp_id }))
+    }
+
+    fn create_described_scim_secret(
+        &self,
+        idp_id: &str,
+        description: &str,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>> {
+        self.create(serde_json::json!({ "idpId": idp_id, "description": description }))
     }
 
     fn list_scim_secrets(&self) -> BoxFuture<'_, Result<Vec<SecretInfo>, OrchideaError>> {

@@ -29,6 +29,84 @@ pub struct RunState {
     /// An app created by the wizard that Entra has not listed yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_app: Option<CreatedApp>,
+    /// SCIM secrets the wizard created in Orchidea and has not revoked yet
+    /// (ids only, never values), for every workspace and tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_secrets: Vec<CreatedScimSecret>,
+}
+
+/// Where a SCIM secret the wizard created stands with Entra.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SecretUse {
+    /// Created; no PUT to Entra was sent with it. Safe to revoke in a
+    /// later run (this run may still be about to send it).
+    Created,
+    /// A PUT to Entra carried it (its answer may have been lost): Entra may
+    /// hold it, so it is kept until another secret is saved and tested.
+    Sent,
+    /// Entra took another secret after it: to revoke (again, if a revoke failed).
+    Replaced,
+}
+
+/// A SCIM secret the wizard created, remembered from the moment the create
+/// is sent until it is revoked: the id (`None` while the create's answer is
+/// unknown), when, and the description it was created with so a lost answer
+/// can be matched in Orchidea's list. Never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedScimSecret {
+    pub id: Option<String>,
+    /// Orchidea's `createdAt`, or when the create was sent (RFC 3339, UTC).
+    pub created_at: String,
+    /// The description sent with the create (unique per create).
+    pub description: String,
+    /// The workspace: its SCIM base URL.
+    pub scim_url: String,
+    pub graph_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub state: SecretUse,
+}
+
+impl CreatedScimSecret {
+    /// Sent now, answer not (yet) known; the description is unique.
+    pub fn attempt(scim_url: &str, graph_url: &str, tenant_id: Option<&str>) -> Self {
+        let at = crate::timefmt::now_rfc3339();
+        Self {
+            id: None,
+            description: format!(
+                "Orchidea SCIM Setup Wizard, {at} ({})",
+                uuid::Uuid::new_v4().simple()
+            ),
+            created_at: at,
+            scim_url: scim_url.to_string(),
+            graph_url: graph_url.to_string(),
+            tenant_id: tenant_id.map(str::to_string),
+            state: SecretUse::Created,
+        }
+    }
+
+    /// Created for this workspace, Graph and tenant (an unknown tenant on
+    /// either side lets the Graph URL decide, as for [`CreatedApp`]).
+    pub fn belongs_to(&self, scim_url: &str, graph_url: &str, tenant_id: Option<&str>) -> bool {
+        let tenant = match (self.tenant_id.as_deref(), tenant_id) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        tenant
+            && crate::backup::same_graph(&self.graph_url, graph_url)
+            && self.scim_url.trim_end_matches('/') == scim_url.trim_end_matches('/')
+    }
+
+    /// "scs_… (created 2026-…)" or "created 2026-…, answer lost".
+    pub fn describe(&self) -> String {
+        let at = crate::timefmt::readable(&self.created_at);
+        match &self.id {
+            Some(id) => format!("{id} (created {at})"),
+            None => format!("a secret created {at} whose id never arrived"),
+        }
+    }
 }
 
 /// How long a remembered create keeps the wizard from creating again:
@@ -122,6 +200,7 @@ impl RunState {
                 .created_earlier
                 .clone()
                 .or_else(|| facts.created_elsewhere.clone()),
+            created_secrets: facts.created_secrets.clone(),
         }
     }
 
@@ -186,6 +265,12 @@ pub fn save(path: &Path, state: &RunState) -> std::io::Result<()> {
 /// The saved state, if there is a readable one.
 pub fn load(path: &Path) -> Option<RunState> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Every SCIM secret the wizard created and has not revoked, of any
+/// workspace or tenant (callers pick theirs with [`CreatedScimSecret::belongs_to`]).
+pub fn created_secrets(path: &Path) -> Vec<CreatedScimSecret> {
+    load(path).map(|s| s.created_secrets).unwrap_or_default()
 }
 
 /// The app a run against `graph_url` created and Entra has not listed yet.
@@ -260,5 +345,44 @@ mod tests {
             "unreadable: kept"
         );
         assert_eq!(made.describe(), "\"Orchidea\" (sp-1)");
+    }
+
+    #[test]
+    fn created_secrets_are_kept_by_id_per_workspace_and_tenant() {
+        let graph = "https://graph.microsoft.com/v1.0";
+        let mut made = CreatedScimSecret::attempt("https://a.example/scim/v2", graph, Some("t1"));
+        let other = CreatedScimSecret::attempt("https://a.example/scim/v2", graph, Some("t1"));
+        assert_ne!(made.description, other.description, "unique per create");
+        assert!(made.describe().contains("whose id never arrived"));
+        made.id = Some("scs_1".into());
+        assert!(made.describe().starts_with("scs_1 (created "));
+        assert!(made.belongs_to(
+            "https://a.example/scim/v2/",
+            "https://graph.microsoft.com/v1.0/",
+            Some("T1")
+        ));
+        assert!(made.belongs_to("https://a.example/scim/v2", graph, None));
+        assert!(!made.belongs_to("https://b.example/scim/v2", graph, Some("t1")));
+        assert!(!made.belongs_to("https://a.example/scim/v2", graph, Some("t2")));
+        assert!(!made.belongs_to(
+            "https://a.example/scim/v2",
+            "https://graph.microsoft.us/v1.0",
+            None
+        ));
+
+        let facts = Facts {
+            created_secrets: vec![made.clone()],
+            ..Facts::default()
+        };
+        let state = RunState::from_facts(graph, &facts, Scope::All);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run-state.json");
+        save(&path, &state).unwrap();
+        assert_eq!(created_secrets(&path), vec![made]);
+        // Files written before the field existed still load.
+        let mut old: serde_json::Value = serde_json::to_value(&state).unwrap();
+        old.as_object_mut().unwrap().remove("createdSecrets");
+        std::fs::write(&path, old.to_string()).unwrap();
+        assert!(created_secrets(&path).is_empty());
     }
 }

@@ -254,6 +254,42 @@ async fn creating_for_an_unknown_idp_is_refused() {
     );
 }
 
+/// The contract's optional `description`: kept, listed, bounded; a plain
+/// create has none.
+#[tokio::test]
+async fn a_description_given_at_create_is_listed() {
+    let ws = start().await;
+    let admin = ws.admin();
+    let described = admin
+        .create_described_scim_secret("idp-entra", "Orchidea SCIM Setup Wizard, run 7")
+        .await
+        .unwrap();
+    let plain = admin.create_scim_secret("idp-entra").await.unwrap();
+    let listed = admin.list_scim_secrets().await.unwrap();
+    let find = |id: &str| {
+        listed
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap()
+            .description
+            .clone()
+    };
+    assert_eq!(
+        find(&described.id).as_deref(),
+        Some("Orchidea SCIM Setup Wizard, run 7")
+    );
+    assert_eq!(find(&plain.id), None);
+    let err = admin
+        .create_described_scim_secret("idp-entra", &"x".repeat(201))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, OrchideaError::Api { status: 400, code, .. } if code == "invalid_request"),
+        "{err:?}"
+    );
+    assert_eq!(admin.list_scim_secrets().await.unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn a_revoked_secret_no_longer_opens_scim() {
     let ws = start().await;

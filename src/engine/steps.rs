@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::apps::{self, Capability, Choice};
 use super::audience;
 use super::created_earlier;
+use super::own_secrets;
 use super::{Engine, EngineError, Facts, Notifications, Reads, ScimTarget, SecretSource};
 use crate::checklist::Status;
 use crate::graph::{GraphError, JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
@@ -339,7 +340,9 @@ pub(super) async fn restore(
             if facts.job.as_ref().is_none_or(|j| &j.id != job) {
                 discover(engine, facts).await?;
             }
-            let secret = match facts.scim.as_ref().and_then(|s| s.secret.clone()) {
+            let held = facts.scim.as_ref().and_then(|s| s.secret.clone());
+            let renewed = held.is_none();
+            let secret = match held {
                 Some(secret) => secret,
                 None => renew_secret(engine, facts).await?,
             };
@@ -355,11 +358,18 @@ pub(super) async fn restore(
                 &current,
                 &format!("before restoring {}", backup.id),
             )?;
+            if renewed {
+                own_secrets::sending(engine, facts);
+            }
             put_secrets(engine, facts, app, entries).await?;
             facts.changes.push(format!(
                 "Entra: restored the settings from backup {}.",
                 backup.id
             ));
+            // Revocations go to the report's changes, failures to its warnings.
+            if renewed && let Some(target) = facts.scim.clone() {
+                own_secrets::after_save(engine, facts, target.url.as_str(), false).await;
+            }
             Ok(diff)
         }
     }
@@ -439,7 +449,8 @@ async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepResult {
                 )));
             }
             let chosen = pick_idp(&idps, idp.as_deref())?.clone();
-            let created = admin.create_scim_secret(&chosen.id).await?;
+            let created =
+                own_secrets::create(engine, facts, admin.as_ref(), &chosen.id, &url).await?;
             let detail = format!(
                 "Created SCIM secret {} in workspace \"{}\".",
                 created.secret.masked(),
@@ -801,10 +812,16 @@ async fn renew_secret(engine: &Engine, facts: &mut Facts) -> Result<crate::Secre
     let (app, job) = job_ids(facts)?;
     let idps = admin.list_idps().await?;
     let chosen = pick_idp(&idps, idp.as_deref())?.clone();
-    let created = admin.create_scim_secret(&chosen.id).await?;
+    let workspace = match &facts.scim {
+        Some(target) => target.url.to_string(),
+        None => admin.workspace().await?.scim_url.to_string(),
+    };
+    let created =
+        own_secrets::create(engine, facts, admin.as_ref(), &chosen.id, &workspace).await?;
     let url = created.scim_url.to_string();
     let client = graph(engine, facts);
-    validate(engine, &client, &app, &job, Some((&url, &created.secret))).await?;
+    let tested = validate(engine, &client, &app, &job, Some((&url, &created.secret))).await?;
+    facts.new_secret = Some((created.id.clone(), matches!(tested, Tested::Passed)));
     facts.changes.push(format!(
         "Orchidea: created SCIM secret {} (id {}) because Entra's saved secret cannot be read back and saving settings needs it.",
         created.secret.masked(),
@@ -929,8 +946,14 @@ async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepResult {
         }
         _ => validate(engine, &client, &app, &job, None).await,
     };
+    let tried_new = target.secret.is_some() && !entra_holds(facts, &url);
     match result {
-        Ok(Tested::Passed) => facts.test_connection = Some(Ok(())),
+        Ok(Tested::Passed) => {
+            facts.test_connection = Some(Ok(()));
+            if tried_new && let Some((_, tested)) = &mut facts.new_secret {
+                *tested = true;
+            }
+        }
         Ok(Tested::NotAvailable(note)) => {
             facts.test_connection = Some(Err(note.to_string()));
             if !facts.warnings.iter().any(|w| w == note) {
@@ -959,9 +982,10 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
     })?;
     let url = target.url.to_string();
     if entra_holds(facts, &url) {
-        return Ok(Status::AlreadyDone(format!(
-            "Tenant URL {url} and a working secret are saved."
-        )));
+        let status =
+            Status::AlreadyDone(format!("Tenant URL {url} and a working secret are saved."));
+        let lines = own_secrets::after_save(engine, facts, &url, true).await;
+        return Ok(with_lines(status, &lines));
     }
     let Some(secret) = target.secret else {
         return Err(EngineError::SecretNeeded);
@@ -972,6 +996,7 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
     let entries = merged_secrets(&current, &url, &secret, &keep);
     backup_settings(engine, facts, &current, "before step 6 (save credentials)")?;
     let unread = unread_note(facts);
+    own_secrets::sending(engine, facts);
     put_secrets(engine, facts, &app, entries).await?;
     facts.saved_base_address = Some(url.clone());
     facts.saved_sync_all = sync_all;
@@ -980,10 +1005,21 @@ async fn save_credentials(engine: &Engine, facts: &mut Facts) -> StepResult {
         "Entra: saved Tenant URL {url} and Secret Token {}.",
         secret.masked()
     ));
-    Ok(Status::Done(format!(
+    let status = Status::Done(format!(
         "Saved Tenant URL {url} and Secret Token {}.{unread}",
         secret.masked()
-    )))
+    ));
+    let lines = own_secrets::after_save(engine, facts, &url, false).await;
+    Ok(with_lines(status, &lines))
+}
+
+/// The step's detail with what happened to older SCIM secrets after it.
+fn with_lines(status: Status, lines: &[String]) -> Status {
+    if lines.is_empty() {
+        status
+    } else {
+        status.with_note(&lines.join(" "))
+    }
 }
 
 /// The full set to PUT: Graph replaces the whole set, so every key already
@@ -1251,6 +1287,7 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
         )));
     }
     let target = facts.scim.clone().ok_or(EngineError::SecretNeeded)?;
+    let renewed = target.secret.is_none();
     let secret = match target.secret {
         Some(secret) => secret,
         None => renew_secret(engine, facts).await?,
@@ -1264,7 +1301,15 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
     let entries = merged_secrets(&current, &url, &secret, &plain);
     backup_settings(engine, facts, &current, "before step 15 (save settings)")?;
     let unread = unread_note(facts);
+    if renewed {
+        own_secrets::sending(engine, facts);
+    }
     put_secrets(engine, facts, &app, entries).await?;
+    let revoked = if renewed {
+        own_secrets::after_save(engine, facts, target.url.as_str(), false).await
+    } else {
+        Vec::new()
+    };
     facts.saved_sync_all = Some(wanted.sync_all().to_string());
     facts.saved_notifications = Some(notes_value);
     facts.changes.push(format!(
@@ -1289,11 +1334,12 @@ async fn save_settings(engine: &Engine, facts: &mut Facts) -> StepResult {
             format!("The job could not be read back to confirm the deletion threshold ({e}).")
         }
     };
-    Ok(Status::Done(format!(
+    let status = Status::Done(format!(
         "Saved: {}; {}. {confirm}{unread}",
         wanted.label(),
         notifications.summary()
-    )))
+    ));
+    Ok(with_lines(status, &revoked))
 }
 
 async fn start(engine: &Engine, facts: &mut Facts) -> StepResult {

@@ -38,6 +38,10 @@ pub struct StoredSecret {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub revoked: bool,
+    /// Free text the creator gave (assumed contract field, see
+    /// `docs/orchidea-admin-api.md`); listed with the metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl StoredSecret {
@@ -49,6 +53,7 @@ impl StoredSecret {
             created_at: self.created_at.clone(),
             expires_at: self.expires_at.clone(),
             revoked: self.revoked,
+            description: self.description.clone(),
         }
     }
 }
@@ -154,6 +159,7 @@ impl Workspace {
             created_at: crate::timefmt::now_rfc3339(),
             expires_at: None,
             revoked: false,
+            description: None,
         };
         self.secrets.push(stored.clone());
         Some(stored)
@@ -372,6 +378,8 @@ async fn list_secrets(
 #[serde(rename_all = "camelCase")]
 struct CreateSecretBody {
     idp_id: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 async fn create_secret(
@@ -394,7 +402,27 @@ async fn create_secret(
             "idpId is required.",
         )
     })?;
-    let created = state.ws.lock().await.create_secret(&idp_id);
+    let description = parsed.description.filter(|d| !d.trim().is_empty());
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 200)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "description is at most 200 characters.",
+        ));
+    }
+    let created = {
+        let mut ws = state.ws.lock().await;
+        let created = ws.create_secret(&idp_id);
+        if let Some((stored, _)) = &created
+            && let Some(kept) = ws.secrets.iter_mut().find(|s| s.id == stored.id)
+        {
+            kept.description = description.clone();
+        }
+        created
+    };
     let Some((stored, secret)) = created else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -410,6 +438,7 @@ async fn create_secret(
         "secret": secret.expose(),
         "createdAt": stored.created_at,
         "expiresAt": stored.expires_at,
+        "description": description,
     });
     let location = format!("/api/admin/v1/scim/secrets/{}", stored.id);
     let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
