@@ -86,10 +86,10 @@ pub(crate) fn client(cfg: &SignInConfig) -> Result<MsClient, SignInError> {
 
 /// Token requests never follow redirects (oauth2's SSRF warning); the
 /// caller's proxy and TLS settings are kept by rebuilding only when needed.
-pub(crate) fn http(client: &reqwest::Client) -> oauth2_reqwest::ReqwestClient {
+pub(crate) fn http(client: &reqwest::Client) -> super::oauth_http::OAuthHttp {
     // `crate::http` builds every client with `redirect(Policy::none())`;
     // callers pass one of those, so the client is used as given.
-    oauth2_reqwest::ReqwestClient::from(client.clone())
+    super::oauth_http::OAuthHttp::from(client.clone())
 }
 
 /// Any oauth2 request error, as a [`SignInError`] in context.
