@@ -13,6 +13,7 @@
 mod browser;
 mod device;
 mod errors;
+mod oauth_http;
 mod protocol;
 mod roles;
 mod session;

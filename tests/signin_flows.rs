@@ -476,3 +476,48 @@ async fn the_role_check_accepts_the_default_admin_and_explains_the_rest() {
     assert_eq!(none, RoleCheck::Insufficient(vec![]));
     assert!(none.message().contains("no active directory role"));
 }
+
+/// Serves `app` on 127.0.0.1:0.
+async fn serve(app: axum::Router) -> Url {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://127.0.0.1:{port}/").parse().unwrap()
+}
+
+/// oauth2 calls the token endpoints through the wizard's own client
+/// (src/signin/oauth_http.rs): a redirect from the sign-in service is not
+/// followed, so a request body (a device code, a refresh token) is never
+/// re-sent to wherever the redirect points.
+#[tokio::test]
+async fn a_redirect_from_the_sign_in_service_is_not_followed() {
+    let followed = Arc::new(AtomicUsize::new(0));
+    let count = followed.clone();
+    let elsewhere = serve(axum::Router::new().fallback(move || {
+        count.fetch_add(1, Ordering::SeqCst);
+        async { "{}" }
+    }))
+    .await;
+    let login = serve(axum::Router::new().fallback(move || {
+        let to = elsewhere.to_string();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, to)],
+            )
+        }
+    }))
+    .await;
+    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    cfg.login_url = login;
+    let (result, prompts) = device_sign_in(&cfg).await;
+    assert_eq!(prompts, 0, "no code to show");
+    assert!(result.is_err(), "a redirect is not a device code");
+    assert_eq!(
+        followed.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+}

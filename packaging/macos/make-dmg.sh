@@ -37,12 +37,15 @@ if [ -z "${NO_BUILD:-}" ]; then
   done
 fi
 
-# 2. The bundle: Info.plist with the crate's version, both binaries, the icon.
+# 2. The bundle: Info.plist with the crate's version, both binaries, the icon,
+# the licence texts.
 rm -rf "$app"
 mkdir -p "$app/Contents/MacOS" "$app/Contents/Resources"
 sed "s/@VERSION@/$version/g" packaging/macos/Info.plist >"$app/Contents/Info.plist"
 printf 'APPL????' >"$app/Contents/PkgInfo"
 cp assets/icons/AppIcon.icns "$app/Contents/Resources/AppIcon.icns"
+# Inside the bundle (covered by its signature) and, below, beside it in the .dmg.
+cp LICENSE-MIT LICENSE-APACHE "$app/Contents/Resources/"
 for bin in orchidea-wizard orchidea-wizard-cli; do
   slices=()
   for t in "${targets[@]}"; do slices+=("target/$t/release/$bin"); done
@@ -70,6 +73,7 @@ codesign --verify --strict --verbose=2 "$app"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp -R "$app" "$stage/"
+cp LICENSE-MIT LICENSE-APACHE "$stage/"
 ln -s /Applications "$stage/Applications"
 dmg="$out/orchidea-wizard-$version-macos.dmg"
 rm -f "$dmg"

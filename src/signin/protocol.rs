@@ -12,8 +12,8 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthUrl, Client, ClientId, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, ErrorResponse,
-    ExtraDeviceAuthorizationFields, ExtraTokenFields, HttpClientError, HttpRequest, HttpResponse,
-    RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    ExtraDeviceAuthorizationFields, ExtraTokenFields, HttpClientError, RequestTokenError,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -85,41 +85,11 @@ pub(crate) fn client(cfg: &SignInConfig) -> Result<MsClient, SignInError> {
 }
 
 /// Token requests never follow redirects (oauth2's SSRF warning): callers
-/// pass a client from `crate::http`, all built with `redirect(Policy::none())`.
-/// The answer is read within [`crate::http::TOKEN_BODY_CAP`].
-pub(crate) fn http(client: &reqwest::Client) -> CappedHttp {
-    CappedHttp(client.clone())
-}
-
-/// oauth2's HTTP client over reqwest, reading answers within a cap (a
-/// captive portal or a broken proxy can answer anything, of any size).
-pub(crate) struct CappedHttp(reqwest::Client);
-
-impl<'c> oauth2::AsyncHttpClient<'c> for CappedHttp {
-    type Error = HttpClientError<reqwest::Error>;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<HttpResponse, Self::Error>> + Send + Sync + 'c>,
-    >;
-
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let request = reqwest::Request::try_from(request).map_err(Box::new)?;
-            let response = self.0.execute(request).await.map_err(Box::new)?;
-            let mut answer = oauth2::http::Response::builder()
-                .status(response.status())
-                .version(response.version());
-            for (name, value) in response.headers() {
-                answer = answer.header(name, value);
-            }
-            let body = crate::http::read_body(response, crate::http::TOKEN_BODY_CAP)
-                .await
-                .map_err(|e| match e {
-                    crate::http::BodyError::Transport(e) => HttpClientError::Reqwest(Box::new(e)),
-                    too_large => HttpClientError::Other(too_large.to_string()),
-                })?;
-            answer.body(body).map_err(HttpClientError::Http)
-        })
-    }
+/// pass a client from `crate::http`, all built with `redirect(Policy::none())`,
+/// and it is used as given (its proxy and TLS settings kept). The answer is
+/// read within [`crate::http::TOKEN_BODY_CAP`].
+pub(crate) fn http(client: &reqwest::Client) -> super::oauth_http::OAuthHttp {
+    super::oauth_http::OAuthHttp::from(client.clone())
 }
 
 /// Any oauth2 request error, as a [`SignInError`] in context.
