@@ -66,6 +66,14 @@ pub enum EngineError {
     SecretNeeded,
     #[error("Graph accepted the change but reading it back shows something else: {0}")]
     NotPersisted(String),
+    /// The schema changed in Entra between the diff the admin confirmed
+    /// and the write (another admin): nothing was written; `0` is the diff
+    /// against what Entra holds now.
+    #[error(
+        "Someone changed the mappings in Entra since you reviewed them; nothing was written. The changes needed now: {}. Review them and confirm again (CLI: run again; without --yes it shows them first).",
+        .0.join("; ")
+    )]
+    SchemaChanged(Vec<String>),
     #[error("Stopped before step {}: not confirmed.", .0.number())]
     NotConfirmed(StepId),
     /// Something the admin typed or chose cannot be used; the text says why.

@@ -725,6 +725,9 @@ async fn restore_inner(engine: &Engine, args: &RestoreArgs) -> Result<bool, Stri
             .cloned()
             .unwrap_or_else(|| unreachable!()),
         0 => {
+            if let Some(refusal) = engine.backup_refusal(id).await {
+                return Err(refusal);
+            }
             return Err(format!(
                 "No backup \"{id}\" for this tenant. List them with `orchidea-wizard-cli restore`."
             ));
