@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, mpsc};
 
 pub use apps::{AppCandidate, Capability};
 pub use audience::Audience;
-pub use error::EngineError;
+pub use error::{EngineError, SCHEMA_CHANGED};
 pub use monitor::{
     ExecutionView, JobView, PENDING_PAGE, QuarantineView, STAGED_DELETE, TOO_MANY_DELETES,
     filter_events, newest_cycle, stage_sentence,

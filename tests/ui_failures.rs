@@ -215,3 +215,117 @@ fn the_copied_secret_is_cleared_after_a_minute_unless_replaced() {
     assert!(h.clipboard.contents().is_none(), "cleared after 60 s");
     assert!(!h.sees("Clear now"));
 }
+
+/// Issue #14 item 3 in the window: another admin changes the schema while
+/// the mappings screen shows the diff. Apply writes nothing, the screen says
+/// why and shows the diff computed again; a second Apply writes it and the
+/// other admin's change stays.
+#[test]
+fn a_schema_changed_after_the_diff_is_shown_again_not_overwritten() {
+    let mut h = at_choose_app();
+    let app = h
+        .app
+        .session()
+        .facts()
+        .unwrap()
+        .candidates
+        .iter()
+        .find(|c| matches!(c.capability, Capability::Scim { .. }))
+        .map(|c| c.name().to_string())
+        .unwrap();
+    h.click(&app);
+    h.click("Use this app");
+    h.click("Next");
+    h.click("Test connection");
+    h.click("Next");
+    h.click("Save credentials");
+    h.click("Next");
+    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    let facts = h.app.session().facts().unwrap();
+    let sp = facts.app.as_ref().unwrap().id.clone();
+    let job = facts.job.as_ref().unwrap().id.clone();
+    let sandbox = match &h.app.session().target {
+        Some(orchidea_wizard::ui::work::Target::Sandbox(s)) => s.clone(),
+        other => panic!("not in the sandbox: {other:?}"),
+    };
+    let url = format!(
+        "{}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema",
+        sandbox.graph_url
+    );
+    let client = orchidea_wizard::http::loopback_client();
+    let get = || async {
+        client
+            .get(&url)
+            .bearer_auth(sandbox.graph_token.expose())
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let marked = |schema: &serde_json::Value| {
+        schema["synchronizationRules"][0]["objectMappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Set by another admin")
+    };
+    // Another admin renames the group mapping in the portal meanwhile.
+    h.block_on(async {
+        let mut schema = get().await;
+        for m in schema["synchronizationRules"][0]["objectMappings"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if m["sourceObjectName"] == "Group" {
+                m["name"] = "Set by another admin".into();
+            }
+        }
+        let status = client
+            .put(&url)
+            .bearer_auth(sandbox.graph_token.expose())
+            .json(&schema)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success());
+    });
+
+    h.click("Apply");
+    h.assert_sees_part("Someone changed the mappings in Entra since this screen read them");
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::KeepFiveAttributes)
+            .is_failed()
+    );
+    let plan = h.app.session().facts().unwrap().mapping.clone().unwrap();
+    for line in plan.diff_lines() {
+        h.assert_sees(&line);
+    }
+    let now = h.block_on(get());
+    assert!(
+        marked(&now),
+        "nothing was written over the other admin's change"
+    );
+    assert!(
+        !orchidea_wizard::mapping::plan(&now, &Default::default())
+            .unwrap()
+            .is_noop()
+    );
+
+    h.click("Apply");
+    assert!(
+        Screen::Mappings
+            .steps()
+            .iter()
+            .all(|s| h.app.session().checklist.status(*s).is_complete()),
+        "{:?}",
+        h.app.error()
+    );
+    assert!(!h.sees_part("Someone changed the mappings"));
+    assert!(marked(&h.block_on(get())), "the change survives the write");
+}

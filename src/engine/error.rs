@@ -5,6 +5,10 @@ use crate::mapping::MappingError;
 use crate::orchidea::OrchideaError;
 use crate::step::StepId;
 
+/// How [`EngineError::SchemaChanged`] begins: the mappings screen looks
+/// for it in step 9's failure to say why the diff it shows is new.
+pub const SCHEMA_CHANGED: &str = "Someone changed the mappings in Entra since you reviewed them";
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
@@ -70,8 +74,7 @@ pub enum EngineError {
     /// and the write (another admin): nothing was written; `0` is the diff
     /// against what Entra holds now.
     #[error(
-        "Someone changed the mappings in Entra since you reviewed them; nothing was written. The changes needed now: {}. Review them and confirm again (CLI: run again; without --yes it shows them first).",
-        .0.join("; ")
+        "Someone changed the mappings in Entra since you reviewed them; nothing was written. The changes were computed again from what Entra holds now: review them and confirm again."
     )]
     SchemaChanged(Vec<String>),
     #[error("Stopped before step {}: not confirmed.", .0.number())]
@@ -89,5 +92,16 @@ impl EngineError {
             Some((first, _)) if first.len() > 30 => format!("{first}."),
             _ => s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_schema_reads_as_the_screen_expects() {
+        let e = EngineError::SchemaChanged(vec!["~ userName: source a → b".into()]);
+        assert!(e.to_string().starts_with(SCHEMA_CHANGED), "{e}");
     }
 }

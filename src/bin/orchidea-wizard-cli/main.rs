@@ -505,6 +505,13 @@ async fn run(args: RunArgs) -> Result<bool, String> {
 
     if let Err(err) = &outcome {
         eprintln!("stopped: {err}");
+        if let EngineError::SchemaChanged(lines) = err {
+            eprintln!("The changes needed now:");
+            for line in lines {
+                eprintln!("  {line}");
+            }
+            eprintln!("Run again to review them (with --yes they are written without asking).");
+        }
         if let EngineError::Graph(g) = err
             && let Some(id) = g.request_id()
         {
