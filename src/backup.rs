@@ -18,7 +18,7 @@ use crate::graph::{SecretEntry, SecretValue};
 /// Kept per folder besides the originals; the oldest go first.
 const KEEP: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// The whole synchronization schema (mappings), before a schema PUT.
@@ -144,9 +144,12 @@ impl Backup {
         schema: Option<Value>,
         settings: Vec<(String, String)>,
     ) -> Backup {
-        let taken_at = crate::timefmt::now_rfc3339();
+        // One reading of the clock: seconds and nanoseconds from two could
+        // straddle a second and sort a backup before an older one.
+        let now = std::time::SystemTime::now();
+        let taken_at = humantime::format_rfc3339_seconds(now).to_string();
         // Sortable within a second (nanoseconds), unique with a random tail.
-        let nanos = std::time::SystemTime::now()
+        let nanos = now
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let tail = &uuid::Uuid::new_v4().simple().to_string()[..6];
@@ -157,7 +160,7 @@ impl Backup {
         Backup {
             id: format!(
                 "{}-{nanos:09}-{kind_name}-{tail}",
-                crate::timefmt::now_compact()
+                taken_at.replace(['-', ':'], "")
             ),
             taken_at,
             kind,
@@ -218,25 +221,49 @@ pub fn same_graph(taken: &str, here: &str) -> bool {
 pub fn save(dir: &Path, backup: &mut Backup) -> std::io::Result<PathBuf> {
     crate::paths::ensure_private_dir(dir)?;
     let before = list(dir);
+    // An older backup without a tenant (taken before it was recorded) of
+    // the same app and job counts as this tenant's.
     backup.original = !before.iter().any(|(_, b)| {
         b.kind == backup.kind
             && b.job_id == backup.job_id
             && b.service_principal_id == backup.service_principal_id
-            && b.tenant_id == backup.tenant_id
+            && (b.tenant_id.is_none() || b.tenant_id == backup.tenant_id)
     });
     let path = dir.join(format!("{}.json", backup.id));
     let bytes = serde_json::to_vec_pretty(backup).map_err(std::io::Error::other)?;
     crate::paths::write_private(&path, &bytes)?;
-    // `list` is newest first; originals never count against the limit.
+    // `list` is newest first; kept ones never count against the limit.
     // Files that do not parse are left alone (never ours to judge).
+    let kept = kept_forever(&before);
     for (old, _) in before
         .iter()
-        .filter(|(_, b)| !b.original)
+        .filter(|(p, _)| !kept.contains(p))
         .skip(if backup.original { KEEP } else { KEEP - 1 })
     {
         let _ = std::fs::remove_file(old);
     }
     Ok(path)
+}
+
+/// What retention never removes: each backup marked `original`, and the
+/// oldest of each tenant, app, job and kind (the original of a folder
+/// written before the mark existed, when it is still there).
+fn kept_forever(newest_first: &[(PathBuf, Backup)]) -> std::collections::HashSet<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    let mut kept = std::collections::HashSet::new();
+    for (path, b) in newest_first.iter().rev() {
+        let key = (
+            b.tenant_id.clone(),
+            b.service_principal_id.clone(),
+            b.job_id.clone(),
+            b.kind,
+        );
+        let oldest = seen.insert(key);
+        if b.original || oldest {
+            kept.insert(path.clone());
+        }
+    }
+    kept
 }
 
 /// Every backup in `dir`, newest first; unreadable files are skipped.
@@ -361,6 +388,46 @@ mod tests {
         let mut other = Backup::settings("https://g/v1.0", "sp", "job2", &[], "j2");
         save(dir.path(), &mut other).unwrap();
         assert!(other.original && other.line().contains("(original, kept)"));
+    }
+
+    #[test]
+    fn a_folder_from_before_tenants_and_originals_still_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema: Value = serde_json::from_str(DEFAULT).unwrap();
+        // The file an older version wrote: no tenantId, original or raw.
+        let mut legacy = serde_json::to_value(Backup::schema(
+            "https://g/v1.0",
+            "sp",
+            "job",
+            &schema,
+            "before step 9 (mappings)",
+        ))
+        .unwrap();
+        for key in ["tenantId", "original", "raw"] {
+            legacy.as_object_mut().unwrap().remove(key);
+        }
+        legacy["id"] = "20200101T000000Z-000000000-schema-legacy".into();
+        std::fs::write(
+            dir.path()
+                .join("20200101T000000Z-000000000-schema-legacy.json"),
+            serde_json::to_vec(&legacy).unwrap(),
+        )
+        .unwrap();
+        let old = find(dir.path(), "20200101T000000Z").unwrap();
+        assert!(old.belongs(Some("t1"), Some("sp"), Some("job")));
+        assert_eq!(
+            old.put_body().unwrap(),
+            serde_json::to_vec(&schema).unwrap()
+        );
+        // Later backups of that job are not originals, and the legacy one,
+        // the oldest of its job, outlives retention.
+        for i in 0..KEEP + 1 {
+            let mut b = Backup::schema("https://g/v1.0", "sp", "job", &schema, &format!("n{i}"));
+            b.tenant_id = Some("t1".into());
+            save(dir.path(), &mut b).unwrap();
+            assert!(!b.original);
+        }
+        assert!(find(dir.path(), "20200101T000000Z").is_ok());
     }
 
     #[test]
