@@ -338,7 +338,7 @@ async fn two_tenants_backups_in_one_folder_never_mix() {
     let err = engine_b.restore(&theirs).await.unwrap_err().to_string();
     assert!(
         err.starts_with(&format!(
-            "Backup {} belongs to tenant aaaaaaaa-0000-0000-0000-00000000000a, not the signed-in tenant bbbbbbbb-0000-0000-0000-00000000000b",
+            "This backup belongs to another tenant: {} was taken in tenant aaaaaaaa-0000-0000-0000-00000000000a, and you are signed in to bbbbbbbb-0000-0000-0000-00000000000b.",
             theirs.id
         )),
         "{err}"
@@ -354,7 +354,7 @@ async fn two_tenants_backups_in_one_folder_never_mix() {
         engine_b
             .backup_refusal(&theirs.id)
             .await
-            .is_some_and(|m| m.contains("belongs to another tenant or job")),
+            .is_some_and(|m| m.starts_with("That backup belongs to another tenant or job (")),
         "the CLI names why instead of \"no such backup\""
     );
 }

@@ -284,17 +284,17 @@ pub(super) async fn restore(
     let tenant = engine.cfg.tenant_id.as_deref();
     if !backup.belongs(tenant, None, None) {
         return Err(EngineError::Input(format!(
-            "Backup {} belongs to tenant {}, not the signed-in tenant {}: it is not restored here.",
+            "This backup belongs to another tenant: {} was taken in tenant {}, and you are signed in to {}. Nothing was restored; `orchidea-wizard-cli restore` lists this tenant's backups.",
             backup.id,
             backup.tenant_id.as_deref().unwrap_or("?"),
-            tenant.unwrap_or("(unknown: sign in first)")
+            tenant.unwrap_or("an unknown tenant (sign in again)")
         )));
     }
     if let Some(known) = &facts.job
         && known.id != backup.job_id
     {
         return Err(EngineError::Input(format!(
-            "Backup {} is of provisioning job {}, not this app's job {}: it is not restored here.",
+            "This backup is of another provisioning job: {} was taken of job {}, and this app's job is {}. Nothing was restored.",
             backup.id, backup.job_id, known.id
         )));
     }
