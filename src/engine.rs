@@ -21,7 +21,7 @@ use tokio::sync::{Mutex, mpsc};
 
 pub use apps::{AppCandidate, Capability};
 pub use audience::Audience;
-pub use error::EngineError;
+pub use error::{EngineError, SCHEMA_CHANGED};
 pub use monitor::{
     ExecutionView, JobView, PENDING_PAGE, QuarantineView, STAGED_DELETE, TOO_MANY_DELETES,
     filter_events, newest_cycle, stage_sentence,
@@ -251,6 +251,11 @@ pub struct OnDemandRecord {
 pub trait Confirm: Send + Sync {
     /// `detail` explains what is about to happen (e.g. the mapping diff).
     fn confirm(&self, step: StepId, detail: String) -> BoxFuture<'_, bool>;
+    /// Whether someone is asked (false for `--yes`): a schema that changed
+    /// after it was confirmed is shown again only to someone.
+    fn asks(&self) -> bool {
+        true
+    }
 }
 
 /// Confirms everything (`--yes`).
@@ -259,6 +264,10 @@ pub struct AlwaysYes;
 impl Confirm for AlwaysYes {
     fn confirm(&self, _: StepId, _: String) -> BoxFuture<'_, bool> {
         Box::pin(async { true })
+    }
+
+    fn asks(&self) -> bool {
+        false
     }
 }
 
@@ -414,7 +423,14 @@ impl Engine {
         let Some(dir) = self.cfg.backup_dir.clone() else {
             return Vec::new();
         };
-        let job = self.facts.lock().await.job.as_ref().map(|j| j.id.clone());
+        let (app, job) = {
+            let facts = self.facts.lock().await;
+            (
+                facts.app.as_ref().map(|a| a.id.clone()),
+                facts.job.as_ref().map(|j| j.id.clone()),
+            )
+        };
+        let tenant = self.cfg.tenant_id.clone();
         let here = self.cfg.graph.base().to_string();
         tokio::task::spawn_blocking(move || crate::backup::list(&dir))
             .await
@@ -422,8 +438,27 @@ impl Engine {
             .into_iter()
             .map(|(_, b)| b)
             .filter(|b| crate::backup::same_graph(&b.graph_url, &here))
-            .filter(|b| job.as_ref().is_none_or(|j| *j == b.job_id))
+            .filter(|b| b.belongs(tenant.as_deref(), app.as_deref(), job.as_deref()))
             .collect()
+    }
+
+    /// Why backup `id` (a prefix) is not offered here, when the folder holds
+    /// it for another tenant or job: restore names that instead of "none".
+    pub async fn backup_refusal(&self, id: &str) -> Option<String> {
+        let dir = self.cfg.backup_dir.clone()?;
+        let id = id.trim().to_string();
+        let theirs = tokio::task::spawn_blocking(move || crate::backup::list(&dir))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, b)| b)
+            .find(|b| b.id.starts_with(&id))?;
+        Some(format!(
+            "That backup belongs to another tenant or job ({}: tenant {}, job {}); nothing was restored. `orchidea-wizard-cli restore` lists this tenant's backups.",
+            theirs.id,
+            theirs.tenant_id.as_deref().unwrap_or("not recorded"),
+            theirs.job_id
+        ))
     }
 
     /// The app and job ids, found first when this engine has not seen the
@@ -746,7 +781,29 @@ impl Engine {
                 );
                 return Err(EngineError::NotConfirmed(step));
             }
-            self.run_step(step).await?;
+            let mut result = self.run_step(step).await;
+            // Another admin changed the schema after the diff was confirmed:
+            // the new diff is confirmed again; `--yes` stops instead.
+            while let Err(EngineError::SchemaChanged(lines)) = &result {
+                if !confirm.asks() {
+                    break;
+                }
+                let detail = format!(
+                    "Someone changed the mappings in Entra since you reviewed them; nothing was written. The changes needed now:\n{}",
+                    lines.join("\n")
+                );
+                if !confirm.confirm(step, detail).await {
+                    let mut facts = self.facts.lock().await;
+                    self.report(
+                        &mut facts,
+                        step,
+                        Status::Failed("Not confirmed; nothing was written.".into()),
+                    );
+                    return Err(EngineError::NotConfirmed(step));
+                }
+                result = self.run_step(step).await;
+            }
+            result?;
         }
         Ok(())
     }

@@ -413,6 +413,55 @@ async fn every_catalogue_entry_gives_its_message() {
         connect::Remembered::Unreadable(why) => check(&mut rows, "remembered-damaged", &why),
         other => panic!("a damaged entry: {other:?}"),
     }
+    // Issue #14 items 3 and 8: a schema changed under the diff, and
+    // backups of another tenant or job (tests/stale_schema.rs and
+    // tests/restore.rs run them end to end).
+    check(
+        &mut rows,
+        "schema-changed",
+        &orchidea_wizard::engine::EngineError::SchemaChanged(Vec::new()).to_string(),
+    );
+    let here = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let mut cfg = setup::sandbox_config(&here, None, Choices::default());
+    cfg.backup_dir = Some(backups.path().to_path_buf());
+    cfg.tenant_id = Some("bbbbbbbb-0000-0000-0000-00000000000b".into());
+    let mine = Engine::new(cfg);
+    for step in StepId::ALL {
+        mine.run_step(step).await.unwrap();
+        if step == StepId::AutomaticMode {
+            break;
+        }
+    }
+    let facts = mine.facts().await;
+    let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
+    let mut theirs = orchidea_wizard::backup::Backup::settings(
+        here.graph_url.as_str(),
+        &sp,
+        &job,
+        &[],
+        "before step 15 (save settings)",
+    );
+    theirs.tenant_id = Some("aaaaaaaa-0000-0000-0000-00000000000a".into());
+    check(
+        &mut rows,
+        "backup-other-tenant",
+        &err(mine.restore_preview(&theirs).await),
+    );
+    let mut other_job = theirs.clone();
+    other_job.tenant_id = None;
+    other_job.job_id = "scim.another-job".into();
+    check(
+        &mut rows,
+        "backup-other-job",
+        &err(mine.restore_preview(&other_job).await),
+    );
+    orchidea_wizard::backup::save(backups.path(), &mut theirs).unwrap();
+    check(
+        &mut rows,
+        "backup-not-listed",
+        &mine.backup_refusal(&theirs.id).await.unwrap(),
+    );
 
     assert!(
         rows.is_empty(),

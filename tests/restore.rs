@@ -205,3 +205,156 @@ fn the_cli_lists_backups_and_restores_one() {
     let (ok, out, _) = on_sandbox(&["restore", id, "--yes"]);
     assert!(ok && out.contains("Nothing to restore"), "{out}");
 }
+
+/// The backup files in `dir`, as JSON (read like any file, not through
+/// the crate's types).
+fn backup_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, serde_json::Value)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let v = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            (p, v)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
+    run_to(&engine, StepId::AutomaticMode).await;
+    let facts = engine.facts().await;
+    let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
+    let original = String::from_utf8(raw_schema(&sandbox, &sp, &job).await).unwrap();
+    run_to(&engine, StepId::ExternalIdFromObjectId).await;
+
+    let files = backup_files(dir.path());
+    let (_, file) = files
+        .iter()
+        .find(|(_, v)| v["reason"] == "before step 9 (mappings)")
+        .expect("the step-9 backup file");
+    assert!(
+        file["raw"].as_str() == Some(original.as_str()),
+        "the file keeps the body Graph answered, byte for byte"
+    );
+    let taken = engine
+        .backups()
+        .await
+        .into_iter()
+        .find(|b| b.reason == "before step 9 (mappings)")
+        .unwrap();
+    engine.restore(&taken).await.unwrap();
+    assert_eq!(
+        String::from_utf8(raw_schema(&sandbox, &sp, &job).await).unwrap(),
+        original,
+        "Graph's schema after the restore is the stored bytes"
+    );
+}
+
+#[tokio::test]
+async fn retention_never_removes_the_original() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
+    run_to(&engine, StepId::AutomaticMode).await;
+    let facts = engine.facts().await;
+    let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
+    let original = raw_schema(&sandbox, &sp, &job).await;
+    run_to(&engine, StepId::ExternalIdFromObjectId).await;
+    let (step9_path, step9) = backup_files(dir.path())
+        .into_iter()
+        .find(|(_, v)| v["reason"] == "before step 9 (mappings)")
+        .unwrap();
+
+    // 150 later backups of the same job (as many runs would leave).
+    for i in 0..150 {
+        let mut later = step9.clone();
+        let id = format!("29990101T000000Z-{i:09}-schema-later");
+        later["id"] = id.clone().into();
+        later["reason"] = format!("later {i}").into();
+        later["original"] = false.into();
+        std::fs::write(
+            dir.path().join(format!("{id}.json")),
+            serde_json::to_vec(&later).unwrap(),
+        )
+        .unwrap();
+    }
+    // The next write saves a backup, and retention runs.
+    engine.set_scope(Scope::All).await;
+    engine.run_step(StepId::ChooseScope).await.unwrap();
+    engine.run_step(StepId::SaveSettings).await.unwrap();
+
+    let files = backup_files(dir.path());
+    assert!(step9_path.exists(), "the pre-wizard schema is kept");
+    assert!(
+        files.iter().all(|(_, v)| v["reason"] != "later 0"),
+        "the oldest others go first"
+    );
+    let kept_others = files.iter().filter(|(_, v)| v["original"] != true).count();
+    assert_eq!(kept_others, 100, "{} files", files.len());
+    let taken = engine
+        .backups()
+        .await
+        .into_iter()
+        .find(|b| b.reason == "before step 9 (mappings)")
+        .expect("listed");
+    assert!(
+        taken.line().contains("(original, kept)"),
+        "{}",
+        taken.line()
+    );
+    engine.restore(&taken).await.unwrap();
+    assert_eq!(raw_schema(&sandbox, &sp, &job).await, original);
+}
+
+#[tokio::test]
+async fn two_tenants_backups_in_one_folder_never_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_tenant = |sandbox: &Sandbox, tenant: &str| {
+        let mut cfg = setup::sandbox_config(sandbox, None, Choices::default());
+        cfg.backup_dir = Some(dir.path().to_path_buf());
+        cfg.tenant_id = Some(tenant.into());
+        Engine::new(cfg)
+    };
+    let a = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine_a = in_tenant(&a, "aaaaaaaa-0000-0000-0000-00000000000a");
+    run_to(&engine_a, StepId::ExternalIdFromObjectId).await;
+    let theirs = engine_a
+        .backups()
+        .await
+        .into_iter()
+        .find(|b| b.kind == Kind::Schema)
+        .expect("tenant A's schema backup");
+
+    let b = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let engine_b = in_tenant(&b, "bbbbbbbb-0000-0000-0000-00000000000b");
+    assert!(
+        engine_b.backups().await.is_empty(),
+        "tenant B sees none of A's backups, before it knows its job"
+    );
+    let err = engine_b.restore(&theirs).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "This backup belongs to another tenant: {} was taken in tenant aaaaaaaa-0000-0000-0000-00000000000a, and you are signed in to bbbbbbbb-0000-0000-0000-00000000000b.",
+            theirs.id
+        )),
+        "{err}"
+    );
+    run_to(&engine_b, StepId::ExternalIdFromObjectId).await;
+    let mine = engine_b.backups().await;
+    assert!(!mine.is_empty());
+    assert!(
+        mine.iter()
+            .all(|x| x.tenant_id.as_deref() == Some("bbbbbbbb-0000-0000-0000-00000000000b"))
+    );
+    assert!(
+        engine_b
+            .backup_refusal(&theirs.id)
+            .await
+            .is_some_and(|m| m.starts_with("That backup belongs to another tenant or job (")),
+        "the CLI names why instead of \"no such backup\""
+    );
+}

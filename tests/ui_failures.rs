@@ -215,3 +215,154 @@ fn the_copied_secret_is_cleared_after_a_minute_unless_replaced() {
     assert!(h.clipboard.contents().is_none(), "cleared after 60 s");
     assert!(!h.sees("Clear now"));
 }
+
+/// Issue #14 item 3 in the window: another admin changes the schema while
+/// the mappings screen shows the diff. Apply writes nothing, the screen says
+/// why and shows the diff computed again; a second Apply writes it and the
+/// other admin's change stays.
+#[test]
+fn a_schema_changed_after_the_diff_is_shown_again_not_overwritten() {
+    let mut h = at_choose_app();
+    let app = h
+        .app
+        .session()
+        .facts()
+        .unwrap()
+        .candidates
+        .iter()
+        .find(|c| matches!(c.capability, Capability::Scim { .. }))
+        .map(|c| c.name().to_string())
+        .unwrap();
+    h.click(&app);
+    h.click("Use this app");
+    h.click("Next");
+    h.click("Test connection");
+    h.click("Next");
+    h.click("Save credentials");
+    h.click("Next");
+    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    let marked = another_admin_edits(&h);
+
+    h.click("Apply");
+    h.assert_sees_part("Someone changed the mappings in Entra since this screen read them");
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::KeepFiveAttributes)
+            .is_failed()
+    );
+    let plan = h.app.session().facts().unwrap().mapping.clone().unwrap();
+    for line in plan.diff_lines() {
+        h.assert_sees(&line);
+    }
+    assert!(
+        marked(&h),
+        "nothing was written over the other admin's change"
+    );
+
+    h.click("Apply");
+    assert!(
+        Screen::Mappings
+            .steps()
+            .iter()
+            .all(|s| h.app.session().checklist.status(*s).is_complete()),
+        "{:?}",
+        h.app.error()
+    );
+    assert!(!h.sees_part("Someone changed the mappings"));
+    assert!(marked(&h), "the change survives the write");
+}
+
+/// Another admin (a second Graph client) renames the group mapping, a part
+/// the wizard never edits; returns a reader telling whether the schema in
+/// Entra still carries that change.
+fn another_admin_edits(h: &Harness) -> impl Fn(&Harness) -> bool + use<> {
+    let facts = h.app.session().facts().unwrap();
+    let sp = facts.app.as_ref().unwrap().id.clone();
+    let job = facts.job.as_ref().unwrap().id.clone();
+    let sandbox = match &h.app.session().target {
+        Some(orchidea_wizard::ui::work::Target::Sandbox(s)) => s.clone(),
+        other => panic!("not in the sandbox: {other:?}"),
+    };
+    let url = format!(
+        "{}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema",
+        sandbox.graph_url
+    );
+    let token = sandbox.graph_token.clone();
+    let get = {
+        let (url, token) = (url.clone(), token.clone());
+        move || {
+            let (url, token) = (url.clone(), token.clone());
+            async move {
+                orchidea_wizard::http::loopback_client()
+                    .get(&url)
+                    .bearer_auth(token.expose())
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        }
+    };
+    let get2 = get.clone();
+    h.block_on(async move {
+        let mut schema = get2().await;
+        for m in schema["synchronizationRules"][0]["objectMappings"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if m["sourceObjectName"] == "Group" {
+                m["name"] = "Set by another admin".into();
+            }
+        }
+        let status = orchidea_wizard::http::loopback_client()
+            .put(&url)
+            .bearer_auth(token.expose())
+            .json(&schema)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success());
+    });
+    move |h: &Harness| {
+        let schema = h.block_on(get());
+        schema["synchronizationRules"][0]["objectMappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Set by another admin")
+    }
+}
+
+/// The same during "Run the remaining steps": the pause before step 9 comes
+/// back with the new diff, and Continue writes it.
+#[test]
+fn a_schema_changed_during_the_pause_is_confirmed_again() {
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    let marked = another_admin_edits(&h);
+    h.click("Continue");
+    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    h.assert_sees(
+        "Paused before step 9 (Keep only five attributes). Nothing has been written for it yet.",
+    );
+    h.assert_sees_part("Someone changed the mappings in Entra since this screen read them");
+    assert!(
+        marked(&h),
+        "nothing was written over the other admin's change"
+    );
+    h.click("Continue");
+    assert_eq!(h.app.screen(), Screen::Start, "{:?}", h.app.error());
+    assert!(
+        Screen::Mappings
+            .steps()
+            .iter()
+            .all(|s| h.app.session().checklist.status(*s).is_complete())
+    );
+    assert!(marked(&h), "the change survives the write");
+}

@@ -5,6 +5,10 @@ use crate::mapping::MappingError;
 use crate::orchidea::OrchideaError;
 use crate::step::StepId;
 
+/// How [`EngineError::SchemaChanged`] begins: the mappings screen looks
+/// for it in step 9's failure to say why the diff it shows is new.
+pub const SCHEMA_CHANGED: &str = "Someone changed the mappings in Entra since you reviewed them";
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
@@ -66,6 +70,13 @@ pub enum EngineError {
     SecretNeeded,
     #[error("Graph accepted the change but reading it back shows something else: {0}")]
     NotPersisted(String),
+    /// The schema changed in Entra between the diff the admin confirmed
+    /// and the write (another admin): nothing was written; `0` is the diff
+    /// against what Entra holds now.
+    #[error(
+        "Someone changed the mappings in Entra since you reviewed them; nothing was written. The changes were computed again from what Entra holds now: review them and confirm again."
+    )]
+    SchemaChanged(Vec<String>),
     #[error("Stopped before step {}: not confirmed.", .0.number())]
     NotConfirmed(StepId),
     /// Something the admin typed or chose cannot be used; the text says why.
@@ -81,5 +92,16 @@ impl EngineError {
             Some((first, _)) if first.len() > 30 => format!("{first}."),
             _ => s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_schema_reads_as_the_screen_expects() {
+        let e = EngineError::SchemaChanged(vec!["~ userName: source a → b".into()]);
+        assert!(e.to_string().starts_with(SCHEMA_CHANGED), "{e}");
     }
 }

@@ -233,12 +233,13 @@ fn unread_note(facts: &Facts) -> String {
 fn take_backup(
     engine: &Engine,
     facts: &mut Facts,
-    backup: crate::backup::Backup,
+    mut backup: crate::backup::Backup,
 ) -> Result<(), EngineError> {
     let Some(dir) = &engine.cfg.backup_dir else {
         return Ok(());
     };
-    crate::backup::save(dir, &backup).map_err(|e| {
+    backup.tenant_id = engine.cfg.tenant_id.clone();
+    crate::backup::save(dir, &mut backup).map_err(|e| {
         EngineError::Input(format!(
             "Could not save a backup in {} before writing to Entra ({e}); nothing was written. Free some space or check the folder's permissions.",
             dir.display()
@@ -281,6 +282,23 @@ pub(super) async fn restore(
             backup.id, backup.graph_url
         )));
     }
+    let tenant = engine.cfg.tenant_id.as_deref();
+    if !backup.belongs(tenant, None, None) {
+        return Err(EngineError::Input(format!(
+            "This backup belongs to another tenant: {} was taken in tenant {}, and you are signed in to {}. Nothing was restored; `orchidea-wizard-cli restore` lists this tenant's backups.",
+            backup.id,
+            backup.tenant_id.as_deref().unwrap_or("?"),
+            tenant.unwrap_or("an unknown tenant (sign in again)")
+        )));
+    }
+    if let Some(known) = &facts.job
+        && known.id != backup.job_id
+    {
+        return Err(EngineError::Input(format!(
+            "This backup is of another provisioning job: {} was taken of job {}, and this app's job is {}. Nothing was restored.",
+            backup.id, backup.job_id, known.id
+        )));
+    }
     let (app, job) = (&backup.service_principal_id, &backup.job_id);
     let g = graph(engine, facts);
     match backup.kind {
@@ -288,20 +306,25 @@ pub(super) async fn restore(
             let saved = backup.schema.as_ref().ok_or_else(|| {
                 EngineError::Input(format!("Backup {} holds no schema.", backup.id))
             })?;
-            let current = g.get_schema(app, job).await?;
+            let raw = g.get_schema_raw(app, job).await?;
+            let undo = crate::backup::Backup::schema_raw(
+                here,
+                app,
+                job,
+                &raw,
+                &format!("before restoring {}", backup.id),
+            )
+            .map_err(EngineError::Input)?;
+            let current = undo.schema.clone().unwrap_or_default();
             let diff = crate::backup::schema_diff(&current, saved);
             if current == *saved || dry_run {
                 return Ok(diff);
             }
-            let undo = crate::backup::Backup::schema(
-                here,
-                app,
-                job,
-                &current,
-                &format!("before restoring {}", backup.id),
-            );
+            let body = backup.put_body().ok_or_else(|| {
+                EngineError::Input(format!("Backup {} holds no schema.", backup.id))
+            })?;
             take_backup(engine, facts, undo)?;
-            g.put_schema(app, job, saved).await?;
+            g.put_schema_raw(app, job, body).await?;
             let now = g.get_schema(app, job).await?;
             if now != *saved {
                 return Err(EngineError::NotPersisted(format!(
@@ -1100,23 +1123,49 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
         StepId::EditExternalId,
         StepId::ExternalIdFromObjectId,
     ];
-    let plan = facts.mapping.clone().ok_or(EngineError::Prerequisite {
+    let mut plan = facts.mapping.clone().ok_or(EngineError::Prerequisite {
         step: step.number(),
         needs: "7",
     })?;
-    let wrote = !plan.is_noop();
+    let mut wrote = !plan.is_noop();
+    let mut replaced = None;
     if wrote {
         let (app, job) = job_ids(facts)?;
-        if let Some(before) = facts.schema_before.clone() {
-            let b = crate::backup::Backup::schema(
-                engine.cfg.graph.base().as_str(),
-                &app,
-                &job,
-                &before,
-                "before step 9 (mappings)",
-            );
-            take_backup(engine, facts, b)?;
+        // Graph documents no ETag or If-Match on the schema, and the PUT
+        // replaces all of it: re-read right before writing, so another
+        // admin's change made while the diff was on screen is never lost.
+        let raw = graph(engine, facts).get_schema_raw(&app, &job).await?;
+        let current: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|e| crate::graph::GraphError::UnexpectedBody {
+                what: "the attribute mappings".into(),
+                detail: e.to_string(),
+            })?;
+        if facts.schema_before.as_ref() != Some(&current) {
+            let fresh = mapping::plan(&current, &facts.mapping_options)?;
+            facts.schema_before = Some(current);
+            facts.mapping = Some(fresh.clone());
+            if !fresh.is_noop() {
+                return Err(EngineError::SchemaChanged(fresh.diff_lines()));
+            }
+            // The other admin made exactly these edits: nothing to write.
+            plan = fresh;
+            wrote = false;
+        } else {
+            replaced = Some(raw);
         }
+    }
+    if let Some(raw) = replaced {
+        let (app, job) = job_ids(facts)?;
+        // The copy is of what the PUT replaces, read just now.
+        let b = crate::backup::Backup::schema_raw(
+            engine.cfg.graph.base().as_str(),
+            &app,
+            &job,
+            &raw,
+            "before step 9 (mappings)",
+        )
+        .map_err(EngineError::Input)?;
+        take_backup(engine, facts, b)?;
         graph(engine, facts)
             .put_schema(&app, &job, &plan.edited)
             .await?;

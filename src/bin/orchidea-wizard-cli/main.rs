@@ -524,6 +524,13 @@ async fn run(args: RunArgs) -> Result<bool, String> {
 
     if let Err(err) = &outcome {
         eprintln!("stopped: {err}");
+        if let EngineError::SchemaChanged(lines) = err {
+            eprintln!("The changes needed now:");
+            for line in lines {
+                eprintln!("  {line}");
+            }
+            eprintln!("Run again to review them (with --yes they are written without asking).");
+        }
         if let EngineError::Graph(g) = err
             && let Some(id) = g.request_id()
         {
@@ -744,6 +751,9 @@ async fn restore_inner(engine: &Engine, args: &RestoreArgs) -> Result<bool, Stri
             .cloned()
             .unwrap_or_else(|| unreachable!()),
         0 => {
+            if let Some(refusal) = engine.backup_refusal(id).await {
+                return Err(refusal);
+            }
             return Err(format!(
                 "No backup \"{id}\" for this tenant. List them with `orchidea-wizard-cli restore`."
             ));

@@ -56,6 +56,20 @@ pub fn view(session: &Session) -> Element<'_, Message> {
         .checklist
         .status(StepId::ExternalIdFromObjectId)
         .is_complete();
+    // Step 9 re-read the schema and found another admin's change: the
+    // diff below was computed again and nothing was written.
+    if let crate::Status::Failed(why) = session.checklist.status(StepId::KeepFiveAttributes)
+        && why.starts_with(crate::engine::SCHEMA_CHANGED)
+    {
+        page = page.push(widget::notice_banner(
+            text(
+                "Someone changed the mappings in Entra since this screen read them, so nothing \
+                 was written. The changes below were computed again from what Entra holds now; \
+                 click Apply to write them.",
+            )
+            .size(14),
+        ));
+    }
     match session.facts().and_then(|f| f.mapping.as_ref()) {
         None => {
             page = page.push(
