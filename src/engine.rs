@@ -773,13 +773,7 @@ impl Engine {
                 && let Some(detail) = self.pending_change(step).await
                 && !confirm.confirm(step, detail).await
             {
-                let mut facts = self.facts.lock().await;
-                self.report(
-                    &mut facts,
-                    step,
-                    Status::Failed("Not confirmed; nothing was written.".into()),
-                );
-                return Err(EngineError::NotConfirmed(step));
+                return Err(self.not_confirmed(step).await);
             }
             let mut result = self.run_step(step).await;
             // Another admin changed the schema after the diff was confirmed:
@@ -793,19 +787,24 @@ impl Engine {
                     lines.join("\n")
                 );
                 if !confirm.confirm(step, detail).await {
-                    let mut facts = self.facts.lock().await;
-                    self.report(
-                        &mut facts,
-                        step,
-                        Status::Failed("Not confirmed; nothing was written.".into()),
-                    );
-                    return Err(EngineError::NotConfirmed(step));
+                    return Err(self.not_confirmed(step).await);
                 }
                 result = self.run_step(step).await;
             }
             result?;
         }
         Ok(())
+    }
+
+    /// The admin said no at a pause: the step fails and nothing is written.
+    async fn not_confirmed(&self, step: StepId) -> EngineError {
+        let mut facts = self.facts.lock().await;
+        self.report(
+            &mut facts,
+            step,
+            Status::Failed("Not confirmed; nothing was written.".into()),
+        );
+        EngineError::NotConfirmed(step)
     }
 
     /// What `step` is about to change, or `None` when it changes nothing.
