@@ -1422,4 +1422,50 @@ mod tests {
         };
         assert!(throttled.to_string().contains("Wait 7 seconds"));
     }
+
+    #[test]
+    fn only_answers_that_may_follow_a_landed_request_are_outcome_unknown() {
+        let throttled = |status| GraphError::Throttled {
+            status,
+            retry_after: None,
+            request_id: None,
+        };
+        let api = |status| GraphError::Api {
+            status,
+            code: String::new(),
+            message: String::new(),
+            request_id: None,
+        };
+        assert!(throttled(503).outcome_unknown());
+        assert!(throttled(504).outcome_unknown());
+        assert!(api(500).outcome_unknown());
+        assert!(api(502).outcome_unknown());
+        assert!(GraphError::Transport("reset".into()).outcome_unknown());
+        // Graph did not carry a throttled request out; a 4xx changed nothing.
+        assert!(!throttled(429).outcome_unknown());
+        assert!(!api(400).outcome_unknown());
+        assert!(!api(409).outcome_unknown());
+        assert_eq!(throttled(504).lost_answer_cause(), "HTTP 504");
+    }
+
+    #[test]
+    fn a_create_is_not_repeatable_and_an_action_that_changes_nothing_is() {
+        let url = |p: &str| Url::parse(&format!("https://graph.microsoft.com/v1.0/{p}")).unwrap();
+        for create in [
+            "applicationTemplates/t/instantiate",
+            "servicePrincipals/s/synchronization/jobs",
+            "servicePrincipals/s/appRoleAssignedTo",
+            "servicePrincipals/s/synchronization/jobs/j/provisionOnDemand",
+        ] {
+            assert!(!repeatable(&Method::POST, &url(create)), "{create}");
+        }
+        assert!(repeatable(
+            &Method::POST,
+            &url("servicePrincipals/s/synchronization/jobs/j/start")
+        ));
+        assert!(repeatable(
+            &Method::PUT,
+            &url("servicePrincipals/s/synchronization/secrets")
+        ));
+    }
 }
