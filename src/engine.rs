@@ -389,7 +389,7 @@ impl Engine {
     pub async fn assign_to_app(&self, principal_id: &str, name: &str) -> Result<(), EngineError> {
         let mut facts = self.facts.lock().await;
         let app = steps::app_id(&facts)?;
-        self.cfg.graph.assign_to_app(&app, principal_id).await?;
+        assign_once(&self.cfg.graph, &app, principal_id).await?;
         facts
             .changes
             .push(format!("Entra: assigned \"{name}\" to the application."));
@@ -591,16 +591,28 @@ impl Engine {
                 crate::mapping::plan(&schema, &facts.mapping_options)?.rule_id
             }
         };
-        let result = self
-            .cfg
-            .graph
-            .provision_on_demand(&app, &job_id, &rule_id, &user.id)
-            .await?;
         let name = user
             .display_name
             .clone()
             .or_else(|| user.user_principal_name.clone())
             .unwrap_or_else(|| user.id.clone());
+        // Sent once: an action that may have landed is not repeated blindly
+        // (it could provision twice); the admin checks the logs instead.
+        let result = match self
+            .cfg
+            .graph
+            .provision_on_demand(&app, &job_id, &rule_id, &user.id)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if e.outcome_unknown() => {
+                return Err(EngineError::OnDemandUnconfirmed {
+                    user: name,
+                    cause: e.lost_answer_cause(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         facts.changes.push(format!(
             "Entra: provisioned {name} on demand ({}).",
             result.result
@@ -827,5 +839,35 @@ impl Engine {
             }
             _ => None,
         }
+    }
+}
+
+/// Assigns `principal_id` to the app — at most once, however the request
+/// fails. A POST to `appRoleAssignedTo` is not repeated blindly: after a lost
+/// answer or a server error the assignments are read first (while Entra
+/// replicates), and the create is sent again only if the principal is not
+/// among them.
+async fn assign_once(
+    graph: &crate::graph::GraphClient,
+    app: &str,
+    principal_id: &str,
+) -> Result<(), EngineError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match graph.assign_to_app(app, principal_id).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.outcome_unknown() => e,
+            Err(e) => return Err(e.into()),
+        };
+        let assigned = graph.list_app_assignments(app).await?;
+        if assigned.iter().any(|a| a.principal_id == principal_id) {
+            tracing::warn!("assigning: {error}; the assignment exists, so the create went through");
+            return Ok(());
+        }
+        if attempt >= 3 {
+            return Err(error.into());
+        }
+        tracing::warn!("assigning: {error}; not assigned, assigning again");
     }
 }

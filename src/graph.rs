@@ -91,6 +91,8 @@ pub enum GraphError {
     },
     #[error("Microsoft Graph is busy and asked the wizard to slow down. {}", wait_hint(*.retry_after))]
     Throttled {
+        /// 429, 503 or 504: only a 429 says the request was not carried out.
+        status: u16,
         retry_after: Option<u64>,
         request_id: Option<String>,
     },
@@ -140,6 +142,38 @@ fn forbidden_text(code: &str, needs: Option<&str>, consent_url: Option<&str>) ->
     format!(
         "Microsoft Graph refused the request ({code}): {lacks}. An administrator must {consent}, then sign in again; the account must be an Application Administrator, Cloud Application Administrator or Global Administrator."
     )
+}
+
+impl GraphError {
+    /// The request may have been carried out though no success came back:
+    /// the connection failed, or Graph answered 5xx (a 504 from a gateway
+    /// that lost the answer included). A caller of a create looks first.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            GraphError::Transport(_)
+                | GraphError::Api { status: 500.., .. }
+                | GraphError::Throttled {
+                    status: 503 | 504,
+                    ..
+                }
+        )
+    }
+}
+
+impl GraphError {
+    /// What came back instead of an answer, in a few words, for an error
+    /// that says the outcome is unknown (not the "retry" advice of the
+    /// error's own message).
+    pub fn lost_answer_cause(&self) -> String {
+        match self {
+            GraphError::Transport(detail) => detail.clone(),
+            GraphError::Throttled { status, .. } | GraphError::Api { status, .. } => {
+                format!("HTTP {status}")
+            }
+            other => short_reason(other),
+        }
+    }
 }
 
 fn wait_hint(retry_after: Option<u64>) -> String {
@@ -213,9 +247,11 @@ struct Inner {
 }
 
 /// When and how often a request is sent again (Graph's throttling and
-/// error-handling guidance): 429/503/504 always, after `Retry-After` or a
-/// jittered exponential backoff; 500/502 and dropped connections only for
-/// requests that are safe to repeat; never a create.
+/// error-handling guidance): 429 always (Graph did not carry it out), after
+/// `Retry-After` or a jittered exponential backoff; 500/502/503/504 and
+/// dropped connections only for requests that are safe to repeat. A create
+/// whose answer was lost is left to its caller, which looks for the object
+/// before creating it again ([`GraphError::outcome_unknown`]).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first one included.
@@ -985,7 +1021,14 @@ impl GraphClient {
                     (started.elapsed() + wait <= policy.settle_within).then_some(wait)
                 }
                 _ if attempt >= policy.attempts => None,
-                GraphError::Throttled { retry_after, .. } => match retry_after {
+                // A 429 was not carried out (`concepts/throttling.md`: the
+                // request fails), so even a create may be sent again; a
+                // 503/504 may have landed, so only a repeatable one is.
+                GraphError::Throttled {
+                    status,
+                    retry_after,
+                    ..
+                } if *status == 429 || safe => match retry_after {
                     Some(s) if std::time::Duration::from_secs(*s) > policy.max_retry_after => None,
                     Some(s) => Some(std::time::Duration::from_secs(*s)),
                     None => Some(policy.backoff(attempt - 1)),
@@ -1270,6 +1313,7 @@ fn classify(
             request_id,
         },
         429 | 503 | 504 => GraphError::Throttled {
+            status: status.as_u16(),
             retry_after,
             request_id,
         },
@@ -1407,9 +1451,56 @@ mod tests {
         );
         assert_eq!(forbidden.request_id(), Some("r"));
         let throttled = GraphError::Throttled {
+            status: 429,
             retry_after: Some(7),
             request_id: None,
         };
         assert!(throttled.to_string().contains("Wait 7 seconds"));
+    }
+
+    #[test]
+    fn only_answers_that_may_follow_a_landed_request_are_outcome_unknown() {
+        let throttled = |status| GraphError::Throttled {
+            status,
+            retry_after: None,
+            request_id: None,
+        };
+        let api = |status| GraphError::Api {
+            status,
+            code: String::new(),
+            message: String::new(),
+            request_id: None,
+        };
+        assert!(throttled(503).outcome_unknown());
+        assert!(throttled(504).outcome_unknown());
+        assert!(api(500).outcome_unknown());
+        assert!(api(502).outcome_unknown());
+        assert!(GraphError::Transport("reset".into()).outcome_unknown());
+        // Graph did not carry a throttled request out; a 4xx changed nothing.
+        assert!(!throttled(429).outcome_unknown());
+        assert!(!api(400).outcome_unknown());
+        assert!(!api(409).outcome_unknown());
+        assert_eq!(throttled(504).lost_answer_cause(), "HTTP 504");
+    }
+
+    #[test]
+    fn a_create_is_not_repeatable_and_an_action_that_changes_nothing_is() {
+        let url = |p: &str| Url::parse(&format!("https://graph.microsoft.com/v1.0/{p}")).unwrap();
+        for create in [
+            "applicationTemplates/t/instantiate",
+            "servicePrincipals/s/synchronization/jobs",
+            "servicePrincipals/s/appRoleAssignedTo",
+            "servicePrincipals/s/synchronization/jobs/j/provisionOnDemand",
+        ] {
+            assert!(!repeatable(&Method::POST, &url(create)), "{create}");
+        }
+        assert!(repeatable(
+            &Method::POST,
+            &url("servicePrincipals/s/synchronization/jobs/j/start")
+        ));
+        assert!(repeatable(
+            &Method::PUT,
+            &url("servicePrincipals/s/synchronization/secrets")
+        ));
     }
 }

@@ -462,6 +462,30 @@ async fn every_catalogue_entry_gives_its_message() {
         "backup-not-listed",
         &mine.backup_refusal(&theirs.id).await.unwrap(),
     );
+    // A lost answer to an action that may have landed: not sent again.
+    let gateway = serve(
+        axum::Router::new().fallback(|| async { (axum::http::StatusCode::GATEWAY_TIMEOUT, "") }),
+    )
+    .await;
+    let graph = GraphClient::with_retry(
+        orchidea_wizard::http::loopback_client(),
+        gateway.join("v1.0").unwrap(),
+        Arc::new(StaticToken(Secret::new("t"))),
+        RetryPolicy::none(),
+    );
+    let lost = graph
+        .provision_on_demand("sp-1", "job-1", "rule-1", "user-1")
+        .await
+        .unwrap_err();
+    check(
+        &mut rows,
+        "on-demand-lost-answer",
+        &orchidea_wizard::engine::EngineError::OnDemandUnconfirmed {
+            user: "Adele Vance".into(),
+            cause: lost.lost_answer_cause(),
+        }
+        .to_string(),
+    );
 
     assert!(
         rows.is_empty(),

@@ -378,6 +378,7 @@ async fn error_bodies_become_admin_facing_errors() {
     assert_eq!(
         err,
         GraphError::Throttled {
+            status: 429,
             retry_after: Some(7),
             request_id: Some("rid-429".into())
         }
@@ -388,6 +389,7 @@ async fn error_bodies_become_admin_facing_errors() {
     assert_eq!(
         err,
         GraphError::Throttled {
+            status: 503,
             retry_after: None,
             request_id: Some("rid-503".into())
         }

@@ -59,6 +59,10 @@ pub enum EngineError {
         at: String,
         waited_s: u64,
     },
+    #[error(
+        "Entra did not answer the on-demand provisioning of {user} ({cause}); it may have run anyway. The wizard does not send it again on its own: look for {user} in the provisioning logs (step 16) or in Orchidea, then provision again only if it is not there."
+    )]
+    OnDemandUnconfirmed { user: String, cause: String },
     #[error("Step {step} needs step {needs} first.")]
     Prerequisite {
         step: &'static str,

@@ -715,6 +715,7 @@ async fn create_app_once(
     // wizard is closed), the next run looks for the app instead.
     facts.created_earlier = Some(CreatedApp::attempt(name, engine.cfg.tenant_id.as_deref()));
     engine.save_run_state(facts);
+    // Sent once: a lost answer is looked for by name below, never repeated.
     let error = match graph.instantiate_template(template, name).await {
         Ok(made) => {
             facts.changes.push(format!(
@@ -729,7 +730,7 @@ async fn create_app_once(
             );
             return Ok(made.service_principal);
         }
-        Err(e @ (GraphError::Transport(_) | GraphError::Api { status: 500.., .. })) => e,
+        Err(e) if e.outcome_unknown() => e,
         Err(e) => {
             // Refused: nothing was created.
             facts.created_earlier = None;
@@ -873,7 +874,7 @@ async fn create_job_once(
         attempt += 1;
         let error = match graph.create_job(app_id, template).await {
             Ok(job) => return Ok(job),
-            Err(e @ (GraphError::Transport(_) | GraphError::Api { status: 500.., .. })) => e,
+            Err(e) if e.outcome_unknown() => e,
             Err(e) => return Err(e.into()),
         };
         if let Some(job) = graph.settling().list_jobs(app_id).await?.into_iter().next() {
