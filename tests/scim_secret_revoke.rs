@@ -71,15 +71,22 @@ async fn break_entra_secret(sandbox: &Sandbox, sp: &str) {
     assert!(status.is_success(), "{status}");
 }
 
+/// A sandbox after one whole run (assigned scope): the engine, and the
+/// secret that run created with its id.
+async fn first_run() -> (Sandbox, Engine, Secret, String) {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let first = engine(&sandbox, Scope::Assigned);
+    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    (sandbox, first, old, old_id)
+}
+
 fn run_state(sandbox: &Sandbox) -> String {
     std::fs::read_to_string(sandbox.wizard_dir.join("run-state.json")).unwrap()
 }
 
 #[tokio::test]
 async fn a_new_secret_revokes_the_wizards_old_one_and_leaves_others_alone() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let first = engine(&sandbox, Scope::Assigned);
-    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let (sandbox, first, old, old_id) = first_run().await;
     let sp = first.facts().await.app.unwrap().id;
     assert!(run_state(&sandbox).contains(&old_id), "remembered by id");
     // Someone else's secret, created in Orchidea outside the wizard.
@@ -153,9 +160,7 @@ async fn a_new_secret_revokes_the_wizards_old_one_and_leaves_others_alone() {
 
 #[tokio::test]
 async fn a_scope_change_revokes_the_secret_it_replaced() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let first = engine(&sandbox, Scope::Assigned);
-    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let (sandbox, _first, old, old_id) = first_run().await;
 
     // A resumed run changing the scope needs a new secret (Graph never
     // returns the saved one).
@@ -177,9 +182,7 @@ async fn a_scope_change_revokes_the_secret_it_replaced() {
 
 #[tokio::test]
 async fn nothing_is_revoked_when_test_connection_fails() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let first = engine(&sandbox, Scope::Assigned);
-    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let (sandbox, _first, old, old_id) = first_run().await;
 
     let second = engine(&sandbox, Scope::All);
     for step in StepId::ALL {
@@ -251,9 +254,7 @@ async fn a_create_whose_answer_was_lost_is_found_and_revoked() {
 
 #[tokio::test]
 async fn the_manual_path_names_what_to_revoke_and_revokes_nothing() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let first = engine(&sandbox, Scope::Assigned);
-    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let (sandbox, first, old, old_id) = first_run().await;
     let sp = first.facts().await.app.unwrap().id;
     break_entra_secret(&sandbox, &sp).await;
 
@@ -297,9 +298,7 @@ async fn the_manual_path_names_what_to_revoke_and_revokes_nothing() {
 
 #[tokio::test]
 async fn a_failed_revoke_is_a_warning_and_is_tried_again_next_run() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let first = engine(&sandbox, Scope::Assigned);
-    let (old, old_id) = full_run(&first).await.expect("run 1 created a secret");
+    let (sandbox, first, old, old_id) = first_run().await;
     let sp = first.facts().await.app.unwrap().id;
     break_entra_secret(&sandbox, &sp).await;
 
