@@ -42,17 +42,7 @@ fn schema_url(sandbox: &Sandbox, sp: &str, job: &str) -> String {
 /// sets a default value on the group mapping's first attribute (a part
 /// step 9 never edits), and PUTs the whole schema back.
 async fn another_admin_edits(sandbox: &Sandbox, sp: &str, job: &str) {
-    let client = orchidea_wizard::http::loopback_client();
-    let url = schema_url(sandbox, sp, job);
-    let mut schema: Value = client
-        .get(&url)
-        .bearer_auth(sandbox.graph_token.expose())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut schema = stored_schema(sandbox, sp, job).await;
     let group = schema["synchronizationRules"]
         .as_array_mut()
         .unwrap()
@@ -61,8 +51,8 @@ async fn another_admin_edits(sandbox: &Sandbox, sp: &str, job: &str) {
         .find(|m| m["sourceObjectName"] == "Group")
         .expect("the template has a group mapping");
     group["attributeMappings"][0]["defaultValue"] = Value::String(MARK.into());
-    let status = client
-        .put(&url)
+    let status = orchidea_wizard::http::loopback_client()
+        .put(schema_url(sandbox, sp, job))
         .bearer_auth(sandbox.graph_token.expose())
         .json(&schema)
         .send()
