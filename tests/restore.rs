@@ -53,8 +53,9 @@ async fn run_to(engine: &Engine, last: StepId) {
     }
 }
 
-#[tokio::test]
-async fn a_restored_schema_is_byte_for_byte_the_original() {
+/// A sandbox whose job exists (steps 1a–4 run) with its backup folder, the
+/// engine, the app and job ids, and the schema bytes Graph holds before step 9.
+async fn job_before_step_9() -> (Sandbox, tempfile::TempDir, Engine, String, String, Vec<u8>) {
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(&sandbox, dir.path(), Scope::Assigned);
@@ -62,6 +63,12 @@ async fn a_restored_schema_is_byte_for_byte_the_original() {
     let facts = engine.facts().await;
     let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
     let original = raw_schema(&sandbox, &sp, &job).await;
+    (sandbox, dir, engine, sp, job, original)
+}
+
+#[tokio::test]
+async fn a_restored_schema_is_byte_for_byte_the_original() {
+    let (sandbox, _dir, engine, sp, job, original) = job_before_step_9().await;
 
     run_to(&engine, StepId::ExternalIdFromObjectId).await;
     let edited = raw_schema(&sandbox, &sp, &job).await;
@@ -222,13 +229,8 @@ fn backup_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, serde_json::V
 
 #[tokio::test]
 async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
-    run_to(&engine, StepId::AutomaticMode).await;
-    let facts = engine.facts().await;
-    let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
-    let original = String::from_utf8(raw_schema(&sandbox, &sp, &job).await).unwrap();
+    let (sandbox, dir, engine, sp, job, original) = job_before_step_9().await;
+    let original = String::from_utf8(original).unwrap();
     run_to(&engine, StepId::ExternalIdFromObjectId).await;
 
     let files = backup_files(dir.path());
@@ -256,13 +258,7 @@ async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
 
 #[tokio::test]
 async fn retention_never_removes_the_original() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
-    run_to(&engine, StepId::AutomaticMode).await;
-    let facts = engine.facts().await;
-    let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
-    let original = raw_schema(&sandbox, &sp, &job).await;
+    let (sandbox, dir, engine, sp, job, original) = job_before_step_9().await;
     run_to(&engine, StepId::ExternalIdFromObjectId).await;
     let (step9_path, step9) = backup_files(dir.path())
         .into_iter()
