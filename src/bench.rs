@@ -16,9 +16,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::engine::{AlwaysYes, Engine, Scope};
+use crate::procedure::step::StepId;
 use crate::sandbox::{Fault, RequestRecord, Sandbox, SandboxOptions};
 use crate::setup::{self, Choices};
-use crate::step::StepId;
 
 /// One run of steps 1a–16 with latency on every request.
 #[derive(Debug, Clone, Serialize)]
@@ -257,7 +257,7 @@ pub async fn provision_many(users: usize) -> Result<Throughput, String> {
         provisioned,
         cycle_ms: ms(cycle),
         setup_ms: ms(setup),
-        peak_rss_kib: crate::procinfo::memory_kib().map(|(_, peak)| peak),
+        peak_rss_kib: crate::platform::procinfo::memory_kib().map(|(_, peak)| peak),
     })
 }
 

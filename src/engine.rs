@@ -13,6 +13,10 @@ mod notify;
 mod own_secrets;
 mod steps;
 
+pub mod backup;
+pub mod report;
+pub mod resume;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,16 +32,16 @@ pub use monitor::{
 };
 pub use notify::{DEFAULT_DELETE_THRESHOLD, Notifications, parse_email, parse_threshold};
 
-use crate::checklist::{Checklist, Progress, Status};
-use crate::graph::{
+use crate::platform::secret::Secret;
+use crate::procedure::checklist::{Checklist, Progress, Status};
+use crate::procedure::mapping::{MappingOptions, MappingPlan, UserNameSource};
+use crate::procedure::step::StepId;
+use crate::services::graph::{
     DirectoryUser, GraphClient, Group, OnDemandResult, ProvisioningEvent, RestartScope,
     ServicePrincipal, SynchronizationJob,
 };
-use crate::mapping::{MappingOptions, MappingPlan, UserNameSource};
-use crate::orchidea::{Idp, ManualScim, OrchideaAdmin};
-use crate::probe::{ProbeOptions, ProbeReport};
-use crate::secret::Secret;
-use crate::step::StepId;
+use crate::services::orchidea::{Idp, ManualScim, OrchideaAdmin};
+use crate::services::probe::{ProbeOptions, ProbeReport};
 
 /// Which users Entra provisions (step 14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,10 +112,10 @@ pub struct EngineConfig {
     /// Where the schema and settings are saved before each write (`None`:
     /// no backups, e.g. benchmarks).
     pub backup_dir: Option<std::path::PathBuf>,
-    /// Where the run's progress is kept after each step (`crate::resume`).
+    /// Where the run's progress is kept after each step (`crate::engine::resume`).
     pub run_state: Option<std::path::PathBuf>,
     /// The Microsoft cloud: a few calls are missing from some national clouds.
-    pub cloud: crate::cloud::Cloud,
+    pub cloud: crate::platform::cloud::Cloud,
     /// The signed-in tenant's id, when the sign-in gave one: what the run
     /// state remembers is kept per tenant.
     pub tenant_id: Option<String>,
@@ -143,14 +147,14 @@ pub struct Facts {
     pub created_app: Option<String>,
     /// An app the wizard created (this run or an earlier one, read from the
     /// run state) that Entra has not listed yet: waited for, never created
-    /// twice (see [`crate::resume::CreatedApp`]).
-    pub created_earlier: Option<crate::resume::CreatedApp>,
+    /// twice (see [`crate::engine::resume::CreatedApp`]).
+    pub created_earlier: Option<crate::engine::resume::CreatedApp>,
     /// Such an app of another tenant (the run-state file is one per data
     /// dir): not waited for here, written back unless replaced.
-    pub created_elsewhere: Option<crate::resume::CreatedApp>,
+    pub created_elsewhere: Option<crate::engine::resume::CreatedApp>,
     /// SCIM secrets the wizard created and has not revoked (every
     /// workspace and tenant; from the run state, kept after each step).
-    pub created_secrets: Vec<crate::resume::CreatedScimSecret>,
+    pub created_secrets: Vec<crate::engine::resume::CreatedScimSecret>,
     /// The id of the secret in [`Facts::scim`] when this run created it,
     /// and whether Test Connection passed with it.
     pub new_secret: Option<(String, bool)>,
@@ -215,7 +219,7 @@ pub struct Reads {
     /// `facts.job` is what Graph said at this time (or what we just made).
     pub job: Option<std::time::Instant>,
     /// The saved secrets as of this time: read, or just written by us.
-    pub secrets: Option<(std::time::Instant, Vec<crate::graph::SecretEntry>)>,
+    pub secrets: Option<(std::time::Instant, Vec<crate::services::graph::SecretEntry>)>,
     /// The run created the app or the job at this time (Graph may not show
     /// it everywhere yet).
     pub created: Option<std::time::Instant>,
@@ -286,7 +290,7 @@ impl Engine {
         let remembered = cfg
             .run_state
             .as_deref()
-            .and_then(|path| crate::resume::created_app(path, cfg.graph.base().as_str()));
+            .and_then(|path| crate::engine::resume::created_app(path, cfg.graph.base().as_str()));
         let (created_earlier, created_elsewhere) = match remembered {
             Some(app) if !app.same_tenant(cfg.tenant_id.as_deref()) => (None, Some(app)),
             other => (other, None),
@@ -294,7 +298,7 @@ impl Engine {
         let created_secrets = cfg
             .run_state
             .as_deref()
-            .map(crate::resume::created_secrets)
+            .map(crate::engine::resume::created_secrets)
             .unwrap_or_default();
         let facts = Facts {
             created_secrets,
@@ -399,10 +403,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Puts a backup back (see [`crate::backup`]); returns what changed.
+    /// Puts a backup back (see [`crate::engine::backup`]); returns what changed.
     pub async fn restore(
         &self,
-        backup: &crate::backup::Backup,
+        backup: &crate::engine::backup::Backup,
     ) -> Result<Vec<String>, EngineError> {
         let mut facts = self.facts.lock().await;
         steps::restore(self, &mut facts, backup, false).await
@@ -411,7 +415,7 @@ impl Engine {
     /// What [`Engine::restore`] would change, without changing it.
     pub async fn restore_preview(
         &self,
-        backup: &crate::backup::Backup,
+        backup: &crate::engine::backup::Backup,
     ) -> Result<Vec<String>, EngineError> {
         let mut facts = self.facts.lock().await;
         steps::restore(self, &mut facts, backup, true).await
@@ -419,7 +423,7 @@ impl Engine {
 
     /// The backups of this tenant's job, newest first (the job's, once it
     /// is known: sandboxes share a folder and look alike).
-    pub async fn backups(&self) -> Vec<crate::backup::Backup> {
+    pub async fn backups(&self) -> Vec<crate::engine::backup::Backup> {
         let Some(dir) = self.cfg.backup_dir.clone() else {
             return Vec::new();
         };
@@ -432,12 +436,12 @@ impl Engine {
         };
         let tenant = self.cfg.tenant_id.clone();
         let here = self.cfg.graph.base().to_string();
-        tokio::task::spawn_blocking(move || crate::backup::list(&dir))
+        tokio::task::spawn_blocking(move || crate::engine::backup::list(&dir))
             .await
             .unwrap_or_default()
             .into_iter()
             .map(|(_, b)| b)
-            .filter(|b| crate::backup::same_graph(&b.graph_url, &here))
+            .filter(|b| crate::engine::backup::same_graph(&b.graph_url, &here))
             .filter(|b| b.belongs(tenant.as_deref(), app.as_deref(), job.as_deref()))
             .collect()
     }
@@ -447,7 +451,7 @@ impl Engine {
     pub async fn backup_refusal(&self, id: &str) -> Option<String> {
         let dir = self.cfg.backup_dir.clone()?;
         let id = id.trim().to_string();
-        let theirs = tokio::task::spawn_blocking(move || crate::backup::list(&dir))
+        let theirs = tokio::task::spawn_blocking(move || crate::engine::backup::list(&dir))
             .await
             .unwrap_or_default()
             .into_iter()
@@ -578,7 +582,7 @@ impl Engine {
         if let Some(note) = self
             .cfg
             .cloud
-            .unsupported(crate::cloud::Feature::ProvisionOnDemand)
+            .unsupported(crate::platform::cloud::Feature::ProvisionOnDemand)
         {
             return Err(EngineError::Input(note.to_string()));
         }
@@ -588,7 +592,7 @@ impl Engine {
             Some(plan) => plan.rule_id.clone(),
             None => {
                 let schema = self.cfg.graph.get_schema(&app, &job_id).await?;
-                crate::mapping::plan(&schema, &facts.mapping_options)?.rule_id
+                crate::procedure::mapping::plan(&schema, &facts.mapping_options)?.rule_id
             }
         };
         let name = user
@@ -643,7 +647,7 @@ impl Engine {
         match self
             .cfg
             .cloud
-            .unsupported(crate::cloud::Feature::ProvisioningLogs)
+            .unsupported(crate::platform::cloud::Feature::ProvisioningLogs)
         {
             Some(note) => Err(EngineError::Input(note.to_string())),
             None => Ok(()),
@@ -766,9 +770,12 @@ impl Engine {
             return;
         };
         let scope = facts.scope.unwrap_or(self.cfg.scope);
-        let state =
-            crate::resume::RunState::from_facts(self.cfg.graph.base().as_str(), facts, scope);
-        if let Err(e) = crate::resume::save(path, &state) {
+        let state = crate::engine::resume::RunState::from_facts(
+            self.cfg.graph.base().as_str(),
+            facts,
+            scope,
+        );
+        if let Err(e) = crate::engine::resume::save(path, &state) {
             tracing::warn!(path = %path.display(), error = %e, "run state not saved");
         }
     }
@@ -848,7 +855,7 @@ impl Engine {
 /// replicates), and the create is sent again only if the principal is not
 /// among them.
 async fn assign_once(
-    graph: &crate::graph::GraphClient,
+    graph: &crate::services::graph::GraphClient,
     app: &str,
     principal_id: &str,
 ) -> Result<(), EngineError> {

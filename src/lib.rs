@@ -1,40 +1,23 @@
 //! Orchidea SCIM Setup Wizard: the engine behind the desktop app and the CLI.
 //!
-//! Everything here except [`ui`] builds without iced, so the headless CLI and
-//! the tests drive exactly the code the window does.
+//! The folders are the layers, each using only those below it:
+//! [`ui`] (the window) and the CLI binary on top; [`setup`] wiring an
+//! [`engine`] to real endpoints or to the [`sandbox`]; the [`engine`]
+//! running the [`procedure`] against the [`services`]; and the
+//! [`platform`] underneath. Everything except [`ui`] builds without iced,
+//! so the headless CLI and the tests drive exactly the code the window does.
 
-pub mod backup;
 pub mod bench;
-pub mod build_info;
-pub mod checklist;
-pub mod cloud;
-pub mod connect;
-pub mod credstore;
 pub mod engine;
-pub mod graph;
-pub mod http;
-pub mod logging;
-pub mod mapping;
-pub mod orchidea;
-pub mod paths;
-pub mod probe;
-pub mod procinfo;
-pub mod report;
-pub mod resume;
+pub mod platform;
+pub mod procedure;
 pub mod sandbox;
-pub mod secret;
-pub mod secret_env;
-pub mod settings;
+pub mod services;
 pub mod setup;
-pub mod signin;
-pub mod step;
-pub mod timefmt;
 
-#[cfg(feature = "gui")]
-pub mod clipboard;
 #[cfg(feature = "gui")]
 pub mod ui;
 
-pub use checklist::{Checklist, Progress, Status};
-pub use secret::Secret;
-pub use step::StepId;
+pub use platform::secret::Secret;
+pub use procedure::checklist::{Checklist, Progress, Status};
+pub use procedure::step::StepId;

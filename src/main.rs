@@ -12,7 +12,7 @@ use clap::Parser;
 
 /// Connects Orchidea to Microsoft Entra ID for SCIM user provisioning.
 #[derive(Parser)]
-#[command(version = orchidea_wizard::build_info::LONG_VERSION, about)]
+#[command(version = orchidea_wizard::platform::build_info::LONG_VERSION, about)]
 struct Args {
     /// Start in the built-in sandbox (a simulated tenant on 127.0.0.1).
     #[arg(long)]
@@ -40,19 +40,21 @@ fn main() -> iced::Result {
     // would inherit them.
     #[allow(unsafe_code)]
     unsafe {
-        orchidea_wizard::secret_env::take_from_env()
+        orchidea_wizard::platform::secret_env::take_from_env()
     };
     let args = Args::parse();
-    orchidea_wizard::logging::init();
-    orchidea_wizard::http::install_crypto_provider();
+    orchidea_wizard::platform::logging::init();
+    orchidea_wizard::platform::http::install_crypto_provider();
     orchidea_wizard::ui::run(orchidea_wizard::ui::Options {
         sandbox: args.sandbox,
         clipboard: None,
         report_dir: args.report_dir,
         sandbox_tenant: args.sandbox_tenant,
-        last_run: orchidea_wizard::resume::load(&orchidea_wizard::resume::default_path())
-            .filter(|r| !r.complete())
-            .map(|r| r.summary()),
+        last_run: orchidea_wizard::engine::resume::load(
+            &orchidea_wizard::engine::resume::default_path(),
+        )
+        .filter(|r| !r.complete())
+        .map(|r| r.summary()),
         settings: load_settings(),
         sign_in_env: None,
         bench: if args.bench_run {
@@ -67,10 +69,10 @@ fn main() -> iced::Result {
 
 /// The saved settings; a broken file is reported and the defaults used
 /// (the file is left as it is for the admin to look at).
-fn load_settings() -> orchidea_wizard::settings::Settings {
-    let path = orchidea_wizard::settings::path();
-    orchidea_wizard::settings::load_from(&path).unwrap_or_else(|e| {
+fn load_settings() -> orchidea_wizard::platform::settings::Settings {
+    let path = orchidea_wizard::platform::settings::path();
+    orchidea_wizard::platform::settings::load_from(&path).unwrap_or_else(|e| {
         tracing::warn!("{e}");
-        orchidea_wizard::settings::Settings::default()
+        orchidea_wizard::platform::settings::Settings::default()
     })
 }

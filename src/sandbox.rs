@@ -46,7 +46,7 @@ use url::Url;
 use self::entra::EntraState;
 use self::orchidea::{SharedWorkspace, Workspace};
 use self::tenant::TenantFile;
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// Where the sandbox's tenant comes from and where its state is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

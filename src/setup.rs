@@ -7,12 +7,12 @@ use std::time::Duration;
 use url::Url;
 
 use crate::engine::{EngineConfig, Notifications, Scope, SecretSource};
-use crate::graph::{GraphClient, StaticToken, TokenSource};
-use crate::mapping::MappingOptions;
-use crate::orchidea::{HttpOrchideaAdmin, ManualScim};
-use crate::probe::ProbeOptions;
+use crate::platform::secret::Secret;
+use crate::procedure::mapping::MappingOptions;
 use crate::sandbox::Sandbox;
-use crate::secret::Secret;
+use crate::services::graph::{GraphClient, StaticToken, TokenSource};
+use crate::services::orchidea::{HttpOrchideaAdmin, ManualScim};
+use crate::services::probe::ProbeOptions;
 
 /// How the wizard reaches Orchidea.
 #[derive(Debug, Clone)]
@@ -98,9 +98,9 @@ pub fn config(
         notifications: choices.notifications,
         probe: ProbeOptions::default(),
         watch_timeout: Duration::from_secs(30),
-        backup_dir: Some(crate::paths::data_dir().join("backups")),
-        run_state: Some(crate::resume::default_path()),
-        cloud: crate::cloud::Cloud::Global,
+        backup_dir: Some(crate::platform::paths::data_dir().join("backups")),
+        run_state: Some(crate::engine::resume::default_path()),
+        cloud: crate::platform::cloud::Cloud::Global,
         tenant_id: None,
     }
 }
@@ -121,13 +121,14 @@ pub fn sandbox_config(
         },
     };
     let mut cfg = config(
-        crate::http::loopback_client(),
+        crate::platform::http::loopback_client(),
         sandbox.graph_url.clone(),
         Arc::new(StaticToken(sandbox.graph_token.clone())),
         orchidea,
         choices,
     );
-    let mut sign_in = crate::signin::SignInConfig::for_cloud(crate::cloud::Cloud::Global);
+    let mut sign_in =
+        crate::services::signin::SignInConfig::for_cloud(crate::platform::cloud::Cloud::Global);
     sign_in.login_url = sandbox.login_url.clone();
     sign_in.graph_url = sandbox.graph_url.clone();
     cfg.graph = cfg

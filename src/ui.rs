@@ -19,7 +19,7 @@ use iced::{Size, Theme};
 pub use app::{App, Effect, Message, Work};
 pub use screen::Screen;
 
-use crate::clipboard::MemoryClipboard;
+use crate::platform::clipboard::MemoryClipboard;
 
 /// The id desktop environments match windows and `.desktop` files by.
 pub const APP_ID: &str = "com.orchidea.ScimWizard";
@@ -37,10 +37,10 @@ pub struct Options {
     pub sandbox_tenant: Option<std::path::PathBuf>,
     /// Measure for `orchidea-wizard-cli bench`, print, exit.
     pub bench: bench::BenchMode,
-    /// Where the last unfinished run on a real tenant stopped (`crate::resume`).
+    /// Where the last unfinished run on a real tenant stopped (`crate::engine::resume`).
     pub last_run: Option<String>,
     /// The saved settings the first screen starts from.
-    pub settings: crate::settings::Settings,
+    pub settings: crate::platform::settings::Settings,
     /// Credential store, browser and settings file for sign-in; `None`:
     /// the OS store, the system browser and the config dir.
     pub sign_in_env: Option<work::SignInEnv>,

@@ -5,12 +5,13 @@
 mod common;
 
 use common::*;
+use orchidea_wizard::StepId;
+use orchidea_wizard::engine::report;
 use orchidea_wizard::engine::{AlwaysYes, Engine, Notifications, Scope};
-use orchidea_wizard::graph::{DirectoryUser, Outcome};
-use orchidea_wizard::mapping::{MappingOptions, UserNameSource};
+use orchidea_wizard::procedure::mapping::{MappingOptions, UserNameSource};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
+use orchidea_wizard::services::graph::{DirectoryUser, Outcome};
 use orchidea_wizard::setup::{self, Choices};
-use orchidea_wizard::{StepId, report};
 use serde_json::Value;
 
 async fn sandbox() -> Sandbox {

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::*;
-use orchidea_wizard::connect;
 use orchidea_wizard::engine::{Engine, parse_email, parse_threshold};
-use orchidea_wizard::graph::{GraphClient, RetryPolicy, StaticToken};
-use orchidea_wizard::mapping::{self, MappingOptions};
-use orchidea_wizard::orchidea::{parse_scim_url, parse_scim_url_for, parse_secret};
+use orchidea_wizard::procedure::mapping::{self, MappingOptions};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::services::connect;
+use orchidea_wizard::services::graph::{GraphClient, RetryPolicy, StaticToken};
+use orchidea_wizard::services::orchidea::{parse_scim_url, parse_scim_url_for, parse_secret};
 use orchidea_wizard::setup::{self, Choices};
 use orchidea_wizard::{Secret, StepId};
 use serde_json::Value;
@@ -141,7 +141,7 @@ async fn every_catalogue_entry_gives_its_message() {
     check(
         &mut rows,
         "cloud",
-        &err(orchidea_wizard::cloud::Cloud::parse("germany")),
+        &err(orchidea_wizard::platform::cloud::Cloud::parse("germany")),
     );
     check(
         &mut rows,
@@ -160,11 +160,12 @@ async fn every_catalogue_entry_gives_its_message() {
         )),
     );
     // Hand-edited settings: the CLI uses them when no flag replaces them.
-    let saved = |login: Option<&str>, graph: Option<&str>| orchidea_wizard::settings::Settings {
-        login_url: login.map(|u| u.parse().unwrap()),
-        graph_url: graph.map(|u| u.parse().unwrap()),
-        ..Default::default()
-    };
+    let saved =
+        |login: Option<&str>, graph: Option<&str>| orchidea_wizard::platform::settings::Settings {
+            login_url: login.map(|u| u.parse().unwrap()),
+            graph_url: graph.map(|u| u.parse().unwrap()),
+            ..Default::default()
+        };
     let no_flags = connect::Overrides::default();
     check(
         &mut rows,
@@ -191,7 +192,7 @@ async fn every_catalogue_entry_gives_its_message() {
         .unwrap();
     drop(closed);
     let graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         nowhere,
         Arc::new(StaticToken(Secret::new("t"))),
         RetryPolicy::none(),
@@ -227,7 +228,7 @@ async fn every_catalogue_entry_gives_its_message() {
     // Run again while Entra has not shown the app an earlier run created
     // (an hour ago): waited for, then refused rather than made twice.
     let remembered = orchidea_wizard::engine::Facts {
-        created_earlier: Some(orchidea_wizard::resume::CreatedApp {
+        created_earlier: Some(orchidea_wizard::engine::resume::CreatedApp {
             service_principal_id: Some("0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4".into()),
             app_id: None,
             tenant_id: None,
@@ -240,9 +241,9 @@ async fn every_catalogue_entry_gives_its_message() {
         ..Default::default()
     };
     let run_state = sandbox.wizard_dir.join("run-state.json");
-    orchidea_wizard::resume::save(
+    orchidea_wizard::engine::resume::save(
         &run_state,
-        &orchidea_wizard::resume::RunState::from_facts(
+        &orchidea_wizard::engine::resume::RunState::from_facts(
             sandbox.graph_url.as_str(),
             &remembered,
             orchidea_wizard::engine::Scope::Assigned,
@@ -282,7 +283,7 @@ async fn every_catalogue_entry_gives_its_message() {
         &mut rows,
         "orchidea-admin-token",
         &err(connect::check_orchidea(
-            orchidea_wizard::http::loopback_client(),
+            orchidea_wizard::platform::http::loopback_client(),
             &sandbox.orchidea_url,
             &Secret::new("not-the-admin-token"),
         )
@@ -353,7 +354,7 @@ async fn every_catalogue_entry_gives_its_message() {
     // Graph answering something undocumented.
     let odd = serve(axum::Router::new().fallback(|| async { "<html>sign in</html>" })).await;
     let graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         odd.join("v1.0").unwrap(),
         Arc::new(StaticToken(Secret::new("t"))),
         RetryPolicy::none(),
@@ -375,30 +376,36 @@ async fn every_catalogue_entry_gives_its_message() {
                 "<html>Please sign in to the network</html>",
             )
         });
-        let mut cfg =
-            orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+        let mut cfg = orchidea_wizard::services::signin::SignInConfig::for_cloud(
+            orchidea_wizard::platform::cloud::Cloud::Global,
+        );
         cfg.login_url = serve(page).await;
-        let store: Arc<dyn orchidea_wizard::credstore::CredentialStore> =
-            Arc::new(orchidea_wizard::credstore::SessionStore::new());
+        let store: Arc<dyn orchidea_wizard::platform::credstore::CredentialStore> =
+            Arc::new(orchidea_wizard::platform::credstore::SessionStore::new());
         let key = connect::refresh_key(&cfg);
         store.set(&key, &Secret::new("good-refresh-token")).unwrap();
-        let e =
-            err(connect::remembered(&cfg, &orchidea_wizard::http::loopback_client(), &store).await);
+        let e = err(connect::remembered(
+            &cfg,
+            &orchidea_wizard::platform::http::loopback_client(),
+            &store,
+        )
+        .await);
         check(&mut rows, id, &e);
         assert!(store.get(&key).unwrap().is_some(), "{id}: kept");
     }
     let mock = keyring_core::mock::Store::new().unwrap();
-    let store: Arc<dyn orchidea_wizard::credstore::CredentialStore> =
-        Arc::new(orchidea_wizard::credstore::KeyringStore::new(
+    let store: Arc<dyn orchidea_wizard::platform::credstore::CredentialStore> =
+        Arc::new(orchidea_wizard::platform::credstore::KeyringStore::new(
             mock.clone(),
-            orchidea_wizard::credstore::MAX_BLOB,
+            orchidea_wizard::platform::credstore::MAX_BLOB,
         ));
-    let cfg =
-        orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    let cfg = orchidea_wizard::services::signin::SignInConfig::for_cloud(
+        orchidea_wizard::platform::cloud::Cloud::Global,
+    );
     {
         use keyring_core::api::CredentialStoreApi;
         mock.build(
-            orchidea_wizard::credstore::SERVICE,
+            orchidea_wizard::platform::credstore::SERVICE,
             &connect::refresh_key(&cfg),
             None,
         )
@@ -406,9 +413,13 @@ async fn every_catalogue_entry_gives_its_message() {
         .set_secret(b"plain-refresh-token")
         .unwrap();
     }
-    match connect::remembered(&cfg, &orchidea_wizard::http::loopback_client(), &store)
-        .await
-        .unwrap()
+    match connect::remembered(
+        &cfg,
+        &orchidea_wizard::platform::http::loopback_client(),
+        &store,
+    )
+    .await
+    .unwrap()
     {
         connect::Remembered::Unreadable(why) => check(&mut rows, "remembered-damaged", &why),
         other => panic!("a damaged entry: {other:?}"),
@@ -435,7 +446,7 @@ async fn every_catalogue_entry_gives_its_message() {
     }
     let facts = mine.facts().await;
     let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
-    let mut theirs = orchidea_wizard::backup::Backup::settings(
+    let mut theirs = orchidea_wizard::engine::backup::Backup::settings(
         here.graph_url.as_str(),
         &sp,
         &job,
@@ -456,7 +467,7 @@ async fn every_catalogue_entry_gives_its_message() {
         "backup-other-job",
         &err(mine.restore_preview(&other_job).await),
     );
-    orchidea_wizard::backup::save(backups.path(), &mut theirs).unwrap();
+    orchidea_wizard::engine::backup::save(backups.path(), &mut theirs).unwrap();
     check(
         &mut rows,
         "backup-not-listed",
@@ -468,7 +479,7 @@ async fn every_catalogue_entry_gives_its_message() {
     )
     .await;
     let graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         gateway.join("v1.0").unwrap(),
         Arc::new(StaticToken(Secret::new("t"))),
         RetryPolicy::none(),
@@ -502,7 +513,7 @@ async fn bounded_answers(rows: &mut BTreeMap<String, String>) {
     let big = serve(axum::Router::new().fallback(huge)).await;
     let graph = |base: &url::Url| {
         GraphClient::with_retry(
-            orchidea_wizard::http::loopback_client(),
+            orchidea_wizard::platform::http::loopback_client(),
             base.join("v1.0").unwrap(),
             Arc::new(StaticToken(Secret::new("t"))),
             RetryPolicy::none(),
@@ -543,13 +554,13 @@ async fn bounded_answers(rows: &mut BTreeMap<String, String>) {
         &err(graph(&elsewhere).list_users().await),
     );
     let orchidea = |base: &url::Url| {
-        orchidea_wizard::orchidea::HttpOrchideaAdmin::new(
-            orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::services::orchidea::HttpOrchideaAdmin::new(
+            orchidea_wizard::platform::http::loopback_client(),
             base.clone(),
             Secret::new("orchidea-admin-token-bad-input"),
         )
     };
-    use orchidea_wizard::orchidea::OrchideaAdmin as _;
+    use orchidea_wizard::services::orchidea::OrchideaAdmin as _;
     check(
         rows,
         "orchidea-too-large",
@@ -565,24 +576,25 @@ async fn bounded_answers(rows: &mut BTreeMap<String, String>) {
         "orchidea-api-scim-url",
         &err(orchidea(&odd_url).workspace().await),
     );
-    let mut cfg =
-        orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    let mut cfg = orchidea_wizard::services::signin::SignInConfig::for_cloud(
+        orchidea_wizard::platform::cloud::Cloud::Global,
+    );
     cfg.login_url = big.clone();
     check(
         rows,
         "token-too-large",
-        &err(orchidea_wizard::signin::redeem_refresh_token(
+        &err(orchidea_wizard::services::signin::redeem_refresh_token(
             &cfg,
-            &orchidea_wizard::http::loopback_client(),
+            &orchidea_wizard::platform::http::loopback_client(),
             &Secret::new("refresh-token-bad-input"),
         )
         .await),
     );
-    let report = orchidea_wizard::probe::probe(
-        &orchidea_wizard::http::loopback_client(),
+    let report = orchidea_wizard::services::probe::probe(
+        &orchidea_wizard::platform::http::loopback_client(),
         &big.join("scim/v2").unwrap(),
         &Secret::new("scim-secret-bad-input"),
-        &orchidea_wizard::probe::ProbeOptions::default(),
+        &orchidea_wizard::services::probe::ProbeOptions::default(),
     )
     .await;
     check(
@@ -593,7 +605,7 @@ async fn bounded_answers(rows: &mut BTreeMap<String, String>) {
     check(
         rows,
         "scim-private-host",
-        &orchidea_wizard::orchidea::scim_host_warning(
+        &orchidea_wizard::services::orchidea::scim_host_warning(
             &"https://192.168.1.10/scim/v2".parse().unwrap(),
         )
         .unwrap(),

@@ -14,10 +14,10 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use orchidea_wizard::Secret;
-use orchidea_wizard::graph::{GraphClient, GraphError, RetryPolicy, StaticToken};
-use orchidea_wizard::orchidea::{HttpOrchideaAdmin, OrchideaAdmin, OrchideaError};
-use orchidea_wizard::probe::{self, CheckOutcome, ProbeOptions};
-use orchidea_wizard::signin::{self, SignInConfig};
+use orchidea_wizard::services::graph::{GraphClient, GraphError, RetryPolicy, StaticToken};
+use orchidea_wizard::services::orchidea::{HttpOrchideaAdmin, OrchideaAdmin, OrchideaError};
+use orchidea_wizard::services::probe::{self, CheckOutcome, ProbeOptions};
+use orchidea_wizard::services::signin::{self, SignInConfig};
 use serde_json::json;
 use url::Url;
 
@@ -89,7 +89,7 @@ fn streamed(len: usize, sent: Arc<AtomicUsize>) -> Response {
 
 fn graph(base: &Url) -> GraphClient {
     GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         base.join("v1.0").unwrap(),
         Arc::new(StaticToken(Secret::new(TOKEN))),
         RetryPolicy::none(),
@@ -192,12 +192,16 @@ async fn a_token_endpoint_answer_over_the_cap_is_a_network_error_that_keeps_the_
     let sent = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&sent);
     let (url, log) = recording(move |_, _| streamed(HUGE, Arc::clone(&counter))).await;
-    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::platform::cloud::Cloud::Global);
     cfg.login_url = url.clone();
     let refresh = Secret::new("refresh-token-kept-after-a-huge-answer");
-    let e = signin::redeem_refresh_token(&cfg, &orchidea_wizard::http::loopback_client(), &refresh)
-        .await
-        .unwrap_err();
+    let e = signin::redeem_refresh_token(
+        &cfg,
+        &orchidea_wizard::platform::http::loopback_client(),
+        &refresh,
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("larger than 1 MiB"), "{e}");
     assert!(
         !e.is_sign_in_again(),
@@ -209,7 +213,7 @@ async fn a_token_endpoint_answer_over_the_cap_is_a_network_error_that_keeps_the_
 
 fn admin(url: &Url) -> HttpOrchideaAdmin {
     HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         url.clone(),
         Secret::new("orchidea-admin-token-bounded"),
     )
@@ -230,7 +234,7 @@ async fn an_orchidea_answer_over_the_cap_is_refused() {
 async fn a_scim_answer_over_the_cap_fails_the_probe_with_its_reason() {
     let (url, _) = recording(|_, _| sized(HUGE)).await;
     let report = probe::probe(
-        &orchidea_wizard::http::loopback_client(),
+        &orchidea_wizard::platform::http::loopback_client(),
         &url.join("scim/v2").unwrap(),
         &Secret::new("scim-secret-bounded-probe"),
         &ProbeOptions::default(),
@@ -318,7 +322,7 @@ async fn a_scim_host_entra_cannot_reach_is_warned_about() {
     }
     // Loopback (the sandbox) gets no such warning.
     let report = probe::probe(
-        &orchidea_wizard::http::loopback_client(),
+        &orchidea_wizard::platform::http::loopback_client(),
         &url.join("scim/v2").unwrap(),
         &Secret::new("scim-secret-local-host"),
         &ProbeOptions::default(),
@@ -365,7 +369,7 @@ fn the_browser_does_not_inherit_secret_variables() {
     assert!(ok, "{stdout}\n{stderr}");
     let env = std::fs::read_to_string(&dump).expect("the browser ran");
     assert!(env.contains("MARKER_SEEN_BY_BROWSER=yes"), "{env}");
-    for name in orchidea_wizard::secret_env::SECRET_VARS {
+    for name in orchidea_wizard::platform::secret_env::SECRET_VARS {
         assert!(
             !env.contains(&format!("{name}=")),
             "{name} reached the browser"

@@ -9,10 +9,10 @@ mod common;
 
 use common::keyring::PrivateKeyring;
 use common::standalone::Standalone;
-use orchidea_wizard::cloud::Cloud;
-use orchidea_wizard::connect;
-use orchidea_wizard::credstore::SERVICE;
-use orchidea_wizard::signin::SignInConfig;
+use orchidea_wizard::platform::cloud::Cloud;
+use orchidea_wizard::platform::credstore::SERVICE;
+use orchidea_wizard::services::connect;
+use orchidea_wizard::services::signin::SignInConfig;
 
 const DEVICE_PROMPT: &str = "enter the code";
 
@@ -119,8 +119,9 @@ fn a_damaged_entry_is_reported_replaced_and_removed_by_signout() {
     // A damaged Orchidea admin token entry: named, then asked for (here
     // there is no terminal, so the command says which variable to set).
     let orchidea = sandbox.url("orchidea_url").to_string();
-    let orchidea_key =
-        orchidea_wizard::credstore::keys::orchidea_admin_token(&orchidea.parse().unwrap());
+    let orchidea_key = orchidea_wizard::platform::credstore::keys::orchidea_admin_token(
+        &orchidea.parse().unwrap(),
+    );
     keyring.store_raw(SERVICE, &orchidea_key, b"OW1:001;\xff\xfe");
     let (ok, stdout, stderr) = sandbox.cli_with(
         &["signin", "--remember", "--orchidea-url", &orchidea],

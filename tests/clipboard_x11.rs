@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use orchidea_wizard::Secret;
 use orchidea_wizard::bench::window::Display;
-use orchidea_wizard::clipboard::{self, Copier, Expiry};
+use orchidea_wizard::platform::clipboard::{self, Copier, Expiry};
 
 const CHILD_ENV: &str = "ORCHIDEA_X11_TEST_CHILD";
 const SKIP_ENV: &str = "ORCHIDEA_SKIP_X11_TESTS";

@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use orchidea_wizard::StepId;
-use orchidea_wizard::cloud::Cloud;
 use orchidea_wizard::engine::{AlwaysYes, Engine};
+use orchidea_wizard::platform::cloud::Cloud;
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices};
 

@@ -9,10 +9,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use orchidea_wizard::engine::resume::{self, CreatedApp, RunState};
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Facts, Scope};
-use orchidea_wizard::graph::{GraphClient, RetryPolicy, StaticToken};
-use orchidea_wizard::resume::{self, CreatedApp, RunState};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
+use orchidea_wizard::services::graph::{GraphClient, RetryPolicy, StaticToken};
 use orchidea_wizard::setup::{self, Choices};
 use orchidea_wizard::{Status, StepId};
 use serde_json::Value;
@@ -46,7 +46,7 @@ fn engine(sandbox: &Sandbox, settle_within: Duration) -> Engine {
     };
     let mut cfg = setup::sandbox_config(sandbox, None, choices);
     cfg.graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         sandbox.graph_url.clone(),
         std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
         RetryPolicy {
@@ -155,7 +155,7 @@ async fn an_app_entra_never_shows_stops_the_step_with_what_to_do() {
 
 #[tokio::test]
 async fn each_cloud_creates_the_app_from_its_own_non_gallery_template() {
-    use orchidea_wizard::cloud::Cloud;
+    use orchidea_wizard::platform::cloud::Cloud;
     for cloud in [Cloud::UsGovDod, Cloud::China] {
         let dir = tempfile::tempdir().unwrap();
         let sandbox = sandbox(dir.path(), Duration::from_millis(300), &[]).await;

@@ -15,7 +15,7 @@ use std::process::Command;
 
 use common::keyring::PrivateKeyring;
 use orchidea_wizard::Secret;
-use orchidea_wizard::credstore::{self, CredentialStore, SERVICE, SessionStore};
+use orchidea_wizard::platform::credstore::{self, CredentialStore, SERVICE, SessionStore};
 
 const CHILD: &str = "KEYRING_CHILD";
 const KEY: &str = "entra-refresh-token:global:contoso:client";

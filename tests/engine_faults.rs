@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Scope};
-use orchidea_wizard::graph::{GraphClient, RetryPolicy, StaticToken};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions, SandboxServer};
+use orchidea_wizard::services::graph::{GraphClient, RetryPolicy, StaticToken};
 use orchidea_wizard::setup::{self, Choices};
 use orchidea_wizard::{Status, StepId};
 
@@ -26,7 +26,7 @@ fn fast() -> RetryPolicy {
 fn engine(sandbox: &Sandbox) -> Engine {
     let mut cfg = setup::sandbox_config(sandbox, None, Choices::default());
     cfg.graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         sandbox.graph_url.clone(),
         std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
         fast(),
@@ -258,7 +258,7 @@ async fn one_post_case(post: &str, fault: &str) -> Result<Vec<String>, String> {
             },
         );
         cfg.graph = GraphClient::with_retry(
-            orchidea_wizard::http::loopback_client(),
+            orchidea_wizard::platform::http::loopback_client(),
             sandbox.graph_url.clone(),
             std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
             RetryPolicy {
@@ -307,7 +307,7 @@ async fn one_post_case(post: &str, fault: &str) -> Result<Vec<String>, String> {
     sandbox.wait_idle().await;
     // What the tenant holds, read over Graph, not from the wizard's words.
     let graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         sandbox.graph_url.clone(),
         std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
         RetryPolicy::none(),

@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Scope};
-use orchidea_wizard::orchidea::{ManualScim, OrchideaAdmin};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::services::orchidea::{ManualScim, OrchideaAdmin};
 use orchidea_wizard::setup::{self, Choices};
 use orchidea_wizard::{Secret, Status, StepId};
 use serde_json::Value;
@@ -254,7 +254,7 @@ async fn manual_path_with_a_secret_made_in_the_web_ui() {
         .orchidea_url
         .join(orchidea_wizard::sandbox::webui::PATH)
         .unwrap();
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let html = http
         .get(page.clone())
         .send()

@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use orchidea_wizard::Secret;
-use orchidea_wizard::graph::{
+use orchidea_wizard::services::graph::{
     GraphClient, GraphError, JobStatusCode, RestartScope, RetryPolicy, SecretEntry, SecretValue,
     ServicePrincipal, StaticToken, SynchronizationJob,
 };
@@ -94,7 +94,7 @@ impl Server {
 
     fn client_with(&self, retry: RetryPolicy) -> GraphClient {
         GraphClient::with_retry(
-            orchidea_wizard::http::loopback_client(),
+            orchidea_wizard::platform::http::loopback_client(),
             self.base.clone(),
             Arc::new(StaticToken(Secret::new(TOKEN))),
             retry,
@@ -174,7 +174,7 @@ fn fixtures_parse_into_the_types() {
         assert!(
             mappings
                 .iter()
-                .any(orchidea_wizard::mapping::is_user_mapping)
+                .any(orchidea_wizard::procedure::mapping::is_user_mapping)
         );
         assert_eq!(schema["directories"].as_array().unwrap().len(), 2);
     }
@@ -430,7 +430,7 @@ async fn an_unreachable_graph_is_a_transport_error() {
         .unwrap();
     drop(listener);
     let graph = GraphClient::with_retry(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         base,
         Arc::new(StaticToken(Secret::new(TOKEN))),
         fast_retries(),
@@ -610,7 +610,10 @@ async fn app_template_and_job_calls_send_the_documented_requests() {
     .await;
     let graph = server.client();
     let made = graph
-        .instantiate_template(orchidea_wizard::graph::NON_GALLERY_TEMPLATE_ID, "Orchidea")
+        .instantiate_template(
+            orchidea_wizard::services::graph::NON_GALLERY_TEMPLATE_ID,
+            "Orchidea",
+        )
         .await
         .unwrap();
     assert_eq!(made.service_principal.id, "sp-1");

@@ -10,9 +10,11 @@ use axum::http::{StatusCode, header};
 use axum::routing::get;
 use common::serve;
 use orchidea_wizard::Secret;
-use orchidea_wizard::orchidea::{HttpOrchideaAdmin, OrchideaAdmin, OrchideaError, pick_idp};
-use orchidea_wizard::probe::{self, ProbeFailure, ProbeOptions};
 use orchidea_wizard::sandbox::orchidea::{SharedWorkspace, Workspace, router};
+use orchidea_wizard::services::orchidea::{
+    HttpOrchideaAdmin, OrchideaAdmin, OrchideaError, pick_idp,
+};
+use orchidea_wizard::services::probe::{self, ProbeFailure, ProbeOptions};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -30,7 +32,7 @@ impl Running {
 
     fn admin_with(&self, token: Secret) -> HttpOrchideaAdmin {
         HttpOrchideaAdmin::new(
-            orchidea_wizard::http::loopback_client(),
+            orchidea_wizard::platform::http::loopback_client(),
             self.url.clone(),
             token,
         )
@@ -42,7 +44,7 @@ impl Running {
 
     fn scim(&self, secret: &Secret) -> Scim {
         Scim {
-            http: orchidea_wizard::http::loopback_client(),
+            http: orchidea_wizard::platform::http::loopback_client(),
             base: self.scim_url(),
             secret: secret.clone(),
         }
@@ -219,7 +221,7 @@ async fn a_created_secret_is_shown_once_then_only_its_last_four() {
     assert!(!listed[0].revoked);
 
     // The raw list response and the stored state never hold the value.
-    let raw = orchidea_wizard::http::loopback_client()
+    let raw = orchidea_wizard::platform::http::loopback_client()
         .get(ws.url.join("api/admin/v1/scim/secrets").unwrap())
         .bearer_auth(ws.admin_token.expose())
         .send()
@@ -309,7 +311,7 @@ async fn a_revoked_secret_no_longer_opens_scim() {
     assert_scim_error(&answer, 401, None);
     assert_eq!(ws.scim(&other.secret).get("/Users").await.status, 200);
 
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let report = probe::probe(
         &http,
         &ws.scim_url(),
@@ -351,7 +353,7 @@ async fn a_wrong_admin_token_says_what_to_do() {
 async fn a_workspace_url_without_the_api_is_not_found() {
     let ws = start().await;
     let admin = HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         ws.url.join("somewhere-else/").unwrap(),
         ws.admin_token.clone(),
     );
@@ -376,7 +378,7 @@ async fn a_web_page_or_redirect_instead_of_the_api() {
     ))
     .await;
     let admin = HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         html,
         Secret::new("t"),
     );
@@ -398,7 +400,7 @@ async fn a_web_page_or_redirect_instead_of_the_api() {
     ))
     .await;
     let admin = HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         echo,
         Secret::new("echoed-admin-token"),
     );
@@ -417,7 +419,7 @@ async fn a_web_page_or_redirect_instead_of_the_api() {
     ))
     .await;
     let admin = HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         moved,
         Secret::new("t"),
     );
@@ -436,7 +438,7 @@ async fn a_web_page_or_redirect_instead_of_the_api() {
         l.local_addr().unwrap().port()
     };
     let admin = HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         format!("http://127.0.0.1:{closed}").parse().unwrap(),
         Secret::new("t"),
     );
@@ -713,7 +715,7 @@ async fn groups_as_entra_queries_them() {
 #[tokio::test]
 async fn scim_needs_a_bearer_and_serves_discovery() {
     let ws = start().await;
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let anonymous = http
         .get(format!("{}/Users", ws.scim_url()))
         .send()

@@ -11,10 +11,10 @@ mod common;
 
 use common::graph_api::{Api, answer};
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Notifications};
-use orchidea_wizard::graph::GraphError;
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions, SignInBehaviour};
+use orchidea_wizard::services::graph::GraphError;
+use orchidea_wizard::services::signin::GRAPH_PERMISSIONS;
 use orchidea_wizard::setup::{self, Choices};
-use orchidea_wizard::signin::GRAPH_PERMISSIONS;
 use orchidea_wizard::{Status, StepId};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ fn without(missing: &str) -> Vec<String> {
 
 /// A device-code sign-in to the sandbox asking for `scope`; the access token.
 async fn device_token(sandbox: &Sandbox, scope: &str) -> String {
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let base = format!("{}organizations/oauth2/v2.0", sandbox.login_url);
     let dc: Value = http
         .post(format!("{base}/devicecode"))
@@ -229,7 +229,7 @@ async fn a_signed_in_token_carries_the_scopes_asked_for_and_graph_checks_each_ta
 #[tokio::test]
 async fn the_role_check_sends_what_an_odata_cast_needs_and_the_sandbox_requires_it() {
     let sandbox = sandbox_with(None).await;
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let url = format!(
         "{}/me/transitiveMemberOf/microsoft.graph.directoryRole",
         sandbox.graph_url
@@ -254,16 +254,21 @@ async fn the_role_check_sends_what_an_odata_cast_needs_and_the_sandbox_requires_
     assert!(full.body["@odata.count"].is_number(), "{}", full.body);
 
     // The wizard's client sends both.
-    let graph = orchidea_wizard::graph::GraphClient::new(
+    let graph = orchidea_wizard::services::graph::GraphClient::new(
         http,
         sandbox.graph_url.clone(),
-        std::sync::Arc::new(orchidea_wizard::graph::StaticToken(
+        std::sync::Arc::new(orchidea_wizard::services::graph::StaticToken(
             sandbox.graph_token.clone(),
         )),
     );
-    let check = orchidea_wizard::signin::check_roles(&graph).await.unwrap();
+    let check = orchidea_wizard::services::signin::check_roles(&graph)
+        .await
+        .unwrap();
     assert!(
-        matches!(check, orchidea_wizard::signin::RoleCheck::Sufficient(_)),
+        matches!(
+            check,
+            orchidea_wizard::services::signin::RoleCheck::Sufficient(_)
+        ),
         "{check:?}"
     );
 }
@@ -393,13 +398,14 @@ async fn a_tenant_consented_to_the_old_set_asks_for_admin_consent_and_default_la
     })
     .await
     .unwrap();
-    let mut cfg =
-        orchidea_wizard::signin::SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    let mut cfg = orchidea_wizard::services::signin::SignInConfig::for_cloud(
+        orchidea_wizard::platform::cloud::Cloud::Global,
+    );
     cfg.login_url = sandbox.login_url.clone();
     cfg.graph_url = sandbox.graph_url.clone();
-    let err = orchidea_wizard::signin::sign_in_with_device_code(
+    let err = orchidea_wizard::services::signin::sign_in_with_device_code(
         &cfg,
-        &orchidea_wizard::http::loopback_client(),
+        &orchidea_wizard::platform::http::loopback_client(),
         &|_| {},
     )
     .await

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::serve;
 use orchidea_wizard::Secret;
-use orchidea_wizard::probe::{
+use orchidea_wizard::services::probe::{
     self, CHECK_CONFIG, CHECK_EXTERNAL_ID, CHECK_GROUP, CHECK_REACH, CHECK_RESOURCE_TYPES,
     CHECK_USERNAME, CheckOutcome, ProbeFailure, ProbeOptions, ProbeReport,
 };
@@ -32,7 +32,7 @@ where
 }
 
 async fn run(url: &Url, opts: ProbeOptions) -> ProbeReport {
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     probe::probe(&http, url, &Secret::new(SECRET), &opts).await
 }
 
@@ -393,7 +393,7 @@ async fn the_sandbox_scim_server_passes_every_check() {
     let server = orchidea_wizard::sandbox::scim::serve_standalone(token.clone())
         .await
         .unwrap();
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let report = probe::probe(&http, &server.url, &token, &ProbeOptions::default()).await;
     assert!(report.passed(), "{:#?}", report.lines());
     let names: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use orchidea_wizard::http::{ProxyConfig, client_with};
+use orchidea_wizard::platform::http::{ProxyConfig, client_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use keyring_core::api::CredentialStoreApi;
 use orchidea_wizard::Secret;
-use orchidea_wizard::cloud::Cloud;
-use orchidea_wizard::connect::{self, Remembered};
-use orchidea_wizard::credstore::{
+use orchidea_wizard::platform::cloud::Cloud;
+use orchidea_wizard::platform::credstore::{
     self, CredentialStore, KeyringStore, MAX_BLOB, SERVICE, SessionStore,
 };
-use orchidea_wizard::signin::SignInConfig;
+use orchidea_wizard::services::connect::{self, Remembered};
+use orchidea_wizard::services::signin::SignInConfig;
 
 /// The admin's real Entra refresh token, remembered before the run.
 const REAL: &str = "0.AAAA-real-entra-refresh-token-never-leaves";
@@ -132,7 +132,7 @@ async fn a_token_remembered_for_entra_is_never_sent_to_an_overridden_endpoint() 
     assert_eq!(connect::legacy_refresh_key(&cfg), None);
 
     // Nothing is remembered for the override: nothing is sent there.
-    let http = orchidea_wizard::http::client();
+    let http = orchidea_wizard::platform::http::client();
     let got = connect::remembered(&cfg, &http, &store).await.unwrap();
     assert!(matches!(got, Remembered::Nothing), "{got:?}");
     assert!(server.seen().is_empty(), "{:?}", server.seen());
@@ -171,7 +171,7 @@ async fn only_sign_in_again_answers_drop_a_remembered_token() {
     let cfg = server.cfg();
     let store: Arc<dyn CredentialStore> = Arc::new(SessionStore::new());
     let key = connect::refresh_key(&cfg);
-    let http = orchidea_wizard::http::client();
+    let http = orchidea_wizard::platform::http::client();
     let kept: [(Answer, &str); 6] = [
         (
             Answer::Html(200),
@@ -253,7 +253,7 @@ async fn a_damaged_entry_is_reported_not_used_and_removed_by_sign_out() {
     let server = Server::start().await;
     let cfg = server.cfg();
     let key = connect::refresh_key(&cfg);
-    let http = orchidea_wizard::http::client();
+    let http = orchidea_wizard::platform::http::client();
     let workspace: url::Url = "https://acme.orchidea.dev/".parse().unwrap();
     let orchidea_key = credstore::keys::orchidea_admin_token(&workspace);
 

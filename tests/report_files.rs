@@ -2,9 +2,10 @@
 //! pass through the log redactor: step details, warnings and provisioning
 //! results carry upstream error text that may echo a credential.
 
+use orchidea_wizard::Secret;
+use orchidea_wizard::engine::report;
 use orchidea_wizard::engine::{Facts, Scope};
-use orchidea_wizard::logging::redact::MASK;
-use orchidea_wizard::{Secret, report};
+use orchidea_wizard::platform::logging::redact::MASK;
 
 const LIVE: &str = "live-scim-secret-Zq81kP0w";
 const PATTERN: &str = "cs-pattern-value-77Xy";

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use common::*;
 use orchidea_wizard::StepId;
-use orchidea_wizard::backup::{self, Kind};
+use orchidea_wizard::engine::backup::{self, Kind};
 use orchidea_wizard::engine::{Engine, Scope};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices};
@@ -19,7 +19,7 @@ async fn raw_schema(sandbox: &Sandbox, sp: &str, job: &str) -> Vec<u8> {
         "{}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema",
         sandbox.graph_url
     );
-    orchidea_wizard::http::loopback_client()
+    orchidea_wizard::platform::http::loopback_client()
         .get(url)
         .bearer_auth(sandbox.graph_token.expose())
         .send()

@@ -113,7 +113,7 @@ fn step_types(value: &Value) -> Vec<&str> {
 /// `GET {scim}/Users?filter=userName eq "<name>"` with the secret: totalResults.
 async fn scim_count(sandbox: &Sandbox, secret: &str, user_name: &str) -> u64 {
     let a = answer(
-        orchidea_wizard::http::loopback_client()
+        orchidea_wizard::platform::http::loopback_client()
             .get(format!("{}/Users", sandbox.scim_url))
             .query(&[("filter", format!("userName eq \"{user_name}\""))])
             .bearer_auth(secret),
@@ -481,7 +481,7 @@ async fn scim_faults_quarantine_the_job_and_a_full_restart_recovers() {
 
     // The last failure answers with SCIM's error body.
     let direct = answer(
-        orchidea_wizard::http::loopback_client()
+        orchidea_wizard::platform::http::loopback_client()
             .get(format!("{}/Users", sandbox.scim_url))
             .bearer_auth(&secret),
     )
@@ -574,7 +574,7 @@ async fn graph_faults_answer_with_graph_errors_and_tenant_files_carry_faults() {
     sandbox
         .inject_fault(Fault::parse("scim:drop:x1").unwrap())
         .await;
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     // The tenant file's 500 comes first.
     let first = http
         .get(format!("{}/Users", sandbox.scim_url))

@@ -101,7 +101,7 @@ fn mails_of(dump: &Value, ids: impl Fn(&str) -> bool) -> BTreeSet<String> {
 #[tokio::test]
 async fn every_request_needs_the_bearer_and_errors_have_the_graph_shape() {
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let url = format!("{}/servicePrincipals", sandbox.graph_url);
     let none = answer(http.get(&url).header("client-request-id", "my-call-1")).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
@@ -1083,7 +1083,8 @@ async fn endpoints_name_every_listener() {
     assert_eq!(e["orchidea_admin_token"], sandbox.admin_token.expose());
     // The sign-in side names its endpoints when asked elsewhere.
     let login =
-        answer(orchidea_wizard::http::loopback_client().get(sandbox.login_url.as_str())).await;
+        answer(orchidea_wizard::platform::http::loopback_client().get(sandbox.login_url.as_str()))
+            .await;
     assert_eq!(login.status, StatusCode::NOT_FOUND);
     assert!(
         login.body["error_description"]

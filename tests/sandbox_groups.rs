@@ -266,7 +266,7 @@ async fn a_group_mapping_left_enabled_against_an_orchidea_without_groups_fails_p
 async fn orchidea_without_groups_answers_404_and_lists_no_group_type() {
     let (sandbox, _dir) = sandbox(Some(false)).await;
     let secret = orchidea_secret(&sandbox).await;
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let base = sandbox.scim_url.as_str().trim_end_matches('/');
     let groups = http
         .get(format!("{base}/Groups"))
@@ -508,7 +508,7 @@ async fn orchidea_takes_the_default_and_the_flagged_patch_forms() {
     let server = orchidea_wizard::sandbox::scim::serve_standalone(token.clone())
         .await
         .unwrap();
-    let http = orchidea_wizard::http::loopback_client();
+    let http = orchidea_wizard::platform::http::loopback_client();
     let base = server.url.as_str().trim_end_matches('/').to_string();
     let send = |method: Method, path: String, body: Value| {
         let req = http

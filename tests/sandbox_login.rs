@@ -14,7 +14,7 @@ const CLIENT: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 const SCOPE: &str = "https://graph.microsoft.com/Application.ReadWrite.All offline_access";
 
 fn client() -> reqwest::Client {
-    orchidea_wizard::http::install_crypto_provider();
+    orchidea_wizard::platform::http::install_crypto_provider();
     // The redirect is read, not followed: it goes to the wizard's loopback.
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -35,7 +35,7 @@ async fn start() -> Server {
     Server {
         scim,
         secret,
-        http: orchidea_wizard::http::loopback_client(),
+        http: orchidea_wizard::platform::http::loopback_client(),
     }
 }
 

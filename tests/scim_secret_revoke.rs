@@ -8,10 +8,10 @@ mod common;
 use common::*;
 use orchidea_wizard::StepId;
 use orchidea_wizard::engine::{AlwaysYes, Engine, Scope};
-use orchidea_wizard::orchidea::OrchideaAdmin;
+use orchidea_wizard::platform::secret::Secret;
 use orchidea_wizard::sandbox::faults::Fault;
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
-use orchidea_wizard::secret::Secret;
+use orchidea_wizard::services::orchidea::OrchideaAdmin;
 use orchidea_wizard::setup::{self, Choices};
 
 fn engine(sandbox: &Sandbox, scope: Scope) -> Engine {
@@ -35,7 +35,7 @@ async fn full_run(engine: &Engine) -> Option<(Secret, String)> {
 
 /// What the sandbox's SCIM endpoint answers to `secret`.
 async fn scim_status(sandbox: &Sandbox, secret: &Secret) -> u16 {
-    orchidea_wizard::http::loopback_client()
+    orchidea_wizard::platform::http::loopback_client()
         .get(format!(
             "{}/Users",
             sandbox.scim_url.as_str().trim_end_matches('/')
@@ -60,7 +60,7 @@ async fn break_entra_secret(sandbox: &Sandbox, sp: &str) {
         { "key": "SecretToken", "value": "not-a-secret-orchidea-knows" },
         { "key": "SyncAll", "value": "false" },
     ]});
-    let status = orchidea_wizard::http::loopback_client()
+    let status = orchidea_wizard::platform::http::loopback_client()
         .put(url)
         .bearer_auth(sandbox.graph_token.expose())
         .json(&body)
@@ -133,8 +133,8 @@ async fn a_new_secret_revokes_the_wizards_old_one_and_leaves_others_alone() {
         )),
         "{detail}"
     );
-    let report = orchidea_wizard::report::build(&facts, Scope::Assigned, "run");
-    let md = orchidea_wizard::report::to_markdown(&report);
+    let report = orchidea_wizard::engine::report::build(&facts, Scope::Assigned, "run");
+    let md = orchidea_wizard::engine::report::to_markdown(&report);
     assert!(
         report
             .changes
@@ -263,7 +263,7 @@ async fn the_manual_path_names_what_to_revoke_and_revokes_nothing() {
         .create_scim_secret("idp-entra")
         .await
         .unwrap();
-    let manual = orchidea_wizard::orchidea::ManualScim {
+    let manual = orchidea_wizard::services::orchidea::ManualScim {
         scim_url: sandbox.scim_url.clone(),
         secret: pasted.secret.clone(),
     };

@@ -14,8 +14,8 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use common::*;
 use orchidea_wizard::Secret;
 use orchidea_wizard::engine::Scope;
-use orchidea_wizard::orchidea::{self, OrchideaAdmin};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
+use orchidea_wizard::services::orchidea::{self, OrchideaAdmin};
 
 const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
 
@@ -381,10 +381,10 @@ async fn a_signed_in_run_leaks_no_access_refresh_or_admin_token() {
 /// still in the store after the run and after `signout`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_trial_never_sends_or_deletes_the_real_remembered_token() {
-    use orchidea_wizard::cloud::Cloud;
-    use orchidea_wizard::connect;
-    use orchidea_wizard::credstore::SERVICE;
-    use orchidea_wizard::signin::SignInConfig;
+    use orchidea_wizard::platform::cloud::Cloud;
+    use orchidea_wizard::platform::credstore::SERVICE;
+    use orchidea_wizard::services::connect;
+    use orchidea_wizard::services::signin::SignInConfig;
 
     const REAL: &str = "1.AQ4A-the-admins-real-entra-refresh-token-Zx9";
     let keyring = common::keyring::PrivateKeyring::start();
@@ -500,7 +500,7 @@ impl RecordingProxy {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let record = seen.clone();
         let base = upstream.as_str().trim_end_matches('/').to_string();
-        let http = orchidea_wizard::http::client();
+        let http = orchidea_wizard::platform::http::client();
         let app = axum::Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let (record, base, http) = (record.clone(), base.clone(), http.clone());

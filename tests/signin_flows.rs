@@ -10,19 +10,19 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use orchidea_wizard::Secret;
 use orchidea_wizard::engine::{AlwaysYes, Engine};
-use orchidea_wizard::graph::{GraphClient, GraphError, TokenSource};
 use orchidea_wizard::sandbox::{
     Consent, DeviceCodePolicy, Sandbox, SandboxOptions, SignInBehaviour,
 };
-use orchidea_wizard::setup::{self, Choices, OrchideaAccess};
-use orchidea_wizard::signin::{
+use orchidea_wizard::services::graph::{GraphClient, GraphError, TokenSource};
+use orchidea_wizard::services::signin::{
     self, DeviceCodePrompt, RedirectHost, RoleCheck, Session, SignInConfig, SignInError, Tokens,
     UrlOpener,
 };
+use orchidea_wizard::setup::{self, Choices, OrchideaAccess};
 use url::Url;
 
 fn http() -> reqwest::Client {
-    orchidea_wizard::http::loopback_client()
+    orchidea_wizard::platform::http::loopback_client()
 }
 
 async fn sandbox(behaviour: SignInBehaviour) -> Sandbox {
@@ -35,7 +35,7 @@ async fn sandbox(behaviour: SignInBehaviour) -> Sandbox {
 }
 
 fn config(sandbox: &Sandbox) -> SignInConfig {
-    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::platform::cloud::Cloud::Global);
     cfg.login_url = sandbox.login_url.clone();
     cfg.graph_url = sandbox.graph_url.clone();
     cfg
@@ -488,7 +488,7 @@ async fn serve(app: axum::Router) -> Url {
 }
 
 /// oauth2 calls the token endpoints through the wizard's own client
-/// (src/signin/oauth_http.rs): a redirect from the sign-in service is not
+/// (src/services/signin/oauth_http.rs): a redirect from the sign-in service is not
 /// followed, so a request body (a device code, a refresh token) is never
 /// re-sent to wherever the redirect points.
 #[tokio::test]
@@ -510,7 +510,7 @@ async fn a_redirect_from_the_sign_in_service_is_not_followed() {
         }
     }))
     .await;
-    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::cloud::Cloud::Global);
+    let mut cfg = SignInConfig::for_cloud(orchidea_wizard::platform::cloud::Cloud::Global);
     cfg.login_url = login;
     let (result, prompts) = device_sign_in(&cfg).await;
     assert_eq!(prompts, 0, "no code to show");

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use common::*;
 use futures::future::BoxFuture;
 use orchidea_wizard::StepId;
-use orchidea_wizard::backup::Kind;
+use orchidea_wizard::engine::backup::Kind;
 use orchidea_wizard::engine::{Confirm, Engine, EngineError, Scope};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use orchidea_wizard::setup::{self, Choices};
@@ -51,7 +51,7 @@ async fn another_admin_edits(sandbox: &Sandbox, sp: &str, job: &str) {
         .find(|m| m["sourceObjectName"] == "Group")
         .expect("the template has a group mapping");
     group["attributeMappings"][0]["defaultValue"] = Value::String(MARK.into());
-    let status = orchidea_wizard::http::loopback_client()
+    let status = orchidea_wizard::platform::http::loopback_client()
         .put(schema_url(sandbox, sp, job))
         .bearer_auth(sandbox.graph_token.expose())
         .json(&schema)
@@ -67,7 +67,7 @@ fn has_mark(schema: &Value) -> bool {
 }
 
 async fn stored_schema(sandbox: &Sandbox, sp: &str, job: &str) -> Value {
-    orchidea_wizard::http::loopback_client()
+    orchidea_wizard::platform::http::loopback_client()
         .get(schema_url(sandbox, sp, job))
         .bearer_auth(sandbox.graph_token.expose())
         .send()
@@ -162,7 +162,7 @@ async fn a_change_between_diff_and_write_is_shown_again_not_overwritten() {
         "the other admin's change survives the write"
     );
     assert!(
-        orchidea_wizard::mapping::plan(&now, &Default::default())
+        orchidea_wizard::procedure::mapping::plan(&now, &Default::default())
             .unwrap()
             .is_noop(),
         "and step 9's edits were written"
@@ -201,7 +201,7 @@ async fn with_yes_a_changed_schema_stops_the_run_and_writes_nothing() {
     );
     let now = stored_schema(&sandbox, &sp, &job).await;
     assert!(has_mark(&now));
-    let plan_now = orchidea_wizard::mapping::plan(&now, &Default::default()).unwrap();
+    let plan_now = orchidea_wizard::procedure::mapping::plan(&now, &Default::default()).unwrap();
     assert!(!plan_now.is_noop(), "step 9 wrote nothing");
     assert!(
         !engine

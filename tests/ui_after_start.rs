@@ -8,9 +8,9 @@ mod ui_common;
 use std::sync::Arc;
 
 use orchidea_wizard::engine::stage_sentence;
-use orchidea_wizard::graph::Outcome;
-use orchidea_wizard::mapping::UserNameSource;
+use orchidea_wizard::procedure::mapping::UserNameSource;
 use orchidea_wizard::sandbox::{Fault, Sandbox};
+use orchidea_wizard::services::graph::Outcome;
 use orchidea_wizard::ui::screen::scope;
 use orchidea_wizard::ui::work::{self, Target};
 use orchidea_wizard::ui::{Message, Screen};
@@ -214,7 +214,7 @@ fn rescope(h: &Harness, all: bool) {
             "{}/servicePrincipals/{sp}/synchronization",
             sandbox.graph_url.as_str().trim_end_matches('/')
         );
-        let http = orchidea_wizard::http::loopback_client();
+        let http = orchidea_wizard::platform::http::loopback_client();
         let graph_token = sandbox.graph_token.expose().to_string();
         let put = http
             .put(format!("{base}/secrets"))
@@ -427,7 +427,7 @@ fn the_summary_lists_backups_shows_what_a_restore_changes_and_restores() {
     let schema_backup = h
         .block_on(engine.backups())
         .into_iter()
-        .find(|b| b.kind == orchidea_wizard::backup::Kind::Schema)
+        .find(|b| b.kind == orchidea_wizard::engine::backup::Kind::Schema)
         .expect("a schema backup from step 9");
     h.assert_sees(&schema_backup.line());
     // The newest first: find the row of the schema backup.

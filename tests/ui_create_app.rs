@@ -87,18 +87,18 @@ fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
     // What the earlier run left in the sandbox's run state.
     let gone = "0f5bd7e2-1c54-4c3b-a1f0-3c29b5a0d6e4";
     let facts = orchidea_wizard::engine::Facts {
-        created_earlier: Some(orchidea_wizard::resume::CreatedApp {
+        created_earlier: Some(orchidea_wizard::engine::resume::CreatedApp {
             service_principal_id: Some(gone.into()),
             app_id: None,
             tenant_id: None,
             display_name: "Orchidea".into(),
-            at: orchidea_wizard::timefmt::now_rfc3339(),
+            at: orchidea_wizard::platform::timefmt::now_rfc3339(),
         }),
         ..Default::default()
     };
-    orchidea_wizard::resume::save(
+    orchidea_wizard::engine::resume::save(
         &sandbox.wizard_dir.join("run-state.json"),
-        &orchidea_wizard::resume::RunState::from_facts(
+        &orchidea_wizard::engine::resume::RunState::from_facts(
             sandbox.graph_url.as_str(),
             &facts,
             orchidea_wizard::engine::Scope::Assigned,

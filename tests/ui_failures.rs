@@ -5,7 +5,7 @@
 mod ui_common;
 
 use orchidea_wizard::engine::Capability;
-use orchidea_wizard::probe::{CheckOutcome, ProbeFailure};
+use orchidea_wizard::services::probe::{CheckOutcome, ProbeFailure};
 use orchidea_wizard::ui::screen::choose_app::NO_APP_SELECTED;
 use orchidea_wizard::ui::{Message, Screen};
 use orchidea_wizard::{Status, StepId};
@@ -91,7 +91,7 @@ fn an_invalid_pasted_url_is_explained_under_the_field() {
     );
     h.type_into("Paste the SCIM secret", "x");
     h.click("Verify secret");
-    let expected = orchidea_wizard::orchidea::parse_scim_url("orchidea scim")
+    let expected = orchidea_wizard::services::orchidea::parse_scim_url("orchidea scim")
         .unwrap_err()
         .to_string();
     h.assert_sees(&expected);
@@ -295,7 +295,7 @@ fn another_admin_edits(h: &Harness) -> impl Fn(&Harness) -> bool + use<> {
         move || {
             let (url, token) = (url.clone(), token.clone());
             async move {
-                orchidea_wizard::http::loopback_client()
+                orchidea_wizard::platform::http::loopback_client()
                     .get(&url)
                     .bearer_auth(token.expose())
                     .send()
@@ -318,7 +318,7 @@ fn another_admin_edits(h: &Harness) -> impl Fn(&Harness) -> bool + use<> {
                 m["name"] = "Set by another admin".into();
             }
         }
-        let status = orchidea_wizard::http::loopback_client()
+        let status = orchidea_wizard::platform::http::loopback_client()
             .put(&url)
             .bearer_auth(token.expose())
             .json(&schema)

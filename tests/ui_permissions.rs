@@ -21,7 +21,7 @@ fn assigning_a_group_without_the_permission_names_it() {
             sp["assignments"] = json!({ "users": [], "groups": [] });
         }
     }
-    let scopes: Vec<&str> = orchidea_wizard::signin::GRAPH_PERMISSIONS
+    let scopes: Vec<&str> = orchidea_wizard::services::signin::GRAPH_PERMISSIONS
         .into_iter()
         .filter(|p| *p != "AppRoleAssignment.ReadWrite.All")
         .collect();

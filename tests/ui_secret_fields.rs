@@ -5,7 +5,7 @@
 
 mod ui_common;
 
-use orchidea_wizard::logging::redact::{MASK, redact};
+use orchidea_wizard::platform::logging::redact::{MASK, redact};
 use ui_common::Harness;
 
 const TYPED: &str = "typed-secret-value-Qv7-not-yet-used";

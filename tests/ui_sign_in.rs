@@ -8,9 +8,9 @@ mod ui_common;
 
 use std::sync::Arc;
 
-use orchidea_wizard::credstore::{CredentialStore, SessionStore};
+use orchidea_wizard::platform::credstore::{CredentialStore, SessionStore};
+use orchidea_wizard::platform::settings::Settings;
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions, SignInBehaviour};
-use orchidea_wizard::settings::Settings;
 use orchidea_wizard::ui::Screen;
 use orchidea_wizard::ui::work::SignInEnv;
 use ui_common::{Harness, HttpOpener};
@@ -78,11 +78,11 @@ fn world_with(
 /// The refresh token kept for the default cloud, tenant and client at the
 /// sandbox's sign-in endpoint.
 fn remembered(w: &World) -> Option<orchidea_wizard::Secret> {
-    let key = orchidea_wizard::credstore::keys::refresh_token(
-        orchidea_wizard::cloud::Cloud::Global,
+    let key = orchidea_wizard::platform::credstore::keys::refresh_token(
+        orchidea_wizard::platform::cloud::Cloud::Global,
         &w.sandbox.login_url,
-        orchidea_wizard::signin::DEFAULT_TENANT,
-        orchidea_wizard::signin::DEFAULT_CLIENT_ID,
+        orchidea_wizard::services::signin::DEFAULT_TENANT,
+        orchidea_wizard::services::signin::DEFAULT_CLIENT_ID,
     );
     w.store.get(&key).unwrap()
 }
@@ -202,16 +202,16 @@ fn escape_during_sign_in_returns_to_the_buttons() {
 #[test]
 fn a_damaged_remembered_sign_in_is_named_and_replaced() {
     use keyring_core::api::CredentialStoreApi;
-    use orchidea_wizard::credstore::{KeyringStore, MAX_BLOB, SERVICE};
+    use orchidea_wizard::platform::credstore::{KeyringStore, MAX_BLOB, SERVICE};
 
     let mock = keyring_core::mock::Store::new().unwrap();
     let store: Arc<dyn CredentialStore> = Arc::new(KeyringStore::new(mock.clone(), MAX_BLOB));
     let mut w = world_with(None, true, store, |s| {
-        let key = orchidea_wizard::credstore::keys::refresh_token(
-            orchidea_wizard::cloud::Cloud::Global,
+        let key = orchidea_wizard::platform::credstore::keys::refresh_token(
+            orchidea_wizard::platform::cloud::Cloud::Global,
             &s.login_url,
-            orchidea_wizard::signin::DEFAULT_TENANT,
-            orchidea_wizard::signin::DEFAULT_CLIENT_ID,
+            orchidea_wizard::services::signin::DEFAULT_TENANT,
+            orchidea_wizard::services::signin::DEFAULT_CLIENT_ID,
         );
         mock.build(SERVICE, &key, None)
             .unwrap()

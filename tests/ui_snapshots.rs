@@ -7,7 +7,7 @@ mod ui_common;
 
 use iced::widget::row;
 use orchidea_wizard::StepId;
-use orchidea_wizard::checklist::{Checklist, Progress, Status};
+use orchidea_wizard::procedure::checklist::{Checklist, Progress, Status};
 use orchidea_wizard::ui::{Message, theme, widget};
 use ui_common::{Harness, assert_snapshot};
 

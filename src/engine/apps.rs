@@ -1,6 +1,6 @@
 //! Step 2: which enterprise apps could be "the Orchidea app", and why not.
 
-use crate::graph::{GraphClient, GraphError, ServicePrincipal, SynchronizationJob};
+use crate::services::graph::{GraphClient, GraphError, ServicePrincipal, SynchronizationJob};
 
 /// Templates that give a SCIM provisioning job. `customappsso` is what jobs
 /// made before the `scim` template existed use (older Graph walkthroughs;

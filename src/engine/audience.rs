@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Scope;
-use crate::graph::{DirectoryUser, GraphClient, GraphError};
+use crate::services::graph::{DirectoryUser, GraphClient, GraphError};
 
 /// Users in scope and those without a mail among them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::apps::{self, AppCandidate};
 use super::{Engine, EngineError, Facts};
-use crate::checklist::Status;
-use crate::graph::{GraphClient, GraphError, ServicePrincipal};
-use crate::resume::CreatedApp;
-use crate::step::StepId;
+use crate::engine::resume::CreatedApp;
+use crate::procedure::checklist::Status;
+use crate::procedure::step::StepId;
+use crate::services::graph::{GraphClient, GraphError, ServicePrincipal};
 
 /// Entra answered the create (or the app was found by name after a lost
 /// answer): its ids join the remembered create, kept at once.
@@ -34,7 +34,7 @@ pub(super) fn answered(
         app_id: app_id.map(str::to_string).or_else(|| sp.app_id.clone()),
         display_name: name.clone(),
         tenant_id: engine.cfg.tenant_id.clone(),
-        at: sent.map_or_else(crate::timefmt::now_rfc3339, |c| c.at),
+        at: sent.map_or_else(crate::platform::timefmt::now_rfc3339, |c| c.at),
     });
     engine.save_run_state(facts);
 }
@@ -108,7 +108,7 @@ fn waited_sentence(waited: Duration, retries: usize) -> String {
 /// The app an earlier run (or this one) created and Entra does not list:
 /// waited for by id (by name when the create's answer was lost) within
 /// the retry policy's bound, and used when it appears. Not found and
-/// older than [`crate::resume::CREATED_APP_REMEMBERED`]: it was deleted,
+/// older than [`crate::engine::resume::CREATED_APP_REMEMBERED`]: it was deleted,
 /// said plainly, and `Ok(None)` lets a new one be created. Not found and
 /// younger: the step stops rather than create a second app, unless the
 /// admin asked for one ([`super::EngineConfig::create_app_again`]).
@@ -119,7 +119,7 @@ pub(super) async fn wait_for(
     let Some(earlier) = facts.created_earlier.clone() else {
         return Ok(None);
     };
-    let at = crate::timefmt::readable(&earlier.at);
+    let at = crate::platform::timefmt::readable(&earlier.at);
     if engine.cfg.create_app_again || facts.create_app_again {
         facts.warnings.push(format!(
             "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked (--create-app-again, or the window's \"Create another app anyway\").",
@@ -166,7 +166,7 @@ pub(super) async fn wait_for(
             let text = format!(
                 "{} created at {at} is not in Entra (not found after {waited_s} s, and created more than {} h ago): it was deleted.",
                 earlier.describe(),
-                crate::resume::CREATED_APP_REMEMBERED.as_secs() / 3600
+                crate::engine::resume::CREATED_APP_REMEMBERED.as_secs() / 3600
             );
             facts.warnings.push(text.clone());
             facts.created_earlier = None;

@@ -1,9 +1,9 @@
 //! What can stop a run, in words an admin can act on.
 
-use crate::graph::GraphError;
-use crate::mapping::MappingError;
-use crate::orchidea::OrchideaError;
-use crate::step::StepId;
+use crate::procedure::mapping::MappingError;
+use crate::procedure::step::StepId;
+use crate::services::graph::GraphError;
+use crate::services::orchidea::OrchideaError;
 
 /// How [`EngineError::SchemaChanged`] begins: the mappings screen looks
 /// for it in step 9's failure to say why the diff it shows is new.

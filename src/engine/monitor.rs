@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::graph::{JobStatusCode, SynchronizationJob, SynchronizationTaskExecution};
-use crate::timefmt::readable;
+use crate::platform::timefmt::readable;
+use crate::services::graph::{JobStatusCode, SynchronizationJob, SynchronizationTaskExecution};
 
 /// The job's status, read for people.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -266,8 +266,8 @@ pub const PENDING_PAGE: usize = 500;
 /// The events of the newest cycle among `events` (newest first), oldest
 /// of them first: one cycle's held deletions, not older cycles'.
 pub fn newest_cycle(
-    events: Vec<crate::graph::ProvisioningEvent>,
-) -> Vec<crate::graph::ProvisioningEvent> {
+    events: Vec<crate::services::graph::ProvisioningEvent>,
+) -> Vec<crate::services::graph::ProvisioningEvent> {
     let Some(cycle) = events.first().and_then(|e| e.cycle_id.clone()) else {
         return events;
     };
@@ -282,10 +282,10 @@ pub fn newest_cycle(
 /// Log events filtered as the admin asked: by outcome and by text in the
 /// subject or the reason (case-insensitive).
 pub fn filter_events<'a>(
-    events: &'a [crate::graph::ProvisioningEvent],
-    outcome: Option<crate::graph::Outcome>,
+    events: &'a [crate::services::graph::ProvisioningEvent],
+    outcome: Option<crate::services::graph::Outcome>,
     text: &str,
-) -> Vec<&'a crate::graph::ProvisioningEvent> {
+) -> Vec<&'a crate::services::graph::ProvisioningEvent> {
     let needle = text.trim().to_lowercase();
     events
         .iter()
@@ -300,7 +300,7 @@ pub fn filter_events<'a>(
 }
 
 /// A stage of an on-demand run in plain language.
-pub fn stage_sentence(step: &crate::graph::OnDemandStep) -> String {
+pub fn stage_sentence(step: &crate::services::graph::OnDemandStep) -> String {
     let stage = match step.kind.to_ascii_lowercase().as_str() {
         "import" => "Read from Entra",
         "scoping" => "In scope?",
@@ -323,7 +323,7 @@ pub fn stage_sentence(step: &crate::graph::OnDemandStep) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{OnDemandResult, ProvisioningEvent};
+    use crate::services::graph::{OnDemandResult, ProvisioningEvent};
 
     fn fixture(name: &str) -> serde_json::Value {
         let path = format!("{}/tests/fixtures/graph/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -360,7 +360,7 @@ mod tests {
             ..Default::default()
         };
         assert!(JobView::from_job(&job).headline.contains("no status"));
-        let mut status = crate::graph::SynchronizationStatus {
+        let mut status = crate::services::graph::SynchronizationStatus {
             code: JobStatusCode::Active,
             ..Default::default()
         };
@@ -381,9 +381,9 @@ mod tests {
         assert!(view.initial_cycle_done);
         assert!(view.headline.contains("initial cycle is done"));
         assert!(view.lines().iter().any(|l| l.contains("7 exported")));
-        status.quarantine = Some(crate::graph::SynchronizationQuarantine {
+        status.quarantine = Some(crate::services::graph::SynchronizationQuarantine {
             reason: Some("EncounteredQuarantineException".into()),
-            error: Some(crate::graph::SynchronizationError {
+            error: Some(crate::services::graph::SynchronizationError {
                 code: Some(
                     "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable".into(),
                 ),
@@ -409,11 +409,11 @@ mod tests {
         let quarantined = |reason: &str, code: &str| {
             let job = SynchronizationJob {
                 id: "scim.1".into(),
-                status: Some(crate::graph::SynchronizationStatus {
+                status: Some(crate::services::graph::SynchronizationStatus {
                     code: JobStatusCode::Quarantine,
-                    quarantine: Some(crate::graph::SynchronizationQuarantine {
+                    quarantine: Some(crate::services::graph::SynchronizationQuarantine {
                         reason: Some(reason.into()),
-                        error: Some(crate::graph::SynchronizationError {
+                        error: Some(crate::services::graph::SynchronizationError {
                             code: Some(code.into()),
                             ..Default::default()
                         }),
@@ -473,12 +473,14 @@ mod tests {
         events.push(ok);
         assert_eq!(filter_events(&events, None, "").len(), 2);
         assert_eq!(
-            filter_events(&events, Some(crate::graph::Outcome::Failure), "").len(),
+            filter_events(&events, Some(crate::services::graph::Outcome::Failure), "").len(),
             1
         );
         assert_eq!(filter_events(&events, None, "adele").len(), 1);
         assert_eq!(filter_events(&events, None, "409").len(), 1);
-        assert!(filter_events(&events, Some(crate::graph::Outcome::Skipped), "").is_empty());
+        assert!(
+            filter_events(&events, Some(crate::services::graph::Outcome::Skipped), "").is_empty()
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub const THRESHOLD_SETTING: &str = "QuarantineTooManyDeletesThreshold";
 /// step's detail, and whether it is a warning (the threshold did not take).
 pub fn confirm_threshold(
     wanted: Option<u32>,
-    settings: &[crate::graph::types::JobSetting],
+    settings: &[crate::services::graph::types::JobSetting],
 ) -> (String, bool) {
     let shown = settings
         .iter()
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn the_threshold_is_confirmed_from_the_job_settings() {
-        use crate::graph::types::JobSetting;
+        use crate::services::graph::types::JobSetting;
         let shown = |v: &str| {
             vec![JobSetting {
                 name: THRESHOLD_SETTING.into(),

@@ -8,8 +8,8 @@
 //! (the admin does that in Orchidea's web UI).
 
 use super::{Engine, EngineError, Facts, SecretSource};
-use crate::orchidea::{CreatedSecret, OrchideaAdmin, OrchideaError, SecretInfo};
-use crate::resume::{CreatedScimSecret, SecretUse};
+use crate::engine::resume::{CreatedScimSecret, SecretUse};
+use crate::services::orchidea::{CreatedSecret, OrchideaAdmin, OrchideaError, SecretInfo};
 
 /// The workspace, Graph and tenant a record must match to be this run's.
 struct Scope<'a> {
@@ -313,7 +313,7 @@ fn others(facts: &Facts, list: &[SecretInfo], current: &str) -> Vec<String> {
                 "Not revoked (not created by this wizard): SCIM secret {} (…{}, created {}); if nothing else uses it, revoke it in Orchidea's web UI.",
                 s.id,
                 s.last4,
-                crate::timefmt::readable(&s.created_at)
+                crate::platform::timefmt::readable(&s.created_at)
             )
         })
         .collect()

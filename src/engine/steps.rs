@@ -8,13 +8,15 @@ use super::audience;
 use super::created_earlier;
 use super::own_secrets;
 use super::{Engine, EngineError, Facts, Notifications, Reads, ScimTarget, SecretSource};
-use crate::checklist::Status;
-use crate::graph::{GraphError, JobStatusCode, SecretEntry, SecretValue, SynchronizationJob};
-use crate::mapping;
-use crate::orchidea::pick_idp;
-use crate::probe;
-use crate::resume::CreatedApp;
-use crate::step::StepId;
+use crate::engine::resume::CreatedApp;
+use crate::procedure::checklist::Status;
+use crate::procedure::mapping;
+use crate::procedure::step::StepId;
+use crate::services::graph::{
+    GraphError, JobStatusCode, SecretEntry, SecretValue, SynchronizationJob,
+};
+use crate::services::orchidea::pick_idp;
+use crate::services::probe;
 
 const BASE_ADDRESS: &str = "BaseAddress";
 const SECRET_TOKEN: &str = "SecretToken";
@@ -25,7 +27,7 @@ type StepResult = Result<Status, EngineError>;
 
 /// The Graph client for this moment: right after the run created the app
 /// or the job, 404/403/409 mean "not replicated yet" and are retried.
-fn graph(engine: &Engine, facts: &Facts) -> crate::graph::GraphClient {
+fn graph(engine: &Engine, facts: &Facts) -> crate::services::graph::GraphClient {
     if Reads::fresh(facts.reads.created) {
         engine.cfg.graph.settling()
     } else {
@@ -184,9 +186,9 @@ async fn current_secrets(
 /// connection still stops: nothing else would work either.
 fn saved_or_unknown(
     facts: &mut Facts,
-    read: Result<Vec<SecretEntry>, crate::graph::GraphError>,
+    read: Result<Vec<SecretEntry>, crate::services::graph::GraphError>,
 ) -> Result<Vec<SecretEntry>, EngineError> {
-    use crate::graph::GraphError as G;
+    use crate::services::graph::GraphError as G;
     match read {
         Ok(entries) => {
             facts.secrets_unread = None;
@@ -207,8 +209,8 @@ fn saved_or_unknown(
     }
 }
 
-fn unread_reason(e: &crate::graph::GraphError) -> String {
-    use crate::graph::GraphError as G;
+fn unread_reason(e: &crate::services::graph::GraphError) -> String {
+    use crate::services::graph::GraphError as G;
     match e {
         G::Forbidden { code, .. } => format!("Graph answered 403 {code}"),
         G::NotFound { .. } => "Graph answered 404".into(),
@@ -233,13 +235,13 @@ fn unread_note(facts: &Facts) -> String {
 fn take_backup(
     engine: &Engine,
     facts: &mut Facts,
-    mut backup: crate::backup::Backup,
+    mut backup: crate::engine::backup::Backup,
 ) -> Result<(), EngineError> {
     let Some(dir) = &engine.cfg.backup_dir else {
         return Ok(());
     };
     backup.tenant_id = engine.cfg.tenant_id.clone();
-    crate::backup::save(dir, &mut backup).map_err(|e| {
+    crate::engine::backup::save(dir, &mut backup).map_err(|e| {
         EngineError::Input(format!(
             "Could not save a backup in {} before writing to Entra ({e}); nothing was written. Free some space or check the folder's permissions.",
             dir.display()
@@ -256,7 +258,7 @@ fn backup_settings(
     reason: &str,
 ) -> Result<(), EngineError> {
     let (app, job) = job_ids(facts)?;
-    let b = crate::backup::Backup::settings(
+    let b = crate::engine::backup::Backup::settings(
         engine.cfg.graph.base().as_str(),
         &app,
         &job,
@@ -271,12 +273,12 @@ fn backup_settings(
 pub(super) async fn restore(
     engine: &Engine,
     facts: &mut Facts,
-    backup: &crate::backup::Backup,
+    backup: &crate::engine::backup::Backup,
     dry_run: bool,
 ) -> Result<Vec<String>, EngineError> {
-    use crate::backup::Kind;
+    use crate::engine::backup::Kind;
     let here = engine.cfg.graph.base().as_str().trim_end_matches('/');
-    if !crate::backup::same_graph(&backup.graph_url, here) {
+    if !crate::engine::backup::same_graph(&backup.graph_url, here) {
         return Err(EngineError::Input(format!(
             "Backup {} was taken against {}, not {here}: it belongs to another tenant or cloud.",
             backup.id, backup.graph_url
@@ -307,7 +309,7 @@ pub(super) async fn restore(
                 EngineError::Input(format!("Backup {} holds no schema.", backup.id))
             })?;
             let raw = g.get_schema_raw(app, job).await?;
-            let undo = crate::backup::Backup::schema_raw(
+            let undo = crate::engine::backup::Backup::schema_raw(
                 here,
                 app,
                 job,
@@ -316,7 +318,7 @@ pub(super) async fn restore(
             )
             .map_err(EngineError::Input)?;
             let current = undo.schema.clone().unwrap_or_default();
-            let diff = crate::backup::schema_diff(&current, saved);
+            let diff = crate::engine::backup::schema_diff(&current, saved);
             if current == *saved || dry_run {
                 return Ok(diff);
             }
@@ -647,7 +649,7 @@ async fn created_or_create(
     facts: &mut Facts,
     creates: bool,
     none_fits: EngineError,
-) -> Result<crate::graph::ServicePrincipal, EngineError> {
+) -> Result<crate::services::graph::ServicePrincipal, EngineError> {
     if let Some(sp) = created_earlier::wait_for(engine, facts).await? {
         return Ok(sp);
     }
@@ -667,7 +669,7 @@ async fn created_or_create(
 async fn create_app(
     engine: &Engine,
     facts: &mut Facts,
-) -> Result<crate::graph::ServicePrincipal, EngineError> {
+) -> Result<crate::services::graph::ServicePrincipal, EngineError> {
     let name = engine.cfg.app_name.clone();
     let sp = create_app_once(engine, facts, &name).await?;
     facts.created_app = Some(sp.id.clone());
@@ -708,7 +710,7 @@ async fn create_app_once(
     engine: &Engine,
     facts: &mut Facts,
     name: &str,
-) -> Result<crate::graph::ServicePrincipal, EngineError> {
+) -> Result<crate::services::graph::ServicePrincipal, EngineError> {
     let graph = &engine.cfg.graph;
     let template = engine.cfg.cloud.non_gallery_template_id();
     // Kept before sending: if the answer never comes (lost, or the
@@ -925,7 +927,7 @@ enum Tested {
 /// still the SCIM endpoint refusing the credentials, in every cloud.
 async fn validate(
     engine: &Engine,
-    graph: &crate::graph::GraphClient,
+    graph: &crate::services::graph::GraphClient,
     app: &str,
     job: &str,
     credentials: Option<(&str, &crate::Secret)>,
@@ -933,7 +935,7 @@ async fn validate(
     let missing = engine
         .cfg
         .cloud
-        .unsupported(crate::cloud::Feature::TestConnection);
+        .unsupported(crate::platform::cloud::Feature::TestConnection);
     match (
         graph.validate_credentials(app, job, credentials).await,
         missing,
@@ -1136,11 +1138,12 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
         // replaces all of it: re-read right before writing, so another
         // admin's change made while the diff was on screen is never lost.
         let raw = graph(engine, facts).get_schema_raw(&app, &job).await?;
-        let current: serde_json::Value =
-            serde_json::from_slice(&raw).map_err(|e| crate::graph::GraphError::UnexpectedBody {
+        let current: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| {
+            crate::services::graph::GraphError::UnexpectedBody {
                 what: "the attribute mappings".into(),
                 detail: e.to_string(),
-            })?;
+            }
+        })?;
         if facts.schema_before.as_ref() != Some(&current) {
             let fresh = mapping::plan(&current, &facts.mapping_options)?;
             facts.schema_before = Some(current);
@@ -1158,7 +1161,7 @@ async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: StepId) -> Step
     if let Some(raw) = replaced {
         let (app, job) = job_ids(facts)?;
         // The copy is of what the PUT replaces, read just now.
-        let b = crate::backup::Backup::schema_raw(
+        let b = crate::engine::backup::Backup::schema_raw(
             engine.cfg.graph.base().as_str(),
             &app,
             &job,

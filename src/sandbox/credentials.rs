@@ -10,7 +10,7 @@ use super::entra::{self, SecretPair};
 use super::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
 use super::outbound::ScimTarget;
 use super::sync::{check_job, check_sp, context};
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// Reads `[{key, value}, …]`. A key outside the enum fails the way Graph's
 /// enum parsing does: 500 "Requested value '…' was not found.".

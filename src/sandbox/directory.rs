@@ -12,7 +12,7 @@ use super::tenant::{Assignments, Provisioning, ServicePrincipal, User};
 
 /// The "non-gallery application" template of the global service
 /// (`applicationtemplate-instantiate.md`; the other clouds' ids:
-/// [`crate::cloud::Cloud::non_gallery_template_id`]).
+/// [`crate::platform::cloud::Cloud::non_gallery_template_id`]).
 pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
 pub const CUSTOM_SSO_TAG: &str = "WindowsAzureActiveDirectoryCustomSingleSignOnApplication";
 pub const INTEGRATED_APP_TAG: &str = "WindowsAzureActiveDirectoryIntegratedApp";
@@ -373,7 +373,7 @@ async fn assign(
     }
     sp.assignments
         .created
-        .insert(principal.clone(), crate::timefmt::now_rfc3339());
+        .insert(principal.clone(), crate::platform::timefmt::now_rfc3339());
     let mut value = assignment_json(sp, &principal, &name, kind);
     value["@odata.context"] = json!(format!(
         "{}/$metadata#servicePrincipals('{id}')/appRoleAssignedTo/$entity",
@@ -548,7 +548,7 @@ async fn instantiate(
     Path(template): Path<String>,
     body: Bytes,
 ) -> GraphResult {
-    let known = crate::cloud::Cloud::ALL
+    let known = crate::platform::cloud::Cloud::ALL
         .iter()
         .any(|c| template.eq_ignore_ascii_case(c.non_gallery_template_id()));
     if !known {
@@ -581,7 +581,7 @@ async fn instantiate(
         "id": uuid::Uuid::new_v4().to_string(),
         "appId": app_id,
         "applicationTemplateId": template.to_ascii_lowercase(),
-        "createdDateTime": crate::timefmt::now_rfc3339(),
+        "createdDateTime": crate::platform::timefmt::now_rfc3339(),
         "displayName": name,
         "identifierUris": [],
         "publisherDomain": entra.tenant.domain,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::job::Job;
 use super::tenant::{Group, ServicePrincipal, TenantFile, TenantInfo, User};
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// The keys of the `synchronizationSecret` enum
 /// (`resources/synchronization-synchronizationsecretkeystringvaluepair.md`).

@@ -174,7 +174,7 @@ async fn envelope(State(shared): State<AppState>, request: Request, next: Next) 
                 "code": marker.code,
                 "message": marker.message,
                 "innerError": {
-                    "date": crate::timefmt::now_rfc3339(),
+                    "date": crate::platform::timefmt::now_rfc3339(),
                     "request-id": request_id,
                     "client-request-id": client_request_id,
                 }
@@ -244,7 +244,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Vec<String>, GraphE
     }
 }
 
-/// Each page's permissions table ([`crate::graph::permissions`]): a token
+/// Each page's permissions table ([`crate::services::graph::permissions`]): a token
 /// with none of the accepted sets gets Graph's 403 (status from
 /// `concepts/errors.md`; the code `Authorization_RequestDenied` and its
 /// message are assumed: no reference page prints them). Paths outside
@@ -253,7 +253,7 @@ fn permitted(method: &Method, path: &str, granted: &[String]) -> Result<(), Grap
     let Some(rest) = path.strip_prefix("/v1.0") else {
         return Ok(());
     };
-    match crate::graph::permissions::rule_for(method.as_str(), rest) {
+    match crate::services::graph::permissions::rule_for(method.as_str(), rest) {
         Some(rule) if !rule.allows(granted) => Err(GraphError::new(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",

@@ -234,7 +234,7 @@ impl Status {
     /// quarantine when it stopped on a credential or availability failure
     /// or held deletions back. A paused job stays paused.
     pub fn record_cycle(&mut self, r: CycleReport) {
-        let now = crate::timefmt::now_rfc3339();
+        let now = crate::platform::timefmt::now_rfc3339();
         let state = match (&r.fatal, r.failures) {
             (Some(_), _) => "Failed",
             (None, 0) => "Succeeded",
@@ -341,7 +341,8 @@ mod tests {
         assert!(v["status"]["lastExecution"].is_null());
         assert_eq!(v["status"]["steadyStateFirstAchievedTime"], NEVER);
         // The wizard's typed client reads this shape.
-        let typed: crate::graph::types::SynchronizationJob = serde_json::from_value(v).unwrap();
+        let typed: crate::services::graph::types::SynchronizationJob =
+            serde_json::from_value(v).unwrap();
         assert_eq!(typed.id, job.id);
     }
 

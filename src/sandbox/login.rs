@@ -36,7 +36,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Shared;
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// How the simulated identity platform behaves (tenant file `signIn`,
 /// or [`super::SandboxOptions::sign_in`], which wins). The default signs
@@ -190,7 +190,7 @@ impl LoginState {
         };
         scope
             .split_whitespace()
-            .filter_map(crate::graph::permissions::permission_name)
+            .filter_map(crate::services::graph::permissions::permission_name)
             .filter(|p| *p != ".default")
             .all(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p)))
     }
@@ -242,7 +242,7 @@ pub(crate) fn router(shared: LoginShared) -> Router {
 fn error(status: StatusCode, code: &str, aadsts: u32, text: &str) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
     let correlation = uuid::Uuid::new_v4().to_string();
-    let timestamp = crate::timefmt::now_rfc3339()
+    let timestamp = crate::platform::timefmt::now_rfc3339()
         .replace('T', " ")
         .replace('Z', "");
     (
@@ -332,7 +332,7 @@ async fn authorize(
             "The redirect URI is not a URL.",
         );
     };
-    if !crate::http::is_loopback(&redirect_url) {
+    if !crate::platform::http::is_loopback(&redirect_url) {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -524,7 +524,9 @@ async fn token(
 
 /// What the wizard asks for: the sandbox's "admin consent already given".
 fn default_scopes() -> Vec<String> {
-    crate::signin::GRAPH_PERMISSIONS.map(String::from).to_vec()
+    crate::services::signin::GRAPH_PERMISSIONS
+        .map(String::from)
+        .to_vec()
 }
 
 /// The Graph permissions an access token carries: the ones requested
@@ -533,7 +535,7 @@ fn default_scopes() -> Vec<String> {
 fn granted_permissions(scope: &str, consented: &[String]) -> Vec<String> {
     let mut granted: Vec<String> = Vec::new();
     for s in scope.split_whitespace() {
-        match crate::graph::permissions::permission_name(s) {
+        match crate::services::graph::permissions::permission_name(s) {
             Some(".default") => granted.extend(consented.iter().cloned()),
             Some(p) => granted.push(p.to_string()),
             None => {}

@@ -289,7 +289,7 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                     step_type: "Matching".into(),
                     status: "Failure".into(),
                     description: format!("Could not reach {app}: {message}"),
-                    timestamp: crate::timefmt::now_rfc3339(),
+                    timestamp: crate::platform::timefmt::now_rfc3339(),
                     details: Map::new(),
                 });
                 let mut entry =
@@ -353,7 +353,7 @@ fn finish(
 ) -> Outcome {
     entry.change_id = change_id.to_string();
     entry.on_demand = true;
-    let end = crate::timefmt::now_rfc3339();
+    let end = crate::platform::timefmt::now_rfc3339();
     let result = match entry.status.as_str() {
         "success" => "Success",
         "skipped" => "Skipped",

@@ -19,8 +19,8 @@ use url::Url;
 use super::faults::Faults;
 use super::scim;
 use super::traffic::{RequestLog, Server};
-use crate::orchidea::{Idp, SecretInfo};
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
+use crate::services::orchidea::{Idp, SecretInfo};
 
 /// A SCIM user exactly as Entra sent it, plus `id` and `meta`.
 pub type ScimUser = Value;
@@ -156,7 +156,7 @@ impl Workspace {
             idp_id: idp_id.to_string(),
             sha256: sha256_hex(secret.expose()),
             last4: secret.last4(),
-            created_at: crate::timefmt::now_rfc3339(),
+            created_at: crate::platform::timefmt::now_rfc3339(),
             expires_at: None,
             revoked: false,
             description: None,
@@ -177,7 +177,7 @@ impl Workspace {
     }
 
     pub fn default_idp(&self) -> Option<&Idp> {
-        crate::orchidea::pick_idp(&self.idps, None).ok()
+        crate::services::orchidea::pick_idp(&self.idps, None).ok()
     }
 
     /// What a test or the CLI may look at: SCIM users and groups as stored,

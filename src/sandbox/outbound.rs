@@ -12,7 +12,7 @@ use std::fmt;
 use serde_json::Value;
 use url::Url;
 
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// The Tenant URL flag that makes PATCH requests SCIM-compliant
 /// (`application-provisioning-config-problem-scim-compatibility.md`).
@@ -121,7 +121,7 @@ impl ScimTarget {
                 base_address.trim()
             )
         })?;
-        let loopback = crate::http::is_loopback(&base);
+        let loopback = crate::platform::http::is_loopback(&base);
         match base.scheme() {
             "https" => {}
             "http" if loopback => {}
@@ -151,9 +151,9 @@ impl ScimTarget {
         }
         base.set_fragment(None);
         let client = if loopback {
-            crate::http::loopback_client()
+            crate::platform::http::loopback_client()
         } else {
-            crate::http::client()
+            crate::platform::http::client()
         };
         Ok(ScimTarget {
             base,

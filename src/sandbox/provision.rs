@@ -22,7 +22,7 @@ use super::job::{CycleReport, SyncError};
 use super::outbound::{ScimFailure, ScimTarget};
 use super::payload::{self, Change};
 use super::tenant::User;
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// Error code Entra reports when the SCIM endpoint refuses the credential.
 pub const CREDENTIAL_ERROR: &str =
@@ -183,7 +183,7 @@ pub(super) fn removes_user(action: &str) -> bool {
 }
 
 async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
-    let began = crate::timefmt::now_rfc3339();
+    let began = crate::platform::timefmt::now_rfc3339();
     let activity = uuid::Uuid::new_v4().to_string();
     let Some(plan) = plan(&*shared.entra.lock().await, sp_id, job_id) else {
         return;
@@ -841,7 +841,7 @@ pub(super) struct Started {
 impl Started {
     pub fn now() -> Started {
         Started {
-            at: crate::timefmt::now_rfc3339(),
+            at: crate::platform::timefmt::now_rfc3339(),
             instant: std::time::Instant::now(),
         }
     }
@@ -866,7 +866,7 @@ fn step(
         step_type: step_type.into(),
         status: status.into(),
         description,
-        timestamp: crate::timefmt::now_rfc3339(),
+        timestamp: crate::platform::timefmt::now_rfc3339(),
         details: d,
     }
 }

@@ -22,7 +22,7 @@ use url::Url;
 use super::scim_index::Key as IndexKey;
 
 use super::orchidea::{OnChange, SharedWorkspace, Workspace};
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 use super::scim_schema;
 pub use super::scim_schema::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
@@ -537,7 +537,7 @@ fn assemble(
     input: Map<String, Value>,
     created: &str,
 ) -> Result<Value, ScimError> {
-    let now = crate::timefmt::now_rfc3339();
+    let now = crate::platform::timefmt::now_rfc3339();
     let mut out = Map::new();
     out.insert("schemas".into(), json!([kind.schema()]));
     out.insert("id".into(), json!(id));
@@ -664,7 +664,13 @@ async fn create(
     let resource = {
         let mut ws = state.ws.lock().await;
         validate(kind, &mut input, &mut ws, None)?;
-        let resource = assemble(kind, &state, &id, input, &crate::timefmt::now_rfc3339())?;
+        let resource = assemble(
+            kind,
+            &state,
+            &id,
+            input,
+            &crate::platform::timefmt::now_rfc3339(),
+        )?;
         let store = kind.store(&mut ws);
         store.push(resource.clone());
         let at = store.len() - 1;
@@ -752,7 +758,7 @@ async fn patch(
         // id and meta are the server's, whatever the operations said.
         edited.insert("id".into(), json!(id));
         let mut meta = store[index]["meta"].clone();
-        meta["lastModified"] = json!(crate::timefmt::now_rfc3339());
+        meta["lastModified"] = json!(crate::platform::timefmt::now_rfc3339());
         edited.insert("meta".into(), meta);
         normalise_schemas(kind, &mut edited)?;
         let resource = Value::Object(edited);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::SandboxError;
-use crate::orchidea::Idp;
+use crate::services::orchidea::Idp;
 
 /// The built-in tenant: Contoso, 28 users, 3 groups, 4 apps.
 const DEFAULT_TENANT: &str = include_str!("default-tenant.json");

@@ -20,9 +20,9 @@ use super::screen::{
 use super::session::{Failure, Pause, Running, Session};
 use super::work::{self, Observation, Op, Outcome, Question, Target};
 use super::{Options, theme, view};
-use crate::checklist::Progress;
-use crate::clipboard::{Copier, Expiry};
-use crate::step::StepId;
+use crate::platform::clipboard::{Copier, Expiry};
+use crate::procedure::checklist::Progress;
+use crate::procedure::step::StepId;
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -79,7 +79,7 @@ pub enum Effect {
     /// Open a page in the system browser.
     Open(url::Url),
     /// Write the settings file (off the UI thread).
-    SaveSettings(crate::settings::Settings),
+    SaveSettings(crate::platform::settings::Settings),
     FocusNext,
     FocusPrevious,
     Exit,
@@ -99,7 +99,7 @@ pub struct App {
     pub(super) session: Session,
     pub(super) sign_in_env: work::SignInEnv,
     /// The saved settings; "last choices" are offered again next time.
-    pub(super) settings: crate::settings::Settings,
+    pub(super) settings: crate::platform::settings::Settings,
     pub(super) close_prompt: bool,
     /// The OS light/dark setting, once it answered.
     mode: Option<Mode>,
@@ -191,7 +191,7 @@ impl App {
                 Effect::SaveSettings(settings) => match self.sign_in_env.settings_path.clone() {
                     Some(path) => Task::future(async move {
                         let saved = tokio::task::spawn_blocking(move || {
-                            crate::settings::save_to(&path, &settings)
+                            crate::platform::settings::save_to(&path, &settings)
                         })
                         .await;
                         if let Ok(Err(e)) = saved {

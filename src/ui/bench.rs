@@ -73,14 +73,14 @@ impl Timing {
                 u64::try_from(now.checked_sub(spawned)?).ok()
             })
             .map(Duration::from_micros)
-            .or_else(crate::procinfo::since_process_start)
+            .or_else(crate::platform::procinfo::since_process_start)
             .or_else(|| self.began.map(|b| b.elapsed()))
             .unwrap_or_default()
     }
 
     /// The first-frame line: `{"first_frame_ms":…,"idle_rss_kib":…}`.
     pub fn first_frame_line(&self) -> String {
-        let rss = crate::procinfo::memory_kib().map(|(rss, _)| rss);
+        let rss = crate::platform::procinfo::memory_kib().map(|(rss, _)| rss);
         serde_json::json!({
             "first_frame_ms": self.first_frame.map(ms),
             "idle_rss_kib": rss,
@@ -95,7 +95,7 @@ impl Timing {
             "updates": self.updates,
             "max_view_ms": ms(self.max_view.get()),
             "views": self.views.get(),
-            "peak_rss_kib": crate::procinfo::memory_kib().map(|(_, peak)| peak),
+            "peak_rss_kib": crate::platform::procinfo::memory_kib().map(|(_, peak)| peak),
             "provisioned": provisioned,
             "wall_ms": self.began.map(|b| ms(b.elapsed())),
         })

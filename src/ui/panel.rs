@@ -8,9 +8,9 @@ use super::app::Message;
 use super::session::Session;
 use super::theme;
 use super::widget;
-use crate::checklist::Status;
-use crate::probe::{Check, CheckOutcome};
-use crate::step::StepId;
+use crate::procedure::checklist::Status;
+use crate::procedure::step::StepId;
+use crate::services::probe::{Check, CheckOutcome};
 
 /// The SCIM URL and secret, with copy buttons; empty until step 1a ran.
 pub fn scim_block(session: &Session) -> Element<'_, Message> {

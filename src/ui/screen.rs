@@ -15,7 +15,7 @@ pub mod summary;
 pub mod welcome;
 
 use super::work::Op;
-use crate::step::StepId;
+use crate::procedure::step::StepId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
@@ -59,11 +59,11 @@ impl Screen {
     ];
 
     pub fn next(self) -> Option<Screen> {
-        crate::step::neighbour(&Self::ALL, self, 1)
+        crate::procedure::step::neighbour(&Self::ALL, self, 1)
     }
 
     pub fn previous(self) -> Option<Screen> {
-        crate::step::neighbour(&Self::ALL, self, -1)
+        crate::procedure::step::neighbour(&Self::ALL, self, -1)
     }
 
     /// The article's steps this screen covers.

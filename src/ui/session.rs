@@ -6,12 +6,12 @@ use std::time::Instant;
 use iced::task;
 
 use super::work::{Op, Reply, Snapshot, Target};
-use crate::checklist::{Checklist, Progress};
-use crate::clipboard::Copier;
 use crate::engine::{Engine, Facts, JobView, ScimTarget};
-use crate::graph::ProvisioningEvent;
-use crate::orchidea::Idp;
-use crate::step::StepId;
+use crate::platform::clipboard::Copier;
+use crate::procedure::checklist::{Checklist, Progress};
+use crate::procedure::step::StepId;
+use crate::services::graph::ProvisioningEvent;
+use crate::services::orchidea::Idp;
 
 pub struct Session {
     pub target: Option<Target>,

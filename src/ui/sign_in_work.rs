@@ -1,7 +1,7 @@
 //! The window's sign-in work, off the UI thread: the remembered sign-in or
 //! an interactive one (the prompt goes to the screen as it is known), the
 //! role check and "Remember me" (the root saves the settings after). The logic
-//! itself is [`crate::connect`] and [`crate::signin`], shared with the CLI.
+//! itself is [`crate::services::connect`] and [`crate::services::signin`], shared with the CLI.
 
 use std::sync::Arc;
 
@@ -12,11 +12,11 @@ use super::app::Message;
 use super::screen::sign_in::{self, Prompt, SignedIn};
 use super::screen::welcome;
 use super::work::{Method, SignInEnv, SignInRequest};
-use crate::connect::{self, Remembered};
-use crate::credstore::CredentialStore;
-use crate::graph::GraphClient;
-use crate::secret::Secret;
-use crate::signin;
+use crate::platform::credstore::CredentialStore;
+use crate::platform::secret::Secret;
+use crate::services::connect::{self, Remembered};
+use crate::services::graph::GraphClient;
+use crate::services::signin;
 
 fn prompted(p: Prompt) -> Message {
     Message::Welcome(welcome::Message::SignIn(sign_in::Message::Prompted(p)))
@@ -42,7 +42,7 @@ pub async fn sign_in(
         remember,
         ..
     } = request;
-    let http = crate::http::try_client().map_err(|e| e.to_string())?;
+    let http = crate::platform::http::try_client().map_err(|e| e.to_string())?;
     let (store, store_note) = store(&env).await;
     // "Remember me" on and a stored sign-in: no browser needed.
     let mut unreadable = None;
@@ -103,7 +103,7 @@ pub async fn sign_in(
     };
     let account = tokens.account.clone();
     let session = connect::session(&cfg, http.clone(), tokens, remember.then_some(store));
-    let token: Arc<dyn crate::graph::TokenSource> = Arc::new(session);
+    let token: Arc<dyn crate::services::graph::TokenSource> = Arc::new(session);
     let graph = GraphClient::new(http, cfg.graph_url.clone(), Arc::clone(&token));
     let roles = signin::check_roles(&graph).await.map_err(|e| e.to_string());
     Ok(SignedIn {
@@ -143,7 +143,7 @@ pub async fn check_orchidea(
             })?,
     };
     let info = connect::check_orchidea(
-        crate::http::try_client().map_err(|e| e.to_string())?,
+        crate::platform::http::try_client().map_err(|e| e.to_string())?,
         &workspace,
         &token,
     )

@@ -5,7 +5,7 @@ use iced::theme::{Mode, Palette};
 use iced::widget::{button, container, text};
 use iced::{Background, Border, Color, Theme, color};
 
-use crate::checklist::Status;
+use crate::procedure::checklist::Status;
 
 /// The theme for the OS colour scheme. `None` (not known yet) lets iced
 /// decide; an OS without a preference gets the light theme.

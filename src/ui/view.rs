@@ -13,7 +13,7 @@ use super::session::{Pause, Session};
 use super::theme;
 use super::widget;
 use super::work::{Op, Target};
-use crate::step::StepId;
+use crate::procedure::step::StepId;
 
 pub fn view(app: &App) -> Element<'_, Message> {
     let s = &app.session;

@@ -9,7 +9,7 @@ use iced::widget::{Space, button, column, container, row, rule, space, text, tex
 use iced::{Alignment, Element, Fill, Font, Length};
 
 use super::theme;
-use crate::step::StepId;
+use crate::procedure::step::StepId;
 
 /// The font iced ships its check mark in.
 pub const ICON_FONT: Font = Font::with_name("Iced-Icons");

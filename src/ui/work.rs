@@ -15,15 +15,15 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use super::app::Message;
-use crate::checklist::Progress;
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
-use crate::graph::{DirectoryUser, Group, ProvisioningEvent, TokenSource};
-use crate::mapping::UserNameSource;
-use crate::orchidea::{HttpOrchideaAdmin, Idp, ManualScim, OrchideaAdmin};
+use crate::platform::secret::Secret;
+use crate::procedure::checklist::Progress;
+use crate::procedure::mapping::UserNameSource;
+use crate::procedure::step::StepId;
 use crate::sandbox::{Sandbox, SandboxOptions};
-use crate::secret::Secret;
+use crate::services::graph::{DirectoryUser, Group, ProvisioningEvent, TokenSource};
+use crate::services::orchidea::{HttpOrchideaAdmin, Idp, ManualScim, OrchideaAdmin};
 use crate::setup::{self, Choices, OrchideaAccess};
-use crate::step::StepId;
 
 /// Where the wizard works: the built-in sandbox or a real tenant.
 #[derive(Clone)]
@@ -38,7 +38,7 @@ pub struct Tenant {
     pub graph_url: Url,
     /// The signed-in session (refreshes itself) or a given token.
     pub token: Arc<dyn TokenSource>,
-    pub cloud: crate::cloud::Cloud,
+    pub cloud: crate::platform::cloud::Cloud,
     /// Workspace URL and admin API token; `None` means the manual path.
     pub orchidea: Option<(Url, Secret)>,
     /// Where admin consent is granted, named when Graph answers 403.
@@ -68,19 +68,19 @@ pub enum Method {
 /// A sign-in to run: where, how, whether to remember, what to save.
 #[derive(Debug, Clone)]
 pub struct SignInRequest {
-    pub cfg: crate::signin::SignInConfig,
+    pub cfg: crate::services::signin::SignInConfig,
     pub method: Method,
     pub remember: bool,
     /// Saved by the root (no secrets) once the sign-in worked.
-    pub settings: crate::settings::Settings,
+    pub settings: crate::platform::settings::Settings,
 }
 
 /// What the sign-in work needs from outside: the credential store, the
 /// browser, where settings go. Tests replace all three.
 #[derive(Clone)]
 pub struct SignInEnv {
-    pub store: Option<Arc<dyn crate::credstore::CredentialStore>>,
-    pub opener: Arc<dyn crate::signin::UrlOpener>,
+    pub store: Option<Arc<dyn crate::platform::credstore::CredentialStore>>,
+    pub opener: Arc<dyn crate::services::signin::UrlOpener>,
     /// `None`: settings are not saved (tests that do not care).
     pub settings_path: Option<std::path::PathBuf>,
 }
@@ -89,8 +89,8 @@ impl Default for SignInEnv {
     fn default() -> Self {
         Self {
             store: None,
-            opener: Arc::new(crate::signin::SystemBrowser),
-            settings_path: Some(crate::settings::path()),
+            opener: Arc::new(crate::services::signin::SystemBrowser),
+            settings_path: Some(crate::platform::settings::path()),
         }
     }
 }
@@ -124,8 +124,8 @@ impl Target {
             },
         };
         let http = match self {
-            Target::Sandbox(_) => crate::http::try_loopback_client(),
-            Target::Tenant(_) => crate::http::try_client(),
+            Target::Sandbox(_) => crate::platform::http::try_loopback_client(),
+            Target::Tenant(_) => crate::platform::http::try_client(),
         }
         .map_err(|e| e.to_string())?;
         Ok(Some(Arc::new(HttpOrchideaAdmin::new(http, url, token))))
@@ -149,7 +149,7 @@ impl Target {
                     }
                 };
                 let mut cfg = setup::config(
-                    crate::http::try_client().map_err(|e| e.to_string())?,
+                    crate::platform::http::try_client().map_err(|e| e.to_string())?,
                     t.graph_url.clone(),
                     Arc::clone(&t.token),
                     orchidea,
@@ -213,12 +213,12 @@ pub enum Op {
     /// Write the Markdown and JSON report into this folder.
     ExportReport(std::path::PathBuf),
     ListBackups,
-    PreviewRestore(crate::backup::Backup),
-    Restore(crate::backup::Backup),
+    PreviewRestore(crate::engine::backup::Backup),
+    Restore(crate::engine::backup::Backup),
     /// Sign in to Entra, check the roles, remember if asked, save settings.
     SignIn(Box<SignInRequest>),
     /// Forget the remembered sign-in (and the workspace's Orchidea token).
-    SignOut(crate::signin::SignInConfig, Option<Url>),
+    SignOut(crate::services::signin::SignInConfig, Option<Url>),
     /// Check Orchidea's admin API token before use (keep it if `remember`).
     /// `token: None` uses the one remembered for this workspace.
     CheckOrchidea {
@@ -296,7 +296,7 @@ pub enum Outcome {
     Groups(Result<Vec<Group>, String>),
     /// The report files written.
     Exported(Result<Vec<std::path::PathBuf>, String>),
-    Backups(Result<Vec<crate::backup::Backup>, String>),
+    Backups(Result<Vec<crate::engine::backup::Backup>, String>),
     /// What restoring backup `id` would change.
     RestorePreview(String, Result<Vec<String>, String>),
     /// An engine step was asked for before the secret path was chosen.
@@ -533,19 +533,19 @@ pub const LOG_PAGE: usize = 50;
 async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     let facts = engine.facts().await;
     let scope = engine.scope().await;
-    let mode = if crate::http::is_loopback(engine.config().graph.base()) {
+    let mode = if crate::platform::http::is_loopback(engine.config().graph.base()) {
         "sandbox"
     } else {
         "tenant"
     };
-    let report = crate::report::build(&facts, scope, mode);
-    let stamp = crate::timefmt::now_compact();
+    let report = crate::engine::report::build(&facts, scope, mode);
+    let stamp = crate::platform::timefmt::now_compact();
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("could not create the folder {}: {e}", dir.display()))?;
         let path = dir.join(format!("orchidea-scim-report-{stamp}.json"));
-        crate::report::write(&report, &path)
+        crate::engine::report::write(&report, &path)
     })
     .await
     .map_err(|e| e.to_string())?

@@ -25,7 +25,7 @@ pub struct Answer {
 impl Api {
     pub fn new(sandbox: &Sandbox) -> Api {
         Api {
-            http: orchidea_wizard::http::loopback_client(),
+            http: orchidea_wizard::platform::http::loopback_client(),
             base: sandbox.graph_url.as_str().trim_end_matches('/').to_string(),
             token: sandbox.graph_token.expose().to_string(),
         }
@@ -96,7 +96,7 @@ pub async fn answer(request: reqwest::RequestBuilder) -> Answer {
 /// A new SCIM secret from the sandbox's Orchidea admin API.
 pub async fn orchidea_secret(sandbox: &Sandbox) -> String {
     let a = answer(
-        orchidea_wizard::http::loopback_client()
+        orchidea_wizard::platform::http::loopback_client()
             .post(format!("{}api/admin/v1/scim/secrets", sandbox.orchidea_url))
             .bearer_auth(sandbox.admin_token.expose())
             .json(&json!({ "idpId": "idp-entra" })),

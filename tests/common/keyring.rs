@@ -14,7 +14,7 @@
 //! let out = std::process::Command::new(env!("CARGO_BIN_EXE_orchidea-wizard-cli"))
 //!     .args(["…", "--remember-me"]).envs(keyring.env()).output().unwrap();
 //! assert!(out.status.success());
-//! assert_eq!(keyring.items(orchidea_wizard::credstore::SERVICE).len(), 1);
+//! assert_eq!(keyring.items(orchidea_wizard::platform::credstore::SERVICE).len(), 1);
 //! ```
 //!
 //! [`PrivateKeyring::bus_only`] gives a session bus with no Secret Service

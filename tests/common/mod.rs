@@ -8,8 +8,8 @@ pub mod standalone;
 use std::collections::{BTreeSet, HashSet};
 
 use orchidea_wizard::engine::Scope;
-use orchidea_wizard::orchidea::HttpOrchideaAdmin;
 use orchidea_wizard::sandbox::Sandbox;
+use orchidea_wizard::services::orchidea::HttpOrchideaAdmin;
 use serde_json::Value;
 
 /// One provisioned user as Orchidea should store it.
@@ -23,7 +23,7 @@ pub struct Expected {
 
 pub fn admin_client(sandbox: &Sandbox) -> HttpOrchideaAdmin {
     HttpOrchideaAdmin::new(
-        orchidea_wizard::http::loopback_client(),
+        orchidea_wizard::platform::http::loopback_client(),
         sandbox.orchidea_url.clone(),
         sandbox.admin_token.clone(),
     )

@@ -9,9 +9,9 @@ use std::path::Path;
 use futures::StreamExt;
 use iced::{Element, Event, Point, Settings, Size, Theme, mouse};
 use iced_test::Simulator;
-use orchidea_wizard::clipboard::MemoryClipboard;
-use orchidea_wizard::credstore::SessionStore;
-use orchidea_wizard::signin::UrlOpener;
+use orchidea_wizard::platform::clipboard::MemoryClipboard;
+use orchidea_wizard::platform::credstore::SessionStore;
+use orchidea_wizard::services::signin::UrlOpener;
 use orchidea_wizard::ui::work::SignInEnv;
 use orchidea_wizard::ui::{App, Effect, Message, Options, Screen, Work};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub struct Harness {
     rt: tokio::runtime::Runtime,
     work: Vec<Work>,
     /// Every settings file the app asked to write, in order.
-    pub saved_settings: Vec<orchidea_wizard::settings::Settings>,
+    pub saved_settings: Vec<orchidea_wizard::platform::settings::Settings>,
 }
 
 pub fn simulator(view: Element<'_, Message>) -> Simulator<'_, Message> {

@@ -64,7 +64,7 @@ pub async fn run(args: BenchArgs) -> Result<bool, String> {
         "orchidea-wizard bench — {} build, {} CPUs, {}",
         profile,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        orchidea_wizard::timefmt::now_rfc3339()
+        orchidea_wizard::platform::timefmt::now_rfc3339()
     );
     if cfg!(debug_assertions) {
         println!("note: a debug build; the figures that count come from `cargo build --release`.");

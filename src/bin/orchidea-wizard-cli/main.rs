@@ -13,21 +13,22 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use futures::future::BoxFuture;
+use orchidea_wizard::engine::report;
 use orchidea_wizard::engine::{
     self, AlwaysYes, Confirm, Engine, EngineConfig, EngineError, Notifications, Scope,
 };
-use orchidea_wizard::graph::{DirectoryUser, Outcome};
-use orchidea_wizard::mapping::{MappingOptions, UserNameSource};
-use orchidea_wizard::orchidea::{self, ManualScim};
+use orchidea_wizard::procedure::mapping::{MappingOptions, UserNameSource};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
+use orchidea_wizard::services::graph::{DirectoryUser, Outcome};
+use orchidea_wizard::services::orchidea::{self, ManualScim};
 use orchidea_wizard::setup::{self, Choices, OrchideaAccess};
-use orchidea_wizard::{Progress, StepId, report};
+use orchidea_wizard::{Progress, StepId};
 use url::Url;
 
 #[derive(Parser)]
 #[command(
     name = "orchidea-wizard-cli",
-    version = orchidea_wizard::build_info::LONG_VERSION,
+    version = orchidea_wizard::platform::build_info::LONG_VERSION,
     about = "Connect Orchidea to Microsoft Entra ID for SCIM provisioning, headless"
 )]
 struct Cli {
@@ -155,7 +156,7 @@ impl TargetArgs {
                 .graph_url
                 .as_deref()
                 .and_then(|u| Url::parse(u.trim()).ok())
-                .is_some_and(|u| orchidea_wizard::http::is_loopback(&u))
+                .is_some_and(|u| orchidea_wizard::platform::http::is_loopback(&u))
     }
 
     /// How the report names where the run happened.
@@ -272,7 +273,7 @@ fn main() -> ExitCode {
     // (the runtime is started below, after the secrets left the environment).
     #[allow(unsafe_code)]
     unsafe {
-        orchidea_wizard::secret_env::take_from_env()
+        orchidea_wizard::platform::secret_env::take_from_env()
     };
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -287,8 +288,8 @@ fn main() -> ExitCode {
 }
 
 async fn async_main() -> ExitCode {
-    orchidea_wizard::logging::init();
-    orchidea_wizard::http::install_crypto_provider();
+    orchidea_wizard::platform::logging::init();
+    orchidea_wizard::platform::http::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args).await,
@@ -343,7 +344,7 @@ async fn serve(args: SandboxArgs) -> Result<bool, String> {
 /// Reads a secret from `var` (taken from the environment at start), else a
 /// hidden prompt; refuses without a terminal.
 fn read_secret(var: &str, prompt: &str) -> Result<String, String> {
-    if let Some(value) = orchidea_wizard::secret_env::var(var) {
+    if let Some(value) = orchidea_wizard::platform::secret_env::var(var) {
         return Ok(value.expose().to_string());
     }
     if !std::io::stdin().is_terminal() {
@@ -489,9 +490,9 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     let continues = !args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some();
     if continues
         && let Some(path) = &cfg.run_state
-        && let Some(last) = orchidea_wizard::resume::load(path)
+        && let Some(last) = orchidea_wizard::engine::resume::load(path)
         && !last.complete()
-        && orchidea_wizard::backup::same_graph(&last.graph_url, cfg.graph.base().as_str())
+        && orchidea_wizard::engine::backup::same_graph(&last.graph_url, cfg.graph.base().as_str())
     {
         println!(
             "Continuing where the last run stopped ({}): every step is checked, only what is missing is done.",
@@ -700,7 +701,7 @@ async fn status_inner(
 }
 
 /// The held deletions, one line each.
-fn print_pending(pending: &[orchidea_wizard::graph::ProvisioningEvent]) {
+fn print_pending(pending: &[orchidea_wizard::services::graph::ProvisioningEvent]) {
     println!(
         "\nDeletions held back by the accidental-deletion threshold ({}):",
         pending.len()

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use orchidea_wizard::mapping::{self, MappingOptions, UserNameSource};
+use orchidea_wizard::procedure::mapping::{self, MappingOptions, UserNameSource};
 use serde_json::Value;
 
 use super::UserNameArg;

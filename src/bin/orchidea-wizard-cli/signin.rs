@@ -7,12 +7,14 @@ use std::io::Write;
 use std::sync::Arc;
 
 use orchidea_wizard::Secret;
-use orchidea_wizard::cloud::Cloud;
-use orchidea_wizard::connect::{self, Overrides, Remembered};
-use orchidea_wizard::credstore::CredentialStore;
-use orchidea_wizard::graph::{GraphClient, StaticToken, TokenSource};
-use orchidea_wizard::settings;
-use orchidea_wizard::signin::{self, DeviceCodePrompt, RoleCheck, SignInConfig, SystemBrowser};
+use orchidea_wizard::platform::cloud::Cloud;
+use orchidea_wizard::platform::credstore::CredentialStore;
+use orchidea_wizard::platform::settings;
+use orchidea_wizard::services::connect::{self, Overrides, Remembered};
+use orchidea_wizard::services::graph::{GraphClient, StaticToken, TokenSource};
+use orchidea_wizard::services::signin::{
+    self, DeviceCodePrompt, RoleCheck, SignInConfig, SystemBrowser,
+};
 use url::Url;
 
 /// Where and how to sign in (flags win over the saved settings).
@@ -121,8 +123,8 @@ async fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
 /// checks the admin's roles before any step runs.
 pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
     let cfg = args.config()?;
-    let http = orchidea_wizard::http::try_client().map_err(|e| e.to_string())?;
-    if let Some(token) = orchidea_wizard::secret_env::var("GRAPH_ACCESS_TOKEN") {
+    let http = orchidea_wizard::platform::http::try_client().map_err(|e| e.to_string())?;
+    if let Some(token) = orchidea_wizard::platform::secret_env::var("GRAPH_ACCESS_TOKEN") {
         println!("Using the Microsoft Graph access token from GRAPH_ACCESS_TOKEN.");
         let signed = SignedIn {
             token: Arc::new(StaticToken(Secret::new(token.expose().trim()))),
@@ -247,14 +249,14 @@ pub async fn orchidea_token(
     remember: bool,
     read_secret: impl Fn(&str, &str) -> Result<String, String>,
 ) -> Result<Secret, String> {
-    let http = orchidea_wizard::http::try_client().map_err(|e| e.to_string())?;
+    let http = orchidea_wizard::platform::http::try_client().map_err(|e| e.to_string())?;
     let store = signed.and_then(|s| s.store.clone());
     let store = match (store, remember) {
         (Some(s), _) => Some(s),
         (None, true) => Some(open_store(true).await),
         (None, false) => None,
     };
-    if !orchidea_wizard::secret_env::is_set("ORCHIDEA_ADMIN_TOKEN")
+    if !orchidea_wizard::platform::secret_env::is_set("ORCHIDEA_ADMIN_TOKEN")
         && let Some(store) = &store
         && let Some(token) = connect::remembered_orchidea_token(store, workspace)
             .await

@@ -2,7 +2,7 @@
 //! "run the remaining steps", and what finished work changes.
 
 use super::{Action, App, Effect, Message};
-use crate::clipboard::Expiry;
+use crate::platform::clipboard::Expiry;
 use crate::setup::Choices;
 use crate::ui::screen::{Screen, credentials, mappings, save, start, welcome};
 use crate::ui::session::Failure;
@@ -98,7 +98,8 @@ impl App {
             choices.scope = crate::engine::Scope::All;
         }
         if last.user_name.as_deref() == Some("coalesce") {
-            choices.mapping.user_name_source = crate::mapping::UserNameSource::CoalesceMailUpn;
+            choices.mapping.user_name_source =
+                crate::procedure::mapping::UserNameSource::CoalesceMailUpn;
         }
         choices
     }
@@ -119,8 +120,8 @@ impl App {
             Op::UserNameSource(source) => {
                 last.user_name = Some(
                     match source {
-                        crate::mapping::UserNameSource::Mail => "mail",
-                        crate::mapping::UserNameSource::CoalesceMailUpn => "coalesce",
+                        crate::procedure::mapping::UserNameSource::Mail => "mail",
+                        crate::procedure::mapping::UserNameSource::CoalesceMailUpn => "coalesce",
                     }
                     .into(),
                 );

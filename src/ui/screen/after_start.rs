@@ -8,8 +8,8 @@ use iced::widget::{button, column, container, progress_bar, row, text, text_inpu
 use iced::{Alignment, Element, Fill, Length};
 
 use crate::engine::{JobView, filter_events, stage_sentence};
-use crate::graph::{DirectoryUser, Outcome, ProvisioningEvent};
-use crate::timefmt::readable;
+use crate::platform::timefmt::readable;
+use crate::services::graph::{DirectoryUser, Outcome, ProvisioningEvent};
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;

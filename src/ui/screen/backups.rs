@@ -4,7 +4,7 @@
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill};
 
-use crate::backup::Backup;
+use crate::engine::backup::Backup;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;

@@ -147,7 +147,7 @@ impl ChooseApp {
                              waits for that app and never makes a second one. If it was \
                              deleted, or you want a second app:",
                             earlier.describe(),
-                            crate::timefmt::readable(&earlier.at)
+                            crate::platform::timefmt::readable(&earlier.at)
                         ))
                         .size(14),
                         button(text(CREATE_ANOTHER)).on_press(Message::CreateAnother),

@@ -4,8 +4,8 @@
 use iced::widget::{column, text};
 use iced::{Element, Fill};
 
-use crate::orchidea::{self, Idp, ManualScim};
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
+use crate::services::orchidea::{self, Idp, ManualScim};
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
@@ -135,7 +135,7 @@ impl OrchideaSecret {
                 let sandbox = match &session.target {
                     Some(crate::ui::work::Target::Sandbox(_)) | None => true,
                     Some(crate::ui::work::Target::Tenant(t)) => {
-                        crate::http::is_loopback(&t.graph_url)
+                        crate::platform::http::is_loopback(&t.graph_url)
                     }
                 };
                 let url = orchidea::parse_scim_url_for(&self.scim_url, sandbox);

@@ -6,9 +6,9 @@ use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill};
 
 use crate::engine::{Notifications, Scope, parse_email, parse_threshold};
-use crate::graph::Group;
-use crate::mapping::UserNameSource;
-use crate::step::StepId;
+use crate::procedure::mapping::UserNameSource;
+use crate::procedure::step::StepId;
+use crate::services::graph::Group;
 use crate::ui::panel;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;

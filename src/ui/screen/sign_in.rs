@@ -9,12 +9,12 @@ use iced::widget::{button, checkbox, column, pick_list, row, text};
 use iced::{Alignment, Element, Fill};
 use url::Url;
 
-use crate::cloud::Cloud;
-use crate::connect::{self, Overrides};
-use crate::graph::TokenSource;
-use crate::secret::Secret;
-use crate::settings::Settings;
-use crate::signin::{Account, DeviceCodePrompt, RoleCheck, SignInConfig};
+use crate::platform::cloud::Cloud;
+use crate::platform::secret::Secret;
+use crate::platform::settings::Settings;
+use crate::services::connect::{self, Overrides};
+use crate::services::graph::TokenSource;
+use crate::services::signin::{Account, DeviceCodePrompt, RoleCheck, SignInConfig};
 use crate::ui::screen::Action;
 use crate::ui::theme;
 use crate::ui::widget;
@@ -456,7 +456,7 @@ impl SignIn {
                 column![
                     widget::field(
                         "Application (client) ID of your own app registration",
-                        crate::signin::DEFAULT_CLIENT_ID,
+                        crate::services::signin::DEFAULT_CLIENT_ID,
                         &self.client_id,
                         Message::ClientIdChanged,
                         false,
@@ -658,7 +658,7 @@ mod tests {
         assert!(s.ready().unwrap_err().contains("Sign in"));
         s.state = State::SignedIn(Box::new(SignedIn {
             cfg: SignInConfig::for_cloud(Cloud::Global),
-            token: Arc::new(crate::graph::StaticToken(Secret::new("t"))),
+            token: Arc::new(crate::services::graph::StaticToken(Secret::new("t"))),
             account: Account::default(),
             roles: Ok(RoleCheck::Sufficient(vec![
                 "Application Administrator".into(),

@@ -4,7 +4,7 @@
 use iced::widget::{column, text};
 use iced::{Element, Fill};
 
-use crate::step::StepId;
+use crate::procedure::step::StepId;
 use crate::ui::app::Message;
 use crate::ui::panel;
 use crate::ui::screen::Action;

@@ -4,7 +4,7 @@ use iced::widget::{column, row, text};
 use iced::{Element, Fill, Length};
 
 use crate::engine::Scope;
-use crate::step::StepId;
+use crate::procedure::step::StepId;
 use crate::ui::app::Message;
 use crate::ui::screen::after_start::AfterStart;
 use crate::ui::session::Session;

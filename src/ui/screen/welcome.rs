@@ -5,7 +5,7 @@ use iced::widget::{column, text};
 use iced::{Element, Fill};
 
 use super::sign_in::{self, SignIn};
-use crate::settings::Settings;
+use crate::platform::settings::Settings;
 use crate::ui::screen::Action;
 use crate::ui::theme;
 use crate::ui::widget;
@@ -130,7 +130,7 @@ impl Welcome {
         page.push(
             text(format!(
                 "About: Orchidea SCIM Setup Wizard {}",
-                crate::build_info::LONG_VERSION
+                crate::platform::build_info::LONG_VERSION
             ))
             .size(12)
             .style(theme::muted),

@@ -4,8 +4,8 @@ use iced::widget::{Space, button, column, container, progress_bar, row, scrollab
 use iced::{Alignment, Border, Color, Element, Fill, Length, Theme};
 
 use super::{CHECK, ICON_FONT, one_line};
-use crate::checklist::{Checklist, Status};
-use crate::step::StepId;
+use crate::procedure::checklist::{Checklist, Status};
+use crate::procedure::step::StepId;
 use crate::ui::theme;
 
 const ICON: f32 = 18.0;
