@@ -7,6 +7,8 @@
 //! [`platform`] underneath. Everything except [`ui`] builds without iced,
 //! so the headless CLI and the tests drive exactly the code the window does.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod bench;
 pub mod engine;
 pub mod platform;
