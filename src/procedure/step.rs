@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One step of `orchidea-scim-procedure.txt`.
+/// One step of Orchidea's knowledge-base article on SCIM with Entra ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StepId {
     CreateSecret,
@@ -26,6 +26,56 @@ pub enum StepId {
     ChooseScope,
     SaveSettings,
     StartProvisioning,
+}
+
+/// The article's steps in six groups. Every layer is split the same way:
+/// `engine/steps/`, `services/graph/`, the sandbox and the window's screens
+/// each have a file per group, so "step 5" is `credentials.rs` in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StepGroup {
+    /// 1a–1c, in Orchidea: the SCIM secret, the IDP for new users, URL and secret.
+    Secret,
+    /// 2: the Orchidea enterprise application in Entra.
+    App,
+    /// 3–6: automatic provisioning, Tenant URL and Secret Token, Test Connection, save.
+    Credentials,
+    /// 7–13: the user attribute mappings.
+    Mappings,
+    /// 14–15: who is provisioned, and saving the settings.
+    Scope,
+    /// 16: starting the provisioning job.
+    Start,
+}
+
+impl StepGroup {
+    pub const ALL: [StepGroup; 6] = [
+        StepGroup::Secret,
+        StepGroup::App,
+        StepGroup::Credentials,
+        StepGroup::Mappings,
+        StepGroup::Scope,
+        StepGroup::Start,
+    ];
+
+    /// The steps of this group, in the article's order.
+    pub fn steps(self) -> Vec<StepId> {
+        StepId::ALL
+            .into_iter()
+            .filter(|s| s.group() == self)
+            .collect()
+    }
+
+    /// The file name every layer uses for this group.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepGroup::Secret => "secret",
+            StepGroup::App => "app",
+            StepGroup::Credentials => "credentials",
+            StepGroup::Mappings => "mappings",
+            StepGroup::Scope => "scope",
+            StepGroup::Start => "start",
+        }
+    }
 }
 
 /// Where the step happens.
@@ -93,6 +143,27 @@ impl StepId {
     /// Parses "1a", "5", "16".
     pub fn from_number(n: &str) -> Option<StepId> {
         Self::ALL.into_iter().find(|s| s.number() == n.trim())
+    }
+
+    /// The group this step belongs to.
+    pub fn group(self) -> StepGroup {
+        use StepId::*;
+        match self {
+            CreateSecret | ChooseIdp | CopyUrlAndSecret => StepGroup::Secret,
+            OpenEnterpriseApp => StepGroup::App,
+            OpenProvisioning | AutomaticMode | TestConnection | SaveCredentials => {
+                StepGroup::Credentials
+            }
+            OpenMappings
+            | OpenUserMapping
+            | KeepFiveAttributes
+            | EditUserName
+            | UserNameFromMail
+            | EditExternalId
+            | ExternalIdFromObjectId => StepGroup::Mappings,
+            ChooseScope | SaveSettings => StepGroup::Scope,
+            StartProvisioning => StepGroup::Start,
+        }
     }
 
     pub fn console(self) -> Console {
@@ -262,6 +333,24 @@ mod tests {
             assert_eq!(StepId::from_number(s.number()), Some(*s));
             assert!(!s.instruction().is_empty() && !s.automation().is_empty());
         }
+    }
+
+    #[test]
+    fn groups_cover_every_step_once_in_order() {
+        let grouped: Vec<StepId> = StepGroup::ALL
+            .into_iter()
+            .flat_map(StepGroup::steps)
+            .collect();
+        assert_eq!(grouped, StepId::ALL);
+        assert_eq!(StepId::TestConnection.group().name(), "credentials");
+        assert_eq!(
+            StepId::from_number("5").map(StepId::group),
+            Some(StepGroup::Credentials)
+        );
+        assert_eq!(
+            StepId::from_number("16").map(StepId::group),
+            Some(StepGroup::Start)
+        );
     }
 
     #[test]
