@@ -36,20 +36,23 @@ if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   missing_packages="$missing_packages python3-venv"
 fi
 
+tell() {
+  echo "tests/run.sh: the tests need these programs, which are missing:$missing_programs" >&2
+  echo "  Debian/Ubuntu packages:$missing_packages" >&2
+  echo "  Fedora: dnf install xorg-x11-server-Xvfb xorg-x11-xauth xclip dbus-daemon dbus-tools gnome-keyring libsecret python3" >&2
+  echo "Install them and run this again (or run \`cargo test\` yourself: the clipboard, credential-store and SCIM checker tests will fail)." >&2
+  exit 1
+}
 if [ -n "$missing_packages" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   if command -v apt-get >/dev/null 2>&1 && { [ -z "$sudo" ] || command -v sudo >/dev/null 2>&1; }; then
     echo "tests/run.sh: installing$missing_packages (for$missing_programs)"
-    $sudo apt-get update -qq
+    $sudo apt-get update -qq || tell
     # shellcheck disable=SC2086 # one word per package
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing_packages >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing_packages >/dev/null || tell
   else
-    echo "tests/run.sh: the tests need these programs, which are missing:$missing_programs" >&2
-    echo "  Debian/Ubuntu packages:$missing_packages" >&2
-    echo "  Fedora: dnf install xorg-x11-server-Xvfb xorg-x11-xauth xclip dbus-daemon dbus-tools gnome-keyring libsecret python3" >&2
-    echo "Install them and run this again (or run \`cargo test\` yourself: the clipboard, credential-store and SCIM checker tests will fail)." >&2
-    exit 1
+    tell
   fi
 fi
 
