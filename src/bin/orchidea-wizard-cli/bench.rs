@@ -343,3 +343,27 @@ fn print_rows(rows: &[Row]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_is_read_from_the_binarys_folder() {
+        let expected = |optimised: &'static str| {
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                optimised
+            }
+        };
+        assert_eq!(
+            profile_of(std::path::Path::new("target/dist/orchidea-wizard-cli")),
+            expected("dist")
+        );
+        assert_eq!(
+            profile_of(std::path::Path::new("target/release/orchidea-wizard-cli")),
+            expected("release")
+        );
+    }
+}

@@ -68,3 +68,51 @@ impl CliError {
         CliError::Library(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages the CLI printed before it had this type, word for word.
+    #[test]
+    fn messages_read_as_before() {
+        let cases = [
+            (
+                CliError::NoTerminal {
+                    var: "ORCHIDEA_SCIM_SECRET".into(),
+                },
+                "ORCHIDEA_SCIM_SECRET is not set and there is no terminal to ask on. Set ORCHIDEA_SCIM_SECRET.",
+            ),
+            (
+                CliError::NoOrchideaAccess,
+                "give --scim-url (secret created in Orchidea's web UI) or --orchidea-url (admin API), or use --sandbox",
+            ),
+            (
+                CliError::NoBackup("2026".into()),
+                "No backup \"2026\" for this tenant. List them with `orchidea-wizard-cli restore`.",
+            ),
+            (
+                CliError::AmbiguousBackup {
+                    id: "2026".into(),
+                    count: 3,
+                },
+                "\"2026\" matches 3 backups; give more of the id.",
+            ),
+            (
+                CliError::Write {
+                    path: "out.json".into(),
+                    source: std::io::Error::other("disk full"),
+                },
+                "could not write out.json: disk full",
+            ),
+            (
+                CliError::NoFigures("boom".into()),
+                "bench-provision printed no figures: boom",
+            ),
+            (CliError::lib("as it reads"), "as it reads"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
+    }
+}

@@ -145,3 +145,32 @@ fn pretty(v: &Value) -> Vec<u8> {
     out.push(b'\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_json_keeps_key_order_with_four_spaces_and_a_final_newline() {
+        let v: Value = serde_json::from_str(r#"{"b":1,"a":[true]}"#).unwrap();
+        assert_eq!(
+            String::from_utf8(pretty(&v)).unwrap(),
+            "{\n    \"b\": 1,\n    \"a\": [\n        true\n    ]\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_schema_file_that_is_not_an_object_is_named_with_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schema.json");
+        std::fs::write(&path, "[1]").unwrap();
+        assert_eq!(
+            read_schema(&path).unwrap_err().to_string(),
+            format!(
+                "The schema file {} holds a JSON array instead of a synchronizationSchema object.",
+                path.display()
+            )
+        );
+        assert!(same_file(&path, &dir.path().join(".").join("schema.json")));
+    }
+}

@@ -83,3 +83,46 @@ pub async fn provision_user(args: ProvisionUserArgs) -> Result<bool, CliError> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, name: &str, upn: &str) -> DirectoryUser {
+        DirectoryUser {
+            id: id.into(),
+            display_name: Some(name.into()),
+            user_principal_name: Some(upn.into()),
+            ..DirectoryUser::default()
+        }
+    }
+
+    #[test]
+    fn an_exact_principal_name_wins_over_other_matches() {
+        let found = vec![
+            user("1", "Adele Vance", "adele@contoso.test"),
+            user("2", "Adele Vancouver", "adelev@contoso.test"),
+        ];
+        let picked = pick_user(" ADELEV@contoso.test ", found).unwrap();
+        assert_eq!(picked.id, "2");
+    }
+
+    #[test]
+    fn one_match_is_taken_and_none_or_several_are_refused_in_words() {
+        let one = vec![user("1", "Adele Vance", "adele@contoso.test")];
+        assert_eq!(pick_user("Ad", one).unwrap().id, "1");
+        assert_eq!(
+            pick_user("Zed", Vec::new()).unwrap_err().to_string(),
+            "No user's name, mail or user principal name starts with \"Zed\"."
+        );
+        let two = vec![
+            user("1", "Adele Vance", "adele@contoso.test"),
+            user("2", "Adam Smith", "adam@contoso.test"),
+        ];
+        assert_eq!(
+            pick_user("Ad", two).unwrap_err().to_string(),
+            "2 users match \"Ad\": Adele Vance <adele@contoso.test>, Adam Smith <adam@contoso.test>. \
+             Give the mail or user principal name of one."
+        );
+    }
+}
