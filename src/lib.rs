@@ -17,6 +17,10 @@ pub mod sandbox;
 pub mod services;
 pub mod setup;
 
+// The dependency rules between the folders above, checked on the source.
+#[cfg(test)]
+mod layers;
+
 #[cfg(feature = "gui")]
 pub mod ui;
 

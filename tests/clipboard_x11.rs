@@ -5,7 +5,7 @@
 //! Each test runs itself again as a child process with `DISPLAY` set to
 //! `$DISPLAY` or an Xvfb started here (the process environment cannot be
 //! changed safely from a test). Without an X server or `xclip` the tests fail,
-//! unless `ORCHIDEA_SKIP_X11_TESTS=1`; CI installs both (`.ci/install-deps`).
+//! unless `ORCHIDEA_SKIP_X11_TESTS=1`; `sh tests/run.sh` installs both.
 #![cfg(feature = "gui")]
 #![cfg(feature = "gui")]
 
@@ -40,7 +40,7 @@ fn on_x11(test: &str, body: fn(&str)) {
         } else {
             panic!(
                 "{test} needs an X server and xclip: {why}. Install xvfb and xclip \
-                 (bash .ci/install-deps) or set {SKIP_ENV}=1 to skip."
+                 (sh tests/run.sh does) or set {SKIP_ENV}=1 to skip."
             );
         }
     };

@@ -110,7 +110,7 @@ impl Server {
 
 // ---------------------------------------------------------------- the third-party checker
 
-/// The checker `.ci/install-deps` installs (a pinned venv in the checkout).
+/// The checker `tests/run.sh` installs (a pinned venv in the checkout).
 fn checker() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/scim-tester/bin/scim2")
 }
@@ -162,7 +162,7 @@ async fn third_party_checker_finds_no_failure() {
     let bin = checker();
     assert!(
         bin.exists(),
-        "the SCIM conformance checker is not installed at {}: run .ci/install-deps",
+        "the SCIM conformance checker is not installed at {}: run sh tests/run.sh",
         bin.display()
     );
     let server = start().await;

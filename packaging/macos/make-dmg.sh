@@ -3,7 +3,7 @@
 #
 #   packaging/macos/make-dmg.sh              # universal (Apple silicon + Intel)
 #   TARGETS=aarch64-apple-darwin packaging/macos/make-dmg.sh   # one architecture
-#   NO_BUILD=1 packaging/macos/make-dmg.sh   # binaries already in target/<triple>/release
+#   NO_BUILD=1 packaging/macos/make-dmg.sh   # binaries already in target/<triple>/dist
 #   SIGN_IDENTITY="Developer ID Application: …" packaging/macos/make-dmg.sh
 #
 # Needs Xcode's command line tools (lipo, codesign, hdiutil) and the rustup
@@ -30,10 +30,10 @@ version=${pkgid##*[#@]}
 out=target/macos
 app="$out/$name.app"
 
-# 1. Release binaries, one per architecture (NO_BUILD=1 takes them as built).
+# 1. Dist binaries (Cargo.toml's packaging profile), one per architecture (NO_BUILD=1 takes them as built).
 if [ -z "${NO_BUILD:-}" ]; then
   for t in "${targets[@]}"; do
-    cargo build --release --locked --target "$t" --bin orchidea-wizard --bin orchidea-wizard-cli
+    cargo build --profile dist --locked --target "$t" --bin orchidea-wizard --bin orchidea-wizard-cli
   done
 fi
 
@@ -48,7 +48,7 @@ cp assets/icons/AppIcon.icns "$app/Contents/Resources/AppIcon.icns"
 cp LICENSE-MIT LICENSE-APACHE "$app/Contents/Resources/"
 for bin in orchidea-wizard orchidea-wizard-cli; do
   slices=()
-  for t in "${targets[@]}"; do slices+=("target/$t/release/$bin"); done
+  for t in "${targets[@]}"; do slices+=("target/$t/dist/$bin"); done
   if [ ${#slices[@]} -eq 1 ]; then
     cp "${slices[0]}" "$app/Contents/MacOS/$bin"
   else

@@ -1,4 +1,5 @@
-//! The seed procedure's steps as data, in the knowledge-base numbering.
+//! The procedure's steps as data, numbered as Orchidea's knowledge-base
+//! article numbers them.
 //!
 //! Orchidea's article numbers its steps 1–16 with 1a–1c as sub-steps; the
 //! wizard keeps that numbering so an admin can hold the article next to it.

@@ -22,7 +22,7 @@
 //!
 //! Needs `dbus-daemon`, `dbus-send`, `gnome-keyring-daemon` and
 //! `secret-tool`: a missing one fails the test and says to run
-//! `.ci/install-deps`.
+//! `tests/run.sh`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -255,7 +255,7 @@ fn require_tools() {
         .collect();
     assert!(
         missing.is_empty(),
-        "{} not found: run .ci/install-deps (it installs dbus, gnome-keyring and libsecret-tools)",
+        "{} not found: run sh tests/run.sh (it installs dbus, gnome-keyring and libsecret-tools)",
         missing.join(", ")
     );
 }

@@ -17,8 +17,11 @@ use orchidea_wizard::services::signin::{
 };
 use url::Url;
 
+use crate::error::CliError;
+
 /// Where and how to sign in (flags win over the saved settings).
 #[derive(clap::Args, Clone)]
+#[allow(clippy::doc_markdown)] // the field docs are the --help text; backticks would print
 pub struct SignInArgs {
     /// Microsoft cloud: global, usgov (US Government L4), usgovdod (US
     /// Government L5, DoD) or china (21Vianet). Default: the saved one, else global.
@@ -51,26 +54,26 @@ pub struct SignInArgs {
 /// `--login-url`, refused while the command line is read (before any
 /// request) unless [`connect::parse_endpoint`] accepts it; empty, as
 /// before, means the saved or default one.
-fn login_url_flag(raw: &str) -> Result<String, String> {
+fn login_url_flag(raw: &str) -> Result<String, CliError> {
     endpoint_flag(raw, "sign-in URL")
 }
 
 /// `--graph-url`, as [`login_url_flag`].
-fn graph_url_flag(raw: &str) -> Result<String, String> {
+fn graph_url_flag(raw: &str) -> Result<String, CliError> {
     endpoint_flag(raw, "Microsoft Graph URL")
 }
 
-fn endpoint_flag(raw: &str, what: &str) -> Result<String, String> {
+fn endpoint_flag(raw: &str, what: &str) -> Result<String, CliError> {
     let raw = raw.trim();
     if !raw.is_empty() {
-        connect::parse_endpoint(raw, what)?;
+        connect::parse_endpoint(raw, what).map_err(CliError::lib)?;
     }
     Ok(raw.to_string())
 }
 
 /// `--orchidea-url` where the admin token is sent to it: the window's rule.
-pub fn orchidea_url_flag(raw: &str) -> Result<Url, String> {
-    connect::parse_endpoint(raw, "Orchidea workspace URL")
+pub fn orchidea_url_flag(raw: &str) -> Result<Url, CliError> {
+    connect::parse_endpoint(raw, "Orchidea workspace URL").map_err(CliError::lib)
 }
 
 impl SignInArgs {
@@ -85,7 +88,7 @@ impl SignInArgs {
     }
 
     /// The sign-in configuration: saved settings, then these flags.
-    pub fn config(&self) -> Result<SignInConfig, String> {
+    pub fn config(&self) -> Result<SignInConfig, CliError> {
         let path = settings::path();
         let saved = match settings::load_from(&path) {
             Ok(s) => s,
@@ -94,7 +97,7 @@ impl SignInArgs {
                 settings::Settings::default()
             }
         };
-        connect::signin_config(&saved, &self.overrides())
+        connect::signin_config(&saved, &self.overrides()).map_err(CliError::lib)
     }
 }
 
@@ -121,9 +124,9 @@ async fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
 /// Signs in for a command: `GRAPH_ACCESS_TOKEN`, else the remembered
 /// sign-in, else device code (or the browser with `--browser`); then
 /// checks the admin's roles before any step runs.
-pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
+pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, CliError> {
     let cfg = args.config()?;
-    let http = orchidea_wizard::platform::http::try_client().map_err(|e| e.to_string())?;
+    let http = orchidea_wizard::platform::http::try_client().map_err(CliError::lib)?;
     if let Some(token) = orchidea_wizard::platform::secret_env::var("GRAPH_ACCESS_TOKEN") {
         println!("Using the Microsoft Graph access token from GRAPH_ACCESS_TOKEN.");
         let signed = SignedIn {
@@ -137,7 +140,10 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
         return Ok(signed);
     }
     let store = open_store(args.remember).await;
-    let tokens = match connect::remembered(&cfg, &http, &store).await? {
+    let tokens = match connect::remembered(&cfg, &http, &store)
+        .await
+        .map_err(CliError::lib)?
+    {
         Remembered::Tokens(t) => {
             println!("Signed in with the remembered sign-in (`signout` forgets it).");
             Some(t)
@@ -155,13 +161,14 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, String> {
         Remembered::Nothing => None,
     };
     let remembered = tokens.is_some();
-    let tokens = match tokens {
-        Some(t) => t,
-        None => {
-            let t = interactive(&cfg, &http, args.browser).await?;
-            connect::keep_or_forget(&cfg, &store, &t, args.remember).await?;
-            t
-        }
+    let tokens = if let Some(t) = tokens {
+        t
+    } else {
+        let t = interactive(&cfg, &http, args.browser).await?;
+        connect::keep_or_forget(&cfg, &store, &t, args.remember)
+            .await
+            .map_err(CliError::lib)?;
+        t
     };
     let who = tokens.account.describe();
     let tenant_id = tokens.account.tenant_id.clone();
@@ -190,7 +197,7 @@ async fn interactive(
     cfg: &SignInConfig,
     http: &reqwest::Client,
     browser: bool,
-) -> Result<signin::Tokens, String> {
+) -> Result<signin::Tokens, CliError> {
     if browser {
         let show = |url: &Url| {
             println!(
@@ -200,7 +207,7 @@ async fn interactive(
         };
         return signin::sign_in_with_browser(cfg, http, &SystemBrowser, &show)
             .await
-            .map_err(|e| e.to_string());
+            .map_err(CliError::lib);
     }
     let prompt = |p: &DeviceCodePrompt| {
         println!("{}", p.message);
@@ -213,16 +220,14 @@ async fn interactive(
     signin::sign_in_with_device_code(cfg, http, &prompt)
         .await
         .map_err(|e| match e {
-            signin::SignInError::DeviceCodeBlocked { .. } => {
-                format!("{e} On the command line, add --browser.")
-            }
-            e => e.to_string(),
+            e @ signin::SignInError::DeviceCodeBlocked { .. } => CliError::DeviceCodeBlocked(e),
+            e => CliError::lib(e),
         })
 }
 
 /// Stops before any step when the account may not configure provisioning;
 /// a role list Graph will not show is a warning, not a stop.
-async fn check_roles(signed: &SignedIn) -> Result<(), String> {
+async fn check_roles(signed: &SignedIn) -> Result<(), CliError> {
     let graph = GraphClient::new(
         signed.http.clone(),
         signed.cfg.graph_url.clone(),
@@ -233,7 +238,7 @@ async fn check_roles(signed: &SignedIn) -> Result<(), String> {
             println!("{}", check.message());
             Ok(())
         }
-        Ok(check @ RoleCheck::Insufficient(_)) => Err(check.message()),
+        Ok(check @ RoleCheck::Insufficient(_)) => Err(CliError::Refused(check.message())),
         Err(e) => {
             eprintln!("warning: could not read your directory roles ({e}); continuing.");
             Ok(())
@@ -247,9 +252,9 @@ pub async fn orchidea_token(
     workspace: &Url,
     signed: Option<&SignedIn>,
     remember: bool,
-    read_secret: impl Fn(&str, &str) -> Result<String, String>,
-) -> Result<Secret, String> {
-    let http = orchidea_wizard::platform::http::try_client().map_err(|e| e.to_string())?;
+    read_secret: impl Fn(&str, &str) -> Result<String, CliError>,
+) -> Result<Secret, CliError> {
+    let http = orchidea_wizard::platform::http::try_client().map_err(CliError::lib)?;
     let store = signed.and_then(|s| s.store.clone());
     let store = match (store, remember) {
         (Some(s), _) => Some(s),
@@ -290,26 +295,32 @@ pub async fn orchidea_token(
             .trim()
             .to_string(),
     );
-    let info = connect::check_orchidea(http, workspace, &token).await?;
+    let info = connect::check_orchidea(http, workspace, &token)
+        .await
+        .map_err(CliError::lib)?;
     println!(
         "Orchidea: workspace \"{}\"; the admin token works.",
         info.name
     );
     if let Some(store) = &store {
-        connect::keep_or_forget_orchidea_token(store, workspace, &token, remember).await?;
+        connect::keep_or_forget_orchidea_token(store, workspace, &token, remember)
+            .await
+            .map_err(CliError::lib)?;
     }
     Ok(token)
 }
 
 /// `signout`: forgets the remembered sign-in and Orchidea token.
-pub async fn sign_out(args: &SignInArgs, workspace: Option<&Url>) -> Result<bool, String> {
+pub async fn sign_out(args: &SignInArgs, workspace: Option<&Url>) -> Result<bool, CliError> {
     let cfg = args.config()?;
     let (store, note) = connect::open_store().await;
     if let Some(note) = note {
         println!("Nothing to remove: {note}");
         return Ok(true);
     }
-    let removed = connect::sign_out(&cfg, &store, workspace).await?;
+    let removed = connect::sign_out(&cfg, &store, workspace)
+        .await
+        .map_err(CliError::lib)?;
     println!(
         "Signed out of {} ({}): {removed} stored item(s) removed from {}.",
         cfg.tenant,

@@ -1,8 +1,9 @@
 //! Authorization code + PKCE through the system browser: a one-route axum
 //! listener on `127.0.0.1:{ephemeral}` (and best effort `[::1]` on the same
 //! port, as a browser may try `localhost` over IPv6 first) receives the
-//! redirect (CRATES.md §2). The query string, which carries the code, is
-//! never logged.
+//! redirect (RFC 8252 §7.3, the loopback redirect for native apps; no
+//! crate of its own: the axum the sandbox already uses). The query string,
+//! which carries the code, is never logged.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
