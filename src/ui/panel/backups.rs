@@ -4,6 +4,7 @@
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill};
 
+use crate::engine::EngineError;
 use crate::engine::backup::Backup;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
@@ -14,7 +15,7 @@ use crate::ui::work::Op;
 pub struct Backups {
     list: Option<Result<Vec<Backup>, String>>,
     /// The backup whose changes are shown, and those changes.
-    preview: Option<(String, Result<Vec<String>, String>)>,
+    preview: Option<(String, Result<Vec<String>, EngineError>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,10 @@ pub enum Message {
     Refresh,
     Preview(usize),
     Restore(usize),
+    /// The engine's backups, newest first.
+    Listed(Vec<Backup>),
+    /// What restoring backup `id` would change.
+    Previewed(String, Result<Vec<String>, EngineError>),
 }
 
 impl Backups {
@@ -36,6 +41,14 @@ impl Backups {
                 .is_some_and(|(id, diff)| *id == b.id && diff.is_ok())
         };
         match message {
+            Message::Listed(list) => {
+                self.list = Some(Ok(list));
+                Action::None
+            }
+            Message::Previewed(id, diff) => {
+                self.preview = Some((id, diff));
+                Action::None
+            }
             Message::Refresh => Action::Run(Op::ListBackups),
             Message::Preview(i) => {
                 pick(i).map_or(Action::None, |b| Action::Run(Op::PreviewRestore(b)))
@@ -46,14 +59,6 @@ impl Backups {
                 None => Action::None,
             },
         }
-    }
-
-    pub fn listed(&mut self, list: Result<Vec<Backup>, String>) {
-        self.list = Some(list);
-    }
-
-    pub fn previewed(&mut self, id: String, diff: Result<Vec<String>, String>) {
-        self.preview = Some((id, diff));
     }
 
     pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
@@ -129,7 +134,10 @@ impl Backups {
                 )
                 .spacing(2)
                 .into(),
-                Err(e) => text(e.as_str()).size(13).style(theme::danger_text).into(),
+                Err(e) => text(e.to_string())
+                    .size(13)
+                    .style(theme::danger_text)
+                    .into(),
             };
             col = col.push(container(body).padding(10).width(Fill).style(theme::tinted));
         }
