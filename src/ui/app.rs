@@ -4,87 +4,26 @@
 //! so tests drive exactly what the window does; [`App::update`] turns the
 //! effects into iced tasks (`runtime.rs`).
 
-use std::time::Duration;
-
-use futures::stream::BoxStream;
+use iced::Task;
 use iced::theme::Mode;
-use iced::{Element, Task, Theme, window};
 
 mod flow;
+mod message;
+mod outcome;
 mod remember;
 mod runtime;
+mod target;
+
+pub use message::{Effect, Message, Work};
 
 pub use runtime::key_message;
 
+use super::Options;
 use super::panel::{after_start, backups};
-use super::screen::{self, Action, Screen, ScreenId, choose_app, orchidea_secret, scope, welcome};
+use super::screen::{self, Action, Screen, ScreenId, welcome};
 use super::session::{Failure, Pause, Running, Session};
-use super::work::{self, Observation, Op, Outcome, Question, Target};
-use super::{Options, theme, view};
+use super::work::{self, Op, Question};
 use crate::platform::clipboard::{Copier, Expiry};
-use crate::procedure::checklist::Progress;
-use crate::procedure::step::StepId;
-
-#[derive(Debug, Clone)]
-pub enum Message {
-    Welcome(welcome::Message),
-    Secret(orchidea_secret::Message),
-    ChooseApp(choose_app::Message),
-    Scope(scope::Message),
-    AfterStart(after_start::Message),
-    Backups(backups::Message),
-    /// The monitor read the job after Start.
-    Observed(Observation),
-    /// A frame was drawn (only watched by the first-frame bench).
-    Frame(iced::time::Instant),
-    /// The first-frame bench waited idle; memory can be read.
-    IdleMeasured,
-    /// The primary button, or Enter.
-    Primary,
-    /// Back, or Esc: also cancels work in flight.
-    Back,
-    RunRemaining,
-    Progressed(u64, Progress),
-    Finished(u64, Outcome),
-    ConfirmRequested(u64, Question),
-    Confirmed(bool),
-    Retry,
-    Retest,
-    StepSelected(StepId),
-    StepClosed,
-    CopyUrl,
-    CopySecret,
-    ClearClipboard,
-    RevealSecret,
-    Tick(iced::time::Instant),
-    ThemeChanged(Mode),
-    FocusNext,
-    FocusPrevious,
-    Arrow,
-    Escape,
-    CloseRequested(Option<window::Id>),
-    CloseAnswered(bool),
-}
-
-/// Work the app wants done, as a stream of messages.
-pub struct Work {
-    pub id: u64,
-    pub stream: BoxStream<'static, Message>,
-}
-
-/// What [`App::handle`] asks of the runtime.
-pub enum Effect {
-    Work(Work),
-    /// Deliver this message after a while.
-    After(Duration, Message),
-    /// Open a page in the system browser.
-    Open(url::Url),
-    /// Write the settings file (off the UI thread).
-    SaveSettings(crate::platform::settings::Settings),
-    FocusNext,
-    FocusPrevious,
-    Exit,
-}
 
 pub struct App {
     /// One of each screen, in [`ScreenId::ALL`] order.
@@ -280,20 +219,6 @@ impl App {
         self.screens[at].update(message, &mut self.session)
     }
 
-    fn observed(&mut self, o: Observation) -> Vec<Effect> {
-        match o.job {
-            Ok(view) => {
-                self.session.job_view = Some(view);
-                self.session.monitor_error = None;
-            }
-            Err(e) => self.session.monitor_error = Some(e),
-        }
-        if let Some(events) = o.events {
-            self.session.events = events;
-        }
-        self.bench_run_done().unwrap_or_default()
-    }
-
     /// "Run the remaining steps" waits before a big change, on its screen.
     fn paused(&mut self, id: u64, question: Question) -> Vec<Effect> {
         if !self.is_current(id) {
@@ -363,49 +288,6 @@ impl App {
     /// The screen shown now.
     pub(super) fn page(&self) -> &Screen {
         &self.screens[self.current.index()]
-    }
-
-    pub fn view(&self) -> Element<'_, Message> {
-        if !self.timing.on() {
-            return view::view(self);
-        }
-        let began = std::time::Instant::now();
-        let element = view::view(self);
-        self.timing.record_view(began.elapsed());
-        element
-    }
-
-    fn report(&self, line: &str) {
-        if let Some(report) = &self.bench_report {
-            report(line);
-        }
-    }
-
-    /// The run bench ends when the first cycle is done: reports, then exits.
-    fn bench_run_done(&mut self) -> Option<Vec<Effect>> {
-        let view = self.session.job_view.as_ref()?;
-        if self.timing.mode != super::bench::BenchMode::Run
-            || self.timing.done
-            || !view.initial_cycle_done
-        {
-            return None;
-        }
-        self.timing.done = true;
-        let provisioned = view.counts.iter().map(|(_, n)| n).sum();
-        self.report(&self.timing.run_line(provisioned));
-        Some(vec![Effect::Exit])
-    }
-
-    pub fn title(&self) -> String {
-        let place = match self.session.target {
-            Some(Target::Sandbox(_)) => " (sandbox)",
-            _ => "",
-        };
-        format!("Orchidea SCIM Setup — {}{place}", self.current.title())
-    }
-
-    pub fn theme(&self) -> Option<Theme> {
-        theme::for_mode(self.mode)
     }
 
     pub fn screen(&self) -> ScreenId {

@@ -5,13 +5,71 @@ use std::time::Duration;
 
 use iced::keyboard::{self, key::Named};
 use iced::widget::operation;
-use iced::{Subscription, Task, window};
+use iced::{Element, Subscription, Task, Theme, window};
 
 use super::{App, Effect, Message};
 use crate::ui::screen::ScreenId;
-use crate::ui::work;
+use crate::ui::work::{self, Observation, Target};
+use crate::ui::{theme, view};
 
 impl App {
+    pub fn view(&self) -> Element<'_, Message> {
+        if !self.timing.on() {
+            return view::view(self);
+        }
+        let began = std::time::Instant::now();
+        let element = view::view(self);
+        self.timing.record_view(began.elapsed());
+        element
+    }
+
+    pub(super) fn report(&self, line: &str) {
+        if let Some(report) = &self.bench_report {
+            report(line);
+        }
+    }
+
+    /// The run bench ends when the first cycle is done: reports, then exits.
+    pub(super) fn bench_run_done(&mut self) -> Option<Vec<Effect>> {
+        let view = self.session.job_view.as_ref()?;
+        if self.timing.mode != crate::ui::bench::BenchMode::Run
+            || self.timing.done
+            || !view.initial_cycle_done
+        {
+            return None;
+        }
+        self.timing.done = true;
+        let provisioned = view.counts.iter().map(|(_, n)| n).sum();
+        self.report(&self.timing.run_line(provisioned));
+        Some(vec![Effect::Exit])
+    }
+
+    pub fn title(&self) -> String {
+        let place = match self.session.target {
+            Some(Target::Sandbox(_)) => " (sandbox)",
+            _ => "",
+        };
+        format!("Orchidea SCIM Setup — {}{place}", self.current.title())
+    }
+
+    pub fn theme(&self) -> Option<Theme> {
+        theme::for_mode(self.mode)
+    }
+
+    pub(super) fn observed(&mut self, o: Observation) -> Vec<Effect> {
+        match o.job {
+            Ok(view) => {
+                self.session.job_view = Some(view);
+                self.session.monitor_error = None;
+            }
+            Err(e) => self.session.monitor_error = Some(e),
+        }
+        if let Some(events) = o.events {
+            self.session.events = events;
+        }
+        self.bench_run_done().unwrap_or_default()
+    }
+
     pub(super) fn tasks(&mut self, effects: Vec<Effect>) -> Task<Message> {
         Task::batch(effects.into_iter().map(|effect| {
             match effect {
