@@ -262,7 +262,7 @@ impl App {
             Action::Next => self.go(self.current.next()),
             Action::Connect(connect) => match self.connect(connect) {
                 Ok(creates) => self.perform(Action::Run(Op::Connect { creates })),
-                Err(message) => self.perform(Action::Fail(message)),
+                Err(e) => self.perform(Action::Fail(e.to_string())),
             },
             Action::OpenTenant(signed, orchidea) => self.open_tenant(&signed, orchidea),
             Action::Close => self.handle(Message::CloseRequested(None)),

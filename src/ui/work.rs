@@ -27,6 +27,20 @@ use crate::services::graph::{DirectoryUser, ProvisioningEvent, TokenSource};
 use crate::services::orchidea::{HttpOrchideaAdmin, ManualScim, OrchideaAdmin};
 use crate::setup::{self, Choices, OrchideaAccess};
 
+/// Why no engine or admin API client could be made for the target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Screen 1 was reached before the sandbox or a tenant was chosen.
+    #[error("{}", crate::ui::screen::orchidea_secret::NO_TARGET)]
+    NoTarget,
+    #[error(
+        "Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead."
+    )]
+    NoAdminApi,
+    #[error(transparent)]
+    Client(#[from] crate::platform::http::ClientError),
+}
+
 /// Where the wizard works: the built-in sandbox or a real tenant.
 #[derive(Clone)]
 pub enum Target {
@@ -117,7 +131,7 @@ impl Target {
 
     /// Orchidea's admin API client, built inside the task that uses it
     /// (`None`: no admin API configured).
-    pub fn admin(&self) -> Result<Option<Arc<dyn OrchideaAdmin>>, String> {
+    pub fn admin(&self) -> Result<Option<Arc<dyn OrchideaAdmin>>, TargetError> {
         let (url, token) = match self {
             Target::Sandbox(s) => (s.orchidea_url.clone(), s.admin_token.clone()),
             Target::Tenant(t) => match t.orchidea.clone() {
@@ -128,14 +142,17 @@ impl Target {
         let http = match self {
             Target::Sandbox(_) => crate::platform::http::try_loopback_client(),
             Target::Tenant(_) => crate::platform::http::try_client(),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         Ok(Some(Arc::new(HttpOrchideaAdmin::new(http, url, token))))
     }
 
     /// An engine for this target: the manual path when `manual` is given,
     /// otherwise Orchidea's admin API.
-    pub fn engine(&self, manual: Option<ManualScim>, choices: Choices) -> Result<Engine, String> {
+    pub fn engine(
+        &self,
+        manual: Option<ManualScim>,
+        choices: Choices,
+    ) -> Result<Engine, TargetError> {
         let cfg = match self {
             Target::Sandbox(s) => setup::sandbox_config(s, manual, choices),
             Target::Tenant(t) => {
@@ -146,12 +163,10 @@ impl Target {
                         admin_token: token.clone(),
                         idp: choices.idp.clone(),
                     },
-                    (None, None) => {
-                        return Err("Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead.".into());
-                    }
+                    (None, None) => return Err(TargetError::NoAdminApi),
                 };
                 let mut cfg = setup::config(
-                    crate::platform::http::try_client().map_err(|e| e.to_string())?,
+                    crate::platform::http::try_client()?,
                     t.graph_url.clone(),
                     Arc::clone(&t.token),
                     orchidea,
@@ -291,7 +306,7 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Sandbox(Result<SandboxHandle, String>),
+    Sandbox(Result<SandboxHandle, crate::sandbox::SandboxError>),
     Engine(Result<(), EngineError>, Box<Snapshot>),
     /// A result for a screen or panel, as that screen's own message.
     Reply(Box<Message>),
@@ -384,8 +399,7 @@ pub fn stream(
                     ..SandboxOptions::default()
                 })
                 .await
-                .map(|s| SandboxHandle(Arc::new(s)))
-                .map_err(|e| e.to_string()),
+                .map(|s| SandboxHandle(Arc::new(s))),
             ),
             Op::SignIn(request) => Outcome::SignedIn(
                 super::panel::sign_in_work::sign_in(*request, env, side_tx.clone())
@@ -407,7 +421,7 @@ pub fn stream(
                 let idps = match admin {
                     Ok(Some(Some(admin))) => admin.list_idps().await.map_err(|e| e.to_string()),
                     Ok(_) => Err("Orchidea's admin API is not configured.".into()),
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.to_string()),
                 };
                 reply(Message::Secret(orchidea_secret::Message::IdpsLoaded(idps)))
             }

@@ -4,7 +4,7 @@
 use super::{Action, App, Effect};
 use crate::ui::panel::sign_in::SignedIn;
 use crate::ui::screen::{Screen, ScreenId, orchidea_secret};
-use crate::ui::work::{Op, Target, Tenant};
+use crate::ui::work::{Op, Target, TargetError, Tenant};
 
 impl App {
     /// Works on the signed-in tenant from now on (a new engine: every step
@@ -29,9 +29,12 @@ impl App {
 
     /// Builds the engine for the secret path on screen 1 (a new path or
     /// secret starts a fresh engine: every step is re-checked).
-    pub(super) fn connect(&mut self, connect: orchidea_secret::Connect) -> Result<bool, String> {
+    pub(super) fn connect(
+        &mut self,
+        connect: orchidea_secret::Connect,
+    ) -> Result<bool, TargetError> {
         let Some(target) = self.session.target.clone() else {
-            return Err(orchidea_secret::NO_TARGET.into());
+            return Err(TargetError::NoTarget);
         };
         let creates = connect.manual.is_none();
         let choices = crate::setup::Choices {
@@ -58,8 +61,8 @@ impl App {
                 self.current = ScreenId::OrchideaSecret;
                 return Vec::new();
             };
-            if let Err(message) = self.connect(connect) {
-                return self.perform(Action::Fail(message));
+            if let Err(e) = self.connect(connect) {
+                return self.perform(Action::Fail(e.to_string()));
             }
         }
         self.session.running_all = true;

@@ -13,7 +13,7 @@ use crate::ui::work::Op;
 
 #[derive(Default)]
 pub struct Backups {
-    list: Option<Result<Vec<Backup>, String>>,
+    list: Option<Vec<Backup>>,
     /// The backup whose changes are shown, and those changes.
     preview: Option<(String, Result<Vec<String>, EngineError>)>,
 }
@@ -31,10 +31,7 @@ pub enum Message {
 
 impl Backups {
     pub fn update(&mut self, message: Message) -> Action {
-        let pick = |i: usize| match &self.list {
-            Some(Ok(list)) => list.get(i).cloned(),
-            _ => None,
-        };
+        let pick = |i: usize| self.list.as_ref().and_then(|list| list.get(i).cloned());
         let previewed = |b: &Backup| {
             self.preview
                 .as_ref()
@@ -42,7 +39,7 @@ impl Backups {
         };
         match message {
             Message::Listed(list) => {
-                self.list = Some(Ok(list));
+                self.list = Some(list);
                 Action::None
             }
             Message::Previewed(id, diff) => {
@@ -83,15 +80,14 @@ impl Backups {
         .spacing(8);
         match &self.list {
             None => col = col.push(text("Reading the backups…").size(13).style(theme::muted)),
-            Some(Err(e)) => col = col.push(text(e).size(13).style(theme::danger_text)),
-            Some(Ok(list)) if list.is_empty() => {
+            Some(list) if list.is_empty() => {
                 col = col.push(
                     text("No backups yet for this tenant.")
                         .size(13)
                         .style(theme::muted),
                 );
             }
-            Some(Ok(list)) => {
+            Some(list) => {
                 for (i, b) in list.iter().enumerate().take(10) {
                     // Restoring replaces what Entra has: only after its
                     // changes were shown.
