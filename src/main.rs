@@ -40,8 +40,8 @@ fn main() -> iced::Result {
     // would inherit them.
     #[allow(unsafe_code)]
     unsafe {
-        orchidea_wizard::platform::secret_env::take_from_env()
-    };
+        orchidea_wizard::platform::secret_env::take_from_env();
+    }
     let args = Args::parse();
     orchidea_wizard::platform::logging::init();
     orchidea_wizard::platform::http::install_crypto_provider();
@@ -57,6 +57,8 @@ fn main() -> iced::Result {
         .map(|r| r.summary()),
         settings: load_settings(),
         sign_in_env: None,
+        // The bench's one JSON line, on stdout for `orchidea-wizard-cli bench`.
+        bench_report: Some(std::sync::Arc::new(|line: &str| println!("{line}"))),
         bench: if args.bench_run {
             BenchMode::Run
         } else if args.exit_after_first_frame {

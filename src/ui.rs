@@ -4,10 +4,9 @@
 
 pub mod app;
 pub mod bench;
-mod panel;
+pub mod panel;
 pub mod screen;
 pub mod session;
-mod sign_in_work;
 pub mod theme;
 mod view;
 pub mod widget;
@@ -17,7 +16,7 @@ use iced::window;
 use iced::{Size, Theme};
 
 pub use app::{App, Effect, Message, Work};
-pub use screen::Screen;
+pub use screen::{Screen, ScreenId};
 
 use crate::platform::clipboard::MemoryClipboard;
 
@@ -37,6 +36,8 @@ pub struct Options {
     pub sandbox_tenant: Option<std::path::PathBuf>,
     /// Measure for `orchidea-wizard-cli bench`, print, exit.
     pub bench: bench::BenchMode,
+    /// Receives the bench's line (`main` prints it); `None`: dropped.
+    pub bench_report: Option<bench::Report>,
     /// Where the last unfinished run on a real tenant stopped (`crate::engine::resume`).
     pub last_run: Option<String>,
     /// The saved settings the first screen starts from.

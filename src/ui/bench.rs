@@ -20,8 +20,12 @@ pub enum BenchMode {
 
 pub use crate::bench::window::SPAWNED_AT_ENV;
 
+/// Where the bench's one JSON line goes: the binary prints it on stdout
+/// (the library never prints).
+pub type Report = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// How long to stay idle after the first frame before reading memory.
-pub const IDLE_WAIT: Duration = Duration::from_millis(1000);
+pub const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 pub struct Timing {

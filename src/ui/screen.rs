@@ -1,24 +1,43 @@
-//! The screens, in the article's order. Navigation is data: [`Screen::ALL`]
-//! with `next`/`previous`, and each screen names the steps it covers.
+//! The screens, in the article's order. Each `screen/*.rs` owns its state,
+//! its `Message`, `update`, `view`, `primary`/`primary_label`,
+//! `is_complete` and `on_enter`; [`Screen`] only dispatches to them.
+//! Navigation is data: [`ScreenId::ALL`] with `next`/`previous`, and each
+//! screen names the steps it covers.
 
-pub mod after_start;
-pub mod backups;
 pub mod choose_app;
 pub mod credentials;
 pub mod mappings;
 pub mod orchidea_secret;
 pub mod save;
 pub mod scope;
-pub mod sign_in;
 pub mod start;
 pub mod summary;
 pub mod welcome;
 
-use super::work::Op;
-use crate::procedure::step::StepId;
+use iced::Element;
 
+pub use choose_app::ChooseApp;
+pub use credentials::Credentials;
+pub use mappings::Mappings;
+pub use orchidea_secret::OrchideaSecret;
+pub use save::Save;
+pub use scope::ScopeScreen;
+pub use start::Start;
+pub use summary::Summary;
+pub use welcome::Welcome;
+
+use super::app;
+use super::panel::after_start::AfterStart;
+use super::panel::backups::Backups;
+use super::panel::sign_in::SignedIn;
+use super::session::Session;
+use super::work::Op;
+use crate::platform::secret::Secret;
+use crate::procedure::step::{StepGroup, StepId};
+
+/// Which screen: the navigation data (order, steps, titles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Screen {
+pub enum ScreenId {
     Welcome,
     OrchideaSecret,
     ChooseApp,
@@ -28,6 +47,29 @@ pub enum Screen {
     Scope,
     Start,
     Summary,
+}
+
+/// A screen with its state. The root keeps one of each, in [`ScreenId::ALL`]
+/// order, so what was typed survives Back and Next.
+pub enum Screen {
+    Welcome(Welcome),
+    OrchideaSecret(OrchideaSecret),
+    ChooseApp(ChooseApp),
+    Credentials(Credentials),
+    Save(Save),
+    Mappings(Mappings),
+    Scope(ScopeScreen),
+    Start(Start),
+    Summary(Summary),
+}
+
+/// A message for the screen that owns it (the root routes by variant).
+#[derive(Debug, Clone)]
+pub enum Message {
+    Welcome(welcome::Message),
+    Secret(orchidea_secret::Message),
+    ChooseApp(choose_app::Message),
+    Scope(scope::Message),
 }
 
 /// What a screen asks the root to do; screens never navigate themselves.
@@ -43,71 +85,89 @@ pub enum Action {
     Copy(String),
     /// Open this page in the system browser.
     Open(url::Url),
+    /// Move on to the next screen.
+    Next,
+    /// Build the engine for the secret path chosen on screen 1, then run 1a–1c.
+    Connect(orchidea_secret::Connect),
+    /// Work on the signed-in tenant (with Orchidea's admin API when given).
+    OpenTenant(Box<SignedIn>, Option<(url::Url, Secret)>),
+    /// Close the window (asks first while a step writes).
+    Close,
 }
 
-impl Screen {
-    pub const ALL: [Screen; 9] = [
-        Screen::Welcome,
-        Screen::OrchideaSecret,
-        Screen::ChooseApp,
-        Screen::Credentials,
-        Screen::Save,
-        Screen::Mappings,
-        Screen::Scope,
-        Screen::Start,
-        Screen::Summary,
+impl ScreenId {
+    pub const ALL: [ScreenId; 9] = [
+        ScreenId::Welcome,
+        ScreenId::OrchideaSecret,
+        ScreenId::ChooseApp,
+        ScreenId::Credentials,
+        ScreenId::Save,
+        ScreenId::Mappings,
+        ScreenId::Scope,
+        ScreenId::Start,
+        ScreenId::Summary,
     ];
 
-    pub fn next(self) -> Option<Screen> {
+    pub fn next(self) -> Option<ScreenId> {
         crate::procedure::step::neighbour(&Self::ALL, self, 1)
     }
 
-    pub fn previous(self) -> Option<Screen> {
+    pub fn previous(self) -> Option<ScreenId> {
         crate::procedure::step::neighbour(&Self::ALL, self, -1)
+    }
+
+    /// Where this screen sits in [`ScreenId::ALL`].
+    pub fn index(self) -> usize {
+        crate::procedure::step::position(&Self::ALL, self)
+    }
+
+    /// The step group this screen works on (credentials spans two screens:
+    /// test, then save).
+    pub fn group(self) -> Option<StepGroup> {
+        match self {
+            ScreenId::Welcome | ScreenId::Summary => None,
+            ScreenId::OrchideaSecret => Some(StepGroup::Secret),
+            ScreenId::ChooseApp => Some(StepGroup::App),
+            ScreenId::Credentials | ScreenId::Save => Some(StepGroup::Credentials),
+            ScreenId::Mappings => Some(StepGroup::Mappings),
+            ScreenId::Scope => Some(StepGroup::Scope),
+            ScreenId::Start => Some(StepGroup::Start),
+        }
     }
 
     /// The article's steps this screen covers.
     pub fn steps(self) -> &'static [StepId] {
-        use StepId::*;
         match self {
-            Screen::Welcome | Screen::Summary => &[],
-            Screen::OrchideaSecret => &[CreateSecret, ChooseIdp, CopyUrlAndSecret],
-            Screen::ChooseApp => &[OpenEnterpriseApp],
-            Screen::Credentials => &[OpenProvisioning, AutomaticMode, TestConnection],
-            Screen::Save => &[SaveCredentials],
-            Screen::Mappings => &[
-                OpenMappings,
-                OpenUserMapping,
-                KeepFiveAttributes,
-                EditUserName,
-                UserNameFromMail,
-                EditExternalId,
-                ExternalIdFromObjectId,
-            ],
-            Screen::Scope => &[ChooseScope, SaveSettings],
-            Screen::Start => &[StartProvisioning],
+            ScreenId::Welcome | ScreenId::Summary => &[],
+            ScreenId::OrchideaSecret => &orchidea_secret::STEPS,
+            ScreenId::ChooseApp => &[StepId::OpenEnterpriseApp],
+            ScreenId::Credentials => &credentials::STEPS,
+            ScreenId::Save => &[StepId::SaveCredentials],
+            ScreenId::Mappings => &mappings::STEPS,
+            ScreenId::Scope => &[StepId::ChooseScope, StepId::SaveSettings],
+            ScreenId::Start => &[StepId::StartProvisioning],
         }
     }
 
     /// The screen that shows `step`.
-    pub fn of(step: StepId) -> Screen {
+    pub fn of(step: StepId) -> ScreenId {
         Self::ALL
             .into_iter()
             .find(|s| s.steps().contains(&step))
-            .unwrap_or(Screen::Summary)
+            .unwrap_or(ScreenId::Summary)
     }
 
     pub fn title(self) -> &'static str {
         match self {
-            Screen::Welcome => "Welcome",
-            Screen::OrchideaSecret => "Orchidea SCIM secret",
-            Screen::ChooseApp => "Choose the enterprise application",
-            Screen::Credentials => "Provisioning mode and credentials",
-            Screen::Save => "Save the credentials",
-            Screen::Mappings => "Attribute mappings",
-            Screen::Scope => "Scope",
-            Screen::Start => "Start provisioning with SCIM",
-            Screen::Summary => "Summary",
+            ScreenId::Welcome => "Welcome",
+            ScreenId::OrchideaSecret => "Orchidea SCIM secret",
+            ScreenId::ChooseApp => "Choose the enterprise application",
+            ScreenId::Credentials => "Provisioning mode and credentials",
+            ScreenId::Save => "Save the credentials",
+            ScreenId::Mappings => "Attribute mappings",
+            ScreenId::Scope => "Scope",
+            ScreenId::Start => "Start provisioning with SCIM",
+            ScreenId::Summary => "Summary",
         }
     }
 
@@ -121,28 +181,189 @@ impl Screen {
     }
 }
 
+impl Message {
+    /// The screen this message is for.
+    pub fn screen(&self) -> ScreenId {
+        match self {
+            Message::Welcome(_) => ScreenId::Welcome,
+            Message::Secret(_) => ScreenId::OrchideaSecret,
+            Message::ChooseApp(_) => ScreenId::ChooseApp,
+            Message::Scope(_) => ScreenId::Scope,
+        }
+    }
+}
+
+impl Screen {
+    /// One of each screen, in order; the first one as given.
+    pub fn all(welcome: Welcome) -> Vec<Screen> {
+        vec![
+            Screen::Welcome(welcome),
+            Screen::OrchideaSecret(OrchideaSecret::default()),
+            Screen::ChooseApp(ChooseApp::default()),
+            Screen::Credentials(Credentials),
+            Screen::Save(Save),
+            Screen::Mappings(Mappings),
+            Screen::Scope(ScopeScreen::default()),
+            Screen::Start(Start),
+            Screen::Summary(Summary),
+        ]
+    }
+
+    pub fn id(&self) -> ScreenId {
+        match self {
+            Screen::Welcome(_) => ScreenId::Welcome,
+            Screen::OrchideaSecret(_) => ScreenId::OrchideaSecret,
+            Screen::ChooseApp(_) => ScreenId::ChooseApp,
+            Screen::Credentials(_) => ScreenId::Credentials,
+            Screen::Save(_) => ScreenId::Save,
+            Screen::Mappings(_) => ScreenId::Mappings,
+            Screen::Scope(_) => ScreenId::Scope,
+            Screen::Start(_) => ScreenId::Start,
+            Screen::Summary(_) => ScreenId::Summary,
+        }
+    }
+
+    /// Hands `message` to this screen when it is the one it is for.
+    pub fn update(&mut self, message: Message, session: &mut Session) -> Action {
+        match (self, message) {
+            (Screen::Welcome(s), Message::Welcome(m)) => s.update(m, session),
+            (Screen::OrchideaSecret(s), Message::Secret(m)) => s.update(m, session),
+            (Screen::ChooseApp(s), Message::ChooseApp(m)) => s.update(m, session),
+            (Screen::Scope(s), Message::Scope(m)) => s.update(m, session),
+            _ => Action::None,
+        }
+    }
+
+    /// What the primary button (and Enter) does when the screen's steps
+    /// are not all complete yet.
+    pub fn primary(&mut self, session: &Session) -> Action {
+        match self {
+            Screen::Welcome(s) => s.primary(session),
+            Screen::OrchideaSecret(s) => s.primary(session),
+            Screen::ChooseApp(s) => s.primary(session),
+            Screen::Credentials(s) => s.primary(session),
+            Screen::Save(s) => s.primary(session),
+            Screen::Mappings(s) => s.primary(session),
+            Screen::Scope(s) => s.primary(session),
+            Screen::Start(s) => s.primary(session),
+            Screen::Summary(s) => s.primary(session),
+        }
+    }
+
+    pub fn primary_label(&self, session: &Session) -> &'static str {
+        let complete = self.is_complete(session);
+        match self {
+            Screen::Welcome(s) => s.primary_label(session),
+            Screen::Summary(s) => s.primary_label(session),
+            Screen::Start(_) if complete => "Finish",
+            _ if complete => "Next",
+            Screen::OrchideaSecret(s) => s.primary_label(session),
+            Screen::ChooseApp(s) => s.primary_label(session),
+            Screen::Credentials(s) => s.primary_label(session),
+            Screen::Save(s) => s.primary_label(session),
+            Screen::Mappings(s) => s.primary_label(session),
+            Screen::Scope(s) => s.primary_label(session),
+            Screen::Start(s) => s.primary_label(session),
+        }
+    }
+
+    /// Whether every step of the screen is done and nothing was edited since.
+    pub fn is_complete(&self, session: &Session) -> bool {
+        match self {
+            Screen::OrchideaSecret(s) => s.is_complete(session),
+            Screen::Scope(s) => s.is_complete(session),
+            _ => session.complete(self.id().steps()),
+        }
+    }
+
+    /// Work that changes nothing and runs as soon as the screen opens.
+    pub fn on_enter(&self, session: &Session) -> Action {
+        match self {
+            Screen::OrchideaSecret(s) => s.on_enter(session),
+            Screen::Mappings(s) => s.on_enter(session),
+            Screen::Scope(s) => s.on_enter(session),
+            Screen::Summary(s) => s.on_enter(session),
+            _ => Action::None,
+        }
+    }
+
+    /// Up/Down: the next choice on screens that offer one.
+    pub fn arrow(&mut self, session: &Session) {
+        match self {
+            Screen::Welcome(s) => s.arrow(),
+            Screen::OrchideaSecret(s) => s.arrow(session),
+            Screen::ChooseApp(s) => s.arrow(session),
+            Screen::Scope(s) => s.arrow(session),
+            _ => {}
+        }
+    }
+
+    pub fn view<'a>(
+        &'a self,
+        session: &'a Session,
+        after: &'a AfterStart,
+        backups: &'a Backups,
+    ) -> Element<'a, app::Message> {
+        match self {
+            Screen::Welcome(s) => s.view().map(app::Message::Welcome),
+            Screen::OrchideaSecret(s) => s.page(session),
+            Screen::ChooseApp(s) => s.page(session),
+            Screen::Credentials(s) => s.view(session),
+            Screen::Save(s) => s.view(session),
+            Screen::Mappings(s) => s.view(session),
+            Screen::Scope(s) => s.view(session).map(app::Message::Scope),
+            Screen::Start(s) => s.view(after, session),
+            Screen::Summary(s) => s.view(after, backups, session),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn screens_cover_every_step_once_in_order() {
-        let covered: Vec<StepId> = Screen::ALL
+        let covered: Vec<StepId> = ScreenId::ALL
             .iter()
             .flat_map(|s| s.steps().to_vec())
             .collect();
         assert_eq!(covered, StepId::ALL);
         for step in StepId::ALL {
-            assert!(Screen::of(step).steps().contains(&step));
+            assert!(ScreenId::of(step).steps().contains(&step));
         }
     }
 
     #[test]
+    fn screens_follow_the_step_groups() {
+        for screen in ScreenId::ALL {
+            for step in screen.steps() {
+                assert_eq!(Some(step.group()), screen.group(), "{screen:?} {step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_root_keeps_one_of_each_screen_in_order() {
+        let ids: Vec<ScreenId> = Screen::all(Welcome::default())
+            .iter()
+            .map(Screen::id)
+            .collect();
+        assert_eq!(ids, ScreenId::ALL);
+        assert!(
+            ScreenId::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, s)| s.index() == i)
+        );
+    }
+
+    #[test]
     fn navigation_is_data() {
-        assert_eq!(Screen::Welcome.previous(), None);
-        assert_eq!(Screen::Welcome.next(), Some(Screen::OrchideaSecret));
-        assert_eq!(Screen::Summary.next(), None);
-        assert_eq!(Screen::OrchideaSecret.step_range(), "Steps 1a–1c");
-        assert_eq!(Screen::Save.step_range(), "Step 6");
+        assert_eq!(ScreenId::Welcome.previous(), None);
+        assert_eq!(ScreenId::Welcome.next(), Some(ScreenId::OrchideaSecret));
+        assert_eq!(ScreenId::Summary.next(), None);
+        assert_eq!(ScreenId::OrchideaSecret.step_range(), "Steps 1a–1c");
+        assert_eq!(ScreenId::Save.step_range(), "Step 6");
     }
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use iced::task;
 
+use super::screen::Action;
 use super::work::{Op, Reply, Snapshot, Target};
 use crate::engine::{Engine, Facts, JobView, ScimTarget};
 use crate::platform::clipboard::Copier;
@@ -33,7 +34,7 @@ pub struct Session {
     pub running_all: bool,
     /// The job as last read after Start (monitor or an action).
     pub job_view: Option<JobView>,
-    pub monitor_error: Option<String>,
+    pub monitor_error: Option<crate::engine::EngineError>,
     /// The newest provisioning log events.
     pub events: Vec<ProvisioningEvent>,
     /// Changes when the monitor must start over (new engine, restart).
@@ -143,7 +144,30 @@ impl Session {
             self.job_view = Some(view.clone());
         }
         if !facts.events.is_empty() {
-            self.events = facts.events.clone();
+            self.events.clone_from(&facts.events);
+        }
+    }
+
+    /// "Copy URL": the SCIM URL on the clipboard.
+    pub fn copy_scim_url(&mut self) -> Action {
+        let Some(url) = self.scim().map(|s| s.url.to_string()) else {
+            return Action::None;
+        };
+        Self::copied(self.copier.copy_text(&url))
+    }
+
+    /// "Copy secret": on the clipboard for a while, then cleared.
+    pub fn copy_scim_secret(&mut self) -> Action {
+        let Some(secret) = self.scim().and_then(|s| s.secret.clone()) else {
+            return Action::None;
+        };
+        Self::copied(self.copier.copy_secret(&secret, self.now))
+    }
+
+    fn copied<E: std::fmt::Display>(result: Result<(), E>) -> Action {
+        match result {
+            Ok(()) => Action::None,
+            Err(e) => Action::Fail(e.to_string()),
         }
     }
 

@@ -7,26 +7,27 @@ use iced::widget::{
 use iced::{Alignment, Border, Color, Element, Fill, Theme};
 
 use super::app::{App, Message};
-use super::panel;
-use super::screen::{Screen, credentials, mappings, save, start, summary, welcome};
+use super::screen::ScreenId;
 use super::session::{Pause, Session};
 use super::theme;
 use super::widget;
-use super::work::{Op, Target};
-use crate::procedure::step::StepId;
+use super::work::Op;
 
 pub fn view(app: &App) -> Element<'_, Message> {
     let s = &app.session;
     let sidebar = widget::checklist(
         &s.checklist,
-        app.screen.steps(),
+        app.current.steps(),
         s.selected_step,
         s.frame,
         Message::StepSelected,
     );
     let mut content = column![].spacing(18).max_width(860);
-    if app.screen != Screen::Welcome {
-        content = content.push(widget::heading(app.screen.title(), app.screen.step_range()));
+    if app.current != ScreenId::Welcome {
+        content = content.push(widget::heading(
+            app.current.title(),
+            app.current.step_range(),
+        ));
     }
     if let Some(step) = s.selected_step {
         content = content.push(widget::step_detail(
@@ -37,7 +38,7 @@ pub fn view(app: &App) -> Element<'_, Message> {
     }
     if let Some(pause) = &s.pause {
         // The mappings screen shows the diff itself.
-        content = content.push(pause_panel(pause, app.screen != Screen::Mappings));
+        content = content.push(pause_panel(pause, app.current != ScreenId::Mappings));
     }
     if let Some(err) = &s.error {
         content = content.push(widget::error_banner(
@@ -45,9 +46,9 @@ pub fn view(app: &App) -> Element<'_, Message> {
             err.retry.as_ref().map(|_| Message::Retry),
         ));
     }
-    content = content.push(body(app));
-    if !app.screen.steps().is_empty() {
-        content = content.push(widget::step_cards(app.screen.steps()));
+    content = content.push(app.page().view(s, &app.after_start, &app.backups));
+    if !app.current.steps().is_empty() {
+        content = content.push(widget::step_cards(app.current.steps()));
     }
     let main = column![
         scrollable(container(content).padding(28).center_x(Fill)).height(Fill),
@@ -61,42 +62,11 @@ pub fn view(app: &App) -> Element<'_, Message> {
     }
 }
 
-fn body(app: &App) -> Element<'_, Message> {
-    let s = &app.session;
-    match app.screen {
-        Screen::Welcome => app.welcome.view().map(Message::Welcome),
-        Screen::OrchideaSecret => column![
-            app.secret.view(s).map(Message::Secret),
-            panel::result(s, StepId::CreateSecret),
-            // Offered for copying only once the pre-flight accepted them.
-            s.checklist
-                .status(StepId::CopyUrlAndSecret)
-                .is_complete()
-                .then(|| panel::scim_block(s)),
-            panel::test_connection(s, false),
-        ]
-        .spacing(16)
-        .into(),
-        Screen::ChooseApp => column![
-            app.choose_app.view(s).map(Message::ChooseApp),
-            panel::result(s, StepId::OpenEnterpriseApp),
-        ]
-        .spacing(16)
-        .into(),
-        Screen::Credentials => credentials::view(s),
-        Screen::Save => save::view(s),
-        Screen::Mappings => mappings::view(s),
-        Screen::Scope => app.scope.view(s).map(Message::Scope),
-        Screen::Start => start::view(&app.after_start, s),
-        Screen::Summary => summary::view(&app.after_start, &app.backups, s),
-    }
-}
-
 fn nav(app: &App) -> Element<'_, Message> {
     let s = &app.session;
     let idle = !s.is_busy() && s.pause.is_none();
-    let label = primary_label(app);
-    let back = match (app.screen.previous(), s.is_busy()) {
+    let label = app.page().primary_label(s);
+    let back = match (app.current.previous(), s.is_busy()) {
         (Some(_), _) | (None, true) => Some(Message::Back),
         (None, false) => None,
     };
@@ -104,7 +74,7 @@ fn nav(app: &App) -> Element<'_, Message> {
         Some(busy_line(s))
     } else if idle
         && s.target.is_some()
-        && !app.screen.steps().is_empty()
+        && !app.current.steps().is_empty()
         && !s.checklist.all_complete()
     {
         Some(
@@ -118,29 +88,6 @@ fn nav(app: &App) -> Element<'_, Message> {
         None
     };
     widget::nav_bar(back, extra, label, idle.then_some(Message::Primary))
-}
-
-/// What the primary button (and Enter) does on this screen now.
-fn primary_label(app: &App) -> &'static str {
-    let s = &app.session;
-    match app.screen {
-        Screen::Welcome => match (app.welcome.mode, &s.target) {
-            (welcome::Mode::Sandbox, Some(Target::Sandbox(_))) | (welcome::Mode::Tenant, _) => {
-                "Next"
-            }
-            (welcome::Mode::Sandbox, _) => "Start the sandbox",
-        },
-        Screen::Summary => "Close",
-        Screen::Start if app.screen_complete() => "Finish",
-        _ if app.screen_complete() => "Next",
-        Screen::OrchideaSecret => app.secret.primary_label(s),
-        Screen::ChooseApp => "Use this app",
-        Screen::Credentials => "Test connection",
-        Screen::Save => "Save credentials",
-        Screen::Mappings => mappings::primary_label(s),
-        Screen::Scope => "Save scope",
-        Screen::Start => "Start provisioning now",
-    }
 }
 
 fn busy_line(s: &Session) -> Element<'_, Message> {

@@ -15,15 +15,31 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use super::app::Message;
+use super::panel::{after_start, backups};
+use super::screen::{mappings, orchidea_secret, scope};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
 use crate::procedure::checklist::Progress;
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 use crate::sandbox::{Sandbox, SandboxOptions};
-use crate::services::graph::{DirectoryUser, Group, ProvisioningEvent, TokenSource};
-use crate::services::orchidea::{HttpOrchideaAdmin, Idp, ManualScim, OrchideaAdmin};
+use crate::services::graph::{DirectoryUser, ProvisioningEvent, TokenSource};
+use crate::services::orchidea::{HttpOrchideaAdmin, ManualScim, OrchideaAdmin};
 use crate::setup::{self, Choices, OrchideaAccess};
+
+/// Why no engine or admin API client could be made for the target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Screen 1 was reached before the sandbox or a tenant was chosen.
+    #[error("{}", crate::ui::screen::orchidea_secret::NO_TARGET)]
+    NoTarget,
+    #[error(
+        "Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead."
+    )]
+    NoAdminApi,
+    #[error(transparent)]
+    Client(#[from] crate::platform::http::ClientError),
+}
 
 /// Where the wizard works: the built-in sandbox or a real tenant.
 #[derive(Clone)]
@@ -115,7 +131,7 @@ impl Target {
 
     /// Orchidea's admin API client, built inside the task that uses it
     /// (`None`: no admin API configured).
-    pub fn admin(&self) -> Result<Option<Arc<dyn OrchideaAdmin>>, String> {
+    pub fn admin(&self) -> Result<Option<Arc<dyn OrchideaAdmin>>, TargetError> {
         let (url, token) = match self {
             Target::Sandbox(s) => (s.orchidea_url.clone(), s.admin_token.clone()),
             Target::Tenant(t) => match t.orchidea.clone() {
@@ -126,14 +142,17 @@ impl Target {
         let http = match self {
             Target::Sandbox(_) => crate::platform::http::try_loopback_client(),
             Target::Tenant(_) => crate::platform::http::try_client(),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         Ok(Some(Arc::new(HttpOrchideaAdmin::new(http, url, token))))
     }
 
     /// An engine for this target: the manual path when `manual` is given,
     /// otherwise Orchidea's admin API.
-    pub fn engine(&self, manual: Option<ManualScim>, choices: Choices) -> Result<Engine, String> {
+    pub fn engine(
+        &self,
+        manual: Option<ManualScim>,
+        choices: Choices,
+    ) -> Result<Engine, TargetError> {
         let cfg = match self {
             Target::Sandbox(s) => setup::sandbox_config(s, manual, choices),
             Target::Tenant(t) => {
@@ -144,19 +163,17 @@ impl Target {
                         admin_token: token.clone(),
                         idp: choices.idp.clone(),
                     },
-                    (None, None) => {
-                        return Err("Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead.".into());
-                    }
+                    (None, None) => return Err(TargetError::NoAdminApi),
                 };
                 let mut cfg = setup::config(
-                    crate::platform::http::try_client().map_err(|e| e.to_string())?,
+                    crate::platform::http::try_client()?,
                     t.graph_url.clone(),
                     Arc::clone(&t.token),
                     orchidea,
                     choices,
                 );
                 cfg.cloud = t.cloud;
-                cfg.tenant_id = t.tenant_id.clone();
+                cfg.tenant_id.clone_from(&t.tenant_id);
                 if let Some(url) = &t.consent_url {
                     cfg.graph = cfg.graph.with_admin_consent_url(url);
                 }
@@ -289,19 +306,13 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Sandbox(Result<SandboxHandle, String>),
-    Idps(Result<Vec<Idp>, String>),
+    Sandbox(Result<SandboxHandle, crate::sandbox::SandboxError>),
     Engine(Result<(), EngineError>, Box<Snapshot>),
-    Users(Result<Vec<DirectoryUser>, String>),
-    Groups(Result<Vec<Group>, String>),
-    /// The report files written.
-    Exported(Result<Vec<std::path::PathBuf>, String>),
-    Backups(Result<Vec<crate::engine::backup::Backup>, String>),
-    /// What restoring backup `id` would change.
-    RestorePreview(String, Result<Vec<String>, String>),
+    /// A result for a screen or panel, as that screen's own message.
+    Reply(Box<Message>),
     /// An engine step was asked for before the secret path was chosen.
     NoEngine,
-    SignedIn(Result<Box<crate::ui::screen::sign_in::SignedIn>, String>),
+    SignedIn(Result<Box<crate::ui::panel::sign_in::SignedIn>, String>),
     /// How many stored items sign-out removed.
     SignedOut(Result<usize, String>),
     /// The workspace's name and the token that worked.
@@ -388,31 +399,31 @@ pub fn stream(
                     ..SandboxOptions::default()
                 })
                 .await
-                .map(|s| SandboxHandle(Arc::new(s)))
-                .map_err(|e| e.to_string()),
+                .map(|s| SandboxHandle(Arc::new(s))),
             ),
             Op::SignIn(request) => Outcome::SignedIn(
-                super::sign_in_work::sign_in(*request, env, side_tx.clone())
+                super::panel::sign_in_work::sign_in(*request, env, side_tx.clone())
                     .await
                     .map(Box::new),
             ),
             Op::SignOut(cfg, workspace) => {
-                Outcome::SignedOut(super::sign_in_work::sign_out(cfg, workspace, env).await)
+                Outcome::SignedOut(super::panel::sign_in_work::sign_out(cfg, workspace, env).await)
             }
             Op::CheckOrchidea {
                 workspace,
                 token,
                 remember,
             } => Outcome::OrchideaChecked(
-                super::sign_in_work::check_orchidea(workspace, token, remember, env).await,
+                super::panel::sign_in_work::check_orchidea(workspace, token, remember, env).await,
             ),
             Op::ListIdps => {
                 let admin = target.as_ref().map(Target::admin).transpose();
-                Outcome::Idps(match admin {
+                let idps = match admin {
                     Ok(Some(Some(admin))) => admin.list_idps().await.map_err(|e| e.to_string()),
                     Ok(_) => Err("Orchidea's admin API is not configured.".into()),
-                    Err(e) => Err(e),
-                })
+                    Err(e) => Err(e.to_string()),
+                };
+                reply(Message::Secret(orchidea_secret::Message::IdpsLoaded(idps)))
             }
             op => {
                 let Some(engine) = engine else {
@@ -420,25 +431,25 @@ pub fn stream(
                 };
                 match op {
                     Op::FindUsers(query) => {
-                        return Outcome::Users(
-                            engine.find_users(&query).await.map_err(|e| e.to_string()),
-                        );
+                        let users = engine.find_users(&query).await;
+                        return reply(Message::AfterStart(after_start::Message::UsersFound(users)));
                     }
                     Op::ListGroups => {
-                        return Outcome::Groups(
-                            engine.list_groups("").await.map_err(|e| e.to_string()),
-                        );
+                        let groups = engine.list_groups("").await;
+                        return reply(Message::Scope(scope::Message::GroupsLoaded(groups)));
                     }
-                    Op::ExportReport(dir) => return Outcome::Exported(export(&engine, &dir).await),
-                    Op::ListBackups => return Outcome::Backups(Ok(engine.backups().await)),
+                    Op::ExportReport(dir) => {
+                        let written = export(&engine, &dir).await;
+                        return reply(Message::AfterStart(after_start::Message::Exported(written)));
+                    }
+                    Op::ListBackups => {
+                        let list = engine.backups().await;
+                        return reply(Message::Backups(backups::Message::Listed(list)));
+                    }
                     Op::PreviewRestore(backup) => {
-                        return Outcome::RestorePreview(
-                            backup.id.clone(),
-                            engine
-                                .restore_preview(&backup)
-                                .await
-                                .map_err(|e| e.to_string()),
-                        );
+                        let diff = engine.restore_preview(&backup).await;
+                        let id = backup.id.clone();
+                        return reply(Message::Backups(backups::Message::Previewed(id, diff)));
                     }
                     _ => {}
                 }
@@ -451,19 +462,18 @@ pub fn stream(
     drive(id, work, progress_rx, side_rx)
 }
 
+fn reply(message: Message) -> Outcome {
+    Outcome::Reply(Box::new(message))
+}
+
 async fn run_engine(
     engine: &Engine,
     op: Op,
     id: u64,
     side: mpsc::UnboundedSender<Message>,
 ) -> Result<(), EngineError> {
-    let first = [
-        StepId::CreateSecret,
-        StepId::ChooseIdp,
-        StepId::CopyUrlAndSecret,
-    ];
     match op {
-        Op::Connect { .. } => run_steps(engine, &first, false).await,
+        Op::Connect { .. } => run_steps(engine, &orchidea_secret::STEPS, false).await,
         Op::Steps { steps, again } => run_steps(engine, &steps, again).await,
         Op::ChooseApp(sp_id) => {
             engine.choose_app(&sp_id).await?;
@@ -490,8 +500,7 @@ async fn run_engine(
         }
         Op::UserNameSource(source) => {
             engine.set_user_name_source(source).await;
-            let mapping = &super::Screen::Mappings.steps();
-            run_steps(engine, mapping, false).await?;
+            run_steps(engine, &mappings::STEPS, false).await?;
             run_steps(engine, &[StepId::ChooseScope], true).await
         }
         Op::AssignGroup { id, name } => engine.assign_to_app(&id, &name).await,
@@ -554,7 +563,7 @@ async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path:
 /// What the monitor reads after Start: the job and, when it changed, the log.
 #[derive(Debug, Clone)]
 pub struct Observation {
-    pub job: Result<JobView, String>,
+    pub job: Result<JobView, EngineError>,
     pub events: Option<Vec<ProvisioningEvent>>,
 }
 
@@ -568,7 +577,7 @@ pub fn monitor(engine: Engine) -> BoxStream<'static, Message> {
         (engine, std::time::Duration::ZERO, None::<JobView>),
         |(engine, delay, last)| async move {
             tokio::time::sleep(delay).await;
-            let job = engine.job_status().await.map_err(|e| e.to_string());
+            let job = engine.job_status().await;
             let changed = match (&job, &last) {
                 (Ok(now), Some(before)) => now != before,
                 (Ok(_), None) => true,

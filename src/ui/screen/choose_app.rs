@@ -6,6 +6,9 @@ use iced::widget::{button, column, text};
 use iced::{Element, Fill};
 
 use crate::engine::{AppCandidate, Capability, EngineError};
+use crate::procedure::step::StepId;
+use crate::ui::app;
+use crate::ui::panel;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
@@ -37,7 +40,7 @@ pub enum Message {
 
 impl ChooseApp {
     /// Selecting an app that cannot provision explains why instead.
-    pub fn update(&mut self, message: Message, session: &Session) -> Action {
+    pub fn update(&mut self, message: Message, session: &mut Session) -> Action {
         let id = match message {
             Message::Selected(id) => id,
             Message::Create => {
@@ -84,7 +87,21 @@ impl ChooseApp {
         self.selected = capable.get(at).map(|id| (*id).to_string());
     }
 
-    pub fn submit(&self, session: &Session) -> Action {
+    pub fn primary_label(&self, _: &Session) -> &'static str {
+        "Use this app"
+    }
+
+    /// The list with step 2's outcome under it.
+    pub fn page<'a>(&'a self, session: &'a Session) -> Element<'a, app::Message> {
+        column![
+            self.view(session).map(app::Message::ChooseApp),
+            panel::result(session, StepId::OpenEnterpriseApp),
+        ]
+        .spacing(16)
+        .into()
+    }
+
+    pub fn primary(&self, session: &Session) -> Action {
         match self.selection(session) {
             Some(id) => Action::Run(Op::ChooseApp(id.to_string())),
             None => Action::Fail(NO_APP_SELECTED.into()),

@@ -11,13 +11,30 @@ use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::work::Op;
 
-const STEPS: [StepId; 3] = [
+pub const STEPS: [StepId; 3] = [
     StepId::OpenProvisioning,
     StepId::AutomaticMode,
     StepId::TestConnection,
 ];
 
-pub fn submit() -> Action {
+/// Steps 3–5; it has no state of its own (the session holds the facts).
+pub struct Credentials;
+
+impl Credentials {
+    pub fn primary(&self, _: &Session) -> Action {
+        submit()
+    }
+
+    pub fn primary_label(&self, _: &Session) -> &'static str {
+        "Test connection"
+    }
+
+    pub fn view<'a>(&self, session: &'a Session) -> Element<'a, Message> {
+        view(session)
+    }
+}
+
+fn submit() -> Action {
     Action::Run(Op::steps(&STEPS))
 }
 
@@ -33,7 +50,7 @@ pub fn retest(session: &Session) -> Action {
     }
 }
 
-pub fn view(session: &Session) -> Element<'_, Message> {
+fn view(session: &Session) -> Element<'_, Message> {
     let intro = text(
         "The wizard opens the app's provisioning, sets the mode to Automatic (it creates \
          the provisioning job from the SCIM template if there is none), and asks Entra to \

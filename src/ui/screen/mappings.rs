@@ -7,40 +7,59 @@ use iced::{Element, Fill};
 use crate::procedure::step::StepId;
 use crate::ui::app::Message;
 use crate::ui::panel;
-use crate::ui::screen::{Action, Screen};
+use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
 use crate::ui::work::Op;
 
+pub const STEPS: [StepId; 7] = [
+    StepId::OpenMappings,
+    StepId::OpenUserMapping,
+    StepId::KeepFiveAttributes,
+    StepId::EditUserName,
+    StepId::UserNameFromMail,
+    StepId::EditExternalId,
+    StepId::ExternalIdFromObjectId,
+];
+
 const READ: [StepId; 2] = [StepId::OpenMappings, StepId::OpenUserMapping];
 
-/// Reading the mapping changes nothing, so it runs as soon as the screen opens.
-pub fn on_enter(session: &Session) -> Action {
-    if session.engine.is_some() && !session.complete(&READ) && !session.is_busy() {
-        Action::Run(Op::steps(&READ))
-    } else {
-        Action::None
+/// Steps 7–13; the plan it shows is in the session's facts.
+pub struct Mappings;
+
+impl Mappings {
+    /// Reading the mapping changes nothing, so it runs as soon as the screen opens.
+    pub fn on_enter(&self, session: &Session) -> Action {
+        if session.engine.is_some() && !session.complete(&READ) && !session.is_busy() {
+            Action::Run(Op::steps(&READ))
+        } else {
+            Action::None
+        }
+    }
+
+    pub fn primary_label(&self, session: &Session) -> &'static str {
+        match session.facts().and_then(|f| f.mapping.as_ref()) {
+            _ if !session.complete(&READ) => "Read mappings",
+            Some(plan) if plan.is_noop() => "Confirm mappings",
+            _ => "Apply",
+        }
+    }
+
+    pub fn primary(&self, session: &Session) -> Action {
+        if session.complete(&READ) {
+            Action::Run(Op::steps(&STEPS[2..]))
+        } else {
+            Action::Run(Op::steps(&READ))
+        }
+    }
+
+    pub fn view<'a>(&self, session: &'a Session) -> Element<'a, Message> {
+        view(session)
     }
 }
 
-pub fn primary_label(session: &Session) -> &'static str {
-    match session.facts().and_then(|f| f.mapping.as_ref()) {
-        _ if !session.complete(&READ) => "Read mappings",
-        Some(plan) if plan.is_noop() => "Confirm mappings",
-        _ => "Apply",
-    }
-}
-
-pub fn submit(session: &Session) -> Action {
-    if session.complete(&READ) {
-        Action::Run(Op::steps(&Screen::Mappings.steps()[2..]))
-    } else {
-        Action::Run(Op::steps(&READ))
-    }
-}
-
-pub fn view(session: &Session) -> Element<'_, Message> {
+fn view(session: &Session) -> Element<'_, Message> {
     let mut page = column![
         text(
             "Orchidea needs exactly five attributes in \"Provision Microsoft Entra ID Users\": \

@@ -5,12 +5,24 @@ use iced::widget::{column, text};
 use iced::{Element, Fill};
 
 use crate::platform::secret::Secret;
+use crate::procedure::step::StepId;
 use crate::services::orchidea::{self, Idp, ManualScim};
+use crate::ui::app;
+use crate::ui::panel;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
 use crate::ui::work::{Op, Target};
+
+pub const STEPS: [StepId; 3] = [
+    StepId::CreateSecret,
+    StepId::ChooseIdp,
+    StepId::CopyUrlAndSecret,
+];
+
+/// Screen 1 opened before the sandbox or a tenant was chosen.
+pub const NO_TARGET: &str = "Choose the sandbox or your tenant on the first screen.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
@@ -38,9 +50,14 @@ pub enum Message {
     SecretChanged(Secret),
     ToggleReveal,
     ReloadIdps,
+    /// The workspace's IDPs, read through Orchidea's admin API.
+    IdpsLoaded(Result<Vec<Idp>, String>),
+    /// 1a–1c ran with what is typed now.
+    Connected,
 }
 
 /// What 1a–1c run with.
+#[derive(Debug, Clone)]
 pub struct Connect {
     pub manual: Option<ManualScim>,
     pub idp: Option<String>,
@@ -62,8 +79,19 @@ impl Default for OrchideaSecret {
 }
 
 impl OrchideaSecret {
-    pub fn update(&mut self, message: Message) -> Action {
+    pub fn update(&mut self, message: Message, session: &mut Session) -> Action {
         match message {
+            Message::IdpsLoaded(idps) => {
+                if let Ok(idps) = &idps {
+                    self.idps_loaded(idps);
+                }
+                session.idps = Some(idps);
+                return Action::None;
+            }
+            Message::Connected => {
+                self.dirty = false;
+                return Action::None;
+            }
             Message::PathSelected(p) => self.path = p,
             Message::IdpSelected(id) => self.idp = Some(id),
             Message::ScimUrlChanged(v) => {
@@ -109,8 +137,47 @@ impl OrchideaSecret {
         }
     }
 
+    /// The IDPs are read once per target, when the admin API is there.
+    pub fn on_enter(&self, session: &Session) -> Action {
+        if session.idps.is_none() && session.target.as_ref().is_some_and(Target::has_admin) {
+            Action::Run(Op::ListIdps)
+        } else {
+            Action::None
+        }
+    }
+
+    /// Complete, and nothing typed since 1a–1c ran.
+    pub fn is_complete(&self, session: &Session) -> bool {
+        session.complete(&STEPS) && !self.dirty
+    }
+
+    /// 1a–1c with the chosen path (the root builds the engine for it).
+    pub fn primary(&mut self, session: &Session) -> Action {
+        if session.target.is_none() {
+            return Action::Fail(NO_TARGET.into());
+        }
+        self.connect(session).map_or(Action::None, Action::Connect)
+    }
+
+    /// The screen with the outcome of 1a, the URL and secret to copy once
+    /// the pre-flight accepted them, and the pre-flight checks.
+    pub fn page<'a>(&'a self, session: &'a Session) -> Element<'a, app::Message> {
+        column![
+            self.view(session).map(app::Message::Secret),
+            panel::result(session, StepId::CreateSecret),
+            session
+                .checklist
+                .status(StepId::CopyUrlAndSecret)
+                .is_complete()
+                .then(|| panel::scim_block(session)),
+            panel::test_connection(session, false),
+        ]
+        .spacing(16)
+        .into()
+    }
+
     /// Pre-selects the IDP Orchidea would pick by default.
-    pub fn idps_loaded(&mut self, idps: &[Idp]) {
+    fn idps_loaded(&mut self, idps: &[Idp]) {
         if self.idp.is_none() {
             self.idp = orchidea::pick_idp(idps, None).ok().map(|i| i.id.clone());
         }
@@ -151,10 +218,6 @@ impl OrchideaSecret {
                 })
             }
         }
-    }
-
-    pub fn done(&mut self) {
-        self.dirty = false;
     }
 
     pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {

@@ -10,11 +10,24 @@ use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::work::Op;
 
-pub fn submit() -> Action {
-    Action::Run(Op::steps(&[StepId::SaveCredentials]))
+/// Step 6; it has no state of its own.
+pub struct Save;
+
+impl Save {
+    pub fn primary(&self, _: &Session) -> Action {
+        Action::Run(Op::steps(&[StepId::SaveCredentials]))
+    }
+
+    pub fn primary_label(&self, _: &Session) -> &'static str {
+        "Save credentials"
+    }
+
+    pub fn view<'a>(&self, session: &'a Session) -> Element<'a, Message> {
+        view(session)
+    }
 }
 
-pub fn view(session: &Session) -> Element<'_, Message> {
+fn view(session: &Session) -> Element<'_, Message> {
     column![
         text(
             "Entra keeps the provisioning credentials as one set: saving replaces it. \

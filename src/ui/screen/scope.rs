@@ -5,7 +5,7 @@
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill};
 
-use crate::engine::{Notifications, Scope, parse_email, parse_threshold};
+use crate::engine::{EngineError, Notifications, Scope, parse_email, parse_threshold};
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 use crate::services::graph::Group;
@@ -24,7 +24,7 @@ pub struct ScopeScreen {
     threshold: Option<String>,
     email_error: Option<String>,
     threshold_error: Option<String>,
-    groups: Option<Result<Vec<Group>, String>>,
+    groups: Option<Result<Vec<Group>, EngineError>>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,11 +35,17 @@ pub enum Message {
     UserNameSource(UserNameSource),
     LoadGroups,
     Assign(usize),
+    /// The directory's groups, to assign one when nobody is.
+    GroupsLoaded(Result<Vec<Group>, EngineError>),
 }
 
 impl ScopeScreen {
-    pub fn update(&mut self, message: Message, session: &Session) -> Action {
+    pub fn update(&mut self, message: Message, session: &mut Session) -> Action {
         match message {
+            Message::GroupsLoaded(groups) => {
+                self.groups = Some(groups);
+                Action::None
+            }
             Message::Selected(scope) => {
                 let changed = self.scope(session) != scope;
                 self.chosen = Some(scope);
@@ -74,8 +80,13 @@ impl ScopeScreen {
         }
     }
 
-    pub fn groups_loaded(&mut self, groups: Result<Vec<Group>, String>) {
-        self.groups = Some(groups);
+    pub fn primary_label(&self, _: &Session) -> &'static str {
+        "Save scope"
+    }
+
+    /// Complete, and the choice not changed since it was saved.
+    pub fn is_complete(&self, session: &Session) -> bool {
+        session.complete(&[StepId::ChooseScope, StepId::SaveSettings]) && !self.changed(session)
     }
 
     /// Counting changes nothing, so it runs as soon as the screen opens.
@@ -129,7 +140,7 @@ impl ScopeScreen {
         }
     }
 
-    pub fn submit(&self, session: &Session) -> Action {
+    pub fn primary(&self, session: &Session) -> Action {
         let edited = self.email.is_some() || self.threshold.is_some();
         let notifications = if edited {
             let email = match parse_email(self.email_text(session)) {
@@ -231,7 +242,9 @@ impl ScopeScreen {
                             .on_press_maybe(idle.then_some(Message::LoadGroups)),
                     );
                 }
-                Some(Err(e)) => box_ = box_.push(text(e).size(13).style(theme::danger_text)),
+                Some(Err(e)) => {
+                    box_ = box_.push(text(e.to_string()).size(13).style(theme::danger_text));
+                }
                 Some(Ok(groups)) if groups.is_empty() => {
                     box_ = box_.push(text("The directory has no groups.").size(13));
                 }

@@ -7,17 +7,30 @@ use iced::{Element, Fill};
 use crate::procedure::step::StepId;
 use crate::ui::app::Message;
 use crate::ui::panel;
+use crate::ui::panel::after_start::AfterStart;
 use crate::ui::screen::Action;
-use crate::ui::screen::after_start::AfterStart;
 use crate::ui::session::Session;
 use crate::ui::widget;
 use crate::ui::work::Op;
 
-pub fn submit() -> Action {
-    Action::Run(Op::steps(&[StepId::StartProvisioning]))
+/// Step 16; the monitor below it is the after-start panel.
+pub struct Start;
+
+impl Start {
+    pub fn primary(&self, _: &Session) -> Action {
+        Action::Run(Op::steps(&[StepId::StartProvisioning]))
+    }
+
+    pub fn primary_label(&self, _: &Session) -> &'static str {
+        "Start provisioning now"
+    }
+
+    pub fn view<'a>(&self, after: &'a AfterStart, session: &'a Session) -> Element<'a, Message> {
+        view(after, session)
+    }
 }
 
-pub fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Message> {
+fn view<'a>(after: &'a AfterStart, session: &'a Session) -> Element<'a, Message> {
     let mut page = column![
         text(
             "Starting provisioning makes Entra create, update and disable Orchidea users \

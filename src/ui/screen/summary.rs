@@ -6,14 +6,47 @@ use iced::{Element, Fill, Length};
 use crate::engine::Scope;
 use crate::procedure::step::StepId;
 use crate::ui::app::Message;
-use crate::ui::screen::after_start::AfterStart;
+use crate::ui::panel::after_start::AfterStart;
+use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
+use crate::ui::work::Op;
 
-pub fn view<'a>(
+/// The end: nothing to run, Close instead of Next.
+pub struct Summary;
+
+impl Summary {
+    /// The backups list, read when the engine exists.
+    pub fn on_enter(&self, session: &Session) -> Action {
+        if session.engine.is_some() {
+            Action::Run(Op::ListBackups)
+        } else {
+            Action::None
+        }
+    }
+
+    pub fn primary(&self, _: &Session) -> Action {
+        Action::Close
+    }
+
+    pub fn primary_label(&self, _: &Session) -> &'static str {
+        "Close"
+    }
+
+    pub fn view<'a>(
+        &self,
+        after: &'a AfterStart,
+        backups: &'a crate::ui::panel::backups::Backups,
+        session: &'a Session,
+    ) -> Element<'a, Message> {
+        view(after, backups, session)
+    }
+}
+
+fn view<'a>(
     after: &'a AfterStart,
-    backups: &'a crate::ui::screen::backups::Backups,
+    backups: &'a crate::ui::panel::backups::Backups,
     session: &'a Session,
 ) -> Element<'a, Message> {
     let total = StepId::ALL.len();
@@ -53,9 +86,10 @@ pub fn view<'a>(
         };
         let scim = facts.scim.as_ref();
         let url = scim.map_or("—".to_string(), |s| s.url.to_string());
-        let secret = scim
-            .and_then(|s| s.secret.as_ref())
-            .map_or("kept by Entra (not shown)".to_string(), |s| s.masked());
+        let secret = scim.and_then(|s| s.secret.as_ref()).map_or(
+            "kept by Entra (not shown)".to_string(),
+            crate::platform::secret::Secret::masked,
+        );
         page = page.push(
             column![
                 fact("Enterprise app", app),
@@ -116,7 +150,7 @@ pub fn view<'a>(
     page.into()
 }
 
-fn fact<'a>(label: &'a str, value: String) -> Element<'a, Message> {
+fn fact(label: &str, value: String) -> Element<'_, Message> {
     row![
         text(label)
             .size(14)

@@ -4,11 +4,13 @@
 use iced::widget::{column, text};
 use iced::{Element, Fill};
 
-use super::sign_in::{self, SignIn};
 use crate::platform::settings::Settings;
+use crate::ui::panel::sign_in::{self, SignIn};
 use crate::ui::screen::Action;
+use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
+use crate::ui::work::{Op, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -22,38 +24,95 @@ pub struct Welcome {
     pub sign_in: SignIn,
     /// Where the last run on a real tenant stopped, if it did not finish.
     pub last_run: Option<String>,
+    /// The tenant file the sandbox simulates (`--sandbox-tenant`).
+    pub sandbox_tenant: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     ModeSelected(Mode),
     SignIn(sign_in::Message),
+    /// The sandbox runs: it is where the wizard works now.
+    SandboxStarted,
+    /// The work in flight was cancelled (Back or Esc), a sign-in with it.
+    Cancelled,
+    /// The sign-in ended (the root saved the settings when it worked).
+    SignedIn(Result<sign_in::SignedIn, String>),
+    /// Orchidea accepted the admin API token for this workspace.
+    OrchideaChecked(url::Url, crate::platform::secret::Secret),
 }
 
 impl Default for Welcome {
     fn default() -> Self {
-        Self::new(None, Settings::default())
+        Self::new(None, Settings::default(), None)
     }
 }
 
 impl Welcome {
     /// The first screen, pre-filled from the saved settings, mentioning an
     /// unfinished run on a real tenant.
-    pub fn new(last_run: Option<String>, settings: Settings) -> Self {
+    pub fn new(
+        last_run: Option<String>,
+        settings: Settings,
+        sandbox_tenant: Option<std::path::PathBuf>,
+    ) -> Self {
         Self {
             mode: Mode::Sandbox,
             sign_in: SignIn::from_settings(settings),
             last_run,
+            sandbox_tenant,
         }
     }
 
-    pub fn update(&mut self, message: Message) -> Action {
+    pub fn update(&mut self, message: Message, session: &mut Session) -> Action {
         match message {
-            Message::ModeSelected(mode) => {
-                self.mode = mode;
-                Action::None
+            Message::ModeSelected(mode) => self.mode = mode,
+            Message::SignIn(m) => {
+                if matches!(m, sign_in::Message::Cancel) {
+                    session.cancel();
+                }
+                return self.sign_in.update(m);
             }
-            Message::SignIn(m) => self.sign_in.update(m),
+            Message::SandboxStarted => self.mode = Mode::Sandbox,
+            Message::Cancelled => self.sign_in.cancelled(),
+            Message::SignedIn(result) => {
+                if let Some(e) = self.sign_in.finished(result) {
+                    return Action::Fail(e);
+                }
+            }
+            Message::OrchideaChecked(workspace, token) => {
+                if let Some(signed) = self.sign_in.signed_in().cloned() {
+                    return Action::OpenTenant(Box::new(signed), Some((workspace, token)));
+                }
+            }
+        }
+        Action::None
+    }
+
+    /// The sandbox (started once), or the tenant signed in to, with
+    /// Orchidea's admin API checked first when a token was given.
+    pub fn primary(&mut self, session: &Session) -> Action {
+        match self.mode {
+            Mode::Sandbox => match session.target {
+                Some(Target::Sandbox(_)) => Action::Next,
+                _ => Action::Run(Op::StartSandbox(self.sandbox_tenant.clone())),
+            },
+            Mode::Tenant => match self.sign_in.ready() {
+                Err(message) => Action::Fail(message),
+                Ok((signed, None)) => Action::OpenTenant(Box::new(signed), None),
+                Ok((_, Some((workspace, token)))) => Action::Run(Op::CheckOrchidea {
+                    workspace,
+                    token,
+                    remember: self.sign_in.remember(),
+                }),
+            },
+        }
+    }
+
+    pub fn primary_label(&self, session: &Session) -> &'static str {
+        match (self.mode, &session.target) {
+            (Mode::Sandbox, Some(Target::Sandbox(_))) | (Mode::Tenant, _) => "Next",
+            (Mode::Sandbox, _) => "Start the sandbox",
         }
     }
 

@@ -2,18 +2,15 @@
 //! and Graph over HTTP on 127.0.0.1 (endpoint overrides from the settings):
 //! browser and device code, the role verdict, "Remember me", sign-out, the
 //! Orchidea token check, and what the settings file keeps.
-#![cfg(feature = "gui")]
-
-mod ui_common;
 
 use std::sync::Arc;
 
+use crate::support::{Harness, HttpOpener};
 use orchidea_wizard::platform::credstore::{CredentialStore, SessionStore};
 use orchidea_wizard::platform::settings::Settings;
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions, SignInBehaviour};
-use orchidea_wizard::ui::Screen;
+use orchidea_wizard::ui::ScreenId;
 use orchidea_wizard::ui::work::SignInEnv;
-use ui_common::{Harness, HttpOpener};
 
 struct World {
     h: Harness,
@@ -94,7 +91,7 @@ fn browser_sign_in_checks_the_role_then_orchidea_then_moves_on() {
     w.h.click("Sign in with browser");
     w.h.assert_sees_part("Signed in as");
     w.h.assert_sees_part("Application Administrator");
-    assert_eq!(w.h.app.screen(), Screen::Welcome);
+    assert_eq!(w.h.app.screen(), ScreenId::Welcome);
 
     // Settings were saved: where to sign in, never a token.
     // (The harness keeps what the window asks to write instead of writing it.)
@@ -111,20 +108,20 @@ fn browser_sign_in_checks_the_role_then_orchidea_then_moves_on() {
     w.h.type_into("Paste the admin API token", "not-the-token");
     w.h.click("Next");
     w.h.assert_sees_part("Orchidea rejected the admin API token (401)");
-    assert_eq!(w.h.app.screen(), Screen::Welcome);
+    assert_eq!(w.h.app.screen(), ScreenId::Welcome);
 
     // The right one moves to the Orchidea screen, which lists the IDPs.
     w.h.click("Show");
     let token = w.sandbox.admin_token.expose().to_string();
     w.h.send(orchidea_wizard::ui::Message::Welcome(
         orchidea_wizard::ui::screen::welcome::Message::SignIn(
-            orchidea_wizard::ui::screen::sign_in::Message::AdminTokenChanged(
+            orchidea_wizard::ui::panel::sign_in::Message::AdminTokenChanged(
                 orchidea_wizard::Secret::new(token),
             ),
         ),
     ));
     w.h.click("Next");
-    assert_eq!(w.h.app.screen(), Screen::OrchideaSecret);
+    assert_eq!(w.h.app.screen(), ScreenId::OrchideaSecret);
     // Nothing remembered: "Remember me" was off.
     assert!(remembered(&w).is_none());
 }
@@ -155,7 +152,7 @@ fn a_missing_role_blocks_continue_with_the_reason() {
     w.h.click("Sign in with browser");
     w.h.assert_sees_part("User Administrator");
     w.h.click("Next");
-    assert_eq!(w.h.app.screen(), Screen::Welcome);
+    assert_eq!(w.h.app.screen(), ScreenId::Welcome);
 }
 
 #[test]
@@ -186,14 +183,14 @@ fn escape_during_sign_in_returns_to_the_buttons() {
     // Start the work but do not run it: the admin presses Esc first.
     let effects = w.h.app.handle(orchidea_wizard::ui::Message::Welcome(
         orchidea_wizard::ui::screen::welcome::Message::SignIn(
-            orchidea_wizard::ui::screen::sign_in::Message::DeviceCode,
+            orchidea_wizard::ui::panel::sign_in::Message::DeviceCode,
         ),
     ));
     assert_eq!(effects.len(), 1, "the sign-in work started");
     assert!(!w.h.sees("Sign in with browser"));
     w.h.send(orchidea_wizard::ui::Message::Escape);
     w.h.assert_sees("Sign in with browser");
-    assert_eq!(w.h.app.screen(), Screen::Welcome);
+    assert_eq!(w.h.app.screen(), ScreenId::Welcome);
 }
 
 /// A damaged entry under the sign-in's key (not this wizard's format, as

@@ -2,17 +2,13 @@
 //! tenant without the Orchidea app that keeps a new app unseen for a while
 //! (Entra's replication delay): the app is created once, the window waits
 //! for it, and the remaining steps finish with one app and one job.
-#![cfg(feature = "gui")]
 
-mod common;
-mod ui_common;
-
-use common::*;
-use orchidea_wizard::ui::Screen;
+use crate::common::*;
+use crate::support::Harness;
+use orchidea_wizard::ui::ScreenId;
 use orchidea_wizard::ui::screen::choose_app::{CREATE_ANOTHER, CREATE_IT};
 use orchidea_wizard::ui::work::Target;
 use orchidea_wizard::{Status, StepId};
-use ui_common::Harness;
 
 #[test]
 fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
@@ -24,7 +20,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
     let mut h = Harness::build(true, |options, _| options.sandbox_tenant = Some(path));
     h.click("Create SCIM secret");
     h.click("Next");
-    assert_eq!(h.app.screen(), Screen::ChooseApp, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::ChooseApp, "{:?}", h.app.error());
     // Only the OIDC registration matches: greyed, and the wizard offers to create the app.
     h.assert_sees_part("Cannot provision");
     h.click(CREATE_IT);
@@ -46,7 +42,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
         "no second offer once an app can provision"
     );
     h.click("Next");
-    assert_eq!(h.app.screen(), Screen::Credentials, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Credentials, "{:?}", h.app.error());
 
     h.click("Run the remaining steps");
     h.click("Continue");
@@ -108,7 +104,7 @@ fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
 
     h.click("Create SCIM secret");
     h.click("Next");
-    assert_eq!(h.app.screen(), Screen::ChooseApp, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::ChooseApp, "{:?}", h.app.error());
     h.assert_sees_part(gone);
     assert!(h.sees(CREATE_IT));
     h.click(CREATE_ANOTHER);

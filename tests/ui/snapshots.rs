@@ -1,15 +1,12 @@
 //! Pixel baselines (tiny-skia, SHA-256) for screens whose content does not
 //! depend on the sandbox's random ports and ids. On CI a missing baseline
 //! fails instead of being written.
-#![cfg(feature = "gui")]
 
-mod ui_common;
-
+use crate::support::{Harness, assert_snapshot};
 use iced::widget::row;
 use orchidea_wizard::StepId;
 use orchidea_wizard::procedure::checklist::{Checklist, Progress, Status};
 use orchidea_wizard::ui::{Message, theme, widget};
-use ui_common::{Harness, assert_snapshot};
 
 #[test]
 fn welcome_light() {
@@ -35,7 +32,7 @@ fn tenant_form_with_a_validation_message() {
     h.assert_sees("Sign in to Microsoft Entra first (browser or device code).");
     assert!(matches!(
         h.app.screen(),
-        orchidea_wizard::ui::Screen::Welcome
+        orchidea_wizard::ui::ScreenId::Welcome
     ));
     // A tenant that is not one is refused under its field, before any request.
     h.type_into("contoso.onmicrosoft.com or the tenant ID", "contoso");

@@ -1,15 +1,12 @@
 //! Failure paths through the window: the admin sees the cause and the fix,
 //! and nothing typed is lost.
-#![cfg(feature = "gui")]
 
-mod ui_common;
-
+use crate::support::Harness;
 use orchidea_wizard::engine::Capability;
 use orchidea_wizard::services::probe::{CheckOutcome, ProbeFailure};
 use orchidea_wizard::ui::screen::choose_app::NO_APP_SELECTED;
-use orchidea_wizard::ui::{Message, Screen};
+use orchidea_wizard::ui::{Message, ScreenId};
 use orchidea_wizard::{Status, StepId};
-use ui_common::Harness;
 
 const WRONG_SECRET: &str = "not-the-secret-orchidea-made";
 
@@ -25,7 +22,7 @@ fn at_choose_app() -> Harness {
     let mut h = Harness::new(true);
     h.click("Create SCIM secret");
     h.click("Next");
-    assert_eq!(h.app.screen(), Screen::ChooseApp, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::ChooseApp, "{:?}", h.app.error());
     h
 }
 
@@ -108,7 +105,7 @@ fn continuing_without_choosing_an_app_says_what_to_do() {
     h.click("Use this app");
     assert_eq!(h.app.error(), Some(NO_APP_SELECTED));
     h.assert_sees(NO_APP_SELECTED);
-    assert_eq!(h.app.screen(), Screen::ChooseApp);
+    assert_eq!(h.app.screen(), ScreenId::ChooseApp);
     assert_eq!(
         h.app.session().checklist.status(StepId::OpenEnterpriseApp),
         &Status::Pending
@@ -144,7 +141,7 @@ fn back_cancels_work_and_keeps_what_was_chosen() {
     h.click("Run the remaining steps");
     assert_eq!(
         h.app.screen(),
-        Screen::Mappings,
+        ScreenId::Mappings,
         "paused before the schema write"
     );
     assert!(h.app.session().is_writing());
@@ -152,7 +149,7 @@ fn back_cancels_work_and_keeps_what_was_chosen() {
     h.click("Back");
     assert!(h.app.session().running.is_none(), "the run was cancelled");
     assert!(h.app.session().pause.is_none());
-    assert_eq!(h.app.screen(), Screen::Save);
+    assert_eq!(h.app.screen(), ScreenId::Save);
     assert_eq!(
         h.app.session().checklist.status(StepId::KeepFiveAttributes),
         &Status::Pending
@@ -240,7 +237,7 @@ fn a_schema_changed_after_the_diff_is_shown_again_not_overwritten() {
     h.click("Next");
     h.click("Save credentials");
     h.click("Next");
-    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Mappings, "{:?}", h.app.error());
     let marked = another_admin_edits(&h);
 
     h.click("Apply");
@@ -263,10 +260,12 @@ fn a_schema_changed_after_the_diff_is_shown_again_not_overwritten() {
 
     h.click("Apply");
     assert!(
-        Screen::Mappings
-            .steps()
-            .iter()
-            .all(|s| h.app.session().checklist.status(*s).is_complete()),
+        ScreenId::Mappings.steps().iter().all(|s| h
+            .app
+            .session()
+            .checklist
+            .status(*s)
+            .is_complete()),
         "{:?}",
         h.app.error()
     );
@@ -344,10 +343,10 @@ fn another_admin_edits(h: &Harness) -> impl Fn(&Harness) -> bool + use<> {
 fn a_schema_changed_during_the_pause_is_confirmed_again() {
     let mut h = Harness::new(true);
     h.click("Run the remaining steps");
-    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Mappings, "{:?}", h.app.error());
     let marked = another_admin_edits(&h);
     h.click("Continue");
-    assert_eq!(h.app.screen(), Screen::Mappings, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Mappings, "{:?}", h.app.error());
     h.assert_sees(
         "Paused before step 9 (Keep only five attributes). Nothing has been written for it yet.",
     );
@@ -357,12 +356,14 @@ fn a_schema_changed_during_the_pause_is_confirmed_again() {
         "nothing was written over the other admin's change"
     );
     h.click("Continue");
-    assert_eq!(h.app.screen(), Screen::Start, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Start, "{:?}", h.app.error());
     assert!(
-        Screen::Mappings
-            .steps()
-            .iter()
-            .all(|s| h.app.session().checklist.status(*s).is_complete())
+        ScreenId::Mappings.steps().iter().all(|s| h
+            .app
+            .session()
+            .checklist
+            .status(*s)
+            .is_complete())
     );
     assert!(marked(&h), "the change survives the write");
 }

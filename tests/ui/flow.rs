@@ -1,13 +1,10 @@
 //! The whole sandbox flow through the window: first screen to a started
 //! provisioning job, clicking by visible text and typing into fields.
-#![cfg(feature = "gui")]
 
-mod ui_common;
-
+use crate::support::Harness;
 use orchidea_wizard::engine::Capability;
-use orchidea_wizard::ui::{Message, Screen};
+use orchidea_wizard::ui::{Message, ScreenId};
 use orchidea_wizard::{Status, StepId};
-use ui_common::Harness;
 
 fn provisionable_app(h: &Harness) -> String {
     let facts = h.app.session().facts().expect("step 1 ran");
@@ -20,7 +17,7 @@ fn provisionable_app(h: &Harness) -> String {
 }
 
 #[track_caller]
-fn assert_screen(h: &Harness, screen: Screen) {
+fn assert_screen(h: &Harness, screen: ScreenId) {
     assert_eq!(h.app.screen(), screen, "error banner: {:?}", h.app.error());
 }
 
@@ -40,17 +37,17 @@ fn assert_complete(h: &Harness, steps: &[StepId]) {
 fn walks_the_sandbox_flow_step_by_step() {
     // `cargo run` with nothing configured lands on the welcome screen.
     let mut h = Harness::new(false);
-    assert_screen(&h, Screen::Welcome);
+    assert_screen(&h, ScreenId::Welcome);
     h.assert_sees("Connect Orchidea to Microsoft Entra ID");
     h.assert_sees("0 of 18 steps complete");
 
     h.click("Start the sandbox");
-    assert_screen(&h, Screen::OrchideaSecret);
+    assert_screen(&h, ScreenId::OrchideaSecret);
 
     // 1a–1c: the admin API path with the IDP list.
     h.assert_sees("Create it for me");
     h.click("Create SCIM secret");
-    assert_complete(&h, Screen::OrchideaSecret.steps());
+    assert_complete(&h, ScreenId::OrchideaSecret.steps());
     h.assert_sees("Copy URL");
     h.assert_sees("3 of 18 steps complete");
     let secret = h.app.session().scim().unwrap().secret.clone().unwrap();
@@ -73,7 +70,7 @@ fn walks_the_sandbox_flow_step_by_step() {
 
     // 2: choose the enterprise app.
     h.click("Next");
-    assert_screen(&h, Screen::ChooseApp);
+    assert_screen(&h, ScreenId::ChooseApp);
     let app = provisionable_app(&h);
     h.click(&app);
     h.click("Use this app");
@@ -81,9 +78,9 @@ fn walks_the_sandbox_flow_step_by_step() {
 
     // 3–5: provisioning mode and Test Connection.
     h.click("Next");
-    assert_screen(&h, Screen::Credentials);
+    assert_screen(&h, ScreenId::Credentials);
     h.click("Test connection");
-    assert_complete(&h, Screen::Credentials.steps());
+    assert_complete(&h, ScreenId::Credentials.steps());
     h.assert_sees("Entra reached the SCIM endpoint and accepted the secret.");
 
     // 6: save.
@@ -93,7 +90,7 @@ fn walks_the_sandbox_flow_step_by_step() {
 
     // 7–13: the diff is shown before anything is written.
     h.click("Next");
-    assert_screen(&h, Screen::Mappings);
+    assert_screen(&h, ScreenId::Mappings);
     assert_complete(&h, &[StepId::OpenMappings, StepId::OpenUserMapping]);
     let plan = h.app.session().facts().unwrap().mapping.clone().unwrap();
     assert!(!plan.is_noop(), "a fresh tenant needs the mapping edit");
@@ -105,22 +102,22 @@ fn walks_the_sandbox_flow_step_by_step() {
         &Status::Pending
     );
     h.click("Apply");
-    assert_complete(&h, Screen::Mappings.steps());
+    assert_complete(&h, ScreenId::Mappings.steps());
 
     // 14–15: scope.
     h.click("Next");
-    assert_screen(&h, Screen::Scope);
+    assert_screen(&h, ScreenId::Scope);
     h.click("Save scope");
-    assert_complete(&h, Screen::Scope.steps());
+    assert_complete(&h, ScreenId::Scope.steps());
 
     // 16: start.
     h.click("Next");
-    assert_screen(&h, Screen::Start);
+    assert_screen(&h, ScreenId::Start);
     h.click("Start provisioning now");
     assert_complete(&h, &[StepId::StartProvisioning]);
     h.click("Finish");
 
-    assert_screen(&h, Screen::Summary);
+    assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
     h.assert_sees("18 of 18 steps complete");
     h.assert_sees("Provisioning is set up: all 18 steps are complete.");
@@ -130,11 +127,11 @@ fn walks_the_sandbox_flow_step_by_step() {
 #[test]
 fn runs_the_remaining_steps_pausing_before_the_schema_write_and_start() {
     let mut h = Harness::new(true);
-    assert_screen(&h, Screen::OrchideaSecret);
+    assert_screen(&h, ScreenId::OrchideaSecret);
 
     h.click("Run the remaining steps");
     // First pause: before the mapping write, on the mappings screen.
-    assert_screen(&h, Screen::Mappings);
+    assert_screen(&h, ScreenId::Mappings);
     h.assert_sees(
         "Paused before step 9 (Keep only five attributes). Nothing has been written for it yet.",
     );
@@ -146,14 +143,14 @@ fn runs_the_remaining_steps_pausing_before_the_schema_write_and_start() {
     h.click("Continue");
 
     // Second pause: before start.
-    assert_screen(&h, Screen::Start);
+    assert_screen(&h, ScreenId::Start);
     h.assert_sees(
         "Paused before step 16 (Start provisioning). Nothing has been written for it yet.",
     );
     assert_complete(&h, &StepId::ALL[..StepId::StartProvisioning.index()]);
     h.click("Continue");
 
-    assert_screen(&h, Screen::Summary);
+    assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
     h.assert_sees("18 of 18 steps complete");
 }
@@ -205,9 +202,9 @@ fn keyboard_enter_runs_the_primary_action_and_escape_goes_back() {
 
     let mut h = Harness::new(false);
     h.send(key(press(Named::Enter, Modifiers::empty())).unwrap());
-    assert_screen(&h, Screen::OrchideaSecret);
+    assert_screen(&h, ScreenId::OrchideaSecret);
     h.send(key(press(Named::Enter, Modifiers::empty())).unwrap());
-    assert_complete(&h, Screen::OrchideaSecret.steps());
+    assert_complete(&h, ScreenId::OrchideaSecret.steps());
     h.send(key(press(Named::Escape, Modifiers::empty())).unwrap());
-    assert_screen(&h, Screen::Welcome);
+    assert_screen(&h, ScreenId::Welcome);
 }

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use url::Url;
 
-use super::app::Message;
-use super::screen::sign_in::{self, Prompt, SignedIn};
-use super::screen::welcome;
-use super::work::{Method, SignInEnv, SignInRequest};
+use super::sign_in::{self, Prompt, SignedIn};
 use crate::platform::credstore::CredentialStore;
 use crate::platform::secret::Secret;
 use crate::services::connect::{self, Remembered};
 use crate::services::graph::GraphClient;
 use crate::services::signin;
+use crate::ui::app::Message;
+use crate::ui::screen::welcome;
+use crate::ui::work::{Method, SignInEnv, SignInRequest};
 
 fn prompted(p: Prompt) -> Message {
     Message::Welcome(welcome::Message::SignIn(sign_in::Message::Prompted(p)))
@@ -60,29 +60,28 @@ pub async fn sign_in(
         None
     };
     let from_store = remembered.is_some();
-    let tokens = match remembered {
-        Some(t) => t,
-        None => {
-            let tokens = match method {
-                Method::Browser => {
-                    let tx = side.clone();
-                    let show = move |url: &Url| {
-                        let _ = tx.send(prompted(Prompt::Browser(url.clone())));
-                    };
-                    signin::sign_in_with_browser(&cfg, &http, env.opener.as_ref(), &show).await
-                }
-                Method::DeviceCode => {
-                    let tx = side.clone();
-                    let show = move |p: &signin::DeviceCodePrompt| {
-                        let _ = tx.send(prompted(Prompt::Device(p.clone())));
-                    };
-                    signin::sign_in_with_device_code(&cfg, &http, &show).await
-                }
+    let tokens = if let Some(t) = remembered {
+        t
+    } else {
+        let tokens = match method {
+            Method::Browser => {
+                let tx = side.clone();
+                let show = move |url: &Url| {
+                    let _ = tx.send(prompted(Prompt::Browser(url.clone())));
+                };
+                signin::sign_in_with_browser(&cfg, &http, env.opener.as_ref(), &show).await
             }
-            .map_err(|e| e.to_string())?;
-            connect::keep_or_forget(&cfg, &store, &tokens, remember).await?;
-            tokens
+            Method::DeviceCode => {
+                let tx = side.clone();
+                let show = move |p: &signin::DeviceCodePrompt| {
+                    let _ = tx.send(prompted(Prompt::Device(p.clone())));
+                };
+                signin::sign_in_with_device_code(&cfg, &http, &show).await
+            }
         }
+        .map_err(|e| e.to_string())?;
+        connect::keep_or_forget(&cfg, &store, &tokens, remember).await?;
+        tokens
     };
     let kept = match (remember, &store_note) {
         (true, None) if unreadable.is_some() => Some(format!(

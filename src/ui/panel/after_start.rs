@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use iced::widget::{button, column, container, progress_bar, row, text, text_input};
 use iced::{Alignment, Element, Fill, Length};
 
-use crate::engine::{JobView, filter_events, stage_sentence};
+use crate::engine::{EngineError, JobView, filter_events, stage_sentence};
 use crate::platform::timefmt::readable;
 use crate::services::graph::{DirectoryUser, Outcome, ProvisioningEvent};
 use crate::ui::screen::Action;
@@ -19,7 +19,7 @@ use crate::ui::work::Op;
 #[derive(Default)]
 pub struct AfterStart {
     query: String,
-    found: Option<Result<Vec<DirectoryUser>, String>>,
+    found: Option<Result<Vec<DirectoryUser>, EngineError>>,
     filter: Option<Outcome>,
     filter_text: String,
     pub(crate) exported: Option<Result<Vec<PathBuf>, String>>,
@@ -45,6 +45,10 @@ pub enum Message {
     CancelDeletions,
     RefreshLogs,
     Export,
+    /// Who the search found.
+    UsersFound(Result<Vec<DirectoryUser>, EngineError>),
+    /// The report files written.
+    Exported(Result<Vec<PathBuf>, String>),
 }
 
 /// Log lines shown at once; the filter narrows the newest page.
@@ -102,11 +106,15 @@ impl AfterStart {
             }
             Message::RefreshLogs => Action::Run(Op::RefreshLogs),
             Message::Export => Action::Run(Op::ExportReport(report_dir.to_path_buf())),
+            Message::UsersFound(users) => {
+                self.found = Some(users);
+                Action::None
+            }
+            Message::Exported(result) => {
+                self.exported = Some(result);
+                Action::None
+            }
         }
-    }
-
-    pub fn users_found(&mut self, users: Result<Vec<DirectoryUser>, String>) {
-        self.found = Some(users);
     }
 
     /// Live status, quarantine and its recovery.
@@ -132,9 +140,12 @@ impl AfterStart {
         .spacing(8);
         if let Some((done, total)) = view.progress {
             let total = total.max(done).max(1);
+            // A bar's length: precision beyond f32 does not show.
+            #[allow(clippy::cast_precision_loss)]
+            let (whole, part) = (total as f32, done as f32);
             col = col.push(
                 row![
-                    progress_bar(0.0..=total as f32, done as f32).length(Length::Fixed(240.0)),
+                    progress_bar(0.0..=whole, part).length(Length::Fixed(240.0)),
                     text(format!("Initial cycle: {done} of {total} users processed")).size(13),
                 ]
                 .spacing(12)
@@ -317,7 +328,7 @@ impl AfterStart {
         ]
         .spacing(8);
         match &self.found {
-            Some(Err(e)) => col = col.push(text(e).size(13).style(theme::danger_text)),
+            Some(Err(e)) => col = col.push(text(e.to_string()).size(13).style(theme::danger_text)),
             Some(Ok(users)) if users.is_empty() => {
                 col = col.push(text("No user matches.").size(13).style(theme::muted));
             }

@@ -2,20 +2,17 @@
 //! AppRoleAssignment.ReadWrite.All: assigning a group on the scope screen
 //! is refused by Graph (403), and the window names the permission and the
 //! admin-consent link.
-#![cfg(feature = "gui")]
 
-mod ui_common;
-
+use crate::support::Harness;
 use orchidea_wizard::ui::screen::scope;
-use orchidea_wizard::ui::{Message, Screen};
+use orchidea_wizard::ui::{Message, ScreenId};
 use serde_json::{Value, json};
-use ui_common::Harness;
 
 #[test]
 fn assigning_a_group_without_the_permission_names_it() {
     // The built-in tenant, nobody assigned, and a token without the pair.
     let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json")).unwrap();
     for sp in tenant["servicePrincipals"].as_array_mut().unwrap() {
         if sp["displayName"] == "Orchidea" {
             sp["assignments"] = json!({ "users": [], "groups": [] });
@@ -36,7 +33,7 @@ fn assigning_a_group_without_the_permission_names_it() {
     // Paused before start: back to the scope screen.
     h.send(Message::Escape);
     h.click("Back");
-    assert_eq!(h.app.screen(), Screen::Scope);
+    assert_eq!(h.app.screen(), ScreenId::Scope);
     h.click("Show groups to assign");
     h.send(Message::Scope(scope::Message::Assign(0)));
     let error = h.app.error().expect("the assignment was refused");

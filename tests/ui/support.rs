@@ -1,8 +1,6 @@
-//! Drives the window headlessly. Clicks and typing go through iced_test's
-//! Simulator; the work they start is the app's own message streams, run
+//! Drives the window headlessly. Clicks and typing go through `iced_test`'s
+//! `Simulator`; the work they start is the app's own message streams, run
 //! here on a tokio runtime against the sandbox on 127.0.0.1.
-
-#![allow(dead_code)]
 
 use std::path::Path;
 
@@ -13,7 +11,7 @@ use orchidea_wizard::platform::clipboard::MemoryClipboard;
 use orchidea_wizard::platform::credstore::SessionStore;
 use orchidea_wizard::services::signin::UrlOpener;
 use orchidea_wizard::ui::work::SignInEnv;
-use orchidea_wizard::ui::{App, Effect, Message, Options, Screen, Work};
+use orchidea_wizard::ui::{App, Effect, Message, Options, ScreenId, Work};
 use std::sync::Arc;
 
 /// The window's default size, so tests see what a user sees.
@@ -64,9 +62,9 @@ impl Harness {
         };
         edit(&mut options, &rt);
         // The sandbox spawns its servers on the runtime it starts from.
-        let _guard = rt.enter();
+        let guard = rt.enter();
         let (app, effects) = App::new(&options);
-        drop(_guard);
+        drop(guard);
         let mut harness = Self {
             app,
             clipboard,
@@ -204,7 +202,7 @@ impl Harness {
 }
 
 /// Clicks `label`, scrolling the area under it down until it is visible.
-fn reach(ui: &mut Simulator<'_, Message>, label: &str, screen: Screen) {
+fn reach(ui: &mut Simulator<'_, Message>, label: &str, screen: ScreenId) {
     for _ in 0..30 {
         match ui.click(label) {
             Ok(_) => return,
@@ -221,7 +219,7 @@ fn reach(ui: &mut Simulator<'_, Message>, label: &str, screen: Screen) {
     panic!("{label:?} never scrolled into view on {screen:?}");
 }
 
-/// Compares a render with its committed hash. iced_test writes a missing
+/// Compares a render with its committed hash. `iced_test` writes a missing
 /// baseline and passes, so on CI a missing file is a failure instead.
 pub fn assert_snapshot(view: Element<'_, Message>, theme: &Theme, name: &str) {
     let base = format!("tests/snapshots/{name}");

@@ -1,21 +1,18 @@
 //! The window after Start: live status, quarantine and its recovery, one
 //! user on demand, the logs and their filters, the report export, and the
 //! scope screen's count, Coalesce offer and notification fields.
-#![cfg(feature = "gui")]
-
-mod ui_common;
 
 use std::sync::Arc;
 
+use crate::support::Harness;
 use orchidea_wizard::engine::stage_sentence;
 use orchidea_wizard::procedure::mapping::UserNameSource;
 use orchidea_wizard::sandbox::{Fault, Sandbox};
 use orchidea_wizard::services::graph::Outcome;
 use orchidea_wizard::ui::screen::scope;
 use orchidea_wizard::ui::work::{self, Target};
-use orchidea_wizard::ui::{Message, Screen};
+use orchidea_wizard::ui::{Message, ScreenId};
 use orchidea_wizard::{Status, StepId};
-use ui_common::Harness;
 
 fn sandbox(h: &Harness) -> Arc<Sandbox> {
     match &h.app.session().target {
@@ -29,7 +26,7 @@ fn run_all(h: &mut Harness) {
     h.click("Run the remaining steps");
     h.click("Continue");
     h.click("Continue");
-    assert_eq!(h.app.screen(), Screen::Summary, "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Summary, "{:?}", h.app.error());
     assert!(h.app.session().checklist.all_complete());
 }
 
@@ -123,7 +120,7 @@ fn the_start_screen_provisions_one_user_on_demand_showing_each_stage() {
     let mut h = Harness::new(true);
     run_all(&mut h);
     h.click("Back");
-    assert_eq!(h.app.screen(), Screen::Start);
+    assert_eq!(h.app.screen(), ScreenId::Start);
     h.type_into("Name, mail or user principal name", "Raj");
     h.click("Search");
     h.assert_sees("Provision now");
@@ -314,7 +311,7 @@ fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
         &Status::Failed("Not confirmed; nothing was written.".into())
     );
     h.click("Back");
-    assert_eq!(h.app.screen(), Screen::Scope);
+    assert_eq!(h.app.screen(), ScreenId::Scope);
     let audience = h.app.session().facts().unwrap().audience.clone().unwrap();
     h.assert_sees(&format!(
         "{} users in scope; 2 of them without mail.",
@@ -341,7 +338,7 @@ fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
         UserNameSource::CoalesceMailUpn
     );
     assert!(
-        h.app.session().complete(Screen::Mappings.steps()),
+        h.app.session().complete(ScreenId::Mappings.steps()),
         "the mapping was written again"
     );
     h.assert_sees("Use mail only (Orchidea's specification)");
@@ -404,7 +401,7 @@ fn the_first_screen_offers_to_continue_an_unfinished_run() {
         "Continue where you left off: your last run stopped with {last}. Enter the same tenant and choose \"Run the remaining steps\": every step is checked, and only what is missing is done."
     );
     assert!(
-        ui_common::simulator(app.view())
+        crate::support::simulator(app.view())
             .find(notice.as_str())
             .is_err(),
         "not in sandbox mode"
@@ -413,7 +410,7 @@ fn the_first_screen_offers_to_continue_an_unfinished_run() {
         welcome::Mode::Tenant,
     )));
     assert!(
-        ui_common::simulator(app.view())
+        crate::support::simulator(app.view())
             .find(notice.as_str())
             .is_ok()
     );
@@ -438,19 +435,19 @@ fn the_summary_lists_backups_shows_what_a_restore_changes_and_restores() {
         .unwrap();
     // Nothing is replaced before its changes were shown.
     h.send(Message::Backups(
-        orchidea_wizard::ui::screen::backups::Message::Restore(row),
+        orchidea_wizard::ui::panel::backups::Message::Restore(row),
     ));
     assert_eq!(
         h.app.error(),
         Some("Show the backup's changes first, then restore it.")
     );
     h.send(Message::Backups(
-        orchidea_wizard::ui::screen::backups::Message::Preview(row),
+        orchidea_wizard::ui::panel::backups::Message::Preview(row),
     ));
     h.assert_sees(&format!("Restoring {} would change:", schema_backup.id));
     h.assert_sees("+ userName ← userPrincipalName (matching 1)");
     h.send(Message::Backups(
-        orchidea_wizard::ui::screen::backups::Message::Restore(row),
+        orchidea_wizard::ui::panel::backups::Message::Restore(row),
     ));
     assert!(h.app.error().is_none(), "{:?}", h.app.error());
     let facts = h.app.session().facts().unwrap();

@@ -96,6 +96,8 @@ pub enum Message {
     OpenPage,
 }
 
+// The form's checkboxes and toggles, one bool each as the widgets take them.
+#[allow(clippy::struct_excessive_bools)]
 pub struct SignIn {
     cloud: Cloud,
     tenant: String,

@@ -1,12 +1,9 @@
 //! The window's secret fields and the log redactor: what the admin types is
 //! registered once, when it is taken for use, not at every keystroke (which
 //! crowded out the live secrets: issue #14, item 10).
-#![cfg(feature = "gui")]
 
-mod ui_common;
-
+use crate::support::Harness;
 use orchidea_wizard::platform::logging::redact::{MASK, redact};
-use ui_common::Harness;
 
 const TYPED: &str = "typed-secret-value-Qv7-not-yet-used";
 

@@ -4,6 +4,7 @@
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill};
 
+use crate::engine::EngineError;
 use crate::engine::backup::Backup;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
@@ -12,9 +13,9 @@ use crate::ui::work::Op;
 
 #[derive(Default)]
 pub struct Backups {
-    list: Option<Result<Vec<Backup>, String>>,
+    list: Option<Vec<Backup>>,
     /// The backup whose changes are shown, and those changes.
-    preview: Option<(String, Result<Vec<String>, String>)>,
+    preview: Option<(String, Result<Vec<String>, EngineError>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -22,20 +23,29 @@ pub enum Message {
     Refresh,
     Preview(usize),
     Restore(usize),
+    /// The engine's backups, newest first.
+    Listed(Vec<Backup>),
+    /// What restoring backup `id` would change.
+    Previewed(String, Result<Vec<String>, EngineError>),
 }
 
 impl Backups {
     pub fn update(&mut self, message: Message) -> Action {
-        let pick = |i: usize| match &self.list {
-            Some(Ok(list)) => list.get(i).cloned(),
-            _ => None,
-        };
+        let pick = |i: usize| self.list.as_ref().and_then(|list| list.get(i).cloned());
         let previewed = |b: &Backup| {
             self.preview
                 .as_ref()
                 .is_some_and(|(id, diff)| *id == b.id && diff.is_ok())
         };
         match message {
+            Message::Listed(list) => {
+                self.list = Some(list);
+                Action::None
+            }
+            Message::Previewed(id, diff) => {
+                self.preview = Some((id, diff));
+                Action::None
+            }
             Message::Refresh => Action::Run(Op::ListBackups),
             Message::Preview(i) => {
                 pick(i).map_or(Action::None, |b| Action::Run(Op::PreviewRestore(b)))
@@ -46,14 +56,6 @@ impl Backups {
                 None => Action::None,
             },
         }
-    }
-
-    pub fn listed(&mut self, list: Result<Vec<Backup>, String>) {
-        self.list = Some(list);
-    }
-
-    pub fn previewed(&mut self, id: String, diff: Result<Vec<String>, String>) {
-        self.preview = Some((id, diff));
     }
 
     pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
@@ -78,15 +80,14 @@ impl Backups {
         .spacing(8);
         match &self.list {
             None => col = col.push(text("Reading the backups…").size(13).style(theme::muted)),
-            Some(Err(e)) => col = col.push(text(e).size(13).style(theme::danger_text)),
-            Some(Ok(list)) if list.is_empty() => {
+            Some(list) if list.is_empty() => {
                 col = col.push(
                     text("No backups yet for this tenant.")
                         .size(13)
                         .style(theme::muted),
                 );
             }
-            Some(Ok(list)) => {
+            Some(list) => {
                 for (i, b) in list.iter().enumerate().take(10) {
                     // Restoring replaces what Entra has: only after its
                     // changes were shown.
@@ -129,7 +130,10 @@ impl Backups {
                 )
                 .spacing(2)
                 .into(),
-                Err(e) => text(e.as_str()).size(13).style(theme::danger_text).into(),
+                Err(e) => text(e.to_string())
+                    .size(13)
+                    .style(theme::danger_text)
+                    .into(),
             };
             col = col.push(container(body).padding(10).width(Fill).style(theme::tinted));
         }
