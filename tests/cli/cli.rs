@@ -1,6 +1,6 @@
 //! The headless CLI as an admin runs it: a real process, the sandbox inside it.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

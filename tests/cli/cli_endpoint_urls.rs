@@ -5,7 +5,7 @@
 //! plain http through a recording proxy on 127.0.0.1 (loopback goes direct),
 //! so a request to the refused host would be seen there.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

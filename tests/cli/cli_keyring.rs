@@ -5,7 +5,7 @@
 //! later command signs in without a device code, and `signout` removes
 //! them.
 
-mod common;
+use crate::common;
 
 use common::keyring::PrivateKeyring;
 use common::standalone::Standalone;

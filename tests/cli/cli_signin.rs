@@ -3,7 +3,7 @@
 //! `--orchidea-url`, device code with pending polls, the role check, and
 //! the sign-in errors as the admin reads them.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 
@@ -127,7 +127,7 @@ fn bad_sign_in_settings_are_refused_before_any_request() {
 #[test]
 fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
     let tenant = common::tenant_without_the_app(Some(2000));
-    let sandbox = Standalone::start_with(Some(tenant));
+    let sandbox = Standalone::with_tenant(|t, _| *t = tenant);
     let orchidea = sandbox.url("orchidea_url").to_string();
     let (ok, stdout, stderr) =
         sandbox.cli(&["run", "--orchidea-url", &orchidea, "--yes", "--create-app"]);
@@ -155,7 +155,7 @@ fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
 #[test]
 fn a_run_again_after_the_new_app_was_not_shown_in_time_uses_it_and_creates_no_second() {
     let tenant = common::tenant_without_the_app(Some(8000));
-    let sandbox = Standalone::start_with(Some(tenant));
+    let sandbox = Standalone::with_tenant(|t, _| *t = tenant);
     let orchidea = sandbox.url("orchidea_url").to_string();
     let args = ["run", "--orchidea-url", &orchidea, "--yes", "--create-app"];
     let (ok, stdout, stderr) = sandbox.cli(&[&args[..], &["--replication-wait", "1"]].concat());

@@ -3,7 +3,7 @@
 //! sandbox lives inside the CLI process and keeps its state in a file, so a
 //! kill loses whatever a real crash would.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

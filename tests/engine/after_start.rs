@@ -2,7 +2,7 @@
 //! 127.0.0.1: who the scope misses and the Coalesce fix, notifications,
 //! provisioning on demand, quarantine and its recovery, the logs, the report.
 
-mod common;
+use crate::common;
 
 use common::*;
 use orchidea_wizard::StepId;
@@ -361,8 +361,7 @@ async fn the_report_tells_the_whole_story_without_the_secret() {
 #[tokio::test]
 async fn nobody_assigned_is_said_and_assigning_a_group_fixes_it() {
     // The built-in tenant with nobody assigned to the Orchidea app.
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     for sp in tenant["servicePrincipals"].as_array_mut().unwrap() {
         if sp["displayName"] == "Orchidea" {
             sp["assignments"] = serde_json::json!({ "users": [], "groups": [] });

@@ -2,7 +2,7 @@
 //! against the code: the message the admin reads, and that nothing was
 //! changed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 /// id → expected message, from the catalogue table.
 fn catalogue() -> BTreeMap<String, String> {
-    let doc = include_str!("../docs/bad-input.md");
+    let doc = include_str!("../../docs/bad-input.md");
     let table = doc
         .split("<!-- catalogue -->")
         .nth(1)
@@ -323,7 +323,7 @@ async fn every_catalogue_entry_gives_its_message() {
 
     // Schemas the mapping edit cannot work with: refused before any write.
     let mut schema: Value =
-        serde_json::from_str(include_str!("fixtures/graph/schema-scim-default.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/graph/schema-scim-default.json")).unwrap();
     let mut no_user = schema.clone();
     for rule in no_user["synchronizationRules"].as_array_mut().unwrap() {
         rule["objectMappings"]

@@ -3,7 +3,7 @@
 //! the browser: every surface the wizard reads over HTTP stays bounded, and
 //! a token only goes where it was meant to (issue #14, item 10).
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! still completes; the Global cloud treats the same refusal as a failure.
 //! The sandbox plays a cloud without `validateCredentials` by answering 404.
 
-mod common;
+use crate::common;
 
 use common::*;
 use orchidea_wizard::StepId;

@@ -4,7 +4,7 @@
 //! with every step done, exactly one new app and one job — also when the
 //! answer to the create was lost.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -15,7 +15,6 @@ use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
 use orchidea_wizard::services::graph::{GraphClient, RetryPolicy, StaticToken};
 use orchidea_wizard::setup::{self, Choices};
 use orchidea_wizard::{Status, StepId};
-use serde_json::Value;
 
 /// The built-in tenant without its Orchidea SCIM app: only the OIDC app
 /// registration "Orchidea (OIDC app registration)" matches the name.
@@ -60,16 +59,6 @@ fn engine(sandbox: &Sandbox, settle_within: Duration) -> Engine {
     Engine::new(cfg)
 }
 
-fn apps_named(dump: &Value, name: &str) -> Vec<Value> {
-    dump["entra"]["servicePrincipals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sp| sp["displayName"] == name)
-        .cloned()
-        .collect()
-}
-
 #[tokio::test]
 async fn creating_the_app_waits_for_entra_to_replicate_it_then_runs_every_step() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,7 +85,7 @@ async fn creating_the_app_waits_for_entra_to_replicate_it_then_runs_every_step()
     ));
     sandbox.wait_idle().await;
     let dump = sandbox.dump().await;
-    let made = apps_named(&dump, "Orchidea");
+    let made = orchidea_apps(&dump);
     assert_eq!(made.len(), 1, "exactly one new app");
     assert_configured(&dump, "false");
     assert_eq!(jobs(&dump)[0]["servicePrincipalId"], made[0]["id"]);
@@ -125,7 +114,7 @@ async fn a_lost_answer_to_creating_the_app_is_looked_up_by_name_not_repeated() {
     );
     sandbox.wait_idle().await;
     let dump = sandbox.dump().await;
-    assert_eq!(apps_named(&dump, "Orchidea").len(), 1, "no second app");
+    assert_eq!(orchidea_apps(&dump).len(), 1, "no second app");
     assert_configured(&dump, "false");
 }
 
@@ -150,7 +139,7 @@ async fn an_app_entra_never_shows_stops_the_step_with_what_to_do() {
             .status(StepId::OpenEnterpriseApp)
             .is_failed()
     );
-    assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
+    assert_eq!(orchidea_apps(&sandbox.dump().await).len(), 1);
 }
 
 #[tokio::test]
@@ -256,7 +245,7 @@ async fn a_run_again_before_entra_shows_the_new_app_waits_for_it_instead_of_crea
     );
     sandbox.wait_idle().await;
     let dump = sandbox.dump().await;
-    let made = apps_named(&dump, "Orchidea");
+    let made = orchidea_apps(&dump);
     assert_eq!(made.len(), 1, "exactly one app");
     assert_eq!(made[0]["id"], id.as_str());
     assert_configured(&dump, "false");
@@ -290,7 +279,7 @@ async fn a_lost_answer_then_a_run_again_looks_the_app_up_by_name_not_creating_it
     assert_eq!(instantiate_calls(&sandbox), 0, "not created again");
     sandbox.wait_idle().await;
     let dump = sandbox.dump().await;
-    assert_eq!(apps_named(&dump, "Orchidea").len(), 1, "exactly one app");
+    assert_eq!(orchidea_apps(&dump).len(), 1, "exactly one app");
     assert_configured(&dump, "false");
 }
 
@@ -314,7 +303,7 @@ async fn a_remembered_app_not_found_within_a_day_stops_the_create_unless_asked_a
         );
         assert!(err.to_string().contains("--create-app-again"), "{err}");
         assert_eq!(instantiate_calls(&sandbox), 0);
-        assert!(apps_named(&sandbox.dump().await, "Orchidea").is_empty());
+        assert!(orchidea_apps(&sandbox.dump().await).is_empty());
         // Asked explicitly: one new app, and the run says why.
         let mut cfg = engine(&sandbox, Duration::from_millis(300))
             .config()
@@ -334,7 +323,7 @@ async fn a_remembered_app_not_found_within_a_day_stops_the_create_unless_asked_a
             "{warnings:?}"
         );
         sandbox.wait_idle().await;
-        assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
+        assert_eq!(orchidea_apps(&sandbox.dump().await).len(), 1);
     }
 }
 
@@ -356,7 +345,7 @@ async fn a_remembered_app_still_missing_after_a_day_is_said_deleted_and_created_
         "{warnings:?}"
     );
     sandbox.wait_idle().await;
-    assert_eq!(apps_named(&sandbox.dump().await, "Orchidea").len(), 1);
+    assert_eq!(orchidea_apps(&sandbox.dump().await).len(), 1);
 }
 
 #[tokio::test]

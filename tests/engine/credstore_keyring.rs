@@ -9,7 +9,7 @@
 //! `credstore::open()` and prints `STEP-OK …`. A fresh process per step
 //! also shows that what is stored survives the process.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -32,9 +32,14 @@ fn long_value() -> String {
 /// stdout after checking it succeeded and printed `STEP-OK`.
 fn run_child(test: &str, step: &str, env: &[(String, String)], remove_bus: bool) -> String {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, step)
-        .envs(env.iter().cloned());
+    cmd.args([
+        &in_this_binary(test),
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, step)
+    .envs(env.iter().cloned());
     if remove_bus {
         cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
     }
@@ -171,4 +176,11 @@ fn a_bus_without_a_secret_service_falls_back_to_session_only() {
         out.contains("so you will need to sign in again next time."),
         "{out}"
     );
+}
+
+/// The harness names a test by its path inside the test binary
+/// (`module::test`), which `--exact` needs.
+fn in_this_binary(test: &str) -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    format!("{module}::{test}")
 }

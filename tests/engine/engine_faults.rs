@@ -3,7 +3,7 @@
 //! run must either finish with the right final state or stop with a
 //! specific message and finish when run again — never a second job.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The engine end to end against the sandbox, over real HTTP on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use common::*;
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Scope};

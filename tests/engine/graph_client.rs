@@ -14,10 +14,10 @@ use orchidea_wizard::services::graph::{
 use serde_json::{Value, json};
 use url::Url;
 
-const JOB_GET: &str = include_str!("fixtures/graph/job-get.response.json");
-const SCHEMA_DEFAULT: &str = include_str!("fixtures/graph/schema-scim-default.json");
-const SCHEMA_LEGACY: &str = include_str!("fixtures/graph/schema-customappsso-legacy.json");
-const SCHEMA_CONFIGURED: &str = include_str!("fixtures/graph/schema-orchidea-configured.json");
+const JOB_GET: &str = include_str!("../fixtures/graph/job-get.response.json");
+const SCHEMA_DEFAULT: &str = include_str!("../fixtures/graph/schema-scim-default.json");
+const SCHEMA_LEGACY: &str = include_str!("../fixtures/graph/schema-customappsso-legacy.json");
+const SCHEMA_CONFIGURED: &str = include_str!("../fixtures/graph/schema-orchidea-configured.json");
 
 const TOKEN: &str = "graph-token-abc";
 const SP: &str = "00000000-0000-0000-0000-00000000a001";

@@ -1,6 +1,6 @@
 //! The admin API client against the sandbox workspace, and SCIM round trips shaped like Entra's requests.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

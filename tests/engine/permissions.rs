@@ -7,7 +7,7 @@
 //! back from the job, and the role check sends what an OData cast needs.
 //! Everything over real HTTP on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use common::graph_api::{Api, answer};
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Notifications};
@@ -194,6 +194,12 @@ async fn a_signed_in_token_carries_the_scopes_asked_for_and_graph_checks_each_ta
         "Insufficient privileges to complete the operation."
     );
     assert!(refused.body["error"]["innerError"]["request-id"].is_string());
+    // The refusal names the same request id in its header and its body, so
+    // an admin can quote either to Microsoft support.
+    assert_eq!(
+        refused.headers["request-id"].to_str().unwrap(),
+        refused.body["error"]["innerError"]["request-id"]
+    );
     // A read-only table: Synchronization.Read.All is enough to read jobs,
     // AuditLog.Read.All was not asked for.
     let logs = api.get("/auditLogs/provisioning").await;
@@ -354,8 +360,7 @@ async fn step_15_reads_the_threshold_back_from_the_job() {
 fn the_cli_names_the_permission_a_refused_call_needs() {
     // An automation token without Synchronization.*: the first provisioning
     // read is refused, and the CLI says which permission it needed.
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     tenant["signIn"] = json!({ "graphTokenScopes": without("Synchronization.ReadWrite.All") });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tenant.json");

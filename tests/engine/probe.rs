@@ -1,6 +1,6 @@
 //! The SCIM pre-flight against loopback servers that misbehave in each way Entra's Test Connection trips on.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

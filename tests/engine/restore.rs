@@ -2,7 +2,7 @@
 //! there: the schema Graph returns afterwards is byte-for-byte the one it
 //! returned before the edit.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

@@ -3,7 +3,7 @@
 //! changed: planted in the job before the engine runs, and given to a standalone
 //! sandbox as the tenant file's `templateSchema` before the CLI runs.
 
-mod common;
+use crate::common;
 
 use common::graph_api::Api;
 use common::standalone::{Standalone, final_states};
@@ -18,23 +18,23 @@ use serde_json::{Value, json};
 const VARIANTS: [(&str, &str); 5] = [
     (
         "default: enterprise URN user target, core URN group target, group mapping first",
-        include_str!("fixtures/graph/schema-scim-default.json"),
+        include_str!("../fixtures/graph/schema-scim-default.json"),
     ),
     (
         "plain object names User and Group",
-        include_str!("fixtures/graph/schema-scim-plain-names.json"),
+        include_str!("../fixtures/graph/schema-scim-plain-names.json"),
     ),
     (
         "source directory \"Microsoft Entra ID\"",
-        include_str!("fixtures/graph/schema-scim-entra-id.json"),
+        include_str!("../fixtures/graph/schema-scim-entra-id.json"),
     ),
     (
         "core URN user target",
-        include_str!("fixtures/graph/schema-scim-core-urn.json"),
+        include_str!("../fixtures/graph/schema-scim-core-urn.json"),
     ),
     (
         "customappsso naming, user mapping first",
-        include_str!("fixtures/graph/schema-customappsso-legacy.json"),
+        include_str!("../fixtures/graph/schema-customappsso-legacy.json"),
     ),
 ];
 
@@ -193,7 +193,7 @@ fn each_variant_as_template_schema_ends_with_orchidea_s_mapping_through_the_cli(
 #[tokio::test]
 async fn a_template_schema_is_what_templates_and_a_new_job_return() {
     let dir = tempfile::tempdir().unwrap();
-    let mut tenant: Value = load(include_str!("../src/sandbox/default-tenant.json"));
+    let mut tenant: Value = crate::common::default_tenant();
     let replayed = load(VARIANTS[2].1);
     // Inline this time (a path is the other form, used above).
     tenant["templateSchema"] = replayed.clone();
@@ -236,7 +236,7 @@ async fn a_malformed_template_schema_is_refused_at_start_with_the_reason() {
         (json!([1, 2]), "must be a synchronizationSchema object"),
     ];
     for (value, want) in cases {
-        let mut tenant: Value = load(include_str!("../src/sandbox/default-tenant.json"));
+        let mut tenant: Value = crate::common::default_tenant();
         tenant["templateSchema"] = value;
         std::fs::write(&file, tenant.to_string()).unwrap();
         let started = Sandbox::start(SandboxOptions {

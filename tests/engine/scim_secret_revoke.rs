@@ -3,7 +3,7 @@
 //! else created stay valid. Checked at the sandbox's SCIM endpoint: a
 //! revoked secret gets 401 there.
 
-mod common;
+use crate::common;
 
 use common::*;
 use orchidea_wizard::StepId;

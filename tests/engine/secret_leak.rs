@@ -4,7 +4,7 @@
 //! Every output is searched: stdout, stderr, the reports (.json and .md) and
 //! every file under the data directory (logs, and whatever else lands there).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -470,7 +470,7 @@ async fn a_sandbox_trial_never_sends_or_deletes_the_real_remembered_token() {
     );
     for key in &real_keys {
         assert_eq!(
-            keyring.lookup_raw(SERVICE, key).as_deref(),
+            lookup_raw(&keyring, SERVICE, key).as_deref(),
             Some(stored.as_bytes()),
             "{key} is still remembered, unchanged"
         );
@@ -547,4 +547,19 @@ impl RecordingProxy {
     fn seen(&self) -> Vec<Vec<u8>> {
         self.seen.lock().unwrap().clone()
     }
+}
+
+/// The secret of `service`/`user` as `secret-tool` reads it, if any.
+fn lookup_raw(
+    keyring: &common::keyring::PrivateKeyring,
+    service: &str,
+    user: &str,
+) -> Option<Vec<u8>> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", user])
+        .envs(keyring.env())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run secret-tool");
+    out.status.success().then_some(out.stdout)
 }

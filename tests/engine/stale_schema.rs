@@ -3,7 +3,7 @@
 //! is never overwritten: the new diff is confirmed again (or, with `--yes`,
 //! the run stops), and the backup holds what the PUT really replaced.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 

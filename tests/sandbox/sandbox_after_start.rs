@@ -7,8 +7,9 @@ use orchidea_wizard::sandbox::{Fault, FaultTarget, Sandbox, SandboxOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
+use crate::local::*;
 use common::graph_api::*;
 
 /// Assigned directly, has a mail.
@@ -539,8 +540,7 @@ async fn scim_faults_quarantine_the_job_and_a_full_restart_recovers() {
 async fn graph_faults_answer_with_graph_errors_and_tenant_files_carry_faults() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tenant.json");
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     tenant["faults"] = json!(["scim:latency=1", {"target": "scim", "status": 500, "count": 1}]);
     std::fs::write(&path, tenant.to_string()).unwrap();
     let sandbox = Sandbox::start(SandboxOptions {
@@ -695,8 +695,7 @@ async fn me_is_the_admin_and_assigning_a_group_brings_its_members_in_scope() {
 async fn me_without_a_signed_in_user_is_refused_like_an_app_token() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tenant.json");
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     tenant.as_object_mut().unwrap().remove("signedInUser");
     std::fs::write(&path, tenant.to_string()).unwrap();
     let sandbox = Sandbox::start(SandboxOptions {

@@ -10,8 +10,9 @@ use orchidea_wizard::sandbox::{Sandbox, SandboxOptions, SandboxServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
+use crate::local::*;
 use common::graph_api::*;
 
 /// Assigned directly.

@@ -7,8 +7,9 @@ use orchidea_wizard::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
+use crate::local::*;
 use common::graph_api::*;
 
 const ORCHIDEA: &str = "Orchidea";

@@ -3,10 +3,11 @@
 //! `use-scim-to-provision-users-and-groups.md`, "Group Operations" and "General";
 //! `how-provisioning-works.md`, "Initial cycle").
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
+use crate::local::*;
 use common::graph_api::*;
 use orchidea_wizard::engine::{AlwaysYes, Engine};
 use orchidea_wizard::sandbox::{RequestRecord, Sandbox, SandboxOptions, SandboxServer};
@@ -20,8 +21,7 @@ const TEAM: &str = "Innovation Team";
 /// A sandbox whose Orchidea serves groups or not (tenant file `orchidea.scimGroups`).
 async fn sandbox(scim_groups: Option<bool>) -> (Sandbox, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     if let Some(on) = scim_groups {
         tenant["orchidea"]["scimGroups"] = json!(on);
     }

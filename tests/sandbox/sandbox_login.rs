@@ -376,8 +376,7 @@ async fn simulated_refusals_have_entras_codes() {
 #[tokio::test]
 async fn the_tenant_files_sign_in_section_is_used_and_options_win() {
     let dir = tempfile::tempdir().unwrap();
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     tenant["signIn"] =
         serde_json::json!({ "consent": "declined", "roles": ["User Administrator"] });
     let path = dir.path().join("tenant.json");

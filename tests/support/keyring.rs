@@ -23,10 +23,9 @@
 //! Needs `dbus-daemon`, `dbus-send`, `gnome-keyring-daemon` and
 //! `secret-tool`: a missing one fails the test and says to run
 //! `tests/run.sh`.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -139,10 +138,6 @@ impl PrivateKeyring {
     }
 
     /// The temporary root (HOME is `root()/home`).
-    pub fn root(&self) -> &Path {
-        self.root.path()
-    }
-
     /// The user names (entry keys) of the items stored under `service`,
     /// sorted, as `secret-tool` lists them. Secrets are not returned.
     pub fn items(&self, service: &str) -> Vec<String> {
@@ -195,17 +190,6 @@ impl PrivateKeyring {
             "secret-tool store failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-
-    /// The secret of `service`/`user` as `secret-tool` reads it, if any.
-    pub fn lookup_raw(&self, service: &str, user: &str) -> Option<Vec<u8>> {
-        let out = Command::new("secret-tool")
-            .args(["lookup", "service", service, "username", user])
-            .envs(self.env())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run secret-tool");
-        out.status.success().then_some(out.stdout)
     }
 
     fn wait_for_secrets(&mut self) {

@@ -1,6 +1,5 @@
 //! `orchidea-wizard-cli sandbox` as its own process, and the CLI pointed at
 //! it through the real sign-in code (`--login-url`, `--graph-url`).
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -9,11 +8,6 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 pub const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
-
-/// The built-in tenant file, to edit.
-pub fn default_tenant() -> Value {
-    serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json")).unwrap()
-}
 
 /// `orchidea-wizard-cli sandbox` in its own process, keeping its state in a file.
 pub struct Standalone {
@@ -32,14 +26,6 @@ impl Standalone {
         }
     }
 
-    /// With `tenant` as the tenant file (the built-in tenant if `None`).
-    pub fn start_with(tenant: Option<Value>) -> Self {
-        match tenant {
-            Some(t) => Self::with_tenant(|tenant, _| *tenant = t),
-            None => Self::start_edited(None::<fn(&mut Value, &std::path::Path)>),
-        }
-    }
-
     /// With the built-in tenant as a tenant file, changed by `edit` (which
     /// may write files beside it, in the directory it is given).
     pub fn with_tenant(edit: impl FnOnce(&mut Value, &std::path::Path)) -> Self {
@@ -52,7 +38,7 @@ impl Standalone {
         let mut cmd = Command::new(CLI);
         cmd.args(["sandbox", "--sandbox-state", state.to_str().unwrap()]);
         if let Some(edit) = edit {
-            let mut tenant = default_tenant();
+            let mut tenant = crate::common::default_tenant();
             edit(&mut tenant, dir.path());
             let file = dir.path().join("tenant.json");
             std::fs::write(&file, tenant.to_string()).unwrap();
@@ -90,7 +76,7 @@ impl Standalone {
     pub fn dump_after_first_cycle(&self) -> Value {
         for _ in 0..300 {
             let dump = self.dump();
-            let jobs = super::jobs(&dump);
+            let jobs = crate::common::jobs(&dump);
             if jobs
                 .first()
                 .is_some_and(|j| !j["job"]["status"]["lastExecution"].is_null())

@@ -6,8 +6,6 @@
 //! `$DISPLAY` or an Xvfb started here (the process environment cannot be
 //! changed safely from a test). Without an X server or `xclip` the tests fail,
 //! unless `ORCHIDEA_SKIP_X11_TESTS=1`; `sh tests/run.sh` installs both.
-#![cfg(feature = "gui")]
-#![cfg(feature = "gui")]
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -58,7 +56,12 @@ fn on_x11(test: &str, body: fn(&str)) {
         Err(e) => return unavailable(e),
     };
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            &in_this_binary(test),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .env("DISPLAY", &display.name)
         // arboard would pick Wayland over X11 when both are there.
@@ -209,4 +212,11 @@ fn a_later_copy_by_the_admin_is_left_on_the_clipboard() {
             let _ = xclip.wait();
         },
     );
+}
+
+/// The harness names a test by its path inside the test binary
+/// (`module::test`), which `--exact` needs.
+fn in_this_binary(test: &str) -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    format!("{module}::{test}")
 }

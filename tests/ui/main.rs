@@ -3,10 +3,19 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The sandbox-dump readers the engine tests share.
-#[path = "../common/mod.rs"]
-mod common;
+// The helpers this binary shares with the others (tests/support/): each
+// binary takes only the files whose every item it uses.
+#[path = "../support/dump.rs"]
+mod dump;
+#[path = "../support/new_app.rs"]
+mod new_app;
+mod common {
+    pub use super::dump::*;
+    pub use super::new_app::*;
+}
 mod support;
+
+mod clipboard_x11;
 
 mod after_start;
 mod create_app;

@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 #[test]
 fn assigning_a_group_without_the_permission_names_it() {
     // The built-in tenant, nobody assigned, and a token without the pair.
-    let mut tenant: Value =
-        serde_json::from_str(include_str!("../../src/sandbox/default-tenant.json")).unwrap();
+    let mut tenant: Value = crate::common::default_tenant();
     for sp in tenant["servicePrincipals"].as_array_mut().unwrap() {
         if sp["displayName"] == "Orchidea" {
             sp["assignments"] = json!({ "users": [], "groups": [] });

@@ -1,0 +1,31 @@
+//! The CLI's tests, in one binary: `orchidea-wizard-cli` run as a process
+//! against the sandbox.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The helpers this binary shares with the others (tests/support/): each
+// binary takes only the files whose every item it uses.
+#[path = "../support/dump.rs"]
+mod dump;
+#[path = "../support/keyring.rs"]
+mod keyring;
+#[path = "../support/new_app.rs"]
+mod new_app;
+#[path = "../support/scim_store.rs"]
+mod scim_store;
+#[path = "../support/standalone.rs"]
+mod standalone;
+#[path = "../support/users.rs"]
+mod users;
+mod common {
+    pub use super::dump::*;
+    pub use super::new_app::*;
+    pub use super::scim_store::*;
+    pub use super::users::*;
+    pub(crate) use super::{keyring, standalone};
+}
+
+mod cli;
+mod cli_endpoint_urls;
+mod cli_keyring;
+mod cli_signin;
+mod kill_resume;

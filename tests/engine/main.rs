@@ -1,0 +1,55 @@
+//! The engine's tests, in one binary: the engine, the Graph client, sign-in,
+//! the probe, Orchidea's admin API, reports, backups and the fault matrix,
+//! each against the sandbox over real HTTP on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The helpers this binary shares with the others (tests/support/): each
+// binary takes only the files whose every item it uses.
+#[path = "../support/dump.rs"]
+mod dump;
+#[path = "../support/graph_api.rs"]
+mod graph_api;
+#[path = "../support/keyring.rs"]
+mod keyring;
+mod local;
+#[path = "../support/new_app.rs"]
+mod new_app;
+#[path = "../support/scim_store.rs"]
+mod scim_store;
+#[path = "../support/serve.rs"]
+mod serve;
+#[path = "../support/standalone.rs"]
+mod standalone;
+#[path = "../support/users.rs"]
+mod users;
+mod common {
+    pub use super::dump::*;
+    pub use super::local::*;
+    pub use super::new_app::*;
+    pub use super::scim_store::*;
+    pub use super::serve::*;
+    pub use super::users::*;
+    pub(crate) use super::{graph_api, keyring, standalone};
+}
+
+mod after_start;
+mod bad_input;
+mod bounded_http;
+mod cloud_features;
+mod create_app;
+mod credstore_keyring;
+mod engine_faults;
+mod engine_sandbox;
+mod graph_client;
+mod orchidea_api;
+mod permissions;
+mod probe;
+mod proxy;
+mod remembered_tokens;
+mod report_files;
+mod restore;
+mod schema_variants;
+mod scim_secret_revoke;
+mod secret_leak;
+mod signin_flows;
+mod stale_schema;
