@@ -11,7 +11,7 @@ use orchidea_wizard::engine::{AlwaysYes, Engine, Notifications, Scope};
 use orchidea_wizard::procedure::mapping::{MappingOptions, UserNameSource};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
 use orchidea_wizard::services::graph::{DirectoryUser, Outcome};
-use orchidea_wizard::setup::{self, Choices};
+use orchidea_wizard::setup::Choices;
 use serde_json::Value;
 
 async fn sandbox() -> Sandbox {
@@ -19,7 +19,7 @@ async fn sandbox() -> Sandbox {
 }
 
 fn engine(sandbox: &Sandbox, choices: Choices) -> Engine {
-    Engine::new(setup::sandbox_config(sandbox, None, choices))
+    Scenario::new().choices(choices).engine(sandbox)
 }
 
 /// Runs every step but Start.

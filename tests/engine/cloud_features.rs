@@ -10,7 +10,6 @@ use orchidea_wizard::StepId;
 use orchidea_wizard::engine::{AlwaysYes, Engine};
 use orchidea_wizard::platform::cloud::Cloud;
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
-use orchidea_wizard::setup::{self, Choices};
 
 async fn without_test_connection() -> Sandbox {
     Sandbox::start(SandboxOptions {
@@ -22,9 +21,7 @@ async fn without_test_connection() -> Sandbox {
 }
 
 fn engine_in(sandbox: &Sandbox, cloud: Cloud) -> Engine {
-    let mut cfg = setup::sandbox_config(sandbox, None, Choices::default());
-    cfg.cloud = cloud;
-    Engine::new(cfg)
+    Scenario::new().cloud(cloud).engine(sandbox)
 }
 
 #[tokio::test]

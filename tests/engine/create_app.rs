@@ -12,8 +12,8 @@ use common::*;
 use orchidea_wizard::engine::resume::{self, CreatedApp, RunState};
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Facts, Scope};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
-use orchidea_wizard::services::graph::{GraphClient, RetryPolicy, StaticToken};
-use orchidea_wizard::setup::{self, Choices};
+use orchidea_wizard::services::graph::RetryPolicy;
+use orchidea_wizard::setup::Choices;
 use orchidea_wizard::{Status, StepId};
 
 /// The built-in tenant without its Orchidea SCIM app: only the OIDC app
@@ -39,24 +39,18 @@ async fn sandbox(dir: &std::path::Path, delay: Duration, faults: &[&str]) -> San
 
 /// Millisecond backoff, and a replication wait far shorter than a real one.
 fn engine(sandbox: &Sandbox, settle_within: Duration) -> Engine {
-    let choices = Choices {
-        create_app: true,
-        ..Choices::default()
-    };
-    let mut cfg = setup::sandbox_config(sandbox, None, choices);
-    cfg.graph = GraphClient::with_retry(
-        orchidea_wizard::platform::http::loopback_client(),
-        sandbox.graph_url.clone(),
-        std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
-        RetryPolicy {
+    Scenario::new()
+        .choices(Choices {
+            create_app: true,
+            ..Choices::default()
+        })
+        .retry(RetryPolicy {
             base_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(200),
             settle_within,
             ..RetryPolicy::default()
-        },
-    );
-    cfg.watch_timeout = Duration::from_secs(5);
-    Engine::new(cfg)
+        })
+        .engine(sandbox)
 }
 
 #[tokio::test]

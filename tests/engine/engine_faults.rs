@@ -11,39 +11,26 @@ use common::*;
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Scope};
 use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions, SandboxServer};
 use orchidea_wizard::services::graph::{GraphClient, RetryPolicy, StaticToken};
-use orchidea_wizard::setup::{self, Choices};
+use orchidea_wizard::setup::Choices;
 use orchidea_wizard::{Status, StepId};
 
-/// Millisecond backoff; `Retry-After` is still honoured as sent.
-fn fast() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(40),
-        ..RetryPolicy::default()
-    }
-}
-
+/// Millisecond backoff (`Retry-After` is still honoured as sent).
 fn engine(sandbox: &Sandbox) -> Engine {
-    let mut cfg = setup::sandbox_config(sandbox, None, Choices::default());
-    cfg.graph = GraphClient::with_retry(
-        orchidea_wizard::platform::http::loopback_client(),
-        sandbox.graph_url.clone(),
-        std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
-        fast(),
-    );
-    cfg.watch_timeout = Duration::from_secs(5);
-    Engine::new(cfg)
+    Scenario::new().fast_retries(None).engine(sandbox)
 }
 
 #[tokio::test]
 async fn a_retried_step_says_so_in_its_detail() {
-    let sandbox = Sandbox::start(SandboxOptions {
-        faults: vec![Fault::parse("graph:PUT:/schema:503x2").unwrap()],
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
-    let engine = engine(&sandbox);
+    let Started {
+        sandbox, engine, ..
+    } = Scenario::new()
+        .sandbox(SandboxOptions {
+            faults: vec![Fault::parse("graph:PUT:/schema:503x2").unwrap()],
+            ..SandboxOptions::default()
+        })
+        .fast_retries(None)
+        .start()
+        .await;
     engine.run_all(&AlwaysYes).await.unwrap();
     let checklist = engine.checklist().await;
     let detail = checklist.status(StepId::KeepFiveAttributes).detail();
@@ -58,13 +45,16 @@ async fn a_retried_step_says_so_in_its_detail() {
 
 #[tokio::test]
 async fn a_job_created_but_whose_answer_was_lost_is_found_not_made_twice() {
-    let sandbox = Sandbox::start(SandboxOptions {
-        faults: vec![Fault::parse("graph:POST:/synchronization/jobs:500:after").unwrap()],
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
-    let engine = engine(&sandbox);
+    let Started {
+        sandbox, engine, ..
+    } = Scenario::new()
+        .sandbox(SandboxOptions {
+            faults: vec![Fault::parse("graph:POST:/synchronization/jobs:500:after").unwrap()],
+            ..SandboxOptions::default()
+        })
+        .fast_retries(None)
+        .start()
+        .await;
     engine.run_all(&AlwaysYes).await.unwrap();
     sandbox.wait_idle().await;
     assert_configured(&sandbox.dump().await, "false");
@@ -249,25 +239,13 @@ async fn one_post_case(post: &str, fault: &str) -> Result<Vec<String>, String> {
     .await
     .map_err(|e| e.to_string())?;
     let creating = || {
-        let mut cfg = setup::sandbox_config(
-            &sandbox,
-            None,
-            Choices {
+        Scenario::new()
+            .choices(Choices {
                 create_app: true,
                 ..Choices::default()
-            },
-        );
-        cfg.graph = GraphClient::with_retry(
-            orchidea_wizard::platform::http::loopback_client(),
-            sandbox.graph_url.clone(),
-            std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
-            RetryPolicy {
-                settle_within: Duration::from_secs(5),
-                ..fast()
-            },
-        );
-        cfg.watch_timeout = Duration::from_secs(5);
-        Engine::new(cfg)
+            })
+            .fast_retries(Some(Duration::from_secs(5)))
+            .engine(&sandbox)
     };
     let mut engine = creating();
     if engine.run_all(&AlwaysYes).await.is_err() {

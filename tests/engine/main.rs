@@ -14,6 +14,8 @@ mod keyring;
 mod local;
 #[path = "../support/new_app.rs"]
 mod new_app;
+#[path = "../support/scenario.rs"]
+mod scenario;
 #[path = "../support/scim_store.rs"]
 mod scim_store;
 #[path = "../support/serve.rs"]
@@ -26,6 +28,7 @@ mod common {
     pub use super::dump::*;
     pub use super::local::*;
     pub use super::new_app::*;
+    pub use super::scenario::*;
     pub use super::scim_store::*;
     pub use super::serve::*;
     pub use super::users::*;

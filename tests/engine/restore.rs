@@ -32,34 +32,21 @@ async fn raw_schema(sandbox: &Sandbox, sp: &str, job: &str) -> Vec<u8> {
 }
 
 fn engine(sandbox: &Sandbox, dir: &std::path::Path, scope: Scope) -> Engine {
-    let mut cfg = setup::sandbox_config(
-        sandbox,
-        None,
-        Choices {
-            scope,
-            ..Choices::default()
-        },
-    );
-    cfg.backup_dir = Some(dir.to_path_buf());
-    Engine::new(cfg)
-}
-
-async fn run_to(engine: &Engine, last: StepId) {
-    for step in StepId::ALL {
-        engine.run_step(step).await.unwrap();
-        if step == last {
-            break;
-        }
-    }
+    Scenario::new().scope(scope).backups_in(dir).engine(sandbox)
 }
 
 /// A sandbox whose job exists (steps 1a–4 run) with its backup folder, the
 /// engine, the app and job ids, and the schema bytes Graph holds before step 9.
 async fn job_before_step_9() -> (Sandbox, tempfile::TempDir, Engine, String, String, Vec<u8>) {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(&sandbox, dir.path(), Scope::Assigned);
-    run_to(&engine, StepId::AutomaticMode).await;
+    let Started {
+        sandbox,
+        engine,
+        dir,
+    } = Scenario::new()
+        .scope(Scope::Assigned)
+        .backups()
+        .through(StepId::AutomaticMode)
+        .await;
     let facts = engine.facts().await;
     let (sp, job) = (facts.app.unwrap().id, facts.job.unwrap().id);
     let original = raw_schema(&sandbox, &sp, &job).await;
@@ -70,7 +57,7 @@ async fn job_before_step_9() -> (Sandbox, tempfile::TempDir, Engine, String, Str
 async fn a_restored_schema_is_byte_for_byte_the_original() {
     let (sandbox, _dir, engine, sp, job, original) = job_before_step_9().await;
 
-    run_to(&engine, StepId::ExternalIdFromObjectId).await;
+    run_through(&engine, StepId::ExternalIdFromObjectId).await;
     let edited = raw_schema(&sandbox, &sp, &job).await;
     assert_ne!(edited, original, "steps 9–13 changed the schema");
     let backups = engine.backups().await;
@@ -115,7 +102,7 @@ async fn settings_are_restored_without_the_secret_ever_reaching_the_file() {
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(&sandbox, dir.path(), Scope::Assigned);
-    run_to(&engine, StepId::SaveSettings).await;
+    run_through(&engine, StepId::SaveSettings).await;
     assert_eq!(
         secret_value(&sandbox.dump().await, "SyncAll").as_deref(),
         Some("false")
@@ -231,7 +218,7 @@ fn backup_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, serde_json::V
 async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
     let (sandbox, dir, engine, sp, job, original) = job_before_step_9().await;
     let original = String::from_utf8(original).unwrap();
-    run_to(&engine, StepId::ExternalIdFromObjectId).await;
+    run_through(&engine, StepId::ExternalIdFromObjectId).await;
 
     let files = backup_files(dir.path());
     let (_, file) = files
@@ -259,7 +246,7 @@ async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
 #[tokio::test]
 async fn retention_never_removes_the_original() {
     let (sandbox, dir, engine, sp, job, original) = job_before_step_9().await;
-    run_to(&engine, StepId::ExternalIdFromObjectId).await;
+    run_through(&engine, StepId::ExternalIdFromObjectId).await;
     let (step9_path, step9) = backup_files(dir.path())
         .into_iter()
         .find(|(_, v)| v["reason"] == "before step 9 (mappings)")
@@ -317,7 +304,7 @@ async fn two_tenants_backups_in_one_folder_never_mix() {
     };
     let a = Sandbox::start(SandboxOptions::default()).await.unwrap();
     let engine_a = in_tenant(&a, "aaaaaaaa-0000-0000-0000-00000000000a");
-    run_to(&engine_a, StepId::ExternalIdFromObjectId).await;
+    run_through(&engine_a, StepId::ExternalIdFromObjectId).await;
     let theirs = engine_a
         .backups()
         .await
@@ -339,7 +326,7 @@ async fn two_tenants_backups_in_one_folder_never_mix() {
         )),
         "{err}"
     );
-    run_to(&engine_b, StepId::ExternalIdFromObjectId).await;
+    run_through(&engine_b, StepId::ExternalIdFromObjectId).await;
     let mine = engine_b.backups().await;
     assert!(!mine.is_empty());
     assert!(

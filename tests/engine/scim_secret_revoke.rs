@@ -15,14 +15,7 @@ use orchidea_wizard::services::orchidea::OrchideaAdmin;
 use orchidea_wizard::setup::{self, Choices};
 
 fn engine(sandbox: &Sandbox, scope: Scope) -> Engine {
-    Engine::new(setup::sandbox_config(
-        sandbox,
-        None,
-        Choices {
-            scope,
-            ..Choices::default()
-        },
-    ))
+    Scenario::new().scope(scope).engine(sandbox)
 }
 
 /// A full run; returns the secret it created (value and id).

@@ -13,22 +13,15 @@ use orchidea_wizard::StepId;
 use orchidea_wizard::engine::backup::Kind;
 use orchidea_wizard::engine::{Confirm, Engine, EngineError, Scope};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
-use orchidea_wizard::setup::{self, Choices};
 use serde_json::Value;
 
 const MARK: &str = "set-by-another-admin";
 
 fn engine(sandbox: &Sandbox, dir: &std::path::Path) -> Engine {
-    let mut cfg = setup::sandbox_config(
-        sandbox,
-        None,
-        Choices {
-            scope: Scope::Assigned,
-            ..Choices::default()
-        },
-    );
-    cfg.backup_dir = Some(dir.to_path_buf());
-    Engine::new(cfg)
+    Scenario::new()
+        .scope(Scope::Assigned)
+        .backups_in(dir)
+        .engine(sandbox)
 }
 
 fn schema_url(sandbox: &Sandbox, sp: &str, job: &str) -> String {
