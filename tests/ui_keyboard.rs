@@ -352,6 +352,24 @@ fn the_focused_button_and_row_draw_a_ring_in_both_themes() {
 }
 
 #[test]
+fn the_screens_own_buttons_are_reachable_too() {
+    // Not from the widget helpers: the root's run-all and the pause's
+    // buttons. Enter on "Stop here" stops; the window-wide Enter would have
+    // continued and written step 9.
+    let mut h = Harness::new(true);
+    let mut keys = Keys::new();
+    keys.enter(&mut h, "Run the remaining steps");
+    assert_screen(&h, Screen::Mappings);
+    h.assert_sees_part("Paused before step 9");
+    keys.enter(&mut h, "Stop here");
+    let status = h.app.session().checklist.status(StepId::KeepFiveAttributes);
+    assert!(
+        matches!(status, orchidea_wizard::Status::Failed(r) if r.starts_with("Not confirmed")),
+        "Enter on Stop here did not stop: {status:?}"
+    );
+}
+
+#[test]
 fn enter_and_space_on_a_focused_button_do_what_a_click_does() {
     // A click on the primary...
     let mut clicked = Harness::new(false);
