@@ -20,12 +20,12 @@ pub fn light() -> Theme {
     Theme::custom(
         "Orchidea Light",
         Palette {
-            background: color!(0xffffff),
-            text: color!(0x1d1b22),
-            primary: color!(0x7a2e9e),
-            success: color!(0x1b7a43),
-            warning: color!(0x8a5a00),
-            danger: color!(0xb3261e),
+            background: color!(0xff_ff_ff),
+            text: color!(0x1d_1b_22),
+            primary: color!(0x7a_2e_9e),
+            success: color!(0x1b_7a_43),
+            warning: color!(0x8a_5a_00),
+            danger: color!(0xb3_26_1e),
         },
     )
 }
@@ -34,12 +34,12 @@ pub fn dark() -> Theme {
     Theme::custom(
         "Orchidea Dark",
         Palette {
-            background: color!(0x1c1b21),
-            text: color!(0xe9e6ef),
-            primary: color!(0xc08ae6),
-            success: color!(0x63c98d),
-            warning: color!(0xf0b84e),
-            danger: color!(0xf2857b),
+            background: color!(0x1c_1b_21),
+            text: color!(0xe9_e6_ef),
+            primary: color!(0xc0_8a_e6),
+            success: color!(0x63_c9_8d),
+            warning: color!(0xf0_b8_4e),
+            danger: color!(0xf2_85_7b),
         },
     )
 }
@@ -83,6 +83,12 @@ pub fn success_text(theme: &Theme) -> text::Style {
     text::Style {
         color: Some(theme.palette().success),
     }
+}
+
+/// The keyboard focus ring: the accent, which keeps 3:1 (WCAG's figure for
+/// focus indicators) against the window and the sidebar in both themes.
+pub fn focus_ring(theme: &Theme) -> Color {
+    theme.palette().primary
 }
 
 /// The checklist column.
@@ -240,6 +246,13 @@ mod tests {
             ] {
                 assert!(contrast(c, bg) >= 4.5, "{theme}: {name}");
             }
+            let ring = focus_ring(&theme);
+            let sidebar = theme.extended_palette().background.weakest.color;
+            assert!(contrast(ring, bg) >= 3.0, "{theme}: focus ring");
+            assert!(
+                contrast(ring, sidebar) >= 3.0,
+                "{theme}: focus ring on the sidebar"
+            );
             let button = theme.extended_palette().primary.base;
             assert!(
                 contrast(button.text, button.color) >= 4.5,

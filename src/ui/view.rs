@@ -78,11 +78,13 @@ fn nav(app: &App) -> Element<'_, Message> {
         && !s.checklist.all_complete()
     {
         Some(
-            button(text("Run the remaining steps").size(15))
-                .padding([8, 16])
-                .style(button::secondary)
-                .on_press(Message::RunRemaining)
-                .into(),
+            crate::ui::widget::focusable(
+                button(text("Run the remaining steps").size(15))
+                    .padding([8, 16])
+                    .style(button::secondary)
+                    .on_press(Message::RunRemaining),
+            )
+            .into(),
         )
     } else {
         None
@@ -130,14 +132,18 @@ fn pause_panel(pause: &Pause, with_detail: bool) -> Element<'_, Message> {
             text(title).size(15),
             detail,
             row![
-                button(text("Continue").size(15))
-                    .padding([8, 18])
-                    .style(button::primary)
-                    .on_press(Message::Confirmed(true)),
-                button(text("Stop here").size(15))
-                    .padding([8, 18])
-                    .style(button::secondary)
-                    .on_press(Message::Confirmed(false)),
+                crate::ui::widget::focusable(
+                    button(text("Continue").size(15))
+                        .padding([8, 18])
+                        .style(button::primary)
+                        .on_press(Message::Confirmed(true))
+                ),
+                crate::ui::widget::focusable(
+                    button(text("Stop here").size(15))
+                        .padding([8, 18])
+                        .style(button::secondary)
+                        .on_press(Message::Confirmed(false))
+                ),
             ]
             .spacing(10),
         ]
@@ -156,14 +162,18 @@ fn close_dialog<'a>() -> Element<'a, Message> {
             )
             .size(14),
             row![
-                button(text("Keep the window open").size(15))
-                    .padding([8, 16])
-                    .style(button::primary)
-                    .on_press(Message::CloseAnswered(false)),
-                button(text("Close anyway").size(15))
-                    .padding([8, 16])
-                    .style(button::danger)
-                    .on_press(Message::CloseAnswered(true)),
+                crate::ui::widget::focusable(
+                    button(text("Keep the window open").size(15))
+                        .padding([8, 16])
+                        .style(button::primary)
+                        .on_press(Message::CloseAnswered(false))
+                ),
+                crate::ui::widget::focusable(
+                    button(text("Close anyway").size(15))
+                        .padding([8, 16])
+                        .style(button::danger)
+                        .on_press(Message::CloseAnswered(true))
+                ),
             ]
             .spacing(10),
         ]

@@ -2,8 +2,10 @@
 //! fields, banners, the manual-versus-wizard card.
 
 mod checklist;
+mod focus;
 
 pub use checklist::{checklist, spinner, step_detail};
+pub use focus::{Focusable, focusable};
 
 use iced::widget::{Space, button, column, container, row, rule, space, text, text_input};
 use iced::{Alignment, Element, Fill, Font, Length};
@@ -34,19 +36,23 @@ pub fn nav_bar<'a, M: Clone + 'a>(
     on_primary: Option<M>,
 ) -> Element<'a, M> {
     let back = back.map(|m| {
-        button(text("Back").size(15))
-            .padding([8, 18])
-            .style(button::secondary)
-            .on_press(m)
+        focusable(
+            button(text("Back").size(15))
+                .padding([8, 18])
+                .style(button::secondary)
+                .on_press(m),
+        )
     });
     row![
         back,
         space::horizontal(),
         extra,
-        button(text(primary).size(15))
-            .padding([8, 22])
-            .style(button::primary)
-            .on_press_maybe(on_primary),
+        focusable(
+            button(text(primary).size(15))
+                .padding([8, 22])
+                .style(button::primary)
+                .on_press_maybe(on_primary)
+        ),
     ]
     .spacing(12)
     .align_y(Alignment::Center)
@@ -66,10 +72,12 @@ pub fn copy_row<'a, M: Clone + 'a>(
             .padding([6, 10])
             .width(Fill)
             .style(theme::tinted),
-        button(text(copy_label).size(14))
-            .padding([6, 12])
-            .style(button::secondary)
-            .on_press(on_copy),
+        focusable(
+            button(text(copy_label).size(14))
+                .padding([6, 12])
+                .style(button::secondary)
+                .on_press(on_copy)
+        ),
     ]
     .spacing(10)
     .align_y(Alignment::Center)
@@ -92,14 +100,18 @@ pub fn secret_row<'a, M: Clone + 'a>(
             .padding([6, 10])
             .width(Fill)
             .style(theme::tinted),
-        button(text(if revealed { "Hide" } else { "Reveal" }).size(14))
-            .padding([6, 12])
-            .style(button::secondary)
-            .on_press(on_reveal),
-        button(text("Copy secret").size(14))
-            .padding([6, 12])
-            .style(button::secondary)
-            .on_press(on_copy),
+        focusable(
+            button(text(if revealed { "Hide" } else { "Reveal" }).size(14))
+                .padding([6, 12])
+                .style(button::secondary)
+                .on_press(on_reveal)
+        ),
+        focusable(
+            button(text("Copy secret").size(14))
+                .padding([6, 12])
+                .style(button::secondary)
+                .on_press(on_copy)
+        ),
     ]
     .spacing(10)
     .align_y(Alignment::Center);
@@ -111,10 +123,12 @@ pub fn secret_row<'a, M: Clone + 'a>(
             ))
             .size(13)
             .style(theme::muted),
-            button(text("Clear now").size(13))
-                .padding([2, 8])
-                .style(button::text)
-                .on_press(on_clear),
+            focusable(
+                button(text("Clear now").size(13))
+                    .padding([2, 8])
+                    .style(button::text)
+                    .on_press(on_clear)
+            ),
         ]
         .spacing(8)
         .align_y(Alignment::Center),
@@ -160,10 +174,12 @@ pub fn secret_field<'a, M: Clone + 'a>(
         .secure(!revealed)
         .padding(8)
         .size(15);
-    let toggle = button(text(if revealed { "Hide" } else { "Show" }).size(14))
-        .padding([8, 12])
-        .style(button::secondary)
-        .on_press(on_reveal);
+    let toggle = focusable(
+        button(text(if revealed { "Hide" } else { "Show" }).size(14))
+            .padding([8, 12])
+            .style(button::secondary)
+            .on_press(on_reveal),
+    );
     let mut col = column![
         text(label).size(14),
         row![input, toggle].spacing(8).align_y(Alignment::Center)
@@ -179,10 +195,12 @@ pub fn secret_field<'a, M: Clone + 'a>(
 /// value already entered.
 pub fn error_banner<'a, M: Clone + 'a>(message: &'a str, retry: Option<M>) -> Element<'a, M> {
     let retry = retry.map(|m| {
-        button(text("Retry").size(14))
-            .padding([6, 14])
-            .style(button::danger)
-            .on_press(m)
+        focusable(
+            button(text("Retry").size(14))
+                .padding([6, 14])
+                .style(button::danger)
+                .on_press(m),
+        )
     });
     container(
         row![text(message).size(14).width(Fill), retry]
@@ -332,11 +350,12 @@ pub fn choice<'a, M: Clone + 'a>(
     .width(Fill);
     let content = row![dot, body].spacing(12).align_y(Alignment::Center);
     let b = button(content).padding(10).width(Fill).on_press(on_press);
-    if available {
-        b.style(theme::list_item(selected)).into()
+    let b = if available {
+        b.style(theme::list_item(selected))
     } else {
-        b.style(theme::list_item_disabled).into()
-    }
+        b.style(theme::list_item_disabled)
+    };
+    focusable(b).into()
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod after_start;
 mod create_app;
 mod failures;
 mod flow;
+mod keyboard;
 mod permissions;
 mod secret_fields;
 mod sign_in;

@@ -207,18 +207,20 @@ impl AfterStart {
                     lines.push(text(format!("Entra tries again at {}.", readable(next))).size(13));
             }
             let idle = !session.is_busy();
-            let restart = button(text("Restart provisioning").size(14))
-                .padding([6, 14])
-                .style(button::secondary)
-                .on_press_maybe(idle.then_some(Message::Restart));
+            let restart = crate::ui::widget::focusable(
+                button(text("Restart provisioning").size(14))
+                    .padding([6, 14])
+                    .style(button::secondary)
+                    .on_press_maybe(idle.then_some(Message::Restart)),
+            );
             let mut buttons = column![restart].spacing(6);
             if q.too_many_deletes {
-                buttons = buttons.push(
+                buttons = buttons.push(crate::ui::widget::focusable(
                     button(text("Review pending deletions").size(14))
                         .padding([6, 14])
                         .style(button::secondary)
                         .on_press_maybe(idle.then_some(Message::ReviewDeletions)),
-                );
+                ));
             }
             col = col.push(
                 container(
@@ -276,22 +278,26 @@ impl AfterStart {
         let actions = if self.confirm_deletions {
             row![
                 text(format!("Disable or delete these {n} users in Orchidea?")).size(14),
-                button(text(format!("Yes, allow {n} deletions")).size(14))
-                    .padding([6, 14])
-                    .style(button::danger)
-                    .on_press_maybe(idle.then_some(Message::AllowDeletions(reviewed))),
-                button(text("Cancel").size(14))
-                    .padding([6, 14])
-                    .style(button::secondary)
-                    .on_press(Message::CancelDeletions),
+                crate::ui::widget::focusable(
+                    button(text(format!("Yes, allow {n} deletions")).size(14))
+                        .padding([6, 14])
+                        .style(button::danger)
+                        .on_press_maybe(idle.then_some(Message::AllowDeletions(reviewed)))
+                ),
+                crate::ui::widget::focusable(
+                    button(text("Cancel").size(14))
+                        .padding([6, 14])
+                        .style(button::secondary)
+                        .on_press(Message::CancelDeletions)
+                ),
             ]
         } else {
-            row![
+            row![crate::ui::widget::focusable(
                 button(text(format!("Allow these {n} deletions…")).size(14))
                     .padding([6, 14])
                     .style(button::danger)
-                    .on_press_maybe(idle.then_some(Message::AskAllowDeletions)),
-            ]
+                    .on_press_maybe(idle.then_some(Message::AskAllowDeletions))
+            ),]
         };
         container(column![list, actions.spacing(10).align_y(Alignment::Center)].spacing(8))
             .padding(10)
@@ -309,10 +315,12 @@ impl AfterStart {
                 .on_submit(Message::Search)
                 .padding(8)
                 .size(14),
-            button(text("Search").size(14))
-                .padding([8, 14])
-                .style(button::secondary)
-                .on_press_maybe(idle.then_some(Message::Search)),
+            crate::ui::widget::focusable(
+                button(text("Search").size(14))
+                    .padding([8, 14])
+                    .style(button::secondary)
+                    .on_press_maybe(idle.then_some(Message::Search))
+            ),
         ]
         .spacing(8)
         .align_y(Alignment::Center);
@@ -343,9 +351,11 @@ impl AfterStart {
                     col = col.push(
                         row![
                             text(label).size(14).width(Fill),
-                            button(text("Provision now").size(13))
-                                .padding([4, 10])
-                                .on_press_maybe(idle.then_some(Message::Provision(i))),
+                            crate::ui::widget::focusable(
+                                button(text("Provision now").size(13))
+                                    .padding([4, 10])
+                                    .on_press_maybe(idle.then_some(Message::Provision(i)))
+                            ),
                         ]
                         .spacing(8)
                         .align_y(Alignment::Center),
@@ -387,14 +397,16 @@ impl AfterStart {
     /// The newest provisioning events, filterable.
     pub fn logs<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
         let chip = |label: &'a str, value: Option<Outcome>| {
-            button(text(label).size(13))
-                .padding([4, 10])
-                .style(if self.filter == value {
-                    button::primary
-                } else {
-                    button::secondary
-                })
-                .on_press(Message::Filter(value))
+            crate::ui::widget::focusable(
+                button(text(label).size(13))
+                    .padding([4, 10])
+                    .style(if self.filter == value {
+                        button::primary
+                    } else {
+                        button::secondary
+                    })
+                    .on_press(Message::Filter(value)),
+            )
         };
         let filters = row![
             chip("All", None),
@@ -406,10 +418,12 @@ impl AfterStart {
                 .padding(6)
                 .size(13)
                 .width(Length::Fixed(220.0)),
-            button(text("Refresh").size(13))
-                .padding([4, 10])
-                .style(button::secondary)
-                .on_press_maybe((!session.is_busy()).then_some(Message::RefreshLogs)),
+            crate::ui::widget::focusable(
+                button(text("Refresh").size(13))
+                    .padding([4, 10])
+                    .style(button::secondary)
+                    .on_press_maybe((!session.is_busy()).then_some(Message::RefreshLogs))
+            ),
         ]
         .spacing(6)
         .align_y(Alignment::Center);
@@ -450,9 +464,11 @@ impl AfterStart {
         let mut col = column![
             row![
                 title("Report for your change ticket"),
-                button(text("Export report (Markdown + JSON)").size(14))
-                    .padding([6, 14])
-                    .on_press_maybe((!session.is_busy()).then_some(Message::Export)),
+                crate::ui::widget::focusable(
+                    button(text("Export report (Markdown + JSON)").size(14))
+                        .padding([6, 14])
+                        .on_press_maybe((!session.is_busy()).then_some(Message::Export))
+                ),
             ]
             .spacing(16)
             .align_y(Alignment::Center),

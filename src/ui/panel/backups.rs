@@ -63,10 +63,12 @@ impl Backups {
         let mut col = column![
             row![
                 text("Backups").size(17).width(Fill),
-                button(text("Refresh").size(13))
-                    .padding([4, 10])
-                    .style(button::secondary)
-                    .on_press_maybe(idle.then_some(Message::Refresh)),
+                crate::ui::widget::focusable(
+                    button(text("Refresh").size(13))
+                        .padding([4, 10])
+                        .style(button::secondary)
+                        .on_press_maybe(idle.then_some(Message::Refresh))
+                ),
             ]
             .align_y(Alignment::Center),
             text(
@@ -98,14 +100,20 @@ impl Backups {
                     col = col.push(
                         row![
                             text(b.line()).size(13).width(Fill),
-                            button(text("Show changes").size(13))
-                                .padding([4, 10])
-                                .style(button::secondary)
-                                .on_press_maybe(idle.then_some(Message::Preview(i))),
-                            button(text("Restore").size(13))
-                                .padding([4, 10])
-                                .style(button::danger)
-                                .on_press_maybe((idle && previewed).then_some(Message::Restore(i))),
+                            crate::ui::widget::focusable(
+                                button(text("Show changes").size(13))
+                                    .padding([4, 10])
+                                    .style(button::secondary)
+                                    .on_press_maybe(idle.then_some(Message::Preview(i)))
+                            ),
+                            crate::ui::widget::focusable(
+                                button(text("Restore").size(13))
+                                    .padding([4, 10])
+                                    .style(button::danger)
+                                    .on_press_maybe(
+                                        (idle && previewed).then_some(Message::Restore(i))
+                                    )
+                            ),
                         ]
                         .spacing(8)
                         .align_y(Alignment::Center),

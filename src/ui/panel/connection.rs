@@ -88,12 +88,12 @@ pub fn test_connection(session: &Session, with_entra: bool) -> Element<'_, Messa
             Status::Pending
         );
         if ran {
-            col = col.push(
+            col = col.push(crate::ui::widget::focusable(
                 button(text("Test again").size(14))
                     .padding([6, 14])
                     .style(button::secondary)
                     .on_press_maybe((!session.is_busy()).then_some(Message::Retest)),
-            );
+            ));
         }
     }
     container(col)

@@ -413,13 +413,17 @@ impl SignIn {
             err(Field::Tenant),
         );
         let buttons = row![
-            button(text("Sign in with browser").size(15))
-                .padding([8, 16])
-                .on_press(Message::Browser),
-            button(text("Use a device code").size(15))
-                .padding([8, 16])
-                .style(button::secondary)
-                .on_press(Message::DeviceCode),
+            crate::ui::widget::focusable(
+                button(text("Sign in with browser").size(15))
+                    .padding([8, 16])
+                    .on_press(Message::Browser)
+            ),
+            crate::ui::widget::focusable(
+                button(text("Use a device code").size(15))
+                    .padding([8, 16])
+                    .style(button::secondary)
+                    .on_press(Message::DeviceCode)
+            ),
         ]
         .spacing(10);
         let remember = checkbox(self.remember)
@@ -440,17 +444,19 @@ impl SignIn {
             )
             .size(13)
             .style(theme::muted),
-            button(
-                text(if self.advanced {
-                    "Hide advanced settings"
-                } else {
-                    "Advanced settings: own app registration, endpoints"
-                })
-                .size(14)
-            )
-            .style(button::text)
-            .padding(0)
-            .on_press(Message::ToggleAdvanced),
+            crate::ui::widget::focusable(
+                button(
+                    text(if self.advanced {
+                        "Hide advanced settings"
+                    } else {
+                        "Advanced settings: own app registration, endpoints"
+                    })
+                    .size(14)
+                )
+                .style(button::text)
+                .padding(0)
+                .on_press(Message::ToggleAdvanced)
+            ),
         ]
         .spacing(12);
         if self.advanced {
@@ -493,10 +499,12 @@ impl SignIn {
 }
 
 fn waiting(prompt: Option<&Prompt>) -> Element<'_, Message> {
-    let cancel = button(text("Cancel").size(14))
-        .padding([8, 16])
-        .style(button::secondary)
-        .on_press(Message::Cancel);
+    let cancel = crate::ui::widget::focusable(
+        button(text("Cancel").size(14))
+            .padding([8, 16])
+            .style(button::secondary)
+            .on_press(Message::Cancel),
+    );
     match prompt {
         None => column![text("Starting sign-in…").size(15), cancel]
             .spacing(10)
@@ -507,10 +515,12 @@ fn waiting(prompt: Option<&Prompt>) -> Element<'_, Message> {
                 .size(12)
                 .style(theme::muted),
             row![
-                button(text("Copy the sign-in link").size(14))
-                    .padding([8, 16])
-                    .style(button::secondary)
-                    .on_press(Message::CopyLink),
+                crate::ui::widget::focusable(
+                    button(text("Copy the sign-in link").size(14))
+                        .padding([8, 16])
+                        .style(button::secondary)
+                        .on_press(Message::CopyLink)
+                ),
                 cancel
             ]
             .spacing(10),
@@ -522,13 +532,17 @@ fn waiting(prompt: Option<&Prompt>) -> Element<'_, Message> {
             text(&p.user_code).size(30),
             text(&p.message).size(13).style(theme::muted),
             row![
-                button(text("Copy code").size(14))
-                    .padding([8, 16])
-                    .on_press(Message::CopyCode),
-                button(text("Open the page").size(14))
-                    .padding([8, 16])
-                    .style(button::secondary)
-                    .on_press(Message::OpenPage),
+                crate::ui::widget::focusable(
+                    button(text("Copy code").size(14))
+                        .padding([8, 16])
+                        .on_press(Message::CopyCode)
+                ),
+                crate::ui::widget::focusable(
+                    button(text("Open the page").size(14))
+                        .padding([8, 16])
+                        .style(button::secondary)
+                        .on_press(Message::OpenPage)
+                ),
                 cancel
             ]
             .spacing(10),
@@ -567,12 +581,12 @@ fn signed_in(signed: &SignedIn) -> Element<'_, Message> {
     if let Some(kept) = &signed.kept {
         col = col.push(text(kept.as_str()).size(13).style(theme::muted));
     }
-    col.push(
+    col.push(crate::ui::widget::focusable(
         button(text("Sign out").size(14))
             .padding([8, 16])
             .style(button::secondary)
             .on_press(Message::SignOut),
-    )
+    ))
     .width(Fill)
     .into()
 }

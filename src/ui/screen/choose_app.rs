@@ -151,7 +151,7 @@ impl ChooseApp {
                          seconds to show it everywhere, and the wizard waits for that.",
                     )
                     .size(14),
-                    button(text(CREATE_IT)).on_press(Message::Create),
+                    crate::ui::widget::focusable(button(text(CREATE_IT)).on_press(Message::Create)),
                 ]
                 .spacing(8),
             );
@@ -167,7 +167,9 @@ impl ChooseApp {
                             crate::platform::timefmt::readable(&earlier.at)
                         ))
                         .size(14),
-                        button(text(CREATE_ANOTHER)).on_press(Message::CreateAnother),
+                        crate::ui::widget::focusable(
+                            button(text(CREATE_ANOTHER)).on_press(Message::CreateAnother)
+                        ),
                     ]
                     .spacing(8),
                 );

@@ -236,11 +236,11 @@ impl ScopeScreen {
                 .spacing(6);
             match &self.groups {
                 None => {
-                    box_ = box_.push(
+                    box_ = box_.push(crate::ui::widget::focusable(
                         button(text("Show groups to assign").size(14))
                             .padding([6, 14])
                             .on_press_maybe(idle.then_some(Message::LoadGroups)),
-                    );
+                    ));
                 }
                 Some(Err(e)) => {
                     box_ = box_.push(text(e.to_string()).size(13).style(theme::danger_text));
@@ -255,9 +255,11 @@ impl ScopeScreen {
                                 text(g.display_name.as_deref().unwrap_or(&g.id))
                                     .size(14)
                                     .width(Fill),
-                                button(text("Assign").size(13))
-                                    .padding([4, 10])
-                                    .on_press_maybe(idle.then_some(Message::Assign(i))),
+                                crate::ui::widget::focusable(
+                                    button(text("Assign").size(13))
+                                        .padding([4, 10])
+                                        .on_press_maybe(idle.then_some(Message::Assign(i)))
+                                ),
                             ]
                             .spacing(8)
                             .align_y(Alignment::Center),
@@ -277,12 +279,14 @@ impl ScopeScreen {
                          Orchidea's specification (userName from mail)."
                     ))
                     .size(14),
-                    button(text("Use mail only (Orchidea's specification)").size(13))
-                        .padding([4, 10])
-                        .style(button::secondary)
-                        .on_press_maybe(
-                            idle.then_some(Message::UserNameSource(UserNameSource::Mail))
-                        ),
+                    crate::ui::widget::focusable(
+                        button(text("Use mail only (Orchidea's specification)").size(13))
+                            .padding([4, 10])
+                            .style(button::secondary)
+                            .on_press_maybe(
+                                idle.then_some(Message::UserNameSource(UserNameSource::Mail))
+                            )
+                    ),
                 ]
                 .spacing(6)
                 .into()
@@ -302,13 +306,17 @@ impl ScopeScreen {
                     )
                     .size(13)
                     .style(theme::muted),
-                    button(text("Use Coalesce([mail],[userPrincipalName]) for userName").size(13))
+                    crate::ui::widget::focusable(
+                        button(
+                            text("Use Coalesce([mail],[userPrincipalName]) for userName").size(13)
+                        )
                         .padding([4, 10])
                         .on_press_maybe(
                             idle.then_some(Message::UserNameSource(
                                 UserNameSource::CoalesceMailUpn
                             ))
-                        ),
+                        )
+                    ),
                 ]
                 .spacing(6)
                 .into()

@@ -3,7 +3,7 @@
 use iced::widget::{Space, button, column, container, progress_bar, row, scrollable, text};
 use iced::{Alignment, Border, Color, Element, Fill, Length, Theme};
 
-use super::{CHECK, ICON_FONT, one_line};
+use super::{CHECK, ICON_FONT, focusable, one_line};
 use crate::procedure::checklist::{Checklist, Status};
 use crate::procedure::step::StepId;
 use crate::ui::theme;
@@ -26,7 +26,7 @@ pub fn checklist<'a, M: Clone + 'a>(
         text(format!("{done} of {total} steps complete"))
             .size(13)
             .style(theme::muted),
-        progress_bar(0.0..=total as f32, done as f32)
+        progress_bar(0.0..=count(total), count(done))
             .girth(6)
             .style(iced::widget::progress_bar::success),
     ]
@@ -50,15 +50,20 @@ pub fn checklist<'a, M: Clone + 'a>(
         if let Status::Failed(reason) = status {
             label = label.push(text(one_line(reason)).size(12).style(colored));
         }
-        button(
-            row![status_icon(status, frame), label]
-                .spacing(10)
-                .align_y(Alignment::Center),
+        // Every row takes focus, so the keyboard can read the pending steps
+        // too; Enter on a finished one opens it as a click does.
+        focusable(
+            button(
+                row![status_icon(status, frame), label]
+                    .spacing(10)
+                    .align_y(Alignment::Center),
+            )
+            .padding([4, 8])
+            .width(Fill)
+            .style(row_style(selected == Some(step), in_view))
+            .on_press_maybe(finished.then(|| on_select(step))),
         )
-        .padding([4, 8])
-        .width(Fill)
-        .style(row_style(selected == Some(step), in_view))
-        .on_press_maybe(finished.then(|| on_select(step)))
+        .inset()
         .into()
     });
     container(column![header, scrollable(column(rows).spacing(2)).height(Fill)].spacing(14))
@@ -85,10 +90,12 @@ pub fn step_detail<'a, M: Clone + 'a>(
                 text(format!("Step {}: {}", step.number(), step.title()))
                     .size(16)
                     .width(Fill),
-                button(text("Close").size(13))
-                    .padding([4, 10])
-                    .style(button::secondary)
-                    .on_press(close),
+                focusable(
+                    button(text("Close").size(13))
+                        .padding([4, 10])
+                        .style(button::secondary)
+                        .on_press(close)
+                ),
             ]
             .align_y(Alignment::Center),
             text("The article says").size(12).style(theme::muted),
@@ -104,6 +111,11 @@ pub fn step_detail<'a, M: Clone + 'a>(
     .width(Fill)
     .style(theme::card)
     .into()
+}
+
+/// A step count as the progress bar's value (there are 18 steps).
+fn count(n: usize) -> f32 {
+    u16::try_from(n).map_or(f32::from(u16::MAX), f32::from)
 }
 
 /// The state in words, so it never depends on colour alone.
