@@ -425,8 +425,8 @@ async fn every_catalogue_entry_gives_its_message() {
         other => panic!("a damaged entry: {other:?}"),
     }
     // Issue #14 items 3 and 8: a schema changed under the diff, and
-    // backups of another tenant or job (tests/stale_schema.rs and
-    // tests/restore.rs run them end to end).
+    // backups of another tenant or job (tests/engine/stale_schema.rs and
+    // tests/engine/restore.rs run them end to end).
     check(
         &mut rows,
         "schema-changed",

@@ -1,4 +1,4 @@
-//! The wizard's sign-in (src/signin) against the sandbox's identity
+//! The wizard's sign-in (src/services/signin) against the sandbox's identity
 //! platform and Graph, over real HTTP on 127.0.0.1: the browser flow with
 //! a test opener that plays the browser, device code, the simulated
 //! refusals, refresh during an engine run, a 401 recovered by one
