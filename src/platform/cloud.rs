@@ -15,10 +15,17 @@ pub enum Cloud {
     Global,
     /// US Government L4 (GCC High).
     UsGov,
-    /// US Government L5 (DoD).
+    /// US Government L5 (`DoD`).
     UsGovDod,
     /// China, operated by 21Vianet.
     China,
+}
+
+/// One of the literal URLs above, parsed. They are constants the unit test
+/// `every_cloud_has_parseable_urls` parses, so this cannot fail at run time.
+#[allow(clippy::expect_used)] // a literal checked by a unit test; there is no infallible `Url` constructor
+fn literal_url(literal: &'static str) -> Url {
+    Url::parse(literal).expect("a literal URL of this module")
 }
 
 impl Cloud {
@@ -40,7 +47,7 @@ impl Cloud {
             .trim()
             .to_ascii_lowercase()
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .filter(char::is_ascii_alphanumeric)
             .collect();
         match normal.as_str() {
             "global" | "public" | "worldwide" | "commercial" | "azurecloud" => Ok(Cloud::Global),
@@ -64,7 +71,7 @@ impl Cloud {
             Cloud::UsGov | Cloud::UsGovDod => "https://login.microsoftonline.us/",
             Cloud::China => "https://login.chinacloudapi.cn/",
         };
-        Url::parse(host).expect("static URL")
+        literal_url(host)
     }
 
     /// Graph v1.0 in this cloud.
@@ -75,14 +82,14 @@ impl Cloud {
             Cloud::UsGovDod => "https://dod-graph.microsoft.us/v1.0",
             Cloud::China => "https://microsoftgraph.chinacloudapi.cn/v1.0",
         };
-        Url::parse(base).expect("static URL")
+        literal_url(base)
     }
 
     /// The application template that makes a non-gallery app here
     /// (`applicationtemplate-instantiate.md`, introduction): one id for the
     /// global service, one for "US government" (the page does not split L4
     /// from L5, so both use it) and one for 21Vianet.
-    pub fn non_gallery_template_id(self) -> &'static str {
+    pub const fn non_gallery_template_id(self) -> &'static str {
         match self {
             Cloud::Global => "8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
             Cloud::UsGov | Cloud::UsGovDod => "4602d0b4-76bb-404b-bca9-2652e1a39c6d",
@@ -156,6 +163,14 @@ impl fmt::Display for Cloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_cloud_has_parseable_urls() {
+        for c in Cloud::ALL {
+            assert_eq!(c.login_url().scheme(), "https");
+            assert_eq!(c.graph_url().scheme(), "https");
+        }
+    }
 
     #[test]
     fn hosts_follow_the_national_cloud_table() {

@@ -202,6 +202,10 @@ pub struct KeyringStore {
 
 impl KeyringStore {
     /// `max_blob` must leave room for the chunk header.
+    ///
+    /// # Panics
+    ///
+    /// If `max_blob` does not exceed the chunk header (a programming error).
     pub fn new(store: Arc<keyring_core::CredentialStore>, max_blob: usize) -> Self {
         assert!(max_blob > HEADER_LEN, "blob size below the chunk header");
         Self { store, max_blob }
@@ -294,7 +298,9 @@ impl SessionStore {
 
     fn values(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
         // A panic while holding the lock cannot leave the map half-updated.
-        self.values.lock().unwrap_or_else(|p| p.into_inner())
+        self.values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -6,7 +6,7 @@ use reqwest::Method;
 use super::client::{Body, GraphClient};
 use super::client::{USER_SELECT, encode_query_value};
 use super::errors::GraphError;
-use super::types::*;
+use super::types::DirectoryUser;
 
 /// A directory role the signed-in user holds (`resources/directoryrole.md`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]

@@ -7,7 +7,7 @@ use reqwest::Method;
 use super::client::{Body, GraphClient};
 use super::client::{SP_SELECT, encode_query_value, odata_string};
 use super::errors::GraphError;
-use super::types::*;
+use super::types::{InstantiatedApp, ServicePrincipal};
 
 /// `applicationTemplates/{id}` of the non-gallery ("custom") application.
 pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";

@@ -4,6 +4,7 @@
 //! [`GraphError`]. The endpoints themselves live in the step-group files.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -191,6 +192,7 @@ impl GraphClient {
 
     /// The same client; a 403 names `url` as where admin consent is given
     /// (`SignInConfig::admin_consent_url`).
+    #[must_use]
     pub fn with_admin_consent_url(mut self, url: &Url) -> GraphClient {
         self.consent_url = Some(Arc::from(url.as_str()));
         self
@@ -198,6 +200,7 @@ impl GraphClient {
 
     /// The same client, for calls about an object created moments ago: a
     /// 404, 403 or 409 is retried with backoff (Graph's replication delay).
+    #[must_use]
     pub fn settling(&self) -> GraphClient {
         GraphClient {
             inner: self.inner.clone(),
@@ -208,6 +211,7 @@ impl GraphClient {
 
     /// The same client waiting up to `within` for new objects to appear
     /// ([`RetryPolicy::settle_within`]).
+    #[must_use]
     pub fn with_settle_within(&self, within: std::time::Duration) -> GraphClient {
         let mut retry = self.inner.retry.clone();
         retry.settle_within = within;
@@ -230,7 +234,13 @@ impl GraphClient {
 
     /// The retries since the last call, as sentences for the step's detail.
     pub fn take_retry_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.inner.notes.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(
+            &mut *self
+                .inner
+                .notes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Where the retry notes stand now, for [`GraphClient::summarise_retries_since`].
@@ -238,14 +248,18 @@ impl GraphClient {
         self.inner
             .notes
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
 
     /// Replaces the retries noted since `mark` by one sentence made from
     /// their number (a long wait reads as one line, not one per retry).
     pub fn summarise_retries_since(&self, mark: usize, summary: impl FnOnce(usize) -> String) {
-        let mut notes = self.inner.notes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut notes = self
+            .inner
+            .notes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mark = mark.min(notes.len());
         let count = notes.drain(mark..).count();
         if count > 0 {
@@ -258,7 +272,7 @@ impl GraphClient {
         self.inner
             .notes
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(text);
     }
 
@@ -302,7 +316,7 @@ impl GraphClient {
             let page: Page<T> = self.json(Method::GET, url, Body::None, what).await?;
             out.extend(page.value);
             if let Some(link) = page.next_link {
-                next = Some(self.next_page(&mut pager, &link, what)?);
+                next = Some(next_page(&mut pager, &link, what)?);
             }
         }
         Ok(out)
@@ -316,21 +330,6 @@ impl GraphClient {
     ) -> Result<Vec<T>, GraphError> {
         let page: Page<T> = self.json(Method::GET, url, Body::None, what).await?;
         Ok(page.value)
-    }
-
-    /// The next page `pager` allows, or the error that says why not.
-    pub(super) fn next_page(
-        &self,
-        pager: &mut paging::Pager,
-        link: &str,
-        what: &str,
-    ) -> Result<Url, GraphError> {
-        pager
-            .next(link)
-            .map_err(|detail| GraphError::UnexpectedBody {
-                what: what.into(),
-                detail,
-            })
     }
 
     pub(super) async fn json<T: DeserializeOwned>(
@@ -357,7 +356,7 @@ impl GraphClient {
     ) -> Result<Vec<u8>, GraphError> {
         let body: Option<Vec<u8>> = match body {
             Body::None => None,
-            Body::Json(v) => Some(serde_json::to_vec(v).map_err(encode_error)?),
+            Body::Json(v) => Some(serde_json::to_vec(v).map_err(|e| encode_error(&e))?),
             Body::Bytes(b) => Some(b),
         };
         let policy = &self.inner.retry;
@@ -535,6 +534,20 @@ impl GraphClient {
     }
 }
 
+/// The next page `pager` allows, or the error that says why not.
+pub(super) fn next_page(
+    pager: &mut paging::Pager,
+    link: &str,
+    what: &str,
+) -> Result<Url, GraphError> {
+    pager
+        .next(link)
+        .map_err(|detail| GraphError::UnexpectedBody {
+            what: what.into(),
+            detail,
+        })
+}
+
 /// `$count` and `$search` are advanced queries: Graph wants
 /// `ConsistencyLevel: eventual` with them (`aad-advanced-queries.md`), on
 /// every page (next links keep the query).
@@ -552,7 +565,7 @@ fn json_body(request: reqwest::RequestBuilder, bytes: Vec<u8>) -> reqwest::Reque
 pub(super) fn to_bytes<T: Serialize>(body: &T) -> Result<Body<'static>, GraphError> {
     serde_json::to_vec(body)
         .map(Body::Bytes)
-        .map_err(encode_error)
+        .map_err(|e| encode_error(&e))
 }
 
 pub(super) fn job_what(job_id: &str) -> String {
@@ -575,7 +588,7 @@ pub(super) struct Page<T> {
     pub(super) next_link: Option<String>,
 }
 
-/// `text` as an OData string literal: quoted, a quote escaped by doubling it.
+/// `text` as an `OData` string literal: quoted, a quote escaped by doubling it.
 pub(super) fn odata_string(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
@@ -596,7 +609,9 @@ pub(super) fn encode_query_value(value: &str) -> String {
             | b'('
             | b')'
             | b',' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
         }
     }
     out
@@ -628,19 +643,14 @@ mod tests {
             "https://graph.microsoft.com/v1.0/servicePrincipals/sp%2F1/synchronization/jobs/scim.a.b/schema"
         );
         let mut pager = paging::Pager::new(&graph.inner.base, &url);
+        assert!(next_page(&mut pager, "https://evil.example/v1.0/x", "x").is_err());
         assert!(
-            graph
-                .next_page(&mut pager, "https://evil.example/v1.0/x", "x")
-                .is_err()
-        );
-        assert!(
-            graph
-                .next_page(
-                    &mut pager,
-                    "https://graph.microsoft.com/v1.0/x?$skiptoken=1",
-                    "x"
-                )
-                .is_ok()
+            next_page(
+                &mut pager,
+                "https://graph.microsoft.com/v1.0/x?$skiptoken=1",
+                "x"
+            )
+            .is_ok()
         );
     }
 

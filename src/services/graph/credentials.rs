@@ -9,7 +9,9 @@ use reqwest::Method;
 use super::client::{Body, GraphClient};
 use super::client::{job_what, to_bytes};
 use super::errors::GraphError;
-use super::types::*;
+use super::types::{
+    SecretEntry, SecretValue, SynchronizationJob, SynchronizationTemplate, secret_keys,
+};
 use crate::platform::secret::Secret;
 use serde::Serialize;
 use url::Url;

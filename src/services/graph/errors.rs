@@ -155,7 +155,8 @@ pub(super) fn short_reason(e: &GraphError) -> String {
         other => other.to_string(),
     }
 }
-pub(super) fn encode_error(e: serde_json::Error) -> GraphError {
+
+pub(super) fn encode_error(e: &serde_json::Error) -> GraphError {
     GraphError::UnexpectedBody {
         what: "the request".into(),
         detail: e.to_string(),

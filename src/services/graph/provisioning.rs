@@ -84,7 +84,7 @@ impl OnDemandResult {
 /// `body[field]` is a string holding JSON; an empty string reads as `{}`.
 fn embedded(body: &Value, field: &str) -> Result<Value, String> {
     match &body[field] {
-        Value::String(s) if s.trim().is_empty() => Ok(Value::Object(Default::default())),
+        Value::String(s) if s.trim().is_empty() => Ok(Value::Object(serde_json::Map::default())),
         Value::String(s) => {
             serde_json::from_str(s).map_err(|e| format!("`{field}` is not a JSON document: {e}"))
         }
@@ -239,8 +239,7 @@ impl ProvisioningEvent {
         let when = self
             .activity_date_time
             .as_deref()
-            .map(crate::platform::timefmt::readable)
-            .unwrap_or_else(|| "?".into());
+            .map_or_else(|| "?".into(), crate::platform::timefmt::readable);
         let action = self.provisioning_action.as_deref().unwrap_or("other");
         let mut out = format!(
             "{when}  {:<8} {:<7} {}",

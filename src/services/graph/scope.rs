@@ -7,7 +7,7 @@ use reqwest::Method;
 use super::client::{Body, GraphClient};
 use super::client::{PAGE, USER_SELECT, encode_query_value, odata_string};
 use super::errors::GraphError;
-use super::types::*;
+use super::types::{AppRoleAssignment, DirectoryUser, Group};
 
 /// The app role id of "Default Access" (`serviceprincipal-post-approleassignedto.md`).
 pub const DEFAULT_ACCESS_ROLE: &str = "00000000-0000-0000-0000-000000000000";

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use super::client::{Body, GraphClient};
+use super::client::{Body, GraphClient, next_page};
 use super::client::{Page, encode_query_value, job_what, odata_string};
 use super::errors::GraphError;
 use super::paging;
@@ -119,7 +119,7 @@ impl GraphClient {
             let older = page.value.iter().any(|e| e.cycle_id != cycle);
             out.extend(page.value);
             if let Some(link) = page.next_link.filter(|_| !older) {
-                next = Some(self.next_page(&mut pager, &link, what)?);
+                next = Some(next_page(&mut pager, &link, what)?);
             }
         }
         Ok(out)

@@ -409,7 +409,7 @@ mod tests {
 #[serde(rename_all = "camelCase")]
 pub struct AppRoleAssignment {
     pub principal_id: String,
-    /// "User", "Group" or "ServicePrincipal".
+    /// "User", "Group" or "`ServicePrincipal`".
     #[serde(default)]
     pub principal_type: Option<String>,
     #[serde(default)]

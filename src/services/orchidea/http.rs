@@ -82,10 +82,12 @@ impl HttpOrchideaAdmin {
                         url: url.to_string(),
                         detail: transport_detail(&e),
                     },
-                    too_large => OrchideaError::UnexpectedResponse {
-                        status: status.as_u16(),
-                        detail: too_large.to_string(),
-                    },
+                    too_large @ crate::platform::http::BodyError::TooLarge { .. } => {
+                        OrchideaError::UnexpectedResponse {
+                            status: status.as_u16(),
+                            detail: too_large.to_string(),
+                        }
+                    }
                 })?;
         // Error messages quote the body: a server echoing the token must not
         // put it in front of the admin.
@@ -234,7 +236,7 @@ impl Response {
             404 => match (secret_id, &api_error) {
                 (Some(id), Some(_)) => OrchideaError::SecretNotFound { id: id.to_string() },
                 _ => OrchideaError::NotFound {
-                    url: self.api_root(url),
+                    url: Self::api_root(url),
                 },
             },
             code => match api_error {
@@ -251,7 +253,7 @@ impl Response {
         })
     }
 
-    fn api_root(&self, url: &Url) -> String {
+    fn api_root(url: &Url) -> String {
         let s = url.as_str();
         match s.find("/api/admin/v1") {
             Some(i) => s[..i + "/api/admin/v1".len()].to_string(),

@@ -138,7 +138,7 @@ pub fn scim_host_warning(url: &Url) -> Option<String> {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
             if d == "localhost" {
                 None
-            } else if d.ends_with(".local") || d == "local" {
+            } else if d.rsplit('.').next() == Some("local") {
                 Some("a .local name (multicast DNS, this network only)")
             } else if !d.contains('.') {
                 Some("a single-label name (resolved on this network only)")

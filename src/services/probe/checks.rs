@@ -181,7 +181,7 @@ impl Prober<'_> {
                         detail: format!("The group request did not work: {}", other.cause()),
                         fix: "Orchidea provisions users only; if groups should reach it, contact Orchidea support.".into(),
                     },
-                    warn => warn,
+                    warn @ CheckOutcome::Warn { .. } => warn,
                 };
                 let served = (f.status == 200).then_some(true);
                 (outcome, served, f.elapsed_ms)
@@ -244,7 +244,7 @@ impl Prober<'_> {
         (check, listed)
     }
 
-    /// Informational only: a missing or odd ServiceProviderConfig warns.
+    /// Informational only: a missing or odd `ServiceProviderConfig` warns.
     pub(super) async fn config_check(&self, base: &Url) -> Check {
         let mut url = base.clone();
         push_segment(&mut url, "ServiceProviderConfig");

@@ -253,6 +253,7 @@ fn tls_detail(err: &rustls::Error) -> String {
     }
 }
 
+#[allow(clippy::cast_precision_loss)] // a probe's milliseconds, far below 2^52
 pub(super) fn seconds(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
         (ms / 1000).to_string()
