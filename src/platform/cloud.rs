@@ -21,6 +21,13 @@ pub enum Cloud {
     China,
 }
 
+/// A cloud name [`Cloud::parse`] does not know; `Display` lists the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "\"{0}\" is not a Microsoft cloud the wizard knows. Use global, usgov (US Government L4), usgovdod (US Government L5, DoD) or china (21Vianet)."
+)]
+pub struct UnknownCloud(pub String);
+
 /// One of the literal URLs above, parsed. They are constants the unit test
 /// `every_cloud_has_parseable_urls` parses, so this cannot fail at run time.
 #[allow(clippy::expect_used)] // a literal checked by a unit test; there is no infallible `Url` constructor
@@ -42,7 +49,7 @@ impl Cloud {
     }
 
     /// Accepts the key and a few spellings admins use.
-    pub fn parse(input: &str) -> Result<Cloud, String> {
+    pub fn parse(input: &str) -> Result<Cloud, UnknownCloud> {
         let normal: String = input
             .trim()
             .to_ascii_lowercase()
@@ -56,10 +63,7 @@ impl Cloud {
             }
             "usgovdod" | "dod" | "l5" | "usgovl5" => Ok(Cloud::UsGovDod),
             "china" | "21vianet" | "azurechinacloud" | "mooncake" => Ok(Cloud::China),
-            _ => Err(format!(
-                "\"{}\" is not a Microsoft cloud the wizard knows. Use global, usgov (US Government L4), usgovdod (US Government L5, DoD) or china (21Vianet).",
-                input.trim()
-            )),
+            _ => Err(UnknownCloud(input.trim().to_string())),
         }
     }
 
@@ -238,7 +242,7 @@ mod tests {
         }
         assert_eq!(Cloud::parse("GCC High"), Ok(Cloud::UsGov));
         assert_eq!(Cloud::parse("21Vianet"), Ok(Cloud::China));
-        let e = Cloud::parse("germany").unwrap_err();
+        let e = Cloud::parse("germany").unwrap_err().to_string();
         assert!(e.contains("\"germany\"") && e.contains("usgovdod"), "{e}");
     }
 }

@@ -35,7 +35,7 @@ pub use account::DirectoryRole;
 pub use app::NON_GALLERY_TEMPLATE_ID;
 pub use client::{GraphClient, RetryPolicy, StaticToken, TokenSource};
 pub use errors::GraphError;
-pub use provisioning::{OnDemandResult, OnDemandStep, Outcome, ProvisioningEvent};
+pub use provisioning::{OnDemandError, OnDemandResult, OnDemandStep, Outcome, ProvisioningEvent};
 pub use scope::DEFAULT_ACCESS_ROLE;
 pub use start::RestartScope;
 pub use types::*;

@@ -540,12 +540,10 @@ pub(super) fn next_page(
     link: &str,
     what: &str,
 ) -> Result<Url, GraphError> {
-    pager
-        .next(link)
-        .map_err(|detail| GraphError::UnexpectedBody {
-            what: what.into(),
-            detail,
-        })
+    pager.next(link).map_err(|e| GraphError::UnexpectedBody {
+        what: what.into(),
+        detail: e.to_string(),
+    })
 }
 
 /// `$count` and `$search` are advanced queries: Graph wants

@@ -80,8 +80,10 @@ impl GraphClient {
         let raw: Value = self
             .json(Method::POST, url, Body::Json(&body), &what)
             .await?;
-        OnDemandResult::from_response(&raw)
-            .map_err(|detail| GraphError::UnexpectedBody { what, detail })
+        OnDemandResult::from_response(&raw).map_err(|e| GraphError::UnexpectedBody {
+            what,
+            detail: e.to_string(),
+        })
     }
 
     /// The job's events with `provisioningAction` `action` (e.g.
