@@ -339,6 +339,11 @@ impl std::fmt::Debug for SessionStore {
 pub mod keys {
     use super::Cloud;
 
+    /// The prefix of every Entra refresh-token entry, current and legacy.
+    pub const REFRESH_TOKEN_PREFIX: &str = "entra-refresh-token";
+    /// The prefix of every Orchidea admin-token entry.
+    pub const ORCHIDEA_ADMIN_TOKEN_PREFIX: &str = "orchidea-admin-token";
+
     /// The refresh token for one cloud, sign-in endpoint, tenant and
     /// client. The endpoint's origin (scheme, host, port; lower case,
     /// default port dropped) is part of the key, so a token is only ever
@@ -351,7 +356,7 @@ pub mod keys {
         client_id: &str,
     ) -> String {
         format!(
-            "entra-refresh-token:{}:{}:{}:{}",
+            "{REFRESH_TOKEN_PREFIX}:{}:{}:{}:{}",
             cloud.key(),
             login_url.origin().ascii_serialization(),
             tenant.trim().to_ascii_lowercase(),
@@ -364,7 +369,7 @@ pub mod keys {
     /// is only read for that endpoint (and moved to [`refresh_token`]'s key).
     pub fn legacy_refresh_token(cloud: Cloud, tenant: &str, client_id: &str) -> String {
         format!(
-            "entra-refresh-token:{}:{}:{}",
+            "{REFRESH_TOKEN_PREFIX}:{}:{}:{}",
             cloud.key(),
             tenant.trim().to_ascii_lowercase(),
             client_id.trim().to_ascii_lowercase()
@@ -374,7 +379,7 @@ pub mod keys {
     /// Orchidea's admin API token for one workspace.
     pub fn orchidea_admin_token(workspace_url: &url::Url) -> String {
         format!(
-            "orchidea-admin-token:{}",
+            "{ORCHIDEA_ADMIN_TOKEN_PREFIX}:{}",
             workspace_url.origin().ascii_serialization()
         )
     }

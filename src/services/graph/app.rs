@@ -8,9 +8,10 @@ use super::client::{Body, GraphClient};
 use super::client::{SP_SELECT, encode_query_value, odata_string};
 use super::errors::GraphError;
 use super::types::{InstantiatedApp, ServicePrincipal};
+use crate::platform::cloud::Cloud;
 
 /// `applicationTemplates/{id}` of the non-gallery ("custom") application.
-pub const NON_GALLERY_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
+pub const NON_GALLERY_TEMPLATE_ID: &str = Cloud::Global.non_gallery_template_id();
 
 impl GraphClient {
     /// Service principals whose display name starts with `name_prefix`, all pages.

@@ -288,7 +288,12 @@ pub mod secret_keys {
 }
 
 /// Keys whose values are credentials (the enum has more than SCIM uses).
-const SENSITIVE_KEYS: [&str; 4] = ["SecretToken", "Password", "ClientSecret", "AppKey"];
+const SENSITIVE_KEYS: [&str; 4] = [
+    secret_keys::SECRET_TOKEN,
+    "Password",
+    "ClientSecret",
+    "AppKey",
+];
 
 /// One `synchronizationSecretKeyStringValuePair`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,9 @@ use super::manual::{check_api_scim_url, shorten};
 use super::{CreatedSecret, Idp, OrchideaAdmin, OrchideaError, SecretInfo, WorkspaceInfo};
 use crate::platform::secret::Secret;
 
+/// Where the admin API hangs off the workspace URL.
+const API_ROOT: &str = "/api/admin/v1";
+
 /// The admin API over HTTPS, as `docs/orchidea-admin-api.md` specifies.
 #[derive(Clone)]
 pub struct HttpOrchideaAdmin {
@@ -37,7 +40,9 @@ impl HttpOrchideaAdmin {
         base.set_query(None);
         base.set_fragment(None);
         if let Ok(mut segments) = base.path_segments_mut() {
-            segments.pop_if_empty().extend(["api", "admin", "v1"]);
+            segments
+                .pop_if_empty()
+                .extend(API_ROOT.split('/').filter(|s| !s.is_empty()));
         }
         Self {
             http,
@@ -255,8 +260,8 @@ impl Response {
 
     fn api_root(url: &Url) -> String {
         let s = url.as_str();
-        match s.find("/api/admin/v1") {
-            Some(i) => s[..i + "/api/admin/v1".len()].to_string(),
+        match s.find(API_ROOT) {
+            Some(i) => s[..i + API_ROOT.len()].to_string(),
             None => s.to_string(),
         }
     }
