@@ -15,10 +15,24 @@ pub enum Cloud {
     Global,
     /// US Government L4 (GCC High).
     UsGov,
-    /// US Government L5 (DoD).
+    /// US Government L5 (`DoD`).
     UsGovDod,
     /// China, operated by 21Vianet.
     China,
+}
+
+/// A cloud name [`Cloud::parse`] does not know; `Display` lists the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "\"{0}\" is not a Microsoft cloud the wizard knows. Use global, usgov (US Government L4), usgovdod (US Government L5, DoD) or china (21Vianet)."
+)]
+pub struct UnknownCloud(pub String);
+
+/// One of the literal URLs above, parsed. They are constants the unit test
+/// `every_cloud_has_parseable_urls` parses, so this cannot fail at run time.
+#[allow(clippy::expect_used)] // a literal checked by a unit test; there is no infallible `Url` constructor
+fn literal_url(literal: &'static str) -> Url {
+    Url::parse(literal).expect("a literal URL of this module")
 }
 
 impl Cloud {
@@ -35,12 +49,12 @@ impl Cloud {
     }
 
     /// Accepts the key and a few spellings admins use.
-    pub fn parse(input: &str) -> Result<Cloud, String> {
+    pub fn parse(input: &str) -> Result<Cloud, UnknownCloud> {
         let normal: String = input
             .trim()
             .to_ascii_lowercase()
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .filter(char::is_ascii_alphanumeric)
             .collect();
         match normal.as_str() {
             "global" | "public" | "worldwide" | "commercial" | "azurecloud" => Ok(Cloud::Global),
@@ -49,10 +63,7 @@ impl Cloud {
             }
             "usgovdod" | "dod" | "l5" | "usgovl5" => Ok(Cloud::UsGovDod),
             "china" | "21vianet" | "azurechinacloud" | "mooncake" => Ok(Cloud::China),
-            _ => Err(format!(
-                "\"{}\" is not a Microsoft cloud the wizard knows. Use global, usgov (US Government L4), usgovdod (US Government L5, DoD) or china (21Vianet).",
-                input.trim()
-            )),
+            _ => Err(UnknownCloud(input.trim().to_string())),
         }
     }
 
@@ -64,7 +75,7 @@ impl Cloud {
             Cloud::UsGov | Cloud::UsGovDod => "https://login.microsoftonline.us/",
             Cloud::China => "https://login.chinacloudapi.cn/",
         };
-        Url::parse(host).expect("static URL")
+        literal_url(host)
     }
 
     /// Graph v1.0 in this cloud.
@@ -75,14 +86,14 @@ impl Cloud {
             Cloud::UsGovDod => "https://dod-graph.microsoft.us/v1.0",
             Cloud::China => "https://microsoftgraph.chinacloudapi.cn/v1.0",
         };
-        Url::parse(base).expect("static URL")
+        literal_url(base)
     }
 
     /// The application template that makes a non-gallery app here
     /// (`applicationtemplate-instantiate.md`, introduction): one id for the
     /// global service, one for "US government" (the page does not split L4
     /// from L5, so both use it) and one for 21Vianet.
-    pub fn non_gallery_template_id(self) -> &'static str {
+    pub const fn non_gallery_template_id(self) -> &'static str {
         match self {
             Cloud::Global => "8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
             Cloud::UsGov | Cloud::UsGovDod => "4602d0b4-76bb-404b-bca9-2652e1a39c6d",
@@ -158,6 +169,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_cloud_has_parseable_urls() {
+        for c in Cloud::ALL {
+            assert_eq!(c.login_url().scheme(), "https");
+            assert_eq!(c.graph_url().scheme(), "https");
+        }
+    }
+
+    #[test]
     fn hosts_follow_the_national_cloud_table() {
         assert_eq!(
             Cloud::UsGovDod.graph_url().as_str(),
@@ -223,7 +242,7 @@ mod tests {
         }
         assert_eq!(Cloud::parse("GCC High"), Ok(Cloud::UsGov));
         assert_eq!(Cloud::parse("21Vianet"), Ok(Cloud::China));
-        let e = Cloud::parse("germany").unwrap_err();
+        let e = Cloud::parse("germany").unwrap_err().to_string();
         assert!(e.contains("\"germany\"") && e.contains("usgovdod"), "{e}");
     }
 }

@@ -202,6 +202,10 @@ pub struct KeyringStore {
 
 impl KeyringStore {
     /// `max_blob` must leave room for the chunk header.
+    ///
+    /// # Panics
+    ///
+    /// If `max_blob` does not exceed the chunk header (a programming error).
     pub fn new(store: Arc<keyring_core::CredentialStore>, max_blob: usize) -> Self {
         assert!(max_blob > HEADER_LEN, "blob size below the chunk header");
         Self { store, max_blob }
@@ -294,7 +298,9 @@ impl SessionStore {
 
     fn values(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
         // A panic while holding the lock cannot leave the map half-updated.
-        self.values.lock().unwrap_or_else(|p| p.into_inner())
+        self.values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -333,6 +339,11 @@ impl std::fmt::Debug for SessionStore {
 pub mod keys {
     use super::Cloud;
 
+    /// The prefix of every Entra refresh-token entry, current and legacy.
+    pub const REFRESH_TOKEN_PREFIX: &str = "entra-refresh-token";
+    /// The prefix of every Orchidea admin-token entry.
+    pub const ORCHIDEA_ADMIN_TOKEN_PREFIX: &str = "orchidea-admin-token";
+
     /// The refresh token for one cloud, sign-in endpoint, tenant and
     /// client. The endpoint's origin (scheme, host, port; lower case,
     /// default port dropped) is part of the key, so a token is only ever
@@ -345,7 +356,7 @@ pub mod keys {
         client_id: &str,
     ) -> String {
         format!(
-            "entra-refresh-token:{}:{}:{}:{}",
+            "{REFRESH_TOKEN_PREFIX}:{}:{}:{}:{}",
             cloud.key(),
             login_url.origin().ascii_serialization(),
             tenant.trim().to_ascii_lowercase(),
@@ -358,7 +369,7 @@ pub mod keys {
     /// is only read for that endpoint (and moved to [`refresh_token`]'s key).
     pub fn legacy_refresh_token(cloud: Cloud, tenant: &str, client_id: &str) -> String {
         format!(
-            "entra-refresh-token:{}:{}:{}",
+            "{REFRESH_TOKEN_PREFIX}:{}:{}:{}",
             cloud.key(),
             tenant.trim().to_ascii_lowercase(),
             client_id.trim().to_ascii_lowercase()
@@ -368,7 +379,7 @@ pub mod keys {
     /// Orchidea's admin API token for one workspace.
     pub fn orchidea_admin_token(workspace_url: &url::Url) -> String {
         format!(
-            "orchidea-admin-token:{}",
+            "{ORCHIDEA_ADMIN_TOKEN_PREFIX}:{}",
             workspace_url.origin().ascii_serialization()
         )
     }

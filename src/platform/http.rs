@@ -93,11 +93,19 @@ pub fn try_client() -> Result<reqwest::Client, ClientError> {
 }
 
 /// [`try_client`]; panics if no client can be made (tests and the sandbox).
+///
+/// # Panics
+///
+/// If no client can be made (no TLS roots, a bad proxy setting).
 pub fn client() -> reqwest::Client {
     try_client().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`try_client_with`]; panics if no client can be made (tests).
+///
+/// # Panics
+///
+/// If no client can be made (no TLS roots, a bad proxy setting).
 pub fn client_with(proxy: &ProxyConfig) -> reqwest::Client {
     try_client_with(proxy).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -107,7 +115,7 @@ pub fn client_with(proxy: &ProxyConfig) -> reqwest::Client {
 /// - Proxy variables set: a [`reqwest::Proxy::custom`] that asks
 ///   [`ProxyConfig::proxy_for`], so loopback and `NO_PROXY` go direct.
 /// - None set, on Windows and macOS: reqwest's own system proxy detection
-///   (registry / SystemConfiguration). reqwest offers no way to put a
+///   (registry / `SystemConfiguration`). reqwest offers no way to put a
 ///   loopback exception in front of it, so there loopback is kept direct by
 ///   [`client_for`] / [`loopback_client`] (and by the OS bypass list).
 /// - None set elsewhere: no proxy (the variables are the system settings).
@@ -155,6 +163,10 @@ pub fn try_client_for(url: &url::Url) -> Result<reqwest::Client, ClientError> {
 }
 
 /// [`try_client_for`]; panics if no client can be made (tests).
+///
+/// # Panics
+///
+/// If no client can be made (no TLS roots, a bad proxy setting).
 pub fn client_for(url: &url::Url) -> reqwest::Client {
     try_client_for(url).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -174,6 +186,10 @@ pub fn try_loopback_client() -> Result<reqwest::Client, ClientError> {
 
 /// [`try_loopback_client`]; panics if no client can be made (tests and the
 /// sandbox).
+///
+/// # Panics
+///
+/// If no client can be made (no TLS roots, a bad proxy setting).
 pub fn loopback_client() -> reqwest::Client {
     try_loopback_client().unwrap_or_else(|e| panic!("{e}"))
 }
@@ -183,7 +199,7 @@ pub fn proxy_description() -> String {
     ProxyConfig::from_env().to_string()
 }
 
-/// True for 127.0.0.0/8, ::1 and `localhost`.
+/// True for 127.0.0.0/8, `::1` and `localhost`.
 pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -288,9 +304,8 @@ impl ProxyConfig {
 
     /// Whether `NO_PROXY` sends `url` direct.
     fn bypasses(&self, url: &Url) -> bool {
-        let host = match url.host() {
-            Some(h) => h,
-            None => return false,
+        let Some(host) = url.host() else {
+            return false;
         };
         self.no_proxy.iter().any(|rule| match (rule, &host) {
             (NoProxyRule::All, _) => true,
@@ -426,7 +441,7 @@ impl fmt::Debug for ProxyConfig {
             .field("no_proxy", &self.no_proxy)
             .field("uses_system", &self.uses_system())
             .field("ignored", &self.ignored)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -439,7 +454,8 @@ mod tests {
     }
 
     fn via(c: &ProxyConfig, url: &str) -> Option<String> {
-        c.proxy_for(&url.parse().unwrap()).map(|u| u.to_string())
+        c.proxy_for(&url.parse().unwrap())
+            .map(std::string::ToString::to_string)
     }
 
     #[test]

@@ -250,7 +250,7 @@ fn is_date(s: &str) -> bool {
 /// `YYYY-MM-DD` for a day count since 1970-01-01 (proleptic Gregorian).
 fn date(days: u64) -> String {
     // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
+    let z = days.cast_signed() + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;

@@ -26,21 +26,20 @@ pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(dir);
     }
-    match directories::ProjectDirs::from("com", "Orchidea", "ScimWizard") {
-        Some(dirs) => dirs.data_local_dir().to_path_buf(),
+    if let Some(dirs) = directories::ProjectDirs::from("com", "Orchidea", "ScimWizard") {
+        dirs.data_local_dir().to_path_buf()
+    } else {
         // No home directory (service accounts, odd containers): a per-user
         // folder under the temp dir, still created 0700.
-        None => {
-            let user = std::env::var("USER")
-                .or_else(|_| std::env::var("USERNAME"))
-                .unwrap_or_default();
-            let name = if user.is_empty() {
-                "orchidea-scim-wizard".to_string()
-            } else {
-                format!("orchidea-scim-wizard-{user}")
-            };
-            std::env::temp_dir().join(name)
-        }
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_default();
+        let name = if user.is_empty() {
+            "orchidea-scim-wizard".to_string()
+        } else {
+            format!("orchidea-scim-wizard-{user}")
+        };
+        std::env::temp_dir().join(name)
     }
 }
 
@@ -141,7 +140,7 @@ fn check_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Opens `path` for appending, creating it with mode 0600 on Unix; a
-/// symlink at `path` is refused (O_NOFOLLOW), never followed.
+/// symlink at `path` is refused (`O_NOFOLLOW`), never followed.
 pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
@@ -195,7 +194,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A new file `.<name>.<random>.tmp` in `dir`, created exclusively
-/// (O_EXCL, and O_NOFOLLOW on Unix: a planted link is never written through).
+/// (`O_EXCL`, and `O_NOFOLLOW` on Unix: a planted link is never written through).
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
     use rand::Rng;
     let mut last = None;

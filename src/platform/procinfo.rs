@@ -27,19 +27,20 @@ pub fn since_process_start() -> Option<Duration> {
     elapsed(&stat, &uptime, CLK_TCK)
 }
 
-fn elapsed(stat: &str, uptime: &str, ticks_per_s: u64) -> Option<Duration> {
+fn elapsed(stat: &str, uptime: &str, ticks_per_s: u32) -> Option<Duration> {
     // Field 22 (starttime) counts after the command name, which may hold
     // spaces and parentheses: split after the last ')'.
     let after = &stat[stat.rfind(')')? + 1..];
-    let start_ticks: u64 = after.split_whitespace().nth(19)?.parse().ok()?;
+    // Parsed as f64 directly: tick counts stay far below 2^52.
+    let start_ticks: f64 = after.split_whitespace().nth(19)?.parse().ok()?;
     let up: f64 = uptime.split_whitespace().next()?.parse().ok()?;
-    let started = start_ticks as f64 / ticks_per_s.max(1) as f64;
+    let started = start_ticks / f64::from(ticks_per_s.max(1));
     Some(Duration::from_secs_f64((up - started).max(0.0)))
 }
 
 /// `sysconf(_SC_CLK_TCK)`: 100 on every Linux architecture the app ships
-/// for (the kernel's USER_HZ), so no libc call is needed.
-const CLK_TCK: u64 = 100;
+/// for (the kernel's `USER_HZ`), so no libc call is needed.
+const CLK_TCK: u32 = 100;
 
 #[cfg(test)]
 mod tests {

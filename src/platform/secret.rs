@@ -148,14 +148,14 @@ mod tests {
         for i in 0..20 * crate::platform::logging::redact::MAX_SECRETS {
             drop(Secret::new(format!("keystroke-value-{i:06}")));
         }
-        let line = format!("token {} sent", live.expose());
+        let logged = format!("token {} sent", live.expose());
         assert_eq!(
-            crate::platform::logging::redact::redact(&line),
+            crate::platform::logging::redact::redact(&logged),
             "token •••• sent"
         );
         drop(live);
         assert_eq!(
-            crate::platform::logging::redact::redact(&line),
+            crate::platform::logging::redact::redact(&logged),
             "token •••• sent",
             "the clone still holds it"
         );

@@ -86,24 +86,37 @@ pub fn bad_path(path: &Path) -> PathBuf {
 
 /// The settings at `path`; a missing file is the defaults, an unreadable
 /// one is an error that says which file and what is wrong.
-pub fn load_from(path: &Path) -> Result<Settings, String> {
+pub fn load_from(path: &Path) -> Result<Settings, SettingsError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
         Err(e) => {
-            return Err(format!(
-                "The settings file {} could not be read ({e}).",
-                path.display()
-            ));
+            return Err(SettingsError::Unreadable {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            });
         }
     };
-    serde_json::from_slice(&bytes).map_err(|e| {
-        format!(
-            "The settings file {} is not valid ({e}). Fix or delete it; until then the wizard uses its defaults, and saving keeps the old file as {}.",
-            path.display(),
-            bad_path(path).display()
-        )
+    serde_json::from_slice(&bytes).map_err(|e| SettingsError::Invalid {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+        kept_as: bad_path(path).display().to_string(),
     })
+}
+
+/// Why the settings file was not used; `Display` is the warning the admin reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("The settings file {path} could not be read ({detail}).")]
+    Unreadable { path: String, detail: String },
+    #[error(
+        "The settings file {path} is not valid ({detail}). Fix or delete it; until then the wizard uses its defaults, and saving keeps the old file as {kept_as}."
+    )]
+    Invalid {
+        path: String,
+        detail: String,
+        kept_as: String,
+    },
 }
 
 /// The settings at [`path`], or the defaults and a warning for the admin
@@ -114,7 +127,7 @@ pub fn load() -> (Settings, Option<String>) {
         Ok(s) => (s, None),
         Err(warning) => {
             tracing::warn!(path = %path.display(), "settings file unreadable; using defaults");
-            (Settings::default(), Some(warning))
+            (Settings::default(), Some(warning.to_string()))
         }
     }
 }
@@ -211,12 +224,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let p = root.path().join("settings.json");
         std::fs::write(&p, "{ \"cloud\": ").unwrap();
-        let e = load_from(&p).unwrap_err();
+        let e = load_from(&p).unwrap_err().to_string();
         assert!(e.contains(&p.display().to_string()), "{e}");
         assert!(e.contains("line 1"), "{e}");
 
         std::fs::write(&p, r#"{"cloud":"mars"}"#).unwrap();
-        let e = load_from(&p).unwrap_err();
+        let e = load_from(&p).unwrap_err().to_string();
         assert!(e.contains("unknown variant `mars`"), "{e}");
         assert!(e.contains("settings.json.bad"), "{e}");
     }

@@ -34,7 +34,11 @@ pub struct Overrides {
 pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig, String> {
     let graph_given = match o.graph_url.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(raw) => Some(parse_endpoint(raw, "Microsoft Graph URL")?),
-        None => saved_endpoint(&settings.graph_url, "Microsoft Graph URL", "graphUrl")?,
+        None => saved_endpoint(
+            settings.graph_url.as_ref(),
+            "Microsoft Graph URL",
+            "graphUrl",
+        )?,
     };
     let cloud = o
         .cloud
@@ -42,7 +46,7 @@ pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig,
         .unwrap_or(settings.cloud);
     let login_url = match o.login_url.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(raw) => parse_endpoint(raw, "sign-in URL")?,
-        None => saved_endpoint(&settings.login_url, "sign-in URL", "loginUrl")?
+        None => saved_endpoint(settings.login_url.as_ref(), "sign-in URL", "loginUrl")?
             .unwrap_or_else(|| cloud.login_url()),
     };
     let tenant = match o.tenant.as_deref().or(settings.tenant.as_deref()) {
@@ -94,11 +98,11 @@ pub fn check_endpoint(url: &Url, what: &str) -> Result<(), String> {
 
 /// A URL from the settings file, held to [`check_endpoint`]: the file can
 /// be edited by hand, and the message names its key.
-fn saved_endpoint(url: &Option<Url>, what: &str, key: &str) -> Result<Option<Url>, String> {
+fn saved_endpoint(url: Option<&Url>, what: &str, key: &str) -> Result<Option<Url>, String> {
     if let Some(u) = url {
         check_endpoint(u, &format!("{what} saved in the settings file ({key})"))?;
     }
-    Ok(url.clone())
+    Ok(url.cloned())
 }
 
 fn with_trailing_slash(mut url: Url) -> Url {

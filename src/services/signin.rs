@@ -47,7 +47,7 @@ pub const GRAPH_PERMISSIONS: [&str; 8] = [
     "RoleManagement.Read.Directory",
 ];
 
-/// OpenID Connect scopes: `offline_access` for a refresh token, `openid
+/// `OpenID` Connect scopes: `offline_access` for a refresh token, `openid
 /// profile` for the ID token the account name is read from.
 pub const OIDC_SCOPES: [&str; 3] = ["offline_access", "openid", "profile"];
 
@@ -196,7 +196,7 @@ impl SignInError {
     /// Whether Entra condemned the refresh token itself, so a remembered
     /// one should be dropped: `invalid_grant` (RFC 6749 §5.2: the grant
     /// or refresh token is invalid, expired or revoked) and the AADSTS
-    /// codes docs/sign-in.md lists as "sign in again" (ExpiredSignIn).
+    /// codes docs/sign-in.md lists as "sign in again" (`ExpiredSignIn`).
     /// Everything else keeps it: a network failure, an answer that is no
     /// OAuth answer (an HTML page from a proxy or captive portal, a 5xx),
     /// Entra's outages, and refusals a fix elsewhere clears (consent,
@@ -219,7 +219,7 @@ mod sign_in_again_tests {
     #[test]
     fn only_a_condemned_token_means_sign_in_again() {
         let expired = SignInError::ExpiredSignIn {
-            support: Default::default(),
+            support: Support::default(),
         };
         assert!(expired.is_sign_in_again());
         assert!(classify("invalid_grant", None).is_sign_in_again());

@@ -185,8 +185,10 @@ mod tests {
     fn value(len: usize) -> Secret {
         // Varying content so a misplaced chunk would not round-trip.
         Secret::new(
-            (0..len)
-                .map(|i| char::from(b'a' + (i % 26) as u8))
+            (b'a'..=b'z')
+                .cycle()
+                .take(len)
+                .map(char::from)
                 .collect::<String>(),
         )
     }
@@ -289,7 +291,7 @@ mod tests {
             m.build(SERVICE, name, None)
                 .unwrap()
                 .set_secret(bytes)
-                .unwrap()
+                .unwrap();
         };
         // Not this wizard's header.
         raw("foreign", b"plain-token-value");

@@ -61,6 +61,9 @@ struct Entry {
 
 impl Entry {
     fn new(value: &str) -> Self {
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
         let bytes = value.as_bytes();
         let mut forms: Vec<Zeroizing<String>> = vec![Zeroizing::new(value.to_string())];
         let mut push = |form: String| {
@@ -68,9 +71,6 @@ impl Entry {
             if !forms.contains(&form) {
                 forms.push(form);
             }
-        };
-        use base64::engine::general_purpose::{
-            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
         };
         // Padded first: where both match, the `=` go too.
         push(STANDARD.encode(bytes));
@@ -163,15 +163,14 @@ impl Registry {
         if !worth_registering(value) {
             return None;
         }
-        let entry = match self.entries.iter().position(|e| e.value() == value) {
-            Some(i) => self.entries.remove(i)?,
-            None => {
-                // A value nobody holds any more that this one starts with
-                // (an earlier, shorter state of the same input) goes.
-                self.entries
-                    .retain(|e| e.held() || !value.starts_with(e.value()));
-                Entry::new(value)
-            }
+        let entry = if let Some(i) = self.entries.iter().position(|e| e.value() == value) {
+            self.entries.remove(i)?
+        } else {
+            // A value nobody holds any more that this one starts with
+            // (an earlier, shorter state of the same input) goes.
+            self.entries
+                .retain(|e| e.held() || !value.starts_with(e.value()));
+            Entry::new(value)
         };
         self.entries.push_back(entry);
         self.evict();
@@ -362,12 +361,12 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ] {
         patterns.push((
             format!(
-                r#"(?i)(key{qo}{A}\s*[:=]{A}\s*{q}(?:{KEYS}){q}\s*,\s*{qo}value{qo}{A}\s*[:=]{A}\s*(?:Some\()?{q})({inside})"#
+                r"(?i)(key{qo}{A}\s*[:=]{A}\s*{q}(?:{KEYS}){q}\s*,\s*{qo}value{qo}{A}\s*[:=]{A}\s*(?:Some\()?{q})({inside})"
             ),
             always,
         ));
         patterns.push((
-            format!(r#"(?i)((?:{KEYS}){qo}{A}\s*[:=]{A}\s*(?:Some\()?{q})({inside})"#),
+            format!(r"(?i)((?:{KEYS}){qo}{A}\s*[:=]{A}\s*(?:Some\()?{q})({inside})"),
             always,
         ));
     }
@@ -383,16 +382,22 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ));
     patterns
         .into_iter()
-        .map(|(re, accept)| Pattern {
-            regex: Regex::new(&re).expect("redaction patterns compile"),
-            accept,
-        })
+        // Every pattern is a literal; `every_pattern_compiles` checks that
+        // none is dropped here.
+        .filter_map(|(re, accept)| Regex::new(&re).ok().map(|regex| Pattern { regex, accept }))
         .collect()
 });
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        // Two kinds of quoting times two shapes, the `key=value` form and
+        // bearer/basic credentials: none may be dropped for not compiling.
+        assert_eq!(PATTERNS.len(), 6);
+    }
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
     /// The registry is process-wide; each test uses its own values.

@@ -37,29 +37,37 @@ impl Pager {
     }
 
     /// The next page to read, or why not (a sentence for the error's detail).
-    pub fn next(&mut self, link: &str) -> Result<Url, String> {
-        let url = Url::parse(link).map_err(|e| format!("next page link is not a URL: {e}"))?;
+    pub fn next(&mut self, link: &str) -> Result<Url, PagingError> {
+        let url = Url::parse(link).map_err(PagingError::NotAUrl)?;
         if url.origin() != self.origin {
-            return Err(format!(
-                "next page link points to another host ({}); the sign-in's token is only sent to {}",
-                url.origin().ascii_serialization(),
-                self.origin.ascii_serialization()
-            ));
+            return Err(PagingError::OtherHost {
+                found: url.origin().ascii_serialization(),
+                expected: self.origin.ascii_serialization(),
+            });
         }
         if !self.seen.insert(key(&url)) {
-            return Err(
-                "next page link repeats a page already read; stopped reading to avoid a loop"
-                    .into(),
-            );
+            return Err(PagingError::Loop);
         }
         if self.seen.len() > self.max_pages {
-            return Err(format!(
-                "more than {} pages; stopped reading",
-                self.max_pages
-            ));
+            return Err(PagingError::TooMany(self.max_pages));
         }
         Ok(url)
     }
+}
+
+/// Why the next page is not read (the detail of a `GraphError::UnexpectedBody`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PagingError {
+    #[error("next page link is not a URL: {0}")]
+    NotAUrl(url::ParseError),
+    #[error(
+        "next page link points to another host ({found}); the sign-in's token is only sent to {expected}"
+    )]
+    OtherHost { found: String, expected: String },
+    #[error("next page link repeats a page already read; stopped reading to avoid a loop")]
+    Loop,
+    #[error("more than {0} pages; stopped reading")]
+    TooMany(usize),
 }
 
 fn key(url: &Url) -> u64 {
@@ -101,11 +109,12 @@ mod tests {
             "https://graph.microsoft.us/v1.0/users?x",
         ] {
             let e = p.next(other).unwrap_err();
-            assert!(e.contains("another host"), "{other}: {e}");
+            assert!(e.to_string().contains("another host"), "{other}: {e}");
         }
         assert!(
             p.next("/v1.0/users?relative")
                 .unwrap_err()
+                .to_string()
                 .contains("not a URL")
         );
     }
@@ -115,12 +124,18 @@ mod tests {
         let base = u("https://graph.microsoft.com/v1.0");
         let first = u("https://graph.microsoft.com/v1.0/users");
         let mut p = Pager::new(&base, &first);
-        assert!(p.next(first.as_str()).unwrap_err().contains("already read"));
+        assert!(
+            p.next(first.as_str())
+                .unwrap_err()
+                .to_string()
+                .contains("already read")
+        );
         p.next("https://graph.microsoft.com/v1.0/users?$skiptoken=a")
             .unwrap();
         assert!(
             p.next("https://graph.microsoft.com/v1.0/users?$skiptoken=a")
                 .unwrap_err()
+                .to_string()
                 .contains("already read")
         );
     }
@@ -136,6 +151,6 @@ mod tests {
         let e = p
             .next("https://graph.microsoft.com/v1.0/users?p=4")
             .unwrap_err();
-        assert!(e.contains("more than 3 pages"), "{e}");
+        assert!(e.to_string().contains("more than 3 pages"), "{e}");
     }
 }

@@ -297,7 +297,7 @@ impl Rule {
 }
 
 /// A scope as requested or granted (`https://graph.microsoft.com/User.Read`,
-/// `User.Read`) → the Graph permission name; `None` for the OpenID
+/// `User.Read`) → the Graph permission name; `None` for the `OpenID`
 /// Connect scopes, which are not Graph permissions.
 pub fn permission_name(scope: &str) -> Option<&str> {
     let name = scope.rsplit('/').next().unwrap_or(scope).trim();

@@ -38,10 +38,22 @@ pub struct OnDemandStep {
     pub details: BTreeMap<String, String>,
 }
 
+/// Why an on-demand answer cannot be read (the detail of a
+/// `GraphError::UnexpectedBody`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OnDemandError {
+    #[error("`{field}` is not a JSON document: {detail}")]
+    NotJson { field: &'static str, detail: String },
+    #[error("the answer has no `{field}`")]
+    Missing { field: &'static str },
+    #[error("the answer names no result")]
+    NoResult,
+}
+
 impl OnDemandResult {
     /// Reads the `stringKeyStringValuePair` Graph returns: both `key` and
     /// `value` are JSON documents inside strings.
-    pub fn from_response(body: &Value) -> Result<OnDemandResult, String> {
+    pub fn from_response(body: &Value) -> Result<OnDemandResult, OnDemandError> {
         let key = embedded(body, "key")?;
         let value = embedded(body, "value")?;
         let text = |v: &Value| v.as_str().map(str::to_string);
@@ -62,7 +74,7 @@ impl OnDemandResult {
             .collect();
         let result = text(&key["result"])
             .or_else(|| text(&value["statusInfo"]["status"]))
-            .ok_or("the answer names no result")?;
+            .ok_or(OnDemandError::NoResult)?;
         Ok(OnDemandResult {
             result,
             error_code: text(&details["errorCode"])
@@ -82,14 +94,15 @@ impl OnDemandResult {
 }
 
 /// `body[field]` is a string holding JSON; an empty string reads as `{}`.
-fn embedded(body: &Value, field: &str) -> Result<Value, String> {
+fn embedded(body: &Value, field: &'static str) -> Result<Value, OnDemandError> {
     match &body[field] {
-        Value::String(s) if s.trim().is_empty() => Ok(Value::Object(Default::default())),
-        Value::String(s) => {
-            serde_json::from_str(s).map_err(|e| format!("`{field}` is not a JSON document: {e}"))
-        }
+        Value::String(s) if s.trim().is_empty() => Ok(Value::Object(serde_json::Map::default())),
+        Value::String(s) => serde_json::from_str(s).map_err(|e| OnDemandError::NotJson {
+            field,
+            detail: e.to_string(),
+        }),
         Value::Object(_) => Ok(body[field].clone()),
-        _ => Err(format!("the answer has no `{field}`")),
+        _ => Err(OnDemandError::Missing { field }),
     }
 }
 
@@ -239,8 +252,7 @@ impl ProvisioningEvent {
         let when = self
             .activity_date_time
             .as_deref()
-            .map(crate::platform::timefmt::readable)
-            .unwrap_or_else(|| "?".into());
+            .map_or_else(|| "?".into(), crate::platform::timefmt::readable);
         let action = self.provisioning_action.as_deref().unwrap_or("other");
         let mut out = format!(
             "{when}  {:<8} {:<7} {}",
@@ -286,9 +298,12 @@ mod tests {
     fn on_demand_answers_without_embedded_json_are_refused() {
         let err = OnDemandResult::from_response(&serde_json::json!({"key": "{", "value": "{}"}))
             .unwrap_err();
-        assert!(err.contains("`key` is not a JSON document"), "{err}");
+        assert!(
+            err.to_string().contains("`key` is not a JSON document"),
+            "{err}"
+        );
         let err = OnDemandResult::from_response(&serde_json::json!({"value": "{}"})).unwrap_err();
-        assert!(err.contains("no `key`"), "{err}");
+        assert!(err.to_string().contains("no `key`"), "{err}");
     }
 
     #[test]

@@ -288,7 +288,12 @@ pub mod secret_keys {
 }
 
 /// Keys whose values are credentials (the enum has more than SCIM uses).
-const SENSITIVE_KEYS: [&str; 4] = ["SecretToken", "Password", "ClientSecret", "AppKey"];
+const SENSITIVE_KEYS: [&str; 4] = [
+    secret_keys::SECRET_TOKEN,
+    "Password",
+    "ClientSecret",
+    "AppKey",
+];
 
 /// One `synchronizationSecretKeyStringValuePair`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -409,7 +414,7 @@ mod tests {
 #[serde(rename_all = "camelCase")]
 pub struct AppRoleAssignment {
     pub principal_id: String,
-    /// "User", "Group" or "ServicePrincipal".
+    /// "User", "Group" or "`ServicePrincipal`".
     #[serde(default)]
     pub principal_type: Option<String>,
     #[serde(default)]

@@ -57,7 +57,7 @@ async fn callback(
     if let Some(tx) = listener
         .done
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
     {
         let _ = tx.send(answer);

@@ -5,6 +5,9 @@
 //! type drops the separate `error_codes`/`trace_id` fields, so everything
 //! here is read from `error` and `error_description` alone.
 
+// AADSTS codes are identifiers, written as Microsoft prints them.
+#![allow(clippy::unreadable_literal)]
+
 use std::fmt;
 
 use super::SignInConfig;
@@ -252,6 +255,7 @@ pub fn classify(error: &str, description: Option<&str>) -> SignInError {
 impl SignInError {
     /// Adds what only the caller knows: the tenant and client used, and
     /// the admin-consent link for the scopes asked.
+    #[must_use]
     pub fn in_context(self, cfg: &SignInConfig) -> SignInError {
         match self {
             SignInError::WrongTenant { support, .. } => SignInError::WrongTenant {

@@ -45,7 +45,9 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp {
                         crate::platform::http::BodyError::Transport(e) => {
                             HttpClientError::Reqwest(Box::new(e))
                         }
-                        too_large => HttpClientError::Other(too_large.to_string()),
+                        too_large @ crate::platform::http::BodyError::TooLarge { .. } => {
+                            HttpClientError::Other(too_large.to_string())
+                        }
                     })?;
             answer.body(body).map_err(HttpClientError::Http)
         })

@@ -177,7 +177,7 @@ pub(crate) fn tokens(response: MsTokenResponse, previous_refresh: Option<&Secret
         .as_deref()
         .map(account_from_id_token)
         .unwrap_or_default();
-    Tokens {
+    let tokens = Tokens {
         access: Secret::new(response.access_token().secret().as_str()),
         expires_at: SystemTime::now() + lifetime,
         // Entra rotates: keep the new one, the old only when none came back.
@@ -186,7 +186,10 @@ pub(crate) fn tokens(response: MsTokenResponse, previous_refresh: Option<&Secret
             .map(|r| Secret::new(r.secret().as_str()))
             .or_else(|| previous_refresh.cloned()),
         account,
-    }
+    };
+    // The response's copies of the tokens go now, not with the caller's.
+    drop(response);
+    tokens
 }
 
 /// Reads `name`, `preferred_username` and `tid` from an ID token's payload.

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 
-use super::errors::SignInError;
+use super::errors::{SignInError, Support};
 use super::protocol::margin;
 use super::{Account, OnRotate, SignInConfig, Tokens, redeem_refresh_token};
 use crate::platform::secret::Secret;
@@ -111,14 +111,16 @@ impl Session {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Redeems the refresh token; the caller holds the gate.
     async fn redeem(&self) -> Result<Secret, SignInError> {
         let Some(refresh) = self.refresh_token() else {
             return Err(SignInError::ExpiredSignIn {
-                support: Default::default(),
+                support: Support::default(),
             });
         };
         let tokens = redeem_refresh_token(&self.cfg, &self.http, &refresh).await?;

@@ -1,0 +1,120 @@
+//! The admin API's contract: what the wizard asks of Orchidea
+//! ([`OrchideaAdmin`]) and the values that come back.
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::OrchideaError;
+use crate::platform::secret::Secret;
+
+/// An identity provider configured in the workspace; SCIM-created users get one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Idp {
+    pub id: String,
+    pub name: String,
+    /// `entra-id`, `google`, `password`, … (free text; `entra-id` is preferred by default).
+    pub kind: String,
+    /// The workspace's default IDP.
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// A SCIM secret just created. Its value is returned this once only.
+#[derive(Clone)]
+pub struct CreatedSecret {
+    pub id: String,
+    pub idp_id: String,
+    pub scim_url: Url,
+    pub secret: Secret,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+impl fmt::Debug for CreatedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedSecret")
+            .field("id", &self.id)
+            .field("idp_id", &self.idp_id)
+            .field("scim_url", &self.scim_url.as_str())
+            .field("secret", &self.secret.masked())
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// What the admin API says about an existing secret: metadata, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretInfo {
+    pub id: String,
+    pub idp_id: String,
+    pub last4: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+    /// The text given at creation, if the deployment keeps one; the wizard
+    /// finds its own creates by it after a lost answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The workspace the admin token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceInfo {
+    pub name: String,
+    /// The SCIM base URL Entra's Tenant URL must hold (`…/scim/v2`).
+    pub scim_url: Url,
+}
+
+/// The operations step 1 needs from Orchidea (see `docs/orchidea-admin-api.md`).
+pub trait OrchideaAdmin: Send + Sync {
+    /// The workspace; also the cheapest way to validate the admin token.
+    fn workspace(&self) -> BoxFuture<'_, Result<WorkspaceInfo, OrchideaError>>;
+    fn list_idps(&self) -> BoxFuture<'_, Result<Vec<Idp>, OrchideaError>>;
+    /// Creates a secret for SCIM-created users of `idp_id`; the value is returned once.
+    fn create_scim_secret(
+        &self,
+        idp_id: &str,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>>;
+    /// [`Self::create_scim_secret`] with a `description` Orchidea keeps and
+    /// lists, so a create whose answer was lost can be found again; a
+    /// deployment without descriptions ignores it (the default).
+    fn create_described_scim_secret(
+        &self,
+        idp_id: &str,
+        description: &str,
+    ) -> BoxFuture<'_, Result<CreatedSecret, OrchideaError>> {
+        let _ = description;
+        self.create_scim_secret(idp_id)
+    }
+    fn list_scim_secrets(&self) -> BoxFuture<'_, Result<Vec<SecretInfo>, OrchideaError>>;
+    /// Revokes a secret; revoking a revoked secret succeeds.
+    fn revoke_scim_secret(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_secret_debug_is_masked() {
+        let s = CreatedSecret {
+            id: "s1".into(),
+            idp_id: "i".into(),
+            scim_url: "https://a.example/scim/v2".parse().unwrap(),
+            secret: Secret::new("supersecretvalue9876"),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: None,
+        };
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("supersecret"), "{dbg}");
+        assert!(dbg.contains("9876"), "{dbg}");
+    }
+}
