@@ -28,10 +28,79 @@ pub struct Overrides {
     pub graph_url: Option<String>,
 }
 
+/// What connecting can refuse or fail with; `Display` is the sentence the
+/// admin reads (the window's banner, the CLI's error line).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectError {
+    #[error("The {what} \"{raw}\" is not a valid address ({reason}). Use https://…")]
+    NotAnAddress {
+        what: String,
+        raw: String,
+        reason: String,
+    },
+    #[error(
+        "The {what} must start with https:// (plain http is only accepted for a sandbox on this computer): {url}"
+    )]
+    NotHttps { what: String, url: Url },
+    #[error(
+        "\"{0}\" would allow personal Microsoft accounts, which cannot administer Entra. Enter your tenant's domain (contoso.onmicrosoft.com) or tenant ID, or leave it empty for any work account."
+    )]
+    PersonalAccounts(String),
+    #[error(
+        "\"{0}\" is not a tenant. Enter the tenant ID (a GUID, shown in Entra → Overview) or a verified domain such as contoso.onmicrosoft.com."
+    )]
+    NotATenant(String),
+    #[error(
+        "\"{0}\" is not an application (client) ID. Copy the GUID from Entra → App registrations → your app → Overview, or leave it empty to use the default."
+    )]
+    NotAClientId(String),
+    #[error("the credential store call did not finish: {0}")]
+    StoreCallLost(String),
+    #[error("{0}")]
+    Store(credstore::StoreError),
+    /// Refreshing failed for a reason that does not condemn the token.
+    #[error("{}{} The remembered sign-in was kept; it is tried again next time.", .0, full_stop(&.0.to_string()))]
+    RememberedKept(signin::SignInError),
+    #[error(
+        "Entra gave no refresh token (offline_access was not granted), so the sign-in cannot be remembered."
+    )]
+    NoRefreshToken,
+    #[error(
+        "The Orchidea admin API token is empty. Create one in Orchidea's workspace admin and paste it."
+    )]
+    EmptyOrchideaToken,
+    #[error("{0}")]
+    Orchidea(crate::services::orchidea::OrchideaError),
+    #[error("No Orchidea admin API token is remembered for this workspace: paste it.")]
+    NoRememberedOrchideaToken,
+    #[error("{0}")]
+    SignIn(signin::SignInError),
+    #[error("{0}")]
+    Http(crate::platform::http::ClientError),
+}
+
+impl From<signin::SignInError> for ConnectError {
+    fn from(e: signin::SignInError) -> Self {
+        ConnectError::SignIn(e)
+    }
+}
+
+impl From<crate::platform::http::ClientError> for ConnectError {
+    fn from(e: crate::platform::http::ClientError) -> Self {
+        ConnectError::Http(e)
+    }
+}
+
+/// "." unless the sentence already ends with one.
+fn full_stop(sentence: &str) -> &'static str {
+    if sentence.ends_with('.') { "" } else { "." }
+}
+
+/// What connecting can refuse
 /// Where and as which app to sign in: a given value wins over the saved
 /// one, which wins over the cloud's default. A Graph URL of a known cloud
 /// picks that cloud when none is named.
-pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig, String> {
+pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig, ConnectError> {
     let graph_given = match o.graph_url.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(raw) => Some(parse_endpoint(raw, "Microsoft Graph URL")?),
         None => saved_endpoint(
@@ -72,12 +141,11 @@ pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig,
 }
 
 /// An endpoint override, typed (a field, a flag): parsed, then [`check_endpoint`].
-pub fn parse_endpoint(raw: &str, what: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        format!(
-            "The {what} \"{}\" is not a valid address ({e}). Use https://…",
-            raw.trim()
-        )
+pub fn parse_endpoint(raw: &str, what: &str) -> Result<Url, ConnectError> {
+    let url = Url::parse(raw.trim()).map_err(|e| ConnectError::NotAnAddress {
+        what: what.to_string(),
+        raw: raw.trim().to_string(),
+        reason: e.to_string(),
     })?;
     check_endpoint(&url, what)?;
     Ok(url)
@@ -86,19 +154,20 @@ pub fn parse_endpoint(raw: &str, what: &str) -> Result<Url, String> {
 /// The one rule for every URL a token or secret is sent to (sign-in,
 /// Graph, Orchidea's admin API), typed or saved: https, or plain http only
 /// to this computer (a sandbox), so no token crosses a network in clear.
-pub fn check_endpoint(url: &Url, what: &str) -> Result<(), String> {
+pub fn check_endpoint(url: &Url, what: &str) -> Result<(), ConnectError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if crate::platform::http::is_loopback(url) => Ok(()),
-        _ => Err(format!(
-            "The {what} must start with https:// (plain http is only accepted for a sandbox on this computer): {url}"
-        )),
+        _ => Err(ConnectError::NotHttps {
+            what: what.to_string(),
+            url: url.clone(),
+        }),
     }
 }
 
 /// A URL from the settings file, held to [`check_endpoint`]: the file can
 /// be edited by hand, and the message names its key.
-fn saved_endpoint(url: Option<&Url>, what: &str, key: &str) -> Result<Option<Url>, String> {
+fn saved_endpoint(url: Option<&Url>, what: &str, key: &str) -> Result<Option<Url>, ConnectError> {
     if let Some(u) = url {
         check_endpoint(u, &format!("{what} saved in the settings file ({key})"))?;
     }
@@ -115,15 +184,13 @@ fn with_trailing_slash(mut url: Url) -> Url {
 
 /// A tenant id (GUID), a verified domain, or `organizations`. Personal
 /// accounts (`common`, `consumers`) cannot administer a tenant.
-pub fn parse_tenant(raw: &str) -> Result<String, String> {
+pub fn parse_tenant(raw: &str) -> Result<String, ConnectError> {
     let t = raw.trim().to_ascii_lowercase();
     if t == "organizations" || is_guid(&t) {
         return Ok(t);
     }
     if t == "common" || t == "consumers" {
-        return Err(format!(
-            "\"{t}\" would allow personal Microsoft accounts, which cannot administer Entra. Enter your tenant's domain (contoso.onmicrosoft.com) or tenant ID, or leave it empty for any work account."
-        ));
+        return Err(ConnectError::PersonalAccounts(t));
     }
     let label_ok = |l: &str| {
         !l.is_empty()
@@ -134,22 +201,16 @@ pub fn parse_tenant(raw: &str) -> Result<String, String> {
     if t.contains('.') && t.split('.').all(label_ok) {
         return Ok(t);
     }
-    Err(format!(
-        "\"{}\" is not a tenant. Enter the tenant ID (a GUID, shown in Entra → Overview) or a verified domain such as contoso.onmicrosoft.com.",
-        raw.trim()
-    ))
+    Err(ConnectError::NotATenant(raw.trim().to_string()))
 }
 
 /// An application (client) ID: a GUID.
-pub fn parse_client_id(raw: &str) -> Result<String, String> {
+pub fn parse_client_id(raw: &str) -> Result<String, ConnectError> {
     let c = raw.trim().to_ascii_lowercase();
     if is_guid(&c) {
         Ok(c)
     } else {
-        Err(format!(
-            "\"{}\" is not an application (client) ID. Copy the GUID from Entra → App registrations → your app → Overview, or leave it empty to use the default.",
-            raw.trim()
-        ))
+        Err(ConnectError::NotAClientId(raw.trim().to_string()))
     }
 }
 
@@ -188,11 +249,11 @@ pub fn legacy_refresh_key(cfg: &SignInConfig) -> Option<String> {
 async fn blocking<T: Send + 'static>(
     store: &Arc<dyn CredentialStore>,
     f: impl FnOnce(&dyn CredentialStore) -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, ConnectError> {
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || f(store.as_ref()))
         .await
-        .map_err(|e| format!("the credential store call did not finish: {e}"))
+        .map_err(|e| ConnectError::StoreCallLost(e.to_string()))
 }
 
 /// What a remembered sign-in gave.
@@ -218,7 +279,7 @@ pub async fn remembered(
     cfg: &SignInConfig,
     http: &reqwest::Client,
     store: &Arc<dyn CredentialStore>,
-) -> Result<Remembered, String> {
+) -> Result<Remembered, ConnectError> {
     let key = refresh_key(cfg);
     let legacy = legacy_refresh_key(cfg);
     let read = (key.clone(), legacy.clone());
@@ -260,13 +321,7 @@ pub async fn remembered(
             let _ = blocking(store, move |s| s.delete(&from)).await;
             Ok(Remembered::Stale(e.to_string()))
         }
-        Err(e) => {
-            let e = e.to_string();
-            let stop = if e.ends_with('.') { "" } else { "." };
-            Err(format!(
-                "{e}{stop} The remembered sign-in was kept; it is tried again next time."
-            ))
-        }
+        Err(e) => Err(ConnectError::RememberedKept(e)),
     }
 }
 
@@ -278,16 +333,13 @@ pub async fn keep_or_forget(
     store: &Arc<dyn CredentialStore>,
     tokens: &Tokens,
     remember: bool,
-) -> Result<(), String> {
+) -> Result<(), ConnectError> {
     let key = refresh_key(cfg);
     let legacy = legacy_refresh_key(cfg);
     let refresh = match (remember, tokens.refresh.clone()) {
         (true, Some(refresh)) => Some(refresh),
         (true, None) => {
-            return Err(
-                "Entra gave no refresh token (offline_access was not granted), so the sign-in cannot be remembered."
-                    .into(),
-            );
+            return Err(ConnectError::NoRefreshToken);
         }
         (false, _) => None,
     };
@@ -304,7 +356,7 @@ pub async fn keep_or_forget(
         Ok::<_, credstore::StoreError>(())
     })
     .await?
-    .map_err(|e| e.to_string())
+    .map_err(ConnectError::Store)
 }
 
 /// The session the Graph client uses; with `store`, every rotated refresh
@@ -339,7 +391,7 @@ pub async fn sign_out(
     cfg: &SignInConfig,
     store: &Arc<dyn CredentialStore>,
     workspace: Option<&Url>,
-) -> Result<usize, String> {
+) -> Result<usize, ConnectError> {
     let mut keys = vec![refresh_key(cfg)];
     keys.extend(legacy_refresh_key(cfg));
     if let Some(w) = workspace {
@@ -355,7 +407,7 @@ pub async fn sign_out(
         Ok::<_, credstore::StoreError>(removed)
     })
     .await?
-    .map_err(|e| e.to_string())
+    .map_err(ConnectError::Store)
 }
 
 /// Checks Orchidea's workspace URL and admin API token with the cheapest
@@ -364,25 +416,25 @@ pub async fn check_orchidea(
     http: reqwest::Client,
     workspace_url: &Url,
     token: &Secret,
-) -> Result<WorkspaceInfo, String> {
+) -> Result<WorkspaceInfo, ConnectError> {
     if token.expose().trim().is_empty() {
-        return Err("The Orchidea admin API token is empty. Create one in Orchidea's workspace admin and paste it.".into());
+        return Err(ConnectError::EmptyOrchideaToken);
     }
     HttpOrchideaAdmin::new(http, workspace_url.clone(), token.clone())
         .workspace()
         .await
-        .map_err(|e| e.to_string())
+        .map_err(ConnectError::Orchidea)
 }
 
 /// The stored Orchidea admin token for this workspace, if remembered.
 pub async fn remembered_orchidea_token(
     store: &Arc<dyn CredentialStore>,
     workspace_url: &Url,
-) -> Result<Option<Secret>, String> {
+) -> Result<Option<Secret>, ConnectError> {
     let key = credstore::keys::orchidea_admin_token(workspace_url);
     blocking(store, move |s| s.get(&key))
         .await?
-        .map_err(|e| e.to_string())
+        .map_err(ConnectError::Store)
 }
 
 /// Stores (`remember`) or removes the Orchidea admin token for this workspace.
@@ -391,7 +443,7 @@ pub async fn keep_or_forget_orchidea_token(
     workspace_url: &Url,
     token: &Secret,
     remember: bool,
-) -> Result<(), String> {
+) -> Result<(), ConnectError> {
     let key = credstore::keys::orchidea_admin_token(workspace_url);
     let token = token.clone();
     blocking(store, move |s| {
@@ -402,7 +454,7 @@ pub async fn keep_or_forget_orchidea_token(
         }
     })
     .await?
-    .map_err(|e| e.to_string())
+    .map_err(ConnectError::Store)
 }
 
 #[cfg(test)]
@@ -492,7 +544,9 @@ mod tests {
             login_url: Some("http://login.example.com/".into()),
             ..Overrides::default()
         };
-        let e = signin_config(&Settings::default(), &bad).unwrap_err();
+        let e = signin_config(&Settings::default(), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("https://") && e.contains("sign-in URL"), "{e}");
     }
 
@@ -515,7 +569,8 @@ mod tests {
             ),
             &Overrides::default(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("(loginUrl)") && e.contains("https://"), "{e}");
         let e = signin_config(
             &saved(
@@ -524,7 +579,8 @@ mod tests {
             ),
             &Overrides::default(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("(graphUrl)"), "{e}");
         let e = signin_config(
             &saved(
@@ -533,7 +589,8 @@ mod tests {
             ),
             &Overrides::default(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("(loginUrl)"), "{e}");
 
         // A typed value replaces the saved one, so the saved one is not used.
@@ -558,10 +615,25 @@ mod tests {
             parse_tenant("Contoso.OnMicrosoft.com").unwrap(),
             "contoso.onmicrosoft.com"
         );
-        assert!(parse_tenant("common").unwrap_err().contains("personal"));
-        assert!(parse_tenant("contoso").unwrap_err().contains("tenant ID"));
+        assert!(
+            parse_tenant("common")
+                .unwrap_err()
+                .to_string()
+                .contains("personal")
+        );
+        assert!(
+            parse_tenant("contoso")
+                .unwrap_err()
+                .to_string()
+                .contains("tenant ID")
+        );
         assert!(parse_tenant("a..b").is_err());
-        assert!(parse_client_id("not-a-guid").unwrap_err().contains("GUID"));
+        assert!(
+            parse_client_id("not-a-guid")
+                .unwrap_err()
+                .to_string()
+                .contains("GUID")
+        );
         assert!(parse_client_id("14d82eec-204b-4c2f-b7e8-296a70dab67e").is_ok());
         assert!(parse_client_id("14d82eec204b4c2fb7e8296a70dab67e").is_err());
     }

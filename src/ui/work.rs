@@ -23,6 +23,7 @@ use crate::procedure::checklist::Progress;
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::services::connect::ConnectError;
 use crate::services::graph::{DirectoryUser, ProvisioningEvent, TokenSource};
 use crate::services::orchidea::{HttpOrchideaAdmin, ManualScim, OrchideaAdmin};
 use crate::setup::{self, Choices, OrchideaAccess};
@@ -312,11 +313,11 @@ pub enum Outcome {
     Reply(Box<Message>),
     /// An engine step was asked for before the secret path was chosen.
     NoEngine,
-    SignedIn(Result<Box<crate::ui::panel::sign_in::SignedIn>, String>),
+    SignedIn(Result<Box<crate::ui::panel::sign_in::SignedIn>, ConnectError>),
     /// How many stored items sign-out removed.
-    SignedOut(Result<usize, String>),
+    SignedOut(Result<usize, ConnectError>),
     /// The workspace's name and the token that worked.
-    OrchideaChecked(Result<(String, Secret), String>),
+    OrchideaChecked(Result<(String, Secret), ConnectError>),
 }
 
 /// The running sandbox, shared with the message that delivers it.

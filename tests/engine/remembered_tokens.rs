@@ -197,7 +197,8 @@ async fn only_sign_in_again_answers_drop_a_remembered_token() {
         server.answer(answer);
         let e = connect::remembered(&cfg, &http, &store)
             .await
-            .expect_err("no tokens");
+            .expect_err("no tokens")
+            .to_string();
         assert!(e.contains(says) && e.contains("was kept"), "{e}");
         assert!(!e.contains("<html"), "no page text: {e}");
         assert_eq!(
@@ -218,7 +219,10 @@ async fn only_sign_in_again_answers_drop_a_remembered_token() {
     store
         .set(&dead_key, &Secret::new("still-good-refresh"))
         .unwrap();
-    let e = connect::remembered(&gone, &http, &store).await.unwrap_err();
+    let e = connect::remembered(&gone, &http, &store)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Could not reach"), "{e}");
     assert!(value(store.as_ref(), &dead_key).is_some());
 

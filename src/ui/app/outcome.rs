@@ -62,7 +62,7 @@ impl App {
                 let action = self.route(screen::Message::Welcome(message));
                 return self.perform(action);
             }
-            Outcome::OrchideaChecked(Err(e)) => self.fail(e, None),
+            Outcome::OrchideaChecked(Err(e)) => self.fail(e.to_string(), None),
             Outcome::NoEngine => self.fail(
                 "Create or paste the SCIM secret (step 1) first.".into(),
                 None,

@@ -12,7 +12,7 @@ use url::Url;
 use crate::platform::cloud::Cloud;
 use crate::platform::secret::Secret;
 use crate::platform::settings::Settings;
-use crate::services::connect::{self, Overrides};
+use crate::services::connect::{self, ConnectError, Overrides};
 use crate::services::graph::TokenSource;
 use crate::services::signin::{Account, DeviceCodePrompt, RoleCheck, SignInConfig};
 use crate::ui::screen::Action;
@@ -223,15 +223,21 @@ impl SignIn {
         match connect::signin_config(&saved, &o) {
             Ok(cfg) => Some(cfg),
             Err(e) => {
-                let field = if e.contains("sign-in URL") {
+                let about = |prefix: &str| match &e {
+                    ConnectError::NotAnAddress { what, .. }
+                    | ConnectError::NotHttps { what, .. } => what.contains(prefix),
+                    _ => false,
+                };
+                let field = if about("sign-in URL") {
                     Field::LoginUrl
-                } else if e.contains("Graph URL") {
+                } else if about("Graph URL") {
                     Field::GraphUrl
-                } else if e.contains("client") {
+                } else if matches!(e, ConnectError::NotAClientId(_)) {
                     Field::ClientId
                 } else {
                     Field::Tenant
                 };
+                let e = e.to_string();
                 if matches!(field, Field::LoginUrl | Field::GraphUrl | Field::ClientId) {
                     self.advanced = true;
                 }
@@ -282,7 +288,7 @@ impl SignIn {
     }
 
     /// The sign-in finished (or failed: back to signed out, fields kept).
-    pub fn finished(&mut self, result: Result<SignedIn, String>) -> Option<String> {
+    pub fn finished(&mut self, result: Result<SignedIn, ConnectError>) -> Option<String> {
         match result {
             Ok(signed) => {
                 self.state = State::SignedIn(Box::new(signed));
@@ -290,7 +296,7 @@ impl SignIn {
             }
             Err(e) => {
                 self.state = State::SignedOut;
-                Some(e)
+                Some(e.to_string())
             }
         }
     }
@@ -307,7 +313,7 @@ impl SignIn {
     }
 
     /// The workspace URL, if one is entered.
-    fn workspace(&self) -> Result<Option<Url>, String> {
+    fn workspace(&self) -> Result<Option<Url>, ConnectError> {
         match self.workspace_url.trim() {
             "" => Ok(None),
             raw => connect::parse_endpoint(raw, "Orchidea workspace URL").map(Some),
@@ -328,6 +334,7 @@ impl SignIn {
         let workspace = match self.workspace() {
             Ok(w) => w,
             Err(e) => {
+                let e = e.to_string();
                 self.error = Some((Field::WorkspaceUrl, e.clone()));
                 return Err(e);
             }

@@ -11,7 +11,7 @@ use url::Url;
 use super::sign_in::{self, Prompt, SignedIn};
 use crate::platform::credstore::CredentialStore;
 use crate::platform::secret::Secret;
-use crate::services::connect::{self, Remembered};
+use crate::services::connect::{self, ConnectError, Remembered};
 use crate::services::graph::GraphClient;
 use crate::services::signin;
 use crate::ui::app::Message;
@@ -35,14 +35,14 @@ pub async fn sign_in(
     request: SignInRequest,
     env: SignInEnv,
     side: mpsc::UnboundedSender<Message>,
-) -> Result<SignedIn, String> {
+) -> Result<SignedIn, ConnectError> {
     let SignInRequest {
         cfg,
         method,
         remember,
         ..
     } = request;
-    let http = crate::platform::http::try_client().map_err(|e| e.to_string())?;
+    let http = crate::platform::http::try_client()?;
     let (store, store_note) = store(&env).await;
     // "Remember me" on and a stored sign-in: no browser needed.
     let mut unreadable = None;
@@ -78,8 +78,7 @@ pub async fn sign_in(
                 };
                 signin::sign_in_with_device_code(&cfg, &http, &show).await
             }
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         connect::keep_or_forget(&cfg, &store, &tokens, remember).await?;
         tokens
     };
@@ -118,7 +117,7 @@ pub async fn sign_out(
     cfg: signin::SignInConfig,
     workspace: Option<Url>,
     env: SignInEnv,
-) -> Result<usize, String> {
+) -> Result<usize, ConnectError> {
     let (store, _) = store(&env).await;
     connect::sign_out(&cfg, &store, workspace.as_ref()).await
 }
@@ -130,23 +129,16 @@ pub async fn check_orchidea(
     token: Option<Secret>,
     remember: bool,
     env: SignInEnv,
-) -> Result<(String, Secret), String> {
+) -> Result<(String, Secret), ConnectError> {
     let (store, _) = store(&env).await;
     let token = match token {
         Some(t) => t,
         None => connect::remembered_orchidea_token(&store, &workspace)
             .await?
-            .ok_or_else(|| {
-                "No Orchidea admin API token is remembered for this workspace: paste it."
-                    .to_string()
-            })?,
+            .ok_or(ConnectError::NoRememberedOrchideaToken)?,
     };
-    let info = connect::check_orchidea(
-        crate::platform::http::try_client().map_err(|e| e.to_string())?,
-        &workspace,
-        &token,
-    )
-    .await?;
+    let info =
+        connect::check_orchidea(crate::platform::http::try_client()?, &workspace, &token).await?;
     if let Err(e) =
         connect::keep_or_forget_orchidea_token(&store, &workspace, &token, remember).await
     {

@@ -37,7 +37,7 @@ pub enum Message {
     /// The work in flight was cancelled (Back or Esc), a sign-in with it.
     Cancelled,
     /// The sign-in ended (the root saved the settings when it worked).
-    SignedIn(Result<sign_in::SignedIn, String>),
+    SignedIn(Result<sign_in::SignedIn, crate::services::connect::ConnectError>),
     /// Orchidea accepted the admin API token for this workspace.
     OrchideaChecked(url::Url, crate::platform::secret::Secret),
 }
