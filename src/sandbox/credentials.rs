@@ -134,13 +134,14 @@ fn delete_threshold(document: &str) -> Option<Option<u32>> {
         Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
         _ => None,
     };
-    match flag(&v["DeleteThresholdEnabled"])? {
-        false => Some(None),
-        true => match &v["DeleteThresholdValue"] {
+    if flag(&v["DeleteThresholdEnabled"])? {
+        match &v["DeleteThresholdValue"] {
             Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some),
             Value::String(s) => s.trim().parse().ok().map(Some),
             _ => None,
-        },
+        }
+    } else {
+        Some(None)
     }
 }
 

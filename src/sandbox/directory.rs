@@ -179,7 +179,7 @@ fn group_json(g: &super::tenant::Group) -> Value {
     let nickname: String = g
         .display_name
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .collect();
     json!({
         "id": g.id,
@@ -502,9 +502,9 @@ async fn my_roles(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) 
     list(&shared, &uri, &headers, items, &ROLE_SPEC)
 }
 
-/// An OData cast on `transitiveMemberOf` is an advanced query:
+/// An `OData` cast on `transitiveMemberOf` is an advanced query:
 /// "`ConsistencyLevel: eventual` … and `$count` are required when using
-/// the `$search`, `$filter`, `$orderby`, or OData cast query parameters"
+/// the `$search`, `$filter`, `$orderby`, or `OData` cast query parameters"
 /// (user-list-transitivememberof.md, Request headers). The error code and
 /// message are assumed (the page gives none): `Request_UnsupportedQuery`,
 /// as Graph answers other advanced queries sent without them.

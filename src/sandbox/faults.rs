@@ -331,14 +331,20 @@ impl Faults {
     }
 
     pub fn push(&self, fault: Fault) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(fault);
     }
 
     /// What to do with a request: the latency of every matching fault that
     /// only delays, plus the first matching fault that fails or drops. Each
     /// fault applied is counted down, and removed when spent.
     pub fn take(&self, target: FaultTarget, method: &str, path: &str) -> Option<Fault> {
-        let mut faults = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut faults = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut applied: Option<Fault> = None;
         let mut i = 0;
         while i < faults.len() {
@@ -387,7 +393,10 @@ impl Faults {
 
     /// Faults not yet spent.
     pub fn pending(&self) -> Vec<Fault> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

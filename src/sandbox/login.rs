@@ -119,11 +119,11 @@ pub(crate) struct LoginState {
 
 #[derive(Default)]
 struct Issued {
-    /// code → (code_challenge, redirect_uri, client_id, scope).
+    /// code → (`code_challenge`, `redirect_uri`, `client_id`, scope).
     codes: HashMap<String, (String, String, String, String)>,
-    /// device_code → (polls so far, client_id, scope).
+    /// `device_code` → (polls so far, `client_id`, scope).
     devices: HashMap<String, (u32, String, String)>,
-    /// refresh token → (client_id, scope); each is used once.
+    /// refresh token → (`client_id`, scope); each is used once.
     refresh: HashMap<String, (String, String)>,
     /// access token → when it expires, and the Graph permissions it carries.
     access: HashMap<String, (Instant, Vec<String>)>,
@@ -149,7 +149,9 @@ impl LoginState {
     }
 
     fn issued(&self) -> std::sync::MutexGuard<'_, Issued> {
-        self.issued.lock().unwrap_or_else(|p| p.into_inner())
+        self.issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn check_access(&self, token: &str) -> AccessCheck {

@@ -1,4 +1,4 @@
-//! The OData query options the sandbox's Graph understands: `$filter` (two forms), `$search`, `$select`, `$top`, `$count`, paging.
+//! The `OData` query options the sandbox's Graph understands: `$filter` (two forms), `$search`, `$select`, `$top`, `$count`, paging.
 
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -56,7 +56,7 @@ impl Query {
                             .map(|s| s.trim().to_string())
                             .filter(|s| !s.is_empty())
                             .collect(),
-                    )
+                    );
                 }
                 "$top" => {
                     let top = value
@@ -238,7 +238,7 @@ impl Filter {
     }
 }
 
-/// `'text'` with `''` for a quote, as OData writes string literals.
+/// `'text'` with `''` for a quote, as `OData` writes string literals.
 fn string_literal(text: &str) -> Option<String> {
     let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
     let unescaped = inner.replace("''", "'");

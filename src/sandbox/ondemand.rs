@@ -61,7 +61,7 @@ fn throttle(shared: &AppState, job_id: &str) -> Result<(), Response> {
     let mut calls = shared
         .on_demand_calls
         .lock()
-        .unwrap_or_else(|p| p.into_inner());
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let times: &mut VecDeque<Instant> = calls.entry(job_id.to_string()).or_default();
     while times
         .front()
@@ -265,9 +265,7 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
         provision::import_step(c, &sources),
         provision::scoping_step(c, app, p.entitled),
     ];
-    let (result, fatal_code): (Option<UserResult>, Option<String>) = if !p.entitled {
-        (None, None)
-    } else {
+    let (result, fatal_code): (Option<UserResult>, Option<String>) = if p.entitled {
         let target = match &p.plan.credentials {
             None => Err(
                 "No Tenant URL (BaseAddress) and Secret Token are saved for this application."
@@ -308,6 +306,8 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                 (Some(r), fatal.map(|f| f.code))
             }
         }
+    } else {
+        (None, None)
     };
     let (entry, result) = match result {
         None => {

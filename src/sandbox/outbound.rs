@@ -1,4 +1,4 @@
-//! The SCIM requests the simulated Entra makes to a saved Tenant URL (BaseAddress), for Test Connection and provisioning.
+//! The SCIM requests the simulated Entra makes to a saved Tenant URL (`BaseAddress`), for Test Connection and provisioning.
 //!
 //! As Entra does (Entra docs `use-scim-to-provision-users-and-groups.md`,
 //! "SCIM protocol requests and responses"): `GET {base}/Users?filter=<attr> eq
@@ -112,7 +112,7 @@ impl TestFailure {
 }
 
 impl ScimTarget {
-    /// Checks a saved BaseAddress. `http` is accepted only for loopback hosts
+    /// Checks a saved `BaseAddress`. `http` is accepted only for loopback hosts
     /// (the sandbox and tests), as Entra accepts only `https`.
     pub fn new(base_address: &str, token: Secret) -> Result<ScimTarget, String> {
         let mut base = Url::parse(base_address.trim()).map_err(|e| {
@@ -408,7 +408,7 @@ fn encode(value: &str) -> String {
     for b in value.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
+                out.push(b as char);
             }
             _ => out.push_str(&format!("%{b:02X}")),
         }

@@ -34,7 +34,10 @@ pub const UNAVAILABLE_ERROR: &str = "SystemForCrossDomainIdentityManagementServi
 /// go again. [`super::Sandbox::wait_idle`] waits for it.
 pub(crate) fn spawn_cycle(shared: Arc<Shared>, sp_id: String, job_id: String) {
     {
-        let mut running = shared.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = shared
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(again) = running.get_mut(&job_id) {
             *again = true;
             return;
@@ -50,7 +53,10 @@ pub(crate) fn spawn_cycle(shared: Arc<Shared>, sp_id: String, job_id: String) {
         let _guard = guard;
         loop {
             run_cycle(&shared, &sp_id, &job_id).await;
-            let mut running = shared.running.lock().unwrap_or_else(|p| p.into_inner());
+            let mut running = shared
+                .running
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match running.get_mut(&job_id) {
                 Some(again) if *again => *again = false,
                 _ => {
@@ -73,7 +79,7 @@ impl Drop for CycleGuard {
         self.shared
             .running
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&self.job_id);
         self.shared.cycles.send_modify(|n| *n = n.saturating_sub(1));
     }
@@ -477,7 +483,7 @@ pub(super) mod code {
     pub const EMPTY_MATCHING_VALUE: &str = "EmptyMatchingValue";
     /// Source and target already agree (Entra's code).
     pub const REDUNDANT_EXPORT: &str = "RedundantExport";
-    /// Not assigned (and not SyncAll), or out of scope and not in the target.
+    /// Not assigned (and not `SyncAll`), or out of scope and not in the target.
     pub const NOT_EFFECTIVELY_ENTITLED: &str = "NotEffectivelyEntitled";
     /// A mapping expression could not be evaluated.
     pub const MAPPING_FAILED: &str = "AttributeMappingEvaluationFailed";
@@ -973,34 +979,31 @@ pub(super) fn result_steps(c: &Candidate, r: &UserResult, app: &str) -> Vec<Step
         return steps;
     }
     let value = matching_value.unwrap_or_default();
-    match &r.found {
-        Some(resource) => {
-            let mut d = details([("id", resource["id"].as_str())]);
-            for (t, _) in &r.values {
-                let v = payload::read_attribute(resource, t);
-                d.insert(t.clone(), v.map_or(Value::Null, Value::from));
-            }
-            let description = if c.deleted == Some(Deleted::Hard) {
-                format!("Found User '{upn}' in {app} by the id the job cached")
-            } else {
-                format!("Retrieved '{value}' from {app}")
-            };
-            steps.push(step("EntryImport", "Matching", "Success", description, d));
+    if let Some(resource) = &r.found {
+        let mut d = details([("id", resource["id"].as_str())]);
+        for (t, _) in &r.values {
+            let v = payload::read_attribute(resource, t);
+            d.insert(t.clone(), v.map_or(Value::Null, Value::from));
         }
-        None => {
-            let description = if c.in_scope {
-                format!("No matching User found in {app}; it will be created")
-            } else {
-                format!("No matching User found in {app}")
-            };
-            steps.push(step(
-                "EntryImport",
-                "Matching",
-                "Success",
-                description,
-                details([("ReportableIdentifier", Some(value.as_str()))]),
-            ));
-        }
+        let description = if c.deleted == Some(Deleted::Hard) {
+            format!("Found User '{upn}' in {app} by the id the job cached")
+        } else {
+            format!("Retrieved '{value}' from {app}")
+        };
+        steps.push(step("EntryImport", "Matching", "Success", description, d));
+    } else {
+        let description = if c.in_scope {
+            format!("No matching User found in {app}; it will be created")
+        } else {
+            format!("No matching User found in {app}")
+        };
+        steps.push(step(
+            "EntryImport",
+            "Matching",
+            "Success",
+            description,
+            details([("ReportableIdentifier", Some(value.as_str()))]),
+        ));
     }
     let status = match r.status {
         "success" => "Success",
@@ -1383,7 +1386,11 @@ async fn export_groups(target: &ScimTarget, plan: &Plan, ctx: &LogContext<'_>, o
         let members: std::collections::BTreeSet<String> = g
             .members
             .iter()
-            .filter_map(|m| scim_ids.get(m.as_str()).map(|s| s.to_string()))
+            .filter_map(|m| {
+                scim_ids
+                    .get(m.as_str())
+                    .map(std::string::ToString::to_string)
+            })
             .collect();
         let r = provision_group(target, &gp.mappings, g, gp.known.get(&g.id), members).await;
         if let Some(fatal) = r.fatal {

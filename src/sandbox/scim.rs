@@ -385,7 +385,7 @@ async fn list_in(state: &ScimState, kinds: &[Kind], query: &Option<String>) -> R
     )
 }
 
-/// `POST …/.search` (RFC 7644 §3.4.3): a SearchRequest body, answered as
+/// `POST …/.search` (RFC 7644 §3.4.3): a `SearchRequest` body, answered as
 /// the same query's GET; at the root (`kind` `None`) over users and groups.
 async fn search(State(state): State<ScimState>, kind: Option<Kind>, body: Bytes) -> Response {
     let request = match parse_body(&body) {
@@ -407,21 +407,20 @@ async fn search(State(state): State<ScimState>, kind: Option<Kind>, body: Bytes)
         .into_response();
     }
     let query = Some(search_query(&request));
-    match kind {
-        Some(kind) => list_in(&state, &[kind], &query).await,
-        None => {
-            // A workspace that serves no groups searches users only.
-            let kinds: &[Kind] = if state.ws.lock().await.scim_groups {
-                &[Kind::User, Kind::Group]
-            } else {
-                &[Kind::User]
-            };
-            list_in(&state, kinds, &query).await
-        }
+    if let Some(kind) = kind {
+        list_in(&state, &[kind], &query).await
+    } else {
+        // A workspace that serves no groups searches users only.
+        let kinds: &[Kind] = if state.ws.lock().await.scim_groups {
+            &[Kind::User, Kind::Group]
+        } else {
+            &[Kind::User]
+        };
+        list_in(&state, kinds, &query).await
     }
 }
 
-/// A SearchRequest's parameters as the GET query string.
+/// A `SearchRequest`'s parameters as the GET query string.
 fn search_query(request: &Map<String, Value>) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for name in [
