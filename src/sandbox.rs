@@ -8,8 +8,6 @@
 
 pub mod orchidea;
 pub mod scim;
-pub mod scim_index;
-pub mod scim_schema;
 
 pub mod auditlogs;
 pub mod credentials;
@@ -32,6 +30,7 @@ pub mod webui;
 
 pub use self::faults::{Fault, FaultTarget};
 pub use self::login::{Consent, DeviceCodePolicy, LoginStats, SignInBehaviour};
+pub use self::scim::{index as scim_index, schema as scim_schema};
 pub use self::traffic::{RequestRecord, Server as SandboxServer};
 
 use std::collections::HashMap;

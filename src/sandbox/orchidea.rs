@@ -78,7 +78,7 @@ pub struct Workspace {
     pub scim_groups: bool,
     /// Fast lookups into `users` (derived, never saved).
     #[serde(skip)]
-    pub scim_index: super::scim_index::ScimIndex,
+    pub scim_index: super::scim::index::ScimIndex,
 }
 
 fn serves_groups() -> bool {
