@@ -453,7 +453,7 @@ mod tests {
             "../../tests/fixtures/graph/schema-scim-default.json"
         ))
         .unwrap();
-        let mapping = crate::sandbox::provision::user_mapping(&template).unwrap();
+        let mapping = crate::sandbox::provision::plan::user_mapping(&template).unwrap();
         let types = Types::of_mapping(&template, mapping);
         assert!(types.is_boolean("active"));
         assert!(!types.is_boolean("userName") && !types.is_boolean("displayName"));
