@@ -258,10 +258,10 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
     };
     let mut ws = Workspace::new_default(admin_token);
     if let Some(name) = &tenant.orchidea.workspace_name {
-        ws.name = name.clone();
+        ws.name.clone_from(name);
     }
     if let Some(idps) = &tenant.orchidea.idps {
-        ws.idps = idps.clone();
+        ws.idps.clone_from(idps);
     }
     if let Some(groups) = tenant.orchidea.scim_groups {
         ws.scim_groups = groups;
@@ -513,6 +513,7 @@ impl Sandbox {
     /// Adds a fault (after those already waiting); it applies from the next
     /// request on. See [`Fault`]. Async so a later version may wait on the
     /// servers (callers `.await` it); today it returns at once.
+    #[allow(clippy::unused_async)] // the documented API is async (see above); callers await it
     pub async fn inject_fault(&self, fault: Fault) {
         self.shared.faults.push(fault);
     }

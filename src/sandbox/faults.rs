@@ -18,6 +18,7 @@
 //! e.g. `scim:503x3`, `scim:/Users:401x2`, `graph:POST:/start:429x1:retry-after=2`,
 //! `graph:latency=200`, `scim:POST:drop:x1`.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -374,8 +375,8 @@ impl Faults {
                 combined.crash = f.crash;
                 combined.after = f.after;
                 combined.retry_after = f.retry_after;
-                combined.path = f.path.clone();
-                combined.method = f.method.clone();
+                combined.path.clone_from(&f.path);
+                combined.method.clone_from(&f.method);
             }
             match faults[i].count {
                 0 => i += 1,
@@ -472,10 +473,10 @@ async fn apply(
 fn describe(f: &Fault) -> String {
     let mut text = format!("The sandbox injected this failure ({}", f.status);
     if let Some(m) = &f.method {
-        text.push_str(&format!(" on {m}"));
+        let _ = write!(text, " on {m}");
     }
     if let Some(p) = &f.path {
-        text.push_str(&format!(" for paths containing \"{p}\""));
+        let _ = write!(text, " for paths containing \"{p}\"");
     }
     text.push_str(").");
     text

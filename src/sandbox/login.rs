@@ -321,7 +321,7 @@ async fn authorize(
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            900144,
+            900_144,
             "The request body must contain the following parameter: 'client_id' and 'redirect_uri'.",
         );
     };
@@ -421,7 +421,7 @@ async fn device_code(
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            900144,
+            900_144,
             "The request body must contain the following parameter: 'client_id'.",
         );
     };
@@ -581,7 +581,7 @@ fn redeem(login: &LoginState, f: &TokenForm) -> Result<(Grant, String), Response
                 return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
-                    501481,
+                    501_481,
                     "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
                 ));
             }

@@ -72,7 +72,9 @@ fn throttle(shared: &AppState, job_id: &str) -> Result<(), Response> {
     if times.len() >= RATE_LIMIT {
         let oldest = times.front().copied().unwrap_or(now);
         let wait = RATE_WINDOW.saturating_sub(now.duration_since(oldest));
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let seconds = u64::try_from(wait.as_nanos().div_ceil(1_000_000_000))
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut response = GraphError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequests",
@@ -232,7 +234,7 @@ async fn provision_on_demand(
     );
     Ok(ok_json(
         StatusCode::OK,
-        json!({
+        &json!({
             "@odata.context": context,
             "key": outcome.key.to_string(),
             "value": outcome.value.to_string(),
@@ -292,7 +294,7 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                 });
                 let mut entry =
                     provision::log_entry(&ctx, c, mappings, &failed_result(&message), &started);
-                entry.steps = steps.clone();
+                entry.steps.clone_from(&steps);
                 entry.error_code = Some(CREDENTIAL_ERROR.into());
                 return finish(p, entry, None, &change_id, &started);
             }
@@ -301,7 +303,7 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                 let mut r = provision::provision_user(&target, mappings, c, known).await;
                 let fatal = r.fatal.take();
                 if let Some(f) = &fatal {
-                    r.reason = f.message.clone();
+                    r.reason.clone_from(&f.message);
                 }
                 (Some(r), fatal.map(|f| f.code))
             }

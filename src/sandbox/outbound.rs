@@ -8,6 +8,7 @@
 //! each with `Authorization: Bearer <SecretToken>`. Redirects are not followed.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 use url::Url;
@@ -281,12 +282,15 @@ impl ScimTarget {
             .find_groups("displayName", &uuid::Uuid::new_v4().to_string())
             .await
         {
-            Ok(_) => Ok(()),
-            Err(e @ (ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. })) => {
+            Err(e)
+                if matches!(
+                    e,
+                    ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. }
+                ) || e.is_credential() =>
+            {
                 Err(TestFailure::Groups(e))
             }
-            Err(e) if e.is_credential() => Err(TestFailure::Groups(e)),
-            Err(_) => Ok(()),
+            Ok(_) | Err(_) => Ok(()),
         }
     }
 
@@ -305,8 +309,7 @@ impl ScimTarget {
             .body(body.to_string());
         // 200 with the resource or 204: both are success in RFC 7644.
         match self.send(request, 200).await {
-            Ok(_) => Ok(()),
-            Err(ScimFailure::Status { status: 204, .. }) => Ok(()),
+            Ok(_) | Err(ScimFailure::Status { status: 204, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -337,8 +340,7 @@ impl ScimTarget {
             .patch(self.resource_url("Groups", Some(id)))
             .body(body.to_string());
         match self.send(request, 204).await {
-            Ok(_) => Ok(()),
-            Err(ScimFailure::Status { status: 200, .. }) => Ok(()),
+            Ok(_) | Err(ScimFailure::Status { status: 200, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -410,7 +412,9 @@ fn encode(value: &str) -> String {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 out.push(b as char);
             }
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
         }
     }
     out

@@ -228,9 +228,9 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
                 for c in &plan.candidates {
                     let started = Started::now();
                     let known = plan.provisioned.get(&c.user.id).map(String::as_str);
-                    let hold = plan.delete_threshold.is_some()
+                    let hold_delete = plan.delete_threshold.is_some()
                         && !plan.allowed_deletes.contains(&c.user.id);
-                    let mut result = handle_user(&target, mappings, c, known, hold).await;
+                    let mut result = handle_user(&target, mappings, c, known, hold_delete).await;
                     if let Some(fatal) = result.fatal.take() {
                         outcome.fatal = Some(fatal);
                         break;
@@ -244,7 +244,7 @@ async fn run_cycle(shared: &Shared, sp_id: &str, job_id: &str) {
                 }
                 if outcome.fatal.is_none() {
                     let threshold = plan.delete_threshold.unwrap_or(i64::MAX);
-                    if held.len() as i64 > threshold {
+                    if count(held.len()) > threshold {
                         outcome.hold(&ctx, mappings, held, threshold);
                     } else {
                         for (c, _, _) in held {
@@ -310,7 +310,7 @@ impl Outcome {
             "this cycle would disable or delete {count} users, more than the accidental deletions threshold of {threshold}; nothing is deleted until an admin allows the deletions"
         );
         for (c, mut r, started) in held {
-            r.reason = reason.clone();
+            r.reason.clone_from(&reason);
             let entry = log_entry(ctx, c, mappings, &r, &started);
             self.held.insert(c.user.id.clone());
             self.add(entry, &r);
@@ -355,11 +355,11 @@ fn record(
         activity: activity.into(),
         began: began.into(),
         entitled: plan.entitled + outcome.groups_entitled,
-        candidates: plan.candidates.len() as i64 + outcome.groups_considered,
+        candidates: count(plan.candidates.len()) + outcome.groups_considered,
         processed: outcome.processed,
         exported: outcome.exported,
         failures: outcome.failures,
-        provisioned_total: r.provisioned.len() as i64,
+        provisioned_total: count(r.provisioned.len()),
         fatal: outcome.fatal,
         too_many_deletes: outcome.too_many_deletes,
     });
@@ -369,7 +369,12 @@ fn record(
             .synchronized_entry_count_by_type
             .push(super::job::KeyCount {
                 key: "Group".into(),
-                value: r.provisioned_groups.len() as i64,
+                value: count(r.provisioned_groups.len()),
             });
     }
+}
+
+/// A count as Graph's `Int64` fields carry it.
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

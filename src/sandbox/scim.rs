@@ -221,7 +221,7 @@ async fn authenticate(State(state): State<ScimState>, request: Request, next: Ne
     response
 }
 
-fn scim_json(status: StatusCode, body: Value) -> Response {
+fn scim_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response
         .headers_mut()
@@ -239,7 +239,7 @@ fn scim_error(status: StatusCode, scim_type: Option<&str>, detail: &str) -> Resp
         body["scimType"] = json!(t);
     }
     body["detail"] = json!(detail);
-    scim_json(status, body)
+    scim_json(status, &body)
 }
 
 /// A rejected request: status, `scimType`, detail.
@@ -323,8 +323,8 @@ fn position(ws: &mut Workspace, kind: Kind, id: &str) -> Option<usize> {
 }
 
 /// Query parameters by case-insensitive name.
-fn param(query: &Option<String>, name: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_deref()?.as_bytes())
+fn param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.into_owned())
 }

@@ -1,5 +1,6 @@
 //! The synchronization API under `/servicePrincipals/{id}/synchronization`: templates, jobs, schema, start/pause/restart (secrets and Test Connection: `credentials`).
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::Router;
@@ -11,12 +12,16 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::credentials;
-use super::entra::{EntraState, JobRecord};
+use super::entra::{EntraState, HeldDeletes, JobRecord};
 use super::expression::Expr;
 use super::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
 use super::job::Job;
 
 /// The schema of template `scim`, which a new job starts from.
+///
+/// # Panics
+///
+/// Never in practice: the embedded fixture is parsed by a unit test.
 pub fn template_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
@@ -119,7 +124,7 @@ async fn templates(State(shared): State<AppState>, Path(sp_id): Path<String>) ->
         })
         .collect();
     let body = json!({ "@odata.context": context(&shared, &sp_id, "templates"), "value": value });
-    Ok(ok_json(StatusCode::OK, body))
+    Ok(ok_json(StatusCode::OK, &body))
 }
 
 async fn list_jobs(State(shared): State<AppState>, Path(sp_id): Path<String>) -> GraphResult {
@@ -132,7 +137,7 @@ async fn list_jobs(State(shared): State<AppState>, Path(sp_id): Path<String>) ->
         .map(|j| &j.job)
         .collect();
     let body = json!({ "@odata.context": context(&shared, &sp_id, "jobs"), "value": value });
-    Ok(ok_json(StatusCode::OK, body))
+    Ok(ok_json(StatusCode::OK, &body))
 }
 
 async fn create_job(
@@ -182,13 +187,13 @@ async fn create_job(
         job: job.clone(),
         // The template's schema as it is (its id included).
         schema,
-        provisioned: Default::default(),
-        deletes: Default::default(),
-        provisioned_groups: Default::default(),
+        provisioned: BTreeMap::default(),
+        deletes: HeldDeletes::default(),
+        provisioned_groups: BTreeMap::default(),
     });
     let mut body = serde_json::to_value(&job).unwrap_or_default();
     body["@odata.context"] = json!(context(&shared, &sp_id, "jobs/$entity"));
-    Ok(ok_json(StatusCode::CREATED, body))
+    Ok(ok_json(StatusCode::CREATED, &body))
 }
 
 async fn get_job(
@@ -200,7 +205,7 @@ async fn get_job(
     let record = entra.job(&sp_id, &job_id).ok_or_else(|| no_job(&job_id))?;
     Ok(ok_json(
         StatusCode::OK,
-        serde_json::to_value(&record.job).unwrap_or_default(),
+        &serde_json::to_value(&record.job).unwrap_or_default(),
     ))
 }
 
@@ -223,7 +228,7 @@ async fn get_schema(
     let entra = shared.entra.lock().await;
     check_job(&entra, &sp_id, &job_id)?;
     let record = entra.job(&sp_id, &job_id).ok_or_else(|| no_job(&job_id))?;
-    Ok(ok_json(StatusCode::OK, record.schema.clone()))
+    Ok(ok_json(StatusCode::OK, &record.schema.clone()))
 }
 
 async fn put_schema(
@@ -491,7 +496,7 @@ async fn activate(
             // provisioned, so the next cycle matches every user again.
             if has("ConnectorDataStore") {
                 r.provisioned.clear();
-                r.deletes = Default::default();
+                r.deletes = HeldDeletes::default();
                 r.provisioned_groups.clear();
                 r.job.status.synchronized_entry_count_by_type.clear();
             }

@@ -149,6 +149,10 @@ pub struct OrchideaSettings {
 
 impl TenantFile {
     /// The built-in Contoso tenant.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the embedded file is checked by a unit test.
     pub fn builtin() -> TenantFile {
         // The embedded file is checked by a unit test, so this cannot fail.
         serde_json::from_str(DEFAULT_TENANT).unwrap_or_else(|e| panic!("default-tenant.json: {e}"))

@@ -8,7 +8,7 @@
 //! members, then PATCH `members`. An endpoint without `/Groups` fails each
 //! group on its own; the users are not affected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -121,7 +121,7 @@ impl GroupResult {
 
     /// As [`UserResult::failed`]: credential and availability failures stop
     /// the cycle, anything else (a 404 on `/Groups`) fails this group.
-    pub(crate) fn failed(mut self, action: &'static str, e: ScimFailure, what: &str) -> Self {
+    pub(crate) fn failed(mut self, action: &'static str, e: &ScimFailure, what: &str) -> Self {
         let user = UserResult::blank(Stage::Export).failed(action, e, what);
         self.action = action;
         self.status = "failure";
@@ -232,7 +232,7 @@ pub(super) async fn provision_group(
     let cached = match known {
         Some(k) => match target.get_group(&k.id).await {
             Ok(resource) => resource,
-            Err(e) => return r.failed("Skip", e, "reading the known group: "),
+            Err(e) => return r.failed("Skip", &e, "reading the known group: "),
         },
         None => None,
     };
@@ -240,7 +240,7 @@ pub(super) async fn provision_group(
         Some(resource) => Some(resource),
         None => match target.find_groups(&attr, &value).await {
             Ok(list) => list.into_iter().next(),
-            Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
+            Err(e) => return r.failed("Skip", &e, &format!("looking up {attr}: ")),
         },
     };
     r.stage = Stage::Export;
@@ -253,9 +253,9 @@ pub(super) async fn provision_group(
                 created["id"].as_str().unwrap_or_default().to_string(),
                 "Create",
                 true,
-                Default::default(),
+                BTreeSet::default(),
             ),
-            Err(e) => return r.failed("Create", e, ""),
+            Err(e) => return r.failed("Create", &e, ""),
         },
         Some(resource) => {
             let id = resource["id"].as_str().unwrap_or_default().to_string();
@@ -263,7 +263,7 @@ pub(super) async fn provision_group(
             if !changes.is_empty() {
                 let body = payload::patch_body(&changes, target.compliant, &types);
                 if let Err(e) = target.patch_group(&id, &body).await {
-                    return r.failed("Update", e, "");
+                    return r.failed("Update", &e, "");
                 }
             }
             // A group matched for the first time gets every member added.
@@ -291,7 +291,7 @@ pub(super) async fn provision_group(
                 members: sent_before,
             });
             r.exported = exported;
-            return r.failed(action, e, "updating members: ");
+            return r.failed(action, &e, "updating members: ");
         }
         exported = true;
     }

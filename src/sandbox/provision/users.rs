@@ -93,8 +93,8 @@ impl UserResult {
     }
 
     /// Credential and availability failures stop the cycle; the rest fail one user.
-    pub(crate) fn failed(self, action: &'static str, e: ScimFailure, what: &str) -> Self {
-        let fatal = match &e {
+    pub(crate) fn failed(self, action: &'static str, e: &ScimFailure, what: &str) -> Self {
+        let fatal = match e {
             _ if e.is_credential() => Some(SyncError {
                 code: CREDENTIAL_ERROR.into(),
                 message: format!(
@@ -160,7 +160,7 @@ pub(super) async fn delete_user(target: &ScimTarget, id: &str, hold_deletes: boo
             r.exported = true;
             r.end("Delete", "success", None, "deleted")
         }
-        Err(e) => r.failed("Delete", e, ""),
+        Err(e) => r.failed("Delete", &e, ""),
     }
 }
 
@@ -242,7 +242,7 @@ pub(super) async fn process_user(
     if let Some(id) = known_id {
         match target.get_user(id).await {
             Ok(resource) => found = resource,
-            Err(e) => return r.failed("Skip", e, "reading the known user: "),
+            Err(e) => return r.failed("Skip", &e, "reading the known user: "),
         }
     }
     for (attr, value) in usable.iter().filter(|_| found.is_none()) {
@@ -252,7 +252,7 @@ pub(super) async fn process_user(
                 break;
             }
             Ok(_) => {}
-            Err(e) => return r.failed("Skip", e, &format!("looking up {attr}: ")),
+            Err(e) => return r.failed("Skip", &e, &format!("looking up {attr}: ")),
         }
     }
     r.stage = Stage::Export;
@@ -277,7 +277,7 @@ pub(super) async fn process_user(
                 r.exported = true;
                 r.end("Create", "success", None, "created")
             }
-            Err(e) => r.failed("Create", e, ""),
+            Err(e) => r.failed("Create", &e, ""),
         };
     };
     let id = resource["id"]
@@ -337,6 +337,6 @@ pub(super) async fn process_user(
             let reason = format!("updated {}", names.join(", "));
             r.end(action, "success", None, reason)
         }
-        Err(e) => r.failed(action, e, ""),
+        Err(e) => r.failed(action, &e, ""),
     }
 }

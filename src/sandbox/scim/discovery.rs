@@ -11,7 +11,7 @@ use super::{Kind, LIST_RESPONSE, MAX_RESULTS, ScimState, scim_error, scim_json};
 pub(super) async fn service_provider_config(State(state): State<ScimState>) -> Response {
     scim_json(
         StatusCode::OK,
-        json!({
+        &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "patch": { "supported": true },
             "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
@@ -48,7 +48,7 @@ pub(super) fn schema_docs(state: &ScimState) -> Vec<Value> {
         .collect()
 }
 
-pub(super) fn list_response(resources: Vec<Value>) -> Value {
+pub(super) fn list_response(resources: &[Value]) -> Value {
     json!({
         "schemas": [LIST_RESPONSE],
         "totalResults": resources.len(),
@@ -59,7 +59,7 @@ pub(super) fn list_response(resources: Vec<Value>) -> Value {
 }
 
 pub(super) async fn schemas(State(state): State<ScimState>) -> Response {
-    scim_json(StatusCode::OK, list_response(schema_docs(&state)))
+    scim_json(StatusCode::OK, &list_response(&schema_docs(&state)))
 }
 
 pub(super) async fn schema(State(state): State<ScimState>, Path(id): Path<String>) -> Response {
@@ -69,7 +69,7 @@ pub(super) async fn schema(State(state): State<ScimState>, Path(id): Path<String
 /// One discovery document by `id`, or the SCIM 404.
 pub(super) fn doc_by_id(docs: Vec<Value>, id: &str, what: &str) -> Response {
     match docs.into_iter().find(|d| d["id"] == id) {
-        Some(d) => scim_json(StatusCode::OK, d),
+        Some(d) => scim_json(StatusCode::OK, &d),
         None => scim_error(
             StatusCode::NOT_FOUND,
             None,
@@ -110,7 +110,7 @@ pub(super) async fn resource_types(State(state): State<ScimState>) -> Response {
     let groups = state.ws.lock().await.scim_groups;
     scim_json(
         StatusCode::OK,
-        list_response(resource_type_docs(&state, groups)),
+        &list_response(&resource_type_docs(&state, groups)),
     )
 }
 

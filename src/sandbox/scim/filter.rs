@@ -370,8 +370,8 @@ pub(super) fn compare(found: &Value, op: Op, want: &Value, exact: bool) -> bool 
                 (f.to_lowercase(), w.to_lowercase())
             };
             match op {
-                Op::Eq => f == w,
-                Op::Ne => f != w,
+                Op::Eq => f.partial_cmp(&w) == Some(std::cmp::Ordering::Equal),
+                Op::Ne => f.partial_cmp(&w) != Some(std::cmp::Ordering::Equal),
                 Op::Co => f.contains(&w),
                 Op::Sw => f.starts_with(&w),
                 Op::Ew => f.ends_with(&w),
@@ -397,8 +397,8 @@ pub(super) fn compare(found: &Value, op: Op, want: &Value, exact: bool) -> bool 
                 return false;
             };
             match op {
-                Op::Eq => f == w,
-                Op::Ne => f != w,
+                Op::Eq => f.partial_cmp(&w) == Some(std::cmp::Ordering::Equal),
+                Op::Ne => f.partial_cmp(&w) != Some(std::cmp::Ordering::Equal),
                 Op::Gt => f > w,
                 Op::Ge => f >= w,
                 Op::Lt => f < w,

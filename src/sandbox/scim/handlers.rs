@@ -20,27 +20,27 @@ pub(super) async fn list(
     kind: Kind,
     RawQuery(query): RawQuery,
 ) -> Response {
-    list_in(&state, &[kind], &query).await
+    list_in(&state, &[kind], query.as_deref()).await
 }
 
 /// A query over the stores of `kinds` (one endpoint, or the root search).
-pub(super) async fn list_in(state: &ScimState, kinds: &[Kind], query: &Option<String>) -> Response {
-    let query = query.clone();
-    let filter = match param(&query, "filter").filter(|f| !f.trim().is_empty()) {
+pub(super) async fn list_in(state: &ScimState, kinds: &[Kind], query: Option<&str>) -> Response {
+    let filter = match param(query, "filter").filter(|f| !f.trim().is_empty()) {
         Some(text) => match Filter::parse(&text) {
             Ok(f) => Some(f),
             Err(e) => return ScimError::bad("invalidFilter", e).into_response(),
         },
         None => None,
     };
-    let start = param(&query, "startIndex")
+    let start = param(query, "startIndex")
         .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or(1)
-        .max(1) as usize;
-    let count = param(&query, "count")
+        .map_or(1, |s| usize::try_from(s.max(1)).unwrap_or(usize::MAX));
+    let count = param(query, "count")
         .and_then(|s| s.trim().parse::<i64>().ok())
-        .map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize);
-    let projection = Projection::from_query(&query);
+        .map_or(MAX_RESULTS, |c| {
+            usize::try_from(c).unwrap_or(0).min(MAX_RESULTS)
+        });
+    let projection = Projection::from_query(query);
     let mut guard = state.ws.lock().await;
     let ws = &mut *guard;
     let indexed = match (kinds, &filter) {
@@ -74,7 +74,7 @@ pub(super) async fn list_in(state: &ScimState, kinds: &[Kind], query: &Option<St
         .collect();
     scim_json(
         StatusCode::OK,
-        json!({
+        &json!({
             "schemas": [LIST_RESPONSE],
             "totalResults": total,
             "itemsPerPage": page.len(),
@@ -111,7 +111,7 @@ pub(super) async fn search(
     }
     let query = Some(search_query(&request));
     if let Some(kind) = kind {
-        list_in(&state, &[kind], &query).await
+        list_in(&state, &[kind], query.as_deref()).await
     } else {
         // A workspace that serves no groups searches users only.
         let kinds: &[Kind] = if state.ws.lock().await.scim_groups {
@@ -119,7 +119,7 @@ pub(super) async fn search(
         } else {
             &[Kind::User]
         };
-        list_in(&state, kinds, &query).await
+        list_in(&state, kinds, query.as_deref()).await
     }
 }
 
@@ -158,7 +158,10 @@ pub(super) async fn get_one(
 ) -> Response {
     let mut ws = state.ws.lock().await;
     match kind.store(&mut ws).iter().find(|r| r["id"] == id.as_str()) {
-        Some(r) => scim_json(StatusCode::OK, Projection::from_query(&query).apply(r)),
+        Some(r) => scim_json(
+            StatusCode::OK,
+            &Projection::from_query(query.as_deref()).apply(r),
+        ),
         None => not_found(kind, &id).into_response(),
     }
 }
@@ -388,7 +391,7 @@ pub(super) async fn create(
         resource
     };
     (state.on_change)();
-    let mut response = scim_json(StatusCode::CREATED, resource);
+    let mut response = scim_json(StatusCode::CREATED, &resource);
     if let Ok(v) = HeaderValue::from_str(&location(&state, kind, &id)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -420,7 +423,7 @@ pub(super) async fn replace(
         resource
     };
     (state.on_change)();
-    Ok(scim_json(StatusCode::OK, resource))
+    Ok(scim_json(StatusCode::OK, &resource))
 }
 
 pub(super) async fn patch(
@@ -478,7 +481,7 @@ pub(super) async fn patch(
     };
     (state.on_change)();
     Ok(match kind {
-        Kind::User => scim_json(StatusCode::OK, resource),
+        Kind::User => scim_json(StatusCode::OK, &resource),
         // Entra expects 204 for group PATCH (a member list can be huge).
         Kind::Group => StatusCode::NO_CONTENT.into_response(),
     })

@@ -139,11 +139,29 @@ pub(super) fn object_entry<'a>(
     key: &str,
 ) -> &'a mut Map<String, Value> {
     let key = key_ci(map, key);
-    let entry = map.entry(key).or_insert_with(|| json!({}));
-    if !entry.is_object() {
-        *entry = json!({});
+    force_object(map.entry(key).or_insert_with(|| json!({})))
+}
+
+/// `value` as an object, replacing anything else with `{}`.
+fn force_object(value: &mut Value) -> &mut Map<String, Value> {
+    match value {
+        Value::Object(object) => object,
+        other => {
+            *other = json!({});
+            force_object(other)
+        }
     }
-    entry.as_object_mut().expect("just made an object")
+}
+
+/// `value` as an array, replacing anything else with `[]`.
+fn force_array(value: &mut Value) -> &mut Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        other => {
+            *other = json!([]);
+            force_array(other)
+        }
+    }
 }
 
 pub(super) fn set_path(
@@ -185,11 +203,7 @@ pub(super) fn set_path(
             Ok(())
         }
         (Some(filter), sub) => {
-            let entry = target.entry(key).or_insert_with(|| json!([]));
-            if !entry.is_array() {
-                *entry = json!([]);
-            }
-            let items = entry.as_array_mut().expect("just made an array");
+            let items = force_array(target.entry(key).or_insert_with(|| json!([])));
             let mut hit = false;
             for item in items.iter_mut().filter(|i| filter.matches(i)) {
                 hit = true;
@@ -330,8 +344,8 @@ mod tests {
     use crate::sandbox::scim::test_user as user;
     use serde_json::json;
 
-    fn apply(resource: &mut Value, op: Value) -> Result<(), ScimError> {
-        apply_operation(resource.as_object_mut().unwrap(), &op)
+    fn apply(resource: &mut Value, op: &Value) -> Result<(), ScimError> {
+        apply_operation(resource.as_object_mut().unwrap(), op)
     }
 
     #[test]
@@ -339,26 +353,30 @@ mod tests {
         let mut u = user();
         apply(
             &mut u,
-            json!({"op":"Replace","path":"active","value":"False"}),
+            &json!({"op":"Replace","path":"active","value":"False"}),
         )
         .unwrap();
         coerce_active(u.as_object_mut().unwrap());
         assert_eq!(u["active"], false);
-        apply(&mut u, json!({"op":"Replace","path":"emails[type eq \"work\"].value","value":"new@contoso.com"})).unwrap();
+        apply(&mut u, &json!({"op":"Replace","path":"emails[type eq \"work\"].value","value":"new@contoso.com"})).unwrap();
         assert_eq!(u["emails"][0]["value"], "new@contoso.com");
         assert_eq!(u["emails"][1]["value"], "ada@home.example");
         apply(
             &mut u,
-            json!({"op":"replace","path":"name.familyName","value":"Byron"}),
+            &json!({"op":"replace","path":"name.familyName","value":"Byron"}),
         )
         .unwrap();
         assert_eq!(u["name"]["familyName"], "Byron");
         assert_eq!(u["name"]["givenName"], "Ada");
-        apply(&mut u, json!({"op":"Add","path":"nickName","value":"Babs"})).unwrap();
+        apply(
+            &mut u,
+            &json!({"op":"Add","path":"nickName","value":"Babs"}),
+        )
+        .unwrap();
         assert_eq!(u["nickName"], "Babs");
         apply(
             &mut u,
-            json!({"op":"replace","value":{
+            &json!({"op":"replace","value":{
                 "displayName":"Ada L",
                 "name.givenName":"Augusta",
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"7"
@@ -370,7 +388,7 @@ mod tests {
         assert_eq!(u[ENTERPRISE_SCHEMA]["employeeNumber"], "7");
         apply(
             &mut u,
-            json!({"op":"Add","value":{ENTERPRISE_SCHEMA: {"department":"R&D"}}}),
+            &json!({"op":"Add","value":{ENTERPRISE_SCHEMA: {"department":"R&D"}}}),
         )
         .unwrap();
         assert_eq!(u[ENTERPRISE_SCHEMA]["department"], "R&D");
@@ -380,51 +398,51 @@ mod tests {
         );
         apply(
             &mut u,
-            json!({"op":"Replace","value":{"USERNAME":"ada2@contoso.com"}}),
+            &json!({"op":"Replace","value":{"USERNAME":"ada2@contoso.com"}}),
         )
         .unwrap();
         assert_eq!(
             u["userName"], "ada2@contoso.com",
             "existing key spelling kept"
         );
-        apply(&mut u, json!({"op":"Remove","path":"nickName"})).unwrap();
+        apply(&mut u, &json!({"op":"Remove","path":"nickName"})).unwrap();
         assert!(u.get("nickName").is_none());
-        assert!(apply(&mut u, json!({"op":"Frobnicate","path":"x","value":1})).is_err());
-        assert!(apply(&mut u, json!({"op":"remove"})).is_err());
+        assert!(apply(&mut u, &json!({"op":"Frobnicate","path":"x","value":1})).is_err());
+        assert!(apply(&mut u, &json!({"op":"remove"})).is_err());
     }
 
     #[test]
     fn work_email_is_created_when_missing() {
         let mut u = json!({"id":"u","userName":"a"});
         let path = "emails[type eq \"work\"].value";
-        let replaced = apply(&mut u, json!({"op":"Replace","path":path,"value":"a@b.c"}));
+        let replaced = apply(&mut u, &json!({"op":"Replace","path":path,"value":"a@b.c"}));
         assert_eq!(
             replaced.unwrap_err().1,
             Some("noTarget"),
             "RFC 7644 §3.5.2.3"
         );
-        apply(&mut u, json!({"op":"Add","path":path,"value":"a@b.c"})).unwrap();
+        apply(&mut u, &json!({"op":"Add","path":path,"value":"a@b.c"})).unwrap();
         assert_eq!(u["emails"], json!([{"type":"work","value":"a@b.c"}]));
     }
 
     #[test]
     fn group_members_add_and_remove() {
         let mut g = json!({"id":"g","displayName":"G","members":[]});
-        apply(&mut g, json!({"op":"Add","path":"members","value":[{"value":"u1"},{"value":"u2"},{"value":"u3"}]})).unwrap();
+        apply(&mut g, &json!({"op":"Add","path":"members","value":[{"value":"u1"},{"value":"u2"},{"value":"u3"}]})).unwrap();
         apply(
             &mut g,
-            json!({"op":"Add","path":"members","value":[{"value":"u1"}]}),
+            &json!({"op":"Add","path":"members","value":[{"value":"u1"}]}),
         )
         .unwrap();
         assert_eq!(g["members"].as_array().unwrap().len(), 3);
         apply(
             &mut g,
-            json!({"op":"Remove","path":"members","value":[{"value":"u1"}]}),
+            &json!({"op":"Remove","path":"members","value":[{"value":"u1"}]}),
         )
         .unwrap();
         apply(
             &mut g,
-            json!({"op":"remove","path":"members[value eq \"u2\"]"}),
+            &json!({"op":"remove","path":"members[value eq \"u2\"]"}),
         )
         .unwrap();
         assert_eq!(g["members"], json!([{"value":"u3"}]));

@@ -15,7 +15,7 @@ pub(super) struct Projection {
 }
 
 impl Projection {
-    pub(super) fn from_query(query: &Option<String>) -> Self {
+    pub(super) fn from_query(query: Option<&str>) -> Self {
         let names = |p: &str| -> Vec<AttrPath> {
             param(query, p)
                 .map(|v| {
@@ -150,11 +150,11 @@ mod tests {
     #[test]
     fn projection_keeps_id_and_drops_excluded() {
         let g = json!({"schemas":[GROUP_SCHEMA],"id":"g","displayName":"G","members":[{"value":"u"}],"meta":{}});
-        let p = Projection::from_query(&Some("excludedAttributes=members".into()));
+        let p = Projection::from_query(Some("excludedAttributes=members"));
         let out = p.apply(&g);
         assert!(out.get("members").is_none());
         assert_eq!(out["displayName"], "G");
-        let p = Projection::from_query(&Some("attributes=userName,name.givenName".into()));
+        let p = Projection::from_query(Some("attributes=userName,name.givenName"));
         let out = p.apply(&user());
         assert_eq!(out["id"], "u1");
         assert!(out.get("userName").is_some() && out.get("name").is_some());
