@@ -6,6 +6,35 @@
 //! Contoso tenant. The desktop app's default mode, the CLI's `--sandbox` and
 //! the tests all use [`Sandbox::start`].
 
+/// A rejection whose whole content is its message, shown word for word
+/// (tests and `docs/` quote them): one type per kind of input refused.
+macro_rules! message_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("{0}")]
+        pub struct $name(pub String);
+
+        impl From<String> for $name {
+            fn from(message: String) -> Self {
+                Self(message)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(message: &str) -> Self {
+                Self(message.to_string())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(e: $name) -> String {
+                e.0
+            }
+        }
+    };
+}
+
 pub mod orchidea;
 pub mod scim;
 

@@ -114,9 +114,9 @@ struct FaultObject {
 }
 
 impl TryFrom<FaultRepr> for Fault {
-    type Error = String;
+    type Error = FaultSpecError;
 
-    fn try_from(r: FaultRepr) -> Result<Fault, String> {
+    fn try_from(r: FaultRepr) -> Result<Fault, FaultSpecError> {
         match r {
             FaultRepr::Spec(s) => Fault::parse(&s),
             FaultRepr::Object(o) => {
@@ -138,6 +138,11 @@ impl TryFrom<FaultRepr> for Fault {
         }
     }
 }
+
+message_error!(
+    /// A fault spec (`--sandbox-fault`, a tenant file's `faults`) the sandbox refuses.
+    FaultSpecError
+);
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -161,7 +166,7 @@ impl Fault {
     /// Parses a spec such as `scim:503x3` or `graph:POST:/start:429x1:retry-after=2`
     /// (grammar in the module docs). Without `xN` a failure or drop applies
     /// once and a latency-only fault applies forever.
-    pub fn parse(spec: &str) -> Result<Fault, String> {
+    pub fn parse(spec: &str) -> Result<Fault, FaultSpecError> {
         let mut parts = spec.trim().split(':');
         let target = match parts.next().map(str::trim).unwrap_or_default() {
             t if t.eq_ignore_ascii_case("graph") => FaultTarget::Graph,
@@ -169,16 +174,16 @@ impl Fault {
             t if t.eq_ignore_ascii_case("admin") => FaultTarget::Admin,
             "" => return Err("the fault spec is empty: start with graph, scim or admin".into()),
             other => {
-                return Err(format!(
-                    "unknown fault target \"{other}\": use graph, scim or admin"
-                ));
+                return Err(
+                    format!("unknown fault target \"{other}\": use graph, scim or admin").into(),
+                );
             }
         };
         let mut f = Fault::fail(target, 0, 0);
         let mut count: Option<u32> = None;
         for part in parts.map(str::trim) {
             if part.is_empty() {
-                return Err(format!("empty segment in the fault spec \"{spec}\""));
+                return Err(format!("empty segment in the fault spec \"{spec}\"").into());
             }
             let lower = part.to_ascii_lowercase();
             if let Some(m) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(part)) {
@@ -224,7 +229,7 @@ impl Fault {
             } else {
                 return Err(format!(
                     "unknown segment \"{part}\" in the fault spec: expected a method, /path, STATUS[xN], xN, retry-after=S, latency=MS, drop, crash or after"
-                ));
+                ).into());
             }
         }
         f.count = match count {
@@ -237,12 +242,12 @@ impl Fault {
     }
 
     /// A fault must do something, and a failure must be a failure status.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), FaultSpecError> {
         if self.status != 0 && !(400..=599).contains(&self.status) {
             return Err(format!(
                 "the status {} is not a failure: use 400–599 (or leave it out for latency or drop only)",
                 self.status
-            ));
+            ).into());
         }
         if self.status != 0 && self.drop_connection {
             return Err("a fault either answers a status or drops the connection, not both".into());
@@ -265,7 +270,7 @@ impl Fault {
         if let Some(m) = &self.method
             && !METHODS.iter().any(|k| k.eq_ignore_ascii_case(m))
         {
-            return Err(format!("unknown HTTP method \"{m}\""));
+            return Err(format!("unknown HTTP method \"{m}\"").into());
         }
         Ok(())
     }
@@ -281,7 +286,7 @@ impl Fault {
 }
 
 /// Reads the `N` of `xN` (`*` = 0, forever) into `count`, once.
-fn set_count(text: &str, count: &mut Option<u32>) -> Result<(), String> {
+fn set_count(text: &str, count: &mut Option<u32>) -> Result<(), FaultSpecError> {
     let n = if text == "*" {
         0
     } else {
@@ -576,7 +581,7 @@ mod tests {
 
     #[test]
     fn bad_specs_say_what_is_wrong() {
-        let err = |s: &str| Fault::parse(s).unwrap_err();
+        let err = |s: &str| Fault::parse(s).unwrap_err().to_string();
         assert_eq!(
             err(""),
             "the fault spec is empty: start with graph, scim or admin"

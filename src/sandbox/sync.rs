@@ -247,16 +247,21 @@ async fn put_schema(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+message_error!(
+    /// A synchronization schema Graph refuses (`PUT …/schema`, a tenant file's `templateSchema`).
+    SchemaError
+);
+
 /// What Graph refuses in a schema PUT: a partial document, enum values in
 /// another casing, expressions that do not parse, and (stricter readings,
 /// see [`check_targets`]) targets the target directory does not define and
 /// repeated matching precedences.
-pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
+pub(crate) fn check_schema(schema: &Value) -> Result<(), SchemaError> {
     for key in ["synchronizationRules", "directories"] {
         if !schema.get(key).is_some_and(Value::is_array) {
             return Err(format!(
                 "The schema must be the whole synchronizationSchema document: '{key}' is missing or not an array. GET the schema, edit it, and PUT all of it."
-            ));
+            ).into());
         }
     }
     check_targets(schema)?;
@@ -298,13 +303,14 @@ pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
                 return Err(format!(
                     "The value '{v}' is not valid for {name} of the mapping to '{target}'. Valid values: {}.",
                     allowed.join(", ")
-                ));
+                ).into());
             }
         }
         if !m["matchingPriority"].is_null() && !m["matchingPriority"].is_i64() {
             return Err(format!(
                 "matchingPriority of the mapping to '{target}' must be an integer."
-            ));
+            )
+            .into());
         }
         if m["source"]["type"] == "Function"
             && let Some(expression) = m["source"]["expression"].as_str()
@@ -325,7 +331,7 @@ pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
 /// distinct (`synchronization-attributemapping.md`: objects are matched by
 /// the lowest `matchingPriority` first, then the next). That Graph's PUT
 /// refuses either is assumed (stricter reading).
-fn check_targets(schema: &Value) -> Result<(), String> {
+fn check_targets(schema: &Value) -> Result<(), SchemaError> {
     let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
     let name_is = |v: &Value, want: &str| {
         v["name"]
@@ -356,14 +362,14 @@ fn check_targets(schema: &Value) -> Result<(), String> {
                 if !attributes.iter().any(|a| name_is(a, target)) {
                     return Err(format!(
                         "The attribute mapping to '{target}' in '{mapping}': the object '{object_name}' of the directory '{dir_name}' has no such attribute. Add it to the target attribute list first."
-                    ));
+                    ).into());
                 }
                 let priority = m["matchingPriority"].as_i64().unwrap_or(0);
                 if priority > 0 {
                     if let Some((_, other)) = priorities.iter().find(|(p, _)| *p == priority) {
                         return Err(format!(
                             "In '{mapping}', '{other}' and '{target}' share the matching precedence {priority}; each matching attribute needs its own."
-                        ));
+                        ).into());
                     }
                     priorities.push((priority, target.to_string()));
                 }
@@ -559,7 +565,12 @@ mod tests {
         check_schema(template_schema()).unwrap();
         let mut partial = template_schema().clone();
         partial.as_object_mut().unwrap().remove("directories");
-        assert!(check_schema(&partial).unwrap_err().contains("directories"));
+        assert!(
+            check_schema(&partial)
+                .unwrap_err()
+                .to_string()
+                .contains("directories")
+        );
         let text =
             template_schema()
                 .to_string()
@@ -568,6 +579,7 @@ mod tests {
         assert!(
             check_schema(&recased)
                 .unwrap_err()
+                .to_string()
                 .contains("flowWhenChanged")
         );
     }
@@ -592,7 +604,7 @@ mod tests {
         // A target the URN-named object does not define.
         let mut schema = template_schema().clone();
         user_attributes(&mut schema)[0]["targetAttributeName"] = json!("nickName");
-        let err = check_schema(&schema).unwrap_err();
+        let err = check_schema(&schema).unwrap_err().to_string();
         assert!(
             err.contains("'nickName'")
                 && err.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
@@ -601,12 +613,17 @@ mod tests {
         // The object mapping points at an object the target directory lacks.
         let mut schema = template_schema().clone();
         schema["synchronizationRules"][0]["objectMappings"][1]["targetObjectName"] = json!("User");
-        let err = check_schema(&schema).unwrap_err();
+        let err = check_schema(&schema).unwrap_err().to_string();
         assert!(err.contains("does not define"), "{err}");
         // The rule's target directory is not in the document.
         let mut schema = template_schema().clone();
         schema["synchronizationRules"][0]["targetDirectoryName"] = json!("elsewhere");
-        assert!(check_schema(&schema).unwrap_err().contains("'elsewhere'"));
+        assert!(
+            check_schema(&schema)
+                .unwrap_err()
+                .to_string()
+                .contains("'elsewhere'")
+        );
     }
 
     #[test]
@@ -618,7 +635,7 @@ mod tests {
             .find(|a| a["targetAttributeName"] == "externalId")
             .unwrap();
         external["matchingPriority"] = json!(1);
-        let err = check_schema(&schema).unwrap_err();
+        let err = check_schema(&schema).unwrap_err().to_string();
         assert!(
             err.contains("'userName' and 'externalId' share the matching precedence 1"),
             "{err}"

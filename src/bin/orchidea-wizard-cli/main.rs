@@ -84,7 +84,7 @@ struct SandboxArgs {
 }
 
 fn parse_fault(spec: &str) -> Result<Fault, String> {
-    Fault::parse(spec)
+    Fault::parse(spec).map_err(String::from)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
