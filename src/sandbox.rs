@@ -5,6 +5,17 @@
 //! state file, a tenant file (`docs/sandbox-tenant.md`) or the built-in
 //! Contoso tenant. The desktop app's default mode, the CLI's `--sandbox` and
 //! the tests all use [`Sandbox::start`].
+//!
+//! Layout. Orchidea side: `orchidea` (workspace model and admin API, where
+//! step group *secret* creates SCIM secrets), `webui`, and `scim/` (the SCIM
+//! server: `handlers`, `patch`, `filter`, `path`, `projection`, `discovery`,
+//! `index`, `schema`). Entra side: `graph` and `odata` (Graph plumbing),
+//! `login`, `entra` and `tenant` (the directory model), `directory` (group
+//! *app*: SPs and instantiate; group *scope*: users, groups, assignments),
+//! `sync` (job, schema for group *mappings*, start for group *start*),
+//! `credentials` (group *credentials*: secrets, Test Connection), `job`,
+//! `ondemand`, `auditlogs`, and the cycle in `provision/` (`plan`, `users`,
+//! `log`, `groups`) with `outbound`, `payload` and `expression`.
 
 /// A rejection whose whole content is its message, shown word for word
 /// (tests and `docs/` quote them): one type per kind of input refused.
