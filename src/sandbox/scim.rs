@@ -43,6 +43,11 @@ const SCIM_JSON: &str = "application/scim+json";
 /// Page size when the client asks for none, and the most a page holds.
 const MAX_RESULTS: usize = 200;
 
+message_error!(
+    /// A filter or attribute path the server cannot read (RFC 7644 `invalidFilter` / `invalidPath`).
+    FilterError
+);
+
 /// What the SCIM handlers share.
 #[derive(Clone)]
 pub struct ScimState {

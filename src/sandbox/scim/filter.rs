@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::FilterError;
 use super::IndexKey;
 use super::patch::get_ci;
 use super::path::{AttrPath, check_name, split_sub, split_urn};
@@ -58,7 +59,7 @@ pub(super) enum Token {
     CloseBracket,
 }
 
-pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, String> {
+pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -127,14 +128,14 @@ impl Parser {
         matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(kw))
     }
 
-    fn expect(&mut self, want: &Token, what: &str) -> Result<(), String> {
+    fn expect(&mut self, want: &Token, what: &str) -> Result<(), FilterError> {
         match self.next() {
             Some(t) if &t == want => Ok(()),
-            _ => Err(format!("Expected {what} in the filter.")),
+            _ => Err(format!("Expected {what} in the filter.").into()),
         }
     }
 
-    fn or(&mut self) -> Result<Filter, String> {
+    fn or(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.and()?;
         while self.keyword("or") {
             self.pos += 1;
@@ -143,7 +144,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn and(&mut self) -> Result<Filter, String> {
+    fn and(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.unary()?;
         while self.keyword("and") {
             self.pos += 1;
@@ -152,7 +153,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Filter, String> {
+    fn unary(&mut self) -> Result<Filter, FilterError> {
         if self.keyword("not") {
             self.pos += 1;
             self.expect(&Token::Open, "( after not")?;
@@ -169,7 +170,7 @@ impl Parser {
         self.comparison()
     }
 
-    fn comparison(&mut self) -> Result<Filter, String> {
+    fn comparison(&mut self) -> Result<Filter, FilterError> {
         let Some(Token::Word(word)) = self.next() else {
             return Err("Expected an attribute name in the filter.".into());
         };
@@ -179,7 +180,7 @@ impl Parser {
         let mut filter = None;
         if self.peek() == Some(&Token::OpenBracket) {
             if sub.is_some() {
-                return Err(format!("\"{word}[\" is not a valid value path."));
+                return Err(format!("\"{word}[\" is not a valid value path.").into());
             }
             self.pos += 1;
             filter = Some(Box::new(self.or()?));
@@ -201,7 +202,7 @@ impl Parser {
             Some(Token::Word(w)) => w.clone(),
             // `emails[type eq "work"]` alone: some element matches.
             _ if path.filter.is_some() && path.sub.is_none() => return Ok(Filter::Present(path)),
-            _ => return Err(format!("Expected an operator after \"{word}\".")),
+            _ => return Err(format!("Expected an operator after \"{word}\".").into()),
         };
         if op_word.eq_ignore_ascii_case("pr") {
             self.pos += 1;
@@ -213,7 +214,7 @@ impl Parser {
             }
             return Err(format!(
                 "\"{op_word}\" is not a SCIM filter operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)."
-            ));
+            ).into());
         };
         self.pos += 1;
         let value = match self.next() {
@@ -228,14 +229,14 @@ impl Parser {
                         format!("\"{w}\" is not a filter value; quote strings with \"\".")
                     })?,
             },
-            _ => return Err(format!("Expected a value after \"{op_word}\".")),
+            _ => return Err(format!("Expected a value after \"{op_word}\".").into()),
         };
         Ok(Filter::Compare(path, op, value))
     }
 }
 
 impl Filter {
-    pub(super) fn parse(text: &str) -> Result<Self, String> {
+    pub(super) fn parse(text: &str) -> Result<Self, FilterError> {
         let mut parser = Parser {
             tokens: tokenize(text)?,
             pos: 0,
@@ -248,7 +249,8 @@ impl Filter {
             return Err(format!(
                 "Unexpected text after position {} of the filter.",
                 parser.pos
-            ));
+            )
+            .into());
         }
         Ok(filter)
     }

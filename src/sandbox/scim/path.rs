@@ -1,5 +1,6 @@
 //! Attribute paths (`name.givenName`, `emails[type eq "work"].value`, enterprise URN paths), shared by PATCH, filters and projection.
 
+use super::FilterError;
 use super::filter::Filter;
 use super::schema;
 
@@ -15,7 +16,7 @@ pub(super) struct AttrPath {
 }
 
 impl AttrPath {
-    pub(super) fn parse(text: &str) -> Result<Self, String> {
+    pub(super) fn parse(text: &str) -> Result<Self, FilterError> {
         let text = text.trim();
         let (ext, rest) = split_urn(text);
         if let Some(open) = rest.find('[') {
@@ -28,7 +29,7 @@ impl AttrPath {
             let sub = match after.strip_prefix('.') {
                 Some(s) if !s.is_empty() => Some(s.to_string()),
                 None if after.is_empty() => None,
-                _ => return Err(format!("Unexpected \"{after}\" after ] in \"{text}\".")),
+                _ => return Err(format!("Unexpected \"{after}\" after ] in \"{text}\".").into()),
             };
             check_name(&attr, text)?;
             return Ok(Self {
@@ -61,7 +62,7 @@ pub(super) fn split_sub(rest: &str) -> (String, Option<String>) {
     }
 }
 
-pub(super) fn check_name(attr: &str, text: &str) -> Result<(), String> {
+pub(super) fn check_name(attr: &str, text: &str) -> Result<(), FilterError> {
     let ok = schema::is_known(attr)
         || !attr.is_empty()
             && attr
@@ -70,7 +71,7 @@ pub(super) fn check_name(attr: &str, text: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("\"{text}\" is not an attribute path."))
+        Err(format!("\"{text}\" is not an attribute path.").into())
     }
 }
 
