@@ -5,11 +5,49 @@
 //! state file, a tenant file (`docs/sandbox-tenant.md`) or the built-in
 //! Contoso tenant. The desktop app's default mode, the CLI's `--sandbox` and
 //! the tests all use [`Sandbox::start`].
+//!
+//! Layout. Orchidea side: `orchidea` (workspace model and admin API, where
+//! step group *secret* creates SCIM secrets), `webui`, and `scim/` (the SCIM
+//! server: `handlers`, `patch`, `filter`, `path`, `projection`, `discovery`,
+//! `index`, `schema`). Entra side: `graph` and `odata` (Graph plumbing),
+//! `login`, `entra` and `tenant` (the directory model), `directory` (group
+//! *app*: SPs and instantiate; group *scope*: users, groups, assignments),
+//! `sync` (job, schema for group *mappings*, start for group *start*),
+//! `credentials` (group *credentials*: secrets, Test Connection), `job`,
+//! `ondemand`, `auditlogs`, and the cycle in `provision/` (`plan`, `users`,
+//! `log`, `groups`) with `outbound`, `payload` and `expression`.
+
+/// A rejection whose whole content is its message, shown word for word
+/// (tests and `docs/` quote them): one type per kind of input refused.
+macro_rules! message_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("{0}")]
+        pub struct $name(pub String);
+
+        impl From<String> for $name {
+            fn from(message: String) -> Self {
+                Self(message)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(message: &str) -> Self {
+                Self(message.to_string())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(e: $name) -> String {
+                e.0
+            }
+        }
+    };
+}
 
 pub mod orchidea;
 pub mod scim;
-pub mod scim_index;
-pub mod scim_schema;
 
 pub mod auditlogs;
 pub mod credentials;
@@ -32,6 +70,7 @@ pub mod webui;
 
 pub use self::faults::{Fault, FaultTarget};
 pub use self::login::{Consent, DeviceCodePolicy, LoginStats, SignInBehaviour};
+pub use self::scim::{index as scim_index, schema as scim_schema};
 pub use self::traffic::{RequestRecord, Server as SandboxServer};
 
 use std::collections::HashMap;
@@ -259,10 +298,10 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
     };
     let mut ws = Workspace::new_default(admin_token);
     if let Some(name) = &tenant.orchidea.workspace_name {
-        ws.name = name.clone();
+        ws.name.clone_from(name);
     }
     if let Some(idps) = &tenant.orchidea.idps {
-        ws.idps = idps.clone();
+        ws.idps.clone_from(idps);
     }
     if let Some(groups) = tenant.orchidea.scim_groups {
         ws.scim_groups = groups;
@@ -514,6 +553,7 @@ impl Sandbox {
     /// Adds a fault (after those already waiting); it applies from the next
     /// request on. See [`Fault`]. Async so a later version may wait on the
     /// servers (callers `.await` it); today it returns at once.
+    #[allow(clippy::unused_async)] // the documented API is async (see above); callers await it
     pub async fn inject_fault(&self, fault: Fault) {
         self.shared.faults.push(fault);
     }

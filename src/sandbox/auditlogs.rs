@@ -177,8 +177,8 @@ async fn list(State(shared): State<AppState>, uri: Uri) -> GraphResult {
             .collect()
     };
     let context = format!("{}/$metadata#auditLogs/provisioning", shared.graph_url);
-    let page = q.page(items, &[], &context, &self_url(&shared, &uri));
-    Ok(ok_json(StatusCode::OK, page))
+    let page = q.page(&items, &[], &context, &self_url(&shared, &uri));
+    Ok(ok_json(StatusCode::OK, &page))
 }
 
 /// The code of an entry written before codes were recorded.

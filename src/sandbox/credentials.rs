@@ -70,7 +70,7 @@ pub(crate) async fn get_secrets(
         .map(SecretPair::masked)
         .collect();
     let body = json!({ "@odata.context": context(&shared, &sp_id, "secrets"), "value": value });
-    Ok(ok_json(StatusCode::OK, body))
+    Ok(ok_json(StatusCode::OK, &body))
 }
 
 /// Replaces the whole set (`synchronization-serviceprincipal-put-synchronization.md`).
@@ -125,22 +125,25 @@ pub(crate) async fn put_secrets(
 const THRESHOLD_SETTING: &str = "QuarantineTooManyDeletesThreshold";
 
 /// The accidental-deletion threshold in a `SyncNotificationSettings`
-/// document: `Some(Some(n))` when switched on, `Some(None)` when off,
-/// `None` when the document does not say.
-fn delete_threshold(document: &str) -> Option<Option<u32>> {
+/// document, `None` when the document does not say.
+fn delete_threshold(document: &str) -> Option<DeleteThreshold> {
     let v: Value = serde_json::from_str(document).ok()?;
     let flag = |v: &Value| match v {
         Value::Bool(b) => Some(*b),
         Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
         _ => None,
     };
-    match flag(&v["DeleteThresholdEnabled"])? {
-        false => Some(None),
-        true => match &v["DeleteThresholdValue"] {
-            Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some),
-            Value::String(s) => s.trim().parse().ok().map(Some),
+    if flag(&v["DeleteThresholdEnabled"])? {
+        match &v["DeleteThresholdValue"] {
+            Value::Number(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(DeleteThreshold::On),
+            Value::String(s) => s.trim().parse().ok().map(DeleteThreshold::On),
             _ => None,
-        },
+        }
+    } else {
+        Some(DeleteThreshold::Off)
     }
 }
 
@@ -149,9 +152,16 @@ fn delete_threshold(document: &str) -> Option<Option<u32>> {
 /// Entra doc `application-provisioning-configuration-api.md` shows a job
 /// GET); a switched-off guard removes it. The link between the two is
 /// assumed: no page says which write changes the job setting.
-fn set_threshold(settings: &mut Vec<super::job::NameValue>, threshold: Option<u32>) {
+/// The accidental-deletion threshold a `SyncNotificationSettings` document sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeleteThreshold {
+    Off,
+    On(u32),
+}
+
+fn set_threshold(settings: &mut Vec<super::job::NameValue>, threshold: DeleteThreshold) {
     settings.retain(|s| s.name != THRESHOLD_SETTING);
-    if let Some(n) = threshold {
+    if let DeleteThreshold::On(n) = threshold {
         settings.push(super::job::NameValue {
             name: THRESHOLD_SETTING.into(),
             value: n.to_string(),

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 
 use super::graph::{AppState, GraphError, GraphResult, ListSpec, json_object, list, ok_json, one};
 use super::tenant::{Assignments, Provisioning, ServicePrincipal, User};
@@ -179,7 +180,7 @@ fn group_json(g: &super::tenant::Group) -> Value {
     let nickname: String = g
         .display_name
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .collect();
     json!({
         "id": g.id,
@@ -216,7 +217,7 @@ async fn get_sp(State(shared): State<AppState>, uri: Uri, Path(id): Path<String>
             .ok_or_else(|| GraphError::no_object(&id))?;
         sp_json(sp, &entra.tenant.id)
     };
-    one(&uri, item, &SP_SPEC)
+    one(&uri, &item, &SP_SPEC)
 }
 
 /// `appRoleAssignment`s of an app (`serviceprincipal-list-approleassignedto.md`).
@@ -379,7 +380,7 @@ async fn assign(
         "{}/$metadata#servicePrincipals('{id}')/appRoleAssignedTo/$entity",
         shared.graph_url
     ));
-    Ok(ok_json(StatusCode::CREATED, value))
+    Ok(ok_json(StatusCode::CREATED, &value))
 }
 
 /// The signed-in admin (`user-get.md`, `GET /me`): the tenant file's
@@ -406,7 +407,7 @@ async fn me(State(shared): State<AppState>, uri: Uri) -> GraphResult {
     select.insert(0, "@odata.context");
     Ok(ok_json(
         StatusCode::OK,
-        super::odata::project(&item, &select),
+        &super::odata::project(&item, &select),
     ))
 }
 
@@ -447,7 +448,10 @@ const ROLE_TEMPLATES: &[(&str, &str)] = &[
 fn derived_guid(text: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(text.as_bytes());
-    let h: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let h: String = d.iter().take(16).fold(String::new(), |mut h, b| {
+        let _ = write!(h, "{b:02x}");
+        h
+    });
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -502,9 +506,9 @@ async fn my_roles(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) 
     list(&shared, &uri, &headers, items, &ROLE_SPEC)
 }
 
-/// An OData cast on `transitiveMemberOf` is an advanced query:
+/// An `OData` cast on `transitiveMemberOf` is an advanced query:
 /// "`ConsistencyLevel: eventual` … and `$count` are required when using
-/// the `$search`, `$filter`, `$orderby`, or OData cast query parameters"
+/// the `$search`, `$filter`, `$orderby`, or `OData` cast query parameters"
 /// (user-list-transitivememberof.md, Request headers). The error code and
 /// message are assumed (the page gives none): `Request_UnsupportedQuery`,
 /// as Graph answers other advanced queries sent without them.
@@ -599,7 +603,7 @@ async fn instantiate(
     );
     Ok(ok_json(
         StatusCode::CREATED,
-        json!({ "@odata.context": context, "application": application, "servicePrincipal": sp_value }),
+        &json!({ "@odata.context": context, "application": application, "servicePrincipal": sp_value }),
     ))
 }
 
@@ -627,7 +631,7 @@ async fn get_user(State(shared): State<AppState>, uri: Uri, Path(id): Path<Strin
             .ok_or_else(|| GraphError::no_object(&id))?;
         user_json(u)
     };
-    one(&uri, item, &USER_SPEC)
+    one(&uri, &item, &USER_SPEC)
 }
 
 async fn list_groups(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
@@ -656,7 +660,7 @@ async fn get_group(
             .ok_or_else(|| GraphError::no_object(&id))?;
         group_json(g)
     };
-    one(&uri, item, &GROUP_SPEC)
+    one(&uri, &item, &GROUP_SPEC)
 }
 
 async fn group_members(

@@ -259,7 +259,7 @@ impl Parser {
     /// An argument: empty, a term, or `term = term`.
     fn argument(&mut self) -> Result<Expr, ExpressionError> {
         self.skip_ws();
-        if matches!(self.peek(), None | Some(',') | Some(')')) {
+        if matches!(self.peek(), None | Some(',' | ')')) {
             return Ok(Expr::Empty);
         }
         let left = self.term()?;
@@ -435,7 +435,7 @@ mod tests {
             Some("Megan@x.io")
         );
         assert_eq!(
-            eval(r#"Coalesce([missing], [empty], [mail])"#).as_deref(),
+            eval(r"Coalesce([missing], [empty], [mail])").as_deref(),
             Some("MeganB@contoso.com")
         );
         assert_eq!(eval("Coalesce([missing], [empty])"), None);

@@ -18,6 +18,7 @@
 //! e.g. `scim:503x3`, `scim:/Users:401x2`, `graph:POST:/start:429x1:retry-after=2`,
 //! `graph:latency=200`, `scim:POST:drop:x1`.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -113,9 +114,9 @@ struct FaultObject {
 }
 
 impl TryFrom<FaultRepr> for Fault {
-    type Error = String;
+    type Error = FaultSpecError;
 
-    fn try_from(r: FaultRepr) -> Result<Fault, String> {
+    fn try_from(r: FaultRepr) -> Result<Fault, FaultSpecError> {
         match r {
             FaultRepr::Spec(s) => Fault::parse(&s),
             FaultRepr::Object(o) => {
@@ -137,6 +138,11 @@ impl TryFrom<FaultRepr> for Fault {
         }
     }
 }
+
+message_error!(
+    /// A fault spec (`--sandbox-fault`, a tenant file's `faults`) the sandbox refuses.
+    FaultSpecError
+);
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -160,7 +166,7 @@ impl Fault {
     /// Parses a spec such as `scim:503x3` or `graph:POST:/start:429x1:retry-after=2`
     /// (grammar in the module docs). Without `xN` a failure or drop applies
     /// once and a latency-only fault applies forever.
-    pub fn parse(spec: &str) -> Result<Fault, String> {
+    pub fn parse(spec: &str) -> Result<Fault, FaultSpecError> {
         let mut parts = spec.trim().split(':');
         let target = match parts.next().map(str::trim).unwrap_or_default() {
             t if t.eq_ignore_ascii_case("graph") => FaultTarget::Graph,
@@ -168,16 +174,16 @@ impl Fault {
             t if t.eq_ignore_ascii_case("admin") => FaultTarget::Admin,
             "" => return Err("the fault spec is empty: start with graph, scim or admin".into()),
             other => {
-                return Err(format!(
-                    "unknown fault target \"{other}\": use graph, scim or admin"
-                ));
+                return Err(
+                    format!("unknown fault target \"{other}\": use graph, scim or admin").into(),
+                );
             }
         };
         let mut f = Fault::fail(target, 0, 0);
         let mut count: Option<u32> = None;
         for part in parts.map(str::trim) {
             if part.is_empty() {
-                return Err(format!("empty segment in the fault spec \"{spec}\""));
+                return Err(format!("empty segment in the fault spec \"{spec}\"").into());
             }
             let lower = part.to_ascii_lowercase();
             if let Some(m) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(part)) {
@@ -223,7 +229,7 @@ impl Fault {
             } else {
                 return Err(format!(
                     "unknown segment \"{part}\" in the fault spec: expected a method, /path, STATUS[xN], xN, retry-after=S, latency=MS, drop, crash or after"
-                ));
+                ).into());
             }
         }
         f.count = match count {
@@ -236,12 +242,12 @@ impl Fault {
     }
 
     /// A fault must do something, and a failure must be a failure status.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), FaultSpecError> {
         if self.status != 0 && !(400..=599).contains(&self.status) {
             return Err(format!(
                 "the status {} is not a failure: use 400–599 (or leave it out for latency or drop only)",
                 self.status
-            ));
+            ).into());
         }
         if self.status != 0 && self.drop_connection {
             return Err("a fault either answers a status or drops the connection, not both".into());
@@ -264,7 +270,7 @@ impl Fault {
         if let Some(m) = &self.method
             && !METHODS.iter().any(|k| k.eq_ignore_ascii_case(m))
         {
-            return Err(format!("unknown HTTP method \"{m}\""));
+            return Err(format!("unknown HTTP method \"{m}\"").into());
         }
         Ok(())
     }
@@ -280,7 +286,7 @@ impl Fault {
 }
 
 /// Reads the `N` of `xN` (`*` = 0, forever) into `count`, once.
-fn set_count(text: &str, count: &mut Option<u32>) -> Result<(), String> {
+fn set_count(text: &str, count: &mut Option<u32>) -> Result<(), FaultSpecError> {
     let n = if text == "*" {
         0
     } else {
@@ -331,14 +337,20 @@ impl Faults {
     }
 
     pub fn push(&self, fault: Fault) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(fault);
     }
 
     /// What to do with a request: the latency of every matching fault that
     /// only delays, plus the first matching fault that fails or drops. Each
     /// fault applied is counted down, and removed when spent.
     pub fn take(&self, target: FaultTarget, method: &str, path: &str) -> Option<Fault> {
-        let mut faults = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut faults = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut applied: Option<Fault> = None;
         let mut i = 0;
         while i < faults.len() {
@@ -368,8 +380,8 @@ impl Faults {
                 combined.crash = f.crash;
                 combined.after = f.after;
                 combined.retry_after = f.retry_after;
-                combined.path = f.path.clone();
-                combined.method = f.method.clone();
+                combined.path.clone_from(&f.path);
+                combined.method.clone_from(&f.method);
             }
             match faults[i].count {
                 0 => i += 1,
@@ -387,7 +399,10 @@ impl Faults {
 
     /// Faults not yet spent.
     pub fn pending(&self) -> Vec<Fault> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -463,10 +478,10 @@ async fn apply(
 fn describe(f: &Fault) -> String {
     let mut text = format!("The sandbox injected this failure ({}", f.status);
     if let Some(m) = &f.method {
-        text.push_str(&format!(" on {m}"));
+        let _ = write!(text, " on {m}");
     }
     if let Some(p) = &f.path {
-        text.push_str(&format!(" for paths containing \"{p}\""));
+        let _ = write!(text, " for paths containing \"{p}\"");
     }
     text.push_str(").");
     text
@@ -566,7 +581,7 @@ mod tests {
 
     #[test]
     fn bad_specs_say_what_is_wrong() {
-        let err = |s: &str| Fault::parse(s).unwrap_err();
+        let err = |s: &str| Fault::parse(s).unwrap_err().to_string();
         assert_eq!(
             err(""),
             "the fault spec is empty: start with graph, scim or admin"

@@ -92,7 +92,7 @@ impl IntoResponse for GraphError {
 pub(crate) type GraphResult = Result<Response, GraphError>;
 
 /// A JSON response as Graph sends it.
-pub fn ok_json(status: StatusCode, body: Value) -> Response {
+pub fn ok_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -181,7 +181,7 @@ async fn envelope(State(shared): State<AppState>, request: Request, next: Next) 
             }
         });
         let (parts, _) = response.into_parts();
-        let mut rebuilt = ok_json(parts.status, body);
+        let mut rebuilt = ok_json(parts.status, &body);
         for (name, value) in &parts.headers {
             if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
                 rebuilt.headers_mut().insert(name.clone(), value.clone());
@@ -310,19 +310,19 @@ pub(crate) fn list(
         }
     }
     let context = format!("{}/$metadata#{}", shared.graph_url, spec.context);
-    let page = q.page(kept, spec.default_select, &context, &self_url(shared, uri));
-    Ok(ok_json(StatusCode::OK, page))
+    let page = q.page(&kept, spec.default_select, &context, &self_url(shared, uri));
+    Ok(ok_json(StatusCode::OK, &page))
 }
 
 /// One object, projected with `$select`.
-pub(crate) fn one(uri: &Uri, item: Value, spec: &ListSpec) -> GraphResult {
+pub(crate) fn one(uri: &Uri, item: &Value, spec: &ListSpec) -> GraphResult {
     let q = Query::parse(uri.query())?;
     q.check_select(spec.properties, spec.type_name)?;
     let select: Vec<&str> = match &q.select {
         Some(s) => s.iter().map(String::as_str).collect(),
         None => spec.default_select.to_vec(),
     };
-    Ok(ok_json(StatusCode::OK, project(&item, &select)))
+    Ok(ok_json(StatusCode::OK, &project(item, &select)))
 }
 
 /// How a resource type answers list and get requests.

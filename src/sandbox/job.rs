@@ -291,7 +291,7 @@ impl Status {
                 self.count_successive_complete_failures = 0;
                 self.quarantine = None;
                 if self.steady_state_first_achieved_time == NEVER {
-                    self.steady_state_first_achieved_time = now.clone();
+                    self.steady_state_first_achieved_time.clone_from(&now);
                 }
                 self.steady_state_last_achieved_time = now;
                 if !paused {

@@ -119,11 +119,11 @@ pub(crate) struct LoginState {
 
 #[derive(Default)]
 struct Issued {
-    /// code → (code_challenge, redirect_uri, client_id, scope).
+    /// code → (`code_challenge`, `redirect_uri`, `client_id`, scope).
     codes: HashMap<String, (String, String, String, String)>,
-    /// device_code → (polls so far, client_id, scope).
+    /// `device_code` → (polls so far, `client_id`, scope).
     devices: HashMap<String, (u32, String, String)>,
-    /// refresh token → (client_id, scope); each is used once.
+    /// refresh token → (`client_id`, scope); each is used once.
     refresh: HashMap<String, (String, String)>,
     /// access token → when it expires, and the Graph permissions it carries.
     access: HashMap<String, (Instant, Vec<String>)>,
@@ -149,7 +149,9 @@ impl LoginState {
     }
 
     fn issued(&self) -> std::sync::MutexGuard<'_, Issued> {
-        self.issued.lock().unwrap_or_else(|p| p.into_inner())
+        self.issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn check_access(&self, token: &str) -> AccessCheck {
@@ -319,7 +321,7 @@ async fn authorize(
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            900144,
+            900_144,
             "The request body must contain the following parameter: 'client_id' and 'redirect_uri'.",
         );
     };
@@ -419,7 +421,7 @@ async fn device_code(
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            900144,
+            900_144,
             "The request body must contain the following parameter: 'client_id'.",
         );
     };
@@ -579,7 +581,7 @@ fn redeem(login: &LoginState, f: &TokenForm) -> Result<(Grant, String), Response
                 return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
-                    501481,
+                    501_481,
                     "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
                 ));
             }

@@ -1,4 +1,4 @@
-//! The OData query options the sandbox's Graph understands: `$filter` (two forms), `$search`, `$select`, `$top`, `$count`, paging.
+//! The `OData` query options the sandbox's Graph understands: `$filter` (two forms), `$search`, `$select`, `$top`, `$count`, paging.
 
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -56,7 +56,7 @@ impl Query {
                             .map(|s| s.trim().to_string())
                             .filter(|s| !s.is_empty())
                             .collect(),
-                    )
+                    );
                 }
                 "$top" => {
                     let top = value
@@ -118,7 +118,7 @@ impl Query {
     /// with `@odata.nextLink` when more remain.
     pub fn page(
         &self,
-        items: Vec<Value>,
+        items: &[Value],
         default_select: &[&str],
         context: &str,
         self_url: &Url,
@@ -238,7 +238,7 @@ impl Filter {
     }
 }
 
-/// `'text'` with `''` for a quote, as OData writes string literals.
+/// `'text'` with `''` for a quote, as `OData` writes string literals.
 fn string_literal(text: &str) -> Option<String> {
     let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
     let unescaped = inner.replace("''", "'");
@@ -340,7 +340,7 @@ mod tests {
             .collect();
         let url: Url = "http://127.0.0.1:1/v1.0/users?$top=2".parse().unwrap();
         let q = Query::parse(url.query()).unwrap();
-        let page = q.page(items.clone(), &[], "ctx", &url);
+        let page = q.page(&items, &[], "ctx", &url);
         assert_eq!(page["value"].as_array().unwrap().len(), 2);
         let next: Url = page["@odata.nextLink"].as_str().unwrap().parse().unwrap();
         let q2 = Query::parse(next.query()).unwrap();
@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(q2.top, Some(2));
         let last =
             Query::parse(Some(&format!("$top=2&$skiptoken={}", encode_skiptoken(4)))).unwrap();
-        let page = last.page(items, &[], "ctx", &url);
+        let page = last.page(&items, &[], "ctx", &url);
         assert_eq!(page["value"][0]["id"], "4");
         assert!(page.get("@odata.nextLink").is_none());
     }

@@ -61,7 +61,7 @@ fn throttle(shared: &AppState, job_id: &str) -> Result<(), Response> {
     let mut calls = shared
         .on_demand_calls
         .lock()
-        .unwrap_or_else(|p| p.into_inner());
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let times: &mut VecDeque<Instant> = calls.entry(job_id.to_string()).or_default();
     while times
         .front()
@@ -72,7 +72,9 @@ fn throttle(shared: &AppState, job_id: &str) -> Result<(), Response> {
     if times.len() >= RATE_LIMIT {
         let oldest = times.front().copied().unwrap_or(now);
         let wait = RATE_WINDOW.saturating_sub(now.duration_since(oldest));
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let seconds = u64::try_from(wait.as_nanos().div_ceil(1_000_000_000))
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut response = GraphError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequests",
@@ -232,7 +234,7 @@ async fn provision_on_demand(
     );
     Ok(ok_json(
         StatusCode::OK,
-        json!({
+        &json!({
             "@odata.context": context,
             "key": outcome.key.to_string(),
             "value": outcome.value.to_string(),
@@ -265,9 +267,7 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
         provision::import_step(c, &sources),
         provision::scoping_step(c, app, p.entitled),
     ];
-    let (result, fatal_code): (Option<UserResult>, Option<String>) = if !p.entitled {
-        (None, None)
-    } else {
+    let (result, fatal_code): (Option<UserResult>, Option<String>) = if p.entitled {
         let target = match &p.plan.credentials {
             None => Err(
                 "No Tenant URL (BaseAddress) and Secret Token are saved for this application."
@@ -294,7 +294,7 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                 });
                 let mut entry =
                     provision::log_entry(&ctx, c, mappings, &failed_result(&message), &started);
-                entry.steps = steps.clone();
+                entry.steps.clone_from(&steps);
                 entry.error_code = Some(CREDENTIAL_ERROR.into());
                 return finish(p, entry, None, &change_id, &started);
             }
@@ -303,11 +303,13 @@ async fn run(p: &Prepared, job_id: &str, sp_id: &str) -> Outcome {
                 let mut r = provision::provision_user(&target, mappings, c, known).await;
                 let fatal = r.fatal.take();
                 if let Some(f) = &fatal {
-                    r.reason = f.message.clone();
+                    r.reason.clone_from(&f.message);
                 }
                 (Some(r), fatal.map(|f| f.code))
             }
         }
+    } else {
+        (None, None)
     };
     let (entry, result) = match result {
         None => {

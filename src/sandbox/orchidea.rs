@@ -3,6 +3,7 @@
 //! Only SHA-256 hashes of the admin token and of SCIM secrets are kept, as a
 //! real service would; a secret's value exists once, in the create response.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -78,7 +79,7 @@ pub struct Workspace {
     pub scim_groups: bool,
     /// Fast lookups into `users` (derived, never saved).
     #[serde(skip)]
-    pub scim_index: super::scim_index::ScimIndex,
+    pub scim_index: super::scim::index::ScimIndex,
 }
 
 fn serves_groups() -> bool {
@@ -112,7 +113,7 @@ impl Workspace {
             users: Vec::new(),
             groups: Vec::new(),
             scim_groups: true,
-            scim_index: Default::default(),
+            scim_index: super::scim::index::ScimIndex::default(),
         }
     }
 
@@ -196,13 +197,18 @@ impl Workspace {
 pub(crate) fn sha256_hex(value: &str) -> String {
     Sha256::digest(value.as_bytes())
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// The SCIM base of a workspace served at `public_url`: `{public_url}/scim/v2`.
 pub fn scim_base(public_url: &Url) -> Url {
-    let mut url = public_url.clone();
+    scim_base_of(public_url.clone())
+}
+
+fn scim_base_of(mut url: Url) -> Url {
     url.set_query(None);
     url.set_fragment(None);
     if let Ok(mut path) = url.path_segments_mut() {
@@ -239,7 +245,7 @@ pub(crate) fn router_with_faults(
     faults: Faults,
     log: RequestLog,
 ) -> Router {
-    let scim_url = scim_base(&public_url);
+    let scim_url = scim_base_of(public_url);
     let admin = AdminState {
         ws: ws.clone(),
         scim_url: scim_url.clone(),
@@ -419,7 +425,7 @@ async fn create_secret(
         if let Some((stored, _)) = &created
             && let Some(kept) = ws.secrets.iter_mut().find(|s| s.id == stored.id)
         {
-            kept.description = description.clone();
+            kept.description.clone_from(&description);
         }
         created
     };

@@ -1,4 +1,4 @@
-//! The SCIM requests the simulated Entra makes to a saved Tenant URL (BaseAddress), for Test Connection and provisioning.
+//! The SCIM requests the simulated Entra makes to a saved Tenant URL (`BaseAddress`), for Test Connection and provisioning.
 //!
 //! As Entra does (Entra docs `use-scim-to-provision-users-and-groups.md`,
 //! "SCIM protocol requests and responses"): `GET {base}/Users?filter=<attr> eq
@@ -8,6 +8,7 @@
 //! each with `Authorization: Bearer <SecretToken>`. Redirects are not followed.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 use url::Url;
@@ -112,7 +113,7 @@ impl TestFailure {
 }
 
 impl ScimTarget {
-    /// Checks a saved BaseAddress. `http` is accepted only for loopback hosts
+    /// Checks a saved `BaseAddress`. `http` is accepted only for loopback hosts
     /// (the sandbox and tests), as Entra accepts only `https`.
     pub fn new(base_address: &str, token: Secret) -> Result<ScimTarget, String> {
         let mut base = Url::parse(base_address.trim()).map_err(|e| {
@@ -281,12 +282,15 @@ impl ScimTarget {
             .find_groups("displayName", &uuid::Uuid::new_v4().to_string())
             .await
         {
-            Ok(_) => Ok(()),
-            Err(e @ (ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. })) => {
+            Err(e)
+                if matches!(
+                    e,
+                    ScimFailure::Transport(_) | ScimFailure::Status { status: 500.., .. }
+                ) || e.is_credential() =>
+            {
                 Err(TestFailure::Groups(e))
             }
-            Err(e) if e.is_credential() => Err(TestFailure::Groups(e)),
-            Err(_) => Ok(()),
+            Ok(_) | Err(_) => Ok(()),
         }
     }
 
@@ -305,8 +309,7 @@ impl ScimTarget {
             .body(body.to_string());
         // 200 with the resource or 204: both are success in RFC 7644.
         match self.send(request, 200).await {
-            Ok(_) => Ok(()),
-            Err(ScimFailure::Status { status: 204, .. }) => Ok(()),
+            Ok(_) | Err(ScimFailure::Status { status: 204, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -337,8 +340,7 @@ impl ScimTarget {
             .patch(self.resource_url("Groups", Some(id)))
             .body(body.to_string());
         match self.send(request, 204).await {
-            Ok(_) => Ok(()),
-            Err(ScimFailure::Status { status: 200, .. }) => Ok(()),
+            Ok(_) | Err(ScimFailure::Status { status: 200, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -408,9 +410,11 @@ fn encode(value: &str) -> String {
     for b in value.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
+                out.push(b as char);
             }
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
         }
     }
     out

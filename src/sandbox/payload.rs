@@ -1,7 +1,7 @@
 //! SCIM bodies built from Entra target attribute names (`name.givenName`, `emails[type eq "work"].value`, enterprise URN paths), as Entra builds them.
 //!
 //! Create: one nested resource (Entra docs `use-scim-to-provision-users-and-groups.md`,
-//! "Create User" request). Update: PatchOp operations, by default with
+//! "Create User" request). Update: `PatchOp` operations, by default with
 //! capitalised ops and string booleans; with the `aadOptscim062020` flag,
 //! lowercase ops, real booleans, `active` in its own operation with `path`,
 //! and the other plain replacements grouped into one operation without
@@ -183,9 +183,10 @@ pub fn create_body(values: &[(String, String)], types: &Types) -> Value {
                     *list = json!([]);
                 }
                 let mut items = list.as_array_mut().map(std::mem::take).unwrap_or_default();
-                let index = match items.iter().position(|i| i[fa.as_str()] == fv.as_str()) {
-                    Some(i) => i,
-                    None => {
+                let index =
+                    if let Some(i) = items.iter().position(|i| i[fa.as_str()] == fv.as_str()) {
+                        i
+                    } else {
                         let mut item = json!({ fa.as_str(): fv });
                         // Entra marks the work email as the primary one.
                         if path.attr.eq_ignore_ascii_case("emails") {
@@ -193,8 +194,7 @@ pub fn create_body(values: &[(String, String)], types: &Types) -> Value {
                         }
                         items.push(item);
                         items.len() - 1
-                    }
-                };
+                    };
                 items[index][sub.as_deref().unwrap_or("value")] = v;
                 *list = Value::Array(items);
             }
@@ -274,18 +274,10 @@ pub struct Change {
     pub add: bool,
 }
 
-/// A PatchOp body for `changes`.
+/// A `PatchOp` body for `changes`.
 pub fn patch_body(changes: &[Change], compliant: bool, types: &Types) -> Value {
     let mut ops = Vec::new();
-    if !compliant {
-        for c in changes {
-            ops.push(json!({
-                "op": if c.add { "Add" } else { "Replace" },
-                "path": c.target,
-                "value": c.value,
-            }));
-        }
-    } else {
+    if compliant {
         let mut grouped = Map::new();
         for c in changes {
             // A disable is its own operation with a path, even among others.
@@ -301,6 +293,14 @@ pub fn patch_body(changes: &[Change], compliant: bool, types: &Types) -> Value {
         }
         if !grouped.is_empty() {
             ops.push(json!({ "op": "replace", "value": grouped }));
+        }
+    } else {
+        for c in changes {
+            ops.push(json!({
+                "op": if c.add { "Add" } else { "Replace" },
+                "path": c.target,
+                "value": c.value,
+            }));
         }
     }
     json!({ "schemas": [PATCH_OP], "Operations": ops })
@@ -453,7 +453,7 @@ mod tests {
             "../../tests/fixtures/graph/schema-scim-default.json"
         ))
         .unwrap();
-        let mapping = crate::sandbox::provision::user_mapping(&template).unwrap();
+        let mapping = crate::sandbox::provision::plan::user_mapping(&template).unwrap();
         let types = Types::of_mapping(&template, mapping);
         assert!(types.is_boolean("active"));
         assert!(!types.is_boolean("userName") && !types.is_boolean("displayName"));

@@ -1,5 +1,6 @@
 //! The synchronization API under `/servicePrincipals/{id}/synchronization`: templates, jobs, schema, start/pause/restart (secrets and Test Connection: `credentials`).
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::Router;
@@ -11,12 +12,16 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::credentials;
-use super::entra::{EntraState, JobRecord};
+use super::entra::{EntraState, HeldDeletes, JobRecord};
 use super::expression::Expr;
 use super::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
 use super::job::Job;
 
 /// The schema of template `scim`, which a new job starts from.
+///
+/// # Panics
+///
+/// Never in practice: the embedded fixture is parsed by a unit test.
 pub fn template_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
@@ -119,7 +124,7 @@ async fn templates(State(shared): State<AppState>, Path(sp_id): Path<String>) ->
         })
         .collect();
     let body = json!({ "@odata.context": context(&shared, &sp_id, "templates"), "value": value });
-    Ok(ok_json(StatusCode::OK, body))
+    Ok(ok_json(StatusCode::OK, &body))
 }
 
 async fn list_jobs(State(shared): State<AppState>, Path(sp_id): Path<String>) -> GraphResult {
@@ -132,7 +137,7 @@ async fn list_jobs(State(shared): State<AppState>, Path(sp_id): Path<String>) ->
         .map(|j| &j.job)
         .collect();
     let body = json!({ "@odata.context": context(&shared, &sp_id, "jobs"), "value": value });
-    Ok(ok_json(StatusCode::OK, body))
+    Ok(ok_json(StatusCode::OK, &body))
 }
 
 async fn create_job(
@@ -182,13 +187,13 @@ async fn create_job(
         job: job.clone(),
         // The template's schema as it is (its id included).
         schema,
-        provisioned: Default::default(),
-        deletes: Default::default(),
-        provisioned_groups: Default::default(),
+        provisioned: BTreeMap::default(),
+        deletes: HeldDeletes::default(),
+        provisioned_groups: BTreeMap::default(),
     });
     let mut body = serde_json::to_value(&job).unwrap_or_default();
     body["@odata.context"] = json!(context(&shared, &sp_id, "jobs/$entity"));
-    Ok(ok_json(StatusCode::CREATED, body))
+    Ok(ok_json(StatusCode::CREATED, &body))
 }
 
 async fn get_job(
@@ -200,7 +205,7 @@ async fn get_job(
     let record = entra.job(&sp_id, &job_id).ok_or_else(|| no_job(&job_id))?;
     Ok(ok_json(
         StatusCode::OK,
-        serde_json::to_value(&record.job).unwrap_or_default(),
+        &serde_json::to_value(&record.job).unwrap_or_default(),
     ))
 }
 
@@ -223,7 +228,7 @@ async fn get_schema(
     let entra = shared.entra.lock().await;
     check_job(&entra, &sp_id, &job_id)?;
     let record = entra.job(&sp_id, &job_id).ok_or_else(|| no_job(&job_id))?;
-    Ok(ok_json(StatusCode::OK, record.schema.clone()))
+    Ok(ok_json(StatusCode::OK, &record.schema.clone()))
 }
 
 async fn put_schema(
@@ -242,16 +247,21 @@ async fn put_schema(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+message_error!(
+    /// A synchronization schema Graph refuses (`PUT …/schema`, a tenant file's `templateSchema`).
+    SchemaError
+);
+
 /// What Graph refuses in a schema PUT: a partial document, enum values in
 /// another casing, expressions that do not parse, and (stricter readings,
 /// see [`check_targets`]) targets the target directory does not define and
 /// repeated matching precedences.
-pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
+pub(crate) fn check_schema(schema: &Value) -> Result<(), SchemaError> {
     for key in ["synchronizationRules", "directories"] {
         if !schema.get(key).is_some_and(Value::is_array) {
             return Err(format!(
                 "The schema must be the whole synchronizationSchema document: '{key}' is missing or not an array. GET the schema, edit it, and PUT all of it."
-            ));
+            ).into());
         }
     }
     check_targets(schema)?;
@@ -293,13 +303,14 @@ pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
                 return Err(format!(
                     "The value '{v}' is not valid for {name} of the mapping to '{target}'. Valid values: {}.",
                     allowed.join(", ")
-                ));
+                ).into());
             }
         }
         if !m["matchingPriority"].is_null() && !m["matchingPriority"].is_i64() {
             return Err(format!(
                 "matchingPriority of the mapping to '{target}' must be an integer."
-            ));
+            )
+            .into());
         }
         if m["source"]["type"] == "Function"
             && let Some(expression) = m["source"]["expression"].as_str()
@@ -320,7 +331,7 @@ pub(crate) fn check_schema(schema: &Value) -> Result<(), String> {
 /// distinct (`synchronization-attributemapping.md`: objects are matched by
 /// the lowest `matchingPriority` first, then the next). That Graph's PUT
 /// refuses either is assumed (stricter reading).
-fn check_targets(schema: &Value) -> Result<(), String> {
+fn check_targets(schema: &Value) -> Result<(), SchemaError> {
     let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
     let name_is = |v: &Value, want: &str| {
         v["name"]
@@ -351,14 +362,14 @@ fn check_targets(schema: &Value) -> Result<(), String> {
                 if !attributes.iter().any(|a| name_is(a, target)) {
                     return Err(format!(
                         "The attribute mapping to '{target}' in '{mapping}': the object '{object_name}' of the directory '{dir_name}' has no such attribute. Add it to the target attribute list first."
-                    ));
+                    ).into());
                 }
                 let priority = m["matchingPriority"].as_i64().unwrap_or(0);
                 if priority > 0 {
                     if let Some((_, other)) = priorities.iter().find(|(p, _)| *p == priority) {
                         return Err(format!(
                             "In '{mapping}', '{other}' and '{target}' share the matching precedence {priority}; each matching attribute needs its own."
-                        ));
+                        ).into());
                     }
                     priorities.push((priority, target.to_string()));
                 }
@@ -491,7 +502,7 @@ async fn activate(
             // provisioned, so the next cycle matches every user again.
             if has("ConnectorDataStore") {
                 r.provisioned.clear();
-                r.deletes = Default::default();
+                r.deletes = HeldDeletes::default();
                 r.provisioned_groups.clear();
                 r.job.status.synchronized_entry_count_by_type.clear();
             }
@@ -554,7 +565,12 @@ mod tests {
         check_schema(template_schema()).unwrap();
         let mut partial = template_schema().clone();
         partial.as_object_mut().unwrap().remove("directories");
-        assert!(check_schema(&partial).unwrap_err().contains("directories"));
+        assert!(
+            check_schema(&partial)
+                .unwrap_err()
+                .to_string()
+                .contains("directories")
+        );
         let text =
             template_schema()
                 .to_string()
@@ -563,6 +579,7 @@ mod tests {
         assert!(
             check_schema(&recased)
                 .unwrap_err()
+                .to_string()
                 .contains("flowWhenChanged")
         );
     }
@@ -587,7 +604,7 @@ mod tests {
         // A target the URN-named object does not define.
         let mut schema = template_schema().clone();
         user_attributes(&mut schema)[0]["targetAttributeName"] = json!("nickName");
-        let err = check_schema(&schema).unwrap_err();
+        let err = check_schema(&schema).unwrap_err().to_string();
         assert!(
             err.contains("'nickName'")
                 && err.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
@@ -596,12 +613,17 @@ mod tests {
         // The object mapping points at an object the target directory lacks.
         let mut schema = template_schema().clone();
         schema["synchronizationRules"][0]["objectMappings"][1]["targetObjectName"] = json!("User");
-        let err = check_schema(&schema).unwrap_err();
+        let err = check_schema(&schema).unwrap_err().to_string();
         assert!(err.contains("does not define"), "{err}");
         // The rule's target directory is not in the document.
         let mut schema = template_schema().clone();
         schema["synchronizationRules"][0]["targetDirectoryName"] = json!("elsewhere");
-        assert!(check_schema(&schema).unwrap_err().contains("'elsewhere'"));
+        assert!(
+            check_schema(&schema)
+                .unwrap_err()
+                .to_string()
+                .contains("'elsewhere'")
+        );
     }
 
     #[test]
@@ -613,7 +635,7 @@ mod tests {
             .find(|a| a["targetAttributeName"] == "externalId")
             .unwrap();
         external["matchingPriority"] = json!(1);
-        let err = check_schema(&schema).unwrap_err();
+        let err = check_schema(&schema).unwrap_err().to_string();
         assert!(
             err.contains("'userName' and 'externalId' share the matching precedence 1"),
             "{err}"

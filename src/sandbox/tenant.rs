@@ -147,8 +147,17 @@ pub struct OrchideaSettings {
     pub scim_groups: Option<bool>,
 }
 
+message_error!(
+    /// What is wrong inside a tenant file (`docs/sandbox-tenant.md`).
+    TenantFileError
+);
+
 impl TenantFile {
     /// The built-in Contoso tenant.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the embedded file is checked by a unit test.
     pub fn builtin() -> TenantFile {
         // The embedded file is checked by a unit test, so this cannot fail.
         serde_json::from_str(DEFAULT_TENANT).unwrap_or_else(|e| panic!("default-tenant.json: {e}"))
@@ -165,18 +174,19 @@ impl TenantFile {
             serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
         if let Some(Value::String(file)) = &tenant.template_schema {
             let base = path.parent().unwrap_or(Path::new("."));
-            tenant.template_schema = Some(read_schema_file(&base.join(file)).map_err(fail)?);
+            tenant.template_schema =
+                Some(read_schema_file(&base.join(file)).map_err(|e| fail(e.0))?);
         }
-        tenant.check().map_err(fail)?;
+        tenant.check().map_err(|e| fail(e.0))?;
         Ok(tenant)
     }
 
     /// Ids are GUIDs and unique; every reference points at something.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), TenantFileError> {
         let guid = |what: &str, id: &str| {
             uuid::Uuid::parse_str(id)
                 .map(drop)
-                .map_err(|_| format!("{what} id \"{id}\" is not a GUID"))
+                .map_err(|_| TenantFileError(format!("{what} id \"{id}\" is not a GUID")))
         };
         guid("the tenant", &self.tenant.id)?;
         let mut seen = HashSet::new();
@@ -185,7 +195,7 @@ impl TenantFile {
             if seen.insert(id.to_ascii_lowercase()) {
                 Ok(())
             } else {
-                Err(format!("the id \"{id}\" is used twice"))
+                Err(TenantFileError(format!("the id \"{id}\" is used twice")))
             }
         };
         let mut upns = HashSet::new();
@@ -195,14 +205,16 @@ impl TenantFile {
                 return Err(format!(
                     "the userPrincipalName \"{}\" is used twice",
                     u.user_principal_name
-                ));
+                )
+                .into());
             }
             for (key, value) in &u.extra {
                 if value.is_array() || value.is_object() {
                     return Err(format!(
                         "user {}: attribute \"{key}\" must be a string, number or boolean",
                         u.id
-                    ));
+                    )
+                    .into());
                 }
             }
         }
@@ -217,25 +229,22 @@ impl TenantFile {
         let group_ids: HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         for g in &self.groups {
             if let Some(m) = g.members.iter().find(|m| !user_ids.contains(m.as_str())) {
-                return Err(format!(
-                    "group \"{}\" lists an unknown user {m}",
-                    g.display_name
-                ));
+                return Err(
+                    format!("group \"{}\" lists an unknown user {m}", g.display_name).into(),
+                );
             }
         }
         for sp in &self.service_principals {
             let a = &sp.assignments;
             if let Some(u) = a.users.iter().find(|u| !user_ids.contains(u.as_str())) {
-                return Err(format!(
-                    "app \"{}\" assigns an unknown user {u}",
-                    sp.display_name
-                ));
+                return Err(
+                    format!("app \"{}\" assigns an unknown user {u}", sp.display_name).into(),
+                );
             }
             if let Some(g) = a.groups.iter().find(|g| !group_ids.contains(g.as_str())) {
-                return Err(format!(
-                    "app \"{}\" assigns an unknown group {g}",
-                    sp.display_name
-                ));
+                return Err(
+                    format!("app \"{}\" assigns an unknown group {g}", sp.display_name).into(),
+                );
             }
         }
         if let Some(me) = &self.signed_in_user
@@ -243,7 +252,8 @@ impl TenantFile {
         {
             return Err(format!(
                 "signedInUser \"{me}\" is not the id or userPrincipalName of a user in the file"
-            ));
+            )
+            .into());
         }
         if let Some(schema) = &self.template_schema {
             check_template_schema(schema)?;
@@ -258,7 +268,7 @@ impl TenantFile {
 }
 
 /// A `templateSchema` file: JSON, read as it is.
-fn read_schema_file(path: &Path) -> Result<Value, String> {
+fn read_schema_file(path: &Path) -> Result<Value, TenantFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         format!(
             "templateSchema: the file {} cannot be read: {e}",
@@ -266,22 +276,26 @@ fn read_schema_file(path: &Path) -> Result<Value, String> {
         )
     })?;
     serde_json::from_str(&text).map_err(|e| {
-        format!(
+        TenantFileError(format!(
             "templateSchema: the file {} is not JSON: {e}",
             path.display()
-        )
+        ))
     })
 }
 
 /// A template schema must be one the sandbox's schema PUT would accept: a
 /// whole `synchronizationSchema` object (a path was read in by `load`).
-fn check_template_schema(schema: &Value) -> Result<(), String> {
+fn check_template_schema(schema: &Value) -> Result<(), TenantFileError> {
     match schema {
         Value::Object(_) => super::sync::check_schema(schema)
-            .map_err(|e| format!("templateSchema is not a usable synchronizationSchema: {e}")),
+            .map_err(|e| {
+                TenantFileError(format!(
+                    "templateSchema is not a usable synchronizationSchema: {e}"
+                ))
+            }),
         Value::String(path) => Err(format!(
             "templateSchema \"{path}\" is a path, which only a tenant file read from disk can resolve"
-        )),
+        ).into()),
         _ => Err(
             "templateSchema must be a synchronizationSchema object or the path of a JSON file holding one"
                 .into(),
@@ -400,16 +414,16 @@ mod tests {
         t.groups[0]
             .members
             .push("00000000-0000-0000-0000-00000000dead".into());
-        assert!(t.check().unwrap_err().contains("unknown user"));
+        assert!(t.check().unwrap_err().to_string().contains("unknown user"));
         let mut t = TenantFile::builtin();
         t.users[1].id = t.users[0].id.clone();
-        assert!(t.check().unwrap_err().contains("twice"));
+        assert!(t.check().unwrap_err().to_string().contains("twice"));
         let mut t = TenantFile::builtin();
         t.service_principals[0].id = "not-a-guid".into();
-        assert!(t.check().unwrap_err().contains("not a GUID"));
+        assert!(t.check().unwrap_err().to_string().contains("not a GUID"));
         let mut t = TenantFile::builtin();
         t.signed_in_user = Some("nobody@contoso.com".into());
-        assert!(t.check().unwrap_err().contains("signedInUser"));
+        assert!(t.check().unwrap_err().to_string().contains("signedInUser"));
     }
 
     #[test]

@@ -51,19 +51,28 @@ impl RequestLog {
 
     /// Everything logged so far, and a fresh start.
     pub fn take(&self) -> Vec<RequestRecord> {
-        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut log = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     fn push(&self, record: RequestRecord) {
-        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut log = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(log) = log.as_mut() {
             log.push(record);
         }
     }
 
     fn enabled(&self) -> bool {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
     }
 }
 

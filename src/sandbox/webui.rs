@@ -4,6 +4,8 @@
 //! wizard. Served on loopback only, without sign-in (the sandbox's admin
 //! is whoever runs it).
 
+use std::fmt::Write as _;
+
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::header;
@@ -58,31 +60,27 @@ async fn create(State(st): State<PageState>, Form(form): Form<CreateForm>) -> Re
 /// The page; `created` is the secret just made (shown once) or an error.
 async fn render(st: &PageState, created: Option<Result<String, String>>) -> String {
     let ws = st.ws.lock().await;
-    let options: String = ws
-        .idps
-        .iter()
-        .map(|i| {
-            let selected = if i.default { " selected" } else { "" };
-            format!(
-                "<option value=\"{}\"{selected}>{}</option>",
-                escape(&i.id),
-                escape(&i.name)
-            )
-        })
-        .collect();
-    let secrets: String = ws
-        .secrets
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>••••{} — IDP {} — created {}{}</li>",
-                escape(&s.last4),
-                escape(&s.idp_id),
-                escape(&s.created_at),
-                if s.revoked { " (revoked)" } else { "" }
-            )
-        })
-        .collect();
+    let mut options = String::new();
+    for i in &ws.idps {
+        let selected = if i.default { " selected" } else { "" };
+        let _ = write!(
+            options,
+            "<option value=\"{}\"{selected}>{}</option>",
+            escape(&i.id),
+            escape(&i.name)
+        );
+    }
+    let mut secrets = String::new();
+    for s in &ws.secrets {
+        let _ = write!(
+            secrets,
+            "<li>••••{} — IDP {} — created {}{}</li>",
+            escape(&s.last4),
+            escape(&s.idp_id),
+            escape(&s.created_at),
+            if s.revoked { " (revoked)" } else { "" }
+        );
+    }
     let result = match created {
         Some(Ok(secret)) => format!(
             "<section id=\"created\"><h2>Copy both now</h2>\
