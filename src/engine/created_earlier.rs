@@ -9,8 +9,10 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::apps::{self, AppCandidate};
-use super::{Engine, EngineError, Facts};
-use crate::engine::resume::CreatedApp;
+use super::error::EngineError;
+use super::facts::Facts;
+use super::handle::Engine;
+use super::remembered::CreatedApp;
 use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
 use crate::services::graph::{GraphClient, GraphError, ServicePrincipal};
@@ -108,10 +110,10 @@ fn waited_sentence(waited: Duration, retries: usize) -> String {
 /// The app an earlier run (or this one) created and Entra does not list:
 /// waited for by id (by name when the create's answer was lost) within
 /// the retry policy's bound, and used when it appears. Not found and
-/// older than [`crate::engine::resume::CREATED_APP_REMEMBERED`]: it was deleted,
+/// older than [`super::remembered::CREATED_APP_REMEMBERED`]: it was deleted,
 /// said plainly, and `Ok(None)` lets a new one be created. Not found and
 /// younger: the step stops rather than create a second app, unless the
-/// admin asked for one ([`super::EngineConfig::create_app_again`]).
+/// admin asked for one ([`super::config::EngineConfig::create_app_again`]).
 pub(super) async fn wait_for(
     engine: &Engine,
     facts: &mut Facts,
@@ -166,7 +168,7 @@ pub(super) async fn wait_for(
             let text = format!(
                 "{} created at {at} is not in Entra (not found after {waited_s} s, and created more than {} h ago): it was deleted.",
                 earlier.describe(),
-                crate::engine::resume::CREATED_APP_REMEMBERED.as_secs() / 3600
+                super::remembered::CREATED_APP_REMEMBERED.as_secs() / 3600
             );
             facts.warnings.push(text.clone());
             facts.created_earlier = None;

@@ -7,8 +7,11 @@
 //! again next run. Secrets someone else created are listed, never revoked
 //! (the admin does that in Orchidea's web UI).
 
-use super::{Engine, EngineError, Facts, SecretSource};
-use crate::engine::resume::{CreatedScimSecret, SecretUse};
+use super::config::SecretSource;
+use super::error::EngineError;
+use super::facts::Facts;
+use super::handle::Engine;
+use super::remembered::{CreatedScimSecret, SecretUse};
 use crate::services::orchidea::{CreatedSecret, OrchideaAdmin, OrchideaError, SecretInfo};
 
 /// The workspace, Graph and tenant a record must match to be this run's.

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::engine::{Facts, JobView, OnDemandRecord, Scope};
+use super::audience::Scope;
+use super::facts::{Facts, OnDemandRecord};
+use super::monitor::{JobView, stage_sentence};
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 
@@ -249,7 +251,7 @@ pub fn to_markdown(r: &Report) -> String {
                 o.result
                     .steps
                     .iter()
-                    .map(|s| format!("  {}", crate::engine::stage_sentence(s))),
+                    .map(|s| format!("  {}", stage_sentence(s))),
             );
             lines
         })

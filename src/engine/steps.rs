@@ -5,10 +5,14 @@ use std::time::{Duration, Instant};
 
 use super::apps::{self, Capability, Choice};
 use super::audience;
+use super::config::SecretSource;
 use super::created_earlier;
+use super::error::EngineError;
+use super::facts::{Facts, Reads, ScimTarget};
+use super::handle::Engine;
+use super::notify::Notifications;
 use super::own_secrets;
-use super::{Engine, EngineError, Facts, Notifications, Reads, ScimTarget, SecretSource};
-use crate::engine::resume::CreatedApp;
+use super::remembered::CreatedApp;
 use crate::procedure::checklist::Status;
 use crate::procedure::mapping;
 use crate::procedure::step::StepId;
