@@ -35,7 +35,10 @@ pub use monitor::{
     ExecutionView, JobView, PENDING_PAGE, QuarantineView, STAGED_DELETE, TOO_MANY_DELETES,
     filter_events, newest_cycle, stage_sentence,
 };
-pub use notify::{DEFAULT_DELETE_THRESHOLD, Notifications, parse_email, parse_threshold};
+pub use notify::{
+    DEFAULT_DELETE_THRESHOLD, NO_MAIL_FOR_NOTIFICATIONS, Notifications, parse_email,
+    parse_threshold,
+};
 
 use crate::procedure::checklist::{Checklist, Status};
 use crate::procedure::mapping::UserNameSource;

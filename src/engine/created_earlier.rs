@@ -124,7 +124,7 @@ pub(super) async fn wait_for(
     let at = crate::platform::timefmt::readable(&earlier.at);
     if engine.cfg.create_app_again || facts.create_app_again {
         facts.warnings.push(format!(
-            "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked (--create-app-again, or the window's \"Create another app anyway\").",
+            "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked.",
             earlier.describe()
         ));
         facts.created_earlier = None;

@@ -10,6 +10,11 @@ use serde_json::json;
 /// The threshold Entra's portal suggests and the wizard proposes.
 pub const DEFAULT_DELETE_THRESHOLD: u32 = 500;
 
+/// How the warning begins when the admin's mail could not be read for the
+/// default notification address: the CLI recognises it to name its flag.
+pub const NO_MAIL_FOR_NOTIFICATIONS: &str =
+    "Could not read your e-mail address for failure notifications";
+
 /// What step 15 saves beside the scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notifications {

@@ -7,7 +7,7 @@ use super::{StepResult, app_id, graph, job_ids, require, with_lines};
 use crate::engine::error::EngineError;
 use crate::engine::facts::Facts;
 use crate::engine::handle::Engine;
-use crate::engine::notify::Notifications;
+use crate::engine::notify::{NO_MAIL_FOR_NOTIFICATIONS, Notifications};
 use crate::engine::{audience, own_secrets};
 use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
@@ -42,7 +42,7 @@ pub(super) async fn choose_scope(engine: &Engine, facts: &mut Facts) -> StepResu
         (None, None, Some(Ok(me))) => Notifications::default_for(me.mail),
         (None, None, Some(Err(e))) => {
             facts.warnings.push(format!(
-                "Could not read your e-mail address for failure notifications ({e}). Type one on the scope screen (or --notify-email)."
+                "{NO_MAIL_FOR_NOTIFICATIONS} ({e}). Type one with the notification settings (step 15)."
             ));
             Notifications::default_for(None)
         }
