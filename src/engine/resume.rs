@@ -108,8 +108,8 @@ impl RunState {
     }
 }
 
-/// The run-state file for real tenants (a sandbox keeps its own, see
-/// [`crate::sandbox::Sandbox::wizard_dir`]).
+/// The run-state file for real tenants (a sandbox keeps its own in its
+/// folder: the demo wiring passes that path in `EngineConfig::run_state`).
 pub fn default_path() -> PathBuf {
     crate::platform::paths::data_dir().join("run-state.json")
 }
