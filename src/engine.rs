@@ -29,14 +29,14 @@ pub use apps::{AppCandidate, Capability};
 pub use audience::{Audience, Scope};
 pub use config::{EngineConfig, SecretSource};
 pub use error::{EngineError, SCHEMA_CHANGED};
-pub use facts::{FRESH, Facts, OnDemandRecord, Reads, ScimTarget};
+pub use facts::{FRESH, Facts, OnDemandRecord, Reads, ScimTarget, TestConnectionFailure};
 pub use handle::Engine;
 pub use monitor::{
     ExecutionView, JobView, PENDING_PAGE, QuarantineView, STAGED_DELETE, TOO_MANY_DELETES,
     filter_events, newest_cycle, stage_sentence,
 };
 pub use notify::{
-    DEFAULT_DELETE_THRESHOLD, NO_MAIL_FOR_NOTIFICATIONS, Notifications, parse_email,
+    DEFAULT_DELETE_THRESHOLD, FieldError, NO_MAIL_FOR_NOTIFICATIONS, Notifications, parse_email,
     parse_threshold,
 };
 

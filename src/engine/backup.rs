@@ -15,6 +15,26 @@ use serde_json::Value;
 
 use crate::services::graph::{SecretEntry, SecretValue};
 
+/// Why a backup could not be taken from Graph's answer, or found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackupError {
+    #[error("Graph's schema is not UTF-8 text ({0}); nothing was written.")]
+    NotUtf8(String),
+    #[error("Graph's schema is not JSON ({0}); nothing was written.")]
+    NotJson(String),
+    #[error("No backup \"{id}\" in {}. List them with `orchidea-wizard-cli restore`.", dir.display())]
+    NotFound { id: String, dir: PathBuf },
+    #[error("\"{id}\" matches {n} backups; give more of the id.")]
+    Ambiguous { id: String, n: usize },
+}
+
+/// Callers that still report errors as text keep using `?`.
+impl From<BackupError> for String {
+    fn from(e: BackupError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Kept per folder besides the originals; the oldest go first.
 const KEEP: usize = 100;
 
@@ -79,11 +99,10 @@ impl Backup {
         job: &str,
         raw: &[u8],
         reason: &str,
-    ) -> Result<Backup, String> {
-        let text = std::str::from_utf8(raw)
-            .map_err(|e| format!("Graph's schema is not UTF-8 text ({e}); nothing was written."))?;
-        let schema: Value = serde_json::from_str(text)
-            .map_err(|e| format!("Graph's schema is not JSON ({e}); nothing was written."))?;
+    ) -> Result<Backup, BackupError> {
+        let text = std::str::from_utf8(raw).map_err(|e| BackupError::NotUtf8(e.to_string()))?;
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| BackupError::NotJson(e.to_string()))?;
         let mut b = Self::schema(graph_url, sp, job, &schema, reason);
         b.raw = Some(text.to_string());
         Ok(b)
@@ -286,7 +305,7 @@ pub fn list(dir: &Path) -> Vec<(PathBuf, Backup)> {
 }
 
 /// The backup `id` in `dir` (the full id, or a unique prefix).
-pub fn find(dir: &Path, id: &str) -> Result<Backup, String> {
+pub fn find(dir: &Path, id: &str) -> Result<Backup, BackupError> {
     let matches: Vec<Backup> = list(dir)
         .into_iter()
         .map(|(_, b)| b)
@@ -294,13 +313,14 @@ pub fn find(dir: &Path, id: &str) -> Result<Backup, String> {
         .collect();
     match matches.len() {
         1 => Ok(matches.into_iter().next().unwrap_or_else(|| unreachable!())),
-        0 => Err(format!(
-            "No backup \"{id}\" in {}. List them with `orchidea-wizard-cli restore`.",
-            dir.display()
-        )),
-        n => Err(format!(
-            "\"{id}\" matches {n} backups; give more of the id."
-        )),
+        0 => Err(BackupError::NotFound {
+            id: id.to_string(),
+            dir: dir.to_path_buf(),
+        }),
+        n => Err(BackupError::Ambiguous {
+            id: id.to_string(),
+            n,
+        }),
     }
 }
 
@@ -354,6 +374,7 @@ mod tests {
         assert!(
             find(dir.path(), "nope")
                 .unwrap_err()
+                .to_string()
                 .starts_with("No backup \"nope\"")
         );
         assert!(b.line().contains("settings (BaseAddress, SyncAll)"));
@@ -464,6 +485,7 @@ mod tests {
         assert!(
             Backup::schema_raw("https://g/v1.0", "sp", "job", b"<html>", "r")
                 .unwrap_err()
+                .to_string()
                 .starts_with("Graph's schema is not JSON")
         );
     }

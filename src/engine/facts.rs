@@ -12,7 +12,7 @@ use crate::platform::secret::Secret;
 use crate::procedure::checklist::Checklist;
 use crate::procedure::mapping::{MappingOptions, MappingPlan, UserNameSource};
 use crate::services::graph::{
-    OnDemandResult, ProvisioningEvent, ServicePrincipal, SynchronizationJob,
+    GraphError, OnDemandResult, ProvisioningEvent, ServicePrincipal, SynchronizationJob,
 };
 use crate::services::orchidea::Idp;
 use crate::services::probe::ProbeReport;
@@ -63,7 +63,7 @@ pub struct Facts {
     pub saved_base_address: Option<String>,
     pub saved_sync_all: Option<String>,
     pub probe: Option<ProbeReport>,
-    pub test_connection: Option<Result<(), String>>,
+    pub test_connection: Option<Result<(), TestConnectionFailure>>,
     pub schema_before: Option<serde_json::Value>,
     pub mapping: Option<MappingPlan>,
     /// Every write the run made, in order, as sentences for the report.
@@ -97,6 +97,17 @@ pub struct Facts {
     /// What was last read from Entra and when, so a run does not ask twice
     /// (see [`FRESH`]).
     pub reads: Reads,
+}
+
+/// Why Test Connection (step 5) did not pass.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TestConnectionFailure {
+    /// The cloud has no Test Connection; the note says what instead.
+    #[error("{0}")]
+    NotAvailable(&'static str),
+    /// Entra (or the SCIM endpoint through it) refused.
+    #[error(transparent)]
+    Refused(GraphError),
 }
 
 /// Reads younger than this are used again instead of asking Graph twice;

@@ -142,8 +142,27 @@ fn flag(v: &serde_json::Value) -> Option<bool> {
     }
 }
 
+/// A notification setting the admin typed that cannot be used; the message
+/// names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("Notification e-mail: \"{0}\" is not an e-mail address (e.g. admin@contoso.com).")]
+    Email(String),
+    #[error(
+        "Deletion threshold: \"{0}\" is not a whole number above 0 (leave it empty to switch the guard off)."
+    )]
+    Threshold(String),
+}
+
+/// Callers that still report errors as text keep using `?`.
+impl From<FieldError> for String {
+    fn from(e: FieldError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Checks what the admin typed; the message names the field.
-pub fn parse_email(text: &str) -> Result<Option<String>, String> {
+pub fn parse_email(text: &str) -> Result<Option<String>, FieldError> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
@@ -154,23 +173,19 @@ pub fn parse_email(text: &str) -> Result<Option<String>, String> {
             !user.is_empty() && host.contains('.') && !host.ends_with('.')
         }) && !part.contains(char::is_whitespace);
         if !ok {
-            return Err(format!(
-                "Notification e-mail: \"{part}\" is not an e-mail address (e.g. admin@contoso.com)."
-            ));
+            return Err(FieldError::Email(part.to_string()));
         }
     }
     Ok(Some(t.to_string()))
 }
 
-pub fn parse_threshold(text: &str) -> Result<Option<u32>, String> {
+pub fn parse_threshold(text: &str) -> Result<Option<u32>, FieldError> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
     }
     match t.parse::<u32>() {
-        Ok(0) | Err(_) => Err(format!(
-            "Deletion threshold: \"{t}\" is not a whole number above 0 (leave it empty to switch the guard off)."
-        )),
+        Ok(0) | Err(_) => Err(FieldError::Threshold(t.to_string())),
         Ok(n) => Ok(Some(n)),
     }
 }
@@ -237,16 +252,23 @@ mod tests {
         assert!(
             parse_email("admin")
                 .unwrap_err()
+                .to_string()
                 .contains("\"admin\" is not an e-mail")
         );
         assert!(
             parse_email("a@b.com, x y@z.com")
                 .unwrap_err()
+                .to_string()
                 .contains("\"x y@z.com\"")
         );
         assert_eq!(parse_threshold("").unwrap(), None);
         assert_eq!(parse_threshold(" 250 ").unwrap(), Some(250));
-        assert!(parse_threshold("0").unwrap_err().contains("above 0"));
+        assert!(
+            parse_threshold("0")
+                .unwrap_err()
+                .to_string()
+                .contains("above 0")
+        );
         assert!(parse_threshold("-5").is_err());
     }
 }

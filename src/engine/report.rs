@@ -300,7 +300,7 @@ fn code_section(md: &mut String, title: &str, lines: &[String]) {
 /// atomically (a crash leaves the old report or the new, never half of one)
 /// and private (0600 on Unix), and every string in it has been through the
 /// log redactor, since step details and errors carry upstream text.
-pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, ReportError> {
     let is_md = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md"));
@@ -312,13 +312,21 @@ pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBu
     let mut written = Vec::new();
     if let Some(p) = json_path {
         let json = to_redacted_json(r)?;
-        crate::platform::paths::write_private(&p, json.as_bytes())
-            .map_err(|e| format!("could not write the report {}: {e}", p.display()))?;
+        crate::platform::paths::write_private(&p, json.as_bytes()).map_err(|source| {
+            ReportError::Write {
+                path: p.clone(),
+                source,
+            }
+        })?;
         written.push(p);
     }
     let md = crate::platform::logging::redact::redact(&to_markdown(r)).into_owned();
-    crate::platform::paths::write_private(&md_path, md.as_bytes())
-        .map_err(|e| format!("could not write the report {}: {e}", md_path.display()))?;
+    crate::platform::paths::write_private(&md_path, md.as_bytes()).map_err(|source| {
+        ReportError::Write {
+            path: md_path.clone(),
+            source,
+        }
+    })?;
     written.push(md_path);
     Ok(written)
 }
@@ -326,10 +334,29 @@ pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBu
 /// The report as pretty JSON with every string value (and key) redacted.
 /// Redacting the serialized text could let a `k=v` pattern swallow a closing
 /// quote, so the strings are redacted one by one before serializing.
-pub fn to_redacted_json(r: &Report) -> Result<String, String> {
-    let mut value = serde_json::to_value(r).map_err(|e| e.to_string())?;
+pub fn to_redacted_json(r: &Report) -> Result<String, ReportError> {
+    let mut value = serde_json::to_value(r)?;
     redact_value(&mut value);
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
+/// Why the report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("could not write the report {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Callers that still report errors as text keep using `?`.
+impl From<ReportError> for String {
+    fn from(e: ReportError) -> Self {
+        e.to_string()
+    }
 }
 
 fn redact_value(v: &mut serde_json::Value) {

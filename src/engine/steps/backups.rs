@@ -97,7 +97,7 @@ pub(in crate::engine) async fn restore(
                 &raw,
                 &format!("before restoring {}", backup.id),
             )
-            .map_err(EngineError::Input)?;
+            .map_err(|e| EngineError::Input(e.to_string()))?;
             let current = undo.schema.clone().unwrap_or_default();
             let diff = crate::engine::backup::schema_diff(&current, saved);
             if current == *saved || dry_run {

@@ -10,7 +10,7 @@ use super::saved::{
 use super::{StepResult, app_id, graph, job_ids, require, with_lines};
 use crate::engine::config::SecretSource;
 use crate::engine::error::EngineError;
-use crate::engine::facts::{Facts, Reads, ScimTarget};
+use crate::engine::facts::{Facts, Reads, ScimTarget, TestConnectionFailure};
 use crate::engine::handle::Engine;
 use crate::engine::{apps, created_earlier, own_secrets};
 use crate::procedure::checklist::Status;
@@ -209,14 +209,14 @@ pub(super) async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepR
             }
         }
         Ok(Tested::NotAvailable(note)) => {
-            facts.test_connection = Some(Err(note.to_string()));
+            facts.test_connection = Some(Err(TestConnectionFailure::NotAvailable(note)));
             if !facts.warnings.iter().any(|w| w == note) {
                 facts.warnings.push(note.to_string());
             }
             return Ok(Status::Done(format!("Not tested: {note}")));
         }
         Err(e) => {
-            facts.test_connection = Some(Err(e.to_string()));
+            facts.test_connection = Some(Err(TestConnectionFailure::Refused(e.clone())));
             return Err(e.into());
         }
     }

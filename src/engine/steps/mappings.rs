@@ -94,7 +94,7 @@ pub(super) async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: Step
             &raw,
             "before step 9 (mappings)",
         )
-        .map_err(EngineError::Input)?;
+        .map_err(|e| EngineError::Input(e.to_string()))?;
         take_backup(engine, facts, b)?;
         graph(engine, facts)
             .put_schema(&app, &job, &plan.edited)
