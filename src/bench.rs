@@ -107,7 +107,7 @@ pub async fn critical_path(latency_ms: u32) -> Result<CriticalPath, BenchError> 
             )
         })
         .collect();
-    let floor = chain as f64 * f64::from(latency_ms);
+    let floor = f64::from(u32::try_from(chain).unwrap_or(u32::MAX)) * f64::from(latency_ms);
     Ok(CriticalPath {
         latency_ms,
         wall_ms: ms(wall),
@@ -190,6 +190,11 @@ pub struct Throughput {
 
 /// The built-in tenant with `users` generated users, all with a mail, all
 /// in one group assigned to the Orchidea app.
+///
+/// # Panics
+///
+/// Only if the built-in tenant file, compiled in, is not JSON (the
+/// sandbox's tests and this module's read it).
 pub fn synthetic_tenant(users: usize) -> Value {
     let mut tenant: Value = serde_json::from_str(include_str!("sandbox/default-tenant.json"))
         .unwrap_or_else(|e| panic!("the built-in tenant: {e}"));

@@ -339,12 +339,11 @@ impl Engine {
         }
         let mut facts = self.facts.lock().await;
         let (app, job_id) = self.known_job(&mut facts).await?;
-        let rule_id = match &facts.mapping {
-            Some(plan) => plan.rule_id.clone(),
-            None => {
-                let schema = self.cfg.graph.get_schema(&app, &job_id).await?;
-                crate::procedure::mapping::plan(&schema, &facts.mapping_options)?.rule_id
-            }
+        let rule_id = if let Some(plan) = &facts.mapping {
+            plan.rule_id.clone()
+        } else {
+            let schema = self.cfg.graph.get_schema(&app, &job_id).await?;
+            crate::procedure::mapping::plan(&schema, &facts.mapping_options)?.rule_id
         };
         let name = user
             .display_name
@@ -388,7 +387,7 @@ impl Engine {
         let mut facts = self.facts.lock().await;
         let (_, job_id) = self.known_job(&mut facts).await?;
         let events = self.cfg.graph.provisioning_events(&job_id, top).await?;
-        facts.events = events.clone();
+        facts.events.clone_from(&events);
         Ok(events)
     }
 

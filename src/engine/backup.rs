@@ -109,7 +109,7 @@ impl Backup {
     }
 
     /// What a restore PUTs: the stored bytes unchanged, `@odata.context`
-    /// included (OData lets a request carry its context URL, and the step-9
+    /// included (`OData` lets a request carry its context URL, and the step-9
     /// PUT has always sent the schema as read). Backups taken before `raw`
     /// was kept send the parsed schema (same keys, order and values).
     pub fn put_body(&self) -> Option<Vec<u8>> {
@@ -443,7 +443,7 @@ mod tests {
         );
         // Later backups of that job are not originals, and the legacy one,
         // the oldest of its job, outlives retention.
-        for i in 0..KEEP + 1 {
+        for i in 0..=KEEP {
             let mut b = Backup::schema("https://g/v1.0", "sp", "job", &schema, &format!("n{i}"));
             b.tenant_id = Some("t1".into());
             save(dir.path(), &mut b).unwrap();

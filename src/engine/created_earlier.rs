@@ -143,23 +143,22 @@ pub(super) async fn wait_for(
     );
     let started = Instant::now();
     let settling = graph.settling();
-    let found = match &earlier.service_principal_id {
-        Some(id) => match replicated(engine, settling.get_service_principal(id)).await {
+    let found = if let Some(id) = &earlier.service_principal_id {
+        match replicated(engine, settling.get_service_principal(id)).await {
             Ok(sp) => Some(sp),
             Err(GraphError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
-        },
-        None => {
-            let named = replicated(
-                engine,
-                named_within(graph, &earlier.display_name, &facts.candidates, within),
-            )
-            .await?;
-            match named.as_slice() {
-                [] => None,
-                [one] => Some(one.clone()),
-                many => return Err(ambiguous(&earlier.display_name, many)),
-            }
+        }
+    } else {
+        let named = replicated(
+            engine,
+            named_within(graph, &earlier.display_name, &facts.candidates, within),
+        )
+        .await?;
+        match named.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => return Err(ambiguous(&earlier.display_name, many)),
         }
     };
     let waited_s = started.elapsed().as_secs();

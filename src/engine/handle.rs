@@ -50,6 +50,7 @@ impl Engine {
     }
 
     /// Sends every checklist change to `events` as well.
+    #[must_use]
     pub fn with_events(mut self, events: mpsc::UnboundedSender<Progress>) -> Self {
         self.events = Some(events);
         self

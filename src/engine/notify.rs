@@ -55,13 +55,14 @@ impl Notifications {
             .map(str::trim)
             .filter(|r| enabled && !r.is_empty())
             .map(str::to_string);
-        let threshold = match flag(&v["DeleteThresholdEnabled"]).unwrap_or(false) {
-            true => match &v["DeleteThresholdValue"] {
+        let threshold = if flag(&v["DeleteThresholdEnabled"]).unwrap_or(false) {
+            match &v["DeleteThresholdValue"] {
                 serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
                 serde_json::Value::String(s) => s.trim().parse().ok(),
                 _ => None,
-            },
-            false => None,
+            }
+        } else {
+            None
         };
         Some(Self {
             email,

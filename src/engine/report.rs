@@ -95,7 +95,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
         mapping_diff: facts
             .mapping
             .as_ref()
-            .map(|m| m.diff_lines())
+            .map(crate::procedure::mapping::MappingPlan::diff_lines)
             .unwrap_or_default(),
         probe: facts
             .probe
@@ -119,7 +119,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
                 "Coalesce([mail], [userPrincipalName]) — a deviation from Orchidea's specification, chosen so users without mail are provisioned".into()
             }
         },
-        notifications: facts.notifications.as_ref().map(|n| n.summary()),
+        notifications: facts.notifications.as_ref().map(super::notify::Notifications::summary),
         mappings_before: facts
             .schema_before
             .as_ref()
@@ -134,7 +134,11 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
         job_status: facts.job_view.clone(),
         held_deletions: held_deletions(facts),
         on_demand: facts.on_demand.clone(),
-        provisioning_results: facts.events.iter().map(|e| e.line()).collect(),
+        provisioning_results: facts
+            .events
+            .iter()
+            .map(crate::services::graph::ProvisioningEvent::line)
+            .collect(),
     }
 }
 
@@ -167,11 +171,10 @@ fn held_deletions(facts: &Facts) -> Vec<String> {
 /// The report as Markdown, for a change ticket.
 pub fn to_markdown(r: &Report) -> String {
     let mut md = String::new();
-    let app = r
-        .app
-        .as_ref()
-        .map(|a| format!("{} (`{}`)", a.name, a.id))
-        .unwrap_or_else(|| "not found".into());
+    let app = r.app.as_ref().map_or_else(
+        || "not found".into(),
+        |a| format!("{} (`{}`)", a.name, a.id),
+    );
     let _ = writeln!(md, "# Orchidea SCIM provisioning — change report\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let rows = [
@@ -179,14 +182,15 @@ pub fn to_markdown(r: &Report) -> String {
         ("Tool", format!("{} {}", r.tool, r.version)),
         ("Mode", r.mode.clone()),
         ("Enterprise application", app),
-        ("Provisioning job", code_or(&r.job_id, "none")),
-        ("Tenant URL (SCIM)", code_or(&r.scim_url, "none")),
+        ("Provisioning job", code_or(r.job_id.as_deref(), "none")),
+        ("Tenant URL (SCIM)", code_or(r.scim_url.as_deref(), "none")),
         ("Scope", r.scope.label().to_string()),
         (
             "Users in scope",
-            r.users_in_scope
-                .map(|n| format!("{n} ({} without mail)", r.users_without_mail.len()))
-                .unwrap_or_else(|| "not counted".into()),
+            r.users_in_scope.map_or_else(
+                || "not counted".into(),
+                |n| format!("{n} ({} without mail)", r.users_without_mail.len()),
+            ),
         ),
         ("userName source", r.user_name_source.clone()),
         (
@@ -265,10 +269,8 @@ pub fn to_markdown(r: &Report) -> String {
     md
 }
 
-fn code_or(v: &Option<String>, none: &str) -> String {
-    v.as_ref()
-        .map(|s| format!("`{s}`"))
-        .unwrap_or_else(|| none.to_string())
+fn code_or(v: Option<&str>, none: &str) -> String {
+    v.map_or_else(|| none.to_string(), |s| format!("`{s}`"))
 }
 
 fn section(md: &mut String, title: &str, lines: &[String], empty: &str) {

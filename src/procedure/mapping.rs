@@ -277,7 +277,7 @@ pub fn plan(schema: &Value, opts: &MappingOptions) -> Result<MappingPlan, Mappin
             }
         }
     }
-    disable_unserved_groups(&mut edited, opts, &mut changes);
+    disable_unserved_groups(&mut edited, *opts, &mut changes);
     // Stable: removals first, then each step's edits in the article's order.
     changes.sort_by_key(|c| c.step.index());
     Ok(MappingPlan {

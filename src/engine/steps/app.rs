@@ -72,14 +72,14 @@ pub(super) async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
         .iter()
         .find(|c| c.service_principal.id == app.id);
     let name = app.display_name.clone().unwrap_or_default();
-    let created = facts.created_app.as_ref() == Some(&app.id);
+    let made_here = facts.created_app.as_ref() == Some(&app.id);
     match candidate.map(|c| &c.capability) {
         Some(Capability::Scim {
             template_id,
             has_job,
         }) => {
             facts.template_ids = vec![template_id.clone()];
-            let text = if created {
+            let text = if made_here {
                 format!(
                     "Created \"{name}\" ({}) from the non-gallery template; it can provision over SCIM.",
                     app.id

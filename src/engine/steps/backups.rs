@@ -21,7 +21,7 @@ pub(super) fn take_backup(
     let Some(dir) = &engine.cfg.backup_dir else {
         return Ok(());
     };
-    backup.tenant_id = engine.cfg.tenant_id.clone();
+    backup.tenant_id.clone_from(&engine.cfg.tenant_id);
     crate::engine::backup::save(dir, &mut backup).map_err(|e| {
         EngineError::Input(format!(
             "Could not save a backup in {} before writing to Entra ({e}); nothing was written. Free some space or check the folder's permissions.",

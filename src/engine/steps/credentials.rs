@@ -169,7 +169,7 @@ pub(super) async fn validate(
         missing,
     ) {
         (Ok(()), _) => Ok(Tested::Passed),
-        (Err(e @ GraphError::CredentialValidation { .. }), _) => Err(e),
+        // A refusal (`CredentialValidation`) falls through to the last arm.
         (
             Err(
                 GraphError::NotFound { .. }

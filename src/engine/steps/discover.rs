@@ -56,13 +56,12 @@ pub(in crate::engine) async fn discover(
         .find(|c| c.service_principal.id == app.id)
         .filter(|_| Reads::fresh(facts.reads.candidates))
         .map(|c| c.jobs.clone());
-    let (jobs, saved) = match known {
-        Some(jobs) => (jobs, graph.get_secrets(&app.id).await),
-        None => {
-            let (jobs, saved) =
-                futures::future::join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await;
-            (jobs?, saved)
-        }
+    let (jobs, saved) = if let Some(jobs) = known {
+        (jobs, graph.get_secrets(&app.id).await)
+    } else {
+        let (jobs, saved) =
+            futures::future::join(graph.list_jobs(&app.id), graph.get_secrets(&app.id)).await;
+        (jobs?, saved)
     };
     let saved = saved_or_unknown(facts, saved)?;
     facts.job = jobs.into_iter().next();

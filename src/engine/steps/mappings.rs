@@ -70,7 +70,9 @@ pub(super) async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: Step
                 detail: e.to_string(),
             }
         })?;
-        if facts.schema_before.as_ref() != Some(&current) {
+        if facts.schema_before.as_ref() == Some(&current) {
+            replaced = Some(raw);
+        } else {
             let fresh = mapping::plan(&current, &facts.mapping_options)?;
             facts.schema_before = Some(current);
             facts.mapping = Some(fresh.clone());
@@ -80,8 +82,6 @@ pub(super) async fn apply_mapping(engine: &Engine, facts: &mut Facts, step: Step
             // The other admin made exactly these edits: nothing to write.
             plan = fresh;
             wrote = false;
-        } else {
-            replaced = Some(raw);
         }
     }
     if let Some(raw) = replaced {

@@ -117,7 +117,7 @@ pub(super) async fn copy_and_probe(engine: &Engine, facts: &mut Facts) -> StepRe
     let passed = report.passed();
     let failure = report
         .first_failure()
-        .map(|f| (f.cause().to_string(), f.fix().to_string()));
+        .map(|f| (f.cause().clone(), f.fix().clone()));
     let checks = report.checks.len();
     // Step 9 disables the group mapping when Orchidea serves no groups.
     facts.mapping_options.scim_groups = report.groups;

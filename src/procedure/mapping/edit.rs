@@ -127,9 +127,8 @@ pub(super) fn describe(source: &Value) -> String {
     let name = text(source.get("name"));
     let expression = text(source.get("expression"));
     match (is_attribute, name, expression) {
-        (true, Some(n), _) => n.to_string(),
+        (true, Some(n), _) | (_, Some(n), None) => n.to_string(),
         (_, _, Some(e)) => e.to_string(),
-        (_, Some(n), None) => n.to_string(),
         _ => "(no source)".into(),
     }
 }
@@ -220,7 +219,7 @@ pub(super) fn is_group_target(name: &str) -> bool {
 /// `opts.scim_groups` is `Some(false)`; only its `enabled` field changes.
 pub(super) fn disable_unserved_groups(
     schema: &mut Value,
-    opts: &MappingOptions,
+    opts: MappingOptions,
     changes: &mut Vec<Change>,
 ) {
     if opts.scim_groups != Some(false) {
