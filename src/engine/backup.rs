@@ -306,20 +306,20 @@ pub fn list(dir: &Path) -> Vec<(PathBuf, Backup)> {
 
 /// The backup `id` in `dir` (the full id, or a unique prefix).
 pub fn find(dir: &Path, id: &str) -> Result<Backup, BackupError> {
-    let matches: Vec<Backup> = list(dir)
+    let mut matches: Vec<Backup> = list(dir)
         .into_iter()
         .map(|(_, b)| b)
         .filter(|b| b.id.starts_with(id.trim()))
         .collect();
-    match matches.len() {
-        1 => Ok(matches.into_iter().next().unwrap_or_else(|| unreachable!())),
-        0 => Err(BackupError::NotFound {
+    match (matches.pop(), matches.len()) {
+        (Some(one), 0) => Ok(one),
+        (None, _) => Err(BackupError::NotFound {
             id: id.to_string(),
             dir: dir.to_path_buf(),
         }),
-        n => Err(BackupError::Ambiguous {
+        (Some(_), others) => Err(BackupError::Ambiguous {
             id: id.to_string(),
-            n,
+            n: others + 1,
         }),
     }
 }
