@@ -1,20 +1,20 @@
 //! The body of each step: read the current state, then write only what is
 //! missing. A step that finds its work done reports `AlreadyDone`. One file
 //! per step group (`procedure::step::StepGroup`); what they share is here
-//! and in `discover`, `saved` and `backups`.
+//! and in `discover` and `saved`.
 
 mod app;
-mod backups;
 mod credentials;
 mod discover;
 mod mappings;
+mod restore;
 mod saved;
 mod scope;
 mod secret;
 mod start;
 
-pub(super) use backups::restore;
 pub(super) use discover::discover;
+pub(super) use restore::restore;
 
 use crate::engine::error::EngineError;
 use crate::engine::facts::{Facts, Reads};

@@ -3,9 +3,9 @@
 
 use std::time::Instant;
 
-use super::backups::backup_settings;
 use super::saved::{
-    current_secrets, entra_holds, merged_secrets, put_secrets, saved_plain, unread_note,
+    backup_settings, current_secrets, entra_holds, merged_secrets, put_secrets, saved_plain,
+    unread_note,
 };
 use super::{StepResult, app_id, graph, job_ids, require, with_lines};
 use crate::engine::config::SecretSource;

@@ -1,6 +1,6 @@
 //! Steps 7–13: the attribute mappings, read, edited and written once.
 
-use super::backups::take_backup;
+use super::saved::take_backup;
 use super::{StepResult, graph, job_ids, require};
 use crate::engine::error::EngineError;
 use crate::engine::facts::Facts;

@@ -1,9 +1,10 @@
 //! The provisioning settings Entra keeps (`synchronization/secrets`):
-//! reading them, and the whole set a step writes back.
+//! reading them, the whole set a step writes back, and the backup taken
+//! before any write.
 
 use std::time::Instant;
 
-use super::graph;
+use super::{graph, job_ids};
 use crate::engine::error::EngineError;
 use crate::engine::facts::{Facts, Reads};
 use crate::engine::handle::Engine;
@@ -148,6 +149,44 @@ pub(super) fn merged_secrets(
         });
     }
     out
+}
+
+/// Saves `backup` before a write; a backup that cannot be written stops
+/// the write (nothing is replaced without a copy of what was there).
+pub(super) fn take_backup(
+    engine: &Engine,
+    facts: &mut Facts,
+    mut backup: crate::engine::backup::Backup,
+) -> Result<(), EngineError> {
+    let Some(dir) = &engine.cfg.backup_dir else {
+        return Ok(());
+    };
+    backup.tenant_id.clone_from(&engine.cfg.tenant_id);
+    crate::engine::backup::save(dir, &mut backup).map_err(|e| {
+        EngineError::Input(format!(
+            "Could not save a backup in {} before writing to Entra ({e}); nothing was written. Free some space or check the folder's permissions.",
+            dir.display()
+        ))
+    })?;
+    facts.backups.push(backup.line());
+    Ok(())
+}
+
+pub(super) fn backup_settings(
+    engine: &Engine,
+    facts: &mut Facts,
+    current: &[SecretEntry],
+    reason: &str,
+) -> Result<(), EngineError> {
+    let (app, job) = job_ids(facts)?;
+    let b = crate::engine::backup::Backup::settings(
+        engine.cfg.graph.base().as_str(),
+        &app,
+        &job,
+        current,
+        reason,
+    );
+    take_backup(engine, facts, b)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Steps 14–15: who is provisioned, and the settings saved with it.
 
-use super::backups::backup_settings;
 use super::credentials::renew_secret;
-use super::saved::{current_secrets, merged_secrets, put_secrets, saved_plain, unread_note};
+use super::saved::{
+    backup_settings, current_secrets, merged_secrets, put_secrets, saved_plain, unread_note,
+};
 use super::{StepResult, app_id, graph, job_ids, require, with_lines};
 use crate::engine::error::EngineError;
 use crate::engine::facts::Facts;

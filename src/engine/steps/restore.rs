@@ -1,53 +1,15 @@
-//! A copy of what a write replaces, taken before it, and putting one back.
+//! Putting a backup back (`Engine::restore`); what is there is backed up first.
 
 use super::credentials::renew_secret;
 use super::discover::discover;
-use super::saved::put_secrets;
-use super::{graph, job_ids};
+use super::graph;
+use super::saved::{backup_settings, put_secrets, take_backup};
 use crate::engine::error::EngineError;
 use crate::engine::facts::Facts;
 use crate::engine::handle::Engine;
 use crate::engine::own_secrets;
 use crate::services::graph::SecretEntry;
 use crate::services::graph::secret_keys::SECRET_TOKEN;
-
-/// Saves `backup` before a write; a backup that cannot be written stops
-/// the write (nothing is replaced without a copy of what was there).
-pub(super) fn take_backup(
-    engine: &Engine,
-    facts: &mut Facts,
-    mut backup: crate::engine::backup::Backup,
-) -> Result<(), EngineError> {
-    let Some(dir) = &engine.cfg.backup_dir else {
-        return Ok(());
-    };
-    backup.tenant_id.clone_from(&engine.cfg.tenant_id);
-    crate::engine::backup::save(dir, &mut backup).map_err(|e| {
-        EngineError::Input(format!(
-            "Could not save a backup in {} before writing to Entra ({e}); nothing was written. Free some space or check the folder's permissions.",
-            dir.display()
-        ))
-    })?;
-    facts.backups.push(backup.line());
-    Ok(())
-}
-
-pub(super) fn backup_settings(
-    engine: &Engine,
-    facts: &mut Facts,
-    current: &[SecretEntry],
-    reason: &str,
-) -> Result<(), EngineError> {
-    let (app, job) = job_ids(facts)?;
-    let b = crate::engine::backup::Backup::settings(
-        engine.cfg.graph.base().as_str(),
-        &app,
-        &job,
-        current,
-        reason,
-    );
-    take_backup(engine, facts, b)
-}
 
 /// Puts `backup` back and returns what changed (for a schema, the mapping
 /// lines). What is there now is backed up first, so a restore can be undone.
