@@ -35,13 +35,6 @@ pub enum BenchError {
     TenantFile(#[from] std::io::Error),
 }
 
-/// Callers that still report errors as text keep using `?`.
-impl From<BenchError> for String {
-    fn from(e: BenchError) -> Self {
-        e.to_string()
-    }
-}
-
 /// One run of steps 1a–16 with latency on every request.
 #[derive(Debug, Clone, Serialize)]
 pub struct CriticalPath {

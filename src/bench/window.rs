@@ -33,13 +33,6 @@ pub enum WindowError {
     },
 }
 
-/// Callers that still report errors as text keep using `?`.
-impl From<WindowError> for String {
-    fn from(e: WindowError) -> Self {
-        e.to_string()
-    }
-}
-
 /// Microseconds since the Unix epoch when the bench spawned the window, so
 /// its first-frame time counts from the spawn.
 pub const SPAWNED_AT_ENV: &str = "ORCHIDEA_BENCH_SPAWNED_AT_US";

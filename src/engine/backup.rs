@@ -28,13 +28,6 @@ pub enum BackupError {
     Ambiguous { id: String, n: usize },
 }
 
-/// Callers that still report errors as text keep using `?`.
-impl From<BackupError> for String {
-    fn from(e: BackupError) -> Self {
-        e.to_string()
-    }
-}
-
 /// Kept per folder besides the originals; the oldest go first.
 const KEEP: usize = 100;
 

@@ -155,13 +155,6 @@ pub enum FieldError {
     Threshold(String),
 }
 
-/// Callers that still report errors as text keep using `?`.
-impl From<FieldError> for String {
-    fn from(e: FieldError) -> Self {
-        e.to_string()
-    }
-}
-
 /// Checks what the admin typed; the message names the field.
 pub fn parse_email(text: &str) -> Result<Option<String>, FieldError> {
     let t = text.trim();

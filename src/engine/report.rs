@@ -354,13 +354,6 @@ pub enum ReportError {
     },
 }
 
-/// Callers that still report errors as text keep using `?`.
-impl From<ReportError> for String {
-    fn from(e: ReportError) -> Self {
-        e.to_string()
-    }
-}
-
 fn redact_value(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
