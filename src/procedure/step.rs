@@ -110,7 +110,7 @@ impl StepId {
 
     /// Position in [`StepId::ALL`].
     pub fn index(self) -> usize {
-        position(&Self::ALL, &self)
+        position(&Self::ALL, self)
     }
 
     pub fn next(self) -> Option<StepId> {
@@ -296,13 +296,13 @@ impl StepId {
 }
 
 /// Where `item` stands in an ordered list (0 if absent): navigation as data.
-pub fn position<T: PartialEq>(all: &[T], item: &T) -> usize {
-    all.iter().position(|x| x == item).unwrap_or_default()
+pub fn position<T: Copy + PartialEq>(all: &[T], item: T) -> usize {
+    all.iter().position(|x| *x == item).unwrap_or_default()
 }
 
 /// The entry `offset` places from `item` in `all`, if there is one.
 pub fn neighbour<T: Copy + PartialEq>(all: &[T], item: T, offset: isize) -> Option<T> {
-    position(all, &item)
+    position(all, item)
         .checked_add_signed(offset)
         .and_then(|i| all.get(i).copied())
 }
@@ -365,7 +365,7 @@ mod tests {
         assert_eq!(neighbour(&all, 1, -1), None);
         assert_eq!(neighbour(&all, 2, 1), Some(3));
         assert_eq!(neighbour(&all, 3, 1), None);
-        assert_eq!(position(&all, &3), 2);
+        assert_eq!(position(&all, 3), 2);
     }
 
     #[test]
