@@ -15,10 +15,25 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::engine::{AlwaysYes, Engine, Scope};
+use crate::engine::{AlwaysYes, Engine, EngineError, Scope};
 use crate::procedure::step::StepId;
 use crate::sandbox::{Fault, RequestRecord, Sandbox, SandboxOptions};
 use crate::setup::{self, Choices};
+
+/// Why a benchmark could not run; each says it as the part that failed did.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A latency fault the bench builds was refused.
+    #[error("{0}")]
+    Fault(String),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The synthetic tenant file could not be written.
+    #[error(transparent)]
+    TenantFile(#[from] std::io::Error),
+}
 
 /// One run of steps 1a–16 with latency on every request.
 #[derive(Debug, Clone, Serialize)]
@@ -42,18 +57,18 @@ pub struct CriticalPath {
 /// Steps 1a–16 against a fresh sandbox with `latency_ms` added to every
 /// request to Graph, Orchidea's admin API and its SCIM endpoint. Step 16
 /// does not wait for the first cycle (that is Entra's time, not ours).
-pub async fn critical_path(latency_ms: u32) -> Result<CriticalPath, String> {
+pub async fn critical_path(latency_ms: u32) -> Result<CriticalPath, BenchError> {
     let faults = ["graph", "scim", "admin"]
         .iter()
         .map(|t| Fault::parse(&format!("{t}:latency={latency_ms}")))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(BenchError::Fault)?;
     let sandbox = Sandbox::start(SandboxOptions {
         faults,
         record_requests: true,
         ..SandboxOptions::default()
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let mut cfg = setup::sandbox_config(&sandbox, None, Choices::default());
     cfg.watch_timeout = Duration::ZERO;
     let engine = Engine::new(cfg);
@@ -68,7 +83,7 @@ pub async fn critical_path(latency_ms: u32) -> Result<CriticalPath, String> {
         .collect();
     let steps_complete = engine.checklist().await.completed();
     sandbox.shutdown().await;
-    outcome.map_err(|e| e.to_string())?;
+    outcome?;
     let chain = longest_chain(&records);
     let mut ordered: Vec<&RequestRecord> = records.iter().collect();
     ordered.sort_by_key(|r| r.started);
@@ -85,7 +100,7 @@ pub async fn critical_path(latency_ms: u32) -> Result<CriticalPath, String> {
             )
         })
         .collect();
-    let floor = chain as f64 * f64::from(latency_ms);
+    let floor = f64::from(u32::try_from(chain).unwrap_or(u32::MAX)) * f64::from(latency_ms);
     Ok(CriticalPath {
         latency_ms,
         wall_ms: ms(wall),
@@ -168,6 +183,11 @@ pub struct Throughput {
 
 /// The built-in tenant with `users` generated users, all with a mail, all
 /// in one group assigned to the Orchidea app.
+///
+/// # Panics
+///
+/// Only if the built-in tenant file, compiled in, is not JSON (the
+/// sandbox's tests and this module's read it).
 pub fn synthetic_tenant(users: usize) -> Value {
     let mut tenant: Value = serde_json::from_str(include_str!("sandbox/default-tenant.json"))
         .unwrap_or_else(|e| panic!("the built-in tenant: {e}"));
@@ -213,19 +233,19 @@ pub fn synthetic_tenant(users: usize) -> Value {
 }
 
 /// Configures a sandbox tenant of `users` users and times the first cycle.
-pub async fn provision_many(users: usize) -> Result<Throughput, String> {
+pub async fn provision_many(users: usize) -> Result<Throughput, BenchError> {
     let file = std::env::temp_dir().join(format!(
         "orchidea-bench-tenant-{}-{users}.json",
         std::process::id()
     ));
-    std::fs::write(&file, synthetic_tenant(users).to_string()).map_err(|e| e.to_string())?;
+    std::fs::write(&file, synthetic_tenant(users).to_string())?;
     let started = Sandbox::start(SandboxOptions {
         tenant_file: Some(file.clone()),
         ..SandboxOptions::default()
     })
     .await;
     let _ = std::fs::remove_file(&file);
-    let sandbox = started.map_err(|e| e.to_string())?;
+    let sandbox = started?;
     let mut cfg = setup::sandbox_config(
         &sandbox,
         None,
@@ -239,15 +259,12 @@ pub async fn provision_many(users: usize) -> Result<Throughput, String> {
     let began = Instant::now();
     for step in StepId::ALL {
         if step != StepId::StartProvisioning {
-            engine.run_step(step).await.map_err(|e| e.to_string())?;
+            engine.run_step(step).await?;
         }
     }
     let setup = began.elapsed();
     let started = Instant::now();
-    engine
-        .run_step(StepId::StartProvisioning)
-        .await
-        .map_err(|e| e.to_string())?;
+    engine.run_step(StepId::StartProvisioning).await?;
     sandbox.wait_idle().await;
     let cycle = started.elapsed();
     let provisioned = sandbox.orchidea_user_count().await;

@@ -1,255 +1,51 @@
 //! Runs the steps: check the tenant first, then write only what is missing.
 //!
-//! The CLI, the window and the tests all drive this type. It is cheap to
+//! The CLI, the window and the tests all drive [`Engine`]. It is cheap to
 //! clone (the state sits behind an `Arc`), so the window can hand a clone to
-//! each async task.
+//! each async task. This file is what the engine offers; the data it keeps
+//! (`facts`, `config`, `remembered`) sits in leaf modules that the steps,
+//! `resume` and `report` import without coming back here.
 
 mod apps;
 mod audience;
+mod config;
 mod created_earlier;
 mod error;
+mod facts;
+mod handle;
 mod monitor;
 mod notify;
 mod own_secrets;
+mod remembered;
 mod steps;
 
 pub mod backup;
 pub mod report;
 pub mod resume;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use futures::future::BoxFuture;
-use tokio::sync::{Mutex, mpsc};
 
 pub use apps::{AppCandidate, Capability};
-pub use audience::Audience;
+pub use audience::{Audience, Scope};
+pub use config::{EngineConfig, SecretSource};
 pub use error::{EngineError, SCHEMA_CHANGED};
+pub use facts::{FRESH, Facts, OnDemandRecord, Reads, ScimTarget, TestConnectionFailure};
+pub use handle::Engine;
 pub use monitor::{
     ExecutionView, JobView, PENDING_PAGE, QuarantineView, STAGED_DELETE, TOO_MANY_DELETES,
     filter_events, newest_cycle, stage_sentence,
 };
-pub use notify::{DEFAULT_DELETE_THRESHOLD, Notifications, parse_email, parse_threshold};
+pub use notify::{
+    DEFAULT_DELETE_THRESHOLD, FieldError, NO_MAIL_FOR_NOTIFICATIONS, Notifications, parse_email,
+    parse_threshold,
+};
 
-use crate::platform::secret::Secret;
-use crate::procedure::checklist::{Checklist, Progress, Status};
-use crate::procedure::mapping::{MappingOptions, MappingPlan, UserNameSource};
+use crate::procedure::checklist::{Checklist, Status};
+use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 use crate::services::graph::{
-    DirectoryUser, GraphClient, Group, OnDemandResult, ProvisioningEvent, RestartScope,
-    ServicePrincipal, SynchronizationJob,
+    DirectoryUser, Group, OnDemandResult, ProvisioningEvent, RestartScope,
 };
-use crate::services::orchidea::{Idp, ManualScim, OrchideaAdmin};
-use crate::services::probe::{ProbeOptions, ProbeReport};
-
-/// Which users Entra provisions (step 14).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// "Sync only assigned users and groups" (`SyncAll` = "false").
-    Assigned,
-    /// "Sync all users and groups" (`SyncAll` = "true").
-    All,
-}
-
-impl Scope {
-    pub fn sync_all(self) -> &'static str {
-        match self {
-            Scope::Assigned => "false",
-            Scope::All => "true",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Scope::Assigned => "Only assigned users and groups",
-            Scope::All => "All users and groups",
-        }
-    }
-}
-
-/// Where the SCIM URL and secret come from (step 1).
-#[derive(Clone)]
-pub enum SecretSource {
-    /// The wizard creates the secret through Orchidea's admin API.
-    AdminApi {
-        admin: Arc<dyn OrchideaAdmin>,
-        /// IDP id or name; `None` picks the workspace default.
-        idp: Option<String>,
-    },
-    /// The admin created it in Orchidea's web UI and pasted it.
-    Manual(ManualScim),
-    /// Commands that only work with the job after Start (status, provision
-    /// on demand) and never touch the SCIM secret.
-    NotNeeded,
-}
-
-/// Everything a run needs to know before it starts.
-#[derive(Clone)]
-pub struct EngineConfig {
-    pub graph: GraphClient,
-    /// Used for the desktop SCIM probe.
-    pub http: reqwest::Client,
-    pub secret_source: SecretSource,
-    /// Display-name prefix used to find the enterprise app.
-    pub app_name: String,
-    /// A service principal the admin picked; otherwise found by name.
-    pub app_id: Option<String>,
-    /// Create the app from the non-gallery template when none is found.
-    pub create_app: bool,
-    /// Create it even though an app an earlier run created is not shown by
-    /// Entra yet (the admin deleted it, or asks for a second one knowingly).
-    pub create_app_again: bool,
-    pub scope: Scope,
-    pub mapping: MappingOptions,
-    /// Step 15's notification settings; `None` keeps what Entra has saved,
-    /// or proposes the admin's mail and a threshold of 500 when nothing is.
-    pub notifications: Option<Notifications>,
-    pub probe: ProbeOptions,
-    /// How long step 16 waits for the first cycle to report.
-    pub watch_timeout: Duration,
-    /// Where the schema and settings are saved before each write (`None`:
-    /// no backups, e.g. benchmarks).
-    pub backup_dir: Option<std::path::PathBuf>,
-    /// Where the run's progress is kept after each step (`crate::engine::resume`).
-    pub run_state: Option<std::path::PathBuf>,
-    /// The Microsoft cloud: a few calls are missing from some national clouds.
-    pub cloud: crate::platform::cloud::Cloud,
-    /// The signed-in tenant's id, when the sign-in gave one: what the run
-    /// state remembers is kept per tenant.
-    pub tenant_id: Option<String>,
-}
-
-/// The SCIM endpoint and, when the wizard holds it, its secret.
-#[derive(Debug, Clone)]
-pub struct ScimTarget {
-    pub url: url::Url,
-    /// `None` when Entra already holds a working secret and none was needed.
-    pub secret: Option<Secret>,
-}
-
-/// What the run has learned so far; every field is read from the services.
-#[derive(Debug, Clone, Default)]
-pub struct Facts {
-    pub checklist: Checklist,
-    /// Step 14's choice; starts as the configured scope, the window may change it.
-    pub scope: Option<Scope>,
-    pub candidates: Vec<AppCandidate>,
-    pub app: Option<ServicePrincipal>,
-    /// The admin asked the window to create the app (the CLI's `--create-app`
-    /// is [`EngineConfig::create_app`]).
-    pub create_app: bool,
-    /// The admin asked the window for a new app although the one created
-    /// earlier is not shown yet ([`EngineConfig::create_app_again`]).
-    pub create_app_again: bool,
-    /// The app this run created (its service principal id).
-    pub created_app: Option<String>,
-    /// An app the wizard created (this run or an earlier one, read from the
-    /// run state) that Entra has not listed yet: waited for, never created
-    /// twice (see [`crate::engine::resume::CreatedApp`]).
-    pub created_earlier: Option<crate::engine::resume::CreatedApp>,
-    /// Such an app of another tenant (the run-state file is one per data
-    /// dir): not waited for here, written back unless replaced.
-    pub created_elsewhere: Option<crate::engine::resume::CreatedApp>,
-    /// SCIM secrets the wizard created and has not revoked (every
-    /// workspace and tenant; from the run state, kept after each step).
-    pub created_secrets: Vec<crate::engine::resume::CreatedScimSecret>,
-    /// The id of the secret in [`Facts::scim`] when this run created it,
-    /// and whether Test Connection passed with it.
-    pub new_secret: Option<(String, bool)>,
-    pub template_ids: Vec<String>,
-    pub job: Option<SynchronizationJob>,
-    pub scim: Option<ScimTarget>,
-    pub idp: Option<Idp>,
-    /// The secret Entra had saved before this run still validates.
-    pub saved_credentials_work: bool,
-    pub saved_base_address: Option<String>,
-    pub saved_sync_all: Option<String>,
-    pub probe: Option<ProbeReport>,
-    pub test_connection: Option<Result<(), String>>,
-    pub schema_before: Option<serde_json::Value>,
-    pub mapping: Option<MappingPlan>,
-    /// Every write the run made, in order, as sentences for the report.
-    pub changes: Vec<String>,
-    /// Who the scope reaches (step 14).
-    pub audience: Option<Audience>,
-    /// Things the admin should know that did not stop the run (the
-    /// audience's own are derived: see [`Facts::all_warnings`]).
-    pub warnings: Vec<String>,
-    /// The mapping steps 7–13 apply; the window may switch userName to Coalesce.
-    pub mapping_options: MappingOptions,
-    /// What step 15 saves; resolved at step 14 when not chosen.
-    pub notifications: Option<Notifications>,
-    /// `SyncNotificationSettings` as Entra had it saved.
-    pub saved_notifications: Option<String>,
-    /// Why the saved settings (`GET …/synchronization/secrets`, not in the
-    /// v1.0 reference) could not be read; they are then unknown, and the
-    /// steps that write them say so. Cleared by a read or our own write.
-    pub secrets_unread: Option<String>,
-    /// The job as last read after Start.
-    pub job_view: Option<JobView>,
-    /// Users provisioned on demand, with what Entra answered.
-    pub on_demand: Vec<OnDemandRecord>,
-    /// The newest provisioning log events read.
-    pub events: Vec<ProvisioningEvent>,
-    /// The deletions the accidental-deletion threshold holds back, as last
-    /// reviewed (`None`: not read since the job was last read).
-    pub pending_deletions: Option<Vec<ProvisioningEvent>>,
-    /// Backups taken before writes, one line each (id, time, what).
-    pub backups: Vec<String>,
-    /// What was last read from Entra and when, so a run does not ask twice
-    /// (see [`FRESH`]).
-    pub reads: Reads,
-}
-
-/// Reads younger than this are used again instead of asking Graph twice;
-/// older ones are read again before a write depends on them. A scripted
-/// run crosses all 16 steps well within it; in the window, an admin who
-/// pauses between steps gets fresh reads.
-pub const FRESH: Duration = Duration::from_secs(10);
-
-/// When the engine last read the tenant, per kind of read.
-#[derive(Debug, Clone, Default)]
-pub struct Reads {
-    /// `discover` ran for this app at this time.
-    pub discovered: Option<(String, std::time::Instant)>,
-    /// The candidates (with their jobs) were read at this time.
-    pub candidates: Option<std::time::Instant>,
-    /// `facts.job` is what Graph said at this time (or what we just made).
-    pub job: Option<std::time::Instant>,
-    /// The saved secrets as of this time: read, or just written by us.
-    pub secrets: Option<(std::time::Instant, Vec<crate::services::graph::SecretEntry>)>,
-    /// The run created the app or the job at this time (Graph may not show
-    /// it everywhere yet).
-    pub created: Option<std::time::Instant>,
-}
-
-impl Reads {
-    pub fn fresh(at: Option<std::time::Instant>) -> bool {
-        at.is_some_and(|t| t.elapsed() < FRESH)
-    }
-}
-
-impl Facts {
-    /// Every warning: the run's, then those about who the scope reaches
-    /// (from the latest count, with the userName source in force).
-    pub fn all_warnings(&self) -> Vec<String> {
-        let coalesce = self.mapping_options.user_name_source == UserNameSource::CoalesceMailUpn;
-        let mut out = self.warnings.clone();
-        if let Some(audience) = &self.audience {
-            out.extend(audience.warnings(coalesce));
-        }
-        out
-    }
-}
-
-/// One on-demand run for the report.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OnDemandRecord {
-    pub user: String,
-    pub result: OnDemandResult,
-}
 
 /// Asked before the steps that change Entra the most.
 pub trait Confirm: Send + Sync {
@@ -278,54 +74,9 @@ impl Confirm for AlwaysYes {
 /// Steps before which a full run pauses for confirmation.
 pub const PAUSE_BEFORE: [StepId; 2] = [StepId::KeepFiveAttributes, StepId::StartProvisioning];
 
-#[derive(Clone)]
-pub struct Engine {
-    cfg: Arc<EngineConfig>,
-    facts: Arc<Mutex<Facts>>,
-    events: Option<mpsc::UnboundedSender<Progress>>,
-}
-
+/// What the window and the CLI ask of the engine; the type and what every
+/// step shares with it are in `handle`.
 impl Engine {
-    pub fn new(cfg: EngineConfig) -> Self {
-        let remembered = cfg
-            .run_state
-            .as_deref()
-            .and_then(|path| crate::engine::resume::created_app(path, cfg.graph.base().as_str()));
-        let (created_earlier, created_elsewhere) = match remembered {
-            Some(app) if !app.same_tenant(cfg.tenant_id.as_deref()) => (None, Some(app)),
-            other => (other, None),
-        };
-        let created_secrets = cfg
-            .run_state
-            .as_deref()
-            .map(crate::engine::resume::created_secrets)
-            .unwrap_or_default();
-        let facts = Facts {
-            created_secrets,
-            scope: Some(cfg.scope),
-            mapping_options: cfg.mapping,
-            notifications: cfg.notifications.clone(),
-            created_earlier,
-            created_elsewhere,
-            ..Facts::default()
-        };
-        Self {
-            cfg: Arc::new(cfg),
-            facts: Arc::new(Mutex::new(facts)),
-            events: None,
-        }
-    }
-
-    /// Sends every checklist change to `events` as well.
-    pub fn with_events(mut self, events: mpsc::UnboundedSender<Progress>) -> Self {
-        self.events = Some(events);
-        self
-    }
-
-    pub fn config(&self) -> &EngineConfig {
-        &self.cfg
-    }
-
     /// A copy of what is known now.
     pub async fn facts(&self) -> Facts {
         self.facts.lock().await.clone()
@@ -588,12 +339,11 @@ impl Engine {
         }
         let mut facts = self.facts.lock().await;
         let (app, job_id) = self.known_job(&mut facts).await?;
-        let rule_id = match &facts.mapping {
-            Some(plan) => plan.rule_id.clone(),
-            None => {
-                let schema = self.cfg.graph.get_schema(&app, &job_id).await?;
-                crate::procedure::mapping::plan(&schema, &facts.mapping_options)?.rule_id
-            }
+        let rule_id = if let Some(plan) = &facts.mapping {
+            plan.rule_id.clone()
+        } else {
+            let schema = self.cfg.graph.get_schema(&app, &job_id).await?;
+            crate::procedure::mapping::plan(&schema, &facts.mapping_options)?.rule_id
         };
         let name = user
             .display_name
@@ -637,7 +387,7 @@ impl Engine {
         let mut facts = self.facts.lock().await;
         let (_, job_id) = self.known_job(&mut facts).await?;
         let events = self.cfg.graph.provisioning_events(&job_id, top).await?;
-        facts.events = events.clone();
+        facts.events.clone_from(&events);
         Ok(events)
     }
 
@@ -712,19 +462,6 @@ impl Engine {
         }
     }
 
-    pub(crate) fn report(&self, facts: &mut Facts, step: StepId, status: Status) {
-        let progress = Progress { step, status };
-        facts.checklist.apply(&progress);
-        tracing::info!(
-            step = step.number(),
-            state = progress.status.label(),
-            detail = progress.status.detail()
-        );
-        if let Some(tx) = &self.events {
-            let _ = tx.send(progress);
-        }
-    }
-
     /// Runs one step (or, for 9–13, the whole mapping edit it belongs to)
     /// and returns its final status. A failure is also recorded in the
     /// checklist, so the window and the CLI show the same reason.
@@ -760,23 +497,6 @@ impl Engine {
                 self.save_run_state(&facts);
                 Err(err)
             }
-        }
-    }
-
-    /// Keeps where the run got to; a file that cannot be written is logged,
-    /// not fatal (the engine re-checks every step anyway).
-    fn save_run_state(&self, facts: &Facts) {
-        let Some(path) = &self.cfg.run_state else {
-            return;
-        };
-        let scope = facts.scope.unwrap_or(self.cfg.scope);
-        let state = crate::engine::resume::RunState::from_facts(
-            self.cfg.graph.base().as_str(),
-            facts,
-            scope,
-        );
-        if let Err(e) = crate::engine::resume::save(path, &state) {
-            tracing::warn!(path = %path.display(), error = %e, "run state not saved");
         }
     }
 

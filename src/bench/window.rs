@@ -8,6 +8,31 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+/// Why the window's figures could not be measured.
+#[derive(Debug, thiserror::Error)]
+pub enum WindowError {
+    #[error("no free X display number between :90 and :139")]
+    NoFreeDisplay,
+    #[error("no DISPLAY and Xvfb could not start ({0}); install xvfb or set DISPLAY")]
+    XvfbStart(std::io::Error),
+    #[error("Xvfb did not open its display within 10 s")]
+    XvfbSlow,
+    #[error(transparent)]
+    Clock(#[from] std::time::SystemTimeError),
+    #[error("could not start {}: {source}", gui.display())]
+    Start {
+        gui: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} {args} printed no figures (exit {code:?}): {stderr}", gui.display())]
+    NoFigures {
+        gui: PathBuf,
+        args: String,
+        code: Option<i32>,
+        stderr: String,
+    },
+}
+
 /// Microseconds since the Unix epoch when the bench spawned the window, so
 /// its first-frame time counts from the spawn.
 pub const SPAWNED_AT_ENV: &str = "ORCHIDEA_BENCH_SPAWNED_AT_US";
@@ -48,7 +73,7 @@ impl Drop for Display {
 }
 
 impl Display {
-    pub fn get() -> Result<Display, String> {
+    pub fn get() -> Result<Display, WindowError> {
         if let Ok(name) = std::env::var("DISPLAY")
             && !name.is_empty()
         {
@@ -57,7 +82,7 @@ impl Display {
         // The first display number whose X socket is free.
         let n = (90..140)
             .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
-            .ok_or("no free X display number between :90 and :139")?;
+            .ok_or(WindowError::NoFreeDisplay)?;
         let name = format!(":{n}");
         let child = Command::new("Xvfb")
             .args([
@@ -71,9 +96,7 @@ impl Display {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| {
-                format!("no DISPLAY and Xvfb could not start ({e}); install xvfb or set DISPLAY")
-            })?;
+            .map_err(WindowError::XvfbStart)?;
         let display = Display {
             name,
             xvfb: Some(child),
@@ -82,7 +105,7 @@ impl Display {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !Path::new(&socket).exists() {
             if Instant::now() > deadline {
-                return Err("Xvfb did not open its display within 10 s".into());
+                return Err(WindowError::XvfbSlow);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -91,11 +114,8 @@ impl Display {
 }
 
 /// Runs the window with `args` and returns the JSON line it printed.
-pub fn run_window(gui: &Path, display: &Display, args: &[&str]) -> Result<Value, String> {
-    let spawned = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_micros();
+pub fn run_window(gui: &Path, display: &Display, args: &[&str]) -> Result<Value, WindowError> {
+    let spawned = SystemTime::now().duration_since(UNIX_EPOCH)?.as_micros();
     let out = Command::new(gui)
         .args(args)
         .env("DISPLAY", &display.name)
@@ -104,23 +124,24 @@ pub fn run_window(gui: &Path, display: &Display, args: &[&str]) -> Result<Value,
         .env("RUST_LOG", "error")
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("could not start {}: {e}", gui.display()))?;
+        .map_err(|source| WindowError::Start {
+            gui: gui.to_path_buf(),
+            source,
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     stdout
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
-        .ok_or_else(|| {
-            format!(
-                "{} {} printed no figures (exit {:?}): {}",
-                gui.display(),
-                args.join(" "),
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-            )
+        .ok_or_else(|| WindowError::NoFigures {
+            gui: gui.to_path_buf(),
+            args: args.join(" "),
+            code: out.status.code(),
+            stderr: String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_string(),
         })
 }
 
@@ -138,6 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::float_cmp)] // exact: the median is one of the inputs, not computed
     fn median_of_odd_and_even_counts() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0]), 4.0);

@@ -4,8 +4,33 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Scope;
 use crate::services::graph::{DirectoryUser, GraphClient, GraphError};
+
+/// Which users Entra provisions (step 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// "Sync only assigned users and groups" (`SyncAll` = "false").
+    Assigned,
+    /// "Sync all users and groups" (`SyncAll` = "true").
+    All,
+}
+
+impl Scope {
+    pub fn sync_all(self) -> &'static str {
+        match self {
+            Scope::Assigned => "false",
+            Scope::All => "true",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Assigned => "Only assigned users and groups",
+            Scope::All => "All users and groups",
+        }
+    }
+}
 
 /// Users in scope and those without a mail among them.
 #[derive(Debug, Clone, PartialEq, Eq)]

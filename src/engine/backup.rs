@@ -15,6 +15,19 @@ use serde_json::Value;
 
 use crate::services::graph::{SecretEntry, SecretValue};
 
+/// Why a backup could not be taken from Graph's answer, or found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackupError {
+    #[error("Graph's schema is not UTF-8 text ({0}); nothing was written.")]
+    NotUtf8(String),
+    #[error("Graph's schema is not JSON ({0}); nothing was written.")]
+    NotJson(String),
+    #[error("No backup \"{id}\" in {}. List them with `orchidea-wizard-cli restore`.", dir.display())]
+    NotFound { id: String, dir: PathBuf },
+    #[error("\"{id}\" matches {n} backups; give more of the id.")]
+    Ambiguous { id: String, n: usize },
+}
+
 /// Kept per folder besides the originals; the oldest go first.
 const KEEP: usize = 100;
 
@@ -79,18 +92,17 @@ impl Backup {
         job: &str,
         raw: &[u8],
         reason: &str,
-    ) -> Result<Backup, String> {
-        let text = std::str::from_utf8(raw)
-            .map_err(|e| format!("Graph's schema is not UTF-8 text ({e}); nothing was written."))?;
-        let schema: Value = serde_json::from_str(text)
-            .map_err(|e| format!("Graph's schema is not JSON ({e}); nothing was written."))?;
+    ) -> Result<Backup, BackupError> {
+        let text = std::str::from_utf8(raw).map_err(|e| BackupError::NotUtf8(e.to_string()))?;
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| BackupError::NotJson(e.to_string()))?;
         let mut b = Self::schema(graph_url, sp, job, &schema, reason);
         b.raw = Some(text.to_string());
         Ok(b)
     }
 
     /// What a restore PUTs: the stored bytes unchanged, `@odata.context`
-    /// included (OData lets a request carry its context URL, and the step-9
+    /// included (`OData` lets a request carry its context URL, and the step-9
     /// PUT has always sent the schema as read). Backups taken before `raw`
     /// was kept send the parsed schema (same keys, order and values).
     pub fn put_body(&self) -> Option<Vec<u8>> {
@@ -286,21 +298,22 @@ pub fn list(dir: &Path) -> Vec<(PathBuf, Backup)> {
 }
 
 /// The backup `id` in `dir` (the full id, or a unique prefix).
-pub fn find(dir: &Path, id: &str) -> Result<Backup, String> {
-    let matches: Vec<Backup> = list(dir)
+pub fn find(dir: &Path, id: &str) -> Result<Backup, BackupError> {
+    let mut matches: Vec<Backup> = list(dir)
         .into_iter()
         .map(|(_, b)| b)
         .filter(|b| b.id.starts_with(id.trim()))
         .collect();
-    match matches.len() {
-        1 => Ok(matches.into_iter().next().unwrap_or_else(|| unreachable!())),
-        0 => Err(format!(
-            "No backup \"{id}\" in {}. List them with `orchidea-wizard-cli restore`.",
-            dir.display()
-        )),
-        n => Err(format!(
-            "\"{id}\" matches {n} backups; give more of the id."
-        )),
+    match (matches.pop(), matches.len()) {
+        (Some(one), 0) => Ok(one),
+        (None, _) => Err(BackupError::NotFound {
+            id: id.to_string(),
+            dir: dir.to_path_buf(),
+        }),
+        (Some(_), others) => Err(BackupError::Ambiguous {
+            id: id.to_string(),
+            n: others + 1,
+        }),
     }
 }
 
@@ -354,6 +367,7 @@ mod tests {
         assert!(
             find(dir.path(), "nope")
                 .unwrap_err()
+                .to_string()
                 .starts_with("No backup \"nope\"")
         );
         assert!(b.line().contains("settings (BaseAddress, SyncAll)"));
@@ -422,7 +436,7 @@ mod tests {
         );
         // Later backups of that job are not originals, and the legacy one,
         // the oldest of its job, outlives retention.
-        for i in 0..KEEP + 1 {
+        for i in 0..=KEEP {
             let mut b = Backup::schema("https://g/v1.0", "sp", "job", &schema, &format!("n{i}"));
             b.tenant_id = Some("t1".into());
             save(dir.path(), &mut b).unwrap();
@@ -464,6 +478,7 @@ mod tests {
         assert!(
             Backup::schema_raw("https://g/v1.0", "sp", "job", b"<html>", "r")
                 .unwrap_err()
+                .to_string()
                 .starts_with("Graph's schema is not JSON")
         );
     }

@@ -9,8 +9,10 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::apps::{self, AppCandidate};
-use super::{Engine, EngineError, Facts};
-use crate::engine::resume::CreatedApp;
+use super::error::EngineError;
+use super::facts::Facts;
+use super::handle::Engine;
+use super::remembered::CreatedApp;
 use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
 use crate::services::graph::{GraphClient, GraphError, ServicePrincipal};
@@ -108,10 +110,10 @@ fn waited_sentence(waited: Duration, retries: usize) -> String {
 /// The app an earlier run (or this one) created and Entra does not list:
 /// waited for by id (by name when the create's answer was lost) within
 /// the retry policy's bound, and used when it appears. Not found and
-/// older than [`crate::engine::resume::CREATED_APP_REMEMBERED`]: it was deleted,
+/// older than [`super::remembered::CREATED_APP_REMEMBERED`]: it was deleted,
 /// said plainly, and `Ok(None)` lets a new one be created. Not found and
 /// younger: the step stops rather than create a second app, unless the
-/// admin asked for one ([`super::EngineConfig::create_app_again`]).
+/// admin asked for one ([`super::config::EngineConfig::create_app_again`]).
 pub(super) async fn wait_for(
     engine: &Engine,
     facts: &mut Facts,
@@ -122,7 +124,7 @@ pub(super) async fn wait_for(
     let at = crate::platform::timefmt::readable(&earlier.at);
     if engine.cfg.create_app_again || facts.create_app_again {
         facts.warnings.push(format!(
-            "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked (--create-app-again, or the window's \"Create another app anyway\").",
+            "An earlier run created {} at {at}, which Entra does not list; a new app was created as asked.",
             earlier.describe()
         ));
         facts.created_earlier = None;
@@ -141,23 +143,22 @@ pub(super) async fn wait_for(
     );
     let started = Instant::now();
     let settling = graph.settling();
-    let found = match &earlier.service_principal_id {
-        Some(id) => match replicated(engine, settling.get_service_principal(id)).await {
+    let found = if let Some(id) = &earlier.service_principal_id {
+        match replicated(engine, settling.get_service_principal(id)).await {
             Ok(sp) => Some(sp),
             Err(GraphError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
-        },
-        None => {
-            let named = replicated(
-                engine,
-                named_within(graph, &earlier.display_name, &facts.candidates, within),
-            )
-            .await?;
-            match named.as_slice() {
-                [] => None,
-                [one] => Some(one.clone()),
-                many => return Err(ambiguous(&earlier.display_name, many)),
-            }
+        }
+    } else {
+        let named = replicated(
+            engine,
+            named_within(graph, &earlier.display_name, &facts.candidates, within),
+        )
+        .await?;
+        match named.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => return Err(ambiguous(&earlier.display_name, many)),
         }
     };
     let waited_s = started.elapsed().as_secs();
@@ -166,7 +167,7 @@ pub(super) async fn wait_for(
             let text = format!(
                 "{} created at {at} is not in Entra (not found after {waited_s} s, and created more than {} h ago): it was deleted.",
                 earlier.describe(),
-                crate::engine::resume::CREATED_APP_REMEMBERED.as_secs() / 3600
+                super::remembered::CREATED_APP_REMEMBERED.as_secs() / 3600
             );
             facts.warnings.push(text.clone());
             facts.created_earlier = None;

@@ -20,7 +20,7 @@ pub enum EngineError {
     #[error("The SCIM endpoint did not pass the pre-flight check: {cause} {fix}")]
     Probe { cause: String, fix: String },
     #[error(
-        "No enterprise application whose name starts with \"{name}\" was found. Create the Orchidea SSO app first, or let the wizard create one (--create-app)."
+        "No enterprise application whose name starts with \"{name}\" was found. Create the Orchidea SSO app first, or let the wizard create one."
     )]
     NoApp { name: String },
     #[error(
@@ -28,7 +28,7 @@ pub enum EngineError {
     )]
     AppCannotProvision { name: String, reason: String },
     #[error(
-        "Several enterprise applications can provision: {names}. Choose one (--app-id in the CLI)."
+        "Several enterprise applications can provision: {names}. Choose one of them by its id."
     )]
     AmbiguousApp { names: String },
     #[error(
@@ -52,7 +52,7 @@ pub enum EngineError {
         waited_s: u64,
     },
     #[error(
-        "An earlier run created {app} at {at}, and Entra still does not show it after {waited_s} s: new apps can take a while to replicate. So that there is never a second app, the wizard does not create another: run again later, and it uses that app once Entra shows it. If the app was deleted, or you want a new one anyway, run with --create-app-again (in the window: \"Create another app anyway\")."
+        "An earlier run created {app} at {at}, and Entra still does not show it after {waited_s} s: new apps can take a while to replicate. So that there is never a second app, the wizard does not create another: run again later, and it uses that app once Entra shows it. If the app was deleted, or you want a new one anyway, ask the wizard to create another app anyway."
     )]
     CreatedAppUnseen {
         app: String,

@@ -90,7 +90,7 @@ impl JobView {
             .is_some_and(|t| !t.is_empty() && t != NEVER);
         let quarantine = status.quarantine.as_ref().map(|q| {
             let error_code = q.error.as_ref().and_then(|e| e.code.clone());
-            let reason = non_empty(&q.reason);
+            let reason = non_empty(q.reason.as_ref());
             QuarantineView {
                 too_many_deletes: reason
                     .as_deref()
@@ -98,9 +98,10 @@ impl JobView {
                 fix: quarantine_fix(reason.as_deref(), error_code.as_deref()),
                 reason: reason.unwrap_or_else(|| "reason not given".into()),
                 error_code,
-                error_message: q.error.as_ref().and_then(|e| non_empty(&e.message)),
-                since: non_empty(&q.series_began).or_else(|| non_empty(&q.current_began)),
-                next_attempt: non_empty(&q.next_attempt),
+                error_message: q.error.as_ref().and_then(|e| non_empty(e.message.as_ref())),
+                since: non_empty(q.series_began.as_ref())
+                    .or_else(|| non_empty(q.current_began.as_ref())),
+                next_attempt: non_empty(q.next_attempt.as_ref()),
             }
         });
         let code = status.code.as_str().to_string();
@@ -178,8 +179,8 @@ impl JobView {
 }
 
 /// Graph sends `""` for unknown times (`job-get.response.json`).
-fn non_empty(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
+fn non_empty(v: Option<&String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty()).cloned()
 }
 
 fn execution(e: &SynchronizationTaskExecution) -> ExecutionView {

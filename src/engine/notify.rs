@@ -10,6 +10,11 @@ use serde_json::json;
 /// The threshold Entra's portal suggests and the wizard proposes.
 pub const DEFAULT_DELETE_THRESHOLD: u32 = 500;
 
+/// How the warning begins when the admin's mail could not be read for the
+/// default notification address: the CLI recognises it to name its flag.
+pub const NO_MAIL_FOR_NOTIFICATIONS: &str =
+    "Could not read your e-mail address for failure notifications";
+
 /// What step 15 saves beside the scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notifications {
@@ -50,13 +55,14 @@ impl Notifications {
             .map(str::trim)
             .filter(|r| enabled && !r.is_empty())
             .map(str::to_string);
-        let threshold = match flag(&v["DeleteThresholdEnabled"]).unwrap_or(false) {
-            true => match &v["DeleteThresholdValue"] {
+        let threshold = if flag(&v["DeleteThresholdEnabled"]).unwrap_or(false) {
+            match &v["DeleteThresholdValue"] {
                 serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
                 serde_json::Value::String(s) => s.trim().parse().ok(),
                 _ => None,
-            },
-            false => None,
+            }
+        } else {
+            None
         };
         Some(Self {
             email,
@@ -137,8 +143,20 @@ fn flag(v: &serde_json::Value) -> Option<bool> {
     }
 }
 
+/// A notification setting the admin typed that cannot be used; the message
+/// names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("Notification e-mail: \"{0}\" is not an e-mail address (e.g. admin@contoso.com).")]
+    Email(String),
+    #[error(
+        "Deletion threshold: \"{0}\" is not a whole number above 0 (leave it empty to switch the guard off)."
+    )]
+    Threshold(String),
+}
+
 /// Checks what the admin typed; the message names the field.
-pub fn parse_email(text: &str) -> Result<Option<String>, String> {
+pub fn parse_email(text: &str) -> Result<Option<String>, FieldError> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
@@ -149,23 +167,19 @@ pub fn parse_email(text: &str) -> Result<Option<String>, String> {
             !user.is_empty() && host.contains('.') && !host.ends_with('.')
         }) && !part.contains(char::is_whitespace);
         if !ok {
-            return Err(format!(
-                "Notification e-mail: \"{part}\" is not an e-mail address (e.g. admin@contoso.com)."
-            ));
+            return Err(FieldError::Email(part.to_string()));
         }
     }
     Ok(Some(t.to_string()))
 }
 
-pub fn parse_threshold(text: &str) -> Result<Option<u32>, String> {
+pub fn parse_threshold(text: &str) -> Result<Option<u32>, FieldError> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
     }
     match t.parse::<u32>() {
-        Ok(0) | Err(_) => Err(format!(
-            "Deletion threshold: \"{t}\" is not a whole number above 0 (leave it empty to switch the guard off)."
-        )),
+        Ok(0) | Err(_) => Err(FieldError::Threshold(t.to_string())),
         Ok(n) => Ok(Some(n)),
     }
 }
@@ -232,16 +246,23 @@ mod tests {
         assert!(
             parse_email("admin")
                 .unwrap_err()
+                .to_string()
                 .contains("\"admin\" is not an e-mail")
         );
         assert!(
             parse_email("a@b.com, x y@z.com")
                 .unwrap_err()
+                .to_string()
                 .contains("\"x y@z.com\"")
         );
         assert_eq!(parse_threshold("").unwrap(), None);
         assert_eq!(parse_threshold(" 250 ").unwrap(), Some(250));
-        assert!(parse_threshold("0").unwrap_err().contains("above 0"));
+        assert!(
+            parse_threshold("0")
+                .unwrap_err()
+                .to_string()
+                .contains("above 0")
+        );
         assert!(parse_threshold("-5").is_err());
     }
 }

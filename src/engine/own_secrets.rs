@@ -7,8 +7,11 @@
 //! again next run. Secrets someone else created are listed, never revoked
 //! (the admin does that in Orchidea's web UI).
 
-use super::{Engine, EngineError, Facts, SecretSource};
-use crate::engine::resume::{CreatedScimSecret, SecretUse};
+use super::config::SecretSource;
+use super::error::EngineError;
+use super::facts::Facts;
+use super::handle::Engine;
+use super::remembered::{CreatedScimSecret, SecretUse};
 use crate::services::orchidea::{CreatedSecret, OrchideaAdmin, OrchideaError, SecretInfo};
 
 /// The workspace, Graph and tenant a record must match to be this run's.
@@ -68,7 +71,7 @@ pub(super) async fn create(
             Ok(created) => {
                 if let Some(r) = by_description(facts, &description) {
                     r.id = Some(created.id.clone());
-                    r.created_at = created.created_at.clone();
+                    r.created_at.clone_from(&created.created_at);
                 }
                 facts.new_secret = Some((created.id.clone(), false));
                 engine.save_run_state(facts);
@@ -273,23 +276,20 @@ fn match_lost(facts: &mut Facts, scope: &Scope<'_>, list: &[SecretInfo]) -> Vec<
         .iter_mut()
         .filter(|r| scope.holds(r) && r.id.is_none())
     {
-        match list
+        if let Some(found) = list
             .iter()
             .find(|s| s.description.as_deref() == Some(&r.description))
         {
-            Some(found) => {
-                r.id = Some(found.id.clone());
-                r.created_at = found.created_at.clone();
-                // Its value never arrived: it cannot be in Entra.
-                r.state = SecretUse::Created;
-            }
-            None => {
-                gone.push(r.description.clone());
-                lines.push(format!(
-                    "Orchidea lists no secret with the description the wizard gave {}: the create did not land, or this Orchidea keeps no descriptions; if its web UI shows a secret created then, revoke it there.",
-                    r.describe()
-                ));
-            }
+            r.id = Some(found.id.clone());
+            r.created_at.clone_from(&found.created_at);
+            // Its value never arrived: it cannot be in Entra.
+            r.state = SecretUse::Created;
+        } else {
+            gone.push(r.description.clone());
+            lines.push(format!(
+                "Orchidea lists no secret with the description the wizard gave {}: the create did not land, or this Orchidea keeps no descriptions; if its web UI shows a secret created then, revoke it there.",
+                r.describe()
+            ));
         }
     }
     facts

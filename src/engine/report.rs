@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::engine::{Facts, JobView, OnDemandRecord, Scope};
+use super::audience::Scope;
+use super::facts::{Facts, OnDemandRecord};
+use super::monitor::{JobView, stage_sentence};
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 
@@ -93,7 +95,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
         mapping_diff: facts
             .mapping
             .as_ref()
-            .map(|m| m.diff_lines())
+            .map(crate::procedure::mapping::MappingPlan::diff_lines)
             .unwrap_or_default(),
         probe: facts
             .probe
@@ -117,7 +119,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
                 "Coalesce([mail], [userPrincipalName]) — a deviation from Orchidea's specification, chosen so users without mail are provisioned".into()
             }
         },
-        notifications: facts.notifications.as_ref().map(|n| n.summary()),
+        notifications: facts.notifications.as_ref().map(super::notify::Notifications::summary),
         mappings_before: facts
             .schema_before
             .as_ref()
@@ -132,7 +134,11 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
         job_status: facts.job_view.clone(),
         held_deletions: held_deletions(facts),
         on_demand: facts.on_demand.clone(),
-        provisioning_results: facts.events.iter().map(|e| e.line()).collect(),
+        provisioning_results: facts
+            .events
+            .iter()
+            .map(crate::services::graph::ProvisioningEvent::line)
+            .collect(),
     }
 }
 
@@ -165,11 +171,10 @@ fn held_deletions(facts: &Facts) -> Vec<String> {
 /// The report as Markdown, for a change ticket.
 pub fn to_markdown(r: &Report) -> String {
     let mut md = String::new();
-    let app = r
-        .app
-        .as_ref()
-        .map(|a| format!("{} (`{}`)", a.name, a.id))
-        .unwrap_or_else(|| "not found".into());
+    let app = r.app.as_ref().map_or_else(
+        || "not found".into(),
+        |a| format!("{} (`{}`)", a.name, a.id),
+    );
     let _ = writeln!(md, "# Orchidea SCIM provisioning — change report\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let rows = [
@@ -177,14 +182,15 @@ pub fn to_markdown(r: &Report) -> String {
         ("Tool", format!("{} {}", r.tool, r.version)),
         ("Mode", r.mode.clone()),
         ("Enterprise application", app),
-        ("Provisioning job", code_or(&r.job_id, "none")),
-        ("Tenant URL (SCIM)", code_or(&r.scim_url, "none")),
+        ("Provisioning job", code_or(r.job_id.as_deref(), "none")),
+        ("Tenant URL (SCIM)", code_or(r.scim_url.as_deref(), "none")),
         ("Scope", r.scope.label().to_string()),
         (
             "Users in scope",
-            r.users_in_scope
-                .map(|n| format!("{n} ({} without mail)", r.users_without_mail.len()))
-                .unwrap_or_else(|| "not counted".into()),
+            r.users_in_scope.map_or_else(
+                || "not counted".into(),
+                |n| format!("{n} ({} without mail)", r.users_without_mail.len()),
+            ),
         ),
         ("userName source", r.user_name_source.clone()),
         (
@@ -249,7 +255,7 @@ pub fn to_markdown(r: &Report) -> String {
                 o.result
                     .steps
                     .iter()
-                    .map(|s| format!("  {}", crate::engine::stage_sentence(s))),
+                    .map(|s| format!("  {}", stage_sentence(s))),
             );
             lines
         })
@@ -263,10 +269,8 @@ pub fn to_markdown(r: &Report) -> String {
     md
 }
 
-fn code_or(v: &Option<String>, none: &str) -> String {
-    v.as_ref()
-        .map(|s| format!("`{s}`"))
-        .unwrap_or_else(|| none.to_string())
+fn code_or(v: Option<&str>, none: &str) -> String {
+    v.map_or_else(|| none.to_string(), |s| format!("`{s}`"))
 }
 
 fn section(md: &mut String, title: &str, lines: &[String], empty: &str) {
@@ -298,7 +302,7 @@ fn code_section(md: &mut String, title: &str, lines: &[String]) {
 /// atomically (a crash leaves the old report or the new, never half of one)
 /// and private (0600 on Unix), and every string in it has been through the
 /// log redactor, since step details and errors carry upstream text.
-pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, ReportError> {
     let is_md = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md"));
@@ -310,13 +314,21 @@ pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBu
     let mut written = Vec::new();
     if let Some(p) = json_path {
         let json = to_redacted_json(r)?;
-        crate::platform::paths::write_private(&p, json.as_bytes())
-            .map_err(|e| format!("could not write the report {}: {e}", p.display()))?;
+        crate::platform::paths::write_private(&p, json.as_bytes()).map_err(|source| {
+            ReportError::Write {
+                path: p.clone(),
+                source,
+            }
+        })?;
         written.push(p);
     }
     let md = crate::platform::logging::redact::redact(&to_markdown(r)).into_owned();
-    crate::platform::paths::write_private(&md_path, md.as_bytes())
-        .map_err(|e| format!("could not write the report {}: {e}", md_path.display()))?;
+    crate::platform::paths::write_private(&md_path, md.as_bytes()).map_err(|source| {
+        ReportError::Write {
+            path: md_path.clone(),
+            source,
+        }
+    })?;
     written.push(md_path);
     Ok(written)
 }
@@ -324,10 +336,22 @@ pub fn write(r: &Report, path: &std::path::Path) -> Result<Vec<std::path::PathBu
 /// The report as pretty JSON with every string value (and key) redacted.
 /// Redacting the serialized text could let a `k=v` pattern swallow a closing
 /// quote, so the strings are redacted one by one before serializing.
-pub fn to_redacted_json(r: &Report) -> Result<String, String> {
-    let mut value = serde_json::to_value(r).map_err(|e| e.to_string())?;
+pub fn to_redacted_json(r: &Report) -> Result<String, ReportError> {
+    let mut value = serde_json::to_value(r)?;
     redact_value(&mut value);
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
+/// Why the report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("could not write the report {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn redact_value(v: &mut serde_json::Value) {

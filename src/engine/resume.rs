@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Facts, Scope};
+use super::audience::Scope;
+use super::facts::Facts;
+pub use super::remembered::{CREATED_APP_REMEMBERED, CreatedApp, CreatedScimSecret, SecretUse};
 use crate::procedure::step::StepId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,148 +35,6 @@ pub struct RunState {
     /// (ids only, never values), for every workspace and tenant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_secrets: Vec<CreatedScimSecret>,
-}
-
-/// Where a SCIM secret the wizard created stands with Entra.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SecretUse {
-    /// Created; no PUT to Entra was sent with it. Safe to revoke in a
-    /// later run (this run may still be about to send it).
-    Created,
-    /// A PUT to Entra carried it (its answer may have been lost): Entra may
-    /// hold it, so it is kept until another secret is saved and tested.
-    Sent,
-    /// Entra took another secret after it: to revoke (again, if a revoke failed).
-    Replaced,
-}
-
-/// A SCIM secret the wizard created, remembered from the moment the create
-/// is sent until it is revoked: the id (`None` while the create's answer is
-/// unknown), when, and the description it was created with so a lost answer
-/// can be matched in Orchidea's list. Never the value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedScimSecret {
-    pub id: Option<String>,
-    /// Orchidea's `createdAt`, or when the create was sent (RFC 3339, UTC).
-    pub created_at: String,
-    /// The description sent with the create (unique per create).
-    pub description: String,
-    /// The workspace: its SCIM base URL.
-    pub scim_url: String,
-    pub graph_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    pub state: SecretUse,
-}
-
-impl CreatedScimSecret {
-    /// Sent now, answer not (yet) known; the description is unique.
-    pub fn attempt(scim_url: &str, graph_url: &str, tenant_id: Option<&str>) -> Self {
-        let at = crate::platform::timefmt::now_rfc3339();
-        Self {
-            id: None,
-            description: format!(
-                "Orchidea SCIM Setup Wizard, {at} ({})",
-                uuid::Uuid::new_v4().simple()
-            ),
-            created_at: at,
-            scim_url: scim_url.to_string(),
-            graph_url: graph_url.to_string(),
-            tenant_id: tenant_id.map(str::to_string),
-            state: SecretUse::Created,
-        }
-    }
-
-    /// Created for this workspace, Graph and tenant (an unknown tenant on
-    /// either side lets the Graph URL decide, as for [`CreatedApp`]).
-    pub fn belongs_to(&self, scim_url: &str, graph_url: &str, tenant_id: Option<&str>) -> bool {
-        let tenant = match (self.tenant_id.as_deref(), tenant_id) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-            _ => true,
-        };
-        tenant
-            && crate::engine::backup::same_graph(&self.graph_url, graph_url)
-            && self.scim_url.trim_end_matches('/') == scim_url.trim_end_matches('/')
-    }
-
-    /// "scs_… (created 2026-…)" or "created 2026-…, answer lost".
-    pub fn describe(&self) -> String {
-        let at = crate::platform::timefmt::readable(&self.created_at);
-        match &self.id {
-            Some(id) => format!("{id} (created {at})"),
-            None => format!("a secret created {at} whose id never arrived"),
-        }
-    }
-}
-
-/// How long a remembered create keeps the wizard from creating again:
-/// Microsoft gives no upper bound for replication, only that it "might take
-/// several minutes" (support article
-/// `404-not-found-error-manage-objects-microsoft-graph.md`), so a day is far
-/// past any lag; after it, an app that answers 404 by id was deleted.
-/// Inside it, only an explicit request creates another app.
-pub const CREATED_APP_REMEMBERED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-
-/// An enterprise app the wizard created, as soon as Entra answered (no
-/// secrets: ids, name, time). `service_principal_id` is `None` when the
-/// answer was lost or never came: the create was sent, its outcome unknown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedApp {
-    pub service_principal_id: Option<String>,
-    pub app_id: Option<String>,
-    pub display_name: String,
-    /// When `instantiate` was sent (RFC 3339, UTC).
-    pub at: String,
-    /// The tenant it was created in (`tid` of the sign-in), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-}
-
-impl CreatedApp {
-    /// Sent now in `tenant_id`, answer not (yet) known.
-    pub fn attempt(display_name: &str, tenant_id: Option<&str>) -> CreatedApp {
-        CreatedApp {
-            service_principal_id: None,
-            app_id: None,
-            display_name: display_name.to_string(),
-            at: crate::platform::timefmt::now_rfc3339(),
-            tenant_id: tenant_id.map(str::to_string),
-        }
-    }
-
-    /// Whether it belongs to the tenant signed in to; when either is
-    /// unknown (a sandbox, a given token) the Graph URL alone decides.
-    pub fn same_tenant(&self, tenant_id: Option<&str>) -> bool {
-        match (self.tenant_id.as_deref(), tenant_id) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-            _ => true,
-        }
-    }
-
-    /// How long ago it was sent; an unreadable time counts as just now
-    /// (the safe side: no second create).
-    pub fn age(&self, now: std::time::SystemTime) -> std::time::Duration {
-        humantime::parse_rfc3339(&self.at)
-            .ok()
-            .and_then(|at| now.duration_since(at).ok())
-            .unwrap_or_default()
-    }
-
-    /// Old enough that an app still not found was deleted.
-    pub fn expired(&self, now: std::time::SystemTime) -> bool {
-        self.age(now) >= CREATED_APP_REMEMBERED
-    }
-
-    /// "\"Orchidea\" (id …)" or "\"Orchidea\"" for a create whose answer was lost.
-    pub fn describe(&self) -> String {
-        match &self.service_principal_id {
-            Some(id) => format!("\"{}\" ({id})", self.display_name),
-            None => format!("\"{}\"", self.display_name),
-        }
-    }
 }
 
 impl RunState {
@@ -248,8 +108,8 @@ impl RunState {
     }
 }
 
-/// The run-state file for real tenants (a sandbox keeps its own, see
-/// [`crate::sandbox::Sandbox::wizard_dir`]).
+/// The run-state file for real tenants (a sandbox keeps its own in its
+/// folder: the demo wiring passes that path in `EngineConfig::run_state`).
 pub fn default_path() -> PathBuf {
     crate::platform::paths::data_dir().join("run-state.json")
 }

@@ -45,6 +45,7 @@ impl Status {
 
     /// The same state with `note` appended to its detail (e.g. the retries
     /// a step needed).
+    #[must_use]
     pub fn with_note(self, note: &str) -> Status {
         let join = |d: String| {
             if d.is_empty() {

@@ -148,7 +148,12 @@ impl StepId {
 
     /// The group this step belongs to.
     pub fn group(self) -> StepGroup {
-        use StepId::*;
+        use StepId::{
+            AutomaticMode, ChooseIdp, ChooseScope, CopyUrlAndSecret, CreateSecret, EditExternalId,
+            EditUserName, ExternalIdFromObjectId, KeepFiveAttributes, OpenEnterpriseApp,
+            OpenMappings, OpenProvisioning, OpenUserMapping, SaveCredentials, SaveSettings,
+            StartProvisioning, TestConnection, UserNameFromMail,
+        };
         match self {
             CreateSecret | ChooseIdp | CopyUrlAndSecret => StepGroup::Secret,
             OpenEnterpriseApp => StepGroup::App,
@@ -291,7 +296,7 @@ impl StepId {
 }
 
 /// Where `item` stands in an ordered list (0 if absent): navigation as data.
-pub fn position<T: PartialEq>(all: &[T], item: T) -> usize {
+pub fn position<T: Copy + PartialEq>(all: &[T], item: T) -> usize {
     all.iter().position(|x| *x == item).unwrap_or_default()
 }
 

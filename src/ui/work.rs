@@ -555,7 +555,7 @@ async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path:
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("could not create the folder {}: {e}", dir.display()))?;
         let path = dir.join(format!("orchidea-scim-report-{stamp}.json"));
-        crate::engine::report::write(&report, &path)
+        crate::engine::report::write(&report, &path).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())?

@@ -295,7 +295,10 @@ async fn a_remembered_app_not_found_within_a_day_stops_the_create_unless_asked_a
             matches!(&err, EngineError::CreatedAppUnseen { app, .. } if app.contains(gone)),
             "{err:?}"
         );
-        assert!(err.to_string().contains("--create-app-again"), "{err}");
+        assert!(
+            err.to_string().contains("create another app anyway"),
+            "{err}"
+        );
         assert_eq!(instantiate_calls(&sandbox), 0);
         assert!(orchidea_apps(&sandbox.dump().await).is_empty());
         // Asked explicitly: one new app, and the run says why.
@@ -313,7 +316,7 @@ async fn a_remembered_app_not_found_within_a_day_stops_the_create_unless_asked_a
         assert!(
             warnings
                 .iter()
-                .any(|w| w.contains(gone) && w.contains("--create-app-again")),
+                .any(|w| w.contains(gone) && w.contains("a new app was created as asked")),
             "{warnings:?}"
         );
         sandbox.wait_idle().await;

@@ -53,7 +53,7 @@ fn on_x11(test: &str, body: fn(&str)) {
     let started_here = !std::env::var("DISPLAY").is_ok_and(|d| !d.is_empty());
     let display = match Display::get() {
         Ok(d) => d,
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable(e.to_string()),
     };
     let out = Command::new(std::env::current_exe().unwrap())
         .args([

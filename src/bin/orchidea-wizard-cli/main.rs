@@ -5,6 +5,7 @@
 mod args;
 mod bench;
 mod error;
+mod hints;
 mod mappings;
 mod provision;
 mod render;

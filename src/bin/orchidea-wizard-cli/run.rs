@@ -115,7 +115,7 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
     let outcome = engine.run_all(confirm.as_ref()).await;
 
     if let Err(err) = &outcome {
-        eprintln!("stopped: {err}");
+        eprintln!("{}", crate::hints::stopped(err));
         if let EngineError::SchemaChanged(lines) = err {
             eprintln!("The changes needed now:");
             for line in lines {
@@ -155,7 +155,7 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
     drop(engine);
     let _ = printer.await;
     for warning in &facts.all_warnings() {
-        println!("warning: {warning}");
+        println!("warning: {}", crate::hints::warning(warning));
     }
     let complete = facts.checklist.all_complete();
     println!(

@@ -81,7 +81,7 @@ pub fn test_connection(session: &Session, with_entra: bool) -> Element<'_, Messa
                 "Entra reached the SCIM endpoint and accepted the secret.".into(),
                 None,
             ),
-            Some(Err(e)) => line(Some(false), e.clone(), None),
+            Some(Err(e)) => line(Some(false), e.to_string(), None),
         });
         let ran = !matches!(
             session.checklist.status(StepId::TestConnection),

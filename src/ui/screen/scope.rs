@@ -56,12 +56,12 @@ impl ScopeScreen {
                 Action::None
             }
             Message::Email(t) => {
-                self.email_error = parse_email(&t).err();
+                self.email_error = parse_email(&t).err().map(|e| e.to_string());
                 self.email = Some(t);
                 Action::None
             }
             Message::Threshold(t) => {
-                self.threshold_error = parse_threshold(&t).err();
+                self.threshold_error = parse_threshold(&t).err().map(|e| e.to_string());
                 self.threshold = Some(t);
                 Action::None
             }
@@ -145,11 +145,11 @@ impl ScopeScreen {
         let notifications = if edited {
             let email = match parse_email(self.email_text(session)) {
                 Ok(e) => e,
-                Err(message) => return Action::Fail(message),
+                Err(message) => return Action::Fail(message.to_string()),
             };
             let delete_threshold = match parse_threshold(&self.threshold_text(session)) {
                 Ok(t) => t,
-                Err(message) => return Action::Fail(message),
+                Err(message) => return Action::Fail(message.to_string()),
             };
             Some(Notifications {
                 email,
