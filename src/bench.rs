@@ -25,7 +25,7 @@ use crate::setup::{self, Choices};
 pub enum BenchError {
     /// A latency fault the bench builds was refused.
     #[error("{0}")]
-    Fault(String),
+    Fault(crate::sandbox::faults::FaultSpecError),
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
     #[error(transparent)]
