@@ -172,14 +172,21 @@ impl Registry {
                 .retain(|e| e.held() || !value.starts_with(e.value()));
             Entry::new(value)
         };
+        // Evict before adding: the new entry is not held yet (its caller
+        // counts the holder next), so it must not be the one evicted.
+        self.evict_to(MAX_SECRETS - 1);
         self.entries.push_back(entry);
-        self.evict();
         self.entries.back_mut()
     }
 
     /// Past [`MAX_SECRETS`], drops the oldest values nobody holds.
     fn evict(&mut self) {
-        while self.entries.len() > MAX_SECRETS {
+        self.evict_to(MAX_SECRETS);
+    }
+
+    /// Drops the oldest values nobody holds until at most `max` are left.
+    fn evict_to(&mut self, max: usize) {
+        while self.entries.len() > max {
             match self.entries.iter().position(|e| !e.held()) {
                 Some(i) => drop(self.entries.remove(i)),
                 None => break,
