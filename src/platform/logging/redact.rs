@@ -649,6 +649,23 @@ mod tests {
     }
 
     #[test]
+    fn a_new_secret_is_masked_when_every_slot_is_held() {
+        let mut r = Registry::new();
+        let held: Vec<String> = (0..MAX_SECRETS)
+            .map(|i| format!("held-secret-{i:04}-QWERTY"))
+            .collect();
+        for v in &held {
+            assert!(r.hold(v));
+        }
+        // The newcomer is not held yet while it is added; it must not be
+        // the value that makes room.
+        let new = "the-newest-admin-T0KEN";
+        assert!(r.hold(new));
+        assert_eq!(r.mask(new), MASK);
+        assert!(held.iter().all(|v| r.mask(v) == MASK));
+    }
+
+    #[test]
     fn a_held_secret_is_never_evicted() {
         let mut r = Registry::new();
         let live = "the-live-admin-T0KEN";
