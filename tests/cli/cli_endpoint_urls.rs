@@ -85,7 +85,7 @@ fn cli(
     )
 }
 
-fn write_settings(config: &Path, json: serde_json::Value) {
+fn write_settings(config: &Path, json: &serde_json::Value) {
     std::fs::create_dir_all(config).unwrap();
     std::fs::write(config.join("settings.json"), json.to_string()).unwrap();
 }
@@ -143,7 +143,7 @@ fn plain_http_endpoints_in_the_settings_file_are_refused_by_key() {
         ),
     ] {
         let config = dir.path().join(key);
-        write_settings(&config, serde_json::json!({ key: url }));
+        write_settings(&config, &serde_json::json!({ key: url }));
         // With a Graph token at hand, which a Graph URL would receive.
         for env in [vec![], vec![("GRAPH_ACCESS_TOKEN", graph_token)]] {
             let (code, stdout, stderr) = cli(&["signin"], &config, &proxy, &env);
@@ -181,7 +181,7 @@ fn loopback_http_endpoints_in_the_settings_file_still_sign_in() {
     let config = sandbox.dir.path().join("saved");
     write_settings(
         &config,
-        serde_json::json!({
+        &serde_json::json!({
             "loginUrl": sandbox.url("login_url"),
             "graphUrl": sandbox.url("graph_url"),
         }),

@@ -1,6 +1,9 @@
 //! The CLI's tests, in one binary: `orchidea-wizard-cli` run as a process
 //! against the sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test helpers take the values their callers build inline (`json!(...)`),
+// and a test may bring a trait into scope where it first uses it.
+#![allow(clippy::needless_pass_by_value, clippy::items_after_statements)]
 
 // The helpers this binary shares with the others (tests/support/): each
 // binary takes only the files whose every item it uses.

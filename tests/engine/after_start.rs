@@ -483,7 +483,7 @@ async fn a_restart_after_too_many_deletes_keeps_them_held_until_the_admin_allows
     let ids: Vec<String> = pending.iter().map(|e| e.subject_id().to_string()).collect();
     let mut sorted = ids.clone();
     sorted.sort();
-    let mut expected: Vec<String> = leaving.iter().map(|s| s.to_string()).collect();
+    let mut expected: Vec<String> = leaving.iter().map(|s| (*s).clone()).collect();
     expected.sort();
     assert_eq!(sorted, expected);
 

@@ -224,7 +224,7 @@ async fn an_orchidea_answer_over_the_cap_is_refused() {
     let (url, _) = recording(|_, _| sized(HUGE)).await;
     match admin(&url).workspace().await.unwrap_err() {
         OrchideaError::UnexpectedResponse { detail, .. } => {
-            assert!(detail.contains("larger than 1 MiB"), "{detail}")
+            assert!(detail.contains("larger than 1 MiB"), "{detail}");
         }
         other => panic!("{other:?}"),
     }
@@ -316,7 +316,7 @@ async fn a_scim_host_entra_cannot_reach_is_warned_about() {
             assert!(
                 detail.contains(".local") && detail.contains("cannot reach"),
                 "{detail}"
-            )
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -112,7 +112,7 @@ async fn each_step_reports_what_it_did() {
             StepId::OpenMappings => assert!(!user_targets(&dump).is_empty()),
             StepId::ExternalIdFromObjectId => assert_eq!(user_targets(&dump).len(), 5),
             StepId::SaveSettings => {
-                assert_eq!(secret_value(&dump, "SyncAll").as_deref(), Some("false"))
+                assert_eq!(secret_value(&dump, "SyncAll").as_deref(), Some("false"));
             }
             _ => {}
         }
@@ -307,7 +307,11 @@ async fn discovery_lists_apps_without_writing_anything() {
     let before = sandbox.dump().await;
     engine.discover().await.unwrap();
     let facts = engine.facts().await;
-    let names: Vec<&str> = facts.candidates.iter().map(|c| c.name()).collect();
+    let names: Vec<&str> = facts
+        .candidates
+        .iter()
+        .map(orchidea_wizard::engine::AppCandidate::name)
+        .collect();
     assert!(names.contains(&"Orchidea"), "{names:?}");
     let oidc = facts
         .candidates

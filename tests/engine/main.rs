@@ -2,6 +2,9 @@
 //! the probe, Orchidea's admin API, reports, backups and the fault matrix,
 //! each against the sandbox over real HTTP on 127.0.0.1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test helpers take the values their callers build inline (`json!(...)`),
+// and a test may bring a trait into scope where it first uses it.
+#![allow(clippy::needless_pass_by_value, clippy::items_after_statements)]
 
 // The helpers this binary shares with the others (tests/support/): each
 // binary takes only the files whose every item it uses.

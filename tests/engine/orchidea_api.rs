@@ -553,8 +553,8 @@ async fn scim_user_lifecycle_as_entra_drives_it() {
     assert_eq!(got.body["name"]["givenName"], "Augusta");
 
     // The workspace stores what SCIM returns.
-    let dump = ws.ws.lock().await.dump();
-    assert_eq!(dump["users"][0]["userName"], "ada.lovelace@contoso.com");
+    let stored = ws.ws.lock().await.dump();
+    assert_eq!(stored["users"][0]["userName"], "ada.lovelace@contoso.com");
 
     // Delete.
     let deleted = scim

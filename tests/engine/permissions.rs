@@ -4,7 +4,7 @@
 //! a 403, names the permission and the admin-consent link. Also the
 //! undocumented and advanced reads of issue #13 item 8: the saved settings
 //! GET may fail without failing the run, the deletion threshold is read
-//! back from the job, and the role check sends what an OData cast needs.
+//! back from the job, and the role check sends what an `OData` cast needs.
 //! Everything over real HTTP on 127.0.0.1.
 
 use crate::common;
@@ -37,7 +37,7 @@ fn without(missing: &str) -> Vec<String> {
     GRAPH_PERMISSIONS
         .iter()
         .filter(|p| **p != missing)
-        .map(|p| p.to_string())
+        .map(std::string::ToString::to_string)
         .collect()
 }
 

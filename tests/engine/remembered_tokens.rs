@@ -264,10 +264,10 @@ async fn a_damaged_entry_is_reported_not_used_and_removed_by_sign_out() {
     type Damage = fn(&keyring_core::mock::Store, &Arc<dyn CredentialStore>, &str);
     let damages: [(&str, Damage); 3] = [
         ("not written by this wizard", |m, _, k| {
-            raw(m, k, Some(b"plain-refresh-token"))
+            raw(m, k, Some(b"plain-refresh-token"));
         }),
         ("not text", |m, _, k| {
-            raw(m, k, Some(b"OW1:001;\xff\xfe\xfd"))
+            raw(m, k, Some(b"OW1:001;\xff\xfe\xfd"));
         }),
         ("a part is missing", |m, s, k| {
             s.set(k, &Secret::new("x".repeat(2 * MAX_BLOB))).unwrap();

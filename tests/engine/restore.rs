@@ -55,7 +55,7 @@ async fn job_before_step_9() -> (Sandbox, tempfile::TempDir, Engine, String, Str
 
 #[tokio::test]
 async fn a_restored_schema_is_byte_for_byte_the_original() {
-    let (sandbox, _dir, engine, sp, job, original) = job_before_step_9().await;
+    let (sandbox, _dir, engine, sp, job, original) = Box::pin(job_before_step_9()).await;
 
     run_through(&engine, StepId::ExternalIdFromObjectId).await;
     let edited = raw_schema(&sandbox, &sp, &job).await;
@@ -216,7 +216,7 @@ fn backup_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, serde_json::V
 
 #[tokio::test]
 async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
-    let (sandbox, dir, engine, sp, job, original) = job_before_step_9().await;
+    let (sandbox, dir, engine, sp, job, original) = Box::pin(job_before_step_9()).await;
     let original = String::from_utf8(original).unwrap();
     run_through(&engine, StepId::ExternalIdFromObjectId).await;
 
@@ -245,7 +245,7 @@ async fn the_backup_keeps_the_bytes_graph_sent_and_a_restore_puts_them_back() {
 
 #[tokio::test]
 async fn retention_never_removes_the_original() {
-    let (sandbox, dir, engine, sp, job, original) = job_before_step_9().await;
+    let (sandbox, dir, engine, sp, job, original) = Box::pin(job_before_step_9()).await;
     run_through(&engine, StepId::ExternalIdFromObjectId).await;
     let (step9_path, step9) = backup_files(dir.path())
         .into_iter()

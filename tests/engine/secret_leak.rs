@@ -505,7 +505,9 @@ impl RecordingProxy {
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let (record, base, http) = (record.clone(), base.clone(), http.clone());
                 async move {
-                    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                    let target = uri
+                        .path_and_query()
+                        .map_or("/", axum::http::uri::PathAndQuery::as_str);
                     let mut bytes = format!("{method} {target}\n").into_bytes();
                     for (name, value) in &headers {
                         bytes.extend_from_slice(format!("{name}: ").as_bytes());

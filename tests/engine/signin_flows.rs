@@ -82,7 +82,7 @@ async fn browser_sign_in(cfg: &SignInConfig) -> (Result<Tokens, SignInError>, Ve
     let browser = TestBrowser::default();
     let shown = Mutex::new(Vec::new());
     let result = signin::sign_in_with_browser(cfg, &http(), &browser, &|u: &Url| {
-        shown.lock().unwrap().push(u.clone())
+        shown.lock().unwrap().push(u.clone());
     })
     .await;
     let opened = browser.opened.into_inner().unwrap();
@@ -380,7 +380,7 @@ async fn an_engine_run_refreshes_an_expiring_token_and_stores_each_rotation() {
         http(),
         tokens,
         Some(Arc::new(move |r: &Secret| {
-            seen.lock().unwrap().push(r.clone())
+            seen.lock().unwrap().push(r.clone());
         })),
     ));
     // Let the first token expire, so the run must refresh before its first call.
@@ -394,7 +394,7 @@ async fn an_engine_run_refreshes_an_expiring_token_and_stores_each_rotation() {
     assert!(refreshes >= 1, "refreshed {refreshes} times");
     let rotated = rotated.lock().unwrap().clone();
     assert_eq!(
-        rotated.len() as u32,
+        u32::try_from(rotated.len()).unwrap(),
         refreshes,
         "every rotation was handed over"
     );
@@ -488,7 +488,7 @@ async fn serve(app: axum::Router) -> Url {
 }
 
 /// oauth2 calls the token endpoints through the wizard's own client
-/// (src/services/signin/oauth_http.rs): a redirect from the sign-in service is not
+/// (`src/services/signin/oauth_http.rs)`: a redirect from the sign-in service is not
 /// followed, so a request body (a device code, a refresh token) is never
 /// re-sent to wherever the redirect points.
 #[tokio::test]

@@ -155,9 +155,12 @@ async fn a_change_between_diff_and_write_is_shown_again_not_overwritten() {
         "the other admin's change survives the write"
     );
     assert!(
-        orchidea_wizard::procedure::mapping::plan(&now, &Default::default())
-            .unwrap()
-            .is_noop(),
+        orchidea_wizard::procedure::mapping::plan(
+            &now,
+            &orchidea_wizard::procedure::mapping::MappingOptions::default()
+        )
+        .unwrap()
+        .is_noop(),
         "and step 9's edits were written"
     );
     let step9 = engine
@@ -194,7 +197,11 @@ async fn with_yes_a_changed_schema_stops_the_run_and_writes_nothing() {
     );
     let now = stored_schema(&sandbox, &sp, &job).await;
     assert!(has_mark(&now));
-    let plan_now = orchidea_wizard::procedure::mapping::plan(&now, &Default::default()).unwrap();
+    let plan_now = orchidea_wizard::procedure::mapping::plan(
+        &now,
+        &orchidea_wizard::procedure::mapping::MappingOptions::default(),
+    )
+    .unwrap();
     assert!(!plan_now.is_noop(), "step 9 wrote nothing");
     assert!(
         !engine

@@ -643,7 +643,7 @@ async fn users_whose_matching_attributes_are_all_empty_are_skipped() {
                     .as_str()
                     .unwrap()
                     .contains("matching attribute empty")
-            )
+            );
         })
         .map(|e| e["userDisplayName"].as_str().unwrap())
         .collect();

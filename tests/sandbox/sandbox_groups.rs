@@ -381,9 +381,9 @@ async fn test_connection_passes_without_groups_but_fails_on_a_group_request_refu
             .await
         }
     };
-    let ok = test(format!("{}scim/v2", users_only)).await;
+    let ok = test(format!("{users_only}scim/v2")).await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
-    let refused = test(format!("{}scim/v2", refusing)).await;
+    let refused = test(format!("{refusing}scim/v2")).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     let message = refused.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("401"), "{message}");

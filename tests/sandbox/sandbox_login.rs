@@ -128,7 +128,7 @@ async fn authorization_code_with_pkce_signs_in_and_refreshes() {
             .unwrap()
             .starts_with("AADSTS501481: The Code_Verifier does not match")
     );
-    assert_eq!(body["error_codes"][0], 501481);
+    assert_eq!(body["error_codes"][0], 501_481);
 
     let code = pair(
         &redirect_pairs(&authorize(&sandbox, Some(&challenge), redirect).await),

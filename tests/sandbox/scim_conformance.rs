@@ -216,7 +216,7 @@ async fn third_party_checker_finds_no_failure() {
 
 /// Checker results that are not failures: (status, check, reason text, why).
 /// Empty today: scim2-tester 0.5.2 has no checks for the optional features
-/// ServiceProviderConfig marks unsupported (bulk, sort, ETags, password
+/// `ServiceProviderConfig` marks unsupported (bulk, sort, `ETags`, password
 /// change), and every other check passes. An entry belongs here only for
 /// such a feature, with the reason.
 const ALLOWED: [(&str, &str, &str, &str); 0] = [];
@@ -323,7 +323,7 @@ async fn discovery_serves_every_schema_the_resource_types_name() {
     assert_error(&s.get("/ResourceTypes/Nope").await, 404, None);
 }
 
-/// RFC 7643 §5: ServiceProviderConfig says what is supported; the optional
+/// RFC 7643 §5: `ServiceProviderConfig` says what is supported; the optional
 /// features the server lacks are `supported: false`.
 #[tokio::test]
 async fn service_provider_config_advertises_what_is_served() {

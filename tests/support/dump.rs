@@ -30,7 +30,7 @@ pub fn orchidea_sp(dump: &Value) -> Value {
         .expect("the default tenant has an Orchidea app")
 }
 
-/// A saved provisioning secret of the Orchidea app, as the sandbox stores it (SecretToken masked).
+/// A saved provisioning secret of the Orchidea app, as the sandbox stores it (`SecretToken` masked).
 pub fn secret_value(dump: &Value, key: &str) -> Option<String> {
     let sp = orchidea_sp(dump);
     let id = sp["id"].as_str()?;

@@ -38,7 +38,6 @@ pub fn scim_users(dump: &Value) -> BTreeSet<Expected> {
     expected_from_scim(
         dump["orchidea"]["users"]
             .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
+            .map_or(&[], Vec::as_slice),
     )
 }

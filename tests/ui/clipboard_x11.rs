@@ -120,7 +120,7 @@ fn wait_for(display: &str, want: &str) -> Option<String> {
     }
 }
 
-fn masked(s: &Option<String>) -> String {
+fn masked(s: Option<&String>) -> String {
     match s {
         Some(s) => Secret::new(s.as_str()).masked(),
         None => "nothing".into(),
@@ -162,7 +162,7 @@ fn copy_and_read_back(display: &str, wait: Duration) -> (Secret, Copier, Instant
     assert!(
         read.as_deref() == Some(secret.expose()),
         "another program reads the secret: got {}",
-        masked(&read)
+        masked(read.as_ref())
     );
     (secret, copier, t0)
 }
@@ -184,7 +184,7 @@ fn a_copied_secret_is_readable_then_cleared_after_the_countdown() {
                     .as_deref()
                     .is_none_or(|s| !s.contains(secret.expose())),
                 "the secret is gone: got {}",
-                masked(&after)
+                masked(after.as_ref())
             );
         },
     );
