@@ -20,7 +20,7 @@ pub struct Session {
     /// Mirrors the engine's checklist from its progress events.
     pub checklist: Checklist,
     pub snapshot: Option<Snapshot>,
-    pub idps: Option<Result<Vec<Idp>, String>>,
+    pub idps: Option<Result<Vec<Idp>, crate::ui::work::IdpsError>>,
     pub running: Option<Running>,
     pub error: Option<Failure>,
     pub pause: Option<Pause>,

@@ -193,7 +193,10 @@ pub fn secret_field<'a, M: Clone + 'a>(
 
 /// What went wrong, in the engine's words, with a retry that reuses every
 /// value already entered.
-pub fn error_banner<'a, M: Clone + 'a>(message: &'a str, retry: Option<M>) -> Element<'a, M> {
+pub fn error_banner<'a, M: Clone + 'a>(
+    message: impl text::IntoFragment<'a>,
+    retry: Option<M>,
+) -> Element<'a, M> {
     let retry = retry.map(|m| {
         focusable(
             button(text("Retry").size(14))

@@ -28,6 +28,32 @@ use crate::services::graph::{DirectoryUser, ProvisioningEvent, TokenSource};
 use crate::services::orchidea::{HttpOrchideaAdmin, ManualScim, OrchideaAdmin};
 use crate::setup::{self, Choices, OrchideaAccess};
 
+/// Why Orchidea's IDPs could not be listed (step 1b).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdpsError {
+    #[error("{0}")]
+    Orchidea(crate::services::orchidea::OrchideaError),
+    #[error("Orchidea's admin API is not configured.")]
+    NoAdminApi,
+    #[error("{0}")]
+    Target(TargetError),
+}
+
+/// Why the report could not be exported after Start.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExportError {
+    #[error("could not create the folder {}: {reason}", dir.display())]
+    Folder {
+        dir: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("{0}")]
+    Report(String),
+    /// The blocking write never finished (its thread panicked or was cancelled).
+    #[error("{0}")]
+    Lost(String),
+}
+
 /// Why no engine or admin API client could be made for the target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -420,9 +446,9 @@ pub fn stream(
             Op::ListIdps => {
                 let admin = target.as_ref().map(Target::admin).transpose();
                 let idps = match admin {
-                    Ok(Some(Some(admin))) => admin.list_idps().await.map_err(|e| e.to_string()),
-                    Ok(_) => Err("Orchidea's admin API is not configured.".into()),
-                    Err(e) => Err(e.to_string()),
+                    Ok(Some(Some(admin))) => admin.list_idps().await.map_err(IdpsError::Orchidea),
+                    Ok(_) => Err(IdpsError::NoAdminApi),
+                    Err(e) => Err(IdpsError::Target(e)),
                 };
                 reply(Message::Secret(orchidea_secret::Message::IdpsLoaded(idps)))
             }
@@ -540,7 +566,10 @@ async fn run_engine(
 pub const LOG_PAGE: usize = 50;
 
 /// Writes `orchidea-scim-report-<time>.json` and `.md` into `dir`.
-async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+async fn export(
+    engine: &Engine,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, ExportError> {
     let facts = engine.facts().await;
     let scope = engine.scope().await;
     let mode = if crate::platform::http::is_loopback(engine.config().graph.base()) {
@@ -552,13 +581,15 @@ async fn export(engine: &Engine, dir: &std::path::Path) -> Result<Vec<std::path:
     let stamp = crate::platform::timefmt::now_compact();
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("could not create the folder {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| ExportError::Folder {
+            dir: dir.clone(),
+            reason: e.to_string(),
+        })?;
         let path = dir.join(format!("orchidea-scim-report-{stamp}.json"));
-        crate::engine::report::write(&report, &path).map_err(|e| e.to_string())
+        crate::engine::report::write(&report, &path).map_err(|e| ExportError::Report(e.to_string()))
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| ExportError::Lost(e.to_string()))?
 }
 
 /// What the monitor reads after Start: the job and, when it changed, the log.

@@ -22,7 +22,7 @@ pub struct AfterStart {
     found: Option<Result<Vec<DirectoryUser>, EngineError>>,
     filter: Option<Outcome>,
     filter_text: String,
-    pub(crate) exported: Option<Result<Vec<PathBuf>, String>>,
+    pub(crate) exported: Option<Result<Vec<PathBuf>, crate::ui::work::ExportError>>,
     /// The admin asked to allow the held deletions: the list is shown
     /// with a last "are you sure".
     confirm_deletions: bool,
@@ -48,7 +48,7 @@ pub enum Message {
     /// Who the search found.
     UsersFound(Result<Vec<DirectoryUser>, EngineError>),
     /// The report files written.
-    Exported(Result<Vec<PathBuf>, String>),
+    Exported(Result<Vec<PathBuf>, crate::ui::work::ExportError>),
 }
 
 /// Log lines shown at once; the filter narrows the newest page.
@@ -486,7 +486,7 @@ impl AfterStart {
                     col = col.push(text(format!("Saved {}", p.display())).size(13));
                 }
             }
-            Some(Err(e)) => col = col.push(text(e).size(13).style(theme::danger_text)),
+            Some(Err(e)) => col = col.push(text(e.to_string()).size(13).style(theme::danger_text)),
             None => {}
         }
         card(col)

@@ -51,7 +51,7 @@ pub enum Message {
     ToggleReveal,
     ReloadIdps,
     /// The workspace's IDPs, read through Orchidea's admin API.
-    IdpsLoaded(Result<Vec<Idp>, String>),
+    IdpsLoaded(Result<Vec<Idp>, crate::ui::work::IdpsError>),
     /// 1a–1c ran with what is typed now.
     Connected,
 }
@@ -261,7 +261,7 @@ impl OrchideaSecret {
     fn idp_list<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
         let body: Element<'a, Message> = match &session.idps {
             None => text("Loading the workspace's IDPs…").size(14).into(),
-            Some(Err(e)) => widget::error_banner(e.as_str(), Some(Message::ReloadIdps)),
+            Some(Err(e)) => widget::error_banner(e.to_string(), Some(Message::ReloadIdps)),
             Some(Ok(idps)) => column(idps.iter().map(|idp| {
                 let default = if idp.default {
                     " · workspace default"
