@@ -49,25 +49,19 @@ macro_rules! message_error {
 pub mod orchidea;
 pub mod scim;
 
-pub mod auditlogs;
-pub mod credentials;
-pub mod directory;
 pub mod entra;
 pub mod expression;
 pub mod faults;
-pub mod graph;
 pub mod job;
 pub mod login;
-pub mod odata;
-pub mod ondemand;
 pub mod outbound;
 pub mod payload;
 pub mod provision;
-pub mod sync;
 pub mod tenant;
 pub mod traffic;
 pub mod webui;
 
+pub use self::entra::{graph, odata};
 pub use self::faults::{Fault, FaultTarget};
 pub use self::login::{Consent, DeviceCodePolicy, LoginStats, SignInBehaviour};
 pub use self::scim::{index as scim_index, schema as scim_schema};
