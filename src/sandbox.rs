@@ -6,16 +6,25 @@
 //! Contoso tenant. The desktop app's default mode, the CLI's `--sandbox` and
 //! the tests all use [`Sandbox::start`].
 //!
-//! Layout. Orchidea side: `orchidea` (workspace model and admin API, where
-//! step group *secret* creates SCIM secrets), `webui`, and `scim/` (the SCIM
-//! server: `handlers`, `patch`, `filter`, `path`, `projection`, `discovery`,
-//! `index`, `schema`). Entra side: `graph` and `odata` (Graph plumbing),
-//! `login`, `entra` and `tenant` (the directory model), `directory` (group
-//! *app*: SPs and instantiate; group *scope*: users, groups, assignments),
-//! `sync` (job, schema for group *mappings*, start for group *start*),
-//! `credentials` (group *credentials*: secrets, Test Connection), `job`,
-//! `ondemand`, `auditlogs`, and the cycle in `provision/` (`plan`, `users`,
-//! `log`, `groups`) with `outbound`, `payload` and `expression`.
+//! Layout, by the step groups of [`crate::procedure::step::StepGroup`]
+//! (the same file names as in the other layers).
+//!
+//! Orchidea side: `orchidea` (workspace model and admin API) with
+//! `orchidea/secret.rs` (group *secret*: SCIM secrets), `webui`, and `scim/`
+//! (the SCIM server: `handlers`, `patch`, `filter`, `path`, `projection`,
+//! `discovery`, `index`, `schema`).
+//!
+//! Entra side: `entra` (the directory model) with its Graph routes in
+//! `entra/`, one file per group: `app.rs` (service principals,
+//! `applicationTemplates/{id}/instantiate`, the admin and their roles),
+//! `credentials.rs` (templates, jobs, saved secrets, Test Connection),
+//! `mappings.rs` (the job's schema and its checks), `scope.rs` (users,
+//! groups, members, `appRoleAssignedTo`), `start.rs` (start, pause,
+//! restart, with `start/ondemand.rs` and `start/auditlogs.rs`), on the
+//! Graph plumbing of `entra/graph.rs` and `entra/odata.rs`. Beside it:
+//! `login`, `tenant`, `job`, `faults`, and the provisioning cycle in
+//! `provision/` (`plan`, `users`, `log`, `groups`) with `outbound`,
+//! `payload` and `expression`.
 
 /// A rejection whose whole content is its message, shown word for word
 /// (tests and `docs/` quote them): one type per kind of input refused.
@@ -49,25 +58,20 @@ macro_rules! message_error {
 pub mod orchidea;
 pub mod scim;
 
-pub mod auditlogs;
-pub mod credentials;
-pub mod directory;
 pub mod entra;
 pub mod expression;
 pub mod faults;
-pub mod graph;
 pub mod job;
 pub mod login;
-pub mod odata;
-pub mod ondemand;
 pub mod outbound;
 pub mod payload;
 pub mod provision;
-pub mod sync;
 pub mod tenant;
 pub mod traffic;
 pub mod webui;
 
+// The Graph plumbing moved under `entra/`; its old paths still work.
+pub use self::entra::{graph, odata};
 pub use self::faults::{Fault, FaultTarget};
 pub use self::login::{Consent, DeviceCodePolicy, LoginStats, SignInBehaviour};
 pub use self::scim::{index as scim_index, schema as scim_schema};

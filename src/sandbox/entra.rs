@@ -1,4 +1,16 @@
 //! The simulated Entra directory: tenant objects, provisioning jobs, saved secrets and the provisioning log.
+//!
+//! Its Graph routes sit beside it, one file per step group (`app`,
+//! `credentials`, `mappings`, `scope`, `start`), on the shared plumbing of
+//! `graph` (listener, bearer check, error envelope, lists) and `odata`.
+
+pub mod app;
+pub mod credentials;
+pub mod graph;
+pub mod mappings;
+pub mod odata;
+pub mod scope;
+pub mod start;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -162,7 +174,7 @@ pub struct ProvisionedGroup {
 }
 
 /// One line of the provisioning log, served as a `provisioningObjectSummary`
-/// at `/auditLogs/provisioning` (`super::auditlogs`). Fields added after the
+/// at `/auditLogs/provisioning` (`start::auditlogs`). Fields added after the
 /// first state-file version have defaults, so old state files still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -301,7 +313,7 @@ impl EntraState {
     pub fn template_schema(&self) -> &Value {
         match &self.template_schema {
             Some(schema) => schema,
-            None => super::sync::template_schema(),
+            None => mappings::template_schema(),
         }
     }
 

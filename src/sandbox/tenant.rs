@@ -287,7 +287,7 @@ fn read_schema_file(path: &Path) -> Result<Value, TenantFileError> {
 /// whole `synchronizationSchema` object (a path was read in by `load`).
 fn check_template_schema(schema: &Value) -> Result<(), TenantFileError> {
     match schema {
-        Value::Object(_) => super::sync::check_schema(schema)
+        Value::Object(_) => super::entra::mappings::check_schema(schema)
             .map_err(|e| {
                 TenantFileError(format!(
                     "templateSchema is not a usable synchronizationSchema: {e}"
@@ -430,7 +430,7 @@ mod tests {
     fn template_schema_is_read_from_a_path_beside_the_file_or_refused() {
         let dir = std::env::temp_dir().join(format!("tenant-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(dir.join("exports")).unwrap();
-        let schema = super::super::sync::template_schema().clone();
+        let schema = super::super::entra::mappings::template_schema().clone();
         std::fs::write(dir.join("exports/s.json"), schema.to_string()).unwrap();
         let mut tenant: Value = serde_json::from_str(DEFAULT_TENANT).unwrap();
         tenant["templateSchema"] = Value::from("exports/s.json");

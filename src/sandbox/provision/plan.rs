@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn the_fixture_user_mapping_is_found_by_object_names() {
-        let schema = crate::sandbox::sync::template_schema();
+        let schema = crate::sandbox::entra::mappings::template_schema();
         let m = user_mapping(schema).unwrap();
         assert_eq!(m["name"], "Provision Microsoft Entra ID Users");
         assert_eq!(

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::Shared;
 use super::odata::{Query, QueryError, project};
+use crate::sandbox::Shared;
 
 pub(crate) type AppState = Arc<Shared>;
 
@@ -114,10 +114,11 @@ pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, Graph
 pub(crate) fn router(shared: AppState) -> Router {
     // Full paths rather than `nest`: handlers need the whole URI for next links.
     Router::new()
-        .merge(super::directory::routes("/v1.0"))
-        .merge(super::sync::routes("/v1.0"))
-        .merge(super::ondemand::routes("/v1.0"))
-        .merge(super::auditlogs::routes("/v1.0"))
+        .merge(super::app::routes("/v1.0"))
+        .merge(super::credentials::routes("/v1.0"))
+        .merge(super::mappings::routes("/v1.0"))
+        .merge(super::scope::routes("/v1.0"))
+        .merge(super::start::routes("/v1.0"))
         .fallback(unknown_segment)
         .method_not_allowed_fallback(|| async {
             GraphError::new(
@@ -129,12 +130,15 @@ pub(crate) fn router(shared: AppState) -> Router {
         // Inside the envelope: an injected failure gets Graph's error body.
         .layer(middleware::from_fn_with_state(
             shared.faults.clone(),
-            super::faults::graph_layer,
+            crate::sandbox::faults::graph_layer,
         ))
         .layer(middleware::from_fn_with_state(shared.clone(), envelope))
         .layer(middleware::from_fn_with_state(
-            (shared.requests.clone(), super::traffic::Server::Graph),
-            super::traffic::record,
+            (
+                shared.requests.clone(),
+                crate::sandbox::traffic::Server::Graph,
+            ),
+            crate::sandbox::traffic::record,
         ))
         .with_state(shared)
 }
@@ -234,11 +238,11 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Vec<String>, GraphE
         return Ok(shared.login.graph_token_scopes());
     }
     match shared.login.check_access(token) {
-        super::login::AccessCheck::Valid(granted) => Ok(granted),
-        super::login::AccessCheck::Expired => Err(unauthorized(
+        crate::sandbox::login::AccessCheck::Valid(granted) => Ok(granted),
+        crate::sandbox::login::AccessCheck::Expired => Err(unauthorized(
             "Lifetime validation failed, the token is expired.",
         )),
-        super::login::AccessCheck::Unknown => Err(unauthorized(
+        crate::sandbox::login::AccessCheck::Unknown => Err(unauthorized(
             "Access token validation failure. Invalid audience or signature.",
         )),
     }

@@ -30,13 +30,13 @@ use axum::routing::post;
 use serde_json::{Map, Value, json};
 
 use super::auditlogs::{error_category, recommended_action};
-use super::entra::{LogEntry, Step};
-use super::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
-use super::outbound::ScimTarget;
-use super::provision::{
+use crate::sandbox::entra::credentials::check_job;
+use crate::sandbox::entra::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
+use crate::sandbox::entra::{LogEntry, Step};
+use crate::sandbox::outbound::ScimTarget;
+use crate::sandbox::provision::{
     self, CREDENTIAL_ERROR, Candidate, LogContext, Stage, Started, UserResult, code,
 };
-use super::sync::check_job;
 
 /// Requests per job per window (the docs' rate limit).
 pub const RATE_LIMIT: usize = 5;
@@ -425,7 +425,7 @@ fn finish(
         "sourceSystem": { "id": Value::Null, "name": "Azure Active Directory", "details": Value::Null },
         "targetIdentity": {
             "id": target_id,
-            "type": super::scim::USER_SCHEMA,
+            "type": crate::sandbox::scim::USER_SCHEMA,
             "displayName": entry.target_display_name,
             "details": Value::Null,
         },

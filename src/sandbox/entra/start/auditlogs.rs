@@ -14,10 +14,10 @@ use axum::http::{StatusCode, Uri};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::entra::{EntraState, LogEntry};
-use super::graph::{AppState, GraphError, GraphResult, ok_json, self_url};
-use super::odata::{Filter, Query, QueryError};
-use super::provision::{CREDENTIAL_ERROR, UNAVAILABLE_ERROR, code};
+use crate::sandbox::entra::graph::{AppState, GraphError, GraphResult, ok_json, self_url};
+use crate::sandbox::entra::odata::{Filter, Query, QueryError};
+use crate::sandbox::entra::{EntraState, LogEntry};
+use crate::sandbox::provision::{CREDENTIAL_ERROR, UNAVAILABLE_ERROR, code};
 
 /// Entries per page without `$top`.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -238,7 +238,7 @@ fn action_of(e: &LogEntry) -> &'static str {
         "Update" => "update",
         "Disable" => "disable",
         "Delete" => "delete",
-        super::provision::STAGED_DELETE => "stagedDelete",
+        crate::sandbox::provision::STAGED_DELETE => "stagedDelete",
         _ => "other",
     }
 }
@@ -399,7 +399,7 @@ mod tests {
         assert_eq!(legacy_code(&entry), Some(code::EMPTY_MATCHING_VALUE));
         entry.reason = "already up to date".into();
         assert_eq!(legacy_code(&entry), Some(code::REDUNDANT_EXPORT));
-        let state = EntraState::from_tenant(&super::super::tenant::TenantFile::builtin());
+        let state = EntraState::from_tenant(&crate::sandbox::tenant::TenantFile::builtin());
         let s = summary(&state, &entry);
         assert_eq!(s["provisioningAction"], "other");
         assert_eq!(s["changeId"], "1");

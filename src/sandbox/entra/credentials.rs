@@ -1,16 +1,202 @@
-//! Saved provisioning credentials (`synchronization/secrets`) and Test Connection (`validateCredentials`).
+//! Group *credentials* (steps 3–6) on the Graph side, under `/servicePrincipals/{id}/synchronization`: templates, jobs (create, get, list, delete), saved secrets and Test Connection (`validateCredentials`).
 
+use std::collections::BTreeMap;
+
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::entra::{self, SecretPair};
 use super::graph::{AppState, GraphError, GraphResult, json_object, ok_json};
-use super::outbound::ScimTarget;
-use super::sync::{check_job, check_sp, context};
+use super::{EntraState, HeldDeletes, JobRecord, SecretPair};
 use crate::platform::secret::Secret;
+use crate::sandbox::job::Job;
+use crate::sandbox::outbound::ScimTarget;
+
+/// The routes, each path under `prefix` (`/v1.0`).
+pub(crate) fn routes(prefix: &str) -> Router<AppState> {
+    let base = format!("{prefix}/servicePrincipals/{{id}}/synchronization");
+    Router::new()
+        .route(&format!("{base}/templates"), get(templates))
+        .route(&format!("{base}/jobs"), get(list_jobs).post(create_job))
+        .route(
+            &format!("{base}/jobs/{{job}}"),
+            get(get_job).delete(delete_job),
+        )
+        .route(
+            &format!("{base}/jobs/{{job}}/validateCredentials"),
+            post(validate_credentials),
+        )
+        .route(
+            &format!("{base}/secrets"),
+            get(get_secrets).put(put_secrets),
+        )
+}
+
+pub(super) fn no_job(job_id: &str) -> GraphError {
+    GraphError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("The synchronization job '{job_id}' was not found for this service principal."),
+    )
+}
+
+/// The app exists and Graph's replicas show it: a new app answers 404
+/// `Request_ResourceNotFound` until it has replicated.
+pub(crate) fn check_sp(entra: &EntraState, sp_id: &str) -> Result<(), GraphError> {
+    entra
+        .sp(sp_id)
+        .filter(|_| entra.replicated(sp_id))
+        .map(drop)
+        .ok_or_else(|| GraphError::no_object(sp_id))
+}
+
+pub(crate) fn check_job(entra: &EntraState, sp_id: &str, job_id: &str) -> Result<(), GraphError> {
+    check_sp(entra, sp_id)?;
+    entra
+        .job(sp_id, job_id)
+        .map(drop)
+        .ok_or_else(|| no_job(job_id))
+}
+
+pub(crate) fn context(shared: &AppState, sp_id: &str, tail: &str) -> String {
+    format!(
+        "{}/$metadata#servicePrincipals('{sp_id}')/synchronization/{tail}",
+        shared.graph_url
+    )
+}
+
+/// Template ids an app offers: `scim` when it can provision, none otherwise.
+fn template_ids(entra: &EntraState, sp_id: &str) -> Vec<&'static str> {
+    match entra.sp(sp_id) {
+        Some(sp) if sp.can_provision() => vec!["scim"],
+        _ => Vec::new(),
+    }
+}
+
+async fn templates(State(shared): State<AppState>, Path(sp_id): Path<String>) -> GraphResult {
+    let entra = shared.entra.lock().await;
+    check_sp(&entra, &sp_id)?;
+    let app_id = entra
+        .sp(&sp_id)
+        .map(|s| s.app_id.clone())
+        .unwrap_or_default();
+    let schema = entra.template_schema();
+    let value: Vec<Value> = template_ids(&entra, &sp_id)
+        .into_iter()
+        .map(|id| {
+            json!({
+                "id": id,
+                "applicationId": app_id,
+                "default": true,
+                "description": "Provision users to any application that implements SCIM 2.0.",
+                "discoverable": true,
+                "factoryTag": "scim",
+                "metadata": [],
+                "schema": schema,
+            })
+        })
+        .collect();
+    let body = json!({ "@odata.context": context(&shared, &sp_id, "templates"), "value": value });
+    Ok(ok_json(StatusCode::OK, &body))
+}
+
+async fn list_jobs(State(shared): State<AppState>, Path(sp_id): Path<String>) -> GraphResult {
+    let entra = shared.entra.lock().await;
+    check_sp(&entra, &sp_id)?;
+    let value: Vec<&Job> = entra
+        .jobs
+        .iter()
+        .filter(|j| j.service_principal_id == sp_id)
+        .map(|j| &j.job)
+        .collect();
+    let body = json!({ "@odata.context": context(&shared, &sp_id, "jobs"), "value": value });
+    Ok(ok_json(StatusCode::OK, &body))
+}
+
+async fn create_job(
+    State(shared): State<AppState>,
+    Path(sp_id): Path<String>,
+    body: Bytes,
+) -> GraphResult {
+    let body = json_object(&body)?;
+    let template = body
+        .get("templateId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| GraphError::bad_request("BadRequest", "templateId is required."))?;
+    let mut entra = shared.entra.lock().await;
+    check_sp(&entra, &sp_id)?;
+    let offered = template_ids(&entra, &sp_id);
+    let Some(template) = offered.iter().find(|t| t.eq_ignore_ascii_case(template)) else {
+        let known = if offered.is_empty() {
+            "this application offers no synchronization templates".to_string()
+        } else {
+            format!("its templates are: {}", offered.join(", "))
+        };
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            format!("The template '{template}' was not found for this application; {known}."),
+        ));
+    };
+    // The docs are silent on a second job from the same template; one job
+    // per template keeps "check before creating" meaningful.
+    if let Some(existing) = entra
+        .jobs
+        .iter()
+        .find(|j| j.service_principal_id == sp_id && j.job.template_id == *template)
+    {
+        return Err(GraphError::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!(
+                "This application already has a synchronization job from template '{template}': {}.",
+                existing.job.id
+            ),
+        ));
+    }
+    let job = Job::new(template, &entra.tenant.id);
+    let schema = entra.template_schema().clone();
+    entra.jobs.push(JobRecord {
+        service_principal_id: sp_id.clone(),
+        job: job.clone(),
+        // The template's schema as it is (its id included).
+        schema,
+        provisioned: BTreeMap::default(),
+        deletes: HeldDeletes::default(),
+        provisioned_groups: BTreeMap::default(),
+    });
+    let mut body = serde_json::to_value(&job).unwrap_or_default();
+    body["@odata.context"] = json!(context(&shared, &sp_id, "jobs/$entity"));
+    Ok(ok_json(StatusCode::CREATED, &body))
+}
+
+async fn get_job(
+    State(shared): State<AppState>,
+    Path((sp_id, job_id)): Path<(String, String)>,
+) -> GraphResult {
+    let entra = shared.entra.lock().await;
+    check_job(&entra, &sp_id, &job_id)?;
+    let record = entra.job(&sp_id, &job_id).ok_or_else(|| no_job(&job_id))?;
+    Ok(ok_json(
+        StatusCode::OK,
+        &serde_json::to_value(&record.job).unwrap_or_default(),
+    ))
+}
+
+async fn delete_job(
+    State(shared): State<AppState>,
+    Path((sp_id, job_id)): Path<(String, String)>,
+) -> GraphResult {
+    let mut entra = shared.entra.lock().await;
+    check_job(&entra, &sp_id, &job_id)?;
+    entra
+        .jobs
+        .retain(|j| !(j.service_principal_id == sp_id && j.job.id == job_id));
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
 
 /// Reads `[{key, value}, …]`. A key outside the enum fails the way Graph's
 /// enum parsing does: 500 "Requested value '…' was not found.".
@@ -29,7 +215,7 @@ fn parse_pairs(list: Option<&Value>, field: &str) -> Result<Vec<SecretPair>, Gra
                 "Every pair needs a string 'key'.",
             ));
         };
-        let Some(canonical) = entra::canonical_key(key) else {
+        let Some(canonical) = super::canonical_key(key) else {
             return Err(GraphError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "UnknownError",
@@ -159,10 +345,10 @@ enum DeleteThreshold {
     On(u32),
 }
 
-fn set_threshold(settings: &mut Vec<super::job::NameValue>, threshold: DeleteThreshold) {
+fn set_threshold(settings: &mut Vec<crate::sandbox::job::NameValue>, threshold: DeleteThreshold) {
     settings.retain(|s| s.name != THRESHOLD_SETTING);
     if let DeleteThreshold::On(n) = threshold {
-        settings.push(super::job::NameValue {
+        settings.push(crate::sandbox::job::NameValue {
             name: THRESHOLD_SETTING.into(),
             value: n.to_string(),
         });
