@@ -209,7 +209,7 @@ impl Engine {
             .map(|(_, b)| b)
             .find(|b| b.id.starts_with(&id))?;
         Some(format!(
-            "That backup belongs to another tenant or job ({}: tenant {}, job {}); nothing was restored. `orchidea-wizard-cli restore` lists this tenant's backups.",
+            "That backup belongs to another tenant or job ({}: tenant {}, job {}); nothing was restored.",
             theirs.id,
             theirs.tenant_id.as_deref().unwrap_or("not recorded"),
             theirs.job_id

@@ -159,6 +159,38 @@ fn every_layer_imports_only_the_layers_below_it() {
     );
 }
 
+/// The engine's words serve the window and the CLI alike: a message that
+/// names a CLI command or flag belongs in the CLI's rendering (`hints.rs`).
+#[test]
+fn the_engine_and_services_name_no_cli_command() {
+    let src = src();
+    let mut broken = Vec::new();
+    for layer in ["procedure", "engine", "services", "platform"] {
+        for file in layer_files(&src, layer) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (index, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                if line.contains("orchidea-wizard-cli ") || line.contains("`--") {
+                    broken.push(format!(
+                        "{}:{}: {}",
+                        file.strip_prefix(&src).unwrap_or(&file).display(),
+                        index + 1,
+                        code
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "CLI commands or flags named outside the CLI:\n{}",
+        broken.join("\n")
+    );
+}
+
 #[test]
 fn the_cli_does_not_use_the_window() {
     let mut broken = Vec::new();

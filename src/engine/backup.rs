@@ -1,7 +1,7 @@
 //! Backups taken before every write that replaces something in Entra: the
 //! job's schema exactly as Graph returned it, and the provisioning settings
 //! without the secret. Each is one JSON file (mode 0600) in the data dir;
-//! `orchidea-wizard-cli restore` and the window list them and put one back.
+//! The CLI's `restore` and the window list them and put one back.
 //!
 //! Each names its tenant, app and job, and only that tenant's job sees it.
 //! The first backup of a job (what was there before the wizard changed
@@ -22,7 +22,7 @@ pub enum BackupError {
     NotUtf8(String),
     #[error("Graph's schema is not JSON ({0}); nothing was written.")]
     NotJson(String),
-    #[error("No backup \"{id}\" in {}. List them with `orchidea-wizard-cli restore`.", dir.display())]
+    #[error("No backup \"{id}\" in {}; the list of backups shows the ids.", dir.display())]
     NotFound { id: String, dir: PathBuf },
     #[error("\"{id}\" matches {n} backups; give more of the id.")]
     Ambiguous { id: String, n: usize },

@@ -51,7 +51,9 @@ async fn restore_inner(engine: &Engine, args: &RestoreArgs) -> Result<bool, CliE
             .unwrap_or_else(|| unreachable!()),
         0 => {
             if let Some(refusal) = engine.backup_refusal(id).await {
-                return Err(CliError::Refused(refusal));
+                return Err(CliError::Refused(format!(
+                    "{refusal} `orchidea-wizard-cli restore` lists this tenant's backups."
+                )));
             }
             return Err(CliError::NoBackup(id.clone()));
         }

@@ -30,7 +30,7 @@ pub(in crate::engine) async fn restore(
     let tenant = engine.cfg.tenant_id.as_deref();
     if !backup.belongs(tenant, None, None) {
         return Err(EngineError::Input(format!(
-            "This backup belongs to another tenant: {} was taken in tenant {}, and you are signed in to {}. Nothing was restored; `orchidea-wizard-cli restore` lists this tenant's backups.",
+            "This backup belongs to another tenant: {} was taken in tenant {}, and you are signed in to {}. Nothing was restored; the list of backups shows this tenant's.",
             backup.id,
             backup.tenant_id.as_deref().unwrap_or("?"),
             tenant.unwrap_or("an unknown tenant (sign in again)")

@@ -76,7 +76,7 @@ pub(super) async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepRes
             Ok(Status::Done(detail))
         }
         SecretSource::NotNeeded => Err(EngineError::Input(
-            "This command only reads the provisioning job; set up the SCIM secret with `orchidea-wizard-cli run`.".into(),
+            "This only reads the provisioning job; the SCIM secret is set up by a run of the steps.".into(),
         )),
     }
 }
