@@ -20,6 +20,7 @@ mod remembered;
 mod steps;
 
 pub mod backup;
+pub mod drift;
 pub mod report;
 pub mod resume;
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::audience::Scope;
 use super::facts::Facts;
 pub use super::remembered::{CREATED_APP_REMEMBERED, CreatedApp, CreatedScimSecret, SecretUse};
+use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,10 @@ pub struct RunState {
     /// (ids only, never values), for every workspace and tenant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_secrets: Vec<CreatedScimSecret>,
+    /// The userName source the run applied (`mail` or `coalesce`), so the
+    /// drift check holds the admin's choice; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
 }
 
 impl RunState {
@@ -61,6 +66,13 @@ impl RunState {
                 .clone()
                 .or_else(|| facts.created_elsewhere.clone()),
             created_secrets: facts.created_secrets.clone(),
+            user_name: Some(
+                match facts.mapping_options.user_name_source {
+                    UserNameSource::Mail => "mail",
+                    UserNameSource::CoalesceMailUpn => "coalesce",
+                }
+                .to_string(),
+            ),
         }
     }
 
