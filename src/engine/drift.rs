@@ -88,6 +88,10 @@ pub struct CheckResult {
 #[serde(rename_all = "camelCase")]
 pub struct DriftReport {
     pub ok: bool,
+    /// The enterprise app's service principal id, when one was found.
+    pub app_id: Option<String>,
+    /// The provisioning job's id, when there is one.
+    pub job_id: Option<String>,
     pub checks: Vec<CheckResult>,
 }
 
@@ -157,6 +161,8 @@ pub fn compare(snapshot: &Snapshot) -> DriftReport {
         .collect();
     DriftReport {
         ok: checks.iter().all(|c| c.ok),
+        app_id: snapshot.app.clone(),
+        job_id: snapshot.job.as_ref().map(|j| j.id.clone()),
         checks,
     }
 }
