@@ -206,7 +206,8 @@ pub struct RunArgs {
         "sandbox", "tenant", "cloud", "client_id", "app_id", "scim_url", "orchidea_url",
         "idp", "notify_email", "delete_threshold", "create_app", "create_app_again",
         "report", "sandbox_dump", "sandbox_tenant", "sandbox_state", "sandbox_fault",
-        "crash_at_step", "user_name", "scope",
+        "crash_at_step", "user_name", "scope", "login_url", "graph_url", "browser",
+        "remember", "app", "replication_wait",
     ])]
     pub plan: Option<PathBuf>,
     /// With --plan: where each tenant's report (and a practice tenant's

@@ -61,6 +61,8 @@ struct RawEntry {
     tenant: Option<String>,
     cloud: Option<String>,
     client_id: Option<String>,
+    login_url: Option<String>,
+    graph_url: Option<String>,
     app: Option<String>,
     app_id: Option<String>,
     create_app: Option<bool>,
@@ -206,6 +208,8 @@ fn arguments(
             flag(&mut argv, "tenant", Some(tenant));
             flag(&mut argv, "cloud", e.cloud.as_ref());
             flag(&mut argv, "client-id", e.client_id.as_ref());
+            flag(&mut argv, "login-url", e.login_url.as_ref());
+            flag(&mut argv, "graph-url", e.graph_url.as_ref());
             flag(&mut argv, "orchidea-url", e.orchidea_url.as_ref());
             // Each tenant with its own remembered sign-in and Orchidea
             // token: never a prompt, never one token for every tenant.
@@ -215,6 +219,8 @@ fn arguments(
             for (key, set) in [
                 ("cloud", e.cloud.is_some()),
                 ("client_id", e.client_id.is_some()),
+                ("login_url", e.login_url.is_some()),
+                ("graph_url", e.graph_url.is_some()),
                 ("orchidea_url", e.orchidea_url.is_some()),
             ] {
                 if set {
