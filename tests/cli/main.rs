@@ -32,3 +32,4 @@ mod cli_endpoint_urls;
 mod cli_keyring;
 mod cli_signin;
 mod kill_resume;
+mod plan;

@@ -200,6 +200,20 @@ pub struct ProvisionUserArgs {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    /// Run every tenant of a plan file, one after another (format:
+    /// docs/plan-format.md); a failure in one does not stop the others.
+    #[arg(long, value_name = "FILE.toml", conflicts_with_all = [
+        "sandbox", "tenant", "cloud", "client_id", "app_id", "scim_url", "orchidea_url",
+        "idp", "notify_email", "delete_threshold", "create_app", "create_app_again",
+        "report", "sandbox_dump", "sandbox_tenant", "sandbox_state", "sandbox_fault",
+        "crash_at_step", "user_name", "scope", "login_url", "graph_url", "browser",
+        "remember", "app", "replication_wait",
+    ])]
+    pub plan: Option<PathBuf>,
+    /// With --plan: where each tenant's report (and a practice tenant's
+    /// state) goes. Default: FILE-reports beside the plan.
+    #[arg(long, value_name = "DIR", requires = "plan")]
+    pub report_dir: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
     /// Write the sandbox's final state as JSON (with --sandbox).

@@ -7,6 +7,7 @@ mod bench;
 mod error;
 mod hints;
 mod mappings;
+mod plan;
 mod provision;
 mod render;
 mod restore;
