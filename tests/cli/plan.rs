@@ -111,6 +111,24 @@ fn a_plan_of_three_runs_on_past_a_failure_and_a_second_run_finishes_it() {
     assert!(users > 0 && all >= users, "{alpha:?} {gamma:?}");
     assert_eq!(beta[2], "-");
     assert!(stdout.contains("1 of 3 did not finish"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("plan-reports/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let oks: Vec<bool> = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(oks, [true, false, true], "{summary}");
+    // Practice state beside the plan, one file per tenant.
+    for name in ["alpha", "beta", "gamma"] {
+        assert!(
+            dir.path().join(format!("plan.state/{name}.json")).is_file(),
+            "{name}"
+        );
+    }
 
     // One report per tenant, beside the plan.
     let reports = dir.path().join("plan-reports");

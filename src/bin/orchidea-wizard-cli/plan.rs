@@ -126,10 +126,18 @@ fn file_stem(name: &str) -> String {
     stem.trim_matches('.').to_string()
 }
 
-/// Parses and checks a plan; `base` is the plan's folder (sandbox files are
-/// relative to it) and `reports` where each tenant's report and practice
-/// state go.
-pub fn parse(text: &str, base: &Path, reports: &Path, yes: bool) -> Result<Vec<Entry>, PlanError> {
+/// Where a plan keeps things: its folder (sandbox files are relative to
+/// it), each tenant's report, and the practice tenants' sandbox state.
+pub struct Places {
+    pub base: PathBuf,
+    pub reports: PathBuf,
+    /// Beside the plan, whatever `--report-dir` says, so a second run of
+    /// the same plan always continues the same practice tenants.
+    pub state: PathBuf,
+}
+
+/// Parses and checks a plan.
+pub fn parse(text: &str, places: &Places, yes: bool) -> Result<Vec<Entry>, PlanError> {
     let raw: RawPlan =
         toml::from_str(text).map_err(|e| PlanError::Syntax(one_line(&e.to_string())))?;
     if raw.tenant.is_empty() {
@@ -142,7 +150,7 @@ pub fn parse(text: &str, base: &Path, reports: &Path, yes: bool) -> Result<Vec<E
         if !seen.insert(file_stem(&name).to_ascii_lowercase()) {
             return Err(PlanError::Duplicate(name));
         }
-        let argv = arguments(&name, entry, base, reports, yes)?;
+        let argv = arguments(&name, entry, places, yes)?;
         // Every value is checked now, by the command line's own rules,
         // before any tenant runs.
         Cli::try_parse_from(&argv).map_err(|e| PlanError::Value {
@@ -169,10 +177,10 @@ fn one_line(text: &str) -> String {
 fn arguments(
     name: &str,
     e: &RawEntry,
-    base: &Path,
-    reports: &Path,
+    places: &Places,
     yes: bool,
 ) -> Result<Vec<String>, PlanError> {
+    let (base, reports) = (&places.base, &places.reports);
     let entry = || name.to_string();
     let stem = file_stem(name);
     let mut argv: Vec<String> = vec!["orchidea-wizard-cli".into(), "run".into()];
@@ -241,8 +249,9 @@ fn arguments(
                 &mut argv,
                 "sandbox-state",
                 Some(
-                    &reports
-                        .join(format!("{stem}.sandbox-state.json"))
+                    &places
+                        .state
+                        .join(format!("{stem}.json"))
                         .display()
                         .to_string(),
                 ),
@@ -277,7 +286,8 @@ fn arguments(
     Ok(argv)
 }
 
-/// One tenant's line in the summary.
+/// One tenant's line in the summary (also `summary.json`, for monitoring).
+#[derive(serde::Serialize)]
 struct Row {
     name: String,
     result: String,
@@ -373,18 +383,20 @@ pub async fn run_plan(plan: &Path, report_dir: Option<&Path>, yes: bool) -> Resu
         })
     })?;
     let base = plan.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let reports = report_dir.map_or_else(
-        || {
-            let stem = plan.file_stem().and_then(|s| s.to_str()).unwrap_or("plan");
-            base.join(format!("{stem}-reports"))
-        },
-        Path::to_path_buf,
-    );
-    let entries = parse(&text, &base, &reports, yes).map_err(CliError::Plan)?;
-    std::fs::create_dir_all(&reports).map_err(|source| CliError::Write {
-        path: reports.clone(),
-        source,
-    })?;
+    let stem = plan.file_stem().and_then(|s| s.to_str()).unwrap_or("plan");
+    let places = Places {
+        reports: report_dir.map_or_else(|| base.join(format!("{stem}-reports")), Path::to_path_buf),
+        state: base.join(format!("{stem}.state")),
+        base,
+    };
+    let entries = parse(&text, &places, yes).map_err(CliError::Plan)?;
+    for dir in [&places.reports, &places.state] {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let reports = places.reports.clone();
     let mut rows = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         println!(
@@ -411,6 +423,12 @@ pub async fn run_plan(plan: &Path, report_dir: Option<&Path>, yes: bool) -> Resu
     }
     println!("\nPlan summary ({} tenants):", rows.len());
     print!("{}", table(&rows));
+    let json = serde_json::to_string_pretty(&rows)?;
+    let summary = reports.join("summary.json");
+    std::fs::write(&summary, json).map_err(|source| CliError::Write {
+        path: summary.clone(),
+        source,
+    })?;
     println!("Reports: {}", reports.display());
     let failed = rows.iter().filter(|r| !r.ok).count();
     if failed > 0 {
@@ -426,12 +444,20 @@ pub async fn run_plan(plan: &Path, report_dir: Option<&Path>, yes: bool) -> Resu
 mod tests {
     use super::*;
 
+    fn places() -> Places {
+        Places {
+            base: "/plans".into(),
+            reports: "/plans/out".into(),
+            state: "/plans/p.state".into(),
+        }
+    }
+
     fn parse_ok(text: &str) -> Vec<Entry> {
-        parse(text, Path::new("/plans"), Path::new("/plans/out"), true).unwrap()
+        parse(text, &places(), true).unwrap()
     }
 
     fn parse_err(text: &str) -> PlanError {
-        parse(text, Path::new("/plans"), Path::new("/plans/out"), true).unwrap_err()
+        parse(text, &places(), true).unwrap_err()
     }
 
     #[test]
@@ -460,7 +486,7 @@ mod tests {
             "{a}"
         );
         assert!(
-            a.contains("--sandbox-state /plans/out/acme.sandbox-state.json"),
+            a.contains("--sandbox-state /plans/p.state/acme.json"),
             "{a}"
         );
         assert!(a.contains("--sandbox-fault scim:503x1 "), "{a}");

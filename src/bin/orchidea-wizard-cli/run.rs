@@ -101,7 +101,10 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
         .with_settle_within(std::time::Duration::from_secs(args.replication_wait));
     let scope = cfg.scope;
     // A fresh sandbox is a new tenant: only a kept one continues a run.
-    let continues = !args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some();
+    // In a plan the real tenants share one run-state file, so its summary
+    // may be another tenant's: not shown there.
+    let continues = (!args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some())
+        && !args.target.signin.remembered_only;
     if continues
         && let Some(path) = &cfg.run_state
         && let Some(last) = engine::resume::load(path)
