@@ -266,6 +266,15 @@ impl App {
             },
             Action::OpenTenant(signed, orchidea) => self.open_tenant(&signed, orchidea),
             Action::Close => self.handle(Message::CloseRequested(None)),
+            Action::Run(op) if self.session.paused_at_scope() && op.is_scope_choice() => {
+                // The run stops at the pause; the choice runs, then the run
+                // goes on with it (and pauses again if a warning remains).
+                self.session.after_pause = Some(op);
+                if let Some(pause) = self.session.pause.take() {
+                    pause.reply.send(false);
+                }
+                Vec::new()
+            }
             Action::Run(_) if self.session.is_busy() => Vec::new(),
             Action::Run(op) => {
                 self.next_id += 1;

@@ -280,6 +280,14 @@ impl Op {
         }
     }
 
+    /// A choice the scope screen offers at the step-14 pause.
+    pub fn is_scope_choice(&self) -> bool {
+        matches!(
+            self,
+            Op::CountScope(_) | Op::UserNameSource(_) | Op::ListGroups | Op::AssignGroup { .. }
+        )
+    }
+
     /// Whether closing the window now could leave a half-made change.
     pub fn writes(&self) -> bool {
         const WRITES: [StepId; 7] = [
