@@ -145,3 +145,33 @@ impl CreatedApp {
         }
     }
 }
+
+/// A provisioning job the wizard created, kept from before the create is
+/// sent until undo deletes it (ids only). `job_id` is `None` while the
+/// answer is not known; the job then found on the app is this one, since
+/// the wizard only creates a job on an app that had none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedJob {
+    pub service_principal_id: String,
+    pub job_id: Option<String>,
+    pub graph_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// When the create was sent (RFC 3339, UTC).
+    pub at: String,
+    /// The wizard created the app too (it is never deleted by undo).
+    #[serde(default)]
+    pub app_created: bool,
+}
+
+impl CreatedJob {
+    /// Whether it is of this Graph and tenant (unknown tenants: Graph decides).
+    pub fn belongs_to(&self, graph_url: &str, tenant_id: Option<&str>) -> bool {
+        let same_tenant = match (self.tenant_id.as_deref(), tenant_id) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        same_tenant && self.graph_url.trim_end_matches('/') == graph_url.trim_end_matches('/')
+    }
+}
