@@ -59,3 +59,4 @@ mod scim_secret_revoke;
 mod secret_leak;
 mod signin_flows;
 mod stale_schema;
+mod undo;
