@@ -172,6 +172,6 @@ impl CreatedJob {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => true,
         };
-        same_tenant && self.graph_url.trim_end_matches('/') == graph_url.trim_end_matches('/')
+        same_tenant && super::backup::same_graph(&self.graph_url, graph_url)
     }
 }

@@ -31,4 +31,5 @@ mod cli;
 mod cli_endpoint_urls;
 mod cli_keyring;
 mod cli_signin;
+mod cli_undo;
 mod kill_resume;

@@ -118,7 +118,7 @@ async fn undo_leaves_no_wizard_job_and_no_wizard_secret_that_works() {
     );
     let text = plan.text();
     assert!(
-        text.contains(&format!("{}", theirs.id)) && text.contains("did not create"),
+        text.contains(theirs.id.as_str()) && text.contains("did not create"),
         "{text}"
     );
     assert!(!text.contains(held.expose()) && !text.contains(theirs.secret.expose()));

@@ -26,3 +26,4 @@ mod permissions;
 mod secret_fields;
 mod sign_in;
 mod snapshots;
+mod undo;
