@@ -36,6 +36,10 @@ pub struct CreatedScimSecret {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     pub state: SecretUse,
+    /// Its last four characters, as Orchidea's list shows them: how the
+    /// admin finds it in the web UI when undo cannot revoke it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last4: Option<String>,
 }
 
 impl CreatedScimSecret {
@@ -53,6 +57,7 @@ impl CreatedScimSecret {
             graph_url: graph_url.to_string(),
             tenant_id: tenant_id.map(str::to_string),
             state: SecretUse::Created,
+            last4: None,
         }
     }
 

@@ -173,7 +173,10 @@ impl Engine {
                 },
                 None => OwnSecret {
                     id: r.id.clone(),
-                    label: r.describe(),
+                    label: match &r.last4 {
+                        Some(l) => format!("{} (…{l})", r.describe()),
+                        None => r.describe(),
+                    },
                     revoked: false,
                 },
             });

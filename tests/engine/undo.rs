@@ -353,3 +353,42 @@ async fn not_confirmed_changes_nothing() {
     assert_eq!(job_ids(&Api::new(sandbox), &sp).await.len(), 1);
     assert_eq!(scim_status(sandbox, &held).await, 200);
 }
+
+#[tokio::test]
+async fn without_the_admin_api_undo_names_the_secret_to_revoke_by_id_and_last_four() {
+    let (started, sp, held, ids) = Box::pin(run_creating_the_job()).await;
+    let Started { sandbox, dir, .. } = &started;
+    let mut cfg = orchidea_wizard::setup::sandbox_config(
+        sandbox,
+        None,
+        orchidea_wizard::setup::Choices::default(),
+    );
+    cfg.backup_dir = Some(dir.path().to_path_buf());
+    cfg.secret_source = orchidea_wizard::engine::SecretSource::NotNeeded;
+    let engine = Engine::new(cfg);
+    let outcome = engine.undo(&AlwaysYes).await.unwrap();
+    assert!(
+        !outcome
+            .plan
+            .actions
+            .iter()
+            .any(|a| matches!(a, UndoAction::RevokeSecret { .. }))
+    );
+    let named = outcome
+        .plan
+        .by_hand
+        .iter()
+        .find(|l| l.contains(&ids[0]))
+        .expect("the wizard's secret is named");
+    assert!(named.contains(&format!("…{}", held.last4())), "{named}");
+    assert!(!named.contains(held.expose()));
+    assert!(
+        job_ids(&Api::new(sandbox), &sp).await.is_empty(),
+        "the job still goes"
+    );
+    assert_eq!(
+        scim_status(sandbox, &held).await,
+        200,
+        "revoking is left to the admin"
+    );
+}
