@@ -502,8 +502,9 @@ pub fn stream(
                     }
                     Op::Undo(shown) => {
                         let done = engine.undo(&SamePlan(shown)).await;
+                        let now = Box::new(snapshot(&engine).await);
                         return reply(Message::Backups(backups::Message::Undo(
-                            undo::Message::Undone(done),
+                            undo::Message::Undone(done, now),
                         )));
                     }
                     _ => {}

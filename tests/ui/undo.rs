@@ -50,6 +50,10 @@ fn undo_shows_the_plan_first_then_removes_the_job_the_wizard_created() {
     h.assert_sees("Undone:");
     h.assert_sees_part("Deleted provisioning job");
     assert!(jobs(&h.block_on(sandbox.dump())).is_empty(), "no job left");
+    // The summary shows what is there now, not the setup that was undone.
+    assert_eq!(h.app.session().checklist.completed(), 0);
+    assert!(h.app.session().facts().unwrap().job.is_none());
+    h.assert_sees_part("Not finished yet");
 
     // A second look finds nothing to change.
     h.click("Show the undo plan");

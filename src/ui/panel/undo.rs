@@ -11,7 +11,7 @@ use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget::focusable;
-use crate::ui::work::Op;
+use crate::ui::work::{Op, Snapshot};
 
 #[derive(Default)]
 pub struct Undo {
@@ -29,7 +29,8 @@ pub enum Message {
     /// Carry out the plan that is shown.
     Confirm,
     PlanRead(Result<UndoPlan, EngineError>),
-    Undone(Result<UndoOutcome, EngineError>),
+    /// What undo did, and what the engine knows after it.
+    Undone(Result<UndoOutcome, EngineError>, Box<Snapshot>),
 }
 
 impl Undo {
@@ -51,7 +52,7 @@ impl Undo {
                 Some(Ok(plan)) if !plan.actions.is_empty() => Action::Run(Op::Undo(plan.text())),
                 _ => Action::Fail("Show the undo plan first, then confirm it.".into()),
             },
-            Message::Undone(outcome) => {
+            Message::Undone(outcome, _) => {
                 // A plan that changed since it was shown is shown again.
                 self.plan = match &outcome {
                     Ok(o) if !o.confirmed => Some(Ok(o.plan.clone())),
@@ -190,11 +191,17 @@ mod tests {
             }],
             ..UndoPlan::default()
         };
-        let _ = u.update(Message::Undone(Ok(UndoOutcome {
+        let snapshot = Snapshot {
+            facts: crate::engine::Facts::default(),
+            scope: crate::engine::Scope::Assigned,
+            start_notice: None,
+        };
+        let outcome = UndoOutcome {
             plan: newer.clone(),
             confirmed: false,
             done: Vec::new(),
-        })));
+        };
+        let _ = u.update(Message::Undone(Ok(outcome), Box::new(snapshot)));
         assert!(matches!(&u.plan, Some(Ok(p)) if *p == newer));
     }
 }
