@@ -67,6 +67,11 @@ impl Engine {
                 }
             }
         }
+        // Nothing of the setup holds now: a later run checks every step again.
+        let mut facts = self.facts.lock().await;
+        facts.checklist = crate::procedure::checklist::Checklist::default();
+        self.save_run_state(&facts);
+        drop(facts);
         Ok(outcome)
     }
 
