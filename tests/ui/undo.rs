@@ -53,7 +53,11 @@ fn undo_shows_the_plan_first_then_removes_the_job_the_wizard_created() {
     // The summary shows what is there now, not the setup that was undone.
     assert_eq!(h.app.session().checklist.completed(), 0);
     let engine = h.app.session().engine.clone().unwrap();
-    assert_eq!(h.block_on(engine.checklist()).completed(), 0, "a rerun redoes");
+    assert_eq!(
+        h.block_on(engine.checklist()).completed(),
+        0,
+        "a rerun redoes"
+    );
     assert!(h.app.session().facts().unwrap().job.is_none());
     h.assert_sees_part("Not finished yet");
 
