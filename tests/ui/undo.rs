@@ -66,3 +66,29 @@ fn undo_shows_the_plan_first_then_removes_the_job_the_wizard_created() {
     h.assert_sees_part("Nothing for the wizard to change");
     assert!(!h.sees("Undo now"));
 }
+
+#[test]
+fn a_failed_undo_shows_which_action_stopped_and_undoing_again_finishes() {
+    use orchidea_wizard::sandbox::Fault;
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    h.click("Continue");
+    h.click("Continue");
+    let sandbox = sandbox(&h);
+    h.block_on(sandbox.inject_fault(Fault::parse("graph:DELETE:/jobs/:403x1").unwrap()));
+    h.click("Show the undo plan");
+    h.click("Undo now");
+    h.assert_sees_part("Undo stopped at action");
+    h.assert_sees_part("Delete provisioning job");
+    assert_eq!(
+        jobs(&h.block_on(sandbox.dump())).len(),
+        1,
+        "the delete failed"
+    );
+
+    h.click("Show the undo plan");
+    h.assert_sees_part("Undo will:");
+    h.click("Undo now");
+    h.assert_sees("Undone:");
+    assert!(jobs(&h.block_on(sandbox.dump())).is_empty());
+}
