@@ -18,10 +18,12 @@ mod notify;
 mod own_secrets;
 mod remembered;
 mod steps;
+mod undo_run;
 
 pub mod backup;
 pub mod report;
 pub mod resume;
+pub mod undo;
 
 use futures::future::BoxFuture;
 
@@ -39,6 +41,7 @@ pub use notify::{
     DEFAULT_DELETE_THRESHOLD, FieldError, NO_MAIL_FOR_NOTIFICATIONS, Notifications, parse_email,
     parse_threshold,
 };
+pub use undo_run::UndoOutcome;
 
 use crate::procedure::checklist::{Checklist, Status};
 use crate::procedure::mapping::UserNameSource;

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::audience::Scope;
 use super::facts::Facts;
-pub use super::remembered::{CREATED_APP_REMEMBERED, CreatedApp, CreatedScimSecret, SecretUse};
+pub use super::remembered::{
+    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, SecretUse,
+};
 use crate::procedure::step::StepId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +37,9 @@ pub struct RunState {
     /// (ids only, never values), for every workspace and tenant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_secrets: Vec<CreatedScimSecret>,
+    /// Provisioning jobs the wizard created (undo deletes only these).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_jobs: Vec<CreatedJob>,
 }
 
 impl RunState {
@@ -61,6 +66,7 @@ impl RunState {
                 .clone()
                 .or_else(|| facts.created_elsewhere.clone()),
             created_secrets: facts.created_secrets.clone(),
+            created_jobs: facts.created_jobs.clone(),
         }
     }
 

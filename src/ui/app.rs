@@ -110,7 +110,10 @@ impl App {
             Message::ChooseApp(m) => self.route(screen::Message::ChooseApp(m)),
             Message::Scope(m) => self.route(screen::Message::Scope(m)),
             Message::AfterStart(m) => self.after_start.update(m, &self.report_dir),
-            Message::Backups(m) => self.backups.update(m),
+            Message::Backups(m) => {
+                self.after_undo(&m);
+                self.backups.update(m)
+            }
             Message::Observed(o) => return self.observed(o),
             Message::Frame(_) if self.timing.first_frame.is_some() => Action::None,
             Message::Frame(_) => {
@@ -320,5 +323,21 @@ impl App {
     /// Whether work `id` waits for the admin's answer.
     pub fn is_paused(&self, id: u64) -> bool {
         self.session.pause.as_ref().is_some_and(|p| p.id == id)
+    }
+}
+
+impl App {
+    /// After an undo that changed something, the summary shows what is
+    /// there now: the job it deleted is gone and no step counts as done.
+    fn after_undo(&mut self, message: &backups::Message) {
+        use super::panel::undo;
+        if let backups::Message::Undo(undo::Message::Undone(Ok(outcome), snapshot)) = message
+            && outcome.confirmed
+            && !outcome.done.is_empty()
+        {
+            self.session.snapshot = Some((**snapshot).clone());
+            self.session.checklist = crate::procedure::checklist::Checklist::default();
+            self.session.job_view = None;
+        }
     }
 }

@@ -31,5 +31,6 @@ mod cli;
 mod cli_endpoint_urls;
 mod cli_keyring;
 mod cli_signin;
+mod cli_undo;
 mod kill_resume;
 mod plan;

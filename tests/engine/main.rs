@@ -60,3 +60,4 @@ mod scope_pause;
 mod secret_leak;
 mod signin_flows;
 mod stale_schema;
+mod undo;

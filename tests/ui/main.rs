@@ -27,3 +27,4 @@ mod scope_pause;
 mod secret_fields;
 mod sign_in;
 mod snapshots;
+mod undo;

@@ -32,6 +32,9 @@ pub enum Command {
     ProvisionUser(ProvisionUserArgs),
     /// List the backups taken before each write, or put one back (the diff is shown first).
     Restore(RestoreArgs),
+    /// Undo this setup: pause the job, put back the first backups, delete
+    /// the job and revoke the secrets the wizard created (plan shown first).
+    Undo(UndoArgs),
     /// Sign in to Microsoft Entra (device code, or --browser), check your
     /// roles, and with --remember keep the sign-in for later commands.
     Signin(SigninArgs),
@@ -184,6 +187,22 @@ pub struct RestoreArgs {
     pub target: TargetArgs,
     /// Do not ask before restoring.
     #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(clap::Args)]
+pub struct UndoArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Orchidea's workspace, to revoke the wizard's SCIM secrets through the
+    /// admin API; without it they are named for you to revoke.
+    #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
+    pub orchidea_url: Option<Url>,
+    /// Print the plan only; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before undoing.
+    #[arg(long, conflicts_with = "dry_run")]
     pub yes: bool,
 }
 

@@ -15,6 +15,7 @@ mod run;
 mod signin;
 mod status;
 mod target;
+mod undo;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,7 @@ async fn async_main() -> ExitCode {
         Command::Status(args) => status::status(args).await,
         Command::ProvisionUser(args) => provision::provision_user(args).await,
         Command::Restore(args) => restore::restore(args).await,
+        Command::Undo(args) => undo::undo(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => target::serve(args).await,
