@@ -22,6 +22,8 @@ fn sandbox(h: &Harness) -> Arc<Sandbox> {
 fn undo_shows_the_plan_first_then_removes_the_job_the_wizard_created() {
     let mut h = Harness::new(true);
     h.click("Run the remaining steps");
+    // The three pauses: step 9, step 14 (users without mail), step 16.
+    h.click("Continue");
     h.click("Continue");
     h.click("Continue");
     assert_eq!(h.app.screen(), ScreenId::Summary, "{:?}", h.app.error());
@@ -72,6 +74,8 @@ fn a_failed_undo_shows_which_action_stopped_and_undoing_again_finishes() {
     use orchidea_wizard::sandbox::Fault;
     let mut h = Harness::new(true);
     h.click("Run the remaining steps");
+    // The three pauses: step 9, step 14 (users without mail), step 16.
+    h.click("Continue");
     h.click("Continue");
     h.click("Continue");
     let sandbox = sandbox(&h);
