@@ -150,6 +150,13 @@ impl App {
             }
             Message::Finished(id, outcome) => return self.finished(id, outcome),
             Message::ConfirmRequested(id, question) => return self.paused(id, question),
+            Message::Confirmed(true) if self.session.paused_at_scope() && self.scope_edited() => {
+                // Continue at step 14 with the scope or notifications edited
+                // on the screen: they are saved (as "Save scope" does), then
+                // the run goes on.
+                let at = ScreenId::Scope.index();
+                self.screens[at].primary(&self.session)
+            }
             Message::Confirmed(yes) => {
                 if let Some(pause) = self.session.pause.take() {
                     pause.reply.send(yes);
@@ -223,6 +230,14 @@ impl App {
     }
 
     /// "Run the remaining steps" waits before a big change, on its screen.
+    /// The scope screen holds a scope or notifications not saved yet.
+    fn scope_edited(&self) -> bool {
+        match &self.screens[ScreenId::Scope.index()] {
+            Screen::Scope(scope) => scope.changed(&self.session),
+            _ => false,
+        }
+    }
+
     fn paused(&mut self, id: u64, question: Question) -> Vec<Effect> {
         if !self.is_current(id) {
             return Vec::new();

@@ -288,7 +288,11 @@ impl Op {
     pub fn is_scope_choice(&self) -> bool {
         matches!(
             self,
-            Op::CountScope(_) | Op::UserNameSource(_) | Op::ListGroups | Op::AssignGroup { .. }
+            Op::CountScope(_)
+                | Op::SetScope(..)
+                | Op::UserNameSource(_)
+                | Op::ListGroups
+                | Op::AssignGroup { .. }
         )
     }
 

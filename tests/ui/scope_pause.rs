@@ -148,3 +148,47 @@ fn stop_here_at_14_saves_nothing() {
     );
     assert!(h.app.session().running.is_none());
 }
+
+#[test]
+fn notifications_edited_at_the_pause_are_saved_by_continue() {
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    h.click("Continue"); // step 9
+    h.assert_sees_part(PAUSED);
+    h.send(Message::Scope(scope::Message::Email(
+        "ops@contoso.com".into(),
+    )));
+    h.send(Message::Scope(scope::Message::Threshold("40".into())));
+    h.click("Continue");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    assert_eq!(h.app.screen(), ScreenId::Start, "{:?}", h.app.error());
+    let saved = h
+        .app
+        .session()
+        .facts()
+        .unwrap()
+        .notifications
+        .clone()
+        .unwrap();
+    assert_eq!(saved.email.as_deref(), Some("ops@contoso.com"));
+    assert_eq!(saved.delete_threshold, Some(40));
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::SaveSettings)
+            .is_complete()
+    );
+
+    // A bad address at the pause is refused with its message; still paused.
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    h.click("Continue");
+    h.send(Message::Scope(scope::Message::Email("admin".into())));
+    h.click("Continue");
+    assert_eq!(
+        h.app.error(),
+        Some("Notification e-mail: \"admin\" is not an e-mail address (e.g. admin@contoso.com).")
+    );
+    h.assert_sees_part(PAUSED);
+}
