@@ -2,27 +2,7 @@
 //! y/N without a terminal is no, `--yes` undoes, a fault mid-undo names the
 //! action and a re-run finishes, and a second undo says nothing is left.
 
-use std::process::{Command, Stdio};
-
-const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(CLI)
-        .args(args)
-        .env_remove("ORCHIDEA_SCIM_SECRET")
-        .env(
-            "ORCHIDEA_WIZARD_DATA_DIR",
-            std::env::temp_dir().join("orchidea-wizard-cli-tests"),
-        )
-        .stdin(Stdio::null())
-        .output()
-        .expect("the CLI runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::cli::run;
 
 #[test]
 fn undo_shows_the_plan_asks_undoes_and_a_second_undo_changes_nothing() {

@@ -2,30 +2,19 @@
 //! stopping the others, and a second run finishing what the first left.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
+use crate::cli::{command, output};
 use crate::common;
 
-const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
-
 fn run_in(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(CLI)
-        .args(args)
-        .env_remove("ORCHIDEA_SCIM_SECRET")
-        .env_remove("ORCHIDEA_ADMIN_TOKEN")
+    let mut cmd = command(args);
+    cmd.env_remove("ORCHIDEA_ADMIN_TOKEN")
         .env_remove("GRAPH_ACCESS_TOKEN")
         // Run state, logs and settings in the test's own folder; no
         // desktop keyring (nothing is remembered there for these tenants).
         .env("ORCHIDEA_WIZARD_DATA_DIR", dir.join("data"))
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the CLI runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    output(cmd)
 }
 
 /// The summary's row for `tenant`, split into its columns.

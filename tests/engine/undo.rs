@@ -17,21 +17,6 @@ use orchidea_wizard::services::orchidea::OrchideaAdmin;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// What the sandbox's SCIM endpoint answers to `secret`.
-async fn scim_status(sandbox: &Sandbox, secret: &Secret) -> u16 {
-    orchidea_wizard::platform::http::loopback_client()
-        .get(format!(
-            "{}/Users",
-            sandbox.scim_url.as_str().trim_end_matches('/')
-        ))
-        .bearer_auth(secret.expose())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 /// A fresh engine, as a later `undo` command makes one: it knows only the
 /// run state and the backups.
 fn later(sandbox: &Sandbox, dir: &std::path::Path) -> Engine {

@@ -22,11 +22,17 @@ fn harness(edit: impl FnOnce(&mut serde_json::Value)) -> (Harness, tempfile::Tem
     (h, dir)
 }
 
-#[test]
-fn users_without_mail_stop_the_run_and_coalesce_chosen_there_goes_on() {
+/// The built-in tenant run up to the step-14 pause (two users without mail).
+fn at_the_pause() -> Harness {
     let mut h = Harness::new(true);
     h.click("Run the remaining steps");
     h.click("Continue"); // the schema write (step 9)
+    h
+}
+
+#[test]
+fn users_without_mail_stop_the_run_and_coalesce_chosen_there_goes_on() {
+    let mut h = at_the_pause();
     assert_eq!(h.app.screen(), ScreenId::Scope, "{:?}", h.app.error());
     h.assert_sees_part(PAUSED);
     // The scope screen's own count and offer, and nothing saved yet.
@@ -133,9 +139,7 @@ fn a_scope_without_warnings_is_not_paused_at_14() {
 
 #[test]
 fn stop_here_at_14_saves_nothing() {
-    let mut h = Harness::new(true);
-    h.click("Run the remaining steps");
-    h.click("Continue"); // step 9
+    let mut h = at_the_pause();
     h.assert_sees_part(PAUSED);
     h.click("Stop here");
     assert_eq!(
@@ -151,9 +155,7 @@ fn stop_here_at_14_saves_nothing() {
 
 #[test]
 fn notifications_edited_at_the_pause_are_saved_by_continue() {
-    let mut h = Harness::new(true);
-    h.click("Run the remaining steps");
-    h.click("Continue"); // step 9
+    let mut h = at_the_pause();
     h.assert_sees_part(PAUSED);
     h.send(Message::Scope(scope::Message::Email(
         "ops@contoso.com".into(),
@@ -181,9 +183,7 @@ fn notifications_edited_at_the_pause_are_saved_by_continue() {
     );
 
     // A bad address at the pause is refused with its message; still paused.
-    let mut h = Harness::new(true);
-    h.click("Run the remaining steps");
-    h.click("Continue");
+    let mut h = at_the_pause();
     h.send(Message::Scope(scope::Message::Email("admin".into())));
     h.click("Continue");
     assert_eq!(
