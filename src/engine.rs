@@ -18,11 +18,13 @@ mod notify;
 mod own_secrets;
 mod remembered;
 mod steps;
+mod undo_run;
 
 pub mod backup;
 pub mod drift;
 pub mod report;
 pub mod resume;
+pub mod undo;
 
 use futures::future::BoxFuture;
 
@@ -40,6 +42,7 @@ pub use notify::{
     DEFAULT_DELETE_THRESHOLD, FieldError, NO_MAIL_FOR_NOTIFICATIONS, Notifications, parse_email,
     parse_threshold,
 };
+pub use undo_run::UndoOutcome;
 
 use crate::procedure::checklist::{Checklist, Status};
 use crate::procedure::mapping::UserNameSource;
@@ -503,11 +506,19 @@ impl Engine {
 
     /// Runs every step that is not complete yet, in article order, pausing
     /// for `confirm` before the schema write and before start when those
-    /// would change something.
+    /// would change something, and at step 14 (before step 15 saves the
+    /// scope) when the scope's count has a warning: users who would be
+    /// skipped for lack of a mail, or nobody assigned.
     pub async fn run_all(&self, confirm: &dyn Confirm) -> Result<(), EngineError> {
         for step in StepId::ALL {
             if self.checklist().await.status(step).is_complete() {
                 continue;
+            }
+            if step == StepId::SaveSettings
+                && let Some(detail) = self.scope_warning().await
+                && !confirm.confirm(StepId::ChooseScope, detail).await
+            {
+                return Err(self.not_confirmed(StepId::ChooseScope).await);
             }
             if PAUSE_BEFORE.contains(&step)
                 && let Some(detail) = self.pending_change(step).await
@@ -534,6 +545,14 @@ impl Engine {
             result?;
         }
         Ok(())
+    }
+
+    /// What step 14's count warns about, before the scope is saved (the
+    /// sentences the scope screen shows), or `None` when nothing does.
+    pub async fn scope_warning(&self) -> Option<String> {
+        let facts = self.facts.lock().await;
+        let coalesce = facts.mapping_options.user_name_source == UserNameSource::CoalesceMailUpn;
+        scope_pause(facts.audience.as_ref(), coalesce)
     }
 
     /// The admin said no at a pause: the step fails and nothing is written.
@@ -570,6 +589,13 @@ impl Engine {
     }
 }
 
+/// Whether "run the remaining steps" stops at step 14, and what it shows:
+/// the audience's warnings, joined, when it has any.
+fn scope_pause(audience: Option<&Audience>, coalesce: bool) -> Option<String> {
+    let warnings = audience?.warnings(coalesce);
+    (!warnings.is_empty()).then(|| warnings.join("\n"))
+}
+
 /// Assigns `principal_id` to the app — at most once, however the request
 /// fails. A POST to `appRoleAssignedTo` is not repeated blindly: after a lost
 /// answer or a server error the assignments are read first (while Entra
@@ -597,5 +623,46 @@ async fn assign_once(
             return Err(error.into());
         }
         tracing::warn!("assigning: {error}; not assigned, assigning again");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audience(scope: Scope, in_scope: usize, without_mail: &[&str]) -> Audience {
+        Audience {
+            scope,
+            in_scope,
+            without_mail: without_mail.iter().map(|s| (*s).to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn step_14_pauses_only_on_a_warning() {
+        assert_eq!(scope_pause(None, false), None, "not counted yet");
+        assert_eq!(
+            scope_pause(Some(&audience(Scope::Assigned, 5, &[])), false),
+            None
+        );
+        let skipped = scope_pause(Some(&audience(Scope::All, 5, &["Ann", "Bo"])), false).unwrap();
+        assert!(
+            skipped.starts_with("2 of 5 users in scope have no mail"),
+            "{skipped}"
+        );
+        // With Coalesce they arrive under their UPN: nothing to stop for.
+        assert_eq!(
+            scope_pause(Some(&audience(Scope::All, 5, &["Ann"])), true),
+            None
+        );
+        let nobody = scope_pause(Some(&audience(Scope::Assigned, 0, &[])), true).unwrap();
+        assert!(nobody.starts_with("Nobody is assigned"), "{nobody}");
+        // Both at once: both sentences, one per line.
+        let both = scope_pause(Some(&audience(Scope::Assigned, 0, &[])), false).unwrap();
+        assert_eq!(
+            both.lines().count(),
+            1,
+            "no one in scope has no mail: {both}"
+        );
     }
 }

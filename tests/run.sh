@@ -62,7 +62,10 @@ fi
 # the pins change.
 venv=.tools/scim-tester
 req=.ci/scim-tester-requirements.txt
-if ! cmp -s "$req" "$venv/requirements.txt" || [ ! -x "$venv/bin/scim2" ]; then
+# A venv is tied to its folder: one copied or moved from elsewhere keeps
+# scripts whose first line names the old place, so it is rebuilt too.
+if ! cmp -s "$req" "$venv/requirements.txt" || [ ! -x "$venv/bin/scim2" ] \
+  || [ "$(head -n 1 "$venv/bin/scim2")" != "#!$(pwd -P)/$venv/bin/python3" ]; then
   echo "tests/run.sh: installing the SCIM conformance checker into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv"

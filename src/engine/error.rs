@@ -86,6 +86,15 @@ pub enum EngineError {
     /// Something the admin typed or chose cannot be used; the text says why.
     #[error("{0}")]
     Input(String),
+    #[error(
+        "Undo stopped at action {number} ({action}): {cause} The {done} actions before it are done; undo again to finish: it checks each action and skips what is already done."
+    )]
+    UndoStopped {
+        number: usize,
+        action: String,
+        done: usize,
+        cause: Box<EngineError>,
+    },
 }
 
 impl EngineError {

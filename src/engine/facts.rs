@@ -54,6 +54,8 @@ pub struct Facts {
     /// The id of the secret in [`Facts::scim`] when this run created it,
     /// and whether Test Connection passed with it.
     pub new_secret: Option<(String, bool)>,
+    /// Provisioning jobs the wizard created, from the run state.
+    pub created_jobs: Vec<super::remembered::CreatedJob>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,

@@ -33,8 +33,15 @@ impl Engine {
             .as_deref()
             .map(super::resume::created_secrets)
             .unwrap_or_default();
+        let created_jobs = cfg
+            .run_state
+            .as_deref()
+            .and_then(super::resume::load)
+            .map(|s| s.created_jobs)
+            .unwrap_or_default();
         let facts = Facts {
             created_secrets,
+            created_jobs,
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),

@@ -36,6 +36,10 @@ pub struct CreatedScimSecret {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     pub state: SecretUse,
+    /// Its last four characters, as Orchidea's list shows them: how the
+    /// admin finds it in the web UI when undo cannot revoke it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last4: Option<String>,
 }
 
 impl CreatedScimSecret {
@@ -53,6 +57,7 @@ impl CreatedScimSecret {
             graph_url: graph_url.to_string(),
             tenant_id: tenant_id.map(str::to_string),
             state: SecretUse::Created,
+            last4: None,
         }
     }
 
@@ -143,5 +148,35 @@ impl CreatedApp {
             Some(id) => format!("\"{}\" ({id})", self.display_name),
             None => format!("\"{}\"", self.display_name),
         }
+    }
+}
+
+/// A provisioning job the wizard created, kept from before the create is
+/// sent until undo deletes it (ids only). `job_id` is `None` while the
+/// answer is not known; the job then found on the app is this one, since
+/// the wizard only creates a job on an app that had none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedJob {
+    pub service_principal_id: String,
+    pub job_id: Option<String>,
+    pub graph_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// When the create was sent (RFC 3339, UTC).
+    pub at: String,
+    /// The wizard created the app too (it is never deleted by undo).
+    #[serde(default)]
+    pub app_created: bool,
+}
+
+impl CreatedJob {
+    /// Whether it is of this Graph and tenant (unknown tenants: Graph decides).
+    pub fn belongs_to(&self, graph_url: &str, tenant_id: Option<&str>) -> bool {
+        let same_tenant = match (self.tenant_id.as_deref(), tenant_id) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        same_tenant && super::backup::same_graph(&self.graph_url, graph_url)
     }
 }

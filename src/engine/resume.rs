@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::audience::Scope;
 use super::facts::Facts;
-pub use super::remembered::{CREATED_APP_REMEMBERED, CreatedApp, CreatedScimSecret, SecretUse};
+pub use super::remembered::{
+    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, SecretUse,
+};
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 
@@ -40,6 +42,9 @@ pub struct RunState {
     /// drift check holds the admin's choice; absent in older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
+    /// Provisioning jobs the wizard created (undo deletes only these).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_jobs: Vec<CreatedJob>,
 }
 
 impl RunState {
@@ -73,6 +78,7 @@ impl RunState {
                 }
                 .to_string(),
             ),
+            created_jobs: facts.created_jobs.clone(),
         }
     }
 

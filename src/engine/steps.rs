@@ -15,6 +15,7 @@ mod start;
 
 pub(super) use discover::discover;
 pub(super) use restore::restore;
+pub(super) use saved::backup_settings;
 
 use crate::engine::error::EngineError;
 use crate::engine::facts::{Facts, Reads};

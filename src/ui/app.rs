@@ -110,7 +110,10 @@ impl App {
             Message::ChooseApp(m) => self.route(screen::Message::ChooseApp(m)),
             Message::Scope(m) => self.route(screen::Message::Scope(m)),
             Message::AfterStart(m) => self.after_start.update(m, &self.report_dir),
-            Message::Backups(m) => self.backups.update(m),
+            Message::Backups(m) => {
+                self.after_undo(&m);
+                self.backups.update(m)
+            }
             Message::Observed(o) => return self.observed(o),
             Message::Frame(_) if self.timing.first_frame.is_some() => Action::None,
             Message::Frame(_) => {
@@ -147,6 +150,13 @@ impl App {
             }
             Message::Finished(id, outcome) => return self.finished(id, outcome),
             Message::ConfirmRequested(id, question) => return self.paused(id, question),
+            Message::Confirmed(true) if self.session.paused_at_scope() && self.scope_edited() => {
+                // Continue at step 14 with the scope or notifications edited
+                // on the screen: they are saved (as "Save scope" does), then
+                // the run goes on.
+                let at = ScreenId::Scope.index();
+                self.screens[at].primary(&self.session)
+            }
             Message::Confirmed(yes) => {
                 if let Some(pause) = self.session.pause.take() {
                     pause.reply.send(yes);
@@ -220,6 +230,14 @@ impl App {
     }
 
     /// "Run the remaining steps" waits before a big change, on its screen.
+    /// The scope screen holds a scope or notifications not saved yet.
+    fn scope_edited(&self) -> bool {
+        match &self.screens[ScreenId::Scope.index()] {
+            Screen::Scope(scope) => scope.changed(&self.session),
+            _ => false,
+        }
+    }
+
     fn paused(&mut self, id: u64, question: Question) -> Vec<Effect> {
         if !self.is_current(id) {
             return Vec::new();
@@ -266,6 +284,15 @@ impl App {
             },
             Action::OpenTenant(signed, orchidea) => self.open_tenant(&signed, orchidea),
             Action::Close => self.handle(Message::CloseRequested(None)),
+            Action::Run(op) if self.session.paused_at_scope() && op.is_scope_choice() => {
+                // The run stops at the pause; the choice runs, then the run
+                // goes on with it (and pauses again if a warning remains).
+                self.session.after_pause = Some(op);
+                if let Some(pause) = self.session.pause.take() {
+                    pause.reply.send(false);
+                }
+                Vec::new()
+            }
             Action::Run(_) if self.session.is_busy() => Vec::new(),
             Action::Run(op) => {
                 self.next_id += 1;
@@ -311,5 +338,21 @@ impl App {
     /// Whether work `id` waits for the admin's answer.
     pub fn is_paused(&self, id: u64) -> bool {
         self.session.pause.as_ref().is_some_and(|p| p.id == id)
+    }
+}
+
+impl App {
+    /// After an undo that changed something, the summary shows what is
+    /// there now: the job it deleted is gone and no step counts as done.
+    fn after_undo(&mut self, message: &backups::Message) {
+        use super::panel::undo;
+        if let backups::Message::Undo(undo::Message::Undone(Ok(outcome), snapshot)) = message
+            && outcome.confirmed
+            && !outcome.done.is_empty()
+        {
+            self.session.snapshot = Some((**snapshot).clone());
+            self.session.checklist = crate::procedure::checklist::Checklist::default();
+            self.session.job_view = None;
+        }
     }
 }

@@ -8,5 +8,6 @@ pub mod backups;
 mod connection;
 pub mod sign_in;
 pub(super) mod sign_in_work;
+pub mod undo;
 
 pub use connection::{result, scim_block, test_connection};

@@ -32,6 +32,12 @@ pub struct Session {
     pub selected_step: Option<StepId>,
     /// "Run the remaining steps" is in flight: screens follow the engine.
     pub running_all: bool,
+    /// A choice made at the step-14 pause: run once "run the remaining
+    /// steps" has stopped there, then the run goes on.
+    pub after_pause: Option<Op>,
+    /// The choice made at the step-14 pause is running: "run the remaining
+    /// steps" goes on once it has finished.
+    pub resume_all: bool,
     /// The job as last read after Start (monitor or an action).
     pub job_view: Option<JobView>,
     pub monitor_error: Option<crate::engine::EngineError>,
@@ -74,6 +80,8 @@ impl Session {
             running: None,
             error: None,
             pause: None,
+            after_pause: None,
+            resume_all: false,
             copier,
             reveal_secret: false,
             now: Instant::now(),
@@ -97,6 +105,14 @@ impl Session {
 
     pub fn is_busy(&self) -> bool {
         self.running.is_some()
+    }
+
+    /// Paused at step 14 with a warning: the scope screen's choices stay
+    /// usable (they end the pause and the run goes on with them).
+    pub fn paused_at_scope(&self) -> bool {
+        self.pause
+            .as_ref()
+            .is_some_and(|p| p.step == StepId::ChooseScope)
     }
 
     /// Whether a write to Entra or Orchidea may be under way.

@@ -12,6 +12,7 @@ use super::session::{Pause, Session};
 use super::theme;
 use super::widget;
 use super::work::Op;
+use crate::procedure::step::StepId;
 
 pub fn view(app: &App) -> Element<'_, Message> {
     let s = &app.session;
@@ -38,7 +39,9 @@ pub fn view(app: &App) -> Element<'_, Message> {
     }
     if let Some(pause) = &s.pause {
         // The mappings screen shows the diff itself.
-        content = content.push(pause_panel(pause, app.current != ScreenId::Mappings));
+        // The mappings screen shows the diff itself, the scope screen its warnings.
+        let own = matches!(app.current, ScreenId::Mappings | ScreenId::Scope);
+        content = content.push(pause_panel(pause, !own));
     }
     if let Some(err) = &s.error {
         content = content.push(widget::error_banner(
@@ -121,11 +124,18 @@ fn busy_line(s: &Session) -> Element<'_, Message> {
 }
 
 fn pause_panel(pause: &Pause, with_detail: bool) -> Element<'_, Message> {
-    let title = format!(
-        "Paused before step {} ({}). Nothing has been written for it yet.",
-        pause.step.number(),
-        pause.step.title()
-    );
+    let title = if pause.step == StepId::ChooseScope {
+        "Paused at step 14 (Choose the scope): read the warning below. Change the scope, the \
+         userName source or the assignment here, or continue as it is; nothing is saved until \
+         step 15."
+            .to_string()
+    } else {
+        format!(
+            "Paused before step {} ({}). Nothing has been written for it yet.",
+            pause.step.number(),
+            pause.step.title()
+        )
+    };
     let detail = with_detail.then(|| widget::code_block(pause.detail.lines().map(str::to_string)));
     widget::notice_banner(
         column![

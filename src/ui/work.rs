@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use super::app::Message;
-use super::panel::{after_start, backups};
+use super::panel::{after_start, backups, undo};
 use super::screen::{mappings, orchidea_secret, scope};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
@@ -259,6 +259,10 @@ pub enum Op {
     ListBackups,
     PreviewRestore(crate::engine::backup::Backup),
     Restore(crate::engine::backup::Backup),
+    /// Read the undo plan (changes nothing).
+    UndoPlan,
+    /// Carry out undo if its plan is still the one shown (this text).
+    Undo(String),
     /// Sign in to Entra, check the roles, remember if asked, save settings.
     SignIn(Box<SignInRequest>),
     /// Forget the remembered sign-in (and the workspace's Orchidea token).
@@ -278,6 +282,18 @@ impl Op {
             steps: steps.to_vec(),
             again: false,
         }
+    }
+
+    /// A choice the scope screen offers at the step-14 pause.
+    pub fn is_scope_choice(&self) -> bool {
+        matches!(
+            self,
+            Op::CountScope(_)
+                | Op::SetScope(..)
+                | Op::UserNameSource(_)
+                | Op::ListGroups
+                | Op::AssignGroup { .. }
+        )
     }
 
     /// Whether closing the window now could leave a half-made change.
@@ -303,6 +319,7 @@ impl Op {
             | Op::ExportReport(_)
             | Op::ListBackups
             | Op::PreviewRestore(_)
+            | Op::UndoPlan
             | Op::SignIn(_)
             | Op::SignOut(..)
             | Op::CheckOrchidea { .. } => false,
@@ -317,7 +334,8 @@ impl Op {
             | Op::ProvisionUser(_)
             | Op::CreateApp
             | Op::CreateAppAgain
-            | Op::Restore(_) => true,
+            | Op::Restore(_)
+            | Op::Undo(_) => true,
         }
     }
 }
@@ -408,6 +426,16 @@ impl Confirm for AskWindow {
     }
 }
 
+/// Undo's confirmation in the window: the admin confirmed the plan shown,
+/// so undo goes ahead only if the plan it reads now is that one.
+struct SamePlan(String);
+
+impl Confirm for SamePlan {
+    fn confirm(&self, _: StepId, plan: String) -> BoxFuture<'_, bool> {
+        Box::pin(async move { plan == self.0 })
+    }
+}
+
 /// Turns `op` into the stream of messages it produces.
 pub fn stream(
     id: u64,
@@ -477,6 +505,19 @@ pub fn stream(
                         let diff = engine.restore_preview(&backup).await;
                         let id = backup.id.clone();
                         return reply(Message::Backups(backups::Message::Previewed(id, diff)));
+                    }
+                    Op::UndoPlan => {
+                        let plan = engine.undo_plan().await;
+                        return reply(Message::Backups(backups::Message::Undo(
+                            undo::Message::PlanRead(plan),
+                        )));
+                    }
+                    Op::Undo(shown) => {
+                        let done = engine.undo(&SamePlan(shown)).await;
+                        let now = Box::new(snapshot(&engine).await);
+                        return reply(Message::Backups(backups::Message::Undo(
+                            undo::Message::Undone(done, now),
+                        )));
                     }
                     _ => {}
                 }
@@ -556,6 +597,8 @@ async fn run_engine(
         | Op::ExportReport(_)
         | Op::ListBackups
         | Op::PreviewRestore(_)
+        | Op::UndoPlan
+        | Op::Undo(_)
         | Op::SignIn(_)
         | Op::SignOut(..)
         | Op::CheckOrchidea { .. } => Ok(()),

@@ -11,23 +11,33 @@ use serde_json::Value;
 
 const CLI: &str = env!("CARGO_BIN_EXE_orchidea-wizard-cli");
 
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(CLI)
-        .args(args)
+/// The CLI with `args`, as the tests run it: no SCIM secret from the
+/// environment, no terminal, and logs, run state and backups in a scratch
+/// folder, not the home. Callers may add to it before [`output`].
+pub(crate) fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(CLI);
+    cmd.args(args)
         .env_remove("ORCHIDEA_SCIM_SECRET")
-        // Logs, run state and backups go to a scratch folder, not the home.
         .env(
             "ORCHIDEA_WIZARD_DATA_DIR",
             std::env::temp_dir().join("orchidea-wizard-cli-tests"),
         )
-        .stdin(Stdio::null())
-        .output()
-        .expect("the CLI runs");
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd`: whether it exited 0, its stdout and its stderr.
+pub(crate) fn output(mut cmd: Command) -> (bool, String, String) {
+    let out = cmd.output().expect("the CLI runs");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+pub(crate) fn run(args: &[&str]) -> (bool, String, String) {
+    output(command(args))
 }
 
 fn read_json(path: &std::path::Path) -> Value {

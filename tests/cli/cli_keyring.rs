@@ -138,3 +138,86 @@ fn a_damaged_entry_is_reported_replaced_and_removed_by_signout() {
     assert!(stdout.contains("2 stored item(s) removed"), "{stdout}");
     assert_eq!(keyring.items(SERVICE), Vec::<String>::new());
 }
+
+/// `run --plan` with two real tenants (two standalone sandboxes, each its
+/// own login and Graph): the one whose sign-in and Orchidea token were
+/// remembered runs with them and nothing else (no device code, no token
+/// from the environment); the other fails alone, naming `signin`.
+#[test]
+fn a_plan_uses_each_tenants_own_remembered_sign_in_and_nothing_else() {
+    let a = Standalone::start(None);
+    let b = Standalone::start(None);
+    let keyring = PrivateKeyring::start();
+    let env = keyring.env();
+    let tenant = common::default_tenant()["tenant"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let orchidea_a = a.url("orchidea_url").to_string();
+    let (ok, stdout, stderr) = a.cli_with(
+        &[
+            "signin",
+            "--tenant",
+            &tenant,
+            "--remember",
+            "--orchidea-url",
+            &orchidea_a,
+        ],
+        &env,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    assert_eq!(keyring.items(SERVICE).len(), 2);
+
+    let entry = |name: &str, s: &Standalone| {
+        format!(
+            "[[tenant]]\nname = \"{name}\"\ntenant = \"{tenant}\"\nlogin_url = \"{}\"\ngraph_url = \"{}\"\norchidea_url = \"{}\"\n",
+            s.url("login_url"),
+            s.url("graph_url"),
+            s.url("orchidea_url"),
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        entry("remembered", &a) + "\n" + &entry("not-signed-in", &b),
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::standalone::CLI)
+        .args(["run", "--plan", plan.to_str().unwrap(), "--yes"])
+        .envs(
+            env.iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k, v)),
+        )
+        // A token in the environment must not be used for either tenant.
+        .env("ORCHIDEA_ADMIN_TOKEN", b.url("orchidea_admin_token"))
+        .env_remove("GRAPH_ACCESS_TOKEN")
+        .env("ORCHIDEA_WIZARD_DATA_DIR", dir.path().join("data"))
+        .env("ORCHIDEA_WIZARD_CONFIG_DIR", dir.path().join("config"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(DEVICE_PROMPT),
+        "never a device code: {stdout}"
+    );
+    assert!(stdout.contains("remembered sign-in"), "{stdout}");
+    assert!(stdout.contains("remembered admin token"), "{stdout}");
+    let summary = stdout.split("Plan summary").nth(1).unwrap();
+    let row = |name: &str| {
+        summary
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {summary}"))
+            .to_string()
+    };
+    assert!(row("remembered ").contains(" done "), "{summary}");
+    assert!(
+        row("not-signed-in").contains("No remembered sign-in for tenant"),
+        "{summary}"
+    );
+}

@@ -30,5 +30,8 @@ mod common {
 mod cli;
 mod cli_endpoint_urls;
 mod cli_keyring;
+mod cli_scope_pause;
 mod cli_signin;
+mod cli_undo;
 mod kill_resume;
+mod plan;

@@ -56,6 +56,8 @@ mod report_files;
 mod restore;
 mod schema_variants;
 mod scim_secret_revoke;
+mod scope_pause;
 mod secret_leak;
 mod signin_flows;
 mod stale_schema;
+mod undo;

@@ -27,20 +27,6 @@ async fn full_run(engine: &Engine) -> Option<(Secret, String)> {
 }
 
 /// What the sandbox's SCIM endpoint answers to `secret`.
-async fn scim_status(sandbox: &Sandbox, secret: &Secret) -> u16 {
-    orchidea_wizard::platform::http::loopback_client()
-        .get(format!(
-            "{}/Users",
-            sandbox.scim_url.as_str().trim_end_matches('/')
-        ))
-        .bearer_auth(secret.expose())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 /// Another admin saves a token Orchidea does not know in Entra, so Entra
 /// holds no secret that works.
 async fn break_entra_secret(sandbox: &Sandbox, sp: &str) {

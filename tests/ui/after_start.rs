@@ -21,9 +21,12 @@ fn sandbox(h: &Harness) -> Arc<Sandbox> {
     }
 }
 
-/// Runs every step through "Run the remaining steps", confirming both pauses.
+/// Runs every step through "Run the remaining steps", confirming its three
+/// pauses: the schema write, step 14's warning (the built-in tenant has
+/// users without mail) and start.
 fn run_all(h: &mut Harness) {
     h.click("Run the remaining steps");
+    h.click("Continue");
     h.click("Continue");
     h.click("Continue");
     assert_eq!(h.app.screen(), ScreenId::Summary, "{:?}", h.app.error());
@@ -303,6 +306,8 @@ fn held_deletions_are_reviewed_and_allowed_only_after_confirming() {
 fn the_scope_screen_counts_before_saving_and_offers_coalesce() {
     let mut h = Harness::new(true);
     h.click("Run the remaining steps");
+    h.click("Continue");
+    // Step 14's warning (users without mail), then before start.
     h.click("Continue");
     // Paused before start: stop there and look at the scope screen.
     h.send(Message::Escape);

@@ -47,6 +47,7 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
     h.click("Run the remaining steps");
     h.click("Continue");
     h.click("Continue");
+    h.click("Continue");
     let checklist = &h.app.session().checklist;
     assert!(
         checklist.all_complete(),

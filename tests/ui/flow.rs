@@ -142,7 +142,18 @@ fn runs_the_remaining_steps_pausing_before_the_schema_write_and_start() {
     );
     h.click("Continue");
 
-    // Second pause: before start.
+    // Second pause: step 14 counted users without mail (the built-in tenant
+    // has two), on the scope screen with its choices, before 15 saves.
+    assert_screen(&h, ScreenId::Scope);
+    h.assert_sees_part("Paused at step 14 (Choose the scope)");
+    h.assert_sees_part("have no mail and will be skipped");
+    assert_eq!(
+        h.app.session().checklist.status(StepId::SaveSettings),
+        &Status::Pending
+    );
+    h.click("Continue");
+
+    // Third pause: before start.
     assert_screen(&h, ScreenId::Start);
     h.assert_sees(
         "Paused before step 16 (Start provisioning). Nothing has been written for it yet.",

@@ -471,3 +471,25 @@ fn the_sandbox_run_reaches_a_started_job_with_the_keyboard_alone() {
     assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
 }
+
+#[test]
+fn undo_this_setup_is_reachable_and_confirmed_with_the_keyboard() {
+    let mut h = Harness::new(true);
+    h.click("Run the remaining steps");
+    // The three pauses: step 9, step 14 (users without mail), step 16.
+    h.click("Continue");
+    h.click("Continue");
+    h.click("Continue");
+    assert_screen(&h, ScreenId::Summary);
+    let mut keys = Keys::new();
+    keys.enter(&mut h, "Show the undo plan");
+    h.assert_sees_part("Undo will:");
+    // Cancel drops the plan; nothing is changed.
+    keys.enter(&mut h, "Cancel");
+    assert!(!h.sees("Undo now"));
+    keys.enter(&mut h, "Show the undo plan");
+    keys.enter(&mut h, "Undo now");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    h.assert_sees("Undone:");
+    h.assert_sees_part("Deleted provisioning job");
+}

@@ -23,6 +23,8 @@ mod failures;
 mod flow;
 mod keyboard;
 mod permissions;
+mod scope_pause;
 mod secret_fields;
 mod sign_in;
 mod snapshots;
+mod undo;

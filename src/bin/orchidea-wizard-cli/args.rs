@@ -35,6 +35,9 @@ pub enum Command {
     ProvisionUser(ProvisionUserArgs),
     /// List the backups taken before each write, or put one back (the diff is shown first).
     Restore(RestoreArgs),
+    /// Undo this setup: pause the job, put back the first backups, delete
+    /// the job and revoke the secrets the wizard created (plan shown first).
+    Undo(UndoArgs),
     /// Sign in to Microsoft Entra (device code, or --browser), check your
     /// roles, and with --remember keep the sign-in for later commands.
     Signin(SigninArgs),
@@ -191,6 +194,22 @@ pub struct RestoreArgs {
 }
 
 #[derive(clap::Args)]
+pub struct UndoArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Orchidea's workspace, to revoke the wizard's SCIM secrets through the
+    /// admin API; without it they are named for you to revoke.
+    #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
+    pub orchidea_url: Option<Url>,
+    /// Print the plan only; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before undoing.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub yes: bool,
+}
+
+#[derive(clap::Args)]
 pub struct ProvisionUserArgs {
     /// The user: the start of a display name, a mail or a user principal name.
     pub user: String,
@@ -203,6 +222,20 @@ pub struct ProvisionUserArgs {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    /// Run every tenant of a plan file, one after another (format:
+    /// docs/plan-format.md); a failure in one does not stop the others.
+    #[arg(long, value_name = "FILE.toml", conflicts_with_all = [
+        "sandbox", "tenant", "cloud", "client_id", "app_id", "scim_url", "orchidea_url",
+        "idp", "notify_email", "delete_threshold", "create_app", "create_app_again",
+        "report", "sandbox_dump", "sandbox_tenant", "sandbox_state", "sandbox_fault",
+        "crash_at_step", "user_name", "scope", "login_url", "graph_url", "browser",
+        "remember", "app", "replication_wait",
+    ])]
+    pub plan: Option<PathBuf>,
+    /// With --plan: where each tenant's report (and a practice tenant's
+    /// state) goes. Default: FILE-reports beside the plan.
+    #[arg(long, value_name = "DIR", requires = "plan")]
+    pub report_dir: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
     /// Write the sandbox's final state as JSON (with --sandbox).

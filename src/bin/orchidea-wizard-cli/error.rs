@@ -32,6 +32,16 @@ pub enum CliError {
     /// The account may not configure provisioning (the role check's message).
     #[error("{0}")]
     Refused(String),
+    #[error(
+        "No remembered sign-in for tenant {tenant} ({cloud}). Sign in first: `orchidea-wizard-cli signin --tenant {tenant} --remember`."
+    )]
+    NotRemembered { tenant: String, cloud: String },
+    #[error(
+        "No remembered Orchidea admin token for {0}. Keep one first: `orchidea-wizard-cli signin --tenant … --orchidea-url {0} --remember`."
+    )]
+    NoRememberedOrchideaToken(String),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
     #[error("could not write {}: {source}", path.display())]
     Write {
         path: PathBuf,

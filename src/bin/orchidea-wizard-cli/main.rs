@@ -8,6 +8,7 @@ mod check;
 mod error;
 mod hints;
 mod mappings;
+mod plan;
 mod provision;
 mod render;
 mod restore;
@@ -15,6 +16,7 @@ mod run;
 mod signin;
 mod status;
 mod target;
+mod undo;
 
 use std::process::ExitCode;
 
@@ -52,6 +54,7 @@ async fn async_main() -> ExitCode {
         Command::Check(args) => check::check(args).await,
         Command::ProvisionUser(args) => provision::provision_user(args).await,
         Command::Restore(args) => restore::restore(args).await,
+        Command::Undo(args) => undo::undo(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => target::serve(args).await,

@@ -65,6 +65,11 @@ impl Confirm for AskOnTerminal {
                 step.number(),
                 step.title()
             );
+            if step == StepId::ChooseScope {
+                println!(
+                    "To change it, answer no and run again with --user-name coalesce or --scope all, or assign users in Entra first."
+                );
+            }
             AskOnTerminal::ask("Proceed?").await
         })
     }

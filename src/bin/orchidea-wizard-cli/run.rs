@@ -35,7 +35,30 @@ fn notifications_from(args: &RunArgs) -> Result<Option<Notifications>, CliError>
     }))
 }
 
+/// What one tenant's run came to, for `--plan`'s summary.
+pub struct TenantOutcome {
+    /// Every step complete and no error.
+    pub complete: bool,
+    /// Steps complete, of the article's 18.
+    pub completed: usize,
+    /// Writes this run made (0: nothing was missing).
+    pub changes: usize,
+    /// Users Entra reports as provisioned, once the job has run.
+    pub users: Option<i64>,
+    pub warnings: usize,
+    /// Why the run stopped, when it did.
+    pub stopped: Option<String>,
+}
+
 pub async fn run(args: RunArgs) -> Result<bool, CliError> {
+    if let Some(plan) = &args.plan {
+        return crate::plan::run_plan(plan, args.report_dir.as_deref(), args.yes).await;
+    }
+    Ok(Box::pin(run_tenant(args)).await?.complete)
+}
+
+/// One tenant: the steps, then the status, the warnings and the report.
+pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
     let manual = match &args.scim_url {
         Some(raw) => {
             // Loopback SCIM URLs only make sense when Graph is the sandbox.
@@ -78,7 +101,10 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
         .with_settle_within(std::time::Duration::from_secs(args.replication_wait));
     let scope = cfg.scope;
     // A fresh sandbox is a new tenant: only a kept one continues a run.
-    let continues = !args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some();
+    // In a plan the real tenants share one run-state file, so its summary
+    // may be another tenant's: not shown there.
+    let continues = (!args.target.sandbox || args.target.sandbox_args.sandbox_state.is_some())
+        && !args.target.signin.remembered_only;
     if continues
         && let Some(path) = &cfg.run_state
         && let Some(last) = engine::resume::load(path)
@@ -134,6 +160,7 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
         .await
         .status(StepId::StartProvisioning)
         .is_complete();
+    let mut users = None;
     if started {
         if let Some(sandbox) = &sandbox {
             // The sandbox's first cycle is quick; wait so the report has it.
@@ -144,6 +171,11 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
                 for line in view.lines() {
                     println!("status: {line}");
                 }
+                users = view
+                    .counts
+                    .iter()
+                    .find(|(kind, _)| kind.eq_ignore_ascii_case("user"))
+                    .map(|(_, n)| *n);
             }
             Err(e) => eprintln!("could not read the job status: {e}"),
         }
@@ -154,7 +186,8 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
     let facts = engine.facts().await;
     drop(engine);
     let _ = printer.await;
-    for warning in &facts.all_warnings() {
+    let warnings = facts.all_warnings();
+    for warning in &warnings {
         println!("warning: {}", crate::hints::warning(warning));
     }
     let complete = facts.checklist.all_complete();
@@ -182,5 +215,12 @@ pub async fn run(args: RunArgs) -> Result<bool, CliError> {
         }
         sandbox.shutdown().await;
     }
-    Ok(complete && outcome.is_ok())
+    Ok(TenantOutcome {
+        complete: complete && outcome.is_ok(),
+        completed: facts.checklist.completed(),
+        changes: facts.changes.len(),
+        users,
+        warnings: warnings.len(),
+        stopped: outcome.err().map(|e| e.to_string()),
+    })
 }

@@ -49,6 +49,10 @@ pub struct SignInArgs {
     /// token in the OS credential store; `signout` removes them.
     #[arg(long)]
     pub remember: bool,
+    /// Only the remembered sign-in (and Orchidea token) may be used: no
+    /// prompt, no token from the environment. Set by `run --plan` per tenant.
+    #[arg(long, hide = true)]
+    pub remembered_only: bool,
 }
 
 /// `--login-url`, refused while the command line is read (before any
@@ -127,7 +131,11 @@ async fn open_store(remember: bool) -> Arc<dyn CredentialStore> {
 pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, CliError> {
     let cfg = args.config()?;
     let http = orchidea_wizard::platform::http::try_client().map_err(CliError::lib)?;
-    if let Some(token) = orchidea_wizard::platform::secret_env::var("GRAPH_ACCESS_TOKEN") {
+    // In a plan, one token in the environment would go to every tenant.
+    let from_env = (!args.remembered_only)
+        .then(|| orchidea_wizard::platform::secret_env::var("GRAPH_ACCESS_TOKEN"))
+        .flatten();
+    if let Some(token) = from_env {
         println!("Using the Microsoft Graph access token from GRAPH_ACCESS_TOKEN.");
         let signed = SignedIn {
             token: Arc::new(StaticToken(Secret::new(token.expose().trim()))),
@@ -161,6 +169,12 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, CliError> {
         Remembered::Nothing => None,
     };
     let remembered = tokens.is_some();
+    if !remembered && args.remembered_only {
+        return Err(CliError::NotRemembered {
+            tenant: cfg.tenant.clone(),
+            cloud: cfg.cloud.to_string(),
+        });
+    }
     let tokens = if let Some(t) = tokens {
         t
     } else {
@@ -252,6 +266,7 @@ pub async fn orchidea_token(
     workspace: &Url,
     signed: Option<&SignedIn>,
     remember: bool,
+    remembered_only: bool,
     read_secret: impl Fn(&str, &str) -> Result<String, CliError>,
 ) -> Result<Secret, CliError> {
     let http = orchidea_wizard::platform::http::try_client().map_err(CliError::lib)?;
@@ -261,7 +276,7 @@ pub async fn orchidea_token(
         (None, true) => Some(open_store(true).await),
         (None, false) => None,
     };
-    if !orchidea_wizard::platform::secret_env::is_set("ORCHIDEA_ADMIN_TOKEN")
+    if (remembered_only || !orchidea_wizard::platform::secret_env::is_set("ORCHIDEA_ADMIN_TOKEN"))
         && let Some(store) = &store
         && let Some(token) = connect::remembered_orchidea_token(store, workspace)
             .await
@@ -289,6 +304,9 @@ pub async fn orchidea_token(
                     connect::keep_or_forget_orchidea_token(store, workspace, &token, false).await;
             }
         }
+    }
+    if remembered_only {
+        return Err(CliError::NoRememberedOrchideaToken(workspace.to_string()));
     }
     let token = Secret::new(
         read_secret("ORCHIDEA_ADMIN_TOKEN", "Orchidea admin API token: ")?

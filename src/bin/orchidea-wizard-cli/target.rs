@@ -80,7 +80,14 @@ pub async fn connect(
         OrchideaChoice::Manual(m) => OrchideaAccess::Manual(m),
         OrchideaChoice::NotNeeded => OrchideaAccess::NotNeeded,
         OrchideaChoice::AdminApi(Some(url)) => OrchideaAccess::AdminApi {
-            admin_token: signin::orchidea_token(&url, Some(&signed), remember, read_secret).await?,
+            admin_token: signin::orchidea_token(
+                &url,
+                Some(&signed),
+                remember,
+                target.signin.remembered_only,
+                read_secret,
+            )
+            .await?,
             workspace_url: url,
             idp: choices.idp.clone(),
         },
@@ -105,7 +112,8 @@ pub async fn connect(
 pub async fn sign_in_only(args: SigninArgs) -> Result<bool, CliError> {
     let signed = signin::sign_in(&args.signin).await?;
     if let Some(url) = &args.orchidea_url {
-        signin::orchidea_token(url, Some(&signed), args.signin.remember, read_secret).await?;
+        signin::orchidea_token(url, Some(&signed), args.signin.remember, false, read_secret)
+            .await?;
     }
     Ok(true)
 }

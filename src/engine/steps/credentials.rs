@@ -12,6 +12,7 @@ use crate::engine::config::SecretSource;
 use crate::engine::error::EngineError;
 use crate::engine::facts::{Facts, Reads, ScimTarget, TestConnectionFailure};
 use crate::engine::handle::Engine;
+use crate::engine::remembered::CreatedJob;
 use crate::engine::{apps, created_earlier, own_secrets};
 use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
@@ -63,7 +64,7 @@ pub(super) async fn automatic_mode(engine: &Engine, facts: &mut Facts) -> StepRe
         .first()
         .cloned()
         .unwrap_or_else(|| apps::SCIM_TEMPLATES[0].to_string());
-    let job = create_job_once(engine, facts, &app_id, &template).await?;
+    let job = create_job_recorded(engine, facts, &app_id, &template).await?;
     facts.reads.job = Some(Instant::now());
     facts.reads.created = Some(Instant::now());
     facts.changes.push(format!(
@@ -110,6 +111,54 @@ pub(super) async fn renew_secret(
         secret: Some(created.secret.clone()),
     });
     Ok(created.secret)
+}
+
+/// Creates the job, remembered in the run state before the create is sent
+/// (undo deletes only a job the wizard made); a definite refusal forgets it.
+async fn create_job_recorded(
+    engine: &Engine,
+    facts: &mut Facts,
+    app_id: &str,
+    template: &str,
+) -> Result<SynchronizationJob, EngineError> {
+    let graph_url = engine.cfg.graph.base().as_str().to_string();
+    let app_created = facts.created_app.as_deref() == Some(app_id)
+        || facts
+            .created_earlier
+            .as_ref()
+            .is_some_and(|c| c.service_principal_id.as_deref() == Some(app_id));
+    facts
+        .created_jobs
+        .retain(|j| j.service_principal_id != app_id);
+    facts.created_jobs.push(CreatedJob {
+        service_principal_id: app_id.to_string(),
+        job_id: None,
+        graph_url,
+        tenant_id: engine.cfg.tenant_id.clone(),
+        at: crate::platform::timefmt::now_rfc3339(),
+        app_created,
+    });
+    engine.save_run_state(facts);
+    let result = create_job_once(engine, facts, app_id, template).await;
+    match &result {
+        Ok(job) => {
+            if let Some(r) = facts
+                .created_jobs
+                .iter_mut()
+                .find(|j| j.service_principal_id == app_id)
+            {
+                r.job_id = Some(job.id.clone());
+            }
+        }
+        Err(EngineError::Graph(e)) if !e.outcome_unknown() => {
+            facts
+                .created_jobs
+                .retain(|j| j.service_principal_id != app_id);
+        }
+        Err(_) => {}
+    }
+    engine.save_run_state(facts);
+    result
 }
 
 /// Creates the job — at most one, however the requests fail. A create is

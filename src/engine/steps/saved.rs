@@ -172,7 +172,7 @@ pub(super) fn take_backup(
     Ok(())
 }
 
-pub(super) fn backup_settings(
+pub(in crate::engine) fn backup_settings(
     engine: &Engine,
     facts: &mut Facts,
     current: &[SecretEntry],

@@ -42,6 +42,14 @@ impl GraphClient {
         self.job_action(sp_id, job_id, "start", Body::None).await
     }
 
+    /// `DELETE …/jobs/{id}` (`synchronization-synchronizationjob-delete.md`): 204.
+    pub async fn delete_job(&self, sp_id: &str, job_id: &str) -> Result<(), GraphError> {
+        let url = self.job_url(sp_id, job_id, &[]);
+        self.send(Method::DELETE, url, Body::None, &job_what(job_id))
+            .await
+            .map(drop)
+    }
+
     pub async fn pause_job(&self, sp_id: &str, job_id: &str) -> Result<(), GraphError> {
         self.job_action(sp_id, job_id, "pause", Body::None).await
     }

@@ -14,6 +14,18 @@ impl App {
         let op = self.session.running.take().map(|r| r.op);
         let ran_all = std::mem::take(&mut self.session.running_all);
         self.session.pause = None;
+        if let Some(choice) = self.session.after_pause.take() {
+            // The run stopped at step 14 for a choice made there: the
+            // choice runs now, and the run goes on after it.
+            if let Outcome::Engine(_, snapshot) = outcome {
+                self.session.checklist = snapshot.facts.checklist.clone();
+                self.session.absorb(&snapshot.facts);
+                self.session.snapshot = Some(*snapshot);
+            }
+            self.session.resume_all = ran_all;
+            return self.perform(Action::Run(choice));
+        }
+        let resume = std::mem::take(&mut self.session.resume_all);
         let mut effects = Vec::new();
         match outcome {
             Outcome::Reply(message) => {
@@ -22,6 +34,9 @@ impl App {
                     Message::Secret(orchidea_secret::Message::IdpsLoaded(Ok(_)))
                 );
                 effects = self.handle(*message);
+                if resume {
+                    effects.extend(self.run_remaining());
+                }
                 if idps && self.timing.mode == crate::ui::bench::BenchMode::Run {
                     effects.extend(self.run_remaining());
                 }
@@ -87,6 +102,10 @@ impl App {
                         }
                         if let Some(save) = op.as_ref().and_then(|op| self.remember_choice(op)) {
                             effects.push(save);
+                        }
+                        if resume {
+                            effects.extend(self.run_remaining());
+                            return effects;
                         }
                         if ran_all && self.session.checklist.all_complete() {
                             self.current = ScreenId::Summary;

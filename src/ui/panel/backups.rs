@@ -16,6 +16,8 @@ pub struct Backups {
     list: Option<Vec<Backup>>,
     /// The backup whose changes are shown, and those changes.
     preview: Option<(String, Result<Vec<String>, EngineError>)>,
+    /// "Undo this setup", shown under the list.
+    undo: super::undo::Undo,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,7 @@ pub enum Message {
     Listed(Vec<Backup>),
     /// What restoring backup `id` would change.
     Previewed(String, Result<Vec<String>, EngineError>),
+    Undo(super::undo::Message),
 }
 
 impl Backups {
@@ -47,6 +50,7 @@ impl Backups {
                 Action::None
             }
             Message::Refresh => Action::Run(Op::ListBackups),
+            Message::Undo(m) => self.undo.update(m),
             Message::Preview(i) => {
                 pick(i).map_or(Action::None, |b| Action::Run(Op::PreviewRestore(b)))
             }
@@ -145,10 +149,11 @@ impl Backups {
             };
             col = col.push(container(body).padding(10).width(Fill).style(theme::tinted));
         }
-        container(col)
-            .padding(14)
-            .width(Fill)
-            .style(theme::card)
-            .into()
+        column![
+            container(col).padding(14).width(Fill).style(theme::card),
+            self.undo.view(session).map(Message::Undo),
+        ]
+        .spacing(16)
+        .into()
     }
 }

@@ -214,7 +214,7 @@ impl ScopeScreen {
                 .style(theme::muted)
                 .into();
         };
-        let idle = !session.is_busy();
+        let idle = !session.is_busy() || session.paused_at_scope();
         let coalesce = facts
             .is_some_and(|f| f.mapping_options.user_name_source == UserNameSource::CoalesceMailUpn);
         let mut col = column![
