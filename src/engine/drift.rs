@@ -53,6 +53,7 @@ pub struct Finding {
     pub fix: StepId,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
 fn step_number<S: serde::Serializer>(step: &StepId, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(step.number())
 }
