@@ -21,6 +21,7 @@ mod steps;
 mod undo_run;
 
 pub mod backup;
+pub mod drift;
 pub mod report;
 pub mod resume;
 pub mod undo;

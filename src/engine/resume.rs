@@ -16,6 +16,7 @@ use super::facts::Facts;
 pub use super::remembered::{
     CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, SecretUse,
 };
+use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +38,10 @@ pub struct RunState {
     /// (ids only, never values), for every workspace and tenant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_secrets: Vec<CreatedScimSecret>,
+    /// The userName source the run applied (`mail` or `coalesce`), so the
+    /// drift check holds the admin's choice; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
     /// Provisioning jobs the wizard created (undo deletes only these).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_jobs: Vec<CreatedJob>,
@@ -66,6 +71,13 @@ impl RunState {
                 .clone()
                 .or_else(|| facts.created_elsewhere.clone()),
             created_secrets: facts.created_secrets.clone(),
+            user_name: Some(
+                match facts.mapping_options.user_name_source {
+                    UserNameSource::Mail => "mail",
+                    UserNameSource::CoalesceMailUpn => "coalesce",
+                }
+                .to_string(),
+            ),
             created_jobs: facts.created_jobs.clone(),
         }
     }

@@ -27,6 +27,7 @@ mod common {
     pub(crate) use super::{keyring, standalone};
 }
 
+mod check;
 mod cli;
 mod cli_endpoint_urls;
 mod cli_keyring;

@@ -44,6 +44,7 @@ mod bounded_http;
 mod cloud_features;
 mod create_app;
 mod credstore_keyring;
+mod drift;
 mod engine_faults;
 mod engine_sandbox;
 mod graph_client;

@@ -28,6 +28,9 @@ pub enum Command {
     Run(RunArgs),
     /// After Start: the job's status, quarantine and the latest provisioning logs.
     Status(StatusArgs),
+    /// Drift check (read-only): compare the live setup with Orchidea's
+    /// specification; exit 0 when all holds, 1 when something differs.
+    Check(crate::check::CheckArgs),
     /// Provision one user now (search by name, mail or UPN) and show each stage.
     ProvisionUser(ProvisionUserArgs),
     /// List the backups taken before each write, or put one back (the diff is shown first).

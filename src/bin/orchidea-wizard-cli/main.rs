@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod check;
 mod error;
 mod hints;
 mod mappings;
@@ -50,6 +51,7 @@ async fn async_main() -> ExitCode {
         // Boxed: the run future is large and would otherwise sit on the stack.
         Command::Run(args) => Box::pin(run::run(args)).await,
         Command::Status(args) => status::status(args).await,
+        Command::Check(args) => check::check(args).await,
         Command::ProvisionUser(args) => provision::provision_user(args).await,
         Command::Restore(args) => restore::restore(args).await,
         Command::Undo(args) => undo::undo(args).await,
