@@ -56,6 +56,8 @@ pub struct Facts {
     pub new_secret: Option<(String, bool)>,
     /// Provisioning jobs the wizard created, from the run state.
     pub created_jobs: Vec<super::remembered::CreatedJob>,
+    /// The secret Entra holds as the wizard last saved it (run state).
+    pub held_secret: Option<super::remembered::HeldSecret>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,

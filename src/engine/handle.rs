@@ -33,15 +33,16 @@ impl Engine {
             .as_deref()
             .map(super::resume::created_secrets)
             .unwrap_or_default();
-        let created_jobs = cfg
+        let (created_jobs, held_secret) = cfg
             .run_state
             .as_deref()
             .and_then(super::resume::load)
-            .map(|s| s.created_jobs)
+            .map(|s| (s.created_jobs, s.held_secret))
             .unwrap_or_default();
         let facts = Facts {
             created_secrets,
             created_jobs,
+            held_secret,
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),

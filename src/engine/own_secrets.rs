@@ -73,6 +73,7 @@ pub(super) async fn create(
                     r.id = Some(created.id.clone());
                     r.created_at.clone_from(&created.created_at);
                     r.last4 = Some(created.secret.last4());
+                    r.expires_at.clone_from(&created.expires_at);
                 }
                 facts.new_secret = Some((created.id.clone(), false));
                 engine.save_run_state(facts);
@@ -284,6 +285,7 @@ fn match_lost(facts: &mut Facts, scope: &Scope<'_>, list: &[SecretInfo]) -> Vec<
             r.id = Some(found.id.clone());
             r.created_at.clone_from(&found.created_at);
             r.last4 = Some(found.last4.clone());
+            r.expires_at.clone_from(&found.expires_at);
             // Its value never arrived: it cannot be in Entra.
             r.state = SecretUse::Created;
         } else {

@@ -40,6 +40,9 @@ pub struct CreatedScimSecret {
     /// admin finds it in the web UI when undo cannot revoke it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
+    /// Orchidea's `expiresAt`, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 impl CreatedScimSecret {
@@ -58,6 +61,7 @@ impl CreatedScimSecret {
             tenant_id: tenant_id.map(str::to_string),
             state: SecretUse::Created,
             last4: None,
+            expires_at: None,
         }
     }
 
@@ -178,5 +182,48 @@ impl CreatedJob {
             _ => true,
         };
         same_tenant && super::backup::same_graph(&self.graph_url, graph_url)
+    }
+}
+
+/// The SCIM secret Entra holds for an app, as far as the wizard knows it:
+/// recorded whenever a PUT that carries a Secret Token succeeds (never the
+/// value). Rotation revokes it once a new one is saved and tested; age and
+/// expiry are shown from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldSecret {
+    /// The enterprise app (service principal) whose settings hold it.
+    pub service_principal_id: String,
+    pub graph_url: String,
+    /// The Tenant URL saved with it.
+    pub scim_url: String,
+    pub last4: String,
+    /// Orchidea's id, when the wizard created it (admin API); a pasted
+    /// secret's id is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Orchidea's `createdAt`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Orchidea's `expiresAt`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// When Entra saved it (RFC 3339, UTC).
+    pub saved_at: String,
+}
+
+impl HeldSecret {
+    /// "scs_… (…Qk9a)" or "…Qk9a" when the id is unknown.
+    pub fn describe(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{id} (…{})", self.last4),
+            None => format!("…{}", self.last4),
+        }
+    }
+
+    /// For this app on this Graph.
+    pub fn is_for(&self, service_principal_id: &str, graph_url: &str) -> bool {
+        self.service_principal_id == service_principal_id
+            && super::backup::same_graph(&self.graph_url, graph_url)
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::audience::Scope;
 use super::facts::Facts;
 pub use super::remembered::{
-    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, SecretUse,
+    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, HeldSecret, SecretUse,
 };
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
@@ -45,6 +45,9 @@ pub struct RunState {
     /// Provisioning jobs the wizard created (undo deletes only these).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_jobs: Vec<CreatedJob>,
+    /// The SCIM secret Entra holds, as last saved by the wizard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_secret: Option<HeldSecret>,
 }
 
 impl RunState {
@@ -79,6 +82,7 @@ impl RunState {
                 .to_string(),
             ),
             created_jobs: facts.created_jobs.clone(),
+            held_secret: facts.held_secret.clone(),
         }
     }
 

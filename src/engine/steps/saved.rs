@@ -8,6 +8,7 @@ use super::{graph, job_ids};
 use crate::engine::error::EngineError;
 use crate::engine::facts::{Facts, Reads};
 use crate::engine::handle::Engine;
+use crate::engine::remembered::HeldSecret;
 use crate::services::graph::secret_keys::{BASE_ADDRESS, SECRET_TOKEN};
 use crate::services::graph::{SecretEntry, SecretValue};
 
@@ -87,10 +88,45 @@ pub(super) async fn put_secrets(
     entries: Vec<SecretEntry>,
 ) -> Result<(), EngineError> {
     graph(engine, facts).put_secrets(app, &entries).await?;
+    record_held(engine, facts, app, &entries);
     facts.reads.secrets = Some((Instant::now(), entries));
     // What is saved now is what was just sent.
     facts.secrets_unread = None;
     Ok(())
+}
+
+/// Remembers which secret Entra now holds (last four, and Orchidea's id and
+/// times when this wizard created it), for rotation and the expiry warning.
+fn record_held(engine: &Engine, facts: &mut Facts, app: &str, entries: &[SecretEntry]) {
+    let token = entries.iter().find_map(|e| match (&*e.key, &e.value) {
+        (SECRET_TOKEN, SecretValue::Sensitive(s)) => Some(s),
+        _ => None,
+    });
+    let (Some(token), Some(url)) = (token, saved_plain(entries, BASE_ADDRESS)) else {
+        return;
+    };
+    let last4 = token.last4();
+    let graph_url = engine.cfg.graph.base().as_str().to_string();
+    let ours = facts.created_secrets.iter().find(|r| {
+        r.id.is_some()
+            && r.last4.as_deref() == Some(last4.as_str())
+            && same_url(&r.scim_url, &url)
+            && facts
+                .new_secret
+                .as_ref()
+                .is_none_or(|(id, _)| r.id.as_ref() == Some(id))
+    });
+    facts.held_secret = Some(HeldSecret {
+        service_principal_id: app.to_string(),
+        graph_url,
+        scim_url: url,
+        last4,
+        id: ours.and_then(|r| r.id.clone()),
+        created_at: ours.map(|r| r.created_at.clone()),
+        expires_at: ours.and_then(|r| r.expires_at.clone()),
+        saved_at: crate::platform::timefmt::now_rfc3339(),
+    });
+    engine.save_run_state(facts);
 }
 
 pub(super) fn saved_plain(saved: &[SecretEntry], key: &str) -> Option<String> {
