@@ -11,7 +11,7 @@ use common::*;
 use orchidea_wizard::engine::rotate::{NewSecret, OldSecret, RotateOptions, RotateStage};
 use orchidea_wizard::engine::{AlwaysYes, Engine, EngineError, Scope};
 use orchidea_wizard::platform::secret::Secret;
-use orchidea_wizard::sandbox::{Fault, Sandbox};
+use orchidea_wizard::sandbox::{Fault, Sandbox, SandboxOptions};
 use orchidea_wizard::services::orchidea::OrchideaAdmin;
 
 /// A later engine on the same sandbox, as a `rotate` command makes one.
@@ -22,7 +22,7 @@ fn later(sandbox: &Sandbox) -> Engine {
 /// A whole run (scope: all users); the sandbox, the app and the secret
 /// Entra holds.
 async fn after_a_run() -> (Sandbox, String, Secret) {
-    let sandbox = Sandbox::start(Default::default()).await.unwrap();
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     let first = later(&sandbox);
     first.run_all(&AlwaysYes).await.unwrap();
     let facts = first.facts().await;
@@ -265,7 +265,7 @@ async fn a_pasted_secret_names_the_old_one_to_revoke_and_checks_it_is_refused() 
 
 #[tokio::test]
 async fn nothing_to_rotate_before_a_setup() {
-    let sandbox = Sandbox::start(Default::default()).await.unwrap();
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     let e = later(&sandbox)
         .rotate(&RotateOptions::default(), &no_stages())
         .await
