@@ -24,6 +24,7 @@ pub mod backup;
 pub mod drift;
 pub mod report;
 pub mod resume;
+pub mod rotate;
 pub mod secret_age;
 pub mod undo;
 

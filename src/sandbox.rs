@@ -536,6 +536,12 @@ impl Sandbox {
         self.shared.workspace.lock().await.users.len()
     }
 
+    /// A provisioning setting Entra holds for app `sp_id` (`SecretToken`
+    /// included, as a [`Secret`]): how a test tells which secret Entra has.
+    pub async fn saved_setting(&self, sp_id: &str, key: &str) -> Option<Secret> {
+        self.shared.entra.lock().await.secret(sp_id, key).cloned()
+    }
+
     /// The whole simulated state: `{"entra": …, "orchidea": …}`, secrets masked.
     pub async fn dump(&self) -> Value {
         let entra = self.shared.entra.lock().await.dump();

@@ -95,6 +95,15 @@ pub enum EngineError {
         done: usize,
         cause: Box<EngineError>,
     },
+    /// Rotation stopped at stage `number`; `after` says what still holds
+    /// (the old secret always still works).
+    #[error("Rotation stopped at stage {number} of 6 ({title}): {cause} {after}")]
+    RotateStopped {
+        number: usize,
+        title: &'static str,
+        after: &'static str,
+        cause: Box<EngineError>,
+    },
 }
 
 impl EngineError {

@@ -186,7 +186,7 @@ fn manual_lines(engine: &Engine, facts: &mut Facts, scim_url: &str) -> Vec<Strin
 /// and secrets made by others are listed; without it, only those that
 /// never reached Entra or were replaced there. Lost creates are matched
 /// by description first.
-async fn settle(
+pub(super) async fn settle(
     engine: &Engine,
     facts: &mut Facts,
     admin: &dyn OrchideaAdmin,

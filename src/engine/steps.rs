@@ -8,6 +8,7 @@ mod credentials;
 mod discover;
 mod mappings;
 mod restore;
+mod rotate;
 mod saved;
 mod scope;
 mod secret;
@@ -15,6 +16,7 @@ mod start;
 
 pub(super) use discover::discover;
 pub(super) use restore::restore;
+pub(super) use rotate::{OnStage, refused, rotate};
 pub(super) use saved::backup_settings;
 
 use crate::engine::error::EngineError;

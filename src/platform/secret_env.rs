@@ -1,5 +1,5 @@
 //! Secrets passed in environment variables (`GRAPH_ACCESS_TOKEN`,
-//! `ORCHIDEA_ADMIN_TOKEN`, `ORCHIDEA_SCIM_SECRET`): read once at start and
+//! `ORCHIDEA_ADMIN_TOKEN`, `ORCHIDEA_SCIM_SECRET`, `ORCHIDEA_OLD_SCIM_SECRET`): read once at start and
 //! removed from the process environment, so that no child process (the
 //! browser opened for sign-in, which the `webbrowser` crate starts with our
 //! environment) inherits them.
@@ -15,10 +15,11 @@ use std::sync::OnceLock;
 use crate::platform::secret::Secret;
 
 /// The variables that carry secrets.
-pub const SECRET_VARS: [&str; 3] = [
+pub const SECRET_VARS: [&str; 4] = [
     "GRAPH_ACCESS_TOKEN",
     "ORCHIDEA_ADMIN_TOKEN",
     "ORCHIDEA_SCIM_SECRET",
+    "ORCHIDEA_OLD_SCIM_SECRET",
 ];
 
 static TAKEN: OnceLock<HashMap<&'static str, Secret>> = OnceLock::new();

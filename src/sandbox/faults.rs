@@ -12,8 +12,11 @@
 //! separated by `:`, the target first, the rest in any order:
 //!
 //! ```text
-//! graph|scim|admin [:METHOD] [:/path-substring] [:STATUS[xN|x*]] [:retry-after=S] [:latency=MS] [:drop] [:xN|x*]
+//! graph|scim|admin [:METHOD] [:/path-substring] [:STATUS[xN|x*]] [:retry-after=S] [:latency=MS] [:drop] [:xN|x*] [:skip=N]
 //! ```
+//!
+//! `skip=N` lets the first N matching requests through untouched (e.g. the
+//! second `validateCredentials` of a run fails, not the first).
 //!
 //! e.g. `scim:503x3`, `scim:/Users:401x2`, `graph:POST:/start:429x1:retry-after=2`,
 //! `graph:latency=200`, `scim:POST:drop:x1`.
@@ -76,6 +79,9 @@ pub struct Fault {
     /// the kill-and-resume test. The state is saved first.
     #[serde(default)]
     pub crash: bool,
+    /// Matching requests to let through before the fault applies.
+    #[serde(default)]
+    pub skip: u32,
 }
 
 /// The exit code of an injected crash.
@@ -111,6 +117,8 @@ struct FaultObject {
     after: bool,
     #[serde(default)]
     crash: bool,
+    #[serde(default)]
+    skip: u32,
 }
 
 impl TryFrom<FaultRepr> for Fault {
@@ -131,6 +139,7 @@ impl TryFrom<FaultRepr> for Fault {
                     drop_connection: o.drop_connection,
                     after: o.after,
                     crash: o.crash,
+                    skip: o.skip,
                 };
                 f.check()?;
                 Ok(f)
@@ -160,6 +169,7 @@ impl Fault {
             drop_connection: false,
             after: false,
             crash: false,
+            skip: 0,
         }
     }
 
@@ -220,6 +230,10 @@ impl Fault {
                 f.latency_ms = v.parse().map_err(|_| {
                     format!("latency must be a whole number of milliseconds, not \"{v}\"")
                 })?;
+            } else if let Some(v) = lower.strip_prefix("skip=") {
+                f.skip = v
+                    .parse()
+                    .map_err(|_| format!("skip must be a whole number of requests, not \"{v}\""))?;
             } else if lower == "drop" {
                 f.drop_connection = true;
             } else if lower == "after" {
@@ -228,7 +242,7 @@ impl Fault {
                 f.crash = true;
             } else {
                 return Err(format!(
-                    "unknown segment \"{part}\" in the fault spec: expected a method, /path, STATUS[xN], xN, retry-after=S, latency=MS, drop, crash or after"
+                    "unknown segment \"{part}\" in the fault spec: expected a method, /path, STATUS[xN], xN, retry-after=S, latency=MS, skip=N, drop, crash or after"
                 ).into());
             }
         }
@@ -363,6 +377,11 @@ impl Faults {
                 i += 1;
                 continue;
             }
+            if f.skip > 0 {
+                faults[i].skip -= 1;
+                i += 1;
+                continue;
+            }
             let combined = applied.get_or_insert_with(|| Fault {
                 status: 0,
                 count: 1,
@@ -371,6 +390,7 @@ impl Faults {
                 drop_connection: false,
                 crash: false,
                 after: false,
+                skip: 0,
                 ..f.clone()
             });
             combined.latency_ms = combined.latency_ms.saturating_add(f.latency_ms);
@@ -577,6 +597,25 @@ mod tests {
         assert_eq!(Fault::parse("scim:500x*").unwrap().count, 0, "x* = forever");
         let f = Fault::parse("scim:503:latency=50ms:x4").unwrap();
         assert_eq!((f.status, f.latency_ms, f.count), (503, 50, 4));
+        let f = Fault::parse("graph:POST:/validateCredentials:400x1:skip=2").unwrap();
+        assert_eq!((f.status, f.count, f.skip), (400, 1, 2));
+    }
+
+    #[test]
+    fn skip_lets_the_first_matching_requests_through() {
+        let faults = Faults::new(vec![
+            Fault::parse("graph:POST:/validate:400x1:skip=2").unwrap(),
+        ]);
+        let take = || faults.take(FaultTarget::Graph, "POST", "/v1.0/x/validateCredentials");
+        assert!(take().is_none() && take().is_none(), "two let through");
+        assert!(
+            faults
+                .take(FaultTarget::Graph, "GET", "/v1.0/x/validate")
+                .is_none(),
+            "a request that does not match is not counted"
+        );
+        assert_eq!(take().map(|f| f.status), Some(400), "the third fails");
+        assert!(take().is_none(), "then it is spent");
     }
 
     #[test]
@@ -626,6 +665,10 @@ mod tests {
             "a fault either answers a status or drops the connection, not both"
         );
         assert_eq!(err("scim:GET:POST:503"), "the HTTP method is given twice");
+        assert_eq!(
+            err("graph:400:skip=two"),
+            "skip must be a whole number of requests, not \"two\""
+        );
     }
 
     #[test]

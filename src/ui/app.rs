@@ -32,6 +32,7 @@ pub struct App {
     /// Panels shared by Start and Summary.
     pub(super) after_start: after_start::AfterStart,
     pub(super) backups: backups::Backups,
+    pub(super) rotate: super::panel::rotate::Rotate,
     pub(super) report_dir: std::path::PathBuf,
     pub(super) timing: super::bench::Timing,
     bench_report: Option<super::bench::Report>,
@@ -61,6 +62,7 @@ impl App {
             current: ScreenId::Welcome,
             after_start: after_start::AfterStart::default(),
             backups: backups::Backups::default(),
+            rotate: super::panel::rotate::Rotate::default(),
             report_dir: options
                 .report_dir
                 .clone()
@@ -113,6 +115,13 @@ impl App {
             Message::Backups(m) => {
                 self.after_undo(&m);
                 self.backups.update(m)
+            }
+            Message::Rotate(m) => {
+                // The summary's facts show the secret Entra holds now.
+                if let super::panel::rotate::Message::Rotated(_, snapshot) = &m {
+                    self.session.snapshot = Some((**snapshot).clone());
+                }
+                self.rotate.update(m)
             }
             Message::Observed(o) => return self.observed(o),
             Message::Frame(_) if self.timing.first_frame.is_some() => Action::None,

@@ -303,6 +303,7 @@ impl Screen {
         session: &'a Session,
         after: &'a AfterStart,
         backups: &'a Backups,
+        rotate: &'a crate::ui::panel::rotate::Rotate,
     ) -> Element<'a, app::Message> {
         match self {
             Screen::Welcome(s) => s.view().map(app::Message::Welcome),
@@ -313,7 +314,7 @@ impl Screen {
             Screen::Mappings(s) => s.view(session),
             Screen::Scope(s) => s.view(session).map(app::Message::Scope),
             Screen::Start(s) => s.view(after, session),
-            Screen::Summary(s) => s.view(after, backups, session),
+            Screen::Summary(s) => s.view(after, backups, rotate, session),
         }
     }
 }

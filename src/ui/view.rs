@@ -49,7 +49,10 @@ pub fn view(app: &App) -> Element<'_, Message> {
             err.retry.as_ref().map(|_| Message::Retry),
         ));
     }
-    content = content.push(app.page().view(s, &app.after_start, &app.backups));
+    content = content.push(
+        app.page()
+            .view(s, &app.after_start, &app.backups, &app.rotate),
+    );
     if !app.current.steps().is_empty() {
         content = content.push(widget::step_cards(app.current.steps()));
     }

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use super::app::Message;
-use super::panel::{after_start, backups, undo};
+use super::panel::{after_start, backups, rotate, undo};
 use super::screen::{mappings, orchidea_secret, scope};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
@@ -263,6 +263,11 @@ pub enum Op {
     UndoPlan,
     /// Carry out undo if its plan is still the one shown (this text).
     Undo(String),
+    /// Rotate the SCIM secret: Orchidea's admin API makes the new one
+    /// (`None`), or the one pasted from Orchidea's web UI.
+    Rotate(Option<Secret>),
+    /// Whether Orchidea refuses this old secret now (the manual path).
+    CheckOldSecret(Secret),
     /// Sign in to Entra, check the roles, remember if asked, save settings.
     SignIn(Box<SignInRequest>),
     /// Forget the remembered sign-in (and the workspace's Orchidea token).
@@ -320,6 +325,7 @@ impl Op {
             | Op::ListBackups
             | Op::PreviewRestore(_)
             | Op::UndoPlan
+            | Op::CheckOldSecret(_)
             | Op::SignIn(_)
             | Op::SignOut(..)
             | Op::CheckOrchidea { .. } => false,
@@ -335,7 +341,8 @@ impl Op {
             | Op::CreateApp
             | Op::CreateAppAgain
             | Op::Restore(_)
-            | Op::Undo(_) => true,
+            | Op::Undo(_)
+            | Op::Rotate(_) => true,
         }
     }
 }
@@ -519,6 +526,22 @@ pub fn stream(
                             undo::Message::Undone(done, now),
                         )));
                     }
+                    Op::Rotate(pasted) => {
+                        let opts = crate::engine::rotate::RotateOptions {
+                            new_secret: pasted.map_or(
+                                crate::engine::rotate::NewSecret::Configured,
+                                crate::engine::rotate::NewSecret::Pasted,
+                            ),
+                            old_id: None,
+                        };
+                        let done = engine.rotate(&opts, &|_, _| {}).await;
+                        let now = Box::new(snapshot(&engine).await);
+                        return reply(Message::Rotate(rotate::Message::Rotated(done, now)));
+                    }
+                    Op::CheckOldSecret(old) => {
+                        let refused = engine.old_secret_refused(&old).await;
+                        return reply(Message::Rotate(rotate::Message::OldChecked(refused)));
+                    }
                     _ => {}
                 }
                 let engine = engine.with_events(progress_tx);
@@ -599,6 +622,8 @@ async fn run_engine(
         | Op::PreviewRestore(_)
         | Op::UndoPlan
         | Op::Undo(_)
+        | Op::Rotate(_)
+        | Op::CheckOldSecret(_)
         | Op::SignIn(_)
         | Op::SignOut(..)
         | Op::CheckOrchidea { .. } => Ok(()),

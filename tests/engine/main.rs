@@ -55,6 +55,7 @@ mod proxy;
 mod remembered_tokens;
 mod report_files;
 mod restore;
+mod rotate;
 mod schema_variants;
 mod scim_secret_revoke;
 mod scope_pause;

@@ -26,6 +26,8 @@ pub struct Scenario {
     retry: Option<RetryPolicy>,
     watch_timeout: Option<Duration>,
     cloud: Option<Cloud>,
+    /// The manual path: the pasted SCIM secret (URL: the sandbox's).
+    manual: Option<orchidea_wizard::Secret>,
 }
 
 #[derive(Default)]
@@ -103,6 +105,12 @@ impl Scenario {
         self
     }
 
+    /// The manual path: the admin pasted `secret` (and the sandbox's SCIM URL).
+    pub fn manual(mut self, secret: orchidea_wizard::Secret) -> Self {
+        self.manual = Some(secret);
+        self
+    }
+
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = Some(cloud);
         self
@@ -111,7 +119,14 @@ impl Scenario {
     /// The engine's configuration for `sandbox`; `own` is the scenario's
     /// folder when it was started here.
     fn config(&self, sandbox: &Sandbox, own: Option<&Path>) -> EngineConfig {
-        let mut cfg = setup::sandbox_config(sandbox, None, self.choices.clone());
+        let manual =
+            self.manual
+                .clone()
+                .map(|secret| orchidea_wizard::services::orchidea::ManualScim {
+                    scim_url: sandbox.scim_url.clone(),
+                    secret,
+                });
+        let mut cfg = setup::sandbox_config(sandbox, manual, self.choices.clone());
         cfg.backup_dir = match &self.backups {
             Backups::None => None,
             Backups::Started => own.map(Path::to_path_buf),

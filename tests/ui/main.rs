@@ -23,6 +23,7 @@ mod failures;
 mod flow;
 mod keyboard;
 mod permissions;
+mod rotate;
 mod scope_pause;
 mod secret_fields;
 mod sign_in;

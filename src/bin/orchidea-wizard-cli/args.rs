@@ -38,6 +38,10 @@ pub enum Command {
     /// Undo this setup: pause the job, put back the first backups, delete
     /// the job and revoke the secrets the wizard created (plan shown first).
     Undo(UndoArgs),
+    /// Rotate the SCIM secret without stopping provisioning: new secret,
+    /// probed, tested by Entra, saved (settings kept), tested as saved, and
+    /// only then the old one revoked.
+    Rotate(crate::rotate::RotateArgs),
     /// Sign in to Microsoft Entra (device code, or --browser), check your
     /// roles, and with --remember keep the sign-in for later commands.
     Signin(SigninArgs),

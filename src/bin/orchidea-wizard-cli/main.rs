@@ -12,6 +12,7 @@ mod plan;
 mod provision;
 mod render;
 mod restore;
+mod rotate;
 mod run;
 mod signin;
 mod status;
@@ -55,6 +56,7 @@ async fn async_main() -> ExitCode {
         Command::ProvisionUser(args) => provision::provision_user(args).await,
         Command::Restore(args) => restore::restore(args).await,
         Command::Undo(args) => undo::undo(args).await,
+        Command::Rotate(args) => rotate::rotate(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchProvision { users } => bench::provision(users).await,
         Command::Sandbox(args) => target::serve(args).await,

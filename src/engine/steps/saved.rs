@@ -139,7 +139,7 @@ pub(super) fn saved_plain(saved: &[SecretEntry], key: &str) -> Option<String> {
         })
 }
 
-fn same_url(a: &str, b: &str) -> bool {
+pub(super) fn same_url(a: &str, b: &str) -> bool {
     a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 

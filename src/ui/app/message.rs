@@ -20,6 +20,7 @@ pub enum Message {
     Scope(scope::Message),
     AfterStart(after_start::Message),
     Backups(backups::Message),
+    Rotate(crate::ui::panel::rotate::Message),
     /// The monitor read the job after Start.
     Observed(Observation),
     /// A frame was drawn (only watched by the first-frame bench).

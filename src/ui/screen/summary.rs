@@ -38,15 +38,17 @@ impl Summary {
         &self,
         after: &'a AfterStart,
         backups: &'a crate::ui::panel::backups::Backups,
+        rotate: &'a crate::ui::panel::rotate::Rotate,
         session: &'a Session,
     ) -> Element<'a, Message> {
-        view(after, backups, session)
+        view(after, backups, rotate, session)
     }
 }
 
 fn view<'a>(
     after: &'a AfterStart,
     backups: &'a crate::ui::panel::backups::Backups,
+    rotate: &'a crate::ui::panel::rotate::Rotate,
     session: &'a Session,
 ) -> Element<'a, Message> {
     let total = StepId::ALL.len();
@@ -145,6 +147,13 @@ fn view<'a>(
     }
     if session.snapshot.is_some() {
         page = page.push(after.export(session).map(Message::AfterStart));
+        if session
+            .checklist
+            .status(StepId::SaveCredentials)
+            .is_complete()
+        {
+            page = page.push(rotate.view(session).map(Message::Rotate));
+        }
         page = page.push(backups.view(session).map(Message::Backups));
     }
     page.into()

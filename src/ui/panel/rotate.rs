@@ -1,0 +1,239 @@
+//! On the summary screen: "Rotate secret". With Orchidea's admin API one
+//! click does all six stages; on the manual path the admin pastes a new
+//! secret made in Orchidea's web UI, and afterwards pastes the old one to
+//! prove Orchidea refuses it once revoked. The work runs in the engine,
+//! off the UI thread; this panel shows each stage's line and the old
+//! secret's fate.
+
+use iced::widget::{button, column, container, row, text};
+use iced::{Alignment, Element, Fill};
+
+use crate::engine::rotate::{OldSecret, RotateOutcome};
+use crate::engine::{EngineError, SecretSource};
+use crate::platform::secret::Secret;
+use crate::services::orchidea;
+use crate::ui::screen::Action;
+use crate::ui::session::Session;
+use crate::ui::theme;
+use crate::ui::widget::{self, focusable};
+use crate::ui::work::{Op, Snapshot};
+
+pub struct Rotate {
+    /// The new secret, on the manual path.
+    new: Secret,
+    /// The old secret, to check it is refused.
+    old: Secret,
+    reveal: bool,
+    error: Option<String>,
+    done: Option<Result<RotateOutcome, EngineError>>,
+    /// Whether Orchidea refused the old secret when last checked.
+    checked: Option<Result<bool, EngineError>>,
+}
+
+impl Default for Rotate {
+    fn default() -> Self {
+        Self {
+            new: Secret::new(""),
+            old: Secret::new(""),
+            reveal: false,
+            error: None,
+            done: None,
+            checked: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    NewChanged(Secret),
+    OldChanged(Secret),
+    ToggleReveal,
+    /// Rotate now (with the pasted secret on the manual path).
+    Start,
+    CheckOld,
+    Rotated(Result<RotateOutcome, EngineError>, Box<Snapshot>),
+    OldChecked(Result<bool, EngineError>),
+}
+
+/// Whether the wizard makes the new secret itself.
+fn admin_api(session: &Session) -> bool {
+    session
+        .engine
+        .as_ref()
+        .is_some_and(|e| matches!(e.config().secret_source, SecretSource::AdminApi { .. }))
+}
+
+impl Rotate {
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::NewChanged(s) => {
+                self.new = s;
+                self.error = None;
+                Action::None
+            }
+            Message::OldChanged(s) => {
+                self.old = s;
+                self.checked = None;
+                Action::None
+            }
+            Message::ToggleReveal => {
+                self.reveal = !self.reveal;
+                Action::None
+            }
+            // The field shows only on the manual path; empty there, the
+            // button is off.
+            Message::Start if self.new.expose().is_empty() => {
+                self.done = None;
+                Action::Run(Op::Rotate(None))
+            }
+            Message::Start => match orchidea::parse_secret(self.new.expose()) {
+                Ok(secret) => {
+                    self.done = None;
+                    Action::Run(Op::Rotate(Some(secret)))
+                }
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    Action::None
+                }
+            },
+            Message::CheckOld => match orchidea::parse_secret(self.old.expose()) {
+                Ok(old) => Action::Run(Op::CheckOldSecret(old)),
+                Err(e) => {
+                    self.checked = Some(Err(EngineError::Input(e.to_string())));
+                    Action::None
+                }
+            },
+            Message::Rotated(result, _) => {
+                if result.is_ok() {
+                    // Typed values are not kept once used.
+                    self.new = Secret::new("");
+                }
+                self.done = Some(result);
+                self.checked = None;
+                // Rotation took a backup of the settings first.
+                Action::Run(Op::ListBackups)
+            }
+            Message::OldChecked(result) => {
+                if matches!(result, Ok(true)) {
+                    self.old = Secret::new("");
+                }
+                self.checked = Some(result);
+                Action::None
+            }
+        }
+    }
+
+    pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
+        let idle = !session.is_busy();
+        let api = admin_api(session);
+        let mut col = column![
+            row![
+                text("Rotate the SCIM secret").size(17).width(Fill),
+                focusable(
+                    button(text("Rotate secret").size(13))
+                        .padding([4, 10])
+                        .style(button::secondary)
+                        .on_press_maybe(
+                            (idle && (api || !self.new.expose().is_empty()))
+                                .then_some(Message::Start)
+                        )
+                ),
+            ]
+            .align_y(Alignment::Center),
+            text(if api {
+                "Makes a new secret in Orchidea, checks it there and with Entra's Test \
+                 Connection, saves it with the scope and notifications kept, tests it as \
+                 saved, and only then revokes the old one. Provisioning keeps running; \
+                 a failure at any point leaves the old secret working."
+            } else {
+                "Create a new secret in Orchidea's web UI and paste it here. The wizard \
+                 checks it there and with Entra's Test Connection, saves it with the scope \
+                 and notifications kept and tests it as saved; then you revoke the old one \
+                 in Orchidea and the wizard checks that it is refused."
+            })
+            .size(13)
+            .style(theme::muted),
+        ]
+        .spacing(8);
+        if !api {
+            col = col.push(widget::secret_field(
+                "New SCIM secret",
+                "Paste the new secret from Orchidea's web UI",
+                self.new.expose(),
+                |s| Message::NewChanged(Secret::typed(s)),
+                self.reveal,
+                Message::ToggleReveal,
+                self.error.as_deref(),
+            ));
+        }
+        match &self.done {
+            Some(Ok(outcome)) => col = col.push(self.outcome(outcome, idle)),
+            Some(Err(e)) => col = col.push(danger(e.to_string())),
+            None => {}
+        }
+        container(col)
+            .padding(14)
+            .width(Fill)
+            .style(theme::card)
+            .into()
+    }
+
+    fn outcome<'a>(&'a self, outcome: &'a RotateOutcome, idle: bool) -> Element<'a, Message> {
+        let lines = outcome.lines.iter().map(|(stage, line)| {
+            text(format!("{}. {}: {line}", stage.number(), stage.title()))
+                .size(13)
+                .into()
+        });
+        let mut col = column(lines).spacing(3);
+        for w in &outcome.warnings {
+            col = col.push(text(format!("Note: {w}")).size(13).style(theme::muted));
+        }
+        col = col.push(text(format!("Entra now holds {}.", outcome.new_secret)).size(13));
+        if let OldSecret::RevokeByHand { .. } = &outcome.old {
+            col = col.push(widget::secret_field(
+                "Old SCIM secret",
+                "Once revoked in Orchidea, paste the old secret to check it is refused",
+                self.old.expose(),
+                |s| Message::OldChanged(Secret::typed(s)),
+                self.reveal,
+                Message::ToggleReveal,
+                None,
+            ));
+            col = col.push(focusable(
+                button(text("Check the old secret").size(13))
+                    .padding([4, 10])
+                    .style(button::secondary)
+                    .on_press_maybe(
+                        (idle && !self.old.expose().is_empty()).then_some(Message::CheckOld),
+                    ),
+            ));
+            match &self.checked {
+                Some(Ok(true)) => {
+                    col = col.push(
+                        text("Orchidea refuses the old secret now: rotation complete.")
+                            .size(13)
+                            .style(theme::success_text),
+                    );
+                }
+                Some(Ok(false)) => {
+                    col = col.push(danger(
+                        "Orchidea still accepts the old secret: revoke it in Orchidea's web UI \
+                         (workspace admin → User management → SCIM), then check again."
+                            .into(),
+                    ));
+                }
+                Some(Err(e)) => col = col.push(danger(e.to_string())),
+                None => {}
+            }
+        }
+        container(col)
+            .padding(10)
+            .width(Fill)
+            .style(theme::tinted)
+            .into()
+    }
+}
+
+fn danger<'a>(line: String) -> Element<'a, Message> {
+    text(line).size(13).style(theme::danger_text).into()
+}
