@@ -216,6 +216,11 @@ pub fn error_banner<'a, M: Clone + 'a>(
     .into()
 }
 
+/// One line in the danger colour: a refusal or failure inside a card.
+pub fn danger_line<'a, M: 'a>(line: String) -> Element<'a, M> {
+    text(line).size(13).style(theme::danger_text).into()
+}
+
 pub fn success_banner<'a, M: 'a>(message: impl text::IntoFragment<'a>) -> Element<'a, M> {
     container(text(message).size(14))
         .padding(12)

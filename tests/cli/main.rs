@@ -13,6 +13,8 @@ mod dump;
 mod keyring;
 #[path = "../support/new_app.rs"]
 mod new_app;
+#[path = "../support/scim_answer.rs"]
+mod scim_answer;
 #[path = "../support/scim_store.rs"]
 mod scim_store;
 #[path = "../support/standalone.rs"]
@@ -22,6 +24,7 @@ mod users;
 mod common {
     pub use super::dump::*;
     pub use super::new_app::*;
+    pub use super::scim_answer::*;
     pub use super::scim_store::*;
     pub use super::users::*;
     pub(crate) use super::{keyring, standalone};

@@ -13,7 +13,7 @@ use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use orchidea_wizard::services::orchidea::{HttpOrchideaAdmin, OrchideaAdmin};
 
 use crate::cli::{command, output, run};
-use crate::common::jobs;
+use crate::common::{jobs, scim_status};
 
 /// What the sandbox on `state` holds now: Entra's Secret Token, the job's
 /// status code, and the status Orchidea's SCIM answers to each of `probe`.
@@ -45,18 +45,7 @@ fn look(state: &Path, probe: &[&Secret], admin: impl AdminAct) -> (Seen, Option<
         let token = sandbox.saved_setting(&sp, "SecretToken").await.unwrap();
         let mut answers = Vec::new();
         for secret in probe {
-            let status = orchidea_wizard::platform::http::loopback_client()
-                .get(format!(
-                    "{}/Users",
-                    sandbox.scim_url.as_str().trim_end_matches('/')
-                ))
-                .bearer_auth(secret.expose())
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16();
-            answers.push(status);
+            answers.push(scim_status(&sandbox, secret).await);
         }
         let seen = Seen {
             token,

@@ -1,10 +1,8 @@
 //! Helpers only the engine tests use: an Orchidea admin client for the
-//! sandbox, what its SCIM endpoint answers to a secret, and the users a
-//! standalone SCIM server holds.
+//! sandbox and the users a standalone SCIM server holds.
 
 use std::collections::BTreeSet;
 
-use orchidea_wizard::Secret;
 use orchidea_wizard::sandbox::Sandbox;
 use orchidea_wizard::services::orchidea::HttpOrchideaAdmin;
 
@@ -23,19 +21,4 @@ pub async fn standalone_users(
     server: &orchidea_wizard::sandbox::scim::StandaloneScim,
 ) -> BTreeSet<Expected> {
     expected_from_scim(&server.users().await)
-}
-
-/// What the sandbox's SCIM endpoint answers to `secret`.
-pub async fn scim_status(sandbox: &Sandbox, secret: &Secret) -> u16 {
-    orchidea_wizard::platform::http::loopback_client()
-        .get(format!(
-            "{}/Users",
-            sandbox.scim_url.as_str().trim_end_matches('/')
-        ))
-        .bearer_auth(secret.expose())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }

@@ -19,6 +19,8 @@ mod local;
 mod new_app;
 #[path = "../support/scenario.rs"]
 mod scenario;
+#[path = "../support/scim_answer.rs"]
+mod scim_answer;
 #[path = "../support/scim_store.rs"]
 mod scim_store;
 #[path = "../support/serve.rs"]
@@ -32,6 +34,7 @@ mod common {
     pub use super::local::*;
     pub use super::new_app::*;
     pub use super::scenario::*;
+    pub use super::scim_answer::*;
     pub use super::scim_store::*;
     pub use super::serve::*;
     pub use super::users::*;

@@ -54,6 +54,14 @@ fn job_code(dump: &serde_json::Value) -> String {
         .to_string()
 }
 
+/// Rotation with a secret pasted from Orchidea's web UI.
+fn pasting(secret: &Secret) -> RotateOptions {
+    RotateOptions {
+        new_secret: NewSecret::Pasted(secret.clone()),
+        old_id: None,
+    }
+}
+
 fn no_stages() -> impl Fn(RotateStage, &str) + Send + Sync {
     |_, _| {}
 }
@@ -208,13 +216,7 @@ async fn a_pasted_secret_names_the_old_one_to_revoke_and_checks_it_is_refused() 
         .manual(pasted.secret.clone())
         .engine(&sandbox);
     let outcome = manual
-        .rotate(
-            &RotateOptions {
-                new_secret: NewSecret::Pasted(pasted.secret.clone()),
-                old_id: None,
-            },
-            &no_stages(),
-        )
+        .rotate(&pasting(&pasted.secret), &no_stages())
         .await
         .unwrap();
     assert_eq!(
@@ -251,13 +253,7 @@ async fn a_pasted_secret_names_the_old_one_to_revoke_and_checks_it_is_refused() 
 
     // Pasting the secret Entra already holds is refused before any write.
     let again = manual
-        .rotate(
-            &RotateOptions {
-                new_secret: NewSecret::Pasted(pasted.secret.clone()),
-                old_id: None,
-            },
-            &no_stages(),
-        )
+        .rotate(&pasting(&pasted.secret), &no_stages())
         .await
         .unwrap_err();
     assert!(again.to_string().contains("already holds"), "{again}");

@@ -9,9 +9,12 @@
 mod dump;
 #[path = "../support/new_app.rs"]
 mod new_app;
+#[path = "../support/scim_answer.rs"]
+mod scim_answer;
 mod common {
     pub use super::dump::*;
     pub use super::new_app::*;
+    pub use super::scim_answer::*;
 }
 mod support;
 

@@ -42,18 +42,7 @@ fn set_up(h: &mut Harness) -> (Arc<Sandbox>, String, Secret) {
 }
 
 fn scim_status(h: &Harness, sandbox: &Sandbox, secret: &Secret) -> u16 {
-    let url = format!("{}/Users", sandbox.scim_url.as_str().trim_end_matches('/'));
-    let bearer = secret.expose().to_string();
-    h.block_on(async move {
-        orchidea_wizard::platform::http::loopback_client()
-            .get(url)
-            .bearer_auth(bearer)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    })
+    h.block_on(crate::common::scim_status(sandbox, secret))
 }
 
 #[test]

@@ -168,7 +168,7 @@ impl Rotate {
         }
         match &self.done {
             Some(Ok(outcome)) => col = col.push(self.outcome(outcome, idle)),
-            Some(Err(e)) => col = col.push(danger(e.to_string())),
+            Some(Err(e)) => col = col.push(widget::danger_line(e.to_string())),
             None => {}
         }
         container(col)
@@ -216,13 +216,13 @@ impl Rotate {
                     );
                 }
                 Some(Ok(false)) => {
-                    col = col.push(danger(
+                    col = col.push(widget::danger_line(
                         "Orchidea still accepts the old secret: revoke it in Orchidea's web UI \
                          (workspace admin → User management → SCIM), then check again."
                             .into(),
                     ));
                 }
-                Some(Err(e)) => col = col.push(danger(e.to_string())),
+                Some(Err(e)) => col = col.push(widget::danger_line(e.to_string())),
                 None => {}
             }
         }
@@ -232,8 +232,4 @@ impl Rotate {
             .style(theme::tinted)
             .into()
     }
-}
-
-fn danger<'a>(line: String) -> Element<'a, Message> {
-    text(line).size(13).style(theme::danger_text).into()
 }

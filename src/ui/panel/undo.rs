@@ -10,7 +10,7 @@ use crate::engine::{EngineError, UndoOutcome};
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
-use crate::ui::widget::focusable;
+use crate::ui::widget::{self, focusable};
 use crate::ui::work::{Op, Snapshot};
 
 #[derive(Default)]
@@ -114,7 +114,7 @@ impl Undo {
                     );
                 }
             }
-            Some(Err(e)) => col = col.push(danger(e.to_string())),
+            Some(Err(e)) => col = col.push(widget::danger_line(e.to_string())),
             None => {}
         }
         match &self.done {
@@ -129,13 +129,13 @@ impl Undo {
                 );
             }
             Some(Ok(o)) if !o.confirmed => {
-                col = col.push(danger(
+                col = col.push(widget::danger_line(
                     "Nothing was changed: what undo would do changed since the plan was shown. \
                      Read the new plan above."
                         .to_string(),
                 ));
             }
-            Some(Err(e)) => col = col.push(danger(e.to_string())),
+            Some(Err(e)) => col = col.push(widget::danger_line(e.to_string())),
             _ => {}
         }
         container(col)
@@ -144,10 +144,6 @@ impl Undo {
             .style(theme::card)
             .into()
     }
-}
-
-fn danger<'a>(line: String) -> Element<'a, Message> {
-    text(line).size(13).style(theme::danger_text).into()
 }
 
 #[cfg(test)]
