@@ -18,6 +18,8 @@ use crate::common::{jobs, scim_status};
 /// What the sandbox on `state` holds now: Entra's Secret Token, the job's
 /// status code, and the status Orchidea's SCIM answers to each of `probe`.
 struct Seen {
+    /// Orchidea's SCIM URL (its port is kept in the state).
+    url: String,
     token: Secret,
     job: String,
     answers: Vec<u16>,
@@ -48,6 +50,7 @@ fn look(state: &Path, probe: &[&Secret], admin: impl AdminAct) -> (Seen, Option<
             answers.push(scim_status(&sandbox, secret).await);
         }
         let seen = Seen {
+            url: sandbox.scim_url.to_string(),
             token,
             job: job["job"]["status"]["code"]
                 .as_str()
@@ -161,22 +164,8 @@ fn the_manual_path_names_the_old_secret_and_verifies_it_refused() {
     let s = state.to_str().unwrap();
     let old = first_run(&state);
     // The admin creates the new secret in Orchidea's web UI.
-    let (_, new) = look(&state, &[], Create);
-    let new = new.unwrap();
-    let scim_url = {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let sandbox = Sandbox::start(SandboxOptions {
-                state_file: Some(state.clone()),
-                ..SandboxOptions::default()
-            })
-            .await
-            .unwrap();
-            let url = sandbox.scim_url.to_string();
-            sandbox.shutdown().await;
-            url
-        })
-    };
+    let (seen, new) = look(&state, &[], Create);
+    let (new, scim_url) = (new.unwrap(), seen.url);
 
     let mut cmd = command(&[
         "rotate",
