@@ -25,6 +25,7 @@ pub mod drift;
 pub mod report;
 pub mod resume;
 pub mod secret_age;
+pub mod secret_list;
 pub mod undo;
 
 use futures::future::BoxFuture;

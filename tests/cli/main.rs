@@ -36,3 +36,4 @@ mod cli_signin;
 mod cli_undo;
 mod kill_resume;
 mod plan;
+mod secret_age;
