@@ -57,6 +57,7 @@ mod report_files;
 mod restore;
 mod schema_variants;
 mod scim_secret_revoke;
+mod secret_ages;
 mod scope_pause;
 mod secret_leak;
 mod signin_flows;

@@ -24,6 +24,7 @@ mod flow;
 mod keyboard;
 mod permissions;
 mod scope_pause;
+mod secret_age;
 mod secret_fields;
 mod sign_in;
 mod snapshots;
