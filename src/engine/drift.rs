@@ -435,11 +435,11 @@ pub fn check_secret_expiry(s: &Snapshot) -> Vec<Finding> {
             held.name(),
             if days == 1 { "" } else { "s" }
         ),
-        Some(_) => return Vec::new(),
         None if held.age.warning.is_some() => {
             format!("{} has an expiry that cannot be read", held.name())
         }
-        None => return Vec::new(),
+        // Far off, no expiry, or unknown (a pasted secret).
+        Some(_) | None => return Vec::new(),
     };
     vec![Finding {
         what: "SCIM secret Entra holds".into(),
@@ -509,7 +509,10 @@ impl Engine {
     async fn held_secret_status(&self, facts: &Facts) -> Option<SecretStatus> {
         let graph = self.cfg.graph.base().as_str();
         let app = facts.app.as_ref()?;
-        let held = facts.held_secret.as_ref().filter(|h| h.is_for(&app.id, graph))?;
+        let held = facts
+            .held_secret
+            .as_ref()
+            .filter(|h| h.is_for(&app.id, graph))?;
         let now = std::time::SystemTime::now();
         if let super::config::SecretSource::AdminApi { admin, .. } = &self.cfg.secret_source {
             match admin.list_scim_secrets().await {

@@ -29,10 +29,10 @@ pub struct SecretAge {
 /// may write `+00:00`.
 pub fn parse_time(text: &str) -> Option<SystemTime> {
     let t = text.trim();
-    if let Ok(at) = humantime::parse_rfc3339_weak(t.trim_end_matches('Z')) {
-        if t.ends_with('Z') || !has_offset(t) {
-            return Some(at);
-        }
+    if let Ok(at) = humantime::parse_rfc3339_weak(t.trim_end_matches('Z'))
+        && (t.ends_with('Z') || !has_offset(t))
+    {
+        return Some(at);
     }
     // `2026-03-01T10:15:00+02:00`: shift to UTC by hand.
     let (body, sign, offset) = split_offset(t)?;

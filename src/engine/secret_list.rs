@@ -173,14 +173,14 @@ pub fn from_listing(
     now: SystemTime,
 ) -> Vec<SecretStatus> {
     let live: Vec<&SecretInfo> = items.iter().filter(|s| !s.revoked).collect();
-    let held_id = held.and_then(|h| match &h.id {
-        Some(id) => live.iter().find(|s| &s.id == id).map(|s| s.id.clone()),
-        None => {
-            let mut same = live.iter().filter(|s| s.last4 == h.last4);
-            match (same.next(), same.next()) {
-                (Some(only), None) => Some(only.id.clone()),
-                _ => None,
-            }
+    let held_id = held.and_then(|h| {
+        if let Some(id) = &h.id {
+            return live.iter().find(|s| &s.id == id).map(|s| s.id.clone());
+        }
+        let mut same = live.iter().filter(|s| s.last4 == h.last4);
+        match (same.next(), same.next()) {
+            (Some(only), None) => Some(only.id.clone()),
+            _ => None,
         }
     });
     let mut out: Vec<SecretStatus> = live

@@ -446,7 +446,10 @@ mod tests {
         ws.secrets[1].expires_at = Some("2020-01-01T00:00:00Z".into());
         assert!(!ws.accepts_scim_token(secret.expose()), "expired");
         ws.secrets[1].expires_at = Some("soon".into());
-        assert!(!ws.accepts_scim_token(secret.expose()), "unreadable: refused");
+        assert!(
+            !ws.accepts_scim_token(secret.expose()),
+            "unreadable: refused"
+        );
         assert!(ws.accepts_scim_token(forever_value.expose()));
     }
 

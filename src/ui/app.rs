@@ -116,7 +116,8 @@ impl App {
                 let listed = matches!(m, backups::Message::Listed(_));
                 self.after_undo(&m);
                 let action = self.backups.update(m);
-                if listed && self.current == ScreenId::Summary && self.session.secret_ages.unread() {
+                if listed && self.current == ScreenId::Summary && self.session.secret_ages.unread()
+                {
                     return self.perform(Action::Run(Op::SecretAges));
                 }
                 action

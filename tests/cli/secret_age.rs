@@ -49,7 +49,10 @@ fn a_secret_expiring_in_twenty_days_is_shown_warned_and_fails_the_check() {
     assert!((19..=20).contains(&days), "{held}");
     assert_eq!(held["age"]["ageDays"], 0);
     let warning = held["age"]["warning"].as_str().unwrap();
-    assert!(warning.contains(&format!("expires in {days} days")), "{warning}");
+    assert!(
+        warning.contains(&format!("expires in {days} days")),
+        "{warning}"
+    );
     assert!(
         report["warnings"]
             .as_array()
@@ -62,7 +65,9 @@ fn a_secret_expiring_in_twenty_days_is_shown_warned_and_fails_the_check() {
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     let section = md.split("## SCIM secrets (age and expiry)").nth(1).unwrap();
     assert!(
-        section.contains(&format!("held by Entra: created today; expires in {days} days")),
+        section.contains(&format!(
+            "held by Entra: created today; expires in {days} days"
+        )),
         "{section}"
     );
 
@@ -80,10 +85,18 @@ fn a_secret_expiring_in_twenty_days_is_shown_warned_and_fails_the_check() {
     assert!(block.contains("orchidea-wizard-cli rotate"), "{block}");
 
     let (ok, stdout, stderr) = run(&["check", "--sandbox", "--sandbox-state", s]);
-    assert!(!ok, "exit 1 while the secret expires soon\n{stdout}\n{stderr}");
-    assert!(stdout.contains("differs  SCIM secret not expiring"), "{stdout}");
     assert!(
-        stdout.contains(&format!("expires in {days} days (fixed by rotating the SCIM secret)")),
+        !ok,
+        "exit 1 while the secret expires soon\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("differs  SCIM secret not expiring"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "expires in {days} days (fixed by rotating the SCIM secret)"
+        )),
         "{stdout}"
     );
     assert!(stdout.contains("`orchidea-wizard-cli rotate`"), "{stdout}");
@@ -127,8 +140,14 @@ fn a_secret_living_ninety_days_is_shown_without_warning_and_the_check_holds() {
     let s = state.to_str().unwrap();
     let (ok, stdout, stderr) = run(&["check", "--sandbox", "--sandbox-state", s]);
     assert!(ok, "exit 0\n{stdout}\n{stderr}");
-    assert!(stdout.contains("ok       SCIM secret not expiring"), "{stdout}");
+    assert!(
+        stdout.contains("ok       SCIM secret not expiring"),
+        "{stdout}"
+    );
     let (_, stdout, _) = run(&["status", "--sandbox", "--sandbox-state", s]);
-    assert!(stdout.contains(&format!("expires in {days} days")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("expires in {days} days")),
+        "{stdout}"
+    );
     assert!(!stdout.contains("orchidea-wizard-cli rotate"), "{stdout}");
 }

@@ -112,7 +112,10 @@ async fn a_pasted_secret_is_shown_from_the_run_state_and_found_in_orchidea_by_it
         held.describe()
     );
     assert!(ages.warnings().is_empty());
-    assert!(engine.check_drift().await.unwrap().ok, "unknown is not drift");
+    assert!(
+        engine.check_drift().await.unwrap().ok,
+        "unknown is not drift"
+    );
 
     // With the admin API the same secret is found by its last four, expiry known.
     let ages = admin_engine(&sandbox).secret_ages().await.unwrap();

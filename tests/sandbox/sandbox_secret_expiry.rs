@@ -86,7 +86,10 @@ async fn an_expired_secret_gets_401_and_a_live_one_200() {
     // A day later than its expiry, as far as the state file says.
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     let secrets = doc["orchidea"]["secrets"].as_array_mut().unwrap();
-    let kept = secrets.iter_mut().find(|s| s["id"] == old_id.as_str()).unwrap();
+    let kept = secrets
+        .iter_mut()
+        .find(|s| s["id"] == old_id.as_str())
+        .unwrap();
     let yesterday = SystemTime::now() - Duration::from_secs(86_400);
     kept["expiresAt"] = json!(humantime::format_rfc3339_seconds(yesterday).to_string());
     std::fs::write(&state, doc.to_string()).unwrap();

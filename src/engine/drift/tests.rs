@@ -244,7 +244,8 @@ fn a_secret_expiring_within_thirty_days_is_fixed_by_rotation() {
     assert_eq!(f[0].fix, Remedy::RotateSecret);
     assert_eq!(f[0].found, "scs_1 (…Qk9a) expires in 19 days");
     assert!(
-        f[0].sentence().ends_with("(fixed by rotating the SCIM secret)"),
+        f[0].sentence()
+            .ends_with("(fixed by rotating the SCIM secret)"),
         "{}",
         f[0].sentence()
     );

@@ -70,10 +70,16 @@ impl SecretAgePanel {
         ]
         .spacing(8);
         let ages = match &self.read {
-            None => return col.push(muted("Reading each secret's age and expiry…")).into(),
+            None => {
+                return col
+                    .push(muted("Reading each secret's age and expiry…"))
+                    .into();
+            }
             Some(Err(e)) => {
                 let line = format!("Not read: {}", widget::one_line(e));
-                return col.push(text(line).size(14).style(theme::danger_text)).into();
+                return col
+                    .push(text(line).size(14).style(theme::danger_text))
+                    .into();
             }
             Some(Ok(ages)) => ages,
         };
@@ -108,7 +114,7 @@ impl SecretAgePanel {
     }
 }
 
-fn muted<'a>(line: &'a str) -> Element<'a, Message> {
+fn muted(line: &str) -> Element<'_, Message> {
     text(line).size(13).style(theme::muted).into()
 }
 
