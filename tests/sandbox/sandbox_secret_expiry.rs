@@ -71,6 +71,20 @@ async fn an_expired_secret_gets_401_and_a_live_one_200() {
     )
     .await;
     assert_eq!(page.status, StatusCode::OK);
+    // The page lists each secret's expiry, as the wizard tells admins it does.
+    let html = orchidea_wizard::platform::http::loopback_client()
+        .get(format!(
+            "{}{}",
+            sandbox.orchidea_url.as_str().trim_end_matches('/'),
+            orchidea_wizard::sandbox::webui::PATH
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(html.matches(" — expires 20").count(), 3, "{html}");
     let items = listed(&sandbox).await;
     assert_eq!(items.len(), 3, "{items:?}");
     for item in &items {
