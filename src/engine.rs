@@ -26,6 +26,7 @@ pub mod report;
 pub mod resume;
 pub mod rotate;
 pub mod secret_age;
+pub mod secret_list;
 pub mod undo;
 
 use futures::future::BoxFuture;

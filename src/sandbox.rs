@@ -310,6 +310,7 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
     if let Some(groups) = tenant.orchidea.scim_groups {
         ws.scim_groups = groups;
     }
+    ws.secret_lifetime_days = tenant.orchidea.secret_lifetime_days;
     Ok(Loaded {
         entra: EntraState::from_tenant(&tenant),
         workspace: ws,

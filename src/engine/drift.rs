@@ -10,6 +10,8 @@ use super::audience::Scope;
 use super::error::EngineError;
 use super::facts::Facts;
 use super::handle::Engine;
+use super::secret_age::WARN_DAYS;
+use super::secret_list::{SecretStatus, from_held, from_listing};
 use crate::procedure::mapping::{self, ChangeKind, MappingOptions, UserNameSource};
 use crate::procedure::step::StepId;
 use crate::services::graph::secret_keys::SECRET_TOKEN;
@@ -38,6 +40,57 @@ pub struct Snapshot {
     pub has_token: bool,
     /// `validateCredentials` with the saved credentials passed.
     pub credentials_pass: bool,
+    /// The SCIM secret Entra holds, as the wizard saved it (age and expiry);
+    /// `None` when the wizard has not saved one for this app.
+    pub held_secret: Option<SecretStatus>,
+}
+
+/// What puts a difference right: one of the article's steps (a run re-checks
+/// and rewrites it), or rotating the SCIM secret, which no step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    Step(StepId),
+    RotateSecret,
+}
+
+impl Remedy {
+    /// The step, when a step fixes it.
+    pub fn step(self) -> Option<StepId> {
+        match self {
+            Remedy::Step(step) => Some(step),
+            Remedy::RotateSecret => None,
+        }
+    }
+
+    /// "step 11: …" or "rotating the SCIM secret".
+    pub fn describe(self) -> String {
+        match self {
+            Remedy::Step(step) => format!("step {}: {}", step.number(), step.title()),
+            Remedy::RotateSecret => "rotating the SCIM secret".into(),
+        }
+    }
+}
+
+impl From<StepId> for Remedy {
+    fn from(step: StepId) -> Self {
+        Remedy::Step(step)
+    }
+}
+
+impl PartialEq<StepId> for Remedy {
+    fn eq(&self, other: &StepId) -> bool {
+        *self == Remedy::Step(*other)
+    }
+}
+
+/// In JSON `fix` is the step's number ("11"), or `"rotateSecret"`.
+impl Serialize for Remedy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Remedy::Step(step) => s.serialize_str(step.number()),
+            Remedy::RotateSecret => s.serialize_str("rotateSecret"),
+        }
+    }
 }
 
 /// One difference between the live configuration and the specification.
@@ -48,26 +101,19 @@ pub struct Finding {
     pub what: String,
     pub expected: String,
     pub found: String,
-    /// The step that fixes it (a run re-checks and rewrites it).
-    #[serde(serialize_with = "step_number")]
-    pub fix: StepId,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
-fn step_number<S: serde::Serializer>(step: &StepId, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(step.number())
+    /// What fixes it: a step (a run re-checks and rewrites it) or rotation.
+    pub fix: Remedy,
 }
 
 impl Finding {
-    /// "userName source: expected mail, found userPrincipalName (fixed by step 11)".
+    /// "userName source: expected mail, found userPrincipalName (fixed by step 11: …)".
     pub fn sentence(&self) -> String {
         format!(
-            "{}: expected {}, found {} (fixed by step {}: {})",
+            "{}: expected {}, found {} (fixed by {})",
             self.what,
             self.expected,
             self.found,
-            self.fix.number(),
-            self.fix.title()
+            self.fix.describe()
         )
     }
 }
@@ -103,10 +149,15 @@ impl DriftReport {
 
     /// The steps a run would fix, in article order, once each.
     pub fn fixing_steps(&self) -> Vec<StepId> {
-        let mut steps: Vec<StepId> = self.findings().map(|f| f.fix).collect();
+        let mut steps: Vec<StepId> = self.findings().filter_map(|f| f.fix.step()).collect();
         steps.sort_by_key(|s| s.index());
         steps.dedup();
         steps
+    }
+
+    /// A difference only rotating the SCIM secret fixes.
+    pub fn needs_rotation(&self) -> bool {
+        self.findings().any(|f| f.fix == Remedy::RotateSecret)
     }
 }
 
@@ -144,6 +195,11 @@ pub const CHECKS: &[Check] = &[
         label: "Scope as last saved",
         run: check_scope,
     },
+    Check {
+        id: "secretExpiry",
+        label: "SCIM secret not expiring",
+        run: check_secret_expiry,
+    },
 ];
 
 /// Runs every check over one snapshot.
@@ -173,7 +229,7 @@ fn finding(what: &str, expected: &str, found: &str, fix: StepId) -> Finding {
         what: what.into(),
         expected: expected.into(),
         found: found.into(),
-        fix,
+        fix: Remedy::Step(fix),
     }
 }
 
@@ -337,7 +393,7 @@ fn change_finding(c: &mapping::Change) -> Finding {
         what,
         expected,
         found,
-        fix: c.step,
+        fix: Remedy::Step(c.step),
     }
 }
 
@@ -358,6 +414,39 @@ pub fn check_scope(s: &Snapshot) -> Vec<Finding> {
         found,
         StepId::SaveSettings,
     )]
+}
+
+/// The secret Entra holds expires within [`WARN_DAYS`] days, has expired, or
+/// has an expiry that cannot be read. An unknown expiry (a pasted secret) is
+/// not a difference: Orchidea's web UI shows it.
+pub fn check_secret_expiry(s: &Snapshot) -> Vec<Finding> {
+    let Some(held) = &s.held_secret else {
+        return Vec::new();
+    };
+    let found = match held.age.expires_in_days {
+        Some(days) if days < 0 => format!(
+            "{} expired {} day{} ago",
+            held.name(),
+            -days,
+            if days == -1 { "" } else { "s" }
+        ),
+        Some(days) if days <= WARN_DAYS => format!(
+            "{} expires in {days} day{}",
+            held.name(),
+            if days == 1 { "" } else { "s" }
+        ),
+        None if held.age.warning.is_some() => {
+            format!("{} has an expiry that cannot be read", held.name())
+        }
+        // Far off, no expiry, or unknown (a pasted secret).
+        Some(_) | None => return Vec::new(),
+    };
+    vec![Finding {
+        what: "SCIM secret Entra holds".into(),
+        expected: format!("more than {WARN_DAYS} days before it expires"),
+        found,
+        fix: Remedy::RotateSecret,
+    }]
 }
 
 impl Engine {
@@ -411,7 +500,34 @@ impl Engine {
             saved_url: facts.saved_base_address.clone(),
             has_token,
             credentials_pass: facts.saved_credentials_work,
+            held_secret: self.held_secret_status(facts).await,
         })
+    }
+
+    /// The secret Entra holds, for the app found: as Orchidea lists it when
+    /// the admin API is at hand (its expiry as of now), else as recorded.
+    async fn held_secret_status(&self, facts: &Facts) -> Option<SecretStatus> {
+        let graph = self.cfg.graph.base().as_str();
+        let app = facts.app.as_ref()?;
+        let held = facts
+            .held_secret
+            .as_ref()
+            .filter(|h| h.is_for(&app.id, graph))?;
+        let now = std::time::SystemTime::now();
+        if let super::config::SecretSource::AdminApi { admin, .. } = &self.cfg.secret_source {
+            match admin.list_scim_secrets().await {
+                Ok(items) => {
+                    if let Some(listed) = from_listing(&items, Some(held), now)
+                        .into_iter()
+                        .find(|s| s.held_by_entra)
+                    {
+                        return Some(listed);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "SCIM secrets not listed; expiry as recorded"),
+            }
+        }
+        Some(from_held(held, now))
     }
 }
 

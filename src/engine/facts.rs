@@ -58,6 +58,8 @@ pub struct Facts {
     pub created_jobs: Vec<super::remembered::CreatedJob>,
     /// The secret Entra holds as the wizard last saved it (run state).
     pub held_secret: Option<super::remembered::HeldSecret>,
+    /// Each SCIM secret's age and expiry, as last read (`Engine::secret_ages`).
+    pub secret_ages: Option<super::secret_list::SecretAges>,
     pub template_ids: Vec<String>,
     pub job: Option<SynchronizationJob>,
     pub scim: Option<ScimTarget>,
@@ -151,6 +153,8 @@ impl Facts {
         if let Some(audience) = &self.audience {
             out.extend(audience.warnings(coalesce));
         }
+        let secrets = super::secret_list::known(self, std::time::SystemTime::now());
+        out.extend(secrets.into_iter().filter_map(|s| s.age.warning));
         out
     }
 }

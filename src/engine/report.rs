@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::audience::Scope;
 use super::facts::{Facts, OnDemandRecord};
 use super::monitor::{JobView, stage_sentence};
+use super::secret_list::SecretStatus;
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 
@@ -33,6 +34,8 @@ pub struct Report {
     pub users_in_scope: Option<usize>,
     pub users_without_mail: Vec<String>,
     pub warnings: Vec<String>,
+    /// Each SCIM secret's age and expiry (no values), the one Entra holds first.
+    pub scim_secrets: Vec<SecretStatus>,
     /// How userName is sourced, and whether that deviates from Orchidea's spec.
     pub user_name_source: String,
     pub notifications: Option<String>,
@@ -113,6 +116,7 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             .map(|a| a.without_mail.clone())
             .unwrap_or_default(),
         warnings: facts.all_warnings(),
+        scim_secrets: super::secret_list::known(facts, std::time::SystemTime::now()),
         user_name_source: match facts.mapping_options.user_name_source {
             UserNameSource::Mail => "mail (Orchidea's specification)".into(),
             UserNameSource::CoalesceMailUpn => {
@@ -232,6 +236,13 @@ pub fn to_markdown(r: &Report) -> String {
     );
     section(&mut md, "Pre-flight checks", &r.probe, "Not run.");
     section(&mut md, "Warnings", &r.warnings, "None.");
+    let secrets: Vec<String> = r.scim_secrets.iter().map(SecretStatus::describe).collect();
+    section(
+        &mut md,
+        "SCIM secrets (age and expiry)",
+        &secrets,
+        "Not known: the wizard has not saved a SCIM secret in Entra.",
+    );
     let status = r
         .job_status
         .as_ref()

@@ -7,6 +7,7 @@ mod secret;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::extract::State;
@@ -47,6 +48,14 @@ pub struct StoredSecret {
 }
 
 impl StoredSecret {
+    /// Past its `expiresAt` at `now`. An `expiresAt` that cannot be read
+    /// counts as expired (the stricter reading).
+    pub fn expired_at(&self, now: SystemTime) -> bool {
+        self.expires_at
+            .as_deref()
+            .is_some_and(|e| parse_rfc3339(e).is_none_or(|at| at <= now))
+    }
+
     pub fn info(&self) -> SecretInfo {
         SecretInfo {
             id: self.id.clone(),
@@ -78,6 +87,11 @@ pub struct Workspace {
     /// `orchidea.scimGroups`, docs/sandbox-tenant.md).
     #[serde(default = "serves_groups")]
     pub scim_groups: bool,
+    /// Days a new SCIM secret lives (`expiresAt` = `createdAt` + this);
+    /// `None`: secrets do not expire (tenant file
+    /// `orchidea.secretLifetimeDays`, docs/sandbox-tenant.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_lifetime_days: Option<u32>,
     /// Fast lookups into `users` (derived, never saved).
     #[serde(skip)]
     pub scim_index: super::scim::index::ScimIndex,
@@ -114,6 +128,7 @@ impl Workspace {
             users: Vec::new(),
             groups: Vec::new(),
             scim_groups: true,
+            secret_lifetime_days: None,
             scim_index: super::scim::index::ScimIndex::default(),
         }
     }
@@ -131,13 +146,18 @@ impl Workspace {
         !token.is_empty() && sha256_hex(token) == self.admin_token_sha256
     }
 
-    /// True when `token` is a SCIM secret of this workspace that is not revoked.
+    /// True when `token` is a SCIM secret of this workspace that is neither
+    /// revoked nor expired (an expired secret is refused like a revoked one:
+    /// assumed, `docs/orchidea-admin-api.md`).
     pub fn accepts_scim_token(&self, token: &str) -> bool {
         if token.is_empty() {
             return false;
         }
         let hash = sha256_hex(token);
-        self.secrets.iter().any(|s| !s.revoked && s.sha256 == hash)
+        let now = SystemTime::now();
+        self.secrets
+            .iter()
+            .any(|s| !s.revoked && s.sha256 == hash && !s.expired_at(now))
     }
 
     /// Creates a SCIM secret for `idp_id`: 40 random characters, only the
@@ -153,13 +173,18 @@ impl Workspace {
         if !self.idps.iter().any(|i| i.id == idp_id) {
             return None;
         }
+        let now = SystemTime::now();
+        let expires_at = self.secret_lifetime_days.and_then(|days| {
+            now.checked_add(Duration::from_secs(u64::from(days) * 86_400))
+                .map(|at| humantime::format_rfc3339_seconds(at).to_string())
+        });
         let stored = StoredSecret {
             id: format!("scs_{}", uuid::Uuid::new_v4().simple()),
             idp_id: idp_id.to_string(),
             sha256: sha256_hex(secret.expose()),
             last4: secret.last4(),
-            created_at: crate::platform::timefmt::now_rfc3339(),
-            expires_at: None,
+            created_at: humantime::format_rfc3339_seconds(now).to_string(),
+            expires_at,
             revoked: false,
             description: None,
         };
@@ -193,6 +218,11 @@ impl Workspace {
             "groups": self.groups,
         })
     }
+}
+
+/// An RFC 3339 UTC time as the sandbox writes it (`…Z`, optional fraction).
+fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(text.trim().trim_end_matches('Z')).ok()
 }
 
 pub(crate) fn sha256_hex(value: &str) -> String {
@@ -395,6 +425,32 @@ mod tests {
         assert!(!ws.accepts_scim_token(secret.expose()));
         assert!(!ws.revoke_secret("missing"));
         assert!(ws.create_secret("idp-unknown").is_none());
+    }
+
+    #[test]
+    fn secrets_get_an_expiry_from_the_lifetime_and_are_refused_past_it() {
+        let mut ws = Workspace::new_default(&Secret::new("a"));
+        let (forever, forever_value) = ws.create_secret("idp-entra").unwrap();
+        assert_eq!(forever.expires_at, None);
+        ws.secret_lifetime_days = Some(20);
+        let (stored, secret) = ws.create_secret("idp-entra").unwrap();
+        let created = parse_rfc3339(&stored.created_at).unwrap();
+        let expires = parse_rfc3339(stored.expires_at.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            expires.duration_since(created).unwrap(),
+            Duration::from_secs(20 * 86_400)
+        );
+        assert!(ws.accepts_scim_token(secret.expose()));
+        assert!(!stored.expired_at(expires - Duration::from_secs(1)));
+        assert!(stored.expired_at(expires));
+        ws.secrets[1].expires_at = Some("2020-01-01T00:00:00Z".into());
+        assert!(!ws.accepts_scim_token(secret.expose()), "expired");
+        ws.secrets[1].expires_at = Some("soon".into());
+        assert!(
+            !ws.accepts_scim_token(secret.expose()),
+            "unreadable: refused"
+        );
+        assert!(ws.accepts_scim_token(forever_value.expose()));
     }
 
     #[test]

@@ -216,7 +216,7 @@ async fn authenticate(State(state): State<ScimState>, request: Request, next: Ne
         if token.is_none() {
             "Authorization: Bearer <SCIM secret> is required."
         } else {
-            "The SCIM secret is wrong or revoked."
+            "The SCIM secret is wrong, revoked or expired."
         },
     );
     response.headers_mut().insert(

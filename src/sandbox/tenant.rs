@@ -145,6 +145,10 @@ pub struct OrchideaSettings {
     /// `/ResourceTypes` lists no `Group`). Absent: it serves them.
     #[serde(default)]
     pub scim_groups: Option<bool>,
+    /// Days each new SCIM secret lives (1–36500): it carries `expiresAt` and
+    /// is refused once past it. Absent: secrets do not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_lifetime_days: Option<u32>,
 }
 
 message_error!(
@@ -258,6 +262,14 @@ impl TenantFile {
         if let Some(schema) = &self.template_schema {
             check_template_schema(schema)?;
         }
+        if let Some(days) = self.orchidea.secret_lifetime_days
+            && !(1..=36_500).contains(&days)
+        {
+            return Err(format!(
+                "orchidea.secretLifetimeDays is {days}: it must be a whole number of days from 1 to 36500"
+            )
+            .into());
+        }
         Ok(())
     }
 
@@ -356,6 +368,19 @@ impl ServicePrincipal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_lifetime_must_be_a_positive_number_of_days() {
+        let mut t = TenantFile::builtin();
+        t.orchidea.secret_lifetime_days = Some(20);
+        t.check().unwrap();
+        t.orchidea.secret_lifetime_days = Some(0);
+        let e = t.check().unwrap_err();
+        assert!(e.0.contains("secretLifetimeDays is 0"), "{}", e.0);
+        let bad: Result<OrchideaSettings, _> =
+            serde_json::from_str(r#"{"secretLifetimeDays": -3}"#);
+        assert!(bad.is_err());
+    }
 
     #[test]
     fn builtin_tenant_is_valid_and_has_what_the_docs_promise() {

@@ -74,10 +74,14 @@ async fn render(st: &PageState, created: Option<Result<String, String>>) -> Stri
     for s in &ws.secrets {
         let _ = write!(
             secrets,
-            "<li>••••{} — IDP {} — created {}{}</li>",
+            "<li>••••{} — IDP {} — created {}{}{}</li>",
             escape(&s.last4),
             escape(&s.idp_id),
             escape(&s.created_at),
+            s.expires_at
+                .as_deref()
+                .map(|e| format!(" — expires {}", escape(e)))
+                .unwrap_or_default(),
             if s.revoked { " (revoked)" } else { "" }
         );
     }

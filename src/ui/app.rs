@@ -113,16 +113,27 @@ impl App {
             Message::Scope(m) => self.route(screen::Message::Scope(m)),
             Message::AfterStart(m) => self.after_start.update(m, &self.report_dir),
             Message::Backups(m) => {
+                // One piece of work at a time: the summary's secret ages
+                // are read once its backups list is in.
+                let listed = matches!(m, backups::Message::Listed(_));
                 self.after_undo(&m);
-                self.backups.update(m)
+                let action = self.backups.update(m);
+                if listed && self.current == ScreenId::Summary && self.session.secret_ages.unread()
+                {
+                    return self.perform(Action::Run(Op::SecretAges));
+                }
+                action
             }
             Message::Rotate(m) => {
                 // The summary's facts show the secret Entra holds now.
                 if let super::panel::rotate::Message::Rotated(_, snapshot) = &m {
                     self.session.snapshot = Some((**snapshot).clone());
+                    // Read the secrets' ages again once the backups are in.
+                    self.session.secret_ages.clear();
                 }
                 self.rotate.update(m)
             }
+            Message::SecretAge(m) => self.session.secret_ages.update(m),
             Message::Observed(o) => return self.observed(o),
             Message::Frame(_) if self.timing.first_frame.is_some() => Action::None,
             Message::Frame(_) => {

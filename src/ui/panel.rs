@@ -7,6 +7,7 @@ pub mod after_start;
 pub mod backups;
 mod connection;
 pub mod rotate;
+pub mod secret_age;
 pub mod sign_in;
 pub(super) mod sign_in_work;
 pub mod undo;

@@ -45,6 +45,8 @@ pub struct Session {
     pub events: Vec<ProvisioningEvent>,
     /// Changes when the monitor must start over (new engine, restart).
     pub monitor_epoch: u64,
+    /// Each SCIM secret's age and expiry, as last read (summary).
+    pub secret_ages: crate::ui::panel::secret_age::SecretAgePanel,
 }
 
 /// Work in flight. Dropping the handle aborts the task.
@@ -92,6 +94,7 @@ impl Session {
             monitor_error: None,
             events: Vec::new(),
             monitor_epoch: 0,
+            secret_ages: crate::ui::panel::secret_age::SecretAgePanel::default(),
         }
     }
 
@@ -143,6 +146,7 @@ impl Session {
         self.monitor_error = None;
         self.events.clear();
         self.monitor_epoch += 1;
+        self.secret_ages.clear();
     }
 
     /// Whether Start has run, so the job can be watched.

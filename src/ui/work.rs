@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use super::app::Message;
-use super::panel::{after_start, backups, rotate, undo};
+use super::panel::{after_start, backups, rotate, secret_age, undo};
 use super::screen::{mappings, orchidea_secret, scope};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
@@ -257,6 +257,8 @@ pub enum Op {
     /// Write the Markdown and JSON report into this folder.
     ExportReport(std::path::PathBuf),
     ListBackups,
+    /// Read each SCIM secret's age and expiry (changes nothing).
+    SecretAges,
     PreviewRestore(crate::engine::backup::Backup),
     Restore(crate::engine::backup::Backup),
     /// Read the undo plan (changes nothing).
@@ -323,6 +325,7 @@ impl Op {
             | Op::ReviewDeletions
             | Op::ExportReport(_)
             | Op::ListBackups
+            | Op::SecretAges
             | Op::PreviewRestore(_)
             | Op::UndoPlan
             | Op::CheckOldSecret(_)
@@ -508,6 +511,10 @@ pub fn stream(
                         let list = engine.backups().await;
                         return reply(Message::Backups(backups::Message::Listed(list)));
                     }
+                    Op::SecretAges => {
+                        let read = engine.secret_ages().await;
+                        return reply(Message::SecretAge(secret_age::Message::Read(read)));
+                    }
                     Op::PreviewRestore(backup) => {
                         let diff = engine.restore_preview(&backup).await;
                         let id = backup.id.clone();
@@ -619,6 +626,7 @@ async fn run_engine(
         | Op::ListGroups
         | Op::ExportReport(_)
         | Op::ListBackups
+        | Op::SecretAges
         | Op::PreviewRestore(_)
         | Op::UndoPlan
         | Op::Undo(_)

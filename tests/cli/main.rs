@@ -40,3 +40,4 @@ mod cli_undo;
 mod kill_resume;
 mod plan;
 mod rotate;
+mod secret_age;

@@ -62,6 +62,7 @@ mod rotate;
 mod schema_variants;
 mod scim_secret_revoke;
 mod scope_pause;
+mod secret_ages;
 mod secret_leak;
 mod signin_flows;
 mod stale_schema;

@@ -23,4 +23,5 @@ mod sandbox_deletes;
 mod sandbox_graph;
 mod sandbox_groups;
 mod sandbox_login;
+mod sandbox_secret_expiry;
 mod scim_conformance;

@@ -28,6 +28,7 @@ mod keyboard;
 mod permissions;
 mod rotate;
 mod scope_pause;
+mod secret_age;
 mod secret_fields;
 mod sign_in;
 mod snapshots;

@@ -1,9 +1,9 @@
 //! `check`: the drift check, read-only. Exit 0 when everything holds, 1
 //! when something differs (each difference named with the step that fixes
-//! it), 2 when the check could not be done.
+//! it, or rotation for an expiring secret), 2 when the check could not be done.
 
 use orchidea_wizard::engine::Engine;
-use orchidea_wizard::engine::drift::DriftReport;
+use orchidea_wizard::engine::drift::{DriftReport, Remedy};
 use orchidea_wizard::setup::Choices;
 use serde::Serialize;
 
@@ -11,8 +11,10 @@ use crate::args::TargetArgs;
 use crate::error::CliError;
 use crate::target::{OrchideaChoice, connect};
 
-/// What fixes every difference the check names.
+/// What fixes every difference a step fixes.
 pub const FIX_COMMAND: &str = "orchidea-wizard-cli run";
+/// What fixes an expiring SCIM secret.
+pub const ROTATE_COMMAND: &str = "orchidea-wizard-cli rotate";
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -31,8 +33,23 @@ struct JsonOut<'a> {
     report: &'a DriftReport,
     /// The steps a run fixes, as numbers ("11", "16").
     fixing_steps: Vec<&'static str>,
-    /// `None` when nothing differs.
+    /// `None` when nothing differs; `run` when a step fixes something,
+    /// else `rotate`.
     fix_command: Option<&'static str>,
+    /// Every command that fixes a difference (`run`, `rotate`), in that order.
+    fix_commands: Vec<&'static str>,
+}
+
+/// The commands that fix what the report names.
+fn fix_commands(report: &DriftReport) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !report.fixing_steps().is_empty() {
+        out.push(FIX_COMMAND);
+    }
+    if report.needs_rotation() {
+        out.push(ROTATE_COMMAND);
+    }
+    out
 }
 
 pub async fn check(args: CheckArgs) -> Result<bool, CliError> {
@@ -48,7 +65,8 @@ pub async fn check(args: CheckArgs) -> Result<bool, CliError> {
         let out = JsonOut {
             report: &report,
             fixing_steps: report.fixing_steps().iter().map(|s| s.number()).collect(),
-            fix_command: (!report.ok).then_some(FIX_COMMAND),
+            fix_command: fix_commands(&report).first().copied(),
+            fix_commands: fix_commands(&report),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -76,14 +94,24 @@ fn lines(report: &DriftReport) -> Vec<String> {
         }
     }
     let count = report.findings().count();
+    let rotations = report
+        .findings()
+        .filter(|f| f.fix == Remedy::RotateSecret)
+        .count();
     if count == 0 {
         out.push("Everything holds: the setup matches Orchidea's specification.".into());
-    } else {
+    } else if count > rotations {
         let steps: Vec<&str> = report.fixing_steps().iter().map(|s| s.number()).collect();
         out.push(format!(
-            "{count} difference{} (steps {}). `{FIX_COMMAND}` fixes it: each step re-checks and rewrites only what differs, with a backup first.",
-            if count == 1 { "" } else { "s" },
+            "{} difference{} (steps {}). `{FIX_COMMAND}` fixes it: each step re-checks and rewrites only what differs, with a backup first.",
+            count - rotations,
+            if count - rotations == 1 { "" } else { "s" },
             steps.join(", ")
+        ));
+    }
+    if rotations > 0 {
+        out.push(format!(
+            "The SCIM secret Entra holds is expiring. `{ROTATE_COMMAND}` replaces it without stopping provisioning."
         ));
     }
     out

@@ -11,6 +11,30 @@ use crate::error::CliError;
 use crate::render::{AskOnTerminal, print_pending, write_report};
 use crate::target::{OrchideaChoice, connect};
 
+/// Each SCIM secret's age and expiry, and the warning for the one Entra
+/// holds; a list that cannot be read is said, not fatal (the job comes first).
+async fn print_secret_ages(engine: &Engine) {
+    println!("\nSCIM secrets (age and expiry):");
+    match engine.secret_ages().await {
+        Ok(ages) => {
+            for line in ages.lines() {
+                println!("  {line}");
+            }
+            let warnings = ages.warnings();
+            for w in &warnings {
+                println!("  warning: {w}");
+            }
+            if !warnings.is_empty() {
+                println!(
+                    "  To replace it without stopping provisioning: {}.",
+                    crate::check::ROTATE_COMMAND
+                );
+            }
+        }
+        Err(e) => println!("  not read: {e}"),
+    }
+}
+
 pub async fn status(args: StatusArgs) -> Result<bool, CliError> {
     let (sandbox, cfg) =
         connect(&args.target, OrchideaChoice::NotNeeded, Choices::default()).await?;
@@ -76,6 +100,7 @@ async fn status_inner(
             "To let them through: status --allow-deletes. To keep them: fix the scope, assignments or users, then status --restart."
         );
     }
+    print_secret_ages(engine).await;
     let events = engine.provisioning_events(args.logs).await?;
     let outcome = args.filter.map(|f| match f {
         OutcomeArg::Success => Outcome::Success,

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::engine::secret_list::SecretStatus;
 
 const CONFIGURED: &str =
     include_str!("../../../tests/fixtures/graph/schema-orchidea-configured.json");
@@ -29,6 +30,7 @@ fn healthy() -> Snapshot {
         saved_url: Some("https://scim.orchidea.example/scim/v2".into()),
         has_token: true,
         credentials_pass: true,
+        held_secret: None,
     }
 }
 
@@ -211,4 +213,60 @@ fn json_names_are_stable_and_steps_are_numbers() {
     for key in ["what", "expected", "found"] {
         assert!(job["findings"][0][key].is_string(), "{key}");
     }
+}
+
+/// The held secret, created 10 days before `now`, expiring `expires`.
+fn held_expiring(expires: Option<&str>) -> SecretStatus {
+    let now = crate::engine::secret_age::parse_time("2026-03-01T12:00:00Z").unwrap();
+    let held = crate::engine::resume::HeldSecret {
+        service_principal_id: "sp1".into(),
+        graph_url: "https://graph.microsoft.com/v1.0".into(),
+        scim_url: "https://scim.orchidea.example/scim/v2".into(),
+        last4: "Qk9a".into(),
+        id: Some("scs_1".into()),
+        created_at: Some("2026-02-19T12:00:00Z".into()),
+        expires_at: expires.map(str::to_string),
+        saved_at: "2026-02-19T12:00:00Z".into(),
+    };
+    crate::engine::secret_list::from_held(&held, now)
+}
+
+#[test]
+fn a_secret_expiring_within_thirty_days_is_fixed_by_rotation() {
+    let mut s = healthy();
+    for ok in [None, Some("2026-04-01T12:00:00Z")] {
+        s.held_secret = Some(held_expiring(ok));
+        assert!(compare(&s).ok, "{ok:?}");
+    }
+    s.held_secret = Some(held_expiring(Some("2026-03-20T12:00:00Z")));
+    let report = compare(&s);
+    let f = only(&report, "secretExpiry");
+    assert_eq!(f[0].fix, Remedy::RotateSecret);
+    assert_eq!(f[0].found, "scs_1 (…Qk9a) expires in 19 days");
+    assert!(
+        f[0].sentence()
+            .ends_with("(fixed by rotating the SCIM secret)"),
+        "{}",
+        f[0].sentence()
+    );
+    assert!(report.needs_rotation());
+    assert!(report.fixing_steps().is_empty(), "no step rotates");
+    let v = serde_json::to_value(&report).unwrap();
+    assert!(v.to_string().contains("\"fix\":\"rotateSecret\""), "{v}");
+
+    s.held_secret = Some(held_expiring(Some("2026-02-27T12:00:00Z")));
+    let f = only(&compare(&s), "secretExpiry");
+    assert_eq!(f[0].found, "scs_1 (…Qk9a) expired 2 days ago");
+    s.held_secret = Some(held_expiring(Some("someday")));
+    let f = only(&compare(&s), "secretExpiry");
+    assert!(f[0].found.contains("cannot be read"), "{}", f[0].found);
+}
+
+#[test]
+fn a_step_remedy_compares_with_its_step_and_reads_as_before() {
+    let r = Remedy::from(StepId::SaveSettings);
+    assert_eq!(r, StepId::SaveSettings);
+    assert_ne!(Remedy::RotateSecret, StepId::SaveSettings);
+    assert_eq!(r.step(), Some(StepId::SaveSettings));
+    assert!(r.describe().starts_with("step 15: "), "{}", r.describe());
 }

@@ -38,7 +38,7 @@ pub enum ProbeFailure {
     Timeout { after_ms: u64 },
     /// Any other connection failure (reset, proxy refused, …).
     Network { detail: String },
-    /// 401: the secret is wrong or revoked.
+    /// 401: the secret is wrong, revoked or expired.
     Unauthorized,
     /// 403: the secret is known but not allowed.
     Forbidden,
@@ -79,7 +79,7 @@ impl ProbeFailure {
             Self::Network { detail } => {
                 format!("The connection to the SCIM endpoint failed: {detail}.")
             }
-            Self::Unauthorized => "The SCIM endpoint answered 401 Unauthorized: it does not accept this secret (it is wrong, incomplete or revoked).".into(),
+            Self::Unauthorized => "The SCIM endpoint answered 401 Unauthorized: it does not accept this secret (it is wrong, incomplete, revoked or expired).".into(),
             Self::Forbidden => "The SCIM endpoint answered 403 Forbidden: it knows the secret but does not let it read users.".into(),
             Self::WrongBasePath { url } => format!(
                 "There is no SCIM Users endpoint under {url} (404 Not Found)."

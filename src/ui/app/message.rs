@@ -8,7 +8,7 @@ use iced::window;
 
 use crate::procedure::checklist::Progress;
 use crate::procedure::step::StepId;
-use crate::ui::panel::{after_start, backups};
+use crate::ui::panel::{after_start, backups, secret_age};
 use crate::ui::screen::{choose_app, orchidea_secret, scope, welcome};
 use crate::ui::work::{Observation, Outcome, Question};
 
@@ -21,6 +21,7 @@ pub enum Message {
     AfterStart(after_start::Message),
     Backups(backups::Message),
     Rotate(crate::ui::panel::rotate::Message),
+    SecretAge(secret_age::Message),
     /// The monitor read the job after Start.
     Observed(Observation),
     /// A frame was drawn (only watched by the first-frame bench).

@@ -146,6 +146,7 @@ fn view<'a>(
             .push(after.logs(session).map(Message::AfterStart));
     }
     if session.snapshot.is_some() {
+        page = page.push(session.secret_ages.view(session).map(Message::SecretAge));
         page = page.push(after.export(session).map(Message::AfterStart));
         if session
             .checklist
