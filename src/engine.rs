@@ -22,6 +22,7 @@ mod undo_run;
 
 pub mod backup;
 pub mod drift;
+pub mod last_choices;
 pub mod report;
 pub mod resume;
 pub mod rotate;

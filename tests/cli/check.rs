@@ -7,7 +7,7 @@ use std::path::Path;
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 
-use crate::cli::run;
+use crate::cli::{command, run};
 
 /// Another admin sources userName from userPrincipalName, through Graph:
 /// the sandbox is started on the same state file, changed, and saved.
@@ -83,8 +83,15 @@ fn check_holds_after_a_run_names_a_changed_mapping_and_run_fixes_it() {
     assert!(stdout.contains("Everything holds"), "{stdout}");
 
     another_admin_changes_user_name(&state);
-    let (ok, stdout, stderr) = run(&["check", "--sandbox", "--sandbox-state", s]);
-    assert!(!ok, "exit 1 after the change\n{stdout}\n{stderr}");
+    let out = command(&["check", "--sandbox", "--sandbox-state", s])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "exit 1 after the change\n{stdout}"
+    );
     assert!(stdout.contains("differs  User mappings"), "{stdout}");
     assert!(
         stdout.contains("userPrincipalName"),
@@ -113,4 +120,72 @@ fn check_holds_after_a_run_names_a_changed_mapping_and_run_fixes_it() {
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["ok"], true);
     assert_eq!(json["fixingSteps"], serde_json::json!([]));
+}
+
+/// What Entra holds now: `SyncAll` and the userName mapping's expression.
+fn saved_choices(state: &Path) -> (String, String) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let sandbox = Sandbox::start(SandboxOptions {
+            state_file: Some(state.to_path_buf()),
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        let dump = sandbox.dump().await;
+        let job = &crate::common::jobs(&dump)[0];
+        let sp = job["servicePrincipalId"].as_str().unwrap().to_string();
+        let sync_all = sandbox.saved_setting(&sp, "SyncAll").await.unwrap();
+        let mapping = crate::common::user_mapping(&job["schema"]).unwrap();
+        let user_name = mapping["attributeMappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["targetAttributeName"] == "userName")
+            .map(|a| {
+                a["source"]["expression"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .unwrap();
+        sandbox.shutdown().await;
+        (sync_all.expose().to_string(), user_name)
+    })
+}
+
+#[test]
+fn the_fix_keeps_the_scope_and_user_name_source_the_admin_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let s = state.to_str().unwrap();
+    let (ok, stdout, stderr) = run(&[
+        "run",
+        "--sandbox",
+        "--sandbox-state",
+        s,
+        "--yes",
+        "--scope",
+        "all",
+        "--user-name",
+        "coalesce",
+    ]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let chosen = saved_choices(&state);
+    assert_eq!(chosen.0, "true");
+    assert!(chosen.1.starts_with("Coalesce("), "{chosen:?}");
+
+    another_admin_changes_user_name(&state);
+    let (ok, stdout, _) = run(&["check", "--sandbox", "--sandbox-state", s]);
+    assert!(!ok && stdout.contains("userPrincipalName"), "{stdout}");
+
+    // The fix `check` names, as named: no flags.
+    let (ok, stdout, stderr) = run(&["run", "--sandbox", "--sandbox-state", s, "--yes"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Keeping the last run's choices"),
+        "{stdout}"
+    );
+    assert_eq!(saved_choices(&state), chosen, "scope and Coalesce kept");
+    let (ok, stdout, _) = run(&["check", "--sandbox", "--sandbox-state", s]);
+    assert!(ok, "{stdout}");
 }

@@ -245,9 +245,10 @@ pub struct RunArgs {
     /// Write the sandbox's final state as JSON (with --sandbox).
     #[arg(long, value_name = "FILE")]
     pub sandbox_dump: Option<PathBuf>,
-    /// Who Entra provisions (step 14).
-    #[arg(long, value_enum, default_value = "assigned")]
-    pub scope: ScopeArg,
+    /// Who Entra provisions (step 14). Default: what the last run saved
+    /// for this app, else assigned.
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
     /// Do not ask before the schema write and before start.
     #[arg(long)]
     pub yes: bool,
@@ -258,9 +259,10 @@ pub struct RunArgs {
     /// IDP for users created through SCIM (id or name; default: the workspace default).
     #[arg(long)]
     pub idp: Option<String>,
-    /// Source of userName (steps 11–12).
-    #[arg(long, value_enum, default_value = "mail")]
-    pub user_name: UserNameArg,
+    /// Source of userName (steps 11–12). Default: what the last run saved
+    /// for this app, else mail.
+    #[arg(long, value_enum)]
+    pub user_name: Option<UserNameArg>,
     /// Failure and quarantine e-mails go here (default: what Entra has
     /// saved, else your own mail); "none" sends none.
     #[arg(long, value_name = "EMAIL")]

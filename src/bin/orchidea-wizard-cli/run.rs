@@ -75,16 +75,16 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
     };
     let choices = Choices {
         scope: match args.scope {
-            ScopeArg::Assigned => Scope::Assigned,
-            ScopeArg::All => Scope::All,
+            Some(ScopeArg::All) => Scope::All,
+            Some(ScopeArg::Assigned) | None => Scope::Assigned,
         },
         create_app: args.create_app,
         create_app_again: args.create_app_again,
         idp: args.idp.clone(),
         mapping: MappingOptions {
             user_name_source: match args.user_name {
-                UserNameArg::Mail => UserNameSource::Mail,
-                UserNameArg::Coalesce => UserNameSource::CoalesceMailUpn,
+                Some(UserNameArg::Coalesce) => UserNameSource::CoalesceMailUpn,
+                Some(UserNameArg::Mail) | None => UserNameSource::Mail,
             },
             ..MappingOptions::default()
         },
@@ -99,7 +99,6 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
     cfg.graph = cfg
         .graph
         .with_settle_within(std::time::Duration::from_secs(args.replication_wait));
-    let scope = cfg.scope;
     // A fresh sandbox is a new tenant: only a kept one continues a run.
     // In a plan the real tenants share one run-state file, so its summary
     // may be another tenant's: not shown there.
@@ -138,7 +137,23 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
     } else {
         Box::new(AskOnTerminal)
     };
-    let outcome = engine.run_all(confirm.as_ref()).await;
+    // Flags not given keep what the last run saved for this app.
+    let kept = if args.scope.is_none() || args.user_name.is_none() {
+        engine
+            .keep_last_choices(args.scope.is_none(), args.user_name.is_none())
+            .await
+    } else {
+        Ok(None)
+    };
+    let outcome = match kept {
+        Ok(line) => {
+            if let Some(line) = line {
+                println!("{line}");
+            }
+            engine.run_all(confirm.as_ref()).await
+        }
+        Err(e) => Err(e),
+    };
 
     if let Err(err) = &outcome {
         eprintln!("{}", crate::hints::stopped(err));
@@ -184,6 +199,7 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
         }
     }
     let facts = engine.facts().await;
+    let scope = engine.scope().await;
     drop(engine);
     let _ = printer.await;
     let warnings = facts.all_warnings();
