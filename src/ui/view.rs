@@ -38,7 +38,6 @@ pub fn view(app: &App) -> Element<'_, Message> {
         ));
     }
     if let Some(pause) = &s.pause {
-        // The mappings screen shows the diff itself.
         // The mappings screen shows the diff itself, the scope screen its warnings.
         let own = matches!(app.current, ScreenId::Mappings | ScreenId::Scope);
         content = content.push(pause_panel(pause, !own));

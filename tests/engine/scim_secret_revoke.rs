@@ -26,7 +26,6 @@ async fn full_run(engine: &Engine) -> Option<(Secret, String)> {
     Some((secret, facts.new_secret.as_ref()?.0.clone()))
 }
 
-/// What the sandbox's SCIM endpoint answers to `secret`.
 /// Another admin saves a token Orchidea does not know in Entra, so Entra
 /// holds no secret that works.
 async fn break_entra_secret(sandbox: &Sandbox, sp: &str) {
