@@ -67,7 +67,7 @@ impl Confirm for AskOnTerminal {
             );
             if step == StepId::ChooseScope {
                 println!(
-                    "To change it, answer no and run again with --user-name coalesce or --scope all, or assign users in Entra first."
+                    "To change it, answer no and run again with --user-name coalesce or --scope all (in a plan file: user_name = \"coalesce\" or scope = \"all\" in the tenant's entry), or assign users in Entra first."
                 );
             }
             AskOnTerminal::ask("Proceed?").await
