@@ -33,9 +33,16 @@ pub enum CliError {
     #[error("{0}")]
     Refused(String),
     #[error(
-        "No remembered sign-in for tenant {tenant} ({cloud}). Sign in first: `orchidea-wizard-cli signin --tenant {tenant} --remember`."
+        "No remembered sign-in for tenant {tenant} ({cloud}). Sign in first: `orchidea-wizard-cli signin --tenant {tenant}{flags} --remember`."
     )]
-    NotRemembered { tenant: String, cloud: String },
+    NotRemembered {
+        tenant: String,
+        cloud: String,
+        /// The flags that key the remembered sign-in besides the tenant
+        /// (`--cloud`, `--login-url`), so the sign-in is kept where the
+        /// run looks for it.
+        flags: String,
+    },
     #[error(
         "No remembered Orchidea admin token for {0}. Keep one first: `orchidea-wizard-cli signin --tenant … --orchidea-url {0} --remember`."
     )]

@@ -170,9 +170,16 @@ pub async fn sign_in(args: &SignInArgs) -> Result<SignedIn, CliError> {
     };
     let remembered = tokens.is_some();
     if !remembered && args.remembered_only {
+        let cloud = args
+            .cloud
+            .filter(|c| *c != Cloud::Global)
+            .map(|c| format!(" --cloud {}", c.key()));
+        let login = args.login_url.as_ref().map(|u| format!(" --login-url {u}"));
+        let flags = [cloud, login].into_iter().flatten().collect::<String>();
         return Err(CliError::NotRemembered {
             tenant: cfg.tenant.clone(),
             cloud: cfg.cloud.to_string(),
+            flags,
         });
     }
     let tokens = if let Some(t) = tokens {
