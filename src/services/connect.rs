@@ -42,6 +42,12 @@ pub enum ConnectError {
         "The {what} must start with https:// (plain http is only accepted for a sandbox on this computer): {url}"
     )]
     NotHttps { what: String, url: Url },
+    /// A Graph URL the cloud's sign-in does not issue tokens for: the
+    /// token would go to an endpoint that did not issue it.
+    #[error(
+        "The Microsoft Graph URL {graph} does not belong to the {cloud} cloud, whose sign-in would issue the token: the token would be sent to an endpoint it was not issued for. Leave the Graph URL empty, choose its cloud, or also give the sign-in URL that belongs to it."
+    )]
+    GraphOfAnotherIssuer { graph: Url, cloud: Cloud },
     #[error(
         "\"{0}\" would allow personal Microsoft accounts, which cannot administer Entra. Enter your tenant's domain (contoso.onmicrosoft.com) or tenant ID, or leave it empty for any work account."
     )]
@@ -96,7 +102,6 @@ fn full_stop(sentence: &str) -> &'static str {
     if sentence.ends_with('.') { "" } else { "." }
 }
 
-/// What connecting can refuse
 /// Where and as which app to sign in: a given value wins over the saved
 /// one, which wins over the cloud's default. A Graph URL of a known cloud
 /// picks that cloud when none is named.
@@ -126,6 +131,18 @@ pub fn signin_config(settings: &Settings, o: &Overrides) -> Result<SignInConfig,
         Some(c) if !c.trim().is_empty() => parse_client_id(c)?,
         _ => signin::DEFAULT_CLIENT_ID.to_string(),
     };
+    // The cloud's own sign-in issues tokens for the cloud's own Graph only
+    // (or a sandbox on this computer); another Graph needs its own sign-in.
+    if let Some(graph) = &graph_given {
+        let cloud_login = login_url.origin() == cloud.login_url().origin();
+        let cloud_graph = Cloud::from_graph_url(graph) == Some(cloud);
+        if cloud_login && !cloud_graph && !crate::platform::http::is_loopback(graph) {
+            return Err(ConnectError::GraphOfAnotherIssuer {
+                graph: graph.clone(),
+                cloud,
+            });
+        }
+    }
     Ok(SignInConfig {
         cloud,
         login_url: with_trailing_slash(login_url),
@@ -528,6 +545,31 @@ mod tests {
         let cfg = signin_config(&Settings::default(), &o).unwrap();
         assert_eq!(cfg.cloud, Cloud::UsGovDod);
         assert_eq!(cfg.login_url.as_str(), "https://login.microsoftonline.us/");
+    }
+
+    #[test]
+    fn a_graph_the_clouds_sign_in_does_not_issue_for_is_refused() {
+        let foreign = Overrides {
+            graph_url: Some("https://graph.example.net/v1.0".into()),
+            ..Overrides::default()
+        };
+        let e = signin_config(&Settings::default(), &foreign).unwrap_err();
+        assert!(
+            matches!(e, ConnectError::GraphOfAnotherIssuer { .. }),
+            "{e}"
+        );
+        let other_cloud = Overrides {
+            cloud: Some(Cloud::Global),
+            graph_url: Some("https://graph.microsoft.us/v1.0".into()),
+            ..Overrides::default()
+        };
+        assert!(signin_config(&Settings::default(), &other_cloud).is_err());
+        // With its own sign-in endpoint the pair is the admin's choice.
+        let own = Overrides {
+            login_url: Some("https://login.example.net".into()),
+            ..foreign
+        };
+        assert!(signin_config(&Settings::default(), &own).is_ok());
     }
 
     #[test]

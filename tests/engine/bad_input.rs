@@ -183,6 +183,17 @@ async fn every_catalogue_entry_gives_its_message() {
             &no_flags,
         )),
     );
+    check(
+        &mut rows,
+        "endpoint-foreign-graph",
+        &err(connect::signin_config(
+            &orchidea_wizard::platform::settings::Settings::default(),
+            &connect::Overrides {
+                graph_url: Some("https://graph.example.net/v1.0".into()),
+                ..connect::Overrides::default()
+            },
+        )),
+    );
     check(&mut rows, "threshold", &err(parse_threshold("0")));
 
     // Nobody answers at the Graph URL.
