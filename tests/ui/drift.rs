@@ -37,55 +37,60 @@ fn completed_setup(state: &Path) {
 
 /// Another admin sources userName from userPrincipalName: the schema is
 /// read and written back through Graph, behind the window's back.
+async fn change_user_name(sandbox: &Sandbox) {
+    let http = orchidea_wizard::platform::http::loopback_client();
+    let base = sandbox.graph_url.as_str().trim_end_matches('/').to_string();
+    let token = sandbox.graph_token.expose().to_string();
+    let get = |url: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http.get(url).bearer_auth(token).send().await.unwrap();
+            assert!(r.status().is_success());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let sps = get(format!(
+        "{base}/servicePrincipals?$filter=displayName eq 'Orchidea'"
+    ))
+    .await;
+    let sp = sps["value"][0]["id"].as_str().unwrap().to_string();
+    let jobs = get(format!(
+        "{base}/servicePrincipals/{sp}/synchronization/jobs"
+    ))
+    .await;
+    let job = jobs["value"][0]["id"].as_str().unwrap().to_string();
+    let url = format!("{base}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
+    let mut schema = get(url.clone()).await;
+    let mut changed = 0;
+    for rule in schema["synchronizationRules"].as_array_mut().unwrap() {
+        for mapping in rule["objectMappings"].as_array_mut().unwrap() {
+            for attr in mapping["attributeMappings"].as_array_mut().unwrap() {
+                if attr["targetAttributeName"] == "userName" {
+                    attr["source"]["name"] = "userPrincipalName".into();
+                    attr["source"]["expression"] = "[userPrincipalName]".into();
+                    changed += 1;
+                }
+            }
+        }
+    }
+    assert!(changed > 0, "no userName mapping in {schema}");
+    let put = http
+        .put(url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(schema.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 204);
+}
+
+/// The same change while no window runs, saved into the state file.
 fn another_admin_changes_user_name(state: &Path) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let sandbox = start(state).await;
-        let http = orchidea_wizard::platform::http::loopback_client();
-        let base = sandbox.graph_url.as_str().trim_end_matches('/').to_string();
-        let token = sandbox.graph_token.expose().to_string();
-        let get = |url: String| {
-            let (http, token) = (http.clone(), token.clone());
-            async move {
-                let r = http.get(url).bearer_auth(token).send().await.unwrap();
-                assert!(r.status().is_success());
-                r.json::<Value>().await.unwrap()
-            }
-        };
-        let sps = get(format!(
-            "{base}/servicePrincipals?$filter=displayName eq 'Orchidea'"
-        ))
-        .await;
-        let sp = sps["value"][0]["id"].as_str().unwrap().to_string();
-        let jobs = get(format!(
-            "{base}/servicePrincipals/{sp}/synchronization/jobs"
-        ))
-        .await;
-        let job = jobs["value"][0]["id"].as_str().unwrap().to_string();
-        let url = format!("{base}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
-        let mut schema = get(url.clone()).await;
-        let mut changed = 0;
-        for rule in schema["synchronizationRules"].as_array_mut().unwrap() {
-            for mapping in rule["objectMappings"].as_array_mut().unwrap() {
-                for attr in mapping["attributeMappings"].as_array_mut().unwrap() {
-                    if attr["targetAttributeName"] == "userName" {
-                        attr["source"]["name"] = "userPrincipalName".into();
-                        attr["source"]["expression"] = "[userPrincipalName]".into();
-                        changed += 1;
-                    }
-                }
-            }
-        }
-        assert!(changed > 0, "no userName mapping in {schema}");
-        let put = http
-            .put(url)
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(schema.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status().as_u16(), 204);
+        change_user_name(&sandbox).await;
         sandbox.shutdown().await;
     });
 }
@@ -109,11 +114,17 @@ fn an_existing_setup_opens_on_the_drift_check_and_fix_these_puts_it_right() {
     completed_setup(&state);
 
     // Nothing changed: the window opens on the check, and everything holds.
-    let h = window_on(&state);
+    let mut h = window_on(&state);
     assert_eq!(h.app.screen(), ScreenId::Drift, "{:?}", h.app.error());
     h.assert_sees_part("All 5 checks hold");
     h.assert_sees("Go to the steps");
     assert!(!h.sees("Fix these"));
+    // "Check again" reads again: a change made meanwhile is named.
+    h.block_on(change_user_name(&sandbox(&h)));
+    h.click("Check again");
+    assert_eq!(h.app.screen(), ScreenId::Drift);
+    h.assert_sees_part("1 difference from Orchidea's specification");
+    h.assert_sees("Fix these");
     drop(h);
 
     another_admin_changes_user_name(&state);

@@ -165,28 +165,43 @@ impl Drift {
                 .spacing(4),
             )
         });
-        page = page.push(text(intro(report)).size(14).style(theme::muted));
-        page = page.push(column(report.checks.iter().map(check_card)).spacing(10));
-        let mut buttons = row![focusable(
-            button(text("Check again").size(14))
-                .padding([6, 14])
-                .style(button::secondary)
-                .on_press_maybe(idle.then_some(Message::CheckAgain)),
-        ),]
-        .spacing(12);
+        let mut intro = String::from(
+            "A setup already exists for this tenant, so the wizard compared it with \
+             Orchidea's specification first. The check only reads: nothing was changed.",
+        );
+        if !session.checklist.all_complete() {
+            intro.push_str(" The checklist on the left fills in as the steps run again.");
+        }
+        page = page.push(text(intro).size(14));
+        // The reference and the secondary actions above the list, so they
+        // stay in view however many differences follow.
+        let small = |label: &'static str, message: Message| {
+            focusable(
+                button(text(label).size(13))
+                    .padding([5, 12])
+                    .style(button::secondary)
+                    .on_press_maybe(idle.then_some(message)),
+            )
+        };
+        let mut bar = row![
+            text(ids(report).unwrap_or_default())
+                .size(12)
+                .style(theme::muted)
+                .width(Fill),
+            small("Check again", Message::CheckAgain),
+        ]
+        .spacing(10)
+        .align_y(Alignment::Center);
         if count > 0 {
             let label = match way_on(session) {
                 ScreenId::Summary => "Go to the summary",
                 _ => "Go to the steps",
             };
-            buttons = buttons.push(focusable(
-                button(text(label).size(14))
-                    .padding([6, 14])
-                    .style(button::secondary)
-                    .on_press_maybe(idle.then_some(Message::WayOn)),
-            ));
+            bar = bar.push(small(label, Message::WayOn));
         }
-        page.push(buttons).into()
+        page = page.push(bar);
+        page.push(column(report.checks.iter().map(check_card)).spacing(10))
+            .into()
     }
 }
 
@@ -203,16 +218,13 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn intro(report: &DriftReport) -> String {
-    let what = match (&report.app_id, &report.job_id) {
-        (Some(app), Some(job)) => format!("Enterprise app {app}, provisioning job {job}. "),
-        (Some(app), None) => format!("Enterprise app {app}. "),
-        _ => String::new(),
-    };
-    format!(
-        "{what}A setup already exists for this tenant, so the wizard compared it with \
-         Orchidea's specification first. The check only reads: nothing was changed."
-    )
+/// The app and job the check read, for reference.
+fn ids(report: &DriftReport) -> Option<String> {
+    match (&report.app_id, &report.job_id) {
+        (Some(app), Some(job)) => Some(format!("Enterprise app {app}, provisioning job {job}.")),
+        (Some(app), None) => Some(format!("Enterprise app {app}.")),
+        _ => None,
+    }
 }
 
 fn check_card(check: &CheckResult) -> Element<'_, Message> {
@@ -327,5 +339,70 @@ fn engine_for_check(target: &Target, choices: Choices) -> Result<Engine, TargetE
             }
             Ok(Engine::new(cfg))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::drift::{Snapshot, compare};
+    use crate::platform::clipboard::{Copier, MemoryClipboard};
+
+    fn session() -> Session {
+        Session::new(Copier::new(Box::new(MemoryClipboard::default())))
+    }
+
+    /// No app found: one difference (the job check), fixed by step 2.
+    fn with_difference() -> DriftReport {
+        compare(&Snapshot::default())
+    }
+
+    #[test]
+    fn differences_make_fix_these_the_primary_and_it_runs_the_steps() {
+        let s = session();
+        let mut screen = Drift::default();
+        let _ = screen.update(
+            Message::Checked {
+                opening: true,
+                found: Ok(Some(with_difference())),
+            },
+            &s,
+        );
+        assert_eq!(screen.differences(), 1);
+        assert_eq!(screen.primary_label(&s), "Fix these");
+        assert!(matches!(screen.primary(&s), Action::RunRemaining));
+        assert!(screen.is_fixing(), "the check runs again after the run");
+        // "Check again" forgets the fix in progress and only reads.
+        let again = screen.update(Message::CheckAgain, &s);
+        assert!(matches!(
+            again,
+            Action::Run(Op::CheckDrift { opening: false, .. })
+        ));
+        assert!(!screen.is_fixing());
+    }
+
+    #[test]
+    fn without_differences_the_primary_leads_on_to_the_steps() {
+        let s = session();
+        let mut report = with_difference();
+        report.checks.iter_mut().for_each(|c| {
+            c.findings.clear();
+            c.ok = true;
+        });
+        report.ok = true;
+        let mut screen = Drift::default();
+        let _ = screen.update(
+            Message::Checked {
+                opening: false,
+                found: Ok(Some(report)),
+            },
+            &s,
+        );
+        assert_eq!(screen.primary_label(&s), "Go to the steps");
+        assert!(matches!(
+            screen.primary(&s),
+            Action::Go(ScreenId::OrchideaSecret)
+        ));
+        assert!(!screen.is_fixing());
     }
 }
