@@ -182,3 +182,51 @@ fn a_fresh_state_opens_on_the_usual_first_screen() {
     // The IDPs load as the screen opens, as they always did.
     assert!(h.app.session().idps.is_some());
 }
+
+/// On a real tenant the check runs right after sign-in (the first moment
+/// Entra can be read): here the sandbox signed in to as a tenant, where
+/// another machine completed the setup (no run state on this one), so
+/// discovery finds the Orchidea app with its provisioning job.
+#[test]
+fn a_tenant_with_a_setup_opens_on_the_drift_check_after_sign_in() {
+    use orchidea_wizard::platform::credstore::SessionStore;
+    use orchidea_wizard::platform::settings::Settings;
+    use orchidea_wizard::ui::work::SignInEnv;
+
+    let (mut sandbox, mut app) = (None, None);
+    let mut h = Harness::build(false, |options, rt| {
+        let s = rt
+            .block_on(Sandbox::start(SandboxOptions::default()))
+            .unwrap();
+        let engine = Engine::new(sandbox_config(&s, None, Choices::default()));
+        rt.block_on(engine.run_all(&AlwaysYes)).unwrap();
+        app = rt.block_on(engine.facts()).app.map(|a| a.id);
+        options.settings = Settings {
+            login_url: Some(s.login_url.clone()),
+            graph_url: Some(s.graph_url.clone()),
+            ..Settings::default()
+        };
+        options.sign_in_env = Some(SignInEnv {
+            store: Some(Arc::new(SessionStore::default())),
+            opener: Arc::new(crate::support::HttpOpener),
+            settings_path: None,
+        });
+        sandbox = Some(s);
+    });
+    // The sandbox runs as long as the window works on it.
+    let _sandbox = sandbox.unwrap();
+    h.click("My Microsoft Entra tenant");
+    h.click("Sign in with browser");
+    h.assert_sees_part("Signed in as");
+    assert_eq!(
+        h.app.screen(),
+        ScreenId::Welcome,
+        "nothing read before sign-in"
+    );
+    // No admin API token: the guided manual path, which the check does not need.
+    h.click("Next");
+    assert_eq!(h.app.screen(), ScreenId::Drift, "{:?}", h.app.error());
+    let app = app.unwrap();
+    h.assert_sees_part(&format!("Enterprise app {app}"));
+    h.assert_sees_part("Provisioning job exists, is active and not quarantined");
+}
