@@ -100,6 +100,14 @@ impl Drift {
         self.report.as_ref().map_or(0, |r| r.findings().count())
     }
 
+    /// How many of them a run fixes (each names a step; rotating the
+    /// secret is not a step).
+    pub fn fixable(&self) -> usize {
+        self.report.as_ref().map_or(0, |r| {
+            r.findings().filter(|f| f.fix.step().is_some()).count()
+        })
+    }
+
     /// Whether a "Fix these" run is waiting to be checked again.
     pub fn is_fixing(&self) -> bool {
         self.fixing
@@ -111,7 +119,7 @@ impl Drift {
     }
 
     pub fn primary(&mut self, session: &Session) -> Action {
-        if self.differences() > 0 {
+        if self.fixable() > 0 {
             self.fixing = true;
             Action::RunRemaining
         } else {
@@ -120,7 +128,7 @@ impl Drift {
     }
 
     pub fn primary_label(&self, session: &Session) -> &'static str {
-        if self.differences() > 0 {
+        if self.fixable() > 0 {
             "Fix these"
         } else if way_on(session) == ScreenId::Summary {
             "Go to the summary"
@@ -148,22 +156,35 @@ impl Drift {
                 report.checks.len()
             ))
         } else {
-            widget::notice_banner(
-                column![
-                    text(format!(
-                        "{count} difference{} from Orchidea's specification.",
-                        plural(count)
-                    ))
-                    .size(16),
+            let mut lines = column![
+                text(format!(
+                    "{count} difference{} from Orchidea's specification.",
+                    plural(count)
+                ))
+                .size(16)
+            ]
+            .spacing(4);
+            if self.fixable() > 0 {
+                lines = lines.push(
                     text(
                         "\u{201c}Fix these\u{201d} runs the wizard's steps again: each one \
                          re-checks and rewrites only what differs, with a backup first, and \
-                         pauses before it rewrites the mappings."
+                         pauses before it rewrites the mappings.",
                     )
                     .size(14),
-                ]
-                .spacing(4),
-            )
+                );
+            }
+            if report.needs_rotation() {
+                lines = lines.push(
+                    text(
+                        "No step renews the SCIM secret: \u{201c}Rotate secret\u{201d} on the \
+                         summary screen does, once the steps have run (they change nothing \
+                         that holds).",
+                    )
+                    .size(14),
+                );
+            }
+            widget::notice_banner(lines)
         });
         let mut intro = String::from(
             "A setup already exists for this tenant, so the wizard compared it with \
@@ -192,7 +213,7 @@ impl Drift {
         ]
         .spacing(10)
         .align_y(Alignment::Center);
-        if count > 0 {
+        if self.fixable() > 0 {
             let label = match way_on(session) {
                 ScreenId::Summary => "Go to the summary",
                 _ => "Go to the steps",
@@ -378,6 +399,29 @@ mod tests {
             again,
             Action::Run(Op::CheckDrift { opening: false, .. })
         ));
+        assert!(!screen.is_fixing());
+    }
+
+    #[test]
+    fn a_difference_only_rotation_fixes_does_not_offer_a_run() {
+        let s = session();
+        let mut report = with_difference();
+        for c in &mut report.checks {
+            for f in &mut c.findings {
+                f.fix = crate::engine::drift::Remedy::RotateSecret;
+            }
+        }
+        let mut screen = Drift::default();
+        let _ = screen.update(
+            Message::Checked {
+                opening: true,
+                found: Ok(Some(report)),
+            },
+            &s,
+        );
+        assert_eq!((screen.differences(), screen.fixable()), (1, 0));
+        assert_eq!(screen.primary_label(&s), "Go to the steps");
+        assert!(matches!(screen.primary(&s), Action::Go(_)));
         assert!(!screen.is_fixing());
     }
 
