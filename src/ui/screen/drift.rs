@@ -190,7 +190,7 @@ impl Drift {
             "A setup already exists for this tenant, so the wizard compared it with \
              Orchidea's specification first. The check only reads: nothing was changed.",
         );
-        if !session.checklist.all_complete() {
+        if self.fixable() > 0 && !session.checklist.all_complete() {
             intro.push_str(" The checklist on the left fills in as the steps run again.");
         }
         page = page.push(text(intro).size(14));
