@@ -23,6 +23,9 @@ struct Args {
     /// Simulate this tenant in the sandbox (format: docs/sandbox-tenant.md).
     #[arg(long, value_name = "FILE")]
     sandbox_tenant: Option<std::path::PathBuf>,
+    /// Keep the sandbox's tenant in this file, so the next start finds the setup again.
+    #[arg(long, value_name = "FILE")]
+    sandbox_state: Option<std::path::PathBuf>,
     /// Benchmark: print the time to the first frame and the idle memory, then exit.
     #[arg(long)]
     exit_after_first_frame: bool,
@@ -50,6 +53,7 @@ fn main() -> iced::Result {
         clipboard: None,
         report_dir: args.report_dir,
         sandbox_tenant: args.sandbox_tenant,
+        sandbox_state: args.sandbox_state,
         last_run: orchidea_wizard::engine::resume::load(
             &orchidea_wizard::engine::resume::default_path(),
         )

@@ -34,6 +34,8 @@ pub struct Options {
     pub report_dir: Option<std::path::PathBuf>,
     /// The sandbox simulates this tenant file instead of the built-in one.
     pub sandbox_tenant: Option<std::path::PathBuf>,
+    /// The sandbox keeps its tenant in this file between starts (`--sandbox-state`).
+    pub sandbox_state: Option<std::path::PathBuf>,
     /// Measure for `orchidea-wizard-cli bench`, print, exit.
     pub bench: bench::BenchMode,
     /// Receives the bench's line (`main` prints it); `None`: dropped.

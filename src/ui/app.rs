@@ -7,6 +7,7 @@
 use iced::Task;
 use iced::theme::Mode;
 
+mod drift;
 mod flow;
 mod message;
 mod outcome;
@@ -52,10 +53,14 @@ impl App {
             Some(memory) => Copier::new(Box::new(memory.clone())),
             None => Copier::system(),
         };
+        let sandbox_files = work::SandboxFiles {
+            tenant: options.sandbox_tenant.clone(),
+            state: options.sandbox_state.clone(),
+        };
         let welcome = welcome::Welcome::new(
             options.last_run.clone(),
             options.settings.clone(),
-            options.sandbox_tenant.clone(),
+            sandbox_files.clone(),
         );
         let mut app = Self {
             screens: Screen::all(welcome),
@@ -77,8 +82,7 @@ impl App {
             next_id: 0,
         };
         let effects = if options.sandbox {
-            let tenant = options.sandbox_tenant.clone();
-            app.perform(Action::Run(Op::StartSandbox(tenant)))
+            app.perform(Action::Run(Op::StartSandbox(sandbox_files)))
         } else {
             Vec::new()
         };
@@ -111,6 +115,7 @@ impl App {
             Message::Secret(m) => self.route(screen::Message::Secret(m)),
             Message::ChooseApp(m) => self.route(screen::Message::ChooseApp(m)),
             Message::Scope(m) => self.route(screen::Message::Scope(m)),
+            Message::Drift(m) => return self.drift(m),
             Message::AfterStart(m) => self.after_start.update(m, &self.report_dir),
             Message::Backups(m) => {
                 // One piece of work at a time: the summary's secret ages
@@ -304,6 +309,8 @@ impl App {
             },
             Action::OpenTenant(signed, orchidea) => self.open_tenant(&signed, orchidea),
             Action::Close => self.handle(Message::CloseRequested(None)),
+            Action::RunRemaining => self.run_remaining(),
+            Action::Go(to) => self.go(Some(to)),
             Action::Run(op) if self.session.paused_at_scope() && op.is_scope_choice() => {
                 // The run stops at the pause; the choice runs, then the run
                 // goes on with it (and pauses again if a warning remains).

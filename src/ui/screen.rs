@@ -6,6 +6,7 @@
 
 pub mod choose_app;
 pub mod credentials;
+pub mod drift;
 pub mod mappings;
 pub mod orchidea_secret;
 pub mod save;
@@ -18,6 +19,7 @@ use iced::Element;
 
 pub use choose_app::ChooseApp;
 pub use credentials::Credentials;
+pub use drift::Drift;
 pub use mappings::Mappings;
 pub use orchidea_secret::OrchideaSecret;
 pub use save::Save;
@@ -47,6 +49,9 @@ pub enum ScreenId {
     Scope,
     Start,
     Summary,
+    /// The drift check, first when a setup already exists; outside the
+    /// wizard's order (not in [`ScreenId::ALL`]).
+    Drift,
 }
 
 /// A screen with its state. The root keeps one of each, in [`ScreenId::ALL`]
@@ -61,6 +66,7 @@ pub enum Screen {
     Scope(ScopeScreen),
     Start(Start),
     Summary(Summary),
+    Drift(Drift),
 }
 
 /// A message for the screen that owns it (the root routes by variant).
@@ -70,6 +76,7 @@ pub enum Message {
     Secret(orchidea_secret::Message),
     ChooseApp(choose_app::Message),
     Scope(scope::Message),
+    Drift(drift::Message),
 }
 
 /// What a screen asks the root to do; screens never navigate themselves.
@@ -93,6 +100,10 @@ pub enum Action {
     OpenTenant(Box<SignedIn>, Option<(url::Url, Secret)>),
     /// Close the window (asks first while a step writes).
     Close,
+    /// "Run the remaining steps", as its button does.
+    RunRemaining,
+    /// Open this screen (and run what it runs as it opens).
+    Go(ScreenId),
 }
 
 impl ScreenId {
@@ -109,23 +120,30 @@ impl ScreenId {
     ];
 
     pub fn next(self) -> Option<ScreenId> {
-        crate::procedure::step::neighbour(&Self::ALL, self, 1)
+        (self != ScreenId::Drift)
+            .then(|| crate::procedure::step::neighbour(&Self::ALL, self, 1))
+            .flatten()
     }
 
     pub fn previous(self) -> Option<ScreenId> {
-        crate::procedure::step::neighbour(&Self::ALL, self, -1)
+        (self != ScreenId::Drift)
+            .then(|| crate::procedure::step::neighbour(&Self::ALL, self, -1))
+            .flatten()
     }
 
-    /// Where this screen sits in [`ScreenId::ALL`].
+    /// Where this screen sits in [`ScreenId::ALL`] (the drift screen after them).
     pub fn index(self) -> usize {
-        crate::procedure::step::position(&Self::ALL, self)
+        match self {
+            ScreenId::Drift => Self::ALL.len(),
+            _ => crate::procedure::step::position(&Self::ALL, self),
+        }
     }
 
     /// The step group this screen works on (credentials spans two screens:
     /// test, then save).
     pub fn group(self) -> Option<StepGroup> {
         match self {
-            ScreenId::Welcome | ScreenId::Summary => None,
+            ScreenId::Welcome | ScreenId::Summary | ScreenId::Drift => None,
             ScreenId::OrchideaSecret => Some(StepGroup::Secret),
             ScreenId::ChooseApp => Some(StepGroup::App),
             ScreenId::Credentials | ScreenId::Save => Some(StepGroup::Credentials),
@@ -138,7 +156,7 @@ impl ScreenId {
     /// The article's steps this screen covers.
     pub fn steps(self) -> &'static [StepId] {
         match self {
-            ScreenId::Welcome | ScreenId::Summary => &[],
+            ScreenId::Welcome | ScreenId::Summary | ScreenId::Drift => &[],
             ScreenId::OrchideaSecret => &orchidea_secret::STEPS,
             ScreenId::ChooseApp => &[StepId::OpenEnterpriseApp],
             ScreenId::Credentials => &credentials::STEPS,
@@ -168,6 +186,7 @@ impl ScreenId {
             ScreenId::Scope => "Scope",
             ScreenId::Start => "Start provisioning with SCIM",
             ScreenId::Summary => "Summary",
+            ScreenId::Drift => "Check of the existing setup",
         }
     }
 
@@ -189,6 +208,7 @@ impl Message {
             Message::Secret(_) => ScreenId::OrchideaSecret,
             Message::ChooseApp(_) => ScreenId::ChooseApp,
             Message::Scope(_) => ScreenId::Scope,
+            Message::Drift(_) => ScreenId::Drift,
         }
     }
 }
@@ -206,6 +226,7 @@ impl Screen {
             Screen::Scope(ScopeScreen::default()),
             Screen::Start(Start),
             Screen::Summary(Summary),
+            Screen::Drift(Drift::default()),
         ]
     }
 
@@ -220,6 +241,7 @@ impl Screen {
             Screen::Scope(_) => ScreenId::Scope,
             Screen::Start(_) => ScreenId::Start,
             Screen::Summary(_) => ScreenId::Summary,
+            Screen::Drift(_) => ScreenId::Drift,
         }
     }
 
@@ -230,6 +252,7 @@ impl Screen {
             (Screen::OrchideaSecret(s), Message::Secret(m)) => s.update(m, session),
             (Screen::ChooseApp(s), Message::ChooseApp(m)) => s.update(m, session),
             (Screen::Scope(s), Message::Scope(m)) => s.update(m, session),
+            (Screen::Drift(s), Message::Drift(m)) => s.update(m, session),
             _ => Action::None,
         }
     }
@@ -247,6 +270,7 @@ impl Screen {
             Screen::Scope(s) => s.primary(session),
             Screen::Start(s) => s.primary(session),
             Screen::Summary(s) => s.primary(session),
+            Screen::Drift(s) => s.primary(session),
         }
     }
 
@@ -255,6 +279,7 @@ impl Screen {
         match self {
             Screen::Welcome(s) => s.primary_label(session),
             Screen::Summary(s) => s.primary_label(session),
+            Screen::Drift(s) => s.primary_label(session),
             Screen::Start(_) if complete => "Finish",
             _ if complete => "Next",
             Screen::OrchideaSecret(s) => s.primary_label(session),
@@ -315,6 +340,7 @@ impl Screen {
             Screen::Scope(s) => s.view(session).map(app::Message::Scope),
             Screen::Start(s) => s.view(after, session),
             Screen::Summary(s) => s.view(after, backups, rotate, session),
+            Screen::Drift(s) => s.view(session).map(app::Message::Drift),
         }
     }
 }
@@ -350,13 +376,9 @@ mod tests {
             .iter()
             .map(Screen::id)
             .collect();
-        assert_eq!(ids, ScreenId::ALL);
-        assert!(
-            ScreenId::ALL
-                .iter()
-                .enumerate()
-                .all(|(i, s)| s.index() == i)
-        );
+        assert_eq!(ids[..ScreenId::ALL.len()], ScreenId::ALL);
+        assert_eq!(ids.last(), Some(&ScreenId::Drift));
+        assert!(ids.iter().enumerate().all(|(i, s)| s.index() == i));
     }
 
     #[test]
@@ -366,5 +388,8 @@ mod tests {
         assert_eq!(ScreenId::Summary.next(), None);
         assert_eq!(ScreenId::OrchideaSecret.step_range(), "Steps 1a–1c");
         assert_eq!(ScreenId::Save.step_range(), "Step 6");
+        // The drift screen is outside the order: its buttons lead on.
+        assert_eq!(ScreenId::Drift.next(), None);
+        assert_eq!(ScreenId::Drift.previous(), None);
     }
 }

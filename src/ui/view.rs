@@ -113,6 +113,10 @@ fn busy_line(s: &Session) -> Element<'_, Message> {
         (Some((step, _)), _) => format!("Step {}: {}…", step.number(), step.title()),
         (None, Some(Op::StartSandbox(_))) => "Starting the sandbox…".to_string(),
         (None, Some(Op::ListIdps)) => "Loading the workspace's IDPs…".to_string(),
+        (None, Some(Op::CheckDrift { opening: true, .. })) => {
+            "Looking for an existing setup…".to_string()
+        }
+        (None, Some(Op::CheckDrift { .. })) => "Checking the setup…".to_string(),
         (None, _) => "Working…".to_string(),
     };
     row![

@@ -16,7 +16,7 @@ use url::Url;
 
 use super::app::Message;
 use super::panel::{after_start, backups, rotate, secret_age, undo};
-use super::screen::{mappings, orchidea_secret, scope};
+use super::screen::{drift, mappings, orchidea_secret, scope};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
 use crate::procedure::checklist::Progress;
@@ -66,6 +66,14 @@ pub enum TargetError {
     NoAdminApi,
     #[error(transparent)]
     Client(#[from] crate::platform::http::ClientError),
+}
+
+/// The files the window's sandbox starts from (`--sandbox-tenant`,
+/// `--sandbox-state`); both `None`: the built-in tenant, thrown away after.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxFiles {
+    pub tenant: Option<std::path::PathBuf>,
+    pub state: Option<std::path::PathBuf>,
 }
 
 /// Where the wizard works: the built-in sandbox or a real tenant.
@@ -215,7 +223,13 @@ impl Target {
 #[derive(Debug, Clone)]
 pub enum Op {
     /// With a tenant file, or the built-in tenant.
-    StartSandbox(Option<std::path::PathBuf>),
+    StartSandbox(SandboxFiles),
+    /// The drift check, read-only; `opening`: the first look at a target,
+    /// which also tells whether a setup exists there at all.
+    CheckDrift {
+        opening: bool,
+        choices: Box<Choices>,
+    },
     ListIdps,
     /// Run 1a–1c with the engine built for the chosen secret path;
     /// `creates` when Orchidea's admin API makes a new secret.
@@ -316,6 +330,7 @@ impl Op {
         ];
         match self {
             Op::StartSandbox(_)
+            | Op::CheckDrift { .. }
             | Op::ListIdps
             | Op::ChooseApp(_)
             | Op::CountScope(_)
@@ -458,9 +473,10 @@ pub fn stream(
     let (side_tx, side_rx) = mpsc::unbounded_channel();
     let work = async move {
         match op {
-            Op::StartSandbox(tenant_file) => Outcome::Sandbox(
+            Op::StartSandbox(files) => Outcome::Sandbox(
                 Sandbox::start(SandboxOptions {
-                    tenant_file,
+                    tenant_file: files.tenant,
+                    state_file: files.state,
                     ..SandboxOptions::default()
                 })
                 .await
@@ -481,6 +497,10 @@ pub fn stream(
             } => Outcome::OrchideaChecked(
                 super::panel::sign_in_work::check_orchidea(workspace, token, remember, env).await,
             ),
+            Op::CheckDrift { opening, choices } => {
+                let found = drift::check(target, *choices, opening).await;
+                reply(Message::Drift(drift::Message::Checked { opening, found }))
+            }
             Op::ListIdps => {
                 let admin = target.as_ref().map(Target::admin).transpose();
                 let idps = match admin {
@@ -621,6 +641,7 @@ async fn run_engine(
             engine.run_all(&ask).await
         }
         Op::StartSandbox(_)
+        | Op::CheckDrift { .. }
         | Op::ListIdps
         | Op::FindUsers(_)
         | Op::ListGroups

@@ -22,6 +22,7 @@ mod clipboard_x11;
 
 mod after_start;
 mod create_app;
+mod drift;
 mod failures;
 mod flow;
 mod keyboard;

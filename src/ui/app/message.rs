@@ -9,7 +9,7 @@ use iced::window;
 use crate::procedure::checklist::Progress;
 use crate::procedure::step::StepId;
 use crate::ui::panel::{after_start, backups, secret_age};
-use crate::ui::screen::{choose_app, orchidea_secret, scope, welcome};
+use crate::ui::screen::{choose_app, drift, orchidea_secret, scope, welcome};
 use crate::ui::work::{Observation, Outcome, Question};
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,7 @@ pub enum Message {
     Secret(orchidea_secret::Message),
     ChooseApp(choose_app::Message),
     Scope(scope::Message),
+    Drift(drift::Message),
     AfterStart(after_start::Message),
     Backups(backups::Message),
     Rotate(crate::ui::panel::rotate::Message),

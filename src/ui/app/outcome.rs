@@ -46,7 +46,7 @@ impl App {
                 self.session.idps = None;
                 self.session.target = Some(Target::Sandbox(handle.0));
                 let _ = self.route(screen::Message::Welcome(welcome::Message::SandboxStarted));
-                return self.go(Some(ScreenId::OrchideaSecret));
+                return self.open_checking(ScreenId::OrchideaSecret);
             }
             Outcome::Sandbox(Err(e)) => self.fail(format!("The sandbox did not start: {e}"), op),
             Outcome::SignedIn(result) => {
@@ -108,6 +108,10 @@ impl App {
                             return effects;
                         }
                         if ran_all && self.session.checklist.all_complete() {
+                            if let Some(check) = self.after_fix() {
+                                effects.extend(check);
+                                return effects;
+                            }
                             self.current = ScreenId::Summary;
                             effects.extend(self.perform(Action::Run(Op::ListBackups)));
                             return effects;

@@ -24,7 +24,7 @@ impl App {
             consent_url: Some(signed.cfg.admin_consent_url()),
             tenant_id: signed.account.tenant_id.clone(),
         }));
-        self.go(Some(ScreenId::OrchideaSecret))
+        self.open_checking(ScreenId::OrchideaSecret)
     }
 
     /// Builds the engine for the secret path on screen 1 (a new path or

@@ -10,7 +10,7 @@ use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget;
-use crate::ui::work::{Op, Target};
+use crate::ui::work::{Op, SandboxFiles, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -24,8 +24,9 @@ pub struct Welcome {
     pub sign_in: SignIn,
     /// Where the last run on a real tenant stopped, if it did not finish.
     pub last_run: Option<String>,
-    /// The tenant file the sandbox simulates (`--sandbox-tenant`).
-    pub sandbox_tenant: Option<std::path::PathBuf>,
+    /// The tenant file the sandbox simulates (`--sandbox-tenant`) and the
+    /// state it keeps (`--sandbox-state`).
+    pub sandbox: SandboxFiles,
 }
 
 #[derive(Debug, Clone)]
@@ -44,23 +45,19 @@ pub enum Message {
 
 impl Default for Welcome {
     fn default() -> Self {
-        Self::new(None, Settings::default(), None)
+        Self::new(None, Settings::default(), SandboxFiles::default())
     }
 }
 
 impl Welcome {
     /// The first screen, pre-filled from the saved settings, mentioning an
     /// unfinished run on a real tenant.
-    pub fn new(
-        last_run: Option<String>,
-        settings: Settings,
-        sandbox_tenant: Option<std::path::PathBuf>,
-    ) -> Self {
+    pub fn new(last_run: Option<String>, settings: Settings, sandbox: SandboxFiles) -> Self {
         Self {
             mode: Mode::Sandbox,
             sign_in: SignIn::from_settings(settings),
             last_run,
-            sandbox_tenant,
+            sandbox,
         }
     }
 
@@ -95,7 +92,7 @@ impl Welcome {
         match self.mode {
             Mode::Sandbox => match session.target {
                 Some(Target::Sandbox(_)) => Action::Next,
-                _ => Action::Run(Op::StartSandbox(self.sandbox_tenant.clone())),
+                _ => Action::Run(Op::StartSandbox(self.sandbox.clone())),
             },
             Mode::Tenant => match self.sign_in.ready() {
                 Err(message) => Action::Fail(message),
