@@ -464,12 +464,12 @@ impl Engine {
         facts.app = None;
         facts.job = None;
         super::steps::discover(self, facts).await?;
-        let last = self
-            .cfg
-            .run_state
-            .as_deref()
-            .and_then(super::resume::load)
-            .filter(|s| super::backup::same_graph(&s.graph_url, self.cfg.graph.base().as_str()));
+        // The run state is one file for every tenant on this Graph: only
+        // the one about the app found counts.
+        let last = facts
+            .app
+            .as_ref()
+            .and_then(|app| super::last_choices::for_app(self, &app.id));
         let expected_url = match &self.cfg.secret_source {
             super::config::SecretSource::Manual(m) => Some(m.scim_url.to_string()),
             _ => last.as_ref().and_then(|s| s.scim_url.clone()),
@@ -489,6 +489,11 @@ impl Engine {
             .secrets
             .as_ref()
             .is_some_and(|(_, saved)| saved.iter().any(|e| e.key == SECRET_TOKEN));
+        let credentials_pass = if has_token && facts.job.is_some() {
+            super::steps::saved_credentials_pass(self, facts).await?
+        } else {
+            false
+        };
         Ok(Snapshot {
             app: facts.app.as_ref().map(|a| a.id.clone()),
             job: facts.job.clone(),
@@ -499,7 +504,7 @@ impl Engine {
             expected_url,
             saved_url: facts.saved_base_address.clone(),
             has_token,
-            credentials_pass: facts.saved_credentials_work,
+            credentials_pass,
             held_secret: self.held_secret_status(facts).await,
         })
     }

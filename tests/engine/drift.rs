@@ -225,3 +225,41 @@ async fn a_changed_matching_precedence_on_external_id_is_named_and_a_run_restore
     let report = s.engine.check_drift().await.unwrap();
     assert!(report.ok, "{:?}", sentences(&report));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_connection_that_could_not_run_is_an_error_not_a_difference() {
+    let (s, _, _) = Box::pin(finished()).await;
+    // Graph answers 503 to every Test Connection: nothing is learnt about
+    // the credentials, so the check is not done (the CLI exits 2).
+    s.sandbox
+        .inject_fault(Fault::parse("graph:POST:/validateCredentials:503x*").unwrap())
+        .await;
+    let e = s.engine.check_drift().await.unwrap_err();
+    assert!(
+        matches!(e, orchidea_wizard::engine::EngineError::Graph(_)),
+        "{e:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_apps_run_state_is_not_this_apps_expectation() {
+    let (s, _, _) = Box::pin(finished()).await;
+    // The run state (one file for every tenant on a Graph) now speaks of
+    // another app, with a Tenant URL this app never had.
+    let path = s.sandbox.wizard_dir.join("run-state.json");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    state["appId"] = json!("another-tenants-app");
+    state["scimUrl"] = json!("https://elsewhere.example/scim/v2");
+    std::fs::write(&path, state.to_string()).unwrap();
+    let report = Scenario::new()
+        .engine(&s.sandbox)
+        .check_drift()
+        .await
+        .unwrap();
+    assert!(
+        !report
+            .findings()
+            .any(|f| f.found.contains("elsewhere") || f.expected.contains("elsewhere")),
+        "{report:?}"
+    );
+}
