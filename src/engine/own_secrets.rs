@@ -15,14 +15,14 @@ use super::remembered::{CreatedScimSecret, SecretUse};
 use crate::services::orchidea::{CreatedSecret, OrchideaAdmin, OrchideaError, SecretInfo};
 
 /// The workspace, Graph and tenant a record must match to be this run's.
-struct Scope<'a> {
+pub(super) struct Scope<'a> {
     scim_url: &'a str,
     graph_url: String,
     tenant_id: Option<&'a str>,
 }
 
 impl<'a> Scope<'a> {
-    fn new(engine: &'a Engine, scim_url: &'a str) -> Self {
+    pub(super) fn new(engine: &'a Engine, scim_url: &'a str) -> Self {
         Scope {
             scim_url,
             graph_url: engine.cfg.graph.base().as_str().to_string(),
@@ -30,7 +30,7 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn holds(&self, r: &CreatedScimSecret) -> bool {
+    pub(super) fn holds(&self, r: &CreatedScimSecret) -> bool {
         r.belongs_to(self.scim_url, &self.graph_url, self.tenant_id)
     }
 }

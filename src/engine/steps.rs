@@ -14,6 +14,7 @@ mod scope;
 mod secret;
 mod start;
 
+pub(super) use app::ambiguous;
 pub(super) use credentials::saved_credentials_pass;
 pub(super) use discover::discover;
 pub(super) use restore::restore;

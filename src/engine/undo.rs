@@ -9,7 +9,9 @@
 //! sign-on, which undo of provisioning must not take); accounts already
 //! provisioned in Orchidea are kept; the Secret Token Entra held before
 //! cannot be put back (Graph never returns it), so restored settings carry
-//! none and the plan says so.
+//! none and the plan says so; a token the admin pasted back afterwards,
+//! and a job with nothing left to put back, are theirs: a second undo
+//! leaves them.
 
 /// The job Graph shows now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,10 @@ pub struct UndoInputs {
     pub job: Option<LiveJob>,
     /// The run state records that the wizard created this job.
     pub job_created: bool,
+    /// The run state records a job create on this app whose answer never
+    /// came (sent at this time): the job now there may be it, or someone
+    /// else's, so it is named for the admin, never deleted.
+    pub job_unconfirmed: Option<String>,
     /// The run state records that the wizard created the app.
     pub app_created: bool,
     pub schema: Option<Original>,
@@ -121,6 +127,8 @@ pub struct UndoPlan {
     pub actions: Vec<UndoAction>,
     /// For the admin to do by hand (the manual path's secrets).
     pub by_hand: Vec<String>,
+    /// For the admin to check in Entra (a job the wizard may have created).
+    pub in_entra: Vec<String>,
     /// What is not touched, and why.
     pub untouched: Vec<String>,
 }
@@ -128,7 +136,7 @@ pub struct UndoPlan {
 impl UndoPlan {
     /// Nothing left for undo to change.
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty() && self.by_hand.is_empty()
+        self.actions.is_empty() && self.by_hand.is_empty() && self.in_entra.is_empty()
     }
 
     /// The whole plan as text: numbered actions, then by hand, then untouched.
@@ -149,6 +157,10 @@ impl UndoPlan {
             );
             out.extend(self.by_hand.iter().map(|l| format!("  - {l}")));
         }
+        if !self.in_entra.is_empty() {
+            out.push("For you to check in the Entra admin center:".to_string());
+            out.extend(self.in_entra.iter().map(|l| format!("  - {l}")));
+        }
         if !self.untouched.is_empty() {
             out.push("Undo does not touch:".to_string());
             out.extend(self.untouched.iter().map(|l| format!("  - {l}")));
@@ -162,20 +174,32 @@ impl UndoPlan {
 pub fn plan(inputs: &UndoInputs) -> UndoPlan {
     let mut p = UndoPlan::default();
     let created = inputs.job_created;
+    let schema = inputs.schema.as_ref().filter(|s| s.differs && !created);
+    let settings = inputs.settings.as_ref().filter(|s| s.differs);
     if let Some(job) = &inputs.job {
-        if !job.paused {
+        // A job with nothing to put back is as before: a job the admin
+        // started again after an undo keeps running.
+        if !job.paused && (created || schema.is_some() || settings.is_some()) {
             p.actions.push(UndoAction::PauseJob {
                 app: job.app_id.clone(),
                 job: job.job_id.clone(),
             });
         }
-        if !created && let Some(s) = inputs.schema.as_ref().filter(|s| s.differs) {
+        if let Some(s) = schema {
             p.actions.push(UndoAction::RestoreSchema {
                 backup: s.backup_id.clone(),
             });
         }
+        if let Some(at) = inputs.job_unconfirmed.as_ref().filter(|_| !created) {
+            p.in_entra.push(format!(
+                "Provisioning job {}: the wizard sent a job create on this app at {} but never received its answer, so it cannot tell whether this job is that one or someone else's, and does not delete it. If nobody else created it, delete it under Enterprise applications → \"{}\" → Provisioning.",
+                job.job_id,
+                crate::platform::timefmt::readable(at),
+                job.app_name
+            ));
+        }
     }
-    if let Some(s) = inputs.settings.as_ref().filter(|s| s.differs) {
+    if let Some(s) = settings {
         p.actions.push(UndoAction::RestoreSettings {
             backup: s.backup_id.clone(),
             had_credentials: s.had_credentials && !created,
@@ -220,8 +244,8 @@ fn untouched(inputs: &UndoInputs) -> Vec<String> {
                 job.app_id
             ));
         }
-        if !inputs.job_created {
-            lines.push(format!("Provisioning job {}: it was there before the wizard, so it is paused and put back, never deleted.", job.job_id));
+        if !inputs.job_created && inputs.job_unconfirmed.is_none() {
+            lines.push(format!("Provisioning job {}: it was there before the wizard, so it is put back (paused first), never deleted.", job.job_id));
         }
     }
     if inputs.job_created && inputs.schema.as_ref().is_some_and(|s| s.differs) {
@@ -272,6 +296,7 @@ mod tests {
         UndoInputs {
             job: Some(job(false)),
             job_created: true,
+            job_unconfirmed: None,
             app_created: true,
             schema: Some(original("s1", true, false)),
             settings: Some(original("t1", true, false)),
@@ -385,5 +410,47 @@ mod tests {
         assert!(p.by_hand[0].contains("sec1 (…abcd)"));
         assert!(p.by_hand[1].contains("never received its answer"));
         assert!(!p.is_empty());
+    }
+
+    #[test]
+    fn a_job_started_again_with_nothing_to_put_back_is_left_running() {
+        let inputs = UndoInputs {
+            job: Some(job(false)),
+            job_created: false,
+            schema: Some(original("s1", false, false)),
+            settings: Some(original("t1", false, true)),
+            secrets: Vec::new(),
+            ..created_run()
+        };
+        assert!(plan(&inputs).is_empty(), "{:?}", plan(&inputs));
+    }
+
+    #[test]
+    fn a_job_whose_create_got_no_answer_is_named_never_deleted() {
+        let inputs = UndoInputs {
+            job_created: false,
+            job_unconfirmed: Some("2026-01-01T00:00:00Z".into()),
+            schema: Some(original("s1", false, false)),
+            settings: Some(original("t1", false, false)),
+            secrets: Vec::new(),
+            ..created_run()
+        };
+        let p = plan(&inputs);
+        assert!(p.actions.is_empty(), "{p:?}");
+        assert!(!p.is_empty(), "the admin has something to check");
+        let text = p.text();
+        assert!(
+            text.contains("For you to check in the Entra admin center:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("job1: the wizard sent a job create"),
+            "{text}"
+        );
+        assert!(text.contains("2026-01-01 00:00:00 UTC"), "{text}");
+        assert!(
+            !text.contains("it was there before the wizard, so"),
+            "{text}"
+        );
     }
 }

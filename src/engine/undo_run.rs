@@ -10,6 +10,7 @@ use super::config::SecretSource;
 use super::error::EngineError;
 use super::facts::Facts;
 use super::handle::Engine;
+use super::own_secrets::Scope;
 use super::steps;
 use super::undo::{LiveJob, Original, OwnSecret, UndoAction, UndoInputs, UndoPlan, plan};
 use crate::procedure::step::StepId;
@@ -58,6 +59,10 @@ impl Engine {
             match self.undo_one(action, &originals).await {
                 Ok(line) => outcome.done.push(line),
                 Err(cause) => {
+                    // What came before may have removed part of the setup.
+                    if i > 0 {
+                        self.forget_checklist().await;
+                    }
                     return Err(EngineError::UndoStopped {
                         number: i + 1,
                         action: action.line(),
@@ -67,12 +72,16 @@ impl Engine {
                 }
             }
         }
-        // Nothing of the setup holds now: a later run checks every step again.
+        self.forget_checklist().await;
+        Ok(outcome)
+    }
+
+    /// Undo changed the setup: no step counts as done, so a later run
+    /// checks every step again and recreates what undo removed.
+    async fn forget_checklist(&self) {
         let mut facts = self.facts.lock().await;
         facts.checklist = crate::procedure::checklist::Checklist::default();
         self.save_run_state(&facts);
-        drop(facts);
-        Ok(outcome)
     }
 
     /// The plan's inputs, and the first backup of each kind.
@@ -82,6 +91,15 @@ impl Engine {
             match steps::discover(self, &mut facts).await {
                 Ok(()) | Err(EngineError::NoApp { .. }) => {}
                 Err(e) => return Err(e),
+            }
+            // Several apps and none chosen: undo cannot tell whose job to
+            // pause, and revoking secrets alone would leave it running on
+            // a revoked token.
+            if facts.app.is_none()
+                && self.cfg.app_id.is_none()
+                && let super::apps::Choice::Ambiguous(many) = super::apps::choose(&facts.candidates)
+            {
+                return Err(steps::ambiguous(&many));
             }
         }
         let backups = self.backups().await;
@@ -99,13 +117,22 @@ impl Engine {
         let tenant = self.cfg.tenant_id.as_deref();
         let mut inputs = UndoInputs::default();
         if let (Some(app), Some(job)) = (&facts.app, &facts.job) {
-            let record = facts.created_jobs.iter().find(|r| {
-                r.belongs_to(graph_url, tenant)
-                    && r.service_principal_id == app.id
-                    && r.job_id.as_deref().is_none_or(|j| j == job.id)
-            });
-            inputs.job_created = record.is_some();
-            inputs.app_created = record.is_some_and(|r| r.app_created);
+            let records: Vec<_> = facts
+                .created_jobs
+                .iter()
+                .filter(|r| r.belongs_to(graph_url, tenant) && r.service_principal_id == app.id)
+                .collect();
+            // Only a recorded id proves the job is the wizard's: a create
+            // whose answer never came may have failed, and the job now
+            // there be someone else's.
+            inputs.job_created = records
+                .iter()
+                .any(|r| r.job_id.as_deref() == Some(job.id.as_str()));
+            inputs.job_unconfirmed = records
+                .iter()
+                .find(|r| r.job_id.is_none())
+                .map(|r| r.at.clone());
+            inputs.app_created = records.iter().any(|r| r.app_created);
             inputs.job = Some(LiveJob {
                 app_id: app.id.clone(),
                 app_name: app.display_name.clone().unwrap_or_default(),
@@ -121,11 +148,9 @@ impl Engine {
             }
             if let Some(b) = &settings_b {
                 let now = graph.get_secrets(&app.id).await?;
-                let had = b
-                    .settings
-                    .iter()
-                    .any(|(k, v)| k.eq_ignore_ascii_case("BaseAddress") && !v.is_empty());
-                inputs.settings = Some(original(b, settings_differ(b, &now), had));
+                let had = had_credentials(b);
+                let token_counts = token_counts(&facts, &app.id, graph_url, had);
+                inputs.settings = Some(original(b, settings_differ(b, &now, token_counts), had));
             }
         }
         self.own_secrets_inputs(&facts, &mut inputs).await?;
@@ -140,13 +165,18 @@ impl Engine {
         facts: &Facts,
         inputs: &mut UndoInputs,
     ) -> Result<(), EngineError> {
-        let graph_url = self.cfg.graph.base().as_str();
-        let tenant = self.cfg.tenant_id.as_deref();
-        let ours: Vec<_> = facts
-            .created_secrets
-            .iter()
-            .filter(|r| r.belongs_to(&r.scim_url, graph_url, tenant))
-            .collect();
+        let workspace = self.undo_workspace(facts).await?;
+        let ours: Vec<_> = match &workspace {
+            Some(url) => {
+                let scope = Scope::new(self, url);
+                facts
+                    .created_secrets
+                    .iter()
+                    .filter(|r| scope.holds(r))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let listed = match &self.cfg.secret_source {
             SecretSource::AdminApi { admin, .. } => {
                 inputs.admin_api = true;
@@ -200,6 +230,42 @@ impl Engine {
         Ok(())
     }
 
+    /// The Orchidea workspace (its SCIM URL) whose secrets are this
+    /// setup's: the admin API's, the pasted one's, else the Tenant URL
+    /// Entra holds or the wizard saved there; failing those, the only
+    /// workspace the wizard made secrets for in this tenant.
+    async fn undo_workspace(&self, facts: &Facts) -> Result<Option<String>, EngineError> {
+        let graph_url = self.cfg.graph.base().as_str();
+        let known = match &self.cfg.secret_source {
+            SecretSource::AdminApi { admin, .. } => {
+                Some(admin.workspace().await?.scim_url.to_string())
+            }
+            SecretSource::Manual(m) => Some(m.scim_url.to_string()),
+            SecretSource::NotNeeded => facts
+                .app
+                .as_ref()
+                .and_then(|_| facts.saved_base_address.clone())
+                .filter(|u| !u.is_empty())
+                .or_else(|| {
+                    let app = facts.app.as_ref()?;
+                    let held = facts.held_secret.as_ref()?;
+                    held.is_for(&app.id, graph_url)
+                        .then(|| held.scim_url.clone())
+                }),
+        };
+        if known.is_some() {
+            return Ok(known);
+        }
+        let tenant = self.cfg.tenant_id.as_deref();
+        let mut urls = facts
+            .created_secrets
+            .iter()
+            .filter(|r| r.belongs_to(&r.scim_url, graph_url, tenant))
+            .map(|r| r.scim_url.trim_end_matches('/'));
+        let first = urls.next();
+        Ok(first.filter(|f| urls.all(|u| u == *f)).map(str::to_string))
+    }
+
     /// One action, checked first: what is already so is said, not redone.
     async fn undo_one(
         &self,
@@ -236,7 +302,9 @@ impl Engine {
                 let b = by_id(originals, backup)?;
                 let app = b.service_principal_id.as_str();
                 let now = graph.get_secrets(app).await?;
-                if !settings_differ(b, &now) {
+                let had = had_credentials(b);
+                let graph_url = graph.base().as_str();
+                if !settings_differ(b, &now, token_counts(&facts, app, graph_url, had)) {
                     return Ok(format!("The settings already matched backup {backup}."));
                 }
                 steps::backup_settings(self, &mut facts, &now, "before undo")?;
@@ -247,6 +315,8 @@ impl Engine {
                     .collect();
                 graph.put_secrets(app, &entries).await?;
                 facts.reads.secrets = None;
+                forget_held(&mut facts, app, graph_url);
+                self.save_run_state(&facts);
                 facts.changes.push(format!(
                     "Entra: put back the provisioning settings from backup {backup}, without a Secret Token (undo)."
                 ));
@@ -256,6 +326,7 @@ impl Engine {
                 let exists = graph.list_jobs(app).await?.iter().any(|j| &j.id == job);
                 if exists {
                     graph.delete_job(app, job).await?;
+                    forget_held(&mut facts, app, graph.base().as_str());
                     facts
                         .changes
                         .push(format!("Entra: deleted provisioning job {job} (undo)."));
@@ -308,6 +379,13 @@ fn original(b: &Backup, differs: bool, had_credentials: bool) -> Original {
     }
 }
 
+/// The backup's settings held a Tenant URL: the job had credentials then.
+fn had_credentials(b: &Backup) -> bool {
+    b.settings
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("BaseAddress") && !v.is_empty())
+}
+
 fn by_id<'a>(originals: &'a [Backup], id: &str) -> Result<&'a Backup, EngineError> {
     originals.iter().find(|b| b.id == id).ok_or_else(|| {
         EngineError::Input(format!(
@@ -317,12 +395,36 @@ fn by_id<'a>(originals: &'a [Backup], id: &str) -> Result<&'a Backup, EngineErro
 }
 
 /// Entra's saved settings differ from the backup's, or hold a Secret Token
-/// (restored settings carry none: the one before cannot be read back).
-fn settings_differ(b: &Backup, now: &[SecretEntry]) -> bool {
+/// that counts (restored settings carry none: the one before cannot be
+/// read back).
+fn settings_differ(b: &Backup, now: &[SecretEntry], token_counts: bool) -> bool {
     let plain: BTreeSet<(String, String)> = now
         .iter()
         .filter_map(|e| e.plain_value().map(|v| (e.key.clone(), v.to_string())))
         .collect();
     let saved: BTreeSet<(String, String)> = b.settings.iter().cloned().collect();
-    plain != saved || now.iter().any(|e| e.key.eq_ignore_ascii_case(SECRET_TOKEN))
+    plain != saved || (token_counts && now.iter().any(|e| e.key.eq_ignore_ascii_case(SECRET_TOKEN)))
+}
+
+/// A token in Entra is a difference when the settings before the wizard
+/// had none, or when it is the one the wizard saved there. One the admin
+/// pasted back after undo (as its plan says to) is theirs: a second undo
+/// leaves it.
+fn token_counts(facts: &Facts, app: &str, graph_url: &str, had_credentials: bool) -> bool {
+    !had_credentials
+        || facts
+            .held_secret
+            .as_ref()
+            .is_some_and(|h| h.is_for(app, graph_url))
+}
+
+/// Entra no longer holds the token the wizard saved for `app`.
+fn forget_held(facts: &mut Facts, app: &str, graph_url: &str) {
+    if facts
+        .held_secret
+        .as_ref()
+        .is_some_and(|h| h.is_for(app, graph_url))
+    {
+        facts.held_secret = None;
+    }
 }

@@ -369,14 +369,21 @@ impl App {
 }
 
 impl App {
-    /// After an undo that changed something, the summary shows what is
-    /// there now: the job it deleted is gone and no step counts as done.
+    /// After an undo that changed something, even one that stopped part
+    /// way, the summary shows what is there now: the job it deleted is gone
+    /// and no step counts as done.
     fn after_undo(&mut self, message: &backups::Message) {
         use super::panel::undo;
-        if let backups::Message::Undo(undo::Message::Undone(Ok(outcome), snapshot)) = message
-            && outcome.confirmed
-            && !outcome.done.is_empty()
-        {
+        use crate::engine::EngineError;
+        let backups::Message::Undo(undo::Message::Undone(result, snapshot)) = message else {
+            return;
+        };
+        let changed = match result {
+            Ok(outcome) => outcome.confirmed && !outcome.done.is_empty(),
+            Err(EngineError::UndoStopped { done, .. }) => *done > 0,
+            Err(_) => false,
+        };
+        if changed {
             self.session.snapshot = Some((**snapshot).clone());
             self.session.checklist = crate::procedure::checklist::Checklist::default();
             self.session.job_view = None;

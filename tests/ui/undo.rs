@@ -89,6 +89,12 @@ fn a_failed_undo_shows_which_action_stopped_and_undoing_again_finishes() {
         1,
         "the delete failed"
     );
+    // The job was paused before the stop: no step counts as done, in the
+    // window and in the engine, so "Run the remaining steps" redoes them.
+    assert_eq!(h.app.session().checklist.completed(), 0);
+    let engine = h.app.session().engine.clone().unwrap();
+    assert_eq!(h.block_on(engine.checklist()).completed(), 0);
+    h.assert_sees_part("Not finished yet");
 
     h.click("Show the undo plan");
     h.assert_sees_part("Undo will:");

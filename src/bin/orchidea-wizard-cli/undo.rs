@@ -3,7 +3,7 @@
 
 use futures::future::BoxFuture;
 use orchidea_wizard::StepId;
-use orchidea_wizard::engine::{Confirm, Engine};
+use orchidea_wizard::engine::{Confirm, Engine, EngineError};
 use orchidea_wizard::setup::Choices;
 
 use crate::args::UndoArgs;
@@ -44,21 +44,28 @@ impl Confirm for ShowAndAsk {
     }
 }
 
+/// The engine's error with the CLI's hint (e.g. `--app-id` when several
+/// apps match).
+fn refused(e: EngineError) -> CliError {
+    match (&e, crate::hints::hint(&e)) {
+        (EngineError::UndoStopped { .. }, _) => {
+            CliError::Refused(format!("{e} (`orchidea-wizard-cli undo` again continues.)"))
+        }
+        (_, Some(hint)) => CliError::Refused(format!("{e}\n{hint}")),
+        (_, None) => e.into(),
+    }
+}
+
 async fn undo_inner(engine: &Engine, args: &UndoArgs) -> Result<bool, CliError> {
     if args.dry_run {
-        println!("{}", engine.undo_plan().await?.text());
+        println!("{}", engine.undo_plan().await.map_err(refused)?.text());
         println!("(--dry-run: nothing was changed.)");
         return Ok(true);
     }
     let outcome = engine
         .undo(&ShowAndAsk { yes: args.yes })
         .await
-        .map_err(|e| match e {
-            e @ orchidea_wizard::engine::EngineError::UndoStopped { .. } => {
-                CliError::Refused(format!("{e} (`orchidea-wizard-cli undo` again continues.)"))
-            }
-            e => e.into(),
-        })?;
+        .map_err(refused)?;
     if outcome.plan.actions.is_empty() {
         println!("{}", outcome.plan.text());
         println!("Nothing was changed.");

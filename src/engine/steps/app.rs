@@ -15,6 +15,17 @@ use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
 use crate::services::graph::GraphError;
 
+/// Several apps can provision and none was chosen: the admin picks one.
+pub(in crate::engine) fn ambiguous(many: &[&apps::AppCandidate]) -> EngineError {
+    EngineError::AmbiguousApp {
+        names: many
+            .iter()
+            .map(|c| format!("\"{}\" ({})", c.name(), c.service_principal.id))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 pub(super) async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
     if facts.candidates.is_empty() {
         discover(engine, facts).await?;
@@ -35,13 +46,7 @@ pub(super) async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
             },
             None => match apps::choose(&facts.candidates) {
                 Choice::One(c) => Ok(c.service_principal.clone()),
-                Choice::Ambiguous(many) => Err(EngineError::AmbiguousApp {
-                    names: many
-                        .iter()
-                        .map(|c| format!("\"{}\" ({})", c.name(), c.service_principal.id))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                }),
+                Choice::Ambiguous(many) => Err(ambiguous(&many)),
                 Choice::NotCapable(c) => {
                     let none_fits = EngineError::AppCannotProvision {
                         name: c.name().to_string(),
