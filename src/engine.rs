@@ -661,7 +661,7 @@ mod tests {
         );
         let nobody = scope_pause(Some(&audience(Scope::Assigned, 0, &[])), true).unwrap();
         assert!(nobody.starts_with("Nobody is assigned"), "{nobody}");
-        // Both at once: both sentences, one per line.
+        // Nobody in scope: nobody lacks a mail either, so one sentence.
         let both = scope_pause(Some(&audience(Scope::Assigned, 0, &[])), false).unwrap();
         assert_eq!(
             both.lines().count(),

@@ -101,7 +101,8 @@ fn check_holds_after_a_run_names_a_changed_mapping_and_run_fixes_it() {
         stdout.contains("`orchidea-wizard-cli run` fixes it"),
         "{stdout}"
     );
-    let (_, json, _) = run(&["check", "--sandbox", "--sandbox-state", s, "--json"]);
+    let (ok, json, _) = run(&["check", "--sandbox", "--sandbox-state", s, "--json"]);
+    assert!(!ok, "--json exits 1 as well: {json}");
     let json: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["ok"], false);
     assert!(
