@@ -201,6 +201,13 @@ pub(in crate::engine) async fn rotate(
         OldSecret::None => "No other live secret in Orchidea: nothing to revoke.".into(),
     };
     outcome.warnings.extend(lines);
+    outcome.warnings.extend(
+        facts
+            .warnings
+            .iter()
+            .filter(|w| w.starts_with("The new SCIM secret"))
+            .cloned(),
+    );
     done(&mut outcome, RotateStage::RevokeOld, line);
     outcome.old = old;
     Ok(outcome)
@@ -342,6 +349,18 @@ async fn new_secret(
                 created.id,
                 chosen.name
             ));
+            // A new secret that is itself close to expiry is worth saying.
+            let age = crate::engine::secret_age::SecretAge::of(
+                &format!("The new SCIM secret ({})", created.secret.masked()),
+                Some(&created.created_at),
+                created.expires_at.as_deref(),
+                std::time::SystemTime::now(),
+            );
+            if let Some(w) = age.warning {
+                facts.warnings.push(format!(
+                    "{w} Orchidea gives new secrets a short life: ask Orchidea for a longer one, or plan the next rotation."
+                ));
+            }
             Ok((created.secret, Some(created.id)))
         }
         (NewSecret::Configured, SecretSource::NotNeeded) => Err(EngineError::SecretNeeded),
