@@ -136,7 +136,10 @@ async fn rotating_where_secrets_live_twenty_days_says_the_new_one_expires_soon_t
         .await
         .unwrap();
     let outcome = admin_engine(&short)
-        .rotate(&Default::default(), &|_, _| {})
+        .rotate(
+            &orchidea_wizard::engine::rotate::RotateOptions::default(),
+            &|_, _| {},
+        )
         .await
         .unwrap();
     assert!(
@@ -153,7 +156,10 @@ async fn rotating_where_secrets_live_twenty_days_says_the_new_one_expires_soon_t
         .await
         .unwrap();
     let quiet = admin_engine(&sandbox90)
-        .rotate(&Default::default(), &|_, _| {})
+        .rotate(
+            &orchidea_wizard::engine::rotate::RotateOptions::default(),
+            &|_, _| {},
+        )
         .await
         .unwrap();
     assert!(
