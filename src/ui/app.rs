@@ -131,12 +131,21 @@ impl App {
             }
             Message::Rotate(m) => {
                 // The summary's facts show the secret Entra holds now.
-                if let super::panel::rotate::Message::Rotated(_, snapshot) = &m {
+                let rotated = matches!(m, super::panel::rotate::Message::Rotated(Ok(_), _));
+                if let super::panel::rotate::Message::Rotated(_, Some(snapshot)) = &m
+                    && self.session.engine.is_some()
+                {
                     self.session.snapshot = Some((**snapshot).clone());
                     // Read the secrets' ages again once the backups are in.
                     self.session.secret_ages.clear();
                 }
-                self.rotate.update(m)
+                let action = self.rotate.update(m);
+                if rotated && self.current == ScreenId::Drift {
+                    // Rotated from the drift check: check again.
+                    self.route(screen::Message::Drift(screen::drift::Message::CheckAgain))
+                } else {
+                    action
+                }
             }
             Message::SecretAge(m) => self.session.secret_ages.update(m),
             Message::Observed(o) => return self.observed(o),

@@ -340,7 +340,7 @@ impl Screen {
             Screen::Scope(s) => s.view(session).map(app::Message::Scope),
             Screen::Start(s) => s.view(after, session),
             Screen::Summary(s) => s.view(after, backups, rotate, session),
-            Screen::Drift(s) => s.view(session).map(app::Message::Drift),
+            Screen::Drift(s) => s.page(session, rotate),
         }
     }
 }

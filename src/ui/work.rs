@@ -501,6 +501,8 @@ pub fn stream(
                 let found = drift::check(target, *choices, opening).await;
                 reply(Message::Drift(drift::Message::Checked { opening, found }))
             }
+            Op::Rotate(pasted) => rotate::rotate(engine, target.as_ref(), pasted).await,
+            Op::CheckOldSecret(old) => rotate::check_old(engine, target.as_ref(), &old).await,
             Op::ListIdps => {
                 let admin = target.as_ref().map(Target::admin).transpose();
                 let idps = match admin {
@@ -552,22 +554,6 @@ pub fn stream(
                         return reply(Message::Backups(backups::Message::Undo(
                             undo::Message::Undone(done, now),
                         )));
-                    }
-                    Op::Rotate(pasted) => {
-                        let opts = crate::engine::rotate::RotateOptions {
-                            new_secret: pasted.map_or(
-                                crate::engine::rotate::NewSecret::Configured,
-                                crate::engine::rotate::NewSecret::Pasted,
-                            ),
-                            old_id: None,
-                        };
-                        let done = engine.rotate(&opts, &|_, _| {}).await;
-                        let now = Box::new(snapshot(&engine).await);
-                        return reply(Message::Rotate(rotate::Message::Rotated(done, now)));
-                    }
-                    Op::CheckOldSecret(old) => {
-                        let refused = engine.old_secret_refused(&old).await;
-                        return reply(Message::Rotate(rotate::Message::OldChecked(refused)));
                     }
                     _ => {}
                 }
@@ -741,7 +727,7 @@ async fn run_steps(engine: &Engine, steps: &[StepId], again: bool) -> Result<(),
     Ok(())
 }
 
-async fn snapshot(engine: &Engine) -> Snapshot {
+pub(crate) async fn snapshot(engine: &Engine) -> Snapshot {
     Snapshot {
         facts: engine.facts().await,
         scope: engine.scope().await,

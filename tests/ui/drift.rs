@@ -238,3 +238,30 @@ fn a_tenant_with_a_setup_opens_on_the_drift_check_after_sign_in() {
     h.assert_sees_part(&format!("Enterprise app {app}"));
     h.assert_sees_part("Provisioning job exists, is active and not quarantined");
 }
+
+#[test]
+fn a_secret_expiring_soon_is_rotated_from_the_drift_check_and_the_check_holds_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    completed_setup(&state);
+    // The secret Entra holds (the only live one) expires in ten days.
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(10 * 86_400);
+    for s in doc["orchidea"]["secrets"].as_array_mut().unwrap() {
+        if s["revoked"] != true {
+            s["expiresAt"] = humantime::format_rfc3339_seconds(soon).to_string().into();
+        }
+    }
+    std::fs::write(&state, doc.to_string()).unwrap();
+
+    let mut h = window_on(&state);
+    assert_eq!(h.app.screen(), ScreenId::Drift, "{:?}", h.app.error());
+    h.assert_sees("1 difference from Orchidea's specification.");
+    h.assert_sees_part("expires in 9 days");
+    h.click("Rotate secret");
+    assert!(h.app.error().is_none(), "{:?}", h.app.error());
+    h.assert_sees_part("6. Revoke the old secret: Revoked the old secret");
+    // Checked again after the rotation: the new secret does not expire.
+    assert_eq!(h.app.screen(), ScreenId::Drift);
+    h.assert_sees_part(&all_hold());
+}

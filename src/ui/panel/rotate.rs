@@ -8,15 +8,17 @@
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill};
 
-use crate::engine::rotate::{OldSecret, RotateOutcome};
-use crate::engine::{EngineError, SecretSource};
+use crate::engine::rotate::{NewSecret, OldSecret, RotateOptions, RotateOutcome};
+use crate::engine::{Engine, EngineError, SecretSource};
 use crate::platform::secret::Secret;
 use crate::services::orchidea;
+use crate::setup::Choices;
+use crate::ui::app;
 use crate::ui::screen::Action;
 use crate::ui::session::Session;
 use crate::ui::theme;
 use crate::ui::widget::{self, focusable};
-use crate::ui::work::{Op, Snapshot};
+use crate::ui::work::{Op, Outcome, Snapshot, Target, TargetError, snapshot};
 
 pub struct Rotate {
     /// The new secret, on the manual path.
@@ -51,16 +53,69 @@ pub enum Message {
     /// Rotate now (with the pasted secret on the manual path).
     Start,
     CheckOld,
-    Rotated(Result<RotateOutcome, EngineError>, Box<Snapshot>),
+    /// What rotation did, and what the engine knows after it (none when
+    /// no engine could be made).
+    Rotated(Result<RotateOutcome, EngineError>, Option<Box<Snapshot>>),
     OldChecked(Result<bool, EngineError>),
 }
 
-/// Whether the wizard makes the new secret itself.
+/// Whether the wizard makes the new secret itself: the session's engine
+/// uses Orchidea's admin API or, before the steps ran (from the drift
+/// check), the target has it.
 fn admin_api(session: &Session) -> bool {
-    session
-        .engine
-        .as_ref()
-        .is_some_and(|e| matches!(e.config().secret_source, SecretSource::AdminApi { .. }))
+    match &session.engine {
+        Some(e) => matches!(e.config().secret_source, SecretSource::AdminApi { .. }),
+        None => session.target.as_ref().is_some_and(|t| match t {
+            Target::Sandbox(_) => true,
+            Target::Tenant(t) => t.orchidea.is_some(),
+        }),
+    }
+}
+
+/// The engine a rotation runs on: the session's, or (from the drift check,
+/// before the steps ran) one for the target, with Orchidea's admin API
+/// when the target has it, else with Graph only (a pasted secret).
+fn engine_for(engine: Option<Engine>, target: Option<&Target>) -> Result<Engine, EngineError> {
+    if let Some(engine) = engine {
+        return Ok(engine);
+    }
+    let target = target.ok_or_else(|| EngineError::Input(TargetError::NoTarget.to_string()))?;
+    let built = match target.engine(None, Choices::default()) {
+        Err(TargetError::NoAdminApi) => {
+            crate::ui::screen::drift::engine_for_check(target, Choices::default())
+        }
+        other => other,
+    };
+    built.map_err(|e| EngineError::Input(e.to_string()))
+}
+
+/// `Op::Rotate`: the six stages, then what the engine knows after them.
+pub async fn rotate(
+    engine: Option<Engine>,
+    target: Option<&Target>,
+    pasted: Option<Secret>,
+) -> Outcome {
+    let opts = RotateOptions {
+        new_secret: pasted.map_or(NewSecret::Configured, NewSecret::Pasted),
+        old_id: None,
+    };
+    let (done, now) = match engine_for(engine, target) {
+        Ok(engine) => {
+            let done = engine.rotate(&opts, &|_, _| {}).await;
+            (done, Some(Box::new(snapshot(&engine).await)))
+        }
+        Err(e) => (Err(e), None),
+    };
+    Outcome::Reply(Box::new(app::Message::Rotate(Message::Rotated(done, now))))
+}
+
+/// `Op::CheckOldSecret`: whether Orchidea refuses the old secret now.
+pub async fn check_old(engine: Option<Engine>, target: Option<&Target>, old: &Secret) -> Outcome {
+    let refused = match engine_for(engine, target) {
+        Ok(engine) => engine.old_secret_refused(old).await,
+        Err(e) => Err(e),
+    };
+    Outcome::Reply(Box::new(app::Message::Rotate(Message::OldChecked(refused))))
 }
 
 impl Rotate {
@@ -121,6 +176,11 @@ impl Rotate {
                 Action::None
             }
         }
+    }
+
+    /// A rotation ran (its lines are shown until the next one).
+    pub fn has_result(&self) -> bool {
+        self.done.is_some()
     }
 
     pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {

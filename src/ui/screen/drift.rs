@@ -137,6 +137,31 @@ impl Drift {
         }
     }
 
+    /// The check, and "Rotate secret" under it when only rotation fixes a
+    /// difference (or a rotation from here just ran).
+    pub fn page<'a>(
+        &'a self,
+        session: &'a Session,
+        rotate: &'a crate::ui::panel::rotate::Rotate,
+    ) -> Element<'a, crate::ui::app::Message> {
+        let view = self.view(session).map(crate::ui::app::Message::Drift);
+        if rotate.has_result()
+            || self
+                .report
+                .as_ref()
+                .is_some_and(DriftReport::needs_rotation)
+        {
+            column![
+                view,
+                rotate.view(session).map(crate::ui::app::Message::Rotate)
+            ]
+            .spacing(16)
+            .into()
+        } else {
+            view
+        }
+    }
+
     pub fn view<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
         let idle = !session.is_busy();
         let mut page = column![].spacing(16).width(Fill);
@@ -177,9 +202,8 @@ impl Drift {
             if report.needs_rotation() {
                 lines = lines.push(
                     text(
-                        "No step renews the SCIM secret: \u{201c}Rotate secret\u{201d} on the \
-                         summary screen does, once the steps have run (they change nothing \
-                         that holds).",
+                        "No step renews the SCIM secret: \u{201c}Rotate secret\u{201d} below \
+                         replaces it without stopping provisioning.",
                     )
                     .size(14),
                 );
@@ -342,7 +366,7 @@ fn setup_exists(engine: &Engine, report: &DriftReport) -> bool {
 }
 
 /// An engine that only reads: it needs Graph, not Orchidea's admin API.
-fn engine_for_check(target: &Target, choices: Choices) -> Result<Engine, TargetError> {
+pub(crate) fn engine_for_check(target: &Target, choices: Choices) -> Result<Engine, TargetError> {
     match target {
         Target::Sandbox(_) => target.engine(None, choices),
         Target::Tenant(t) => {
