@@ -7,6 +7,8 @@
 
 // The helpers this binary shares with the others (tests/support/): each
 // binary takes only the files whose every item it uses.
+#[path = "../support/another_admin.rs"]
+mod another_admin;
 #[path = "../support/dump.rs"]
 mod dump;
 #[path = "../support/keyring.rs"]
@@ -22,6 +24,7 @@ mod standalone;
 #[path = "../support/users.rs"]
 mod users;
 mod common {
+    pub use super::another_admin::*;
     pub use super::dump::*;
     pub use super::new_app::*;
     pub use super::scim_answer::*;

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::common::{another_admin_changes_user_name, change_user_name};
 use crate::support::Harness;
 use orchidea_wizard::engine::{AlwaysYes, Engine};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
@@ -31,66 +32,6 @@ fn completed_setup(state: &Path) {
         let engine = Engine::new(sandbox_config(&sandbox, None, Choices::default()));
         engine.run_all(&AlwaysYes).await.unwrap();
         assert!(engine.check_drift().await.unwrap().ok);
-        sandbox.shutdown().await;
-    });
-}
-
-/// Another admin sources userName from userPrincipalName: the schema is
-/// read and written back through Graph, behind the window's back.
-async fn change_user_name(sandbox: &Sandbox) {
-    let http = orchidea_wizard::platform::http::loopback_client();
-    let base = sandbox.graph_url.as_str().trim_end_matches('/').to_string();
-    let token = sandbox.graph_token.expose().to_string();
-    let get = |url: String| {
-        let (http, token) = (http.clone(), token.clone());
-        async move {
-            let r = http.get(url).bearer_auth(token).send().await.unwrap();
-            assert!(r.status().is_success());
-            r.json::<Value>().await.unwrap()
-        }
-    };
-    let sps = get(format!(
-        "{base}/servicePrincipals?$filter=displayName eq 'Orchidea'"
-    ))
-    .await;
-    let sp = sps["value"][0]["id"].as_str().unwrap().to_string();
-    let jobs = get(format!(
-        "{base}/servicePrincipals/{sp}/synchronization/jobs"
-    ))
-    .await;
-    let job = jobs["value"][0]["id"].as_str().unwrap().to_string();
-    let url = format!("{base}/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
-    let mut schema = get(url.clone()).await;
-    let mut changed = 0;
-    for rule in schema["synchronizationRules"].as_array_mut().unwrap() {
-        for mapping in rule["objectMappings"].as_array_mut().unwrap() {
-            for attr in mapping["attributeMappings"].as_array_mut().unwrap() {
-                if attr["targetAttributeName"] == "userName" {
-                    attr["source"]["name"] = "userPrincipalName".into();
-                    attr["source"]["expression"] = "[userPrincipalName]".into();
-                    changed += 1;
-                }
-            }
-        }
-    }
-    assert!(changed > 0, "no userName mapping in {schema}");
-    let put = http
-        .put(url)
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(schema.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status().as_u16(), 204);
-}
-
-/// The same change while no window runs, saved into the state file.
-fn another_admin_changes_user_name(state: &Path) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let sandbox = start(state).await;
-        change_user_name(&sandbox).await;
         sandbox.shutdown().await;
     });
 }

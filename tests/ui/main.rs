@@ -5,6 +5,8 @@
 
 // The helpers this binary shares with the others (tests/support/): each
 // binary takes only the files whose every item it uses.
+#[path = "../support/another_admin.rs"]
+mod another_admin;
 #[path = "../support/dump.rs"]
 mod dump;
 #[path = "../support/new_app.rs"]
@@ -12,6 +14,7 @@ mod new_app;
 #[path = "../support/scim_answer.rs"]
 mod scim_answer;
 mod common {
+    pub use super::another_admin::*;
     pub use super::dump::*;
     pub use super::new_app::*;
     pub use super::scim_answer::*;
