@@ -229,12 +229,16 @@ pub(crate) fn router(shared: LoginShared) -> Router {
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route(
+            "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
+            get(super::entra::sso_metadata::federation_metadata),
+        )
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
                 "invalid_request",
                 90002,
-                "The sandbox serves /{tenant}/oauth2/v2.0/authorize, /devicecode and /token.",
+                "The sandbox serves /{tenant}/oauth2/v2.0/authorize, /devicecode and /token, and /{tenant}/federationmetadata/2007-06/federationmetadata.xml.",
             )
         })
         .with_state(shared)

@@ -115,6 +115,12 @@ pub struct ServicePrincipal {
     pub provisioning: Provisioning,
     #[serde(default)]
     pub assignments: Assignments,
+    /// Its SAML settings and signing certificates (`entra::sso`).
+    #[serde(default, skip_serializing_if = "super::entra::sso::SpSso::is_empty")]
+    pub sso: super::entra::sso::SpSso,
+    /// Tenant file only: SAML SSO already configured (`docs/sandbox-tenant.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<super::entra::sso::SamlPreset>,
 }
 
 /// Who is assigned to an app (default access role).
