@@ -336,13 +336,15 @@ fn web_url(text: &str) -> Option<url::Url> {
         .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
 }
 
-/// A redirect (reply) URI Entra takes for a web app: `https`, or `http`
-/// only on `localhost` (`reply-url.md`, "Restrictions": the loopback
-/// exception; 127.0.0.1 is the sandbox's own address).
+/// A redirect (reply) URI Entra takes for a web app (Entra
+/// `reply-url.md`): `https`, or `http` only on the loopback ("Localhost
+/// exceptions"; 127.0.0.1 is the sandbox's own address); at most 256
+/// characters; none of `! $ ' ( ) , ;`; no fragment (RFC 6749 3.1.2).
 fn reply_url_ok(text: &str) -> bool {
     web_url(text).is_some_and(|u| {
         u.scheme() == "https" || matches!(u.host_str(), Some("localhost" | "127.0.0.1"))
-    }) && !text.contains('#')
+    }) && text.len() <= 256
+        && !text.contains(['#', '!', '$', '\'', '(', ')', ',', ';'])
 }
 
 fn string_list(value: &Value, property: &str) -> Result<Vec<String>, GraphError> {
@@ -407,7 +409,8 @@ async fn patch_app(
                     match field.as_str() {
                         "redirectUris" => {
                             let uris = string_list(v, "redirectUris")?;
-                            if !uris.iter().all(|u| reply_url_ok(u)) {
+                            // 256 per app for `AzureADMyOrg` (`reply-url.md`).
+                            if uris.len() > 256 || !uris.iter().all(|u| reply_url_ok(u)) {
                                 return Err(invalid("redirectUris", "Application"));
                             }
                             app["web"][field] = json!(uris);
@@ -590,4 +593,31 @@ async fn add_token_signing_certificate(
         sp.sso.certificates.push(key);
     }
     Ok(ok_json(StatusCode::OK, &answer))
+}
+
+impl crate::sandbox::Sandbox {
+    /// How the SAML settings the sandbox holds for `sp_id` differ from
+    /// what Orchidea's article asks ([`crate::services::graph::check_saml`]);
+    /// `None` when there is no such app.
+    pub async fn saml_issues(
+        &self,
+        sp_id: &str,
+        want: &crate::services::graph::OrchideaSaml,
+    ) -> Option<Vec<crate::services::graph::SamlIssue>> {
+        let entra = self.shared.entra.lock().await;
+        let sp = entra.sp(sp_id)?;
+        let app = entra
+            .applications
+            .iter()
+            .find(|a| a["appId"] == *sp.app_id)?;
+        let app = serde_json::from_value(app.clone()).ok()?;
+        let sp_value = super::app::sp_json_with_keys(sp, &entra.tenant.id, true);
+        let sp = serde_json::from_value(sp_value).ok()?;
+        Some(crate::services::graph::check_saml(
+            &app,
+            &sp,
+            want,
+            std::time::SystemTime::now(),
+        ))
+    }
 }
