@@ -235,6 +235,7 @@ impl TenantFile {
             unique("service principal", &sp.id)?;
             guid("appId of a service principal", &sp.app_id)?;
         }
+        super::entra::sso::check_presets(&self.service_principals).map_err(TenantFileError)?;
         let user_ids: HashSet<&str> = self.users.iter().map(|u| u.id.as_str()).collect();
         let group_ids: HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         for g in &self.groups {

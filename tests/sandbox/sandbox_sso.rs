@@ -1,5 +1,5 @@
 //! Step 0 on the sandbox's Graph and sign-in side, spoken over bare HTTP:
-//! the PATCHes of `concepts/application-saml-sso-configure-api.md` answer
+//! the `PATCH` requests of `concepts/application-saml-sso-configure-api.md` answer
 //! 204 and read back, what Entra refuses is refused,
 //! `addTokenSigningCertificate` makes a real certificate, and the app's
 //! federation metadata carries it.

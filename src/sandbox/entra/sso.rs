@@ -191,6 +191,42 @@ pub struct SamlPreset {
     pub signing_certificate: bool,
 }
 
+/// What Graph would refuse in the tenant file's `saml` presets: a
+/// malformed identifier or reply URL, or one identifier on two apps.
+pub fn check_presets(sps: &[crate::sandbox::tenant::ServicePrincipal]) -> Result<(), String> {
+    let mut identifiers: Vec<String> = Vec::new();
+    for sp in sps {
+        let Some(preset) = &sp.saml else { continue };
+        let name = &sp.display_name;
+        for uri in &preset.identifier_uris {
+            if url::Url::parse(uri).is_err() {
+                return Err(format!(
+                    "app \"{name}\": saml identifierUris \"{uri}\" is not a URI"
+                ));
+            }
+            if identifiers.iter().any(|u| u.eq_ignore_ascii_case(uri)) {
+                return Err(format!("the saml identifier \"{uri}\" is on two apps"));
+            }
+            identifiers.push(uri.clone());
+        }
+        if let Some(bad) = preset.reply_urls.iter().find(|u| !reply_url_ok(u)) {
+            return Err(format!(
+                "app \"{name}\": saml replyUrls \"{bad}\" is not one Entra takes (https, or http on localhost)"
+            ));
+        }
+        if let Some(bad) = preset
+            .sign_on_url
+            .as_deref()
+            .filter(|u| web_url(u).is_none())
+        {
+            return Err(format!(
+                "app \"{name}\": saml signOnUrl \"{bad}\" is not a URL"
+            ));
+        }
+    }
+    Ok(())
+}
+
 const APP_PROPS: &[&str] = &[
     "id",
     "appId",
@@ -619,5 +655,59 @@ impl crate::sandbox::Sandbox {
             want,
             std::time::SystemTime::now(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_file_presets_are_checked_as_graph_would() {
+        let mut tenant = crate::sandbox::tenant::TenantFile::builtin();
+        let preset = SamlPreset {
+            identifier_uris: vec!["https://orchidea.dev".into()],
+            reply_urls: vec!["https://app.orchidea.dev/api/saml/login/".into()],
+            sign_on_url: Some("https://app.orchidea.dev/acme".into()),
+            signing_certificate: true,
+        };
+        tenant.service_principals[0].saml = Some(preset.clone());
+        tenant.check().unwrap();
+        tenant.service_principals[1].saml = Some(preset.clone());
+        let e = tenant.check().unwrap_err();
+        assert!(e.0.contains("on two apps"), "{}", e.0);
+        tenant.service_principals[1].saml = Some(SamlPreset {
+            identifier_uris: vec![],
+            reply_urls: vec!["http://app.orchidea.dev/acs".into()],
+            ..preset
+        });
+        let e = tenant.check().unwrap_err();
+        assert!(e.0.contains("replyUrls"), "{}", e.0);
+    }
+
+    #[test]
+    fn the_active_certificate_is_the_preferred_one_else_the_newest() {
+        let key = |t: &str| SigningKey {
+            display_name: "CN=x".into(),
+            start_date_time: String::new(),
+            end_date_time: String::new(),
+            thumbprint: t.into(),
+            key: t.into(),
+            verify_key_id: String::new(),
+            sign_key_id: String::new(),
+        };
+        let mut sso = SpSso {
+            certificates: vec![key("AA"), key("BB")],
+            ..SpSso::default()
+        };
+        assert_eq!(sso.active_certificate().unwrap().thumbprint, "BB");
+        sso.preferred_token_signing_key_thumbprint = Some("aa".into());
+        assert_eq!(sso.active_certificate().unwrap().thumbprint, "AA");
+        sso.preferred_token_signing_key_thumbprint = Some("CC".into());
+        assert!(sso.active_certificate().is_none());
+        assert_eq!(
+            key("DA20FCA696C4F83E8A9AED59BE33368ED421F3C1").custom_key_identifier(),
+            "2iD8ppbE+D6Kmu1ZvjM2jtQh88E="
+        );
     }
 }
