@@ -247,3 +247,37 @@ async fn an_identifier_another_app_uses_is_found_and_refused() {
         "{missing:?}"
     );
 }
+
+#[tokio::test]
+async fn the_metadata_of_a_new_app_is_waited_for_on_the_settling_client() {
+    let sandbox = sandbox(Duration::from_millis(600)).await;
+    let graph = client(&sandbox);
+    let made = graph
+        .instantiate_template(NON_GALLERY_TEMPLATE_ID, "Orchidea SSO")
+        .await
+        .unwrap();
+    let app_id = made.application.app_id.unwrap();
+    let tenant = tenant_id(&sandbox).await;
+    let early = graph
+        .federation_metadata(&sandbox.login_url, &tenant, &app_id)
+        .await;
+    assert!(
+        matches!(early, Err(GraphError::NotFound { .. })),
+        "{early:?}"
+    );
+    let xml = graph
+        .settling()
+        .federation_metadata(&sandbox.login_url, &tenant, &app_id)
+        .await
+        .unwrap();
+    assert!(xml.contains("EntityDescriptor"));
+    assert!(
+        metadata_signing_certificates(&xml).is_empty(),
+        "no certificate yet"
+    );
+    let notes = graph.take_retry_notes();
+    assert!(
+        notes.iter().any(|n| n.contains("federation metadata")),
+        "{notes:?}"
+    );
+}
