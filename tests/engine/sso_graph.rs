@@ -101,10 +101,9 @@ async fn a_new_app_gets_orchideas_saml_settings_and_a_certificate_its_metadata_c
     graph
         .update_application_saml(
             &app_id,
-            &SamlAppUpdate {
-                identifier_uris: Some(vec!["https://orchidea.dev".into()]),
-                redirect_uris: Some(vec![want.placeholder_reply_url()]),
-            },
+            &SamlAppUpdate::default()
+                .identifier_uris(vec!["https://orchidea.dev".into()])
+                .reply_urls(&app, vec![want.placeholder_reply_url()]),
         )
         .await
         .unwrap();
@@ -170,18 +169,34 @@ async fn a_new_app_gets_orchideas_saml_settings_and_a_certificate_its_metadata_c
         "no token was asked for the metadata"
     );
 
-    // The reply URL Orchidea gives replaces the placeholder.
+    // The reply URL Orchidea gives replaces the placeholder; the app's
+    // other web settings (an admin's home page) are sent back unchanged.
+    let mut web = graph.get_application(&app_id).await.unwrap().web;
+    web.home_page_url = Some("https://intranet.example/orchidea".into());
+    let home = SamlAppUpdate {
+        web: Some(web),
+        ..SamlAppUpdate::default()
+    };
+    graph.update_application_saml(&app_id, &home).await.unwrap();
     let given = format!("{}api/saml/login/idp-1", sandbox.orchidea_url);
+    let read = graph.get_application(&app_id).await.unwrap();
     graph
         .update_application_saml(
             &app_id,
-            &SamlAppUpdate {
-                identifier_uris: None,
-                redirect_uris: Some(vec![given.clone()]),
-            },
+            &SamlAppUpdate::default().reply_urls(&read, vec![given.clone()]),
         )
         .await
         .unwrap();
+    let read = graph.get_application(&app_id).await.unwrap();
+    assert_eq!(read.web.redirect_uris, vec![given.clone()]);
+    assert_eq!(
+        read.web.home_page_url.as_deref(),
+        Some("https://intranet.example/orchidea")
+    );
+    assert_eq!(
+        read.web.other["implicitGrantSettings"]["enableIdTokenIssuance"],
+        false
+    );
     let want = want.with_reply_url(&given);
     assert_eq!(sandbox.saml_issues(&sp_id, &want).await.unwrap(), vec![]);
 }
@@ -198,10 +213,7 @@ async fn an_identifier_another_app_uses_is_found_and_refused() {
         .instantiate_template(NON_GALLERY_TEMPLATE_ID, "Orchidea SSO (2)")
         .await
         .unwrap();
-    let identifier = SamlAppUpdate {
-        identifier_uris: Some(vec!["https://orchidea.dev".into()]),
-        redirect_uris: None,
-    };
+    let identifier = SamlAppUpdate::default().identifier_uris(vec!["https://orchidea.dev".into()]);
     assert!(
         graph
             .applications_with_identifier_uri("https://orchidea.dev")

@@ -113,6 +113,17 @@ async fn the_basic_saml_settings_are_patched_with_204_and_read_back() {
         .await;
     assert_eq!(sp_read.body["preferredSingleSignOnMode"], "saml");
     assert_eq!(sp_read.body["loginUrl"], "https://app.orchidea.dev/acme");
+    // `web` is replaced as a whole: what a body leaves out is reset.
+    let home =
+        json!({"web": {"homePageUrl": "https://intranet.example/", "redirectUris": [reply]}});
+    let a = patch(&api, &format!("/applications/{app}"), home).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.body);
+    let only_replies = json!({"web": {"redirectUris": [reply]}});
+    patch(&api, &format!("/applications/{app}"), only_replies).await;
+    let read = api.get(&format!("/applications/{app}")).await;
+    assert_eq!(read.body["web"]["homePageUrl"], Value::Null);
+    assert_eq!(read.body["web"]["redirectUris"], json!([reply]));
+    assert_eq!(read.body["identifierUris"], json!(["https://orchidea.dev"]));
     // Only the certificate is missing from what Orchidea asks.
     let want = OrchideaSaml::new("acme");
     assert_eq!(

@@ -194,7 +194,7 @@ const ROLE_TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// A GUID-shaped id derived from `text` (stable across runs).
-fn derived_guid(text: &str) -> String {
+pub(crate) fn derived_guid(text: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(text.as_bytes());
     let h: String = d.iter().take(16).fold(String::new(), |mut h, b| {

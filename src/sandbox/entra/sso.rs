@@ -253,7 +253,7 @@ const APP_SPEC: ListSpec = ListSpec {
 fn tenant_application(entra: &EntraState, sp: &crate::sandbox::tenant::ServicePrincipal) -> Value {
     let custom = sp.tags.iter().any(|t| t == super::app::CUSTOM_SSO_TAG);
     json!({
-        "id": uuid::Uuid::new_v4().to_string(),
+        "id": super::app::derived_guid(&format!("application/{}", sp.app_id)),
         "appId": sp.app_id,
         "applicationTemplateId": if custom { Some(super::app::NON_GALLERY_TEMPLATE_ID) } else { None },
         "createdDateTime": "2024-01-01T00:00:00Z",
@@ -266,9 +266,14 @@ fn tenant_application(entra: &EntraState, sp: &crate::sandbox::tenant::ServicePr
     })
 }
 
-/// `webApplication` as a new app has it.
+/// `webApplication` as a new app has it (`application-get.md`'s example).
 pub fn empty_web() -> Value {
-    json!({ "homePageUrl": null, "logoutUrl": null, "redirectUris": [] })
+    json!({
+        "homePageUrl": null,
+        "implicitGrantSettings": { "enableAccessTokenIssuance": false, "enableIdTokenIssuance": false },
+        "logoutUrl": null,
+        "redirectUris": [],
+    })
 }
 
 /// Gives every service principal without one its application object and
@@ -391,8 +396,8 @@ fn string_list(value: &Value, property: &str) -> Result<Vec<String>, GraphError>
 }
 
 /// `PATCH /applications/{id}` (`application-update.md`: 204, no body):
-/// `identifierUris`, `web` (`redirectUris`, `homePageUrl`, `logoutUrl`)
-/// and `displayName`. An identifier URI another application already has is
+/// `identifierUris`, `web` (`redirectUris`, `homePageUrl`, `logoutUrl`,
+/// `implicitGrantSettings`; replaced as a whole) and `displayName`. An identifier URI another application already has is
 /// refused as Entra refuses it. All checks come before any change.
 async fn patch_app(
     State(shared): State<AppState>,
@@ -438,9 +443,10 @@ async fn patch_app(
                 let web = value
                     .as_object()
                     .ok_or_else(|| invalid(key, "Application"))?;
-                if !app["web"].is_object() {
-                    app["web"] = empty_web();
-                }
+                // The whole `webApplication` is replaced: what the body
+                // leaves out goes back to its default (assumed, stricter:
+                // a client that means to keep a value sends it).
+                app["web"] = empty_web();
                 for (field, v) in web {
                     match field.as_str() {
                         "redirectUris" => {
@@ -456,6 +462,23 @@ async fn patch_app(
                                 return Err(invalid(field, "Application"));
                             }
                             app["web"][field] = v.clone();
+                        }
+                        "implicitGrantSettings" => {
+                            let flags = v.as_object().filter(|o| {
+                                o.iter().all(|(k, b)| {
+                                    b.is_boolean()
+                                        && matches!(
+                                            k.as_str(),
+                                            "enableIdTokenIssuance" | "enableAccessTokenIssuance"
+                                        )
+                                })
+                            });
+                            let Some(flags) = flags else {
+                                return Err(invalid(field, "Application"));
+                            };
+                            for (k, b) in flags {
+                                app["web"][field][k] = b.clone();
+                            }
                         }
                         other => return Err(not_a_property(other)),
                     }

@@ -37,7 +37,9 @@ pub struct SamlApplication {
     pub web: WebApplication,
 }
 
-/// `resources/webapplication.md`.
+/// `resources/webapplication.md`. Properties the wizard does not use
+/// (`implicitGrantSettings`, …) are kept in `other`, so writing the object
+/// back loses nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebApplication {
@@ -48,6 +50,8 @@ pub struct WebApplication {
     pub home_page_url: Option<String>,
     #[serde(default)]
     pub logout_url: Option<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `resources/serviceprincipal.md`: the SAML settings.
@@ -171,24 +175,34 @@ pub struct SamlSpUpdate {
     pub preferred_token_signing_key_thumbprint: Option<String>,
 }
 
-/// A `PATCH /applications/{id}`: only the fields given are sent. Each
-/// list replaces the app's whole list, as Graph does with collections.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A `PATCH /applications/{id}`: only the fields given are sent. A list
+/// replaces the app's whole list, as Graph does with collections; `web` is
+/// sent whole (read it, change it, send it back: [`SamlAppUpdate::reply_urls`]),
+/// so its other settings survive whether Graph merges or replaces it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SamlAppUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier_uris: Option<Vec<String>>,
-    pub redirect_uris: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebApplication>,
 }
 
 impl SamlAppUpdate {
-    fn body(&self) -> serde_json::Value {
-        let mut body = serde_json::Map::new();
-        if let Some(uris) = &self.identifier_uris {
-            body.insert("identifierUris".into(), serde_json::json!(uris));
-        }
-        if let Some(uris) = &self.redirect_uris {
-            body.insert("web".into(), serde_json::json!({ "redirectUris": uris }));
-        }
-        serde_json::Value::Object(body)
+    /// `app`'s `web` with `urls` as its reply URLs, the rest unchanged.
+    #[must_use]
+    pub fn reply_urls(mut self, app: &SamlApplication, urls: Vec<String>) -> SamlAppUpdate {
+        let mut web = app.web.clone();
+        web.redirect_uris = urls;
+        self.web = Some(web);
+        self
+    }
+
+    /// `uris` as the app's identifier URIs.
+    #[must_use]
+    pub fn identifier_uris(mut self, uris: Vec<String>) -> SamlAppUpdate {
+        self.identifier_uris = Some(uris);
+        self
     }
 }
 
@@ -262,8 +276,7 @@ impl GraphClient {
         update: &SamlAppUpdate,
     ) -> Result<(), GraphError> {
         let url = self.url(&["applications", id]);
-        let body = update.body();
-        self.send(Method::PATCH, url, Body::Json(&body), &Self::app_what(id))
+        self.send(Method::PATCH, url, to_bytes(update)?, &Self::app_what(id))
             .await
             .map(drop)
     }
@@ -608,13 +621,25 @@ mod tests {
             serde_json::to_value(&sp).unwrap(),
             serde_json::json!({"preferredSingleSignOnMode": "saml"})
         );
-        let app = SamlAppUpdate {
-            identifier_uris: None,
-            redirect_uris: Some(vec!["https://x/y".into()]),
-        };
+        let read: SamlApplication = serde_json::from_value(serde_json::json!({
+            "id": "a",
+            "web": {"redirectUris": ["https://old/acs"], "homePageUrl": "https://home",
+                    "logoutUrl": null, "implicitGrantSettings": {"enableIdTokenIssuance": true}},
+        }))
+        .unwrap();
+        let app = SamlAppUpdate::default().reply_urls(&read, vec!["https://x/y".into()]);
         assert_eq!(
-            app.body(),
-            serde_json::json!({"web": {"redirectUris": ["https://x/y"]}})
+            serde_json::to_value(&app).unwrap(),
+            serde_json::json!({"web": {
+                "redirectUris": ["https://x/y"], "homePageUrl": "https://home", "logoutUrl": null,
+                "implicitGrantSettings": {"enableIdTokenIssuance": true},
+            }}),
+            "the rest of web goes back as it was read"
+        );
+        let ids = SamlAppUpdate::default().identifier_uris(vec!["https://orchidea.dev".into()]);
+        assert_eq!(
+            serde_json::to_value(&ids).unwrap(),
+            serde_json::json!({"identifierUris": ["https://orchidea.dev"]})
         );
         let conflict = GraphError::Api {
             status: 400,
