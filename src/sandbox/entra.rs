@@ -1,7 +1,7 @@
 //! The simulated Entra directory: tenant objects, provisioning jobs, saved secrets and the provisioning log.
 //!
 //! Its Graph routes sit beside it, one file per step group (`app`,
-//! `credentials`, `mappings`, `scope`, `start`), on the shared plumbing of
+//! `credentials`, `mappings`, `scope`, `start`, `sso`), on the shared plumbing of
 //! `graph` (listener, bearer check, error envelope, lists) and `odata`.
 
 pub mod app;
@@ -10,6 +10,9 @@ pub mod graph;
 pub mod mappings;
 pub mod odata;
 pub mod scope;
+pub mod signing_cert;
+pub mod sso;
+pub mod sso_metadata;
 pub mod start;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -264,7 +267,8 @@ pub struct EntraState {
     pub purged_users: Vec<PurgedUser>,
     pub groups: Vec<Group>,
     pub service_principals: Vec<ServicePrincipal>,
-    /// Applications made by `instantiate`, as Graph returned them.
+    /// Application objects as Graph shows them: those `instantiate` made,
+    /// and one per tenant-file app (`sso::settle_applications`).
     #[serde(default)]
     pub applications: Vec<Value>,
     #[serde(default)]
@@ -292,7 +296,7 @@ pub struct EntraState {
 
 impl EntraState {
     pub fn from_tenant(t: &TenantFile) -> EntraState {
-        EntraState {
+        let mut state = EntraState {
             tenant: t.tenant.clone(),
             users: t.users.clone(),
             deleted_users: Vec::new(),
@@ -306,7 +310,9 @@ impl EntraState {
             provisioning_log: Vec::new(),
             signed_in_user: t.signed_in_user.clone(),
             template_schema: t.template_schema.clone(),
-        }
+        };
+        sso::settle_applications(&mut state);
+        state
     }
 
     /// The schema a new job of template `scim` starts from.
@@ -353,6 +359,7 @@ impl EntraState {
                 .collect::<Result<Vec<_>, _>>()?;
             state.secrets.insert(sp.clone(), pairs);
         }
+        sso::settle_applications(&mut state);
         Ok(state)
     }
 

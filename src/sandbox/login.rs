@@ -229,12 +229,21 @@ pub(crate) fn router(shared: LoginShared) -> Router {
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        // Entra's paths ignore case; its pages write both spellings.
+        .route(
+            "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
+            get(super::entra::sso_metadata::federation_metadata),
+        )
+        .route(
+            "/{tenant}/FederationMetadata/2007-06/FederationMetadata.xml",
+            get(super::entra::sso_metadata::federation_metadata),
+        )
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
                 "invalid_request",
                 90002,
-                "The sandbox serves /{tenant}/oauth2/v2.0/authorize, /devicecode and /token.",
+                "The sandbox serves /{tenant}/oauth2/v2.0/authorize, /devicecode and /token, and /{tenant}/federationmetadata/2007-06/federationmetadata.xml.",
             )
         })
         .with_state(shared)

@@ -115,6 +115,12 @@ pub struct ServicePrincipal {
     pub provisioning: Provisioning,
     #[serde(default)]
     pub assignments: Assignments,
+    /// Its SAML settings and signing certificates (`entra::sso`).
+    #[serde(default, skip_serializing_if = "super::entra::sso::SpSso::is_empty")]
+    pub sso: super::entra::sso::SpSso,
+    /// Tenant file only: SAML SSO already configured (`docs/sandbox-tenant.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<super::entra::sso::SamlPreset>,
 }
 
 /// Who is assigned to an app (default access role).
@@ -229,6 +235,7 @@ impl TenantFile {
             unique("service principal", &sp.id)?;
             guid("appId of a service principal", &sp.app_id)?;
         }
+        super::entra::sso::check_presets(&self.service_principals).map_err(TenantFileError)?;
         let user_ids: HashSet<&str> = self.users.iter().map(|u| u.id.as_str()).collect();
         let group_ids: HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         for g in &self.groups {

@@ -11,7 +11,9 @@
 //! [`credentials`] (steps 3–6: the job Automatic mode creates, Test
 //! Connection, the saved secrets), [`mappings`] (steps 7–13: the schema),
 //! [`scope`] (steps 14–15: assignments, users and groups) and [`start`]
-//! (step 16: start/pause/restart, on-demand provisioning, the logs). Group
+//! (step 16: start/pause/restart, on-demand provisioning, the logs);
+//! [`sso`] (step 0: the app's SAML settings, its signing certificate and
+//! federation metadata) with [`sso_check`] (are they Orchidea's?). Group
 //! "secret" (steps 1a–1c) makes no Graph call. [`account`] is the
 //! signed-in account's `/me` and directory roles, which belong to no step.
 //! [`types`] holds the wire types, [`provisioning`] the log and on-demand
@@ -28,6 +30,8 @@ pub mod paging;
 pub mod permissions;
 pub mod provisioning;
 pub mod scope;
+pub mod sso;
+pub mod sso_check;
 pub mod start;
 pub mod types;
 
@@ -37,5 +41,10 @@ pub use client::{GraphClient, RetryPolicy, StaticToken, TokenSource};
 pub use errors::GraphError;
 pub use provisioning::{OnDemandError, OnDemandResult, OnDemandStep, Outcome, ProvisioningEvent};
 pub use scope::DEFAULT_ACCESS_ROLE;
+pub use sso::{
+    KeyCredential, SamlAppUpdate, SamlApplication, SamlServicePrincipal, SamlSpUpdate,
+    SelfSignedCertificate, WebApplication,
+};
+pub use sso_check::{OrchideaSaml, SamlIssue, check_saml};
 pub use start::RestartScope;
 pub use types::*;

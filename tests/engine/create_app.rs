@@ -154,7 +154,13 @@ async fn each_cloud_creates_the_app_from_its_own_non_gallery_template() {
             .await
             .expect("step 2 creates the app");
         let dump = sandbox.dump().await;
-        let made = &dump["entra"]["applications"][0];
+        // The tenant file's apps have their application objects too.
+        let made = dump["entra"]["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["displayName"] == "Orchidea")
+            .unwrap();
         assert_eq!(
             made["applicationTemplateId"],
             cloud.non_gallery_template_id(),

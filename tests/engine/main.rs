@@ -65,5 +65,6 @@ mod scope_pause;
 mod secret_ages;
 mod secret_leak;
 mod signin_flows;
+mod sso_graph;
 mod stale_schema;
 mod undo;

@@ -24,4 +24,5 @@ mod sandbox_graph;
 mod sandbox_groups;
 mod sandbox_login;
 mod sandbox_secret_expiry;
+mod sandbox_sso;
 mod scim_conformance;

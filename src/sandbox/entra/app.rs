@@ -24,7 +24,10 @@ pub(crate) fn routes(prefix: &str) -> Router<AppState> {
     let v1 = |path: &str| format!("{prefix}{path}");
     Router::new()
         .route(&v1("/servicePrincipals"), get(list_sps))
-        .route(&v1("/servicePrincipals/{id}"), get(get_sp))
+        .route(
+            &v1("/servicePrincipals/{id}"),
+            get(get_sp).patch(super::sso::patch_sp),
+        )
         .route(&v1("/me"), get(me))
         .route(
             &v1("/me/transitiveMemberOf/microsoft.graph.directoryRole"),
@@ -45,7 +48,11 @@ const SP_PROPS: &[&str] = &[
     "appOwnerOrganizationId",
     "appRoleAssignmentRequired",
     "displayName",
+    "keyCredentials",
+    "loginUrl",
+    "passwordCredentials",
     "preferredSingleSignOnMode",
+    "preferredTokenSigningKeyThumbprint",
     "servicePrincipalNames",
     "servicePrincipalType",
     "signInAudience",
@@ -66,8 +73,14 @@ const SP_SPEC: ListSpec = ListSpec {
 };
 
 pub fn sp_json(sp: &ServicePrincipal, tenant_id: &str) -> Value {
+    sp_json_with_keys(sp, tenant_id, false)
+}
+
+/// `sp_json`, with the public certificates in `keyCredentials` when
+/// `with_keys` (they are selected).
+pub fn sp_json_with_keys(sp: &ServicePrincipal, tenant_id: &str, with_keys: bool) -> Value {
     let custom = sp.tags.iter().any(|t| t == CUSTOM_SSO_TAG);
-    json!({
+    let mut v = json!({
         "id": sp.id,
         "accountEnabled": true,
         "appDisplayName": sp.display_name,
@@ -76,12 +89,15 @@ pub fn sp_json(sp: &ServicePrincipal, tenant_id: &str) -> Value {
         "appOwnerOrganizationId": tenant_id,
         "appRoleAssignmentRequired": custom,
         "displayName": sp.display_name,
-        "preferredSingleSignOnMode": Value::Null,
         "servicePrincipalNames": [sp.app_id],
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMyOrg",
         "tags": sp.tags,
-    })
+    });
+    if let Value::Object(map) = &mut v {
+        map.extend(super::sso::sp_sso_json(&sp.sso, with_keys));
+    }
+    v
 }
 
 async fn list_sps(State(shared): State<AppState>, uri: Uri, headers: HeaderMap) -> GraphResult {
@@ -105,7 +121,13 @@ async fn get_sp(State(shared): State<AppState>, uri: Uri, Path(id): Path<String>
             .sp(&id)
             .filter(|_| entra.replicated(&id))
             .ok_or_else(|| GraphError::no_object(&id))?;
-        sp_json(sp, &entra.tenant.id)
+        let q = super::odata::Query::parse(uri.query())?;
+        let keys = q
+            .select
+            .iter()
+            .flatten()
+            .any(|s| s.eq_ignore_ascii_case("keyCredentials"));
+        sp_json_with_keys(sp, &entra.tenant.id, keys)
     };
     one(&uri, &item, &SP_SPEC)
 }
@@ -172,7 +194,7 @@ const ROLE_TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// A GUID-shaped id derived from `text` (stable across runs).
-fn derived_guid(text: &str) -> String {
+pub(crate) fn derived_guid(text: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(text.as_bytes());
     let h: String = d.iter().take(16).fold(String::new(), |mut h, b| {
@@ -298,6 +320,8 @@ async fn instantiate(
         tags: vec![CUSTOM_SSO_TAG.into(), INTEGRATED_APP_TAG.into()],
         provisioning: Provisioning::Scim,
         assignments: Assignments::default(),
+        sso: super::sso::SpSso::default(),
+        saml: None,
     };
     let mut entra = shared.entra.lock().await;
     let application = json!({
@@ -310,6 +334,7 @@ async fn instantiate(
         "publisherDomain": entra.tenant.domain,
         "signInAudience": "AzureADMyOrg",
         "tags": [],
+        "web": super::sso::empty_web(),
     });
     let sp_value = sp_json(&sp, &entra.tenant.id);
     entra.applications.push(application.clone());

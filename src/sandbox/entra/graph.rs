@@ -118,6 +118,7 @@ pub(crate) fn router(shared: AppState) -> Router {
         .merge(super::credentials::routes("/v1.0"))
         .merge(super::mappings::routes("/v1.0"))
         .merge(super::scope::routes("/v1.0"))
+        .merge(super::sso::routes("/v1.0"))
         .merge(super::start::routes("/v1.0"))
         .fallback(unknown_segment)
         .method_not_allowed_fallback(|| async {

@@ -24,6 +24,10 @@ pub enum Filter {
     StartsWith(String, String),
     /// `prop eq 'text'` (or `true`/`false`).
     Eq(String, Value),
+    /// `prop/any(x:x eq 'text')` on a string collection (`query-parameters.md`,
+    /// lambda operators; `application.md`: "the any operator is required
+    /// for filter expressions on multi-valued properties").
+    Any(String, String),
 }
 
 /// An unusable query option: Graph's code and message.
@@ -200,6 +204,16 @@ impl Filter {
             let lit = string_literal(lit.trim()).ok_or_else(bad)?;
             return Ok(Filter::StartsWith(prop.trim().to_string(), lit));
         }
+        if let Some((prop, lambda)) = t.split_once("/any(") {
+            let body = lambda.strip_suffix(')').ok_or_else(bad)?;
+            let (var, cond) = body.split_once(':').ok_or_else(bad)?;
+            let (left, lit) = cond.trim().split_once(" eq ").ok_or_else(bad)?;
+            if left.trim() != var.trim() || var.trim().is_empty() {
+                return Err(bad());
+            }
+            let lit = string_literal(lit.trim()).ok_or_else(bad)?;
+            return Ok(Filter::Any(prop.trim().to_string(), lit));
+        }
         let mut words = t.splitn(3, ' ');
         let (Some(prop), Some(op), Some(lit)) = (words.next(), words.next(), words.next()) else {
             return Err(bad());
@@ -218,7 +232,7 @@ impl Filter {
 
     fn matches(&self, item: &Value, filterable: &[&str]) -> Result<bool, QueryError> {
         let prop = match self {
-            Filter::StartsWith(p, _) | Filter::Eq(p, _) => p,
+            Filter::StartsWith(p, _) | Filter::Eq(p, _) | Filter::Any(p, _) => p,
         };
         let Some(key) = filterable.iter().find(|k| k.eq_ignore_ascii_case(prop)) else {
             return Err(unsupported(format!(
@@ -234,6 +248,12 @@ impl Filter {
                 field.as_str().is_some_and(|v| v.eq_ignore_ascii_case(text))
             }
             Filter::Eq(_, other) => field == other,
+            // Directory string comparisons ignore case, as `eq` above.
+            Filter::Any(_, text) => field
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(text))),
         })
     }
 }
@@ -331,6 +351,27 @@ mod tests {
         }
         let f = Filter::parse("startswith(homepage,'x')").unwrap();
         assert!(f.matches(&sp, &["displayName"]).is_err());
+    }
+
+    #[test]
+    fn any_matches_one_member_of_a_string_collection() {
+        let app = json!({"identifierUris": ["api://x", "https://Orchidea.dev"]});
+        let f = Filter::parse("identifierUris/any(x:x eq 'https://orchidea.dev')").unwrap();
+        assert_eq!(
+            f,
+            Filter::Any("identifierUris".into(), "https://orchidea.dev".into())
+        );
+        assert!(f.matches(&app, &["identifierUris"]).unwrap());
+        let f = Filter::parse("identifierUris/any(s:s eq 'https://other')").unwrap();
+        assert!(!f.matches(&app, &["identifierUris"]).unwrap());
+        assert!(!f.matches(&json!({}), &["identifierUris"]).unwrap());
+        for bad in [
+            "identifierUris/any(x:y eq 'a')",
+            "identifierUris/any(x:x eq a)",
+            "identifierUris/any(x:x ne 'a')",
+        ] {
+            assert!(Filter::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl RetryPolicy {
 
     /// Full jitter: anywhere up to the exponential bound, so clients that
     /// failed together do not retry together.
-    fn backoff(&self, retry: u32) -> std::time::Duration {
+    pub(super) fn backoff(&self, retry: u32) -> std::time::Duration {
         let bound = self
             .base_delay
             .saturating_mul(1u32 << retry.min(16))
@@ -278,6 +278,20 @@ impl GraphClient {
 
     pub fn base(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// The HTTP client, for a call that carries no Graph token (the
+    /// sign-in side's federation metadata, `sso.rs`).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(super) fn is_settling(&self) -> bool {
+        self.settling
+    }
+
+    pub(super) fn note_retry(&self, text: String) {
+        self.note(text);
     }
 
     /// `base` + path segments, each percent-encoded as a segment.

@@ -29,6 +29,12 @@ const SYNC_READ: &[&[&str]] = &[
     &["Synchronization.ReadWrite.All"],
 ];
 const SYNC_WRITE: &[&[&str]] = &[&["Synchronization.ReadWrite.All"]];
+const APP_READ: &[&[&str]] = &[
+    &["Application.Read.All"],
+    &["Application.ReadWrite.All"],
+    &["Directory.Read.All"],
+    &["Directory.ReadWrite.All"],
+];
 const GROUP_READ: &[&[&str]] = &[
     &["GroupMember.Read.All"],
     &["Group.ReadWrite.All"],
@@ -96,6 +102,26 @@ pub const RULES: &[Rule] = &[
             &["AppRoleAssignment.ReadWrite.All", "Directory.Read.All"],
         ],
         "serviceprincipal-post-approleassignedto.md",
+    ),
+    rule(
+        "PATCH",
+        "/servicePrincipals/{}",
+        &[&["Application.ReadWrite.All"], &["Directory.ReadWrite.All"]],
+        "serviceprincipal-update.md",
+    ),
+    rule(
+        "POST",
+        "/servicePrincipals/{}/addTokenSigningCertificate",
+        &[&["Application.ReadWrite.All"], &["Directory.ReadWrite.All"]],
+        "serviceprincipal-addtokensigningcertificate.md",
+    ),
+    rule("GET", "/applications", APP_READ, "application-list.md"),
+    rule("GET", "/applications/{}", APP_READ, "application-get.md"),
+    rule(
+        "PATCH",
+        "/applications/{}",
+        &[&["Application.ReadWrite.All"]],
+        "application-update.md",
     ),
     rule(
         "POST",
