@@ -111,7 +111,7 @@ pub enum OrchideaError {
 
     // SSO (#17): the SAML IDP in Orchidea and its reply URL.
     #[error(
-        "Orchidea has no IDP with id \"{id}\" (404). It may have been deleted: add it again under workspace settings → Authentication → \"+ Add new IDP\"."
+        "Orchidea has no SAML IDP with id \"{id}\" (404). It may have been deleted: add it again under workspace settings → Authentication → \"+ Add new IDP\"."
     )]
     IdpUnknown { id: String },
     #[error(
