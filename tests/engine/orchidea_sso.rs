@@ -4,6 +4,7 @@
 //! Authentication page ("+ Add new IDP", "Copy reply URL").
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use orchidea_wizard::sandbox::webui::authentication;
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
@@ -14,7 +15,7 @@ use orchidea_wizard::services::orchidea::{
 use serde_json::Value;
 use url::Url;
 
-/// Our own small valid IdP metadata (shaped like Entra's), not the Entra side's.
+/// Our own small valid identity provider metadata (shaped like Entra's), not the Entra side's.
 const METADATA: &str = include_str!("../fixtures/saml/idp-metadata.xml");
 
 /// The claim names Entra sends by default (given name, surname, email, name).
@@ -37,7 +38,7 @@ fn new_idp(name: &str, metadata: &str) -> NewSamlIdp {
     }
 }
 
-/// The base64 of the IDPSSODescriptor's signing certificate in [`METADATA`].
+/// The base64 of the `IDPSSODescriptor`'s signing certificate in [`METADATA`].
 fn fixture_certificate() -> String {
     let idp = &METADATA[METADATA.find("<IDPSSODescriptor").unwrap()..];
     let start = idp.find("<X509Certificate>").unwrap() + "<X509Certificate>".len();
@@ -259,13 +260,15 @@ fn form(fields: &[(&str, &str)], metadata: &str) -> (String, Vec<u8>) {
     let boundary = "----sandboxFormBoundaryQ7xv";
     let mut body = String::new();
     for (name, value) in fields {
-        body.push_str(&format!(
+        let _ = write!(
+            body,
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
+        );
     }
-    body.push_str(&format!(
+    let _ = write!(
+        body,
         "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"; filename=\"Orchidea.xml\"\r\nContent-Type: text/xml\r\n\r\n{metadata}\r\n--{boundary}--\r\n"
-    ));
+    );
     (
         format!("multipart/form-data; boundary={boundary}"),
         body.into_bytes(),

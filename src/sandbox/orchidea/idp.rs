@@ -1,5 +1,5 @@
 //! Workspace settings → Authentication on the Orchidea side (#17): SAML
-//! IDPs made from an IdP's federation metadata ("+ Add new IDP"), each with
+//! IDPs made from an identity provider's federation metadata ("+ Add new IDP"), each with
 //! its own reply URL ("Copy reply URL"), in the admin API of
 //! `docs/orchidea-admin-api.md`. The web UI's page adds them through
 //! [`Workspace::add_saml_idp`] as well.
@@ -36,7 +36,7 @@ pub struct StoredSamlIdp {
     pub metadata_sha256: String,
     pub entity_id: String,
     pub sso_url: String,
-    /// Base64 DER, as the metadata's signing KeyDescriptors held them.
+    /// Base64 DER, as the metadata's signing `KeyDescriptor`s held them.
     pub signing_certificates: Vec<String>,
     pub attributes: SamlAttributeNames,
     #[serde(default)]

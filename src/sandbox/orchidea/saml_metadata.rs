@@ -1,4 +1,4 @@
-//! Reading an IdP's SAML 2.0 metadata document (OASIS "Metadata for the
+//! Reading an identity provider's SAML 2.0 metadata document (OASIS "Metadata for the
 //! OASIS Security Assertion Markup Language (SAML) V2.0", saml-metadata-2.0-os)
 //! the way Orchidea's "+ Add new IDP" needs it: the `entityID`, where to send
 //! sign-in requests, and the certificates that sign the responses.
@@ -17,11 +17,11 @@ const SSO_BINDINGS: [&str; 2] = [
 /// saml-metadata-2.0-os §2.3.2: `entityID` is at most 1024 characters.
 const ENTITY_ID_MAX: usize = 1024;
 
-/// What Orchidea keeps from an IdP's metadata.
+/// What Orchidea keeps from an identity provider's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SamlMetadata {
     pub entity_id: String,
-    /// The SingleSignOnService location (HTTP-Redirect, else HTTP-POST).
+    /// The `SingleSignOnService` location (HTTP-Redirect, else HTTP-POST).
     pub sso_url: String,
     /// Base64 DER of each signing certificate, whitespace removed, in document order.
     pub signing_certificates: Vec<String>,

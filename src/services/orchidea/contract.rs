@@ -142,7 +142,7 @@ pub struct SamlIdp {
     pub reply_url: Url,
     /// The metadata's `entityID` (Entra: `https://sts.windows.net/{tenant}/`).
     pub entity_id: String,
-    /// The IDP's SingleSignOnService location.
+    /// The IDP's `SingleSignOnService` location.
     pub sso_url: String,
     /// The signing certificates the metadata held (base64 DER, no line breaks).
     pub signing_certificates: Vec<String>,
@@ -176,7 +176,7 @@ pub trait OrchideaAdmin: Send + Sync {
     fn list_scim_secrets(&self) -> BoxFuture<'_, Result<Vec<SecretInfo>, OrchideaError>>;
     /// Revokes a secret; revoking a revoked secret succeeds.
     fn revoke_scim_secret(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>>;
-    /// "+ Add new IDP" (#17): a SAML IDP from the IdP's federation metadata.
+    /// "+ Add new IDP" (#17): a SAML IDP from Entra's federation metadata.
     fn create_saml_idp(&self, idp: &NewSamlIdp) -> BoxFuture<'_, Result<SamlIdp, OrchideaError>>;
     /// One SAML IDP with its reply URL ("Copy reply URL").
     fn get_saml_idp(&self, id: &str) -> BoxFuture<'_, Result<SamlIdp, OrchideaError>>;
