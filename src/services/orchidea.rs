@@ -24,4 +24,4 @@ pub use http::HttpOrchideaAdmin;
 pub use manual::{
     ManualScim, parse_scim_url, parse_scim_url_for, parse_secret, pick_idp, scim_host_warning,
 };
-pub use sso::{ReplyUrlRules, parse_reply_url};
+pub use sso::{ReplyUrlRules, add_idp_steps, parse_reply_url};

@@ -20,13 +20,7 @@ const METADATA: &str = include_str!("../fixtures/saml/idp-metadata.xml");
 
 /// The claim names Entra sends by default (given name, surname, email, name).
 fn attributes() -> SamlAttributeNames {
-    let claim = |c: &str| format!("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/{c}");
-    SamlAttributeNames {
-        first_name: claim("givenname"),
-        last_name: claim("surname"),
-        email: claim("emailaddress"),
-        user_id: claim("name"),
-    }
+    SamlAttributeNames::entra_default_claims()
 }
 
 fn new_idp(name: &str, metadata: &str) -> NewSamlIdp {

@@ -88,6 +88,22 @@ pub struct SamlAttributeNames {
     pub user_id: String,
 }
 
+impl SamlAttributeNames {
+    /// The claims Entra sends by default in an app's SAML token: the user
+    /// name (UPN), email, first and last name (Entra docs
+    /// `identity-platform/saml-claims-customization.md`), under the claim
+    /// URIs of `identity-platform/reference-saml-tokens.md`.
+    pub fn entra_default_claims() -> Self {
+        let claim = |c: &str| format!("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/{c}");
+        Self {
+            first_name: claim("givenname"),
+            last_name: claim("surname"),
+            email: claim("emailaddress"),
+            user_id: claim("name"),
+        }
+    }
+}
+
 /// What "+ Add new IDP" takes: `POST /idps`.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,10 +1,12 @@
 //! Orchidea's half of SAML SSO (#17): the values Orchidea's SSO article
 //! fixes, the reply URL's shape, and the checks on a pasted reply URL.
 
+use std::path::Path;
+
 use url::Url;
 
-use super::OrchideaError;
 use super::manual::shorten;
+use super::{OrchideaError, SamlAttributeNames};
 
 /// Identifier (Entity ID) Entra's Basic SAML Configuration holds for Orchidea (article).
 pub const ENTITY_ID: &str = "https://orchidea.dev";
@@ -29,6 +31,34 @@ pub fn reply_url_for(workspace_url: &Url, idp_id: &str) -> Url {
         path.pop_if_empty().push(idp_id);
     }
     url
+}
+
+/// A name for the IDP the guide suggests (any name the workspace lacks works).
+pub const SUGGESTED_IDP_NAME: &str = "Microsoft Entra ID (SAML)";
+
+/// The manual path's "+ Add new IDP", one line per field of Orchidea's form
+/// (the SSO article's order), ending with what to paste back.
+pub fn add_idp_steps(
+    metadata_file: &Path,
+    attributes: &SamlAttributeNames,
+    email_domains: &[String],
+) -> Vec<String> {
+    let domains = if email_domains.is_empty() {
+        "leave empty, or list the domains whose users Orchidea may create on first sign-in".into()
+    } else {
+        email_domains.join(", ")
+    };
+    vec![
+        "In Orchidea open workspace settings → Authentication and click \"+ Add new IDP\".".into(),
+        format!("Name: {SUGGESTED_IDP_NAME} (or any name the workspace does not use yet)."),
+        format!("Metadata file: upload {}.", metadata_file.display()),
+        format!("First name attribute: {}", attributes.first_name),
+        format!("Last name attribute: {}", attributes.last_name),
+        format!("Email attribute: {}", attributes.email),
+        format!("User id attribute: {}", attributes.user_id),
+        format!("Email domains for automatic user creation: {domains}."),
+        "Save, click \"Copy reply URL\" on the new IDP and paste it here.".into(),
+    ]
 }
 
 /// What a reply URL may point at besides Orchidea's own hosts.
@@ -160,6 +190,35 @@ mod tests {
             "http://127.0.0.1:4100/api/saml/login/idp_x"
         );
         assert!(REPLY_URL_PLACEHOLDER.ends_with(REPLY_PATH_PREFIX));
+    }
+
+    #[test]
+    fn the_add_idp_guide_names_the_file_and_every_attribute() {
+        let attributes = SamlAttributeNames::entra_default_claims();
+        let file = Path::new("Orchidea SAML metadata.xml");
+        let steps = add_idp_steps(file, &attributes, &[]);
+        let text = steps.join("\n");
+        assert!(
+            text.contains("upload Orchidea SAML metadata.xml."),
+            "{text}"
+        );
+        for name in [
+            &attributes.first_name,
+            &attributes.last_name,
+            &attributes.email,
+            &attributes.user_id,
+        ] {
+            assert!(text.contains(name.as_str()), "{name}: {text}");
+        }
+        assert!(attributes.first_name.ends_with("/claims/givenname"));
+        assert!(steps.last().unwrap().contains("Copy reply URL"));
+        assert!(text.contains("leave empty"), "{text}");
+        let with = add_idp_steps(
+            file,
+            &attributes,
+            &["contoso.com".into(), "fabrikam.com".into()],
+        );
+        assert!(with.join("\n").contains(": contoso.com, fabrikam.com."));
     }
 
     #[test]
