@@ -496,3 +496,60 @@ pub(crate) async fn bad_input_rows(
         &refusal(admin.get_saml_idp("idp_gone").await.unwrap_err()),
     );
 }
+
+/// An Orchidea whose API answers a reply URL the paste field would refuse:
+/// the client refuses it too, so nothing reaches Entra.
+#[tokio::test]
+async fn a_reply_url_from_the_api_is_held_to_the_paste_rules() {
+    use axum::routing::get;
+    let idp = |reply: &str| {
+        serde_json::json!({
+            "id": "idp_1", "name": "Entra", "kind": "saml", "default": false,
+            "replyUrl": reply, "entityId": "https://sts.windows.net/t/",
+            "ssoUrl": "https://login.microsoftonline.com/t/saml2",
+            "signingCertificates": [fixture_certificate()],
+            "attributes": attributes(), "emailDomains": [],
+            "createdAt": "2026-03-01T10:15:00Z"
+        })
+    };
+    let good = idp("https://app.orchidea.dev/api/saml/login/idp_1");
+    let placeholder = idp("https://app.orchidea.dev/api/saml/login/");
+    let elsewhere = idp("https://login.example.net/api/saml/login/idp_1");
+    let app = axum::Router::new()
+        .route(
+            "/api/admin/v1/idps/good",
+            get(move || async move { axum::Json(good) }),
+        )
+        .route(
+            "/api/admin/v1/idps/placeholder",
+            get(move || async move { axum::Json(placeholder) }),
+        )
+        .route(
+            "/api/admin/v1/idps/elsewhere",
+            get(move || async move { axum::Json(elsewhere) }),
+        );
+    let base = crate::common::serve(app).await;
+    let admin = HttpOrchideaAdmin::new(
+        orchidea_wizard::platform::http::loopback_client(),
+        base,
+        orchidea_wizard::Secret::generate(32),
+    );
+    let read = admin.get_saml_idp("good").await.unwrap();
+    assert_eq!(
+        read.reply_url.as_str(),
+        "https://app.orchidea.dev/api/saml/login/idp_1"
+    );
+    for (id, problem) in [
+        ("placeholder", "placeholder"),
+        ("elsewhere", "login.example.net"),
+    ] {
+        let e = admin.get_saml_idp(id).await.unwrap_err();
+        assert!(
+            matches!(e, OrchideaError::ApiReplyUrl { .. }),
+            "{id}: {e:?}"
+        );
+        let text = e.to_string();
+        assert!(text.contains(problem), "{id}: {text}");
+        assert!(text.contains("Nothing was changed in Entra"), "{text}");
+    }
+}
