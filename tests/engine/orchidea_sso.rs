@@ -495,6 +495,16 @@ pub(crate) async fn bad_input_rows(
         "idp-unknown",
         &refusal(admin.get_saml_idp("idp_gone").await.unwrap_err()),
     );
+    let used = admin
+        .create_saml_idp(&new_idp("In use", METADATA))
+        .await
+        .unwrap();
+    admin.create_scim_secret(&used.id).await.unwrap();
+    check(
+        rows,
+        "idp-in-use",
+        &refusal(admin.delete_saml_idp(&used.id).await.unwrap_err()),
+    );
 }
 
 /// An Orchidea whose API answers a reply URL the paste field would refuse:
@@ -552,4 +562,41 @@ async fn a_reply_url_from_the_api_is_held_to_the_paste_rules() {
         assert!(text.contains(problem), "{id}: {text}");
         assert!(text.contains("Nothing was changed in Entra"), "{text}");
     }
+}
+
+/// Undo's side: a SAML IDP is removed once no live SCIM secret uses it.
+#[tokio::test]
+async fn a_saml_idp_is_deleted_once_no_live_secret_uses_it() {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let admin = admin(&sandbox);
+    let before = admin.list_idps().await.unwrap();
+    let idp = admin
+        .create_saml_idp(&new_idp("To remove", METADATA))
+        .await
+        .unwrap();
+    let secret = admin.create_scim_secret(&idp.id).await.unwrap();
+    assert_eq!(
+        admin.delete_saml_idp(&idp.id).await.unwrap_err(),
+        OrchideaError::IdpInUse { id: idp.id.clone() }
+    );
+    assert!(admin.get_saml_idp(&idp.id).await.is_ok(), "kept");
+    admin.revoke_scim_secret(&secret.id).await.unwrap();
+    admin.delete_saml_idp(&idp.id).await.unwrap();
+    assert_eq!(admin.list_idps().await.unwrap(), before);
+    assert_eq!(
+        admin.get_saml_idp(&idp.id).await.unwrap_err(),
+        OrchideaError::IdpUnknown { id: idp.id.clone() }
+    );
+    assert_eq!(
+        admin.delete_saml_idp(&idp.id).await.unwrap_err(),
+        OrchideaError::IdpUnknown { id: idp.id.clone() },
+        "gone: a second delete is a 404 the caller treats as done"
+    );
+    assert_eq!(
+        admin.delete_saml_idp("idp-entra").await.unwrap_err(),
+        OrchideaError::IdpUnknown {
+            id: "idp-entra".into()
+        },
+        "only SAML IDPs are removed here"
+    );
 }

@@ -130,6 +130,27 @@ impl Workspace {
         })
     }
 
+    /// Removes SAML IDP `id` (`DELETE /idps/{id}`): `Ok(false)` when there is
+    /// none, `Err` with the ids of live SCIM secrets that use it.
+    pub fn remove_saml_idp(&mut self, id: &str) -> Result<bool, Vec<String>> {
+        if !self.saml_idps.iter().any(|s| s.id == id) {
+            return Ok(false);
+        }
+        let now = SystemTime::now();
+        let live: Vec<String> = self
+            .secrets
+            .iter()
+            .filter(|s| s.idp_id == id && !s.revoked && !s.expired_at(now))
+            .map(|s| s.id.clone())
+            .collect();
+        if !live.is_empty() {
+            return Err(live);
+        }
+        self.saml_idps.retain(|s| s.id != id);
+        self.idps.retain(|i| i.id != id);
+        Ok(true)
+    }
+
     /// Every IDP, SAML ones with their reply URL (`GET /idps`).
     pub fn idps_with_reply_urls(&self, served_at: &Url) -> Vec<Idp> {
         self.idps
@@ -224,7 +245,7 @@ fn is_domain(d: &str) -> bool {
 pub(super) fn routes() -> Router<AdminState> {
     Router::new()
         .route("/api/admin/v1/idps", get(list_idps).post(create_idp))
-        .route("/api/admin/v1/idps/{id}", get(read_idp))
+        .route("/api/admin/v1/idps/{id}", get(read_idp).delete(delete_idp))
 }
 
 async fn list_idps(
@@ -329,6 +350,34 @@ async fn read_idp(
     }
 }
 
+async fn delete_idp(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers).await?;
+    let removed = state.ws.lock().await.remove_saml_idp(&id);
+    match removed {
+        Ok(true) => {
+            (state.on_change)();
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Ok(false) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No SAML IDP with id \"{id}\"."),
+        )),
+        Err(live) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "SCIM secrets that are not revoked use this IDP: {}. Revoke them first.",
+                live.join(", ")
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,8 +428,16 @@ mod tests {
         assert!(ws.saml_idp("idp-entra", &served).is_none());
         let back: Workspace = serde_json::from_str(&serde_json::to_string(&ws).unwrap()).unwrap();
         assert_eq!(back.saml_idps, ws.saml_idps);
-        // A SCIM secret can be made for it (step 1b chooses it).
-        assert!(ws.create_secret(&idp.id).is_some());
+        // A SCIM secret can be made for it (step 1b chooses it), and it
+        // keeps the IDP until revoked.
+        let (secret, _) = ws.create_secret(&idp.id).unwrap();
+        assert_eq!(ws.remove_saml_idp(&idp.id), Err(vec![secret.id.clone()]));
+        assert!(ws.revoke_secret(&secret.id));
+        assert_eq!(ws.remove_saml_idp(&idp.id), Ok(true));
+        assert_eq!(ws.idps.len(), before);
+        assert!(ws.saml_idps.is_empty());
+        assert_eq!(ws.remove_saml_idp(&idp.id), Ok(false));
+        assert_eq!(ws.remove_saml_idp("idp-entra"), Ok(false), "not SAML");
     }
 
     #[test]

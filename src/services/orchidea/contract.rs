@@ -196,6 +196,8 @@ pub trait OrchideaAdmin: Send + Sync {
     fn create_saml_idp(&self, idp: &NewSamlIdp) -> BoxFuture<'_, Result<SamlIdp, OrchideaError>>;
     /// One SAML IDP with its reply URL ("Copy reply URL").
     fn get_saml_idp(&self, id: &str) -> BoxFuture<'_, Result<SamlIdp, OrchideaError>>;
+    /// Removes a SAML IDP (undo); refused while live SCIM secrets use it.
+    fn delete_saml_idp(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>>;
 }
 
 #[cfg(test)]

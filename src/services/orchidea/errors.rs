@@ -119,6 +119,10 @@ pub enum OrchideaError {
     )]
     IdpNameTaken { name: String },
     #[error(
+        "Orchidea keeps the IDP \"{id}\" because SCIM secrets that are not revoked use it (409). Revoke them first (workspace admin → User management → SCIM), then remove the IDP."
+    )]
+    IdpInUse { id: String },
+    #[error(
         "Orchidea refused the federation metadata (400): {message} Download the app's Federation Metadata XML from Entra again (Single sign-on → SAML certificates) and upload it unchanged."
     )]
     MetadataRefused { message: String },

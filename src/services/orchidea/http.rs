@@ -361,6 +361,22 @@ impl OrchideaAdmin for HttpOrchideaAdmin {
             self.checked_idp(idp)
         })
     }
+
+    fn delete_saml_idp(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let url = self.url(&["idps", &id]);
+            let response = self.send(self.http.delete(url.clone()), &url).await?;
+            response.check(&url, About::Idp(&id)).map_err(|e| match e {
+                OrchideaError::Api {
+                    status: 409,
+                    ref code,
+                    ..
+                } if code == "conflict" => OrchideaError::IdpInUse { id: id.clone() },
+                other => other,
+            })
+        })
+    }
 }
 
 /// The create's refusals the contract names, as the admin reads them.
