@@ -3,7 +3,11 @@
 //! Only SHA-256 hashes of the admin token and of SCIM secrets are kept, as a
 //! real service would; a secret's value exists once, in the create response.
 
+mod idp;
+pub mod saml_metadata;
 mod secret;
+
+pub use idp::{IdpRefusal, METADATA_MAX_BYTES, StoredSamlIdp};
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -75,6 +79,9 @@ impl StoredSecret {
 pub struct Workspace {
     pub name: String,
     pub idps: Vec<Idp>,
+    /// The SAML details of `idps` of kind `saml` (#17, "+ Add new IDP").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub saml_idps: Vec<StoredSamlIdp>,
     #[serde(default)]
     pub secrets: Vec<StoredSecret>,
     pub admin_token_sha256: String,
@@ -115,6 +122,7 @@ impl Workspace {
             name: name.into(),
             kind: kind.into(),
             default,
+            reply_url: None,
         };
         Self {
             name: "Contoso Innovation (sandbox)".into(),
@@ -123,6 +131,7 @@ impl Workspace {
                 idp("idp-google", "Google Workspace", "google", false),
                 idp("idp-password", "Orchidea password", "password", false),
             ],
+            saml_idps: Vec::new(),
             secrets: Vec::new(),
             admin_token_sha256: sha256_hex(admin_token.expose()),
             users: Vec::new(),
@@ -213,6 +222,15 @@ impl Workspace {
         json!({
             "name": self.name,
             "idps": self.idps,
+            "samlIdps": self.saml_idps.iter().map(|s| json!({
+                "id": s.id,
+                "entityId": s.entity_id,
+                "ssoUrl": s.sso_url,
+                "signingCertificates": s.signing_certificates,
+                "metadataSha256": s.metadata_sha256,
+                "attributes": s.attributes,
+                "emailDomains": s.email_domains,
+            })).collect::<Vec<_>>(),
             "secrets": self.secrets.iter().map(StoredSecret::info).collect::<Vec<_>>(),
             "users": self.users,
             "groups": self.groups,
@@ -284,7 +302,7 @@ pub(crate) fn router_with_faults(
     };
     Router::new()
         .route("/api/admin/v1/workspace", get(workspace))
-        .route("/api/admin/v1/idps", get(idps))
+        .merge(idp::routes())
         .merge(secret::routes())
         .route("/api/admin/v1/{*rest}", any(unknown_endpoint))
         .with_state(admin)
@@ -383,12 +401,6 @@ async fn workspace(
     authorize(&state, &headers).await?;
     let name = state.ws.lock().await.name.clone();
     Ok(axum::Json(json!({ "name": name, "scimUrl": state.scim_url })).into_response())
-}
-
-async fn idps(State(state): State<AdminState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    authorize(&state, &headers).await?;
-    let items = state.ws.lock().await.idps.clone();
-    Ok(axum::Json(json!({ "items": items })).into_response())
 }
 
 async fn unknown_endpoint(

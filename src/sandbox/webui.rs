@@ -2,7 +2,11 @@
 //! management → SCIM), so the guided manual path can be walked for real:
 //! create a secret in the page, copy URL and secret, paste them into the
 //! wizard. Served on loopback only, without sign-in (the sandbox's admin
-//! is whoever runs it).
+//! is whoever runs it). [`authentication`] is workspace settings →
+//! Authentication (#17): "+ Add new IDP" and "Copy reply URL".
+
+pub mod authentication;
+mod multipart;
 
 use std::fmt::Write as _;
 
@@ -30,10 +34,11 @@ pub fn router(ws: SharedWorkspace, scim_url: Url, on_change: OnChange) -> Router
     Router::new()
         .route(PATH, get(page).post(create))
         .with_state(PageState {
-            ws,
-            scim_url,
-            on_change,
+            ws: ws.clone(),
+            scim_url: scim_url.clone(),
+            on_change: on_change.clone(),
         })
+        .merge(authentication::router(ws, scim_url, on_change))
 }
 
 #[derive(Deserialize)]

@@ -6,17 +6,22 @@
 //! which [`parse_scim_url`] and [`parse_secret`] check before the probe does.
 //!
 //! [`contract`] is the trait and its values, [`http`] the HTTP client,
-//! [`manual`] the manual path and the checks on pasted values, [`errors`]
-//! the messages.
+//! [`manual`] the manual path and the checks on pasted values, [`sso`] the
+//! SAML IDP's reply URL (#17), [`errors`] the messages.
 
 pub mod contract;
 pub mod errors;
 pub mod http;
 pub mod manual;
+pub mod sso;
 
-pub use contract::{CreatedSecret, Idp, OrchideaAdmin, SecretInfo, WorkspaceInfo};
+pub use contract::{
+    CreatedSecret, Idp, NewSamlIdp, OrchideaAdmin, SamlAttributeNames, SamlIdp, SecretInfo,
+    WorkspaceInfo,
+};
 pub use errors::OrchideaError;
 pub use http::HttpOrchideaAdmin;
 pub use manual::{
     ManualScim, parse_scim_url, parse_scim_url_for, parse_secret, pick_idp, scim_host_warning,
 };
+pub use sso::{ReplyUrlRules, add_idp_steps, parse_reply_url};

@@ -509,6 +509,8 @@ async fn every_catalogue_entry_gives_its_message() {
         .to_string(),
     );
 
+    crate::orchidea_sso::bad_input_rows(&mut rows, check).await;
+
     assert!(
         rows.is_empty(),
         "catalogue rows without a check: {:?}",

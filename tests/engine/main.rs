@@ -52,6 +52,7 @@ mod engine_faults;
 mod engine_sandbox;
 mod graph_client;
 mod orchidea_api;
+mod orchidea_sso;
 mod permissions;
 mod probe;
 mod proxy;

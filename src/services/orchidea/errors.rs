@@ -108,4 +108,74 @@ pub enum OrchideaError {
         "That looks like a URL, not a secret. The SCIM URL and the SCIM secret go in separate fields."
     )]
     SecretLooksLikeUrl,
+
+    // SSO (#17): the SAML IDP in Orchidea and its reply URL.
+    #[error(
+        "Orchidea has no SAML IDP with id \"{id}\" (404). It may have been deleted: add it again under workspace settings → Authentication → \"+ Add new IDP\"."
+    )]
+    IdpUnknown { id: String },
+    #[error(
+        "Orchidea already has an IDP named \"{name}\" (409). Choose another name, or use that IDP if it is the one for this Entra app."
+    )]
+    IdpNameTaken { name: String },
+    #[error(
+        "Orchidea keeps the IDP \"{id}\" because SCIM secrets that are not revoked use it (409). Revoke them first (workspace admin → User management → SCIM), then remove the IDP."
+    )]
+    IdpInUse { id: String },
+    #[error(
+        "Orchidea refused the federation metadata (400): {message} Download the app's Federation Metadata XML from Entra again (Single sign-on → SAML certificates) and upload it unchanged."
+    )]
+    MetadataRefused { message: String },
+    #[error(
+        "The federation metadata has no signing certificate, so Orchidea could not check Entra's SAML responses (400). Add a SAML signing certificate to the app in Entra (Single sign-on → SAML certificates), then download the metadata again."
+    )]
+    MetadataWithoutSigningCertificate,
+    #[error(
+        "Orchidea's admin API gave a reply URL the wizard does not use ({url}): {problem} Nothing was changed in Entra. Ask Orchidea's support about it, or take the manual path: paste the reply URL that \"Copy reply URL\" gives."
+    )]
+    ApiReplyUrl { url: String, problem: String },
+    #[error(
+        "The reply URL is empty. In Orchidea open workspace settings → Authentication, click \"Copy reply URL\" on the IDP you added and paste it here."
+    )]
+    EmptyReplyUrl,
+    #[error(
+        "\"{input}\" is not a URL. Paste the whole reply URL that \"Copy reply URL\" gives, starting with https://."
+    )]
+    ReplyUrlNotAUrl { input: String },
+    #[error(
+        "The reply URL contains a line break, so part of another line was copied with it. Copy it again with \"Copy reply URL\" and paste it as a single line."
+    )]
+    ReplyUrlLineBreak,
+    #[error(
+        "The reply URL contains spaces inside it; Orchidea's reply URLs have none. Copy it again with \"Copy reply URL\", without surrounding text."
+    )]
+    ReplyUrlInnerSpace,
+    #[error(
+        "The reply URL must use https:// (Entra sends SAML responses only to https:// reply URLs; http:// is accepted for this computer only). Paste it exactly as Orchidea shows it."
+    )]
+    ReplyUrlNotHttps,
+    #[error(
+        "The reply URL points at this computer (localhost or 127.0.0.1): that is a sandbox's. For a real tenant paste the reply URL of the IDP in your Orchidea workspace (https://app.orchidea.dev/api/saml/login/…)."
+    )]
+    ReplyUrlLoopbackForRealTenant,
+    #[error(
+        "The reply URL contains a user name or password. Copy it again with \"Copy reply URL\": Orchidea's reply URLs have none."
+    )]
+    ReplyUrlCredentials,
+    #[error(
+        "The reply URL has a query (?…) or fragment (#…). Paste it exactly as \"Copy reply URL\" gives it, ending in the IDP's id (…/api/saml/login/…)."
+    )]
+    ReplyUrlQueryOrFragment,
+    #[error(
+        "The reply URL's host {host} is not Orchidea's ({expected}). Copy it in Orchidea with \"Copy reply URL\" on the IDP you added."
+    )]
+    ReplyUrlHost { host: String, expected: String },
+    #[error(
+        "The reply URL's path {path} is not an Orchidea SAML reply path (/api/saml/login/…). Copy it with \"Copy reply URL\" on the IDP, not the workspace's address or sign-on URL."
+    )]
+    ReplyUrlPath { path: String },
+    #[error(
+        "That is the placeholder reply URL (…/api/saml/login/ without an IDP). Add the IDP in Orchidea first (workspace settings → Authentication → \"+ Add new IDP\"), then paste what its \"Copy reply URL\" gives."
+    )]
+    ReplyUrlPlaceholder,
 }

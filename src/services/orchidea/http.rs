@@ -10,7 +10,11 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::manual::{check_api_scim_url, shorten};
-use super::{CreatedSecret, Idp, OrchideaAdmin, OrchideaError, SecretInfo, WorkspaceInfo};
+use super::sso::check_api_reply_url;
+use super::{
+    CreatedSecret, Idp, NewSamlIdp, OrchideaAdmin, OrchideaError, SamlIdp, SecretInfo,
+    WorkspaceInfo,
+};
 use crate::platform::secret::Secret;
 
 /// Where the admin API hangs off the workspace URL.
@@ -120,7 +124,7 @@ impl HttpOrchideaAdmin {
             let response = self
                 .send(self.http.post(url.clone()).json(&body), &url)
                 .await?;
-            let wire: CreatedWire = response.json(&url, None)?;
+            let wire: CreatedWire = response.json(&url, About::Api)?;
             let scim_url = match check_api_scim_url(&wire.scim_url) {
                 Ok(u) => u,
                 Err(OrchideaError::ApiScimUrl { url, problem, .. }) => {
@@ -154,8 +158,23 @@ impl HttpOrchideaAdmin {
     async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, OrchideaError> {
         let url = self.url(segments);
         let response = self.send(self.http.get(url.clone()), &url).await?;
-        response.json(&url, None)
+        response.json(&url, About::Api)
     }
+
+    /// A SAML IDP the API answered, its reply URL held to the paste rules.
+    fn checked_idp(&self, mut idp: SamlIdp) -> Result<SamlIdp, OrchideaError> {
+        idp.reply_url = check_api_reply_url(&idp.reply_url, &self.base)?;
+        Ok(idp)
+    }
+}
+
+/// What a 404 in the API's own format is about.
+#[derive(Clone, Copy)]
+enum About<'a> {
+    /// The endpoint itself (no admin API at this address).
+    Api,
+    Secret(&'a str),
+    Idp(&'a str),
 }
 
 struct Response {
@@ -196,20 +215,16 @@ struct CreatedWire {
 
 impl Response {
     /// The body as `T` on 2xx, otherwise the error the status and body mean.
-    /// `secret_id` names the secret a 404 is about, if any.
-    fn json<T: DeserializeOwned>(
-        self,
-        url: &Url,
-        secret_id: Option<&str>,
-    ) -> Result<T, OrchideaError> {
-        self.check(url, secret_id)?;
+    /// `about` names what a 404 is about.
+    fn json<T: DeserializeOwned>(self, url: &Url, about: About<'_>) -> Result<T, OrchideaError> {
+        self.check(url, about)?;
         serde_json::from_slice(&self.body).map_err(|e| OrchideaError::UnexpectedResponse {
             status: self.status.as_u16(),
             detail: format!("{e}; body starts with {}", body_preview(&self.body)),
         })
     }
 
-    fn check(&self, url: &Url, secret_id: Option<&str>) -> Result<(), OrchideaError> {
+    fn check(&self, url: &Url, about: About<'_>) -> Result<(), OrchideaError> {
         let status = self.status;
         if status.is_success() {
             return Ok(());
@@ -236,10 +251,13 @@ impl Response {
                     message
                 },
             },
-            // A 404 in the API's own format is about the secret; anything else
-            // means there is no admin API at this address.
-            404 => match (secret_id, &api_error) {
-                (Some(id), Some(_)) => OrchideaError::SecretNotFound { id: id.to_string() },
+            // A 404 in the API's own format is about the secret or IDP;
+            // anything else means there is no admin API at this address.
+            404 => match (about, &api_error) {
+                (About::Secret(id), Some(_)) => {
+                    OrchideaError::SecretNotFound { id: id.to_string() }
+                }
+                (About::Idp(id), Some(_)) => OrchideaError::IdpUnknown { id: id.to_string() },
                 _ => OrchideaError::NotFound {
                     url: Self::api_root(url),
                 },
@@ -309,8 +327,79 @@ impl OrchideaAdmin for HttpOrchideaAdmin {
         Box::pin(async move {
             let url = self.url(&["scim", "secrets", &id]);
             let response = self.send(self.http.delete(url.clone()), &url).await?;
-            response.check(&url, Some(&id))
+            response.check(&url, About::Secret(&id))
         })
+    }
+
+    fn create_saml_idp(&self, idp: &NewSamlIdp) -> BoxFuture<'_, Result<SamlIdp, OrchideaError>> {
+        let idp = idp.clone();
+        Box::pin(async move {
+            // The metadata is public but long: the log names it by its hash.
+            tracing::info!(
+                name = %idp.name,
+                metadata_bytes = idp.metadata_xml.len(),
+                metadata_sha256 = %idp.metadata_sha256(),
+                "creating a SAML IDP in Orchidea"
+            );
+            let url = self.url(&["idps"]);
+            let response = self
+                .send(self.http.post(url.clone()).json(&idp), &url)
+                .await?;
+            let created: SamlIdp = response
+                .json(&url, About::Api)
+                .map_err(|e| create_refusal(e, &idp.name))?;
+            self.checked_idp(created)
+        })
+    }
+
+    fn get_saml_idp(&self, id: &str) -> BoxFuture<'_, Result<SamlIdp, OrchideaError>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let url = self.url(&["idps", &id]);
+            let response = self.send(self.http.get(url.clone()), &url).await?;
+            let idp: SamlIdp = response.json(&url, About::Idp(&id))?;
+            self.checked_idp(idp)
+        })
+    }
+
+    fn delete_saml_idp(&self, id: &str) -> BoxFuture<'_, Result<(), OrchideaError>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let url = self.url(&["idps", &id]);
+            let response = self.send(self.http.delete(url.clone()), &url).await?;
+            response.check(&url, About::Idp(&id)).map_err(|e| match e {
+                OrchideaError::Api {
+                    status: 409,
+                    ref code,
+                    ..
+                } if code == "conflict" => OrchideaError::IdpInUse { id: id.clone() },
+                other => other,
+            })
+        })
+    }
+}
+
+/// The create's refusals the contract names, as the admin reads them.
+fn create_refusal(e: OrchideaError, name: &str) -> OrchideaError {
+    match e {
+        OrchideaError::Api {
+            status: 409,
+            ref code,
+            ..
+        } if code == "conflict" => OrchideaError::IdpNameTaken {
+            name: name.to_string(),
+        },
+        OrchideaError::Api {
+            status: 400,
+            ref code,
+            ..
+        } if code == "no_signing_certificate" => OrchideaError::MetadataWithoutSigningCertificate,
+        OrchideaError::Api {
+            status: 400,
+            code,
+            message,
+        } if code == "invalid_metadata" => OrchideaError::MetadataRefused { message },
+        other => other,
     }
 }
 

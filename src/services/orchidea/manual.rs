@@ -238,6 +238,7 @@ mod tests {
             name: name.into(),
             kind: kind.into(),
             default,
+            reply_url: None,
         }
     }
 
