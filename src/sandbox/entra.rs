@@ -512,6 +512,23 @@ impl EntraState {
                 }
             }
         }
+        // Orchidea's reply URLs (an app's redirect URIs) and sign-on URLs
+        // live on the same origin and move with it.
+        let moved = |url: &str| url.strip_prefix(from).map(|rest| format!("{to}{rest}"));
+        for app in &mut self.applications {
+            if let Some(uris) = app["web"]["redirectUris"].as_array_mut() {
+                for uri in uris {
+                    if let Some(new) = uri.as_str().and_then(moved) {
+                        *uri = Value::String(new);
+                    }
+                }
+            }
+        }
+        for sp in &mut self.service_principals {
+            if let Some(new) = sp.sso.login_url.as_deref().and_then(moved) {
+                sp.sso.login_url = Some(new);
+            }
+        }
     }
 
     pub fn sp_mut(&mut self, id: &str) -> Option<&mut ServicePrincipal> {
@@ -591,10 +608,32 @@ mod tests {
             "b".into(),
             vec![pair("BaseAddress", "https://elsewhere/scim")],
         );
+        let app = state.applications.len();
+        assert!(
+            app > 0,
+            "the built-in tenant's apps have application objects"
+        );
+        state.applications[0]["web"]["redirectUris"] = serde_json::json!([
+            "http://127.0.0.1:4000/api/saml/login/idp-1",
+            "https://elsewhere/acs"
+        ]);
+        state.service_principals[0].sso.login_url = Some("http://127.0.0.1:4000/contoso".into());
         state.move_base_address("http://127.0.0.1:4000/", "http://127.0.0.1:5000/");
         assert_eq!(
             state.secret("a", "BaseAddress").unwrap().expose(),
             "http://127.0.0.1:5000/scim/v2"
+        );
+        assert_eq!(
+            state.applications[0]["web"]["redirectUris"],
+            serde_json::json!([
+                "http://127.0.0.1:5000/api/saml/login/idp-1",
+                "https://elsewhere/acs"
+            ]),
+            "Orchidea's reply URL moves with its port; another one does not"
+        );
+        assert_eq!(
+            state.service_principals[0].sso.login_url.as_deref(),
+            Some("http://127.0.0.1:5000/contoso")
         );
         assert_eq!(
             state.secret("a", "SecretToken").unwrap().expose(),
