@@ -13,26 +13,15 @@ use url::Url;
 
 use super::sso::{SamlApplication, SamlServicePrincipal};
 
-/// The Identifier (Entity ID) the article gives.
-pub const ORCHIDEA_IDENTIFIER: &str = "https://orchidea.dev";
+// Orchidea's values are stated once, with Orchidea's side: the Identifier,
+// the placeholder Reply URL's path, and the claim names for its IDP form
+// (`SamlAttributeNames::entra_default_claims`).
+use crate::services::orchidea::sso::{
+    ENTITY_ID as ORCHIDEA_IDENTIFIER, REPLY_PATH_PREFIX as REPLY_PATH,
+};
+
 /// Orchidea's app origin; the sandbox's workspace stands in for it in tests.
 pub const ORCHIDEA_APP_ORIGIN: &str = "https://app.orchidea.dev";
-/// The path of the article's placeholder Reply URL and of every IDP's own.
-pub const REPLY_PATH: &str = "/api/saml/login/";
-
-/// The claim names Entra sends by default in a SAML token, for Orchidea's
-/// "+ Add new IDP" attribute fields (Entra `saml-claims-customization.md`:
-/// by default the token carries the user name as the name identifier and
-/// the e-mail address, first name and last name; the URIs are the ones
-/// the admin center's "Attributes & Claims" lists, not printed on that
-/// page: assumed). The user id is the name identifier's claim (the user
-/// principal name unless the admin changed it).
-pub const CLAIM_FIRST_NAME: &str =
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname";
-pub const CLAIM_LAST_NAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname";
-pub const CLAIM_EMAIL: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress";
-pub const CLAIM_USER_ID: &str =
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
 
 /// What Orchidea asks for, for one workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -89,17 +89,20 @@ pub struct SamlAttributeNames {
 }
 
 impl SamlAttributeNames {
-    /// The claims Entra sends by default in an app's SAML token: the user
-    /// name (UPN), email, first and last name (Entra docs
-    /// `identity-platform/saml-claims-customization.md`), under the claim
-    /// URIs of `identity-platform/reference-saml-tokens.md`.
+    /// The claims Entra sends by default in an app's SAML token (Entra docs
+    /// `identity-platform/saml-claims-customization.md`; the claim URIs are
+    /// those of `identity-platform/reference-saml-tokens.md`): first name,
+    /// last name, email, and for the user id the object ID — the value
+    /// provisioning sends as `externalId` (step 13), which stays the same
+    /// when a user is renamed, where the user name (UPN) would not (a
+    /// choice: the page lists both as sent by default).
     pub fn entra_default_claims() -> Self {
         let claim = |c: &str| format!("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/{c}");
         Self {
             first_name: claim("givenname"),
             last_name: claim("surname"),
             email: claim("emailaddress"),
-            user_id: claim("name"),
+            user_id: "http://schemas.microsoft.com/identity/claims/objectidentifier".into(),
         }
     }
 }
