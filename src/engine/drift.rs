@@ -463,6 +463,8 @@ impl Engine {
         facts.reads = super::facts::Reads::default();
         facts.app = None;
         facts.job = None;
+        facts.saved_credentials_work = false;
+        facts.saved_credentials_error = None;
         super::steps::discover(self, facts).await?;
         // The run state is one file for every tenant on this Graph: only
         // the one about the app found counts.
@@ -489,11 +491,14 @@ impl Engine {
             .secrets
             .as_ref()
             .is_some_and(|(_, saved)| saved.iter().any(|e| e.key == SECRET_TOKEN));
-        let credentials_pass = if has_token && facts.job.is_some() {
-            super::steps::saved_credentials_pass(self, facts).await?
-        } else {
-            false
-        };
+        // Discovery asked Test Connection already: a refusal is a
+        // difference; a failure that says nothing about the credentials (a
+        // throttle, a lost connection) means the check could not be done.
+        match &facts.saved_credentials_error {
+            Some(crate::services::graph::GraphError::CredentialValidation { .. }) | None => {}
+            Some(e) => return Err(e.clone().into()),
+        }
+        let credentials_pass = facts.saved_credentials_work;
         Ok(Snapshot {
             app: facts.app.as_ref().map(|a| a.id.clone()),
             job: facts.job.clone(),

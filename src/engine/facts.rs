@@ -66,6 +66,9 @@ pub struct Facts {
     pub idp: Option<Idp>,
     /// The secret Entra had saved before this run still validates.
     pub saved_credentials_work: bool,
+    /// Why Test Connection on the saved credentials did not pass, when it
+    /// was asked: a refusal, or a failure that says nothing about them.
+    pub saved_credentials_error: Option<GraphError>,
     pub saved_base_address: Option<String>,
     pub saved_sync_all: Option<String>,
     pub probe: Option<ProbeReport>,

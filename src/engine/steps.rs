@@ -15,7 +15,6 @@ mod secret;
 mod start;
 
 pub(super) use app::ambiguous;
-pub(super) use credentials::saved_credentials_pass;
 pub(super) use discover::discover;
 pub(super) use restore::restore;
 pub(super) use rotate::{OnStage, refused, rotate};

@@ -233,23 +233,6 @@ pub(super) async fn validate(
     }
 }
 
-/// Test Connection on the saved credentials, for the drift check: `true`
-/// when it passed (or the cloud has none: nothing to check there),
-/// `false` when the SCIM endpoint refused them; any other failure (a
-/// throttle, a lost connection, an expired sign-in) is an error, since
-/// nothing was learnt about the credentials.
-pub(in crate::engine) async fn saved_credentials_pass(
-    engine: &Engine,
-    facts: &Facts,
-) -> Result<bool, EngineError> {
-    let (app, job) = job_ids(facts)?;
-    match validate(engine, &graph(engine, facts), &app, &job, None).await {
-        Ok(_) => Ok(true),
-        Err(GraphError::CredentialValidation { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub(super) async fn test_connection(engine: &Engine, facts: &mut Facts) -> StepResult {
     require(facts, StepId::TestConnection, StepId::AutomaticMode)?;
     require(facts, StepId::TestConnection, StepId::CopyUrlAndSecret)?;

@@ -88,14 +88,14 @@ pub(in crate::engine) async fn discover(
     let now = Instant::now();
     facts.reads.job = Some(now);
     facts.reads.secrets = Some((now, saved));
-    facts.saved_credentials_work = match (&facts.job, has_token) {
-        // Where Test Connection is missing, a saved token is taken as
-        // working (the first cycle shows it), or every run would replace it.
-        (Some(job), true) => validate(engine, graph, &app.id, &job.id, None)
-            .await
-            .is_ok(),
-        _ => false,
+    // Where Test Connection is missing, a saved token is taken as working
+    // (the first cycle shows it), or every run would replace it.
+    let tested = match (&facts.job, has_token) {
+        (Some(job), true) => Some(validate(engine, graph, &app.id, &job.id, None).await),
+        _ => None,
     };
+    facts.saved_credentials_work = matches!(tested, Some(Ok(_)));
+    facts.saved_credentials_error = tested.and_then(Result::err);
     facts.reads.discovered = Some((app.id.clone(), now));
     Ok(())
 }
