@@ -34,7 +34,7 @@ use futures::future::BoxFuture;
 
 pub use apps::{AppCandidate, Capability};
 pub use audience::{Audience, Scope};
-pub use config::{EngineConfig, SecretSource};
+pub use config::{EngineConfig, SecretSource, SsoChoice, SsoConfig};
 pub use error::{EngineError, SCHEMA_CHANGED};
 pub use facts::{FRESH, Facts, OnDemandRecord, Reads, ScimTarget, TestConnectionFailure};
 pub use handle::Engine;

@@ -148,6 +148,8 @@ pub struct Sandbox {
     pub scim_url: Url,
     /// The Orchidea admin API token (sandbox only).
     pub admin_token: Secret,
+    /// The simulated tenant's id (Entra's `tid`).
+    pub tenant_id: String,
     /// A bearer the sandbox's Graph always accepts (besides the access
     /// tokens its sign-in side issues, which expire).
     pub graph_token: Secret,
@@ -474,7 +476,9 @@ impl Sandbox {
                 uuid::Uuid::new_v4().simple()
             )),
         };
+        let tenant_id = shared.entra.lock().await.tenant.id.clone();
         Ok(Sandbox {
+            tenant_id,
             login_url,
             graph_url,
             orchidea_url,

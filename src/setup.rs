@@ -102,6 +102,7 @@ pub fn config(
         run_state: Some(crate::engine::resume::default_path()),
         cloud: crate::platform::cloud::Cloud::Global,
         tenant_id: None,
+        sso: crate::engine::SsoConfig::default(),
     }
 }
 
@@ -137,5 +138,9 @@ pub fn sandbox_config(
     // The simulated tenant's files stay with it, apart from real ones.
     cfg.backup_dir = Some(sandbox.wizard_dir.join("backups"));
     cfg.run_state = Some(sandbox.wizard_dir.join("run-state.json"));
+    cfg.sso.login_url = Some(sandbox.login_url.clone());
+    cfg.sso.tenant = Some(sandbox.tenant_id.clone());
+    cfg.sso.workspace_url = Some(sandbox.orchidea_url.clone());
+    cfg.sso.metadata_dir = Some(sandbox.wizard_dir.clone());
     cfg
 }

@@ -67,5 +67,6 @@ mod secret_ages;
 mod secret_leak;
 mod signin_flows;
 mod sso_graph;
+mod sso_step;
 mod stale_schema;
 mod undo;
