@@ -105,7 +105,7 @@ impl RunState {
             .map(|(n, _)| n.as_str())
     }
 
-    /// "12 of 18 steps complete on "Orchidea" (job …), next: step 9; 2026-… UTC".
+    /// "12 of 19 steps complete on "Orchidea" (job …), next: step 9; 2026-… UTC".
     pub fn summary(&self) -> String {
         let app = match (&self.app_name, &self.app_id) {
             (Some(n), _) => format!(" on \"{n}\""),
@@ -182,11 +182,11 @@ mod tests {
         });
         let state = RunState::from_facts("https://graph.microsoft.com/v1.0", &facts, Scope::All);
         assert_eq!(state.completed(), 3);
-        assert_eq!(state.next_step(), Some("2"));
+        assert_eq!(state.next_step(), Some("1c"));
         assert!(
             state
                 .summary()
-                .starts_with("3 of 18 steps complete, next: step 2; ")
+                .starts_with("3 of 19 steps complete, next: step 1c; ")
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join("run-state.json");

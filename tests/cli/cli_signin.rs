@@ -31,7 +31,7 @@ fn run_signs_in_with_a_device_code_and_completes_all_16_steps() {
     assert!(stdout.contains("Signed in as"), "{stdout}");
     assert!(stdout.contains("Application Administrator"), "{stdout}");
     let states = final_states(&stdout);
-    assert_eq!(states.len(), 18, "{stdout}");
+    assert_eq!(states.len(), 19, "{stdout}");
     assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
 
     // What the sandbox holds, read from its own state file.
@@ -133,7 +133,7 @@ fn create_app_waits_for_the_new_app_to_replicate_and_completes_all_steps() {
         sandbox.cli(&["run", "--orchidea-url", &orchidea, "--yes", "--create-app"]);
     assert!(ok, "exit 0\n{stdout}\n{stderr}");
     let states = final_states(&stdout);
-    assert_eq!(states.len(), 18, "{stdout}");
+    assert_eq!(states.len(), 19, "{stdout}");
     assert!(states.iter().all(|(_, s)| s == "done"), "{states:?}");
     assert!(
         stdout.contains("waiting for Entra to replicate it")

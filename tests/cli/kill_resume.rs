@@ -58,7 +58,7 @@ fn kill_and_resume(label: &str, crash: &[&str]) -> Result<(), String> {
             "{label}: the second run did not say where it continues:\n{out}"
         ));
     }
-    if !out.contains("18 of 18 steps complete") {
+    if !out.contains("19 of 19 steps complete") {
         return Err(format!("{label}: not complete:\n{out}"));
     }
     let dump: Value = serde_json::from_slice(&std::fs::read(&dump).unwrap()).unwrap();

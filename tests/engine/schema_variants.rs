@@ -144,7 +144,7 @@ async fn each_variant_planted_in_the_job_ends_with_orchidea_s_mapping() {
             .await
             .unwrap_or_else(|e| panic!("{variant}: {e}"));
         let checklist = engine.checklist().await;
-        assert_eq!(checklist.iter().count(), 18, "{variant}");
+        assert_eq!(checklist.iter().count(), 19, "{variant}");
         for (step, status) in checklist.iter() {
             assert!(status.is_complete(), "{variant}: {step}: {status:?}");
         }
@@ -173,7 +173,7 @@ fn each_variant_as_template_schema_ends_with_orchidea_s_mapping_through_the_cli(
         let (ok, stdout, stderr) = sandbox.cli(&["run", "--orchidea-url", &orchidea, "--yes"]);
         assert!(ok, "{variant}: exit 0\n{stdout}\n{stderr}");
         let states = final_states(&stdout);
-        assert_eq!(states.len(), 18, "{variant}: {stdout}");
+        assert_eq!(states.len(), 19, "{variant}: {stdout}");
         assert!(
             states.iter().all(|(_, s)| s == "done"),
             "{variant}: {states:?}"

@@ -39,7 +39,7 @@ fn walks_the_sandbox_flow_step_by_step() {
     let mut h = Harness::new(false);
     assert_screen(&h, ScreenId::Welcome);
     h.assert_sees("Connect Orchidea to Microsoft Entra ID");
-    h.assert_sees("0 of 18 steps complete");
+    h.assert_sees("0 of 19 steps complete");
 
     h.click("Start the sandbox");
     assert_screen(&h, ScreenId::OrchideaSecret);
@@ -49,7 +49,7 @@ fn walks_the_sandbox_flow_step_by_step() {
     h.click("Create SCIM secret");
     assert_complete(&h, ScreenId::OrchideaSecret.steps());
     h.assert_sees("Copy URL");
-    h.assert_sees("3 of 18 steps complete");
+    h.assert_sees("3 of 19 steps complete");
     let secret = h.app.session().scim().unwrap().secret.clone().unwrap();
     h.assert_sees(&secret.masked());
     assert!(
@@ -119,8 +119,8 @@ fn walks_the_sandbox_flow_step_by_step() {
 
     assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
-    h.assert_sees("18 of 18 steps complete");
-    h.assert_sees("Provisioning is set up: all 18 steps are complete.");
+    h.assert_sees("19 of 19 steps complete");
+    h.assert_sees("Provisioning is set up: all 19 steps are complete.");
     h.assert_sees(&url);
 }
 
@@ -163,7 +163,7 @@ fn runs_the_remaining_steps_pausing_before_the_schema_write_and_start() {
 
     assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
-    h.assert_sees("18 of 18 steps complete");
+    h.assert_sees("19 of 19 steps complete");
 }
 
 #[test]

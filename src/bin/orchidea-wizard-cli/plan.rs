@@ -304,12 +304,17 @@ fn row(entry: &Entry, outcome: Result<TenantOutcome, CliError>) -> Row {
                 (true, _, _) => "done".to_string(),
                 (false, _, Some(why)) => {
                     format!(
-                        "failed after {} of 18 steps: {}",
+                        "failed after {} of {} steps: {}",
                         o.completed,
+                        orchidea_wizard::StepId::ALL.len(),
                         one_line(why)
                     )
                 }
-                (false, _, None) => format!("stopped after {} of 18 steps", o.completed),
+                (false, _, None) => format!(
+                    "stopped after {} of {} steps",
+                    o.completed,
+                    orchidea_wizard::StepId::ALL.len()
+                ),
             };
             Row {
                 name: entry.name.clone(),

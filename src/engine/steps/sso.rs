@@ -36,6 +36,9 @@ fn wanted(engine: &Engine) -> Result<OrchideaSaml, EngineError> {
 }
 
 pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
+    if engine.cfg.sso.choice == SsoChoice::No {
+        return Ok(not_asked(engine, facts).await);
+    }
     super::discover(engine, facts).await?;
     let client = graph(engine, facts);
     let want = wanted(engine)?;
@@ -52,10 +55,25 @@ pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
             )));
         }
     }
-    if engine.cfg.sso.choice == SsoChoice::No {
-        return Ok(Status::Manual(BY_HAND.into()));
-    }
     set_up(engine, facts, &want).await
+}
+
+/// Not asked to set it up: what the tenant read shows (the app's SAML mode
+/// comes with the app list step 1a reads anyway), nothing more is read and
+/// nothing fails here — a read that fails is step 1a's to report.
+async fn not_asked(engine: &Engine, facts: &mut Facts) -> Status {
+    if facts.app.is_none() && super::discover(engine, facts).await.is_err() {
+        return Status::Manual(BY_HAND.into());
+    }
+    match &facts.app {
+        Some(app) if app.preferred_single_sign_on_mode.as_deref() == Some("saml") => {
+            Status::AlreadyDone(format!(
+                "Not needed: \"{}\" already signs users in with SAML single sign-on.",
+                app.display_name.as_deref().unwrap_or("the Orchidea app")
+            ))
+        }
+        _ => Status::Manual(BY_HAND.into()),
+    }
 }
 
 async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> StepResult {
