@@ -29,6 +29,8 @@ mod serve;
 mod standalone;
 #[path = "../support/users.rs"]
 mod users;
+#[path = "../support/without_sso.rs"]
+mod without_sso;
 mod common {
     pub use super::dump::*;
     pub use super::local::*;
@@ -38,6 +40,7 @@ mod common {
     pub use super::scim_store::*;
     pub use super::serve::*;
     pub use super::users::*;
+    pub use super::without_sso::*;
     pub(crate) use super::{graph_api, keyring, standalone};
 }
 
