@@ -57,6 +57,26 @@ impl Engine {
         }
     }
 
+    /// Starts from what an earlier engine on the same target did: the
+    /// window runs step 0 before the secret path (and so this engine) is
+    /// chosen, and the summary and report list both runs' changes.
+    #[must_use]
+    pub fn after(mut self, earlier: &Facts) -> Self {
+        if let Some(facts) = Arc::get_mut(&mut self.facts).map(Mutex::get_mut) {
+            let step = StepId::SsoIntegration;
+            let status = earlier.checklist.status(step).clone();
+            if status.is_complete() {
+                facts.checklist.apply(&Progress { step, status });
+            }
+            facts.changes.extend(earlier.changes.iter().cloned());
+            facts.warnings.extend(earlier.warnings.iter().cloned());
+            if facts.created_app.is_none() {
+                facts.created_app.clone_from(&earlier.created_app);
+            }
+        }
+        self
+    }
+
     /// Sends every checklist change to `events` as well.
     #[must_use]
     pub fn with_events(mut self, events: mpsc::UnboundedSender<Progress>) -> Self {

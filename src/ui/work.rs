@@ -16,7 +16,7 @@ use url::Url;
 
 use super::app::Message;
 use super::panel::{after_start, backups, rotate, secret_age, undo};
-use super::screen::{drift, mappings, orchidea_secret, scope};
+use super::screen::{drift, mappings, orchidea_secret, scope, sso};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
 use crate::procedure::checklist::Progress;
@@ -188,7 +188,17 @@ impl Target {
         manual: Option<ManualScim>,
         choices: Choices,
     ) -> Result<Engine, TargetError> {
-        let cfg = match self {
+        self.engine_with(manual, choices, sso::SsoRequest::default())
+    }
+
+    /// As [`Target::engine`], with step 0's choice from its screen.
+    pub fn engine_with(
+        &self,
+        manual: Option<ManualScim>,
+        choices: Choices,
+        step0: sso::SsoRequest,
+    ) -> Result<Engine, TargetError> {
+        let mut cfg = match self {
             Target::Sandbox(s) => setup::sandbox_config(s, manual, choices),
             Target::Tenant(t) => {
                 let orchidea = match (manual, &t.orchidea) {
@@ -200,22 +210,34 @@ impl Target {
                     },
                     (None, None) => return Err(TargetError::NoAdminApi),
                 };
-                let mut cfg = setup::config(
-                    crate::platform::http::try_client()?,
-                    t.graph_url.clone(),
-                    Arc::clone(&t.token),
-                    orchidea,
-                    choices,
-                );
-                cfg.cloud = t.cloud;
-                cfg.tenant_id.clone_from(&t.tenant_id);
-                if let Some(url) = &t.consent_url {
-                    cfg.graph = cfg.graph.with_admin_consent_url(url);
-                }
-                cfg
+                t.config(orchidea, choices)?
             }
         };
+        sso::apply(&mut cfg, step0);
         Ok(Engine::new(cfg))
+    }
+}
+
+impl Tenant {
+    /// An engine configuration for this tenant with Orchidea reached as given.
+    pub fn config(
+        &self,
+        orchidea: OrchideaAccess,
+        choices: Choices,
+    ) -> Result<crate::engine::EngineConfig, TargetError> {
+        let mut cfg = setup::config(
+            crate::platform::http::try_client()?,
+            self.graph_url.clone(),
+            Arc::clone(&self.token),
+            orchidea,
+            choices,
+        );
+        cfg.cloud = self.cloud;
+        cfg.tenant_id.clone_from(&self.tenant_id);
+        if let Some(url) = &self.consent_url {
+            cfg.graph = cfg.graph.with_admin_consent_url(url);
+        }
+        Ok(cfg)
     }
 }
 
@@ -231,6 +253,8 @@ pub enum Op {
         choices: Box<Choices>,
     },
     ListIdps,
+    /// Step 0 with an engine of its own (the check, or the set-up).
+    Sso(Box<sso::SsoRequest>),
     /// Run 1a–1c with the engine built for the chosen secret path;
     /// `creates` when Orchidea's admin API makes a new secret.
     Connect {
@@ -348,6 +372,7 @@ impl Op {
             | Op::SignOut(..)
             | Op::CheckOrchidea { .. } => false,
             Op::Connect { creates } => *creates,
+            Op::Sso(request) => request.choice == crate::engine::SsoChoice::Yes,
             Op::Steps { steps, .. } => steps.iter().any(|s| WRITES.contains(s)),
             Op::SetScope(..)
             | Op::UserNameSource(_)
@@ -501,6 +526,7 @@ pub fn stream(
                 let found = drift::check(target, *choices, opening).await;
                 reply(Message::Drift(drift::Message::Checked { opening, found }))
             }
+            Op::Sso(request) => sso::run(target, Choices::default(), *request, progress_tx).await,
             Op::Rotate(pasted) => rotate::rotate(engine, target.as_ref(), pasted).await,
             Op::CheckOldSecret(old) => rotate::check_old(engine, target.as_ref(), &old).await,
             Op::ListIdps => {
@@ -577,7 +603,11 @@ async fn run_engine(
     side: mpsc::UnboundedSender<Message>,
 ) -> Result<(), EngineError> {
     match op {
-        Op::Connect { .. } => run_steps(engine, &orchidea_secret::STEPS, false).await,
+        Op::Connect { .. } => {
+            // A new engine checks step 0 again with the choice made on its screen.
+            let steps = [&sso::STEPS[..], &orchidea_secret::STEPS[..]].concat();
+            run_steps(engine, &steps, false).await
+        }
         Op::Steps { steps, again } => run_steps(engine, &steps, again).await,
         Op::ChooseApp(sp_id) => {
             engine.choose_app(&sp_id).await?;
@@ -627,6 +657,7 @@ async fn run_engine(
             engine.run_all(&ask).await
         }
         Op::StartSandbox(_)
+        | Op::Sso(_)
         | Op::CheckDrift { .. }
         | Op::ListIdps
         | Op::FindUsers(_)

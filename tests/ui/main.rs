@@ -36,4 +36,5 @@ mod secret_age;
 mod secret_fields;
 mod sign_in;
 mod snapshots;
+mod sso;
 mod undo;
