@@ -5,7 +5,7 @@
 //! its admin API, or by hand with the metadata file and the reply URL
 //! pasted back here), or skips it.
 
-use iced::widget::{button, column, row, text};
+use iced::widget::{button, column, text};
 use iced::{Element, Fill};
 use url::Url;
 
@@ -36,6 +36,8 @@ pub struct SsoRequest {
     pub workspace_url: Option<Url>,
     /// The reply URL copied from Orchidea's new IDP (the manual path).
     pub reply_url: Option<String>,
+    /// Orchidea's half by hand although its admin API is there (practice).
+    pub by_hand: bool,
 }
 
 #[derive(Default)]
@@ -43,6 +45,8 @@ pub struct Sso {
     /// The admin asked the wizard to set it up: the engines built later
     /// (screen 1, "Run the remaining steps") keep that choice.
     pub wanted: bool,
+    /// Orchidea's IDP added by the admin in its web UI, not by the wizard.
+    by_hand: bool,
     workspace_url: String,
     workspace_error: Option<String>,
     reply_url: String,
@@ -53,6 +57,8 @@ pub struct Sso {
 
 #[derive(Debug, Clone)]
 pub enum Message {
+    /// Who adds Orchidea's IDP: the wizard (`false`) or the admin.
+    ByHand(bool),
     WorkspaceChanged(String),
     ReplyUrlChanged(String),
     /// Leave single sign-on to the admin and go on.
@@ -68,6 +74,7 @@ pub enum Message {
 impl Sso {
     pub fn update(&mut self, message: Message, _: &mut Session) -> Action {
         match message {
+            Message::ByHand(v) => self.by_hand = v,
             Message::WorkspaceChanged(v) => {
                 self.workspace_url = v;
                 self.workspace_error = None;
@@ -114,12 +121,13 @@ impl Sso {
         let Some(target) = &session.target else {
             return Action::Fail(crate::ui::screen::orchidea_secret::NO_TARGET.into());
         };
-        let by_hand = !target.has_admin();
+        let by_hand = self.by_hand(target);
         let mut request = SsoRequest {
             choice: SsoChoice::Yes,
+            by_hand,
             ..SsoRequest::default()
         };
-        if by_hand && matches!(target, Target::Tenant(_)) {
+        if !target.has_admin() && matches!(target, Target::Tenant(_)) {
             match parse_workspace(&self.workspace_url) {
                 Ok(url) => request.workspace_url = Some(url),
                 Err(e) => {
@@ -137,15 +145,21 @@ impl Sso {
 
     /// What the engines built for the next steps carry for step 0.
     pub fn request(&self) -> SsoRequest {
+        let reply_url = Some(self.reply_url.trim().to_string()).filter(|r| !r.is_empty());
+        // By hand without the reply URL yet, later steps must not do
+        // Orchidea's half through its admin API behind the admin's back.
+        let asked = self.wanted && !(self.by_hand && reply_url.is_none());
         SsoRequest {
-            choice: if self.wanted {
-                SsoChoice::Yes
-            } else {
-                SsoChoice::No
-            },
+            choice: if asked { SsoChoice::Yes } else { SsoChoice::No },
             workspace_url: parse_workspace(&self.workspace_url).ok(),
-            reply_url: Some(self.reply_url.trim().to_string()).filter(|r| !r.is_empty()),
+            reply_url,
+            by_hand: self.by_hand,
         }
+    }
+
+    /// Orchidea's half is the admin's: chosen, or no admin API.
+    fn by_hand(&self, target: &Target) -> bool {
+        self.by_hand || !target.has_admin()
     }
 
     pub fn page<'a>(&'a self, session: &'a Session) -> Element<'a, app::Message> {
@@ -189,9 +203,30 @@ impl Sso {
             .size(14)
             .style(theme::muted),
         );
-        let by_hand = session.target.as_ref().is_some_and(|t| !t.has_admin());
-        if by_hand {
-            page = page.push(self.by_hand(session));
+        let Some(target) = &session.target else {
+            return page.into();
+        };
+        let admin = target.has_admin();
+        page = page.push(widget::choice(
+            "Add Orchidea's IDP for me",
+            if admin {
+                "Uses Orchidea's admin API: the IDP is made from Entra's federation metadata."
+            } else {
+                "Not available: no Orchidea admin API token was given on the first screen."
+            },
+            !self.by_hand(target),
+            admin,
+            Message::ByHand(false),
+        ));
+        page = page.push(widget::choice(
+            "I add the IDP in Orchidea",
+            "The wizard sets up Entra and saves the metadata file; you add the IDP in Orchidea's web UI and paste its reply URL here.",
+            self.by_hand(target),
+            true,
+            Message::ByHand(true),
+        ));
+        if self.by_hand(target) {
+            page = page.push(self.manual_fields(session));
         }
         page.push(
             button(text(SKIP).size(14))
@@ -204,7 +239,7 @@ impl Sso {
 
     /// The manual path: where the metadata is, the names Orchidea asks
     /// for, and the reply URL to paste back.
-    fn by_hand<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
+    fn manual_fields<'a>(&'a self, session: &'a Session) -> Element<'a, Message> {
         let mut col = column![].spacing(10);
         if matches!(session.target, Some(Target::Tenant(_))) {
             col = col.push(widget::field(
@@ -219,11 +254,19 @@ impl Sso {
         if let Some(saved) = metadata_note(session) {
             col = col.push(text(saved).size(13));
         }
+        let page = match &session.target {
+            Some(Target::Sandbox(s)) => format!(
+                "In the sandbox, that page is {}{} in your browser.",
+                s.orchidea_url.as_str().trim_end_matches('/'),
+                crate::sandbox::webui::authentication::PATH
+            ),
+            _ => "Set up single sign-on once first: it saves the metadata file.".into(),
+        };
         col = col.push(
-            text(
+            text(format!(
                 "In Orchidea: workspace settings → Authentication → \"+ Add new IDP\": a name, \
-                 the federation metadata file, and these attribute names:",
-            )
+                 the federation metadata file, and these attribute names. {page}"
+            ))
             .size(14),
         );
         let claims = SamlAttributeNames::entra_default_claims();
@@ -247,14 +290,9 @@ impl Sso {
     }
 }
 
-fn claim_row<'a>(label: &'a str, value: String) -> Element<'a, Message> {
-    row![widget::copy_row(
-        label,
-        value.clone(),
-        "Copy",
-        Message::Copy(value)
-    )]
-    .into()
+/// A claim name with its copy button.
+fn claim_row(label: &str, value: String) -> Element<'_, Message> {
+    widget::copy_row(label, value.clone(), "Copy", Message::Copy(value))
 }
 
 /// Where step 0 saved Entra's federation metadata, once it did.
@@ -320,6 +358,9 @@ fn engine_for(
             t.config(access, choices)?
         }
     };
+    if request.by_hand {
+        cfg.secret_source = crate::engine::SecretSource::NotNeeded;
+    }
     apply(&mut cfg, request);
     Ok(Engine::new(cfg))
 }
@@ -354,6 +395,11 @@ mod tests {
         screen.reply_url = "  https://app.orchidea.dev/api/saml/login/x ".into();
         let request = screen.request();
         assert_eq!(request.choice, SsoChoice::Yes);
+        // By hand, the later steps wait for the reply URL.
+        screen.by_hand = true;
+        assert_eq!(screen.request().choice, SsoChoice::Yes);
+        screen.reply_url.clear();
+        assert_eq!(screen.request().choice, SsoChoice::No);
         assert_eq!(
             request.reply_url.as_deref(),
             Some("https://app.orchidea.dev/api/saml/login/x")
