@@ -29,6 +29,8 @@ mod serve;
 mod standalone;
 #[path = "../support/users.rs"]
 mod users;
+#[path = "../support/webui_form.rs"]
+mod webui_form;
 #[path = "../support/without_sso.rs"]
 mod without_sso;
 mod common {
@@ -40,6 +42,7 @@ mod common {
     pub use super::scim_store::*;
     pub use super::serve::*;
     pub use super::users::*;
+    pub use super::webui_form::*;
     pub use super::without_sso::*;
     pub(crate) use super::{graph_api, keyring, standalone};
 }

@@ -13,11 +13,14 @@ mod dump;
 mod new_app;
 #[path = "../support/scim_answer.rs"]
 mod scim_answer;
+#[path = "../support/webui_form.rs"]
+mod webui_form;
 mod common {
     pub use super::another_admin::*;
     pub use super::dump::*;
     pub use super::new_app::*;
     pub use super::scim_answer::*;
+    pub use super::webui_form::*;
 }
 mod support;
 

@@ -139,3 +139,65 @@ fn from_nothing_the_window_sets_up_saml_then_provisioning_and_a_second_run_chang
     let facts = again.app.session().facts().unwrap();
     assert!(facts.changes.is_empty(), "{:?}", facts.changes);
 }
+
+#[test]
+fn by_hand_the_window_saves_the_metadata_and_takes_the_reply_url_orchidea_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = from_nothing(dir.path());
+    let mut h = Harness::build(true, move |options, _| {
+        options.sandbox_tenant = Some(tenant)
+    });
+    assert_eq!(h.app.screen(), ScreenId::Sso);
+    h.click("I add the IDP in Orchidea");
+    h.assert_sees_part("/admin/settings/authentication");
+    // The four names Orchidea asks for, each with its copy button.
+    h.assert_sees("http://schemas.microsoft.com/identity/claims/objectidentifier");
+
+    // First: Entra's half, and the metadata file for Orchidea.
+    h.click("Set up single sign-on");
+    let status = h.app.session().checklist.status(StepId::SsoIntegration);
+    assert!(status.is_failed(), "{status:?}");
+    let sandbox = sandbox(&h);
+    let metadata = sandbox.wizard_dir.join("orchidea-federation-metadata.xml");
+    h.assert_sees_part(&metadata.display().to_string());
+    let xml = std::fs::read_to_string(&metadata).unwrap();
+
+    // The admin adds the IDP in Orchidea's web UI and pastes its reply URL:
+    // first with a typo, refused before anything is written.
+    let reply = h.block_on(crate::common::add_idp_by_hand(
+        &sandbox.orchidea_url,
+        "Entra SSO",
+        "",
+        &xml,
+    ));
+    let field = "https://app.orchidea.dev/api/saml/login/…";
+    h.type_into(field, &format!("{reply} x"));
+    h.click("Set up single sign-on");
+    assert!(
+        h.app
+            .session()
+            .checklist
+            .status(StepId::SsoIntegration)
+            .is_failed()
+    );
+    let sp = h.app.session().facts().unwrap().app.clone().unwrap().id;
+    let want = OrchideaSaml::new("")
+        .with_origin(&sandbox.orchidea_url)
+        .with_reply_url(&reply);
+    assert!(
+        !h.block_on(sandbox.saml_issues(&sp, &want))
+            .unwrap()
+            .is_empty()
+    );
+
+    // Then right: step 0 is done and Entra's Reply URL is Orchidea's.
+    h.send(Message::Sso(
+        orchidea_wizard::ui::screen::sso::Message::ReplyUrlChanged(reply.clone()),
+    ));
+    h.click("Set up single sign-on");
+    let status = h.app.session().checklist.status(StepId::SsoIntegration);
+    assert!(matches!(status, Status::Done(_)), "{status:?}");
+    let issues = h.block_on(sandbox.saml_issues(&sp, &want)).unwrap();
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(h.app.screen(), ScreenId::Sso, "Next moves on");
+}
