@@ -69,6 +69,12 @@ pub fn config(
     orchidea: OrchideaAccess,
     choices: Choices,
 ) -> EngineConfig {
+    // Step 0's Sign on URL: the workspace the admin API reaches, unless
+    // the caller names another.
+    let workspace_url = match &orchidea {
+        OrchideaAccess::AdminApi { workspace_url, .. } => Some(workspace_url.clone()),
+        _ => None,
+    };
     let secret_source = match orchidea {
         OrchideaAccess::AdminApi {
             workspace_url,
@@ -102,7 +108,11 @@ pub fn config(
         run_state: Some(crate::engine::resume::default_path()),
         cloud: crate::platform::cloud::Cloud::Global,
         tenant_id: None,
-        sso: crate::engine::SsoConfig::default(),
+        sso: crate::engine::SsoConfig {
+            workspace_url,
+            metadata_dir: Some(crate::platform::paths::data_dir()),
+            ..crate::engine::SsoConfig::default()
+        },
     }
 }
 
