@@ -65,9 +65,14 @@ pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
     // Check: an app that already holds Orchidea's SAML settings.
     if let Some(sp) = facts.app.clone() {
         let saml_sp = client.get_service_principal_sso(&sp.id).await?;
+        let check = match &pasted {
+            Some(reply) => want.clone().with_reply_url(reply),
+            None => want.clone(),
+        };
         if let Some(app_id) = saml_sp.app_id.as_deref()
             && let Some(app) = client.find_application_by_app_id(app_id).await?
-            && check_saml(&app, &saml_sp, &want, SystemTime::now()).is_empty()
+            && check_saml(&app, &saml_sp, &check, SystemTime::now()).is_empty()
+            && has_idp_reply_url(&app, &want)
         {
             return Ok(Status::AlreadyDone(format!(
                 "Not needed: \"{}\" already signs users in to Orchidea with SAML (Identifier {ENTITY_ID}).",
@@ -229,6 +234,16 @@ async fn set_up(
         "Orchidea's reply URL {reply} is the app's Reply URL."
     ));
     Ok(Status::Done(lines.join(" ")))
+}
+
+/// The placeholder alone is not done: Orchidea's IDP has not given its
+/// reply URL yet (the manual path stopped there).
+fn has_idp_reply_url(app: &SamlApplication, want: &OrchideaSaml) -> bool {
+    let placeholder = want.placeholder_reply_url();
+    app.web
+        .redirect_uris
+        .iter()
+        .any(|u| u.starts_with(&placeholder) && *u != placeholder)
 }
 
 /// The app's reply URLs with Orchidea's: `reply` (or the placeholder) in
