@@ -336,3 +336,56 @@ fn without_with_sso_step_0_is_only_checked_and_names_the_flag() {
     );
     assert!(saml_apps(&sandbox.dump()).is_empty(), "nothing set up");
 }
+
+#[test]
+fn killed_right_after_the_certificate_or_the_idp_landed_a_second_run_makes_no_second_one() {
+    use orchidea_wizard::sandbox::faults::CRASH_EXIT_CODE;
+    for spec in [
+        "graph:POST:/addTokenSigningCertificate:crash:after",
+        "admin:POST:/idps:crash:after",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tenant = common::default_tenant();
+        tenant["servicePrincipals"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|s| s["displayName"] != "Orchidea");
+        let file = dir.path().join("tenant.json");
+        std::fs::write(&file, tenant.to_string()).unwrap();
+        let state = dir.path().join("state.json");
+        let run = |extra: &[&str]| {
+            let mut cmd = crate::cli::command(&[
+                "run",
+                "--sandbox",
+                "--with-sso",
+                "--create-app",
+                "--yes",
+                "--sandbox-tenant",
+                file.to_str().unwrap(),
+                "--sandbox-state",
+                state.to_str().unwrap(),
+            ]);
+            cmd.args(extra)
+                .env("ORCHIDEA_WIZARD_DATA_DIR", dir.path().join("data"));
+            let out = cmd.output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let (code, out) = run(&["--sandbox-fault", spec]);
+        assert_eq!(code, Some(CRASH_EXIT_CODE), "{spec}: {out}");
+        let (code, out) = run(&[]);
+        assert_eq!(code, Some(0), "{spec}: {out}");
+        assert_eq!(state_of(&final_states(&out), "0"), "done", "{spec}: {out}");
+        let dump: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+        let apps = saml_apps(&dump);
+        assert_eq!(apps.len(), 1, "{spec}");
+        assert_eq!(
+            signing_keys(&sp_of(&dump, &apps[0])).len(),
+            1,
+            "{spec}: one certificate"
+        );
+        assert_eq!(saml_idps(&dump).len(), 1, "{spec}: one IDP");
+    }
+}
