@@ -13,16 +13,11 @@ pub const METADATA_FILE: &str = "orchidea-federation-metadata.xml";
 /// Why step 0 stopped on the manual path, and what to do, in full.
 pub fn reply_url_needed(metadata: Option<&Path>) -> String {
     let claims = SamlAttributeNames::entra_default_claims();
-    let mut steps = match metadata {
-        Some(path) => add_idp_steps(path, &claims, &[]),
-        None => {
-            // Not saved here: the admin downloads it from Entra instead.
-            let fallback = Path::new(
-                "the app's Federation Metadata XML (Entra admin center → Enterprise applications → the Orchidea app → Single sign-on → SAML Certificates → Download)",
-            );
-            add_idp_steps(fallback, &claims, &[])
-        }
-    };
+    // Not saved here: the admin downloads it from Entra instead.
+    let fallback = Path::new(
+        "the app's Federation Metadata XML (Entra admin center → Enterprise applications → the Orchidea app → Single sign-on → SAML Certificates → Download)",
+    );
+    let mut steps = add_idp_steps(metadata.unwrap_or(fallback), &claims, &[]);
     // The guide's last line says "paste it here"; the wizard is told so below.
     steps.pop();
     let saved = match metadata {

@@ -33,11 +33,11 @@ pub fn plan_sso(p: &mut UndoPlan, items: &[SsoUndo], admin_api: bool) {
                 id: id.clone(),
                 name: name.clone(),
             }),
-            (Some(_), true) => {}
             (Some((id, name)), false) => p.by_hand.push(format!(
                 "Delete the IDP \"{name}\" ({id}) under workspace settings → Authentication: the wizard created it for single sign-on, and without Orchidea's admin API it cannot delete it itself."
             )),
-            (None, _) => {}
+            // Already gone, or none created.
+            _ => {}
         }
         if let Some(reply) = &s.idp_by_hand {
             p.by_hand.push(format!(

@@ -111,19 +111,6 @@ pub struct SigninArgs {
     /// https://, or http:// on this computer only.
     #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
     pub orchidea_url: Option<Url>,
-    /// Step 0: set up SAML single sign-on for Orchidea when no app has it
-    /// (create or complete the app, signing certificate, federation
-    /// metadata, Orchidea's IDP). Without it step 0 is only checked.
-    #[arg(long)]
-    pub with_sso: bool,
-    /// Step 0 without Orchidea's admin API: the reply URL from "Copy reply
-    /// URL" on the IDP you added in Orchidea (also ORCHIDEA_SAML_REPLY_URL).
-    #[arg(long, value_name = "URL", requires = "with_sso")]
-    pub reply_url: Option<String>,
-    /// Step 0: your Orchidea workspace's home page, the app's Sign on URL
-    /// (https://app.orchidea.dev/<workspace>). Default: --orchidea-url.
-    #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
-    pub workspace_url: Option<Url>,
 }
 
 #[derive(clap::Args)]
@@ -304,6 +291,13 @@ pub struct RunArgs {
     /// ORCHIDEA_ADMIN_TOKEN). https://, or http:// on this computer only.
     #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
     pub orchidea_url: Option<Url>,
+    #[command(flatten)]
+    pub sso: SsoArgs,
+}
+
+/// `run`'s step 0 (single sign-on) flags.
+#[derive(clap::Args)]
+pub struct SsoArgs {
     /// Step 0: set up SAML single sign-on for Orchidea when no app has it
     /// (create or complete the app, signing certificate, federation
     /// metadata, Orchidea's IDP). Without it step 0 is only checked.

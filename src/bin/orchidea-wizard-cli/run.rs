@@ -53,6 +53,7 @@ pub struct TenantOutcome {
 /// Step 0's flags: set up single sign-on, where the workspace is, and the
 /// reply URL the admin copied from Orchidea (manual path).
 fn sso_choices(args: &RunArgs, cfg: &mut engine::EngineConfig) {
+    let args = &args.sso;
     if !args.with_sso {
         return;
     }

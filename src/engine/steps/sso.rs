@@ -80,7 +80,7 @@ pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
             )));
         }
     }
-    set_up(engine, facts, &want, pasted).await
+    Box::pin(set_up(engine, facts, &want, pasted)).await
 }
 
 /// Not asked to set it up: what the tenant read shows (the app's SAML mode
@@ -206,28 +206,25 @@ async fn set_up(
     }
     // Orchidea's IDP from the metadata (admin API), or the admin's reply
     // URL; then it replaces the placeholder in Entra.
-    let reply = match pasted {
-        Some(r) => {
-            record(engine, facts, &sp, |rec| rec.idp_by_hand = true);
-            r
+    let reply = if let Some(r) = pasted {
+        record(engine, facts, &sp, |rec| rec.idp_by_hand = true);
+        r
+    } else {
+        let r = Box::pin(orchidea_idp(engine, facts, &sp, &app_id)).await?;
+        let app_now = client.get_application(&app.id).await?;
+        let urls = with_reply_url(&app_now, want, Some(&r));
+        if urls != app_now.web.redirect_uris {
+            client
+                .update_application_saml(
+                    &app.id,
+                    &SamlAppUpdate::default().reply_urls(&app_now, urls),
+                )
+                .await?;
+            facts.changes.push(format!(
+                "Entra: Orchidea's reply URL {r} is the Reply URL of \"{name}\"."
+            ));
         }
-        None => {
-            let r = orchidea_idp(engine, facts, &sp, &app_id).await?;
-            let app_now = client.get_application(&app.id).await?;
-            let urls = with_reply_url(&app_now, want, Some(&r));
-            if urls != app_now.web.redirect_uris {
-                client
-                    .update_application_saml(
-                        &app.id,
-                        &SamlAppUpdate::default().reply_urls(&app_now, urls),
-                    )
-                    .await?;
-                facts.changes.push(format!(
-                    "Entra: Orchidea's reply URL {r} is the Reply URL of \"{name}\"."
-                ));
-            }
-            r
-        }
+        r
     };
     record(engine, facts, &sp, |r| r.reply_url = Some(reply.clone()));
     lines.push(format!(
