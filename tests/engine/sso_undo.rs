@@ -154,3 +154,72 @@ async fn undo_deletes_the_idp_step_0_created_and_leaves_the_app_with_its_saml_se
         again.actions
     );
 }
+
+/// Step 0's rows of the bad-input catalogue (`docs/bad-input.md`), each
+/// from a real run over the sandbox; nothing a refusal leaves is made twice.
+pub(crate) async fn bad_input_rows(
+    rows: &mut std::collections::BTreeMap<String, String>,
+    check: impl Fn(&mut std::collections::BTreeMap<String, String>, &str, &str),
+) {
+    use orchidea_wizard::services::orchidea::ManualScim;
+    let (sandbox, _dir) = from_nothing().await;
+    let step0 = |e: orchidea_wizard::engine::Engine| async move {
+        e.run_step(StepId::SsoIntegration)
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+
+    // No workspace address: refused before anything is read.
+    let mut e = engine(&sandbox);
+    let mut cfg = e.config().clone();
+    cfg.sso.workspace_url = None;
+    e = orchidea_wizard::engine::Engine::new(cfg);
+    check(rows, "sso-workspace-missing", &step0(e).await);
+
+    // A certificate whose create did not land (500, no change): not sent
+    // again in this run; the next run adds exactly one.
+    sandbox
+        .inject_fault(Fault::parse("graph:POST:/addTokenSigningCertificate:500").unwrap())
+        .await;
+    check(rows, "sso-certificate-lost", &step0(engine(&sandbox)).await);
+    // The same for Orchidea's IDP.
+    sandbox
+        .inject_fault(Fault::parse("admin:POST:/idps:500").unwrap())
+        .await;
+    check(rows, "sso-idp-lost", &step0(engine(&sandbox)).await);
+    assert!(saml_idp_ids(&sandbox).await.is_empty());
+    let e = engine(&sandbox);
+    e.run_step(StepId::SsoIntegration).await.unwrap();
+    let sp = e.facts().await.app.unwrap().id;
+    let saml_sp = graph(&sandbox)
+        .get_service_principal_sso(&sp)
+        .await
+        .unwrap();
+    assert_eq!(
+        saml_sp
+            .key_credentials
+            .iter()
+            .filter(|k| k.is_signing_certificate())
+            .count(),
+        1
+    );
+    assert_eq!(saml_idp_ids(&sandbox).await.len(), 1);
+
+    // The manual path before the reply URL: the guide.
+    let (sandbox, _dir) = from_nothing().await;
+    let mut cfg = orchidea_wizard::setup::sandbox_config(
+        &sandbox,
+        Some(ManualScim {
+            scim_url: sandbox.orchidea_url.join("scim/v2").unwrap(),
+            secret: orchidea_wizard::Secret::new("x".repeat(40)),
+        }),
+        orchidea_wizard::setup::Choices::default(),
+    );
+    cfg.sso.choice = orchidea_wizard::engine::SsoChoice::Yes;
+    let text = step0(orchidea_wizard::engine::Engine::new(cfg)).await;
+    check(rows, "sso-reply-url-needed", &text);
+    let file = sandbox.wizard_dir.join("orchidea-federation-metadata.xml");
+    assert!(text.contains(file.to_str().unwrap()), "{text}");
+    assert!(file.exists());
+}
