@@ -24,7 +24,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the 16 steps (check first, then write only what is missing).
+    /// Run the steps (check first, then write only what is missing); with
+    /// --with-sso, step 0 sets up SAML single sign-on first when no app has it.
     Run(RunArgs),
     /// After Start: the job's status, quarantine and the latest provisioning logs.
     Status(StatusArgs),
@@ -36,7 +37,8 @@ pub enum Command {
     /// List the backups taken before each write, or put one back (the diff is shown first).
     Restore(RestoreArgs),
     /// Undo this setup: pause the job, put back the first backups, delete
-    /// the job and revoke the secrets the wizard created (plan shown first).
+    /// the job, revoke the secrets and delete the single sign-on IDP the
+    /// wizard created (plan shown first; the app and its SAML settings stay).
     Undo(UndoArgs),
     /// Rotate the SCIM secret without stopping provisioning: new secret,
     /// probed, tested by Entra, saved (settings kept), tested as saved, and
