@@ -5,13 +5,14 @@
 //! manual path, the admin's "+ Add new IDP" asked for.
 
 use super::graph;
-use crate::engine::config::SecretSource;
+use crate::engine::config::{SecretSource, SsoConfig};
 use crate::engine::error::EngineError;
 use crate::engine::facts::Facts;
 use crate::engine::handle::Engine;
 use crate::engine::own_secrets::answer_may_be_lost;
 use crate::engine::remembered::CreatedSso;
 use crate::engine::sso_guide::METADATA_FILE;
+use crate::platform::cloud::Cloud;
 use crate::services::graph::ServicePrincipal;
 use crate::services::graph::sso::metadata_signing_certificates;
 use crate::services::orchidea::sso::SUGGESTED_IDP_NAME;
@@ -58,20 +59,11 @@ pub(super) async fn orchidea_idp(
     sp: &ServicePrincipal,
     app_id: &str,
 ) -> Result<String, EngineError> {
-    let sso = &engine.cfg.sso;
-    let login = sso
-        .login_url
-        .clone()
-        .unwrap_or_else(|| engine.cfg.cloud.login_url());
-    let tenant = sso
-        .tenant
-        .clone()
-        .or_else(|| engine.cfg.tenant_id.clone())
-        .ok_or_else(|| {
-            EngineError::Input(
-                "The tenant's id is not known, and Entra's federation metadata is read for it: sign in to Entra (the sign-in tells the tenant) and run again.".into(),
-            )
-        })?;
+    let (login, tenant) = metadata_source(
+        &engine.cfg.sso,
+        engine.cfg.cloud,
+        engine.cfg.tenant_id.as_deref(),
+    )?;
     let metadata = graph(engine, facts)
         .settling()
         .federation_metadata(&login, &tenant, app_id)
@@ -111,6 +103,27 @@ pub(super) async fn orchidea_idp(
         r.idp_name = Some(created.name.clone());
     });
     use_idp(admin.as_ref(), facts, &created).await
+}
+
+/// Where Entra's federation metadata is read: the sign-in endpoint given
+/// (the sandbox's, or where the admin signed in), else the cloud's; for the
+/// tenant given, else the signed-in one.
+fn metadata_source(
+    sso: &SsoConfig,
+    cloud: Cloud,
+    signed_in_tenant: Option<&str>,
+) -> Result<(url::Url, String), EngineError> {
+    let login = sso.login_url.clone().unwrap_or_else(|| cloud.login_url());
+    let tenant = sso
+        .tenant
+        .clone()
+        .or_else(|| signed_in_tenant.map(str::to_string))
+        .ok_or_else(|| {
+            EngineError::Input(
+                "The tenant's id is not known, and Entra's federation metadata is read for it: sign in to Entra (the sign-in tells the tenant) and run again.".into(),
+            )
+        })?;
+    Ok((login, tenant))
 }
 
 /// Writes the metadata (public, but kept private like every file the
@@ -173,4 +186,28 @@ fn lost_idp(err: &OrchideaError) -> EngineError {
     EngineError::Input(format!(
         "Orchidea did not answer when the wizard added the IDP \"{SUGGESTED_IDP_NAME}\" ({err}), and its list does not show it. So that there is never a second IDP, the wizard does not add it again now: look under workspace settings → Authentication in Orchidea, then run again (the wizard uses the IDP if it is there, and adds it otherwise)."
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_metadata_is_read_at_the_clouds_sign_in_for_the_signed_in_tenant_unless_told() {
+        let mut sso = SsoConfig::default();
+        assert!(
+            metadata_source(&sso, Cloud::Global, None).is_err(),
+            "no tenant known"
+        );
+        let (login, tenant) = metadata_source(&sso, Cloud::UsGov, Some("tid-1")).unwrap();
+        assert_eq!(login, Cloud::UsGov.login_url());
+        assert_eq!(tenant, "tid-1");
+        let sandbox = url::Url::parse("http://127.0.0.1:9/").unwrap();
+        sso.login_url = Some(sandbox.clone());
+        sso.tenant = Some("tid-2".into());
+        assert_eq!(
+            metadata_source(&sso, Cloud::UsGov, Some("tid-1")).unwrap(),
+            (sandbox, "tid-2".into())
+        );
+    }
 }
