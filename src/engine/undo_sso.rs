@@ -55,7 +55,8 @@ pub fn plan_sso(p: &mut UndoPlan, items: &[SsoUndo], admin_api: bool) {
                 s.app_name, s.app_name
             ));
         }
-        if s.app_created {
+        // Named once: the job's lines may have named it already.
+        if s.app_created && !p.untouched.iter().any(|l| l.contains(&s.app_id)) {
             p.untouched.push(format!(
                 "The enterprise application \"{}\" ({}), created for single sign-on: undo never deletes an app (that also removes its assignments and sign-in); delete it under Enterprise applications if you no longer need it.",
                 s.app_name, s.app_id
@@ -105,6 +106,14 @@ mod tests {
         assert!(text.contains("ABCD"), "{text}");
         assert!(text.contains("never deletes an app"), "{text}");
         assert!(p.actions[0].line().contains("idp-9"));
+
+        // The job's untouched lines named the app already: not twice.
+        let mut p = UndoPlan {
+            untouched: vec!["The enterprise application \"Orchidea\" (sp1), although …".into()],
+            ..UndoPlan::default()
+        };
+        plan_sso(&mut p, &[made(true)], true);
+        assert_eq!(p.untouched.iter().filter(|l| l.contains("sp1")).count(), 1);
     }
 
     #[test]

@@ -205,6 +205,28 @@ fn with_sso_from_nothing_reaches_a_started_job_and_a_second_run_changes_nothing(
     assert_eq!(signing_keys(&sp_of(&again, &apps[0])), keys);
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["changes"], json!([]), "{}", r["changes"]);
+
+    // Undo deletes the IDP it created and leaves the app with its SAML settings.
+    let (ok, stdout, stderr) = sandbox.cli(&["undo", "--yes", "--orchidea-url", &orchidea]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("({idp_id})")), "{stdout}");
+    assert!(
+        stdout.contains("SAML single sign-on settings of"),
+        "{stdout}"
+    );
+    // Orchidea's own answer (its state file is written just after).
+    let left = block_on(admin(&sandbox).list_idps()).unwrap();
+    assert!(
+        !left.iter().any(|i| i.id == idp_id),
+        "the IDP is gone: {left:?}"
+    );
+    let undone = sandbox.dump();
+    let apps_now = saml_apps(&undone);
+    assert_eq!(apps_now.len(), 1, "the app stays");
+    assert_eq!(
+        sp_of(&undone, &apps_now[0])["sso"]["preferredSingleSignOnMode"],
+        "saml"
+    );
 }
 
 #[test]
