@@ -128,4 +128,6 @@ async fn from_nothing_to_a_started_job_with_saml_sso_and_a_second_run_changes_no
         again.checklist.status(StepId::SsoIntegration),
         orchidea_wizard::Status::AlreadyDone(_)
     ));
+    // Already done, step 0 still names its IDP for step 1b.
+    assert_eq!(again.idp.map(|i| i.id), Some(idp.id.clone()));
 }

@@ -74,6 +74,7 @@ pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
             && check_saml(&app, &saml_sp, &check, SystemTime::now()).is_empty()
             && has_idp_reply_url(&app, &want)
         {
+            super::sso_idp::idp_of_app(engine, facts, &app.web.redirect_uris).await;
             return Ok(Status::AlreadyDone(format!(
                 "Not needed: \"{}\" already signs users in to Orchidea with SAML (Identifier {ENTITY_ID}).",
                 sp.display_name.as_deref().unwrap_or("the Orchidea app")

@@ -105,6 +105,20 @@ pub(super) async fn orchidea_idp(
     use_idp(admin.as_ref(), facts, &created).await
 }
 
+/// Step 0 already done: the Orchidea IDP whose reply URL the app holds is
+/// the one step 1b gives new users (admin API; best effort: nothing is
+/// chosen when Orchidea cannot be read, and step 1 reports that itself).
+pub(super) async fn idp_of_app(engine: &Engine, facts: &mut Facts, reply_urls: &[String]) {
+    let SecretSource::AdminApi { admin, .. } = &engine.cfg.secret_source else {
+        return;
+    };
+    if let Ok(idps) = admin.list_idps().await {
+        facts.idp = idps.into_iter().find(|i| {
+            i.kind == "saml" && i.reply_url.as_ref().is_some_and(|r| reply_urls.contains(r))
+        });
+    }
+}
+
 /// Where Entra's federation metadata is read: the sign-in endpoint given
 /// (the sandbox's, or where the admin signed in), else the cloud's; for the
 /// tenant given, else the signed-in one.
