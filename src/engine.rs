@@ -17,6 +17,7 @@ mod monitor;
 mod notify;
 mod own_secrets;
 mod remembered;
+pub mod sso_guide;
 mod steps;
 mod undo_run;
 
@@ -29,6 +30,7 @@ pub mod rotate;
 pub mod secret_age;
 pub mod secret_list;
 pub mod undo;
+pub mod undo_sso;
 
 use futures::future::BoxFuture;
 

@@ -33,16 +33,17 @@ impl Engine {
             .as_deref()
             .map(super::resume::created_secrets)
             .unwrap_or_default();
-        let (created_jobs, held_secret) = cfg
+        let (created_jobs, held_secret, created_sso) = cfg
             .run_state
             .as_deref()
             .and_then(super::resume::load)
-            .map(|s| (s.created_jobs, s.held_secret))
+            .map(|s| (s.created_jobs, s.held_secret, s.created_sso))
             .unwrap_or_default();
         let facts = Facts {
             created_secrets,
             created_jobs,
             held_secret,
+            created_sso,
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),

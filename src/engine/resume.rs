@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::audience::Scope;
 use super::facts::Facts;
 pub use super::remembered::{
-    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, HeldSecret, SecretUse,
+    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, CreatedSso, HeldSecret,
+    SecretUse,
 };
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
@@ -48,6 +49,9 @@ pub struct RunState {
     /// The SCIM secret Entra holds, as last saved by the wizard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_secret: Option<HeldSecret>,
+    /// What step 0 (single sign-on) created or set, per app (ids only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_sso: Vec<CreatedSso>,
 }
 
 impl RunState {
@@ -83,6 +87,7 @@ impl RunState {
             ),
             created_jobs: facts.created_jobs.clone(),
             held_secret: facts.held_secret.clone(),
+            created_sso: facts.created_sso.clone(),
         }
     }
 

@@ -13,6 +13,7 @@ mod saved;
 mod scope;
 mod secret;
 mod sso;
+mod sso_idp;
 mod start;
 
 pub(super) use app::ambiguous;

@@ -74,5 +74,6 @@ mod secret_leak;
 mod signin_flows;
 mod sso_graph;
 mod sso_step;
+mod sso_undo;
 mod stale_schema;
 mod undo;

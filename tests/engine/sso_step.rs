@@ -14,7 +14,7 @@ use orchidea_wizard::setup::{Choices, sandbox_config};
 use crate::common::{admin_client, default_tenant};
 
 /// No Orchidea app in Entra, no Entra IDP in Orchidea.
-async fn from_nothing() -> (Sandbox, tempfile::TempDir) {
+pub(crate) async fn from_nothing() -> (Sandbox, tempfile::TempDir) {
     let mut tenant = default_tenant();
     tenant["servicePrincipals"]
         .as_array_mut()
@@ -42,7 +42,7 @@ async fn from_nothing() -> (Sandbox, tempfile::TempDir) {
     (sandbox, dir)
 }
 
-fn engine(sandbox: &Sandbox) -> Engine {
+pub(crate) fn engine(sandbox: &Sandbox) -> Engine {
     let mut cfg = sandbox_config(
         sandbox,
         None,
@@ -128,4 +128,6 @@ async fn from_nothing_to_a_started_job_with_saml_sso_and_a_second_run_changes_no
         again.checklist.status(StepId::SsoIntegration),
         orchidea_wizard::Status::AlreadyDone(_)
     ));
+    // Already done, step 0 still names its IDP for step 1b.
+    assert_eq!(again.idp.map(|i| i.id), Some(idp.id.clone()));
 }

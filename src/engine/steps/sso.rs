@@ -8,54 +8,80 @@
 
 use std::time::SystemTime;
 
+use super::sso_idp::{orchidea_idp, record};
 use super::{StepResult, graph};
-use crate::engine::config::{SecretSource, SsoChoice};
+use crate::engine::config::SsoChoice;
 use crate::engine::error::EngineError;
 use crate::engine::facts::Facts;
 use crate::engine::handle::Engine;
 use crate::procedure::checklist::Status;
-use crate::services::graph::sso::{SamlAppUpdate, SamlApplication, SamlSpUpdate};
+use crate::services::graph::sso::{
+    SamlAppUpdate, SamlApplication, SamlServicePrincipal, SamlSpUpdate, SelfSignedCertificate,
+};
 use crate::services::graph::sso_check::{OrchideaSaml, check_saml};
-use crate::services::orchidea::sso::{ENTITY_ID, SUGGESTED_IDP_NAME};
-use crate::services::orchidea::{NewSamlIdp, SamlAttributeNames};
+use crate::services::graph::{GraphClient, GraphError};
+use crate::services::orchidea::sso::{ENTITY_ID, ReplyUrlRules, parse_reply_url};
 
 /// What the admin is told to do when the wizard does not set SSO up.
 const BY_HAND: &str = "Not set up by the wizard: follow Orchidea's SSO article (an Orchidea app in Entra with SAML single sign-on, and an IDP in Orchidea from Entra's federation metadata), or let the wizard do it.";
 
 /// The workspace name and origin the Sign on URL is made of.
 fn wanted(engine: &Engine) -> Result<OrchideaSaml, EngineError> {
-    let Some(home) = engine.cfg.sso.workspace_url.clone() else {
-        return Err(EngineError::Input(
-            "Single sign-on needs the Orchidea workspace's address (https://app.orchidea.dev/<workspace>).".into(),
-        ));
-    };
+    let home = engine
+        .cfg
+        .sso
+        .workspace_url
+        .clone()
+        .ok_or(EngineError::SsoWorkspaceUrlNeeded)?;
     let workspace = home.path().trim_matches('/').to_string();
     let mut origin = home.clone();
     origin.set_path("");
     Ok(OrchideaSaml::new(&workspace).with_origin(&origin))
 }
 
+/// The reply URL the admin gave (manual path), checked before anything is
+/// written: a bad one is refused with its own message.
+fn given_reply_url(engine: &Engine) -> Result<Option<String>, EngineError> {
+    let Some(raw) = engine.cfg.sso.reply_url.as_deref() else {
+        return Ok(None);
+    };
+    let rules = ReplyUrlRules {
+        workspace_url: engine.cfg.sso.workspace_url.as_ref(),
+        // Orchidea on loopback only stands in for the real one beside a
+        // Graph on loopback (the sandbox).
+        sandbox: crate::platform::http::is_loopback(engine.cfg.graph.base()),
+    };
+    Ok(Some(parse_reply_url(raw, rules)?.to_string()))
+}
+
 pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
     if engine.cfg.sso.choice == SsoChoice::No {
         return Ok(not_asked(engine, facts).await);
     }
+    let want = wanted(engine)?;
+    let pasted = given_reply_url(engine)?;
     super::discover(engine, facts).await?;
     let client = graph(engine, facts);
-    let want = wanted(engine)?;
     // Check: an app that already holds Orchidea's SAML settings.
     if let Some(sp) = facts.app.clone() {
         let saml_sp = client.get_service_principal_sso(&sp.id).await?;
+        let check = match &pasted {
+            Some(reply) => want.clone().with_reply_url(reply),
+            None => want.clone(),
+        };
         if let Some(app_id) = saml_sp.app_id.as_deref()
             && let Some(app) = client.find_application_by_app_id(app_id).await?
-            && check_saml(&app, &saml_sp, &want, SystemTime::now()).is_empty()
+            && check_saml(&app, &saml_sp, &check, SystemTime::now()).is_empty()
+            && has_idp_reply_url(&app, &want)
         {
+            super::sso_idp::idp_of_app(engine, facts, &app.web.redirect_uris).await;
             return Ok(Status::AlreadyDone(format!(
                 "Not needed: \"{}\" already signs users in to Orchidea with SAML (Identifier {ENTITY_ID}).",
                 sp.display_name.as_deref().unwrap_or("the Orchidea app")
             )));
         }
     }
-    set_up(engine, facts, &want).await
+    Box::pin(set_up(engine, facts, &want, pasted)).await
 }
 
 /// Not asked to set it up: what the tenant read shows (the app's SAML mode
@@ -76,7 +102,12 @@ async fn not_asked(engine: &Engine, facts: &mut Facts) -> Status {
     }
 }
 
-async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> StepResult {
+async fn set_up(
+    engine: &Engine,
+    facts: &mut Facts,
+    want: &OrchideaSaml,
+    pasted: Option<String>,
+) -> StepResult {
     // The app: found, or created from the non-gallery template (step 2's way).
     if facts.app.is_none() {
         facts.create_app = true;
@@ -85,6 +116,9 @@ async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> Step
     let sp = facts.app.clone().ok_or(EngineError::NoApp {
         name: engine.cfg.app_name.clone(),
     })?;
+    if facts.created_app.as_deref() == Some(sp.id.as_str()) {
+        record(engine, facts, &sp, |r| r.app_created = true);
+    }
     let client = graph(engine, facts).settling();
     let saml_sp = client.get_service_principal_sso(&sp.id).await?;
     let app_id = saml_sp.app_id.clone().unwrap_or_default();
@@ -96,6 +130,7 @@ async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> Step
                 "The application object of app {app_id} was not found."
             ))
         })?;
+    let name = sp.display_name.clone().unwrap_or_else(|| "Orchidea".into());
     let mut lines = Vec::new();
     // The Identifier is unique in a tenant: another app holding it is
     // explained, never taken over.
@@ -114,33 +149,26 @@ async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> Step
             )));
         }
     }
-    // Reply URLs: Orchidea's own (once known) or the article's placeholder;
-    // the app's other reply URLs are kept.
-    let reply = orchidea_idp(engine, facts, None).await?;
-    let mut urls: Vec<String> = app
-        .web
-        .redirect_uris
-        .iter()
-        .filter(|u| !u.starts_with(&want.placeholder_reply_url()))
-        .cloned()
-        .collect();
-    urls.push(
-        reply
-            .clone()
-            .unwrap_or_else(|| want.placeholder_reply_url()),
-    );
+    // Identifier and Reply URL: the admin's reply URL (manual path) or the
+    // article's placeholder until Orchidea's IDP gives its own; the app's
+    // other reply URLs are kept.
     let mut update = SamlAppUpdate::default();
     if !app.identifier_uris.iter().any(|u| u == ENTITY_ID) {
         let mut ids = app.identifier_uris.clone();
         ids.push(ENTITY_ID.into());
         update = update.identifier_uris(ids);
     }
+    let urls = with_reply_url(&app, want, pasted.as_deref());
     if urls != app.web.redirect_uris {
         update = update.reply_urls(&app, urls);
     }
     if update != SamlAppUpdate::default() {
         client.update_application_saml(&app.id, &update).await?;
         lines.push(format!("Set the Identifier {ENTITY_ID} and the Reply URL."));
+        facts.changes.push(format!(
+            "Entra: set the SAML Identifier {ENTITY_ID} and Reply URL on \"{name}\"."
+        ));
+        record(engine, facts, &sp, |r| r.saml_set = true);
     }
     // SAML mode, Sign on URL, and a signing certificate.
     let mut sp_update = SamlSpUpdate::default();
@@ -151,16 +179,17 @@ async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> Step
         sp_update.login_url = Some(want.sign_on_url());
     }
     if saml_sp.active_signing_certificate().is_none() {
-        let cert = client
-            .add_token_signing_certificate(&sp.id, "CN=Orchidea SSO", None)
-            .await?;
+        let cert = add_certificate(&client, &saml_sp).await?;
         sp_update.preferred_token_signing_key_thumbprint = Some(cert.thumbprint.clone());
         lines.push(format!("Added signing certificate {}.", cert.thumbprint));
         facts.changes.push(format!(
-            "Entra: added SAML signing certificate {} to \"{}\".",
-            cert.thumbprint,
-            sp.display_name.as_deref().unwrap_or("Orchidea")
+            "Entra: added SAML signing certificate {} to \"{name}\".",
+            cert.thumbprint
         ));
+        record(engine, facts, &sp, |r| {
+            r.certificate_thumbprint = Some(cert.thumbprint.clone());
+            r.certificate_key_id.clone_from(&cert.key_id);
+        });
     }
     if sp_update != SamlSpUpdate::default() {
         client
@@ -170,126 +199,193 @@ async fn set_up(engine: &Engine, facts: &mut Facts, want: &OrchideaSaml) -> Step
             "SAML single sign-on on, Sign on URL {}.",
             want.sign_on_url()
         ));
+        facts.changes.push(format!(
+            "Entra: SAML single sign-on on \"{name}\", Sign on URL {}.",
+            want.sign_on_url()
+        ));
+        record(engine, facts, &sp, |r| r.saml_set = true);
     }
-    // Orchidea's IDP from the metadata, then its reply URL in Entra.
-    let reply = match reply {
-        Some(r) => r,
-        None => {
-            let r = orchidea_idp(engine, facts, Some(&app_id))
-                .await?
-                .ok_or(EngineError::Input(
-                    "Orchidea gave no reply URL for the new IDP.".into(),
-                ))?;
-            let app_now = client.get_application(&app.id).await?;
-            let mut urls: Vec<String> = app_now
-                .web
-                .redirect_uris
-                .iter()
-                .filter(|u| !u.starts_with(&want.placeholder_reply_url()))
-                .cloned()
-                .collect();
-            urls.push(r.clone());
+    // Orchidea's IDP from the metadata (admin API), or the admin's reply
+    // URL; then it replaces the placeholder in Entra.
+    let reply = if let Some(r) = pasted {
+        record(engine, facts, &sp, |rec| rec.idp_by_hand = true);
+        r
+    } else {
+        let r = Box::pin(orchidea_idp(engine, facts, &sp, &app_id)).await?;
+        let app_now = client.get_application(&app.id).await?;
+        let urls = with_reply_url(&app_now, want, Some(&r));
+        if urls != app_now.web.redirect_uris {
             client
                 .update_application_saml(
                     &app.id,
                     &SamlAppUpdate::default().reply_urls(&app_now, urls),
                 )
                 .await?;
-            r
+            facts.changes.push(format!(
+                "Entra: Orchidea's reply URL {r} is the Reply URL of \"{name}\"."
+            ));
         }
+        r
     };
+    record(engine, facts, &sp, |r| r.reply_url = Some(reply.clone()));
     lines.push(format!(
         "Orchidea's reply URL {reply} is the app's Reply URL."
     ));
-    if !lines.is_empty() {
-        facts.changes.push(format!(
-            "Entra: set up SAML single sign-on on \"{}\" for Orchidea.",
-            sp.display_name.as_deref().unwrap_or("Orchidea")
-        ));
-    }
     Ok(Status::Done(lines.join(" ")))
 }
 
-/// Orchidea's IDP for this app: an existing SAML IDP whose signing
-/// certificate is the one Entra's metadata holds, else (with `app_id`, and
-/// the admin API) one created from the metadata. Returns its reply URL;
-/// `None` before the metadata is read. On the manual path the reply URL the
-/// admin pasted is used.
-async fn orchidea_idp(
-    engine: &Engine,
-    facts: &mut Facts,
-    app_id: Option<&str>,
-) -> Result<Option<String>, EngineError> {
-    if let Some(pasted) = &engine.cfg.sso.reply_url {
-        return Ok(Some(pasted.clone()));
+/// The placeholder alone is not done: Orchidea's IDP has not given its
+/// reply URL yet (the manual path stopped there).
+fn has_idp_reply_url(app: &SamlApplication, want: &OrchideaSaml) -> bool {
+    let placeholder = want.placeholder_reply_url();
+    app.web
+        .redirect_uris
+        .iter()
+        .any(|u| u.starts_with(&placeholder) && *u != placeholder)
+}
+
+/// The app's reply URLs with Orchidea's: `reply` (or the placeholder) in
+/// place of the placeholder; the app's other reply URLs are kept.
+fn with_reply_url(app: &SamlApplication, want: &OrchideaSaml, reply: Option<&str>) -> Vec<String> {
+    let placeholder = want.placeholder_reply_url();
+    // Not known yet: an IDP's reply URL the app already holds stays until
+    // Orchidea's IDP is found (it may be that one).
+    if reply.is_none()
+        && app
+            .web
+            .redirect_uris
+            .iter()
+            .any(|u| u.starts_with(&placeholder) && *u != placeholder)
+    {
+        return app.web.redirect_uris.clone();
     }
-    let Some(app_id) = app_id else {
-        return Ok(None);
+    let mut urls: Vec<String> = app
+        .web
+        .redirect_uris
+        .iter()
+        .filter(|u| !u.starts_with(&placeholder))
+        .cloned()
+        .collect();
+    let wanted = reply.map_or(placeholder, str::to_string);
+    if !urls.contains(&wanted) {
+        urls.push(wanted);
+    }
+    urls
+}
+
+/// `addTokenSigningCertificate`, once: each call adds a certificate, so a
+/// lost answer is looked up in the service principal's keys (one that
+/// was not there before) instead of being asked again.
+async fn add_certificate(
+    client: &GraphClient,
+    before: &SamlServicePrincipal,
+) -> Result<SelfSignedCertificate, EngineError> {
+    let err = match client
+        .add_token_signing_certificate(&before.id, "CN=Orchidea SSO", None)
+        .await
+    {
+        Ok(cert) => return Ok(cert),
+        Err(e) if e.outcome_unknown() => e,
+        Err(e) => return Err(e.into()),
     };
-    let login = engine.cfg.sso.login_url.clone().ok_or_else(|| {
-        EngineError::Input(
-            "The Microsoft sign-in address is not known: the federation metadata is read there."
-                .into(),
-        )
-    })?;
-    let tenant = engine
-        .cfg
-        .sso
-        .tenant
-        .clone()
-        .or_else(|| engine.cfg.tenant_id.clone())
-        .ok_or_else(|| {
-            EngineError::Input(
-                "The tenant's id is not known: the federation metadata is read for it.".into(),
-            )
-        })?;
-    let metadata = graph(engine, facts)
-        .settling()
-        .federation_metadata(&login, &tenant, app_id)
-        .await?;
-    if let Some(dir) = &engine.cfg.sso.metadata_dir {
-        let path = dir.join("orchidea-federation-metadata.xml");
-        if std::fs::write(&path, &metadata).is_ok() {
-            facts
-                .warnings
-                .retain(|w| !w.starts_with("Entra's federation metadata for Orchidea"));
-            facts.warnings.push(format!(
-                "Entra's federation metadata for Orchidea is saved in {} (to upload in Orchidea's \"+ Add new IDP\").",
-                path.display()
-            ));
+    let now = client.get_service_principal_sso(&before.id).await?;
+    match new_signing_key(before, &now) {
+        Some(cert) => Ok(cert),
+        None => Err(lost_certificate(&err)),
+    }
+}
+
+/// A signing key `now` holds that `before` did not.
+fn new_signing_key(
+    before: &SamlServicePrincipal,
+    now: &SamlServicePrincipal,
+) -> Option<SelfSignedCertificate> {
+    let known: Vec<Option<String>> = before
+        .key_credentials
+        .iter()
+        .map(|k| k.key_id.clone())
+        .collect();
+    let key = now
+        .key_credentials
+        .iter()
+        .filter(|k| k.is_signing_certificate() && !known.contains(&k.key_id))
+        .max_by(|a, b| a.start_date_time.cmp(&b.start_date_time))?;
+    Some(SelfSignedCertificate {
+        key_id: key.key_id.clone(),
+        display_name: key.display_name.clone(),
+        thumbprint: key.thumbprint()?,
+        key: key.key.clone(),
+        start_date_time: key.start_date_time.clone(),
+        end_date_time: key.end_date_time.clone(),
+        custom_key_identifier: key.custom_key_identifier.clone(),
+        kind: key.kind.clone(),
+        usage: key.usage.clone(),
+    })
+}
+
+fn lost_certificate(err: &GraphError) -> EngineError {
+    EngineError::Input(format!(
+        "Entra did not answer when the wizard added a SAML signing certificate ({}), and the app shows no new one yet. So that there is never a second certificate, the wizard does not add it again now: run again in a few minutes; it uses the certificate once Entra shows it, and adds one only if there is none.",
+        err.lost_answer_cause()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::graph::sso::KeyCredential;
+
+    fn key(id: &str, usage: &str) -> KeyCredential {
+        KeyCredential {
+            key_id: Some(id.into()),
+            kind: Some("AsymmetricX509Cert".into()),
+            usage: Some(usage.into()),
+            // 20 bytes: a SHA-1 thumbprint.
+            custom_key_identifier: Some("AAECAwQFBgcICQoLDA0ODxAREhM=".into()),
+            start_date_time: Some(format!("2026-01-0{}T00:00:00Z", id.len() % 9)),
+            ..KeyCredential::default()
         }
     }
-    let certs = crate::services::graph::sso::metadata_signing_certificates(&metadata);
-    let SecretSource::AdminApi { admin, .. } = &engine.cfg.secret_source else {
-        return Err(EngineError::Input(
-            "Orchidea's part is done in its web UI: add a new IDP (workspace settings → Authentication) from the saved federation metadata, then give the wizard the reply URL it shows.".into(),
-        ));
-    };
-    let idps = admin.list_idps().await?;
-    for idp in idps.iter().filter(|i| i.kind == "saml") {
-        let full = admin.get_saml_idp(&idp.id).await?;
-        if full.signing_certificates.iter().any(|c| certs.contains(c)) {
-            facts.idp = Some(idp.clone());
-            return Ok(Some(full.reply_url.to_string()));
-        }
+
+    #[test]
+    fn a_lost_certificate_is_the_signing_key_that_was_not_there_before() {
+        let before = SamlServicePrincipal {
+            key_credentials: vec![key("old", "Verify")],
+            ..SamlServicePrincipal::default()
+        };
+        let mut now = before.clone();
+        assert_eq!(new_signing_key(&before, &now), None);
+        now.key_credentials.push(key("new-sign", "Sign"));
+        assert_eq!(new_signing_key(&before, &now), None, "the private half");
+        now.key_credentials.push(key("new", "Verify"));
+        let found = new_signing_key(&before, &now).unwrap();
+        assert_eq!(found.key_id.as_deref(), Some("new"));
+        assert_eq!(found.thumbprint, "000102030405060708090A0B0C0D0E0F10111213");
     }
-    let created = admin
-        .create_saml_idp(&NewSamlIdp {
-            name: SUGGESTED_IDP_NAME.into(),
-            metadata_xml: metadata,
-            attributes: SamlAttributeNames::entra_default_claims(),
-            email_domains: Vec::new(),
-        })
-        .await?;
-    facts.changes.push(format!(
-        "Orchidea: created IDP \"{}\" ({}) from Entra's federation metadata.",
-        created.name, created.id
-    ));
-    let listed = admin
-        .list_idps()
-        .await?
-        .into_iter()
-        .find(|i| i.id == created.id);
-    facts.idp = listed;
-    Ok(Some(created.reply_url.to_string()))
+
+    #[test]
+    fn the_reply_url_replaces_the_placeholder_and_keeps_the_others() {
+        let want = OrchideaSaml::new("acme");
+        let mut app = SamlApplication::default();
+        app.web.redirect_uris = vec![
+            "https://other.example/acs".into(),
+            want.placeholder_reply_url(),
+        ];
+        let r = "https://app.orchidea.dev/api/saml/login/idp-1";
+        assert_eq!(
+            with_reply_url(&app, &want, Some(r)),
+            vec!["https://other.example/acs".to_string(), r.to_string()]
+        );
+        app.web.redirect_uris = vec![r.into()];
+        assert_eq!(with_reply_url(&app, &want, Some(r)), vec![r.to_string()]);
+        assert_eq!(with_reply_url(&app, &want, None), vec![r.to_string()]);
+        app.web.redirect_uris = vec!["https://other.example/acs".into()];
+        assert_eq!(
+            with_reply_url(&app, &want, None),
+            vec![
+                "https://other.example/acs".to_string(),
+                want.placeholder_reply_url()
+            ]
+        );
+    }
 }
