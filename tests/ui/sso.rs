@@ -145,7 +145,7 @@ fn by_hand_the_window_saves_the_metadata_and_takes_the_reply_url_orchidea_gives(
     let dir = tempfile::tempdir().unwrap();
     let tenant = from_nothing(dir.path());
     let mut h = Harness::build(true, move |options, _| {
-        options.sandbox_tenant = Some(tenant)
+        options.sandbox_tenant = Some(tenant);
     });
     assert_eq!(h.app.screen(), ScreenId::Sso);
     h.click("I add the IDP in Orchidea");
@@ -157,6 +157,7 @@ fn by_hand_the_window_saves_the_metadata_and_takes_the_reply_url_orchidea_gives(
     h.click("Set up single sign-on");
     let status = h.app.session().checklist.status(StepId::SsoIntegration);
     assert!(status.is_failed(), "{status:?}");
+    let sp = h.app.session().facts().unwrap().app.clone().unwrap().id;
     let sandbox = sandbox(&h);
     let metadata = sandbox.wizard_dir.join("orchidea-federation-metadata.xml");
     h.assert_sees_part(&metadata.display().to_string());
@@ -180,7 +181,6 @@ fn by_hand_the_window_saves_the_metadata_and_takes_the_reply_url_orchidea_gives(
             .status(StepId::SsoIntegration)
             .is_failed()
     );
-    let sp = h.app.session().facts().unwrap().app.clone().unwrap().id;
     let want = OrchideaSaml::new("")
         .with_origin(&sandbox.orchidea_url)
         .with_reply_url(&reply);
