@@ -50,14 +50,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("+ Add new IDP"), "{text}");
-        let claims = SamlAttributeNames::entra_default_claims();
-        for c in [
-            &claims.first_name,
-            &claims.last_name,
-            &claims.email,
-            &claims.user_id,
-        ] {
-            assert!(text.contains(c.as_str()), "{c} in {text}");
+        for (_, c) in SamlAttributeNames::entra_default_claims().labelled() {
+            assert!(text.contains(c), "{c} in {text}");
         }
         assert!(text.contains("Copy reply URL"), "{text}");
         assert!(!text.contains("--"), "no CLI flag: {text}");

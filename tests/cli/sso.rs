@@ -18,21 +18,7 @@ use serde_json::{Value, json};
 /// The built-in tenant without the Orchidea app, and a workspace whose
 /// IDPs are Google and passwords only.
 fn from_nothing() -> Standalone {
-    Standalone::with_tenant(|tenant, _| {
-        tenant["servicePrincipals"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|s| {
-                !s["displayName"]
-                    .as_str()
-                    .unwrap_or("")
-                    .starts_with("Orchidea")
-            });
-        tenant["orchidea"]["idps"] = json!([
-            { "id": "idp-google", "name": "Google Workspace", "kind": "google", "default": true },
-            { "id": "idp-password", "name": "Orchidea password", "kind": "password", "default": false }
-        ]);
-    })
+    Standalone::with_tenant(|tenant, _| *tenant = crate::common::tenant_from_nothing())
 }
 
 /// The apps holding Orchidea's Identifier.
@@ -265,14 +251,8 @@ fn the_manual_path_stops_with_the_guide_then_takes_the_checked_reply_url() {
     assert!(!ok, "{stdout}\n{stderr}");
     assert_eq!(state_of(&final_states(&stdout), "0"), "failed", "{stdout}");
     assert!(stderr.contains("+ Add new IDP"), "{stderr}");
-    let claims = SamlAttributeNames::entra_default_claims();
-    for c in [
-        &claims.first_name,
-        &claims.last_name,
-        &claims.email,
-        &claims.user_id,
-    ] {
-        assert!(stderr.contains(c.as_str()), "{c}: {stderr}");
+    for (_, c) in SamlAttributeNames::entra_default_claims().labelled() {
+        assert!(stderr.contains(c), "{c}: {stderr}");
     }
     assert!(
         stderr.contains("Copy reply URL") && stderr.contains("--reply-url"),
@@ -300,7 +280,7 @@ fn the_manual_path_stops_with_the_guide_then_takes_the_checked_reply_url() {
     let idp = block_on(admin.create_saml_idp(&NewSamlIdp {
         name: "Entra".into(),
         metadata_xml: xml,
-        attributes: claims.clone(),
+        attributes: SamlAttributeNames::entra_default_claims(),
         email_domains: Vec::new(),
     }))
     .unwrap();

@@ -11,24 +11,11 @@ use orchidea_wizard::services::graph::OrchideaSaml;
 use orchidea_wizard::services::orchidea::OrchideaAdmin;
 use orchidea_wizard::setup::{Choices, sandbox_config};
 
-use crate::common::{admin_client, default_tenant};
+use crate::common::admin_client;
 
 /// No Orchidea app in Entra, no Entra IDP in Orchidea.
 pub(crate) async fn from_nothing() -> (Sandbox, tempfile::TempDir) {
-    let mut tenant = default_tenant();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|s| {
-            !s["displayName"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("Orchidea")
-        });
-    tenant["orchidea"]["idps"] = serde_json::json!([
-        { "id": "idp-google", "name": "Google Workspace", "kind": "google", "default": true },
-        { "id": "idp-password", "name": "Orchidea password", "kind": "password", "default": false }
-    ]);
+    let tenant = crate::common::tenant_from_nothing();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tenant.json");
     std::fs::write(&file, tenant.to_string()).unwrap();

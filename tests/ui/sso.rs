@@ -17,11 +17,8 @@ use orchidea_wizard::{Status, StepId};
 
 /// No Orchidea app in Entra, no Entra IDP in Orchidea.
 fn from_nothing(dir: &std::path::Path) -> std::path::PathBuf {
-    let mut tenant = crate::common::tenant_without_the_app(Some(200));
-    tenant["orchidea"]["idps"] = serde_json::json!([
-        { "id": "idp-google", "name": "Google Workspace", "kind": "google", "default": true },
-        { "id": "idp-password", "name": "Orchidea password", "kind": "password", "default": false }
-    ]);
+    let mut tenant = crate::common::tenant_from_nothing();
+    tenant["replicationDelayMs"] = serde_json::Value::from(200);
     let path = dir.join("tenant.json");
     std::fs::write(&path, tenant.to_string()).unwrap();
     path

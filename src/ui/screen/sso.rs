@@ -269,14 +269,8 @@ impl Sso {
             ))
             .size(14),
         );
-        let claims = SamlAttributeNames::entra_default_claims();
-        for (label, value) in [
-            ("First name", claims.first_name),
-            ("Last name", claims.last_name),
-            ("Email", claims.email),
-            ("User id", claims.user_id),
-        ] {
-            col = col.push(claim_row(label, value));
+        for (label, value) in SamlAttributeNames::entra_default_claims().labelled() {
+            col = col.push(claim_row(label, value.to_string()));
         }
         col.push(widget::field(
             "Reply URL (\"Copy reply URL\" on the new IDP)",
