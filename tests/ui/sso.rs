@@ -10,6 +10,8 @@ use std::sync::Arc;
 use crate::support::Harness;
 use orchidea_wizard::sandbox::Sandbox;
 use orchidea_wizard::services::graph::{GraphClient, OrchideaSaml, StaticToken};
+use orchidea_wizard::engine::undo::UndoAction;
+use orchidea_wizard::services::orchidea::sso::SUGGESTED_IDP_NAME;
 use orchidea_wizard::services::orchidea::{HttpOrchideaAdmin, OrchideaAdmin};
 use orchidea_wizard::ui::work::Target;
 use orchidea_wizard::ui::{Message, ScreenId};
@@ -117,6 +119,18 @@ fn from_nothing_the_window_sets_up_saml_then_provisioning_and_a_second_run_chang
     assert!(
         secrets.iter().any(|s| !s.revoked && s.idp_id == idp.id),
         "{secrets:?}"
+    );
+    // The window's undo knows the IDP step 0 made (its engine was not the
+    // one that made it: the run state carries it).
+    let engine = h.app.session().engine.clone().unwrap();
+    let plan = h.block_on(engine.undo_plan()).unwrap();
+    assert!(
+        plan.actions.contains(&UndoAction::DeleteIdp {
+            id: idp.id.clone(),
+            name: SUGGESTED_IDP_NAME.into(),
+        }),
+        "{:?}",
+        plan.actions
     );
     drop(h);
 
