@@ -17,6 +17,7 @@ mod monitor;
 mod notify;
 mod own_secrets;
 mod remembered;
+pub mod sso_guide;
 mod steps;
 mod undo_run;
 
@@ -29,12 +30,13 @@ pub mod rotate;
 pub mod secret_age;
 pub mod secret_list;
 pub mod undo;
+pub mod undo_sso;
 
 use futures::future::BoxFuture;
 
 pub use apps::{AppCandidate, Capability};
 pub use audience::{Audience, Scope};
-pub use config::{EngineConfig, SecretSource};
+pub use config::{EngineConfig, SecretSource, SsoChoice, SsoConfig};
 pub use error::{EngineError, SCHEMA_CHANGED};
 pub use facts::{FRESH, Facts, OnDemandRecord, Reads, ScimTarget, TestConnectionFailure};
 pub use handle::Engine;

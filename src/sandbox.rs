@@ -148,6 +148,8 @@ pub struct Sandbox {
     pub scim_url: Url,
     /// The Orchidea admin API token (sandbox only).
     pub admin_token: Secret,
+    /// The simulated tenant's id (Entra's `tid`).
+    pub tenant_id: String,
     /// A bearer the sandbox's Graph always accepts (besides the access
     /// tokens its sign-in side issues, which expire).
     pub graph_token: Secret,
@@ -321,6 +323,9 @@ fn fresh_state(opts: &SandboxOptions, admin_token: &Secret) -> Result<Loaded, Sa
     })
 }
 
+/// The origin the built-in tenant's SAML URLs are written with.
+const BUILTIN_ORCHIDEA_ORIGIN: &str = "https://app.orchidea.dev/";
+
 /// Binds 127.0.0.1 on `port` if it is free, else on an ephemeral port.
 async fn listen(port: u16) -> Result<(tokio::net::TcpListener, Url), SandboxError> {
     let listen_err = |e: std::io::Error| SandboxError::Listen {
@@ -386,6 +391,11 @@ impl Sandbox {
         let (orchidea_listener, orchidea_url) = listen(old_port).await?;
         if let Some(previous) = previous.filter(|p| *p != orchidea_url) {
             entra.move_base_address(previous.as_str(), orchidea_url.as_str());
+        } else if existing.is_none() && opts.tenant_file.is_none() {
+            // The built-in tenant followed Orchidea's SSO article: its
+            // Reply and Sign on URLs name Orchidea's own address, which the
+            // sandbox stands in for.
+            entra.move_base_address(BUILTIN_ORCHIDEA_ORIGIN, orchidea_url.as_str());
         }
         let graph_url = graph_origin
             .join("v1.0")
@@ -474,7 +484,9 @@ impl Sandbox {
                 uuid::Uuid::new_v4().simple()
             )),
         };
+        let tenant_id = shared.entra.lock().await.tenant.id.clone();
         Ok(Sandbox {
+            tenant_id,
             login_url,
             graph_url,
             orchidea_url,

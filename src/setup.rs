@@ -69,6 +69,12 @@ pub fn config(
     orchidea: OrchideaAccess,
     choices: Choices,
 ) -> EngineConfig {
+    // Step 0's Sign on URL: the workspace the admin API reaches, unless
+    // the caller names another.
+    let workspace_url = match &orchidea {
+        OrchideaAccess::AdminApi { workspace_url, .. } => Some(workspace_url.clone()),
+        _ => None,
+    };
     let secret_source = match orchidea {
         OrchideaAccess::AdminApi {
             workspace_url,
@@ -102,6 +108,11 @@ pub fn config(
         run_state: Some(crate::engine::resume::default_path()),
         cloud: crate::platform::cloud::Cloud::Global,
         tenant_id: None,
+        sso: crate::engine::SsoConfig {
+            workspace_url,
+            metadata_dir: Some(crate::platform::paths::data_dir()),
+            ..crate::engine::SsoConfig::default()
+        },
     }
 }
 
@@ -137,5 +148,46 @@ pub fn sandbox_config(
     // The simulated tenant's files stay with it, apart from real ones.
     cfg.backup_dir = Some(sandbox.wizard_dir.join("backups"));
     cfg.run_state = Some(sandbox.wizard_dir.join("run-state.json"));
+    cfg.sso.login_url = Some(sandbox.login_url.clone());
+    cfg.sso.tenant = Some(sandbox.tenant_id.clone());
+    cfg.sso.workspace_url = Some(sandbox.orchidea_url.clone());
+    cfg.sso.metadata_dir = Some(sandbox.wizard_dir.clone());
     cfg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(orchidea: OrchideaAccess) -> EngineConfig {
+        config(
+            crate::platform::http::loopback_client(),
+            Url::parse("https://graph.microsoft.com/v1.0").unwrap(),
+            Arc::new(StaticToken(Secret::new("t"))),
+            orchidea,
+            Choices::default(),
+        )
+    }
+
+    #[test]
+    fn a_real_tenant_signs_on_at_the_admin_apis_workspace_and_keeps_the_metadata_in_the_data_dir() {
+        let workspace = Url::parse("https://app.orchidea.dev/acme").unwrap();
+        let c = cfg(OrchideaAccess::AdminApi {
+            workspace_url: workspace.clone(),
+            admin_token: Secret::new("a"),
+            idp: None,
+        });
+        assert_eq!(c.sso.workspace_url, Some(workspace));
+        assert_eq!(c.sso.metadata_dir, Some(crate::platform::paths::data_dir()));
+        assert_eq!(
+            c.sso.choice,
+            crate::engine::SsoChoice::No,
+            "only when asked"
+        );
+        // The sign-in and tenant come from the sign-in (the engine falls
+        // back to the cloud's and the signed-in tenant).
+        assert!(c.sso.login_url.is_none() && c.sso.tenant.is_none());
+        let manual = cfg(OrchideaAccess::NotNeeded);
+        assert_eq!(manual.sso.workspace_url, None);
+    }
 }

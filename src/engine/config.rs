@@ -60,4 +60,33 @@ pub struct EngineConfig {
     /// The signed-in tenant's id, when the sign-in gave one: what the run
     /// state remembers is kept per tenant.
     pub tenant_id: Option<String>,
+    /// Step 0: whether and how to set up SAML single sign-on.
+    pub sso: SsoConfig,
+}
+
+/// Whether step 0 sets up single sign-on when no Orchidea app has it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SsoChoice {
+    /// Leave it to the admin (the step says how).
+    #[default]
+    No,
+    /// Set it up.
+    Yes,
+}
+
+/// What step 0 needs besides Graph and Orchidea's admin API.
+#[derive(Debug, Clone, Default)]
+pub struct SsoConfig {
+    pub choice: SsoChoice,
+    /// The Microsoft sign-in endpoint: the federation metadata is served there.
+    pub login_url: Option<url::Url>,
+    /// The tenant the metadata is read for (the sign-in's `tid` on a real tenant).
+    pub tenant: Option<String>,
+    /// The Orchidea workspace's home (`https://app.orchidea.dev/<workspace>`):
+    /// the Sign on URL.
+    pub workspace_url: Option<url::Url>,
+    /// The manual path: the reply URL the admin copied from Orchidea's new IDP.
+    pub reply_url: Option<String>,
+    /// Where the federation metadata file is written for the admin.
+    pub metadata_dir: Option<std::path::PathBuf>,
 }

@@ -83,6 +83,19 @@ pub enum EngineError {
     SchemaChanged(Vec<String>),
     #[error("Stopped before step {}: not confirmed.", .0.number())]
     NotConfirmed(StepId),
+    /// Step 0 on the manual path: Entra's half is done and its federation
+    /// metadata saved at `metadata`; Orchidea's "+ Add new IDP" is the
+    /// admin's, and its reply URL is needed to finish (the message is the
+    /// whole guide: the window and the CLI show it as it is).
+    #[error("{}", crate::engine::sso_guide::reply_url_needed(.metadata.as_deref()))]
+    SsoReplyUrlNeeded {
+        metadata: Option<std::path::PathBuf>,
+    },
+    /// Step 0 needs the Orchidea workspace's home for the Sign on URL.
+    #[error(
+        "Setting up single sign-on needs the address of your Orchidea workspace (its home page, e.g. https://app.orchidea.dev/<workspace>): it is the app's Sign on URL."
+    )]
+    SsoWorkspaceUrlNeeded,
     /// Something the admin typed or chose cannot be used; the text says why.
     #[error("{0}")]
     Input(String),

@@ -56,6 +56,8 @@ pub struct Facts {
     pub new_secret: Option<(String, bool)>,
     /// Provisioning jobs the wizard created, from the run state.
     pub created_jobs: Vec<super::remembered::CreatedJob>,
+    /// What step 0 created or set, per app (run state).
+    pub created_sso: Vec<super::remembered::CreatedSso>,
     /// The secret Entra holds as the wizard last saved it (run state).
     pub held_secret: Option<super::remembered::HeldSecret>,
     /// Each SCIM secret's age and expiry, as last read (`Engine::secret_ages`).

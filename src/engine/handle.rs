@@ -33,16 +33,17 @@ impl Engine {
             .as_deref()
             .map(super::resume::created_secrets)
             .unwrap_or_default();
-        let (created_jobs, held_secret) = cfg
+        let (created_jobs, held_secret, created_sso) = cfg
             .run_state
             .as_deref()
             .and_then(super::resume::load)
-            .map(|s| (s.created_jobs, s.held_secret))
+            .map(|s| (s.created_jobs, s.held_secret, s.created_sso))
             .unwrap_or_default();
         let facts = Facts {
             created_secrets,
             created_jobs,
             held_secret,
+            created_sso,
             scope: Some(cfg.scope),
             mapping_options: cfg.mapping,
             notifications: cfg.notifications.clone(),
@@ -55,6 +56,26 @@ impl Engine {
             facts: Arc::new(Mutex::new(facts)),
             events: None,
         }
+    }
+
+    /// Starts from what an earlier engine on the same target did: the
+    /// window runs step 0 before the secret path (and so this engine) is
+    /// chosen, and the summary and report list both runs' changes.
+    #[must_use]
+    pub fn after(mut self, earlier: &Facts) -> Self {
+        if let Some(facts) = Arc::get_mut(&mut self.facts).map(Mutex::get_mut) {
+            let step = StepId::SsoIntegration;
+            let status = earlier.checklist.status(step).clone();
+            if status.is_complete() {
+                facts.checklist.apply(&Progress { step, status });
+            }
+            facts.changes.extend(earlier.changes.iter().cloned());
+            facts.warnings.extend(earlier.warnings.iter().cloned());
+            if facts.created_app.is_none() {
+                facts.created_app.clone_from(&earlier.created_app);
+            }
+        }
+        self
     }
 
     /// Sends every checklist change to `events` as well.

@@ -36,7 +36,7 @@ impl<'a> Scope<'a> {
 }
 
 /// The create may have landed though its answer did not arrive.
-fn answer_may_be_lost(e: &OrchideaError) -> bool {
+pub(in crate::engine) fn answer_may_be_lost(e: &OrchideaError) -> bool {
     match e {
         OrchideaError::Transport { .. } => true,
         OrchideaError::Api { status, .. } => *status >= 500,

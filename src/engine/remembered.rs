@@ -227,3 +227,94 @@ impl HeldSecret {
             && super::backup::same_graph(&self.graph_url, graph_url)
     }
 }
+
+/// What step 0 (single sign-on) created or set, for one app: ids and URLs
+/// only. The report lists it; undo deletes the Orchidea IDP it created and
+/// says how to take the SAML settings off the app (never deleted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedSso {
+    pub service_principal_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    pub graph_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Step 0 created the enterprise app (from the non-gallery template).
+    #[serde(default)]
+    pub app_created: bool,
+    /// The SAML settings (Identifier, Reply URL, Sign on URL, mode) were set.
+    #[serde(default)]
+    pub saml_set: bool,
+    /// The signing certificate step 0 added: thumbprint and keyId.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_thumbprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_key_id: Option<String>,
+    /// The Orchidea IDP step 0 created through the admin API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_name: Option<String>,
+    /// The reply URL set in Entra (on the manual path, the admin's IDP's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_url: Option<String>,
+    /// The admin added the IDP in Orchidea's web UI (manual path).
+    #[serde(default)]
+    pub idp_by_hand: bool,
+    /// When step 0 first wrote (RFC 3339, UTC).
+    pub at: String,
+}
+
+impl CreatedSso {
+    /// Of this Graph and tenant (unknown tenants: Graph decides).
+    pub fn belongs_to(&self, graph_url: &str, tenant_id: Option<&str>) -> bool {
+        let same_tenant = match (self.tenant_id.as_deref(), tenant_id) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        same_tenant && super::backup::same_graph(&self.graph_url, graph_url)
+    }
+
+    /// The report's lines: what was created or changed.
+    pub fn lines(&self) -> Vec<String> {
+        let app = self.app_name.as_deref().unwrap_or("the Orchidea app");
+        let mut lines = Vec::new();
+        if self.app_created {
+            lines.push(format!(
+                "Entra: created the enterprise app \"{app}\" ({}) for single sign-on.",
+                self.service_principal_id
+            ));
+        }
+        if self.saml_set {
+            lines.push(format!(
+                "Entra: SAML single sign-on set on \"{app}\" (Identifier, Reply URL{}, Sign on URL).",
+                self.reply_url
+                    .as_deref()
+                    .map(|r| format!(" {r}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(t) = &self.certificate_thumbprint {
+            lines.push(format!(
+                "Entra: added SAML signing certificate {t}{} to \"{app}\".",
+                self.certificate_key_id
+                    .as_deref()
+                    .map(|k| format!(" (keyId {k})"))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(id) = &self.idp_id {
+            lines.push(format!(
+                "Orchidea: created IDP \"{}\" ({id}) from Entra's federation metadata.",
+                self.idp_name.as_deref().unwrap_or("?")
+            ));
+        } else if self.idp_by_hand {
+            lines.push(
+                "Orchidea: the IDP was added by hand in Orchidea's web UI; its reply URL is the app's Reply URL."
+                    .into(),
+            );
+        }
+        lines
+    }
+}

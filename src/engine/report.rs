@@ -28,6 +28,9 @@ pub struct Report {
     pub scim_url: Option<String>,
     pub steps: Vec<StepReport>,
     pub changes: Vec<String>,
+    /// What step 0 (single sign-on) created or set for this app, in this
+    /// run or an earlier one (ids only).
+    pub single_sign_on: Vec<String>,
     pub mapping_diff: Vec<String>,
     pub probe: Vec<String>,
     pub test_connection: Option<String>,
@@ -95,6 +98,12 @@ pub fn build(facts: &Facts, scope: Scope, mode: &str) -> Report {
             })
             .collect(),
         changes: facts.changes.clone(),
+        single_sign_on: facts
+            .created_sso
+            .iter()
+            .filter(|r| facts.app.as_ref().is_some_and(|a| a.id == r.service_principal_id))
+            .flat_map(crate::engine::resume::CreatedSso::lines)
+            .collect(),
         mapping_diff: facts
             .mapping
             .as_ref()
@@ -216,6 +225,14 @@ pub fn to_markdown(r: &Report) -> String {
         let _ = writeln!(md, "| {k} | {} |", v.replace('|', "\\|"));
     }
     section(&mut md, "Changes made", &r.changes, "Nothing was changed.");
+    if !r.single_sign_on.is_empty() {
+        section(
+            &mut md,
+            "Single sign-on set up by the wizard",
+            &r.single_sign_on,
+            "",
+        );
+    }
     let _ = writeln!(md, "\n## Steps\n");
     for s in &r.steps {
         let detail = if s.detail.is_empty() {

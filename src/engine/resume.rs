@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::audience::Scope;
 use super::facts::Facts;
 pub use super::remembered::{
-    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, HeldSecret, SecretUse,
+    CREATED_APP_REMEMBERED, CreatedApp, CreatedJob, CreatedScimSecret, CreatedSso, HeldSecret,
+    SecretUse,
 };
 use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
@@ -48,6 +49,9 @@ pub struct RunState {
     /// The SCIM secret Entra holds, as last saved by the wizard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_secret: Option<HeldSecret>,
+    /// What step 0 (single sign-on) created or set, per app (ids only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_sso: Vec<CreatedSso>,
 }
 
 impl RunState {
@@ -83,6 +87,7 @@ impl RunState {
             ),
             created_jobs: facts.created_jobs.clone(),
             held_secret: facts.held_secret.clone(),
+            created_sso: facts.created_sso.clone(),
         }
     }
 
@@ -105,7 +110,7 @@ impl RunState {
             .map(|(n, _)| n.as_str())
     }
 
-    /// "12 of 18 steps complete on "Orchidea" (job …), next: step 9; 2026-… UTC".
+    /// "12 of 19 steps complete on "Orchidea" (job …), next: step 9; 2026-… UTC".
     pub fn summary(&self) -> String {
         let app = match (&self.app_name, &self.app_id) {
             (Some(n), _) => format!(" on \"{n}\""),
@@ -182,11 +187,11 @@ mod tests {
         });
         let state = RunState::from_facts("https://graph.microsoft.com/v1.0", &facts, Scope::All);
         assert_eq!(state.completed(), 3);
-        assert_eq!(state.next_step(), Some("2"));
+        assert_eq!(state.next_step(), Some("1c"));
         assert!(
             state
                 .summary()
-                .starts_with("3 of 18 steps complete, next: step 2; ")
+                .starts_with("3 of 19 steps complete, next: step 1c; ")
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join("run-state.json");

@@ -12,6 +12,8 @@ mod rotate;
 mod saved;
 mod scope;
 mod secret;
+mod sso;
+mod sso_idp;
 mod start;
 
 pub(super) use app::ambiguous;
@@ -41,6 +43,7 @@ fn graph(engine: &Engine, facts: &Facts) -> crate::services::graph::GraphClient 
 
 pub(super) async fn run(engine: &Engine, facts: &mut Facts, step: StepId) -> StepResult {
     match step {
+        StepId::SsoIntegration => sso::sso(engine, facts).await,
         StepId::CreateSecret => secret::create_secret(engine, facts).await,
         StepId::ChooseIdp => secret::choose_idp(engine, facts),
         StepId::CopyUrlAndSecret => secret::copy_and_probe(engine, facts).await,

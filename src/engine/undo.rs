@@ -62,6 +62,8 @@ pub struct UndoInputs {
     pub admin_api: bool,
     /// Live secrets someone else created ("id (…last4)"), never revoked.
     pub not_ours: Vec<String>,
+    /// What step 0 (single sign-on) did, per app.
+    pub sso: Vec<super::undo_sso::SsoUndo>,
 }
 
 /// One thing undo does, in the order it is done.
@@ -85,6 +87,11 @@ pub enum UndoAction {
     RevokeSecret {
         id: String,
         label: String,
+    },
+    /// The Orchidea IDP step 0 created (single sign-on).
+    DeleteIdp {
+        id: String,
+        name: String,
     },
 }
 
@@ -117,6 +124,9 @@ impl UndoAction {
             UndoAction::RevokeSecret { label, .. } => {
                 format!("Revoke Orchidea SCIM secret {label}: the wizard created it.")
             }
+            UndoAction::DeleteIdp { id, name } => format!(
+                "Delete Orchidea IDP \"{name}\" ({id}): the wizard created it for single sign-on; nobody signs in to Orchidea through it afterwards."
+            ),
         }
     }
 }
@@ -151,10 +161,7 @@ impl UndoPlan {
             }
         }
         if !self.by_hand.is_empty() {
-            out.push(
-                "For you to do in Orchidea's web UI (workspace admin → User management → SCIM):"
-                    .to_string(),
-            );
+            out.push("For you to do in Orchidea's web UI:".to_string());
             out.extend(self.by_hand.iter().map(|l| format!("  - {l}")));
         }
         if !self.in_entra.is_empty() {
@@ -219,16 +226,17 @@ pub fn plan(inputs: &UndoInputs) -> UndoPlan {
                 label: s.label.clone(),
             }),
             (Some(_), false, false) => p.by_hand.push(format!(
-                "Revoke SCIM secret {}: the wizard created it, and without Orchidea's admin API it cannot revoke it itself.",
+                "Revoke SCIM secret {} (workspace admin → User management → SCIM): the wizard created it, and without Orchidea's admin API it cannot revoke it itself.",
                 s.label
             )),
             (None, _, _) => p.by_hand.push(format!(
-                "If Orchidea lists a SCIM secret {}, revoke it: the wizard sent that create but never received its answer.",
+                "If Orchidea lists a SCIM secret {} (workspace admin → User management → SCIM), revoke it: the wizard sent that create but never received its answer.",
                 s.label
             )),
         }
     }
     p.untouched = untouched(inputs);
+    super::undo_sso::plan_sso(&mut p, &inputs.sso, inputs.admin_api);
     p
 }
 
@@ -303,6 +311,7 @@ mod tests {
             secrets: vec![secret("sec1", false)],
             admin_api: true,
             not_ours: vec!["hand1 (…wxyz)".into()],
+            sso: Vec::new(),
         }
     }
 

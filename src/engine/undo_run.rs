@@ -13,6 +13,7 @@ use super::handle::Engine;
 use super::own_secrets::Scope;
 use super::steps;
 use super::undo::{LiveJob, Original, OwnSecret, UndoAction, UndoInputs, UndoPlan, plan};
+use super::undo_sso::SsoUndo;
 use crate::procedure::step::StepId;
 use crate::services::graph::secret_keys::SECRET_TOKEN;
 use crate::services::graph::{JobStatusCode, SecretEntry};
@@ -154,8 +155,49 @@ impl Engine {
             }
         }
         self.own_secrets_inputs(&facts, &mut inputs).await?;
+        inputs.sso = self.sso_inputs(&facts).await?;
         let originals = schema_b.into_iter().chain(settings_b).collect();
         Ok((inputs, originals))
+    }
+
+    /// What step 0 did in this Graph and tenant; with the admin API,
+    /// whether Orchidea still lists the IDP it created.
+    async fn sso_inputs(&self, facts: &Facts) -> Result<Vec<SsoUndo>, EngineError> {
+        let graph_url = self.cfg.graph.base().as_str();
+        let tenant = self.cfg.tenant_id.as_deref();
+        let records: Vec<_> = facts
+            .created_sso
+            .iter()
+            .filter(|r| r.belongs_to(graph_url, tenant))
+            .collect();
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed = match &self.cfg.secret_source {
+            SecretSource::AdminApi { admin, .. } if records.iter().any(|r| r.idp_id.is_some()) => {
+                Some(admin.list_idps().await?)
+            }
+            _ => None,
+        };
+        Ok(records
+            .into_iter()
+            .map(|r| SsoUndo {
+                app_id: r.service_principal_id.clone(),
+                app_name: r.app_name.clone().unwrap_or_else(|| "Orchidea".into()),
+                app_created: r.app_created,
+                saml_set: r.saml_set,
+                certificate: r.certificate_thumbprint.clone(),
+                idp: r
+                    .idp_id
+                    .clone()
+                    .map(|id| (id, r.idp_name.clone().unwrap_or_default())),
+                idp_listed: match (&listed, &r.idp_id) {
+                    (Some(list), Some(id)) => list.iter().any(|i| &i.id == id),
+                    _ => true,
+                },
+                idp_by_hand: r.idp_by_hand.then(|| r.reply_url.clone()).flatten(),
+            })
+            .collect())
     }
 
     /// The wizard's secrets of this Graph and tenant; with the admin API,
@@ -365,6 +407,36 @@ impl Engine {
                 ));
                 self.save_run_state(&facts);
                 Ok(line)
+            }
+            UndoAction::DeleteIdp { id, name } => {
+                let SecretSource::AdminApi { admin, .. } = &self.cfg.secret_source else {
+                    return Err(EngineError::Input(format!(
+                        "The IDP \"{name}\" can only be deleted with Orchidea's admin API; delete it in Orchidea's web UI (workspace settings → Authentication)."
+                    )));
+                };
+                // Check, then act: an IDP already gone is not asked for again.
+                let listed = admin.list_idps().await?.iter().any(|i| &i.id == id);
+                if listed {
+                    admin.delete_saml_idp(id).await?;
+                    facts.changes.push(format!(
+                        "Orchidea: deleted IDP \"{name}\" ({id}), created by this wizard (undo)."
+                    ));
+                }
+                for r in &mut facts.created_sso {
+                    if r.idp_id.as_deref() == Some(id.as_str()) {
+                        r.idp_id = None;
+                        r.idp_name = None;
+                    }
+                }
+                if facts.idp.as_ref().is_some_and(|i| &i.id == id) {
+                    facts.idp = None;
+                }
+                self.save_run_state(&facts);
+                Ok(if listed {
+                    format!("Deleted Orchidea IDP \"{name}\" ({id}).")
+                } else {
+                    format!("IDP \"{name}\" ({id}) was already gone from Orchidea.")
+                })
             }
         }
     }

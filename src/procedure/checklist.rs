@@ -137,7 +137,7 @@ mod tests {
     fn starts_pending_and_completes() {
         let mut c = Checklist::default();
         assert_eq!(c.completed(), 0);
-        assert_eq!(c.first_open(), Some(StepId::CreateSecret));
+        assert_eq!(c.first_open(), Some(StepId::SsoIntegration));
         for s in StepId::ALL {
             assert!(!c.all_complete());
             c.apply(&Progress {

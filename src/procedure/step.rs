@@ -3,12 +3,15 @@
 //!
 //! Orchidea's article numbers its steps 1–16 with 1a–1c as sub-steps; the
 //! wizard keeps that numbering so an admin can hold the article next to it.
+//! Step 0 is Orchidea's other article, the SAML single sign-on integration
+//! the SCIM article takes for granted.
 
 use serde::{Deserialize, Serialize};
 
 /// One step of Orchidea's knowledge-base article on SCIM with Entra ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StepId {
+    SsoIntegration,
     CreateSecret,
     ChooseIdp,
     CopyUrlAndSecret,
@@ -34,6 +37,8 @@ pub enum StepId {
 /// each have a file per group, so "step 5" is `credentials.rs` in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StepGroup {
+    /// 0: the SAML single sign-on integration (Orchidea's SSO article).
+    Sso,
     /// 1a–1c, in Orchidea: the SCIM secret, the IDP for new users, URL and secret.
     Secret,
     /// 2: the Orchidea enterprise application in Entra.
@@ -49,7 +54,8 @@ pub enum StepGroup {
 }
 
 impl StepGroup {
-    pub const ALL: [StepGroup; 6] = [
+    pub const ALL: [StepGroup; 7] = [
+        StepGroup::Sso,
         StepGroup::Secret,
         StepGroup::App,
         StepGroup::Credentials,
@@ -69,6 +75,7 @@ impl StepGroup {
     /// The file name every layer uses for this group.
     pub fn name(self) -> &'static str {
         match self {
+            StepGroup::Sso => "sso",
             StepGroup::Secret => "secret",
             StepGroup::App => "app",
             StepGroup::Credentials => "credentials",
@@ -87,7 +94,8 @@ pub enum Console {
 }
 
 impl StepId {
-    pub const ALL: [StepId; 18] = [
+    pub const ALL: [StepId; 19] = [
+        StepId::SsoIntegration,
         StepId::CreateSecret,
         StepId::ChooseIdp,
         StepId::CopyUrlAndSecret,
@@ -152,9 +160,10 @@ impl StepId {
             AutomaticMode, ChooseIdp, ChooseScope, CopyUrlAndSecret, CreateSecret, EditExternalId,
             EditUserName, ExternalIdFromObjectId, KeepFiveAttributes, OpenEnterpriseApp,
             OpenMappings, OpenProvisioning, OpenUserMapping, SaveCredentials, SaveSettings,
-            StartProvisioning, TestConnection, UserNameFromMail,
+            SsoIntegration, StartProvisioning, TestConnection, UserNameFromMail,
         };
         match self {
+            SsoIntegration => StepGroup::Sso,
             CreateSecret | ChooseIdp | CopyUrlAndSecret => StepGroup::Secret,
             OpenEnterpriseApp => StepGroup::App,
             OpenProvisioning | AutomaticMode | TestConnection | SaveCredentials => {
@@ -183,6 +192,12 @@ impl StepId {
 
     fn info(self) -> (&'static str, &'static str, &'static str, &'static str) {
         match self {
+            StepId::SsoIntegration => (
+                "0",
+                "Set up single sign-on (SAML)",
+                "Follow Orchidea's SSO article: in Entra create the Orchidea app (non-gallery), set up SAML with Identifier https://orchidea.dev, the Reply URL and the Sign on URL, and add a signing certificate; in Orchidea add a new IDP from Entra's federation metadata, then paste its reply URL back into Entra.",
+                "Skipped when an Orchidea app with SAML single sign-on exists. Otherwise, when you agree, creates or completes the app, adds a signing certificate, creates the IDP in Orchidea from the federation metadata (or guides you through it) and sets Orchidea's reply URL.",
+            ),
             StepId::CreateSecret => (
                 "1a",
                 "Create a SCIM secret",
@@ -323,15 +338,19 @@ mod tests {
         assert_eq!(
             numbers,
             [
-                "1a", "1b", "1c", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
-                "14", "15", "16"
+                "0", "1a", "1b", "1c", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+                "13", "14", "15", "16"
             ]
         );
     }
 
     #[test]
     fn navigation_is_data() {
-        assert_eq!(StepId::CreateSecret.previous(), None);
+        assert_eq!(StepId::SsoIntegration.previous(), None);
+        assert_eq!(
+            StepId::CreateSecret.previous(),
+            Some(StepId::SsoIntegration)
+        );
         assert_eq!(StepId::CreateSecret.next(), Some(StepId::ChooseIdp));
         assert_eq!(StepId::StartProvisioning.next(), None);
         for (i, s) in StepId::ALL.iter().enumerate() {

@@ -112,6 +112,7 @@ impl App {
     pub fn handle(&mut self, message: Message) -> Vec<Effect> {
         let action = match message {
             Message::Welcome(m) => self.route(screen::Message::Welcome(m)),
+            Message::Sso(m) => self.route(screen::Message::Sso(m)),
             Message::Secret(m) => self.route(screen::Message::Secret(m)),
             Message::ChooseApp(m) => self.route(screen::Message::ChooseApp(m)),
             Message::Scope(m) => self.route(screen::Message::Scope(m)),

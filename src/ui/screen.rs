@@ -11,6 +11,7 @@ pub mod mappings;
 pub mod orchidea_secret;
 pub mod save;
 pub mod scope;
+pub mod sso;
 pub mod start;
 pub mod summary;
 pub mod welcome;
@@ -24,6 +25,7 @@ pub use mappings::Mappings;
 pub use orchidea_secret::OrchideaSecret;
 pub use save::Save;
 pub use scope::ScopeScreen;
+pub use sso::Sso;
 pub use start::Start;
 pub use summary::Summary;
 pub use welcome::Welcome;
@@ -41,6 +43,7 @@ use crate::procedure::step::{StepGroup, StepId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScreenId {
     Welcome,
+    Sso,
     OrchideaSecret,
     ChooseApp,
     Credentials,
@@ -58,6 +61,7 @@ pub enum ScreenId {
 /// order, so what was typed survives Back and Next.
 pub enum Screen {
     Welcome(Welcome),
+    Sso(Sso),
     OrchideaSecret(OrchideaSecret),
     ChooseApp(ChooseApp),
     Credentials(Credentials),
@@ -73,6 +77,7 @@ pub enum Screen {
 #[derive(Debug, Clone)]
 pub enum Message {
     Welcome(welcome::Message),
+    Sso(sso::Message),
     Secret(orchidea_secret::Message),
     ChooseApp(choose_app::Message),
     Scope(scope::Message),
@@ -107,8 +112,9 @@ pub enum Action {
 }
 
 impl ScreenId {
-    pub const ALL: [ScreenId; 9] = [
+    pub const ALL: [ScreenId; 10] = [
         ScreenId::Welcome,
+        ScreenId::Sso,
         ScreenId::OrchideaSecret,
         ScreenId::ChooseApp,
         ScreenId::Credentials,
@@ -144,6 +150,7 @@ impl ScreenId {
     pub fn group(self) -> Option<StepGroup> {
         match self {
             ScreenId::Welcome | ScreenId::Summary | ScreenId::Drift => None,
+            ScreenId::Sso => Some(StepGroup::Sso),
             ScreenId::OrchideaSecret => Some(StepGroup::Secret),
             ScreenId::ChooseApp => Some(StepGroup::App),
             ScreenId::Credentials | ScreenId::Save => Some(StepGroup::Credentials),
@@ -157,6 +164,7 @@ impl ScreenId {
     pub fn steps(self) -> &'static [StepId] {
         match self {
             ScreenId::Welcome | ScreenId::Summary | ScreenId::Drift => &[],
+            ScreenId::Sso => &sso::STEPS,
             ScreenId::OrchideaSecret => &orchidea_secret::STEPS,
             ScreenId::ChooseApp => &[StepId::OpenEnterpriseApp],
             ScreenId::Credentials => &credentials::STEPS,
@@ -178,6 +186,7 @@ impl ScreenId {
     pub fn title(self) -> &'static str {
         match self {
             ScreenId::Welcome => "Welcome",
+            ScreenId::Sso => "Single sign-on (SAML)",
             ScreenId::OrchideaSecret => "Orchidea SCIM secret",
             ScreenId::ChooseApp => "Choose the enterprise application",
             ScreenId::Credentials => "Provisioning mode and credentials",
@@ -205,6 +214,7 @@ impl Message {
     pub fn screen(&self) -> ScreenId {
         match self {
             Message::Welcome(_) => ScreenId::Welcome,
+            Message::Sso(_) => ScreenId::Sso,
             Message::Secret(_) => ScreenId::OrchideaSecret,
             Message::ChooseApp(_) => ScreenId::ChooseApp,
             Message::Scope(_) => ScreenId::Scope,
@@ -218,6 +228,7 @@ impl Screen {
     pub fn all(welcome: Welcome) -> Vec<Screen> {
         vec![
             Screen::Welcome(welcome),
+            Screen::Sso(Sso::default()),
             Screen::OrchideaSecret(OrchideaSecret::default()),
             Screen::ChooseApp(ChooseApp::default()),
             Screen::Credentials(Credentials),
@@ -233,6 +244,7 @@ impl Screen {
     pub fn id(&self) -> ScreenId {
         match self {
             Screen::Welcome(_) => ScreenId::Welcome,
+            Screen::Sso(_) => ScreenId::Sso,
             Screen::OrchideaSecret(_) => ScreenId::OrchideaSecret,
             Screen::ChooseApp(_) => ScreenId::ChooseApp,
             Screen::Credentials(_) => ScreenId::Credentials,
@@ -249,6 +261,7 @@ impl Screen {
     pub fn update(&mut self, message: Message, session: &mut Session) -> Action {
         match (self, message) {
             (Screen::Welcome(s), Message::Welcome(m)) => s.update(m, session),
+            (Screen::Sso(s), Message::Sso(m)) => s.update(m, session),
             (Screen::OrchideaSecret(s), Message::Secret(m)) => s.update(m, session),
             (Screen::ChooseApp(s), Message::ChooseApp(m)) => s.update(m, session),
             (Screen::Scope(s), Message::Scope(m)) => s.update(m, session),
@@ -262,6 +275,7 @@ impl Screen {
     pub fn primary(&mut self, session: &Session) -> Action {
         match self {
             Screen::Welcome(s) => s.primary(session),
+            Screen::Sso(s) => s.primary(session),
             Screen::OrchideaSecret(s) => s.primary(session),
             Screen::ChooseApp(s) => s.primary(session),
             Screen::Credentials(s) => s.primary(session),
@@ -282,6 +296,7 @@ impl Screen {
             Screen::Drift(s) => s.primary_label(session),
             Screen::Start(_) if complete => "Finish",
             _ if complete => "Next",
+            Screen::Sso(s) => s.primary_label(session),
             Screen::OrchideaSecret(s) => s.primary_label(session),
             Screen::ChooseApp(s) => s.primary_label(session),
             Screen::Credentials(s) => s.primary_label(session),
@@ -295,6 +310,7 @@ impl Screen {
     /// Whether every step of the screen is done and nothing was edited since.
     pub fn is_complete(&self, session: &Session) -> bool {
         match self {
+            Screen::Sso(s) => s.is_complete(session),
             Screen::OrchideaSecret(s) => s.is_complete(session),
             Screen::Scope(s) => s.is_complete(session),
             _ => session.complete(self.id().steps()),
@@ -304,6 +320,7 @@ impl Screen {
     /// Work that changes nothing and runs as soon as the screen opens.
     pub fn on_enter(&self, session: &Session) -> Action {
         match self {
+            Screen::Sso(s) => s.on_enter(session),
             Screen::OrchideaSecret(s) => s.on_enter(session),
             Screen::Mappings(s) => s.on_enter(session),
             Screen::Scope(s) => s.on_enter(session),
@@ -332,6 +349,7 @@ impl Screen {
     ) -> Element<'a, app::Message> {
         match self {
             Screen::Welcome(s) => s.view().map(app::Message::Welcome),
+            Screen::Sso(s) => s.page(session),
             Screen::OrchideaSecret(s) => s.page(session),
             Screen::ChooseApp(s) => s.page(session),
             Screen::Credentials(s) => s.view(session),
@@ -384,7 +402,9 @@ mod tests {
     #[test]
     fn navigation_is_data() {
         assert_eq!(ScreenId::Welcome.previous(), None);
-        assert_eq!(ScreenId::Welcome.next(), Some(ScreenId::OrchideaSecret));
+        assert_eq!(ScreenId::Welcome.next(), Some(ScreenId::Sso));
+        assert_eq!(ScreenId::Sso.next(), Some(ScreenId::OrchideaSecret));
+        assert_eq!(ScreenId::Sso.step_range(), "Step 0");
         assert_eq!(ScreenId::Summary.next(), None);
         assert_eq!(ScreenId::OrchideaSecret.step_range(), "Steps 1a–1c");
         assert_eq!(ScreenId::Save.step_range(), "Step 6");

@@ -16,7 +16,7 @@ use url::Url;
 
 use super::app::Message;
 use super::panel::{after_start, backups, rotate, secret_age, undo};
-use super::screen::{drift, mappings, orchidea_secret, scope};
+use super::screen::{drift, mappings, orchidea_secret, scope, sso};
 use crate::engine::{Confirm, Engine, EngineError, Facts, JobView, Notifications, Scope};
 use crate::platform::secret::Secret;
 use crate::procedure::checklist::Progress;
@@ -24,9 +24,11 @@ use crate::procedure::mapping::UserNameSource;
 use crate::procedure::step::StepId;
 use crate::sandbox::{Sandbox, SandboxOptions};
 use crate::services::connect::ConnectError;
-use crate::services::graph::{DirectoryUser, ProvisioningEvent, TokenSource};
-use crate::services::orchidea::{HttpOrchideaAdmin, ManualScim, OrchideaAdmin};
-use crate::setup::{self, Choices, OrchideaAccess};
+use crate::services::graph::{DirectoryUser, ProvisioningEvent};
+use crate::setup::Choices;
+
+mod target;
+pub use target::{SandboxFiles, Target, TargetError, Tenant};
 
 /// Why Orchidea's IDPs could not be listed (step 1b).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,59 +54,6 @@ pub enum ExportError {
     /// The blocking write never finished (its thread panicked or was cancelled).
     #[error("{0}")]
     Lost(String),
-}
-
-/// Why no engine or admin API client could be made for the target.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
-    /// Screen 1 was reached before the sandbox or a tenant was chosen.
-    #[error("{}", crate::ui::screen::orchidea_secret::NO_TARGET)]
-    NoTarget,
-    #[error(
-        "Orchidea's admin API is not configured: paste the SCIM URL and secret you created in Orchidea instead."
-    )]
-    NoAdminApi,
-    #[error(transparent)]
-    Client(#[from] crate::platform::http::ClientError),
-}
-
-/// The files the window's sandbox starts from (`--sandbox-tenant`,
-/// `--sandbox-state`); both `None`: the built-in tenant, thrown away after.
-#[derive(Debug, Clone, Default)]
-pub struct SandboxFiles {
-    pub tenant: Option<std::path::PathBuf>,
-    pub state: Option<std::path::PathBuf>,
-}
-
-/// Where the wizard works: the built-in sandbox or a real tenant.
-#[derive(Clone)]
-pub enum Target {
-    Sandbox(Arc<Sandbox>),
-    Tenant(Tenant),
-}
-
-/// A real Entra tenant and, optionally, Orchidea's admin API.
-#[derive(Clone)]
-pub struct Tenant {
-    pub graph_url: Url,
-    /// The signed-in session (refreshes itself) or a given token.
-    pub token: Arc<dyn TokenSource>,
-    pub cloud: crate::platform::cloud::Cloud,
-    /// Workspace URL and admin API token; `None` means the manual path.
-    pub orchidea: Option<(Url, Secret)>,
-    /// Where admin consent is granted, named when Graph answers 403.
-    pub consent_url: Option<Url>,
-    /// The signed-in account's tenant (`tid`), when known.
-    pub tenant_id: Option<String>,
-}
-
-impl std::fmt::Debug for Tenant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tenant")
-            .field("graph_url", &self.graph_url.as_str())
-            .field("admin_api", &self.orchidea.is_some())
-            .finish_non_exhaustive()
-    }
 }
 
 /// How the admin signs in.
@@ -146,79 +95,6 @@ impl Default for SignInEnv {
     }
 }
 
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Target::Sandbox(s) => write!(f, "Sandbox({})", s.graph_url),
-            Target::Tenant(t) => write!(f, "Tenant({})", t.graph_url),
-        }
-    }
-}
-
-impl Target {
-    /// Whether the wizard may create the secret itself (cheap: for views).
-    pub fn has_admin(&self) -> bool {
-        match self {
-            Target::Sandbox(_) => true,
-            Target::Tenant(t) => t.orchidea.is_some(),
-        }
-    }
-
-    /// Orchidea's admin API client, built inside the task that uses it
-    /// (`None`: no admin API configured).
-    pub fn admin(&self) -> Result<Option<Arc<dyn OrchideaAdmin>>, TargetError> {
-        let (url, token) = match self {
-            Target::Sandbox(s) => (s.orchidea_url.clone(), s.admin_token.clone()),
-            Target::Tenant(t) => match t.orchidea.clone() {
-                Some(o) => o,
-                None => return Ok(None),
-            },
-        };
-        let http = match self {
-            Target::Sandbox(_) => crate::platform::http::try_loopback_client(),
-            Target::Tenant(_) => crate::platform::http::try_client(),
-        }?;
-        Ok(Some(Arc::new(HttpOrchideaAdmin::new(http, url, token))))
-    }
-
-    /// An engine for this target: the manual path when `manual` is given,
-    /// otherwise Orchidea's admin API.
-    pub fn engine(
-        &self,
-        manual: Option<ManualScim>,
-        choices: Choices,
-    ) -> Result<Engine, TargetError> {
-        let cfg = match self {
-            Target::Sandbox(s) => setup::sandbox_config(s, manual, choices),
-            Target::Tenant(t) => {
-                let orchidea = match (manual, &t.orchidea) {
-                    (Some(m), _) => OrchideaAccess::Manual(m),
-                    (None, Some((url, token))) => OrchideaAccess::AdminApi {
-                        workspace_url: url.clone(),
-                        admin_token: token.clone(),
-                        idp: choices.idp.clone(),
-                    },
-                    (None, None) => return Err(TargetError::NoAdminApi),
-                };
-                let mut cfg = setup::config(
-                    crate::platform::http::try_client()?,
-                    t.graph_url.clone(),
-                    Arc::clone(&t.token),
-                    orchidea,
-                    choices,
-                );
-                cfg.cloud = t.cloud;
-                cfg.tenant_id.clone_from(&t.tenant_id);
-                if let Some(url) = &t.consent_url {
-                    cfg.graph = cfg.graph.with_admin_consent_url(url);
-                }
-                cfg
-            }
-        };
-        Ok(Engine::new(cfg))
-    }
-}
-
 /// One piece of work the root runs for a screen.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -231,6 +107,8 @@ pub enum Op {
         choices: Box<Choices>,
     },
     ListIdps,
+    /// Step 0 with an engine of its own (the check, or the set-up).
+    Sso(Box<sso::SsoRequest>),
     /// Run 1a–1c with the engine built for the chosen secret path;
     /// `creates` when Orchidea's admin API makes a new secret.
     Connect {
@@ -348,6 +226,7 @@ impl Op {
             | Op::SignOut(..)
             | Op::CheckOrchidea { .. } => false,
             Op::Connect { creates } => *creates,
+            Op::Sso(request) => request.choice == crate::engine::SsoChoice::Yes,
             Op::Steps { steps, .. } => steps.iter().any(|s| WRITES.contains(s)),
             Op::SetScope(..)
             | Op::UserNameSource(_)
@@ -501,6 +380,7 @@ pub fn stream(
                 let found = drift::check(target, *choices, opening).await;
                 reply(Message::Drift(drift::Message::Checked { opening, found }))
             }
+            Op::Sso(request) => sso::run(target, Choices::default(), *request, progress_tx).await,
             Op::Rotate(pasted) => rotate::rotate(engine, target.as_ref(), pasted).await,
             Op::CheckOldSecret(old) => rotate::check_old(engine, target.as_ref(), &old).await,
             Op::ListIdps => {
@@ -577,7 +457,11 @@ async fn run_engine(
     side: mpsc::UnboundedSender<Message>,
 ) -> Result<(), EngineError> {
     match op {
-        Op::Connect { .. } => run_steps(engine, &orchidea_secret::STEPS, false).await,
+        Op::Connect { .. } => {
+            // A new engine checks step 0 again with the choice made on its screen.
+            let steps = [&sso::STEPS[..], &orchidea_secret::STEPS[..]].concat();
+            run_steps(engine, &steps, false).await
+        }
         Op::Steps { steps, again } => run_steps(engine, &steps, again).await,
         Op::ChooseApp(sp_id) => {
             engine.choose_app(&sp_id).await?;
@@ -627,6 +511,7 @@ async fn run_engine(
             engine.run_all(&ask).await
         }
         Op::StartSandbox(_)
+        | Op::Sso(_)
         | Op::CheckDrift { .. }
         | Op::ListIdps
         | Op::FindUsers(_)

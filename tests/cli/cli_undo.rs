@@ -85,6 +85,8 @@ fn with_several_apps_and_none_chosen_undo_refuses_and_names_app_id() {
     staging["id"] = serde_json::json!(other);
     staging["appId"] = serde_json::json!("7c1d4a5f-3e8b-4d66-8f2c-4a2b3c4d5e6f");
     staging["displayName"] = serde_json::json!("Orchidea Staging");
+    // Entra keeps an Identifier on one app only: the copy has no SAML.
+    staging.as_object_mut().unwrap().remove("saml");
     sps.push(staging);
     let tenant_path = dir.path().join("tenant.json");
     std::fs::write(&tenant_path, tenant.to_string()).unwrap();

@@ -38,8 +38,11 @@ fn run(state: &std::path::Path, dump: &std::path::Path, extra: &[&str]) -> (Opti
 
 /// Crashes once with `crash`, runs again, and checks the end state.
 fn kill_and_resume(label: &str, crash: &[&str]) -> Result<(), String> {
-    // Killed during the first step, nothing was done yet to continue from.
-    let first_step = crash.contains(&"1a") || crash.iter().any(|c| c.starts_with("admin:"));
+    // Killed during the first steps (0 only reads), nothing was done yet
+    // to continue from.
+    let first_step = crash.contains(&"0")
+        || crash.contains(&"1a")
+        || crash.iter().any(|c| c.starts_with("admin:"));
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let dump = dir.path().join("dump.json");
@@ -58,7 +61,7 @@ fn kill_and_resume(label: &str, crash: &[&str]) -> Result<(), String> {
             "{label}: the second run did not say where it continues:\n{out}"
         ));
     }
-    if !out.contains("18 of 18 steps complete") {
+    if !out.contains("19 of 19 steps complete") {
         return Err(format!("{label}: not complete:\n{out}"));
     }
     let dump: Value = serde_json::from_slice(&std::fs::read(&dump).unwrap()).unwrap();

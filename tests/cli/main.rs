@@ -44,3 +44,4 @@ mod kill_resume;
 mod plan;
 mod rotate;
 mod secret_age;
+mod sso;

@@ -88,9 +88,9 @@ fn a_plan_of_three_runs_on_past_a_failure_and_a_second_run_finishes_it() {
     let beta = row(&stdout, "beta");
     let gamma = row(&stdout, "gamma");
     assert_eq!(alpha[1], "done", "{alpha:?}");
-    // 1a–8 done (ten entries of the checklist), then the refused write.
+    // 0–8 done (eleven entries of the checklist), then the refused write.
     assert!(
-        beta[1].starts_with("failed after 10 of 18 steps") && beta[1].contains("HTTP 400"),
+        beta[1].starts_with("failed after 11 of 19 steps") && beta[1].contains("HTTP 400"),
         "{beta:?}"
     );
     assert_eq!(gamma[1], "done", "gamma ran after beta failed: {gamma:?}");

@@ -510,6 +510,7 @@ async fn every_catalogue_entry_gives_its_message() {
     );
 
     crate::orchidea_sso::bad_input_rows(&mut rows, check).await;
+    crate::sso_undo::bad_input_rows(&mut rows, check).await;
 
     assert!(
         rows.is_empty(),

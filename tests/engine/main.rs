@@ -29,6 +29,10 @@ mod serve;
 mod standalone;
 #[path = "../support/users.rs"]
 mod users;
+#[path = "../support/webui_form.rs"]
+mod webui_form;
+#[path = "../support/without_sso.rs"]
+mod without_sso;
 mod common {
     pub use super::dump::*;
     pub use super::local::*;
@@ -38,6 +42,8 @@ mod common {
     pub use super::scim_store::*;
     pub use super::serve::*;
     pub use super::users::*;
+    pub use super::webui_form::*;
+    pub use super::without_sso::*;
     pub(crate) use super::{graph_api, keyring, standalone};
 }
 
@@ -67,5 +73,7 @@ mod secret_ages;
 mod secret_leak;
 mod signin_flows;
 mod sso_graph;
+mod sso_step;
+mod sso_undo;
 mod stale_schema;
 mod undo;

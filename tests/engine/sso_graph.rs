@@ -27,14 +27,14 @@ impl TokenSource for Counting {
     }
 }
 
+/// A tenant whose Orchidea app has no SAML yet: the Identifier is free.
 async fn sandbox(delay: Duration) -> Sandbox {
-    Sandbox::start(SandboxOptions {
+    crate::common::start_without_sso(SandboxOptions {
         replication_delay: Some(delay),
         record_requests: true,
         ..SandboxOptions::default()
     })
     .await
-    .unwrap()
 }
 
 fn client(sandbox: &Sandbox) -> GraphClient {

@@ -11,9 +11,12 @@ mod graph_api;
 mod local;
 #[path = "../support/serve.rs"]
 mod serve;
+#[path = "../support/without_sso.rs"]
+mod without_sso;
 mod common {
     pub use super::dump::*;
     pub use super::serve::*;
+    pub use super::without_sso::*;
 
     pub(crate) use super::graph_api;
 }

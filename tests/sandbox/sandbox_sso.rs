@@ -16,14 +16,18 @@ use serde_json::{Value, json};
 
 const NON_GALLERY: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
 
+/// On `tenant`, or else on a tenant whose Orchidea app has no SAML yet
+/// (the Identifier is free).
 async fn sandbox(tenant: Option<&std::path::Path>) -> Sandbox {
-    Sandbox::start(SandboxOptions {
+    let opts = SandboxOptions {
         tenant_file: tenant.map(std::path::Path::to_path_buf),
         replication_delay: Some(std::time::Duration::ZERO),
         ..SandboxOptions::default()
-    })
-    .await
-    .unwrap()
+    };
+    match tenant {
+        Some(_) => Sandbox::start(opts).await.unwrap(),
+        None => crate::common::start_without_sso(opts).await,
+    }
 }
 
 /// A new non-gallery app: (application object id, appId, service principal id).

@@ -17,6 +17,27 @@ pub fn tenant_without_the_app(delay_ms: Option<u64>) -> Value {
     tenant
 }
 
+/// Before either SSO article was followed: no Orchidea app in Entra (the
+/// OIDC registration gone too), and a workspace whose IDPs are Google and
+/// passwords only (no Entra IDP).
+pub fn tenant_from_nothing() -> Value {
+    let mut tenant = crate::common::default_tenant();
+    tenant["servicePrincipals"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| {
+            !s["displayName"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Orchidea")
+        });
+    tenant["orchidea"]["idps"] = serde_json::json!([
+        { "id": "idp-google", "name": "Google Workspace", "kind": "google", "default": true },
+        { "id": "idp-password", "name": "Orchidea password", "kind": "password", "default": false }
+    ]);
+    tenant
+}
+
 /// The enterprise apps a dump holds under the name "Orchidea".
 pub fn orchidea_apps(dump: &Value) -> Vec<&Value> {
     dump["entra"]["servicePrincipals"]

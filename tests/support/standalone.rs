@@ -137,6 +137,25 @@ impl Drop for Standalone {
     }
 }
 
+/// Whether a run's final states show all 19 steps, with every step of the
+/// SCIM article (1a–16) done by the run. Step 0 (single sign-on) is the
+/// caller's to check: it depends on the tenant.
+pub fn scim_steps_done(states: &[(String, String)]) -> bool {
+    states.len() == 19
+        && states
+            .iter()
+            .filter(|(n, _)| n != "0")
+            .all(|(_, s)| s == "done")
+}
+
+/// The final state a run printed for step `number`.
+pub fn state_of<'a>(states: &'a [(String, String)], number: &str) -> &'a str {
+    states
+        .iter()
+        .find(|(n, _)| n == number)
+        .map_or("", |(_, s)| s.as_str())
+}
+
 /// The last state printed for each step (`[9] done …`).
 pub fn final_states(stdout: &str) -> Vec<(String, String)> {
     let mut states: Vec<(String, String)> = Vec::new();

@@ -397,7 +397,7 @@ fn last_times_choices_are_where_a_new_setup_starts() {
 fn the_first_screen_offers_to_continue_an_unfinished_run() {
     use orchidea_wizard::ui::screen::welcome;
     use orchidea_wizard::ui::{App, Options};
-    let last = "12 of 18 steps complete on \"Orchidea\", next: step 9; 2026-11-29 03:00:00 UTC";
+    let last = "12 of 19 steps complete on \"Orchidea\", next: step 9; 2026-11-29 03:00:00 UTC";
     let (mut app, _) = App::new(&Options {
         last_run: Some(last.into()),
         ..Options::default()

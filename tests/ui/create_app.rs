@@ -7,6 +7,7 @@ use crate::common::*;
 use crate::support::Harness;
 use orchidea_wizard::ui::ScreenId;
 use orchidea_wizard::ui::screen::choose_app::{CREATE_ANOTHER, CREATE_IT};
+use orchidea_wizard::ui::screen::sso::SKIP as SKIP_SSO;
 use orchidea_wizard::ui::work::Target;
 use orchidea_wizard::{Status, StepId};
 
@@ -18,6 +19,10 @@ fn create_it_makes_one_app_waits_for_entra_and_the_run_completes() {
     std::fs::write(&path, tenant.to_string()).unwrap();
 
     let mut h = Harness::build(true, |options, _| options.sandbox_tenant = Some(path));
+    // No Orchidea app has single sign-on: step 0 waits for a choice.
+    assert_eq!(h.app.screen(), ScreenId::Sso);
+    h.click(SKIP_SSO);
+    assert_eq!(h.app.screen(), ScreenId::OrchideaSecret);
     h.click("Create SCIM secret");
     h.click("Next");
     assert_eq!(h.app.screen(), ScreenId::ChooseApp, "{:?}", h.app.error());
@@ -103,6 +108,7 @@ fn create_another_app_anyway_when_the_one_created_earlier_is_not_shown() {
     )
     .unwrap();
 
+    h.click(SKIP_SSO);
     h.click("Create SCIM secret");
     h.click("Next");
     assert_eq!(h.app.screen(), ScreenId::ChooseApp, "{:?}", h.app.error());

@@ -39,17 +39,22 @@ fn walks_the_sandbox_flow_step_by_step() {
     let mut h = Harness::new(false);
     assert_screen(&h, ScreenId::Welcome);
     h.assert_sees("Connect Orchidea to Microsoft Entra ID");
-    h.assert_sees("0 of 18 steps complete");
+    h.assert_sees("0 of 19 steps complete");
 
+    // Step 0 is not needed in the built-in tenant: its screen is skipped.
     h.click("Start the sandbox");
     assert_screen(&h, ScreenId::OrchideaSecret);
+    assert!(matches!(
+        h.app.session().checklist.status(StepId::SsoIntegration),
+        Status::AlreadyDone(_)
+    ));
 
     // 1a–1c: the admin API path with the IDP list.
     h.assert_sees("Create it for me");
     h.click("Create SCIM secret");
     assert_complete(&h, ScreenId::OrchideaSecret.steps());
     h.assert_sees("Copy URL");
-    h.assert_sees("3 of 18 steps complete");
+    h.assert_sees("4 of 19 steps complete");
     let secret = h.app.session().scim().unwrap().secret.clone().unwrap();
     h.assert_sees(&secret.masked());
     assert!(
@@ -119,8 +124,8 @@ fn walks_the_sandbox_flow_step_by_step() {
 
     assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
-    h.assert_sees("18 of 18 steps complete");
-    h.assert_sees("Provisioning is set up: all 18 steps are complete.");
+    h.assert_sees("19 of 19 steps complete");
+    h.assert_sees("Provisioning is set up: all 19 steps are complete.");
     h.assert_sees(&url);
 }
 
@@ -163,7 +168,7 @@ fn runs_the_remaining_steps_pausing_before_the_schema_write_and_start() {
 
     assert_screen(&h, ScreenId::Summary);
     assert!(h.app.session().checklist.all_complete());
-    h.assert_sees("18 of 18 steps complete");
+    h.assert_sees("19 of 19 steps complete");
 }
 
 #[test]
@@ -216,6 +221,9 @@ fn keyboard_enter_runs_the_primary_action_and_escape_goes_back() {
     assert_screen(&h, ScreenId::OrchideaSecret);
     h.send(key(press(Named::Enter, Modifiers::empty())).unwrap());
     assert_complete(&h, ScreenId::OrchideaSecret.steps());
+    // Back passes the step-0 screen, skipped on the way in (not needed).
+    h.send(key(press(Named::Escape, Modifiers::empty())).unwrap());
+    assert_screen(&h, ScreenId::Sso);
     h.send(key(press(Named::Escape, Modifiers::empty())).unwrap());
     assert_screen(&h, ScreenId::Welcome);
 }

@@ -379,10 +379,11 @@ fn enter_and_space_on_a_focused_button_do_what_a_click_does() {
     assert_screen(&h, ScreenId::OrchideaSecret);
 
     // Enter goes to the focused button, not to the primary: on Back it goes
-    // back, where the window-wide Enter would have run step 1.
+    // back (to step 0's screen), where the window-wide Enter would have run
+    // step 1.
     keys.tab_to(&mut h, "Back");
     keys.key(&mut h, Named::Enter, Modifiers::empty());
-    assert_screen(&h, ScreenId::Welcome);
+    assert_screen(&h, ScreenId::Sso);
     assert!(
         !h.app
             .session()

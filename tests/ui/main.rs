@@ -13,11 +13,14 @@ mod dump;
 mod new_app;
 #[path = "../support/scim_answer.rs"]
 mod scim_answer;
+#[path = "../support/webui_form.rs"]
+mod webui_form;
 mod common {
     pub use super::another_admin::*;
     pub use super::dump::*;
     pub use super::new_app::*;
     pub use super::scim_answer::*;
+    pub use super::webui_form::*;
 }
 mod support;
 
@@ -36,4 +39,5 @@ mod secret_age;
 mod secret_fields;
 mod sign_in;
 mod snapshots;
+mod sso;
 mod undo;

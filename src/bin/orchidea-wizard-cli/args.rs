@@ -24,7 +24,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the 16 steps (check first, then write only what is missing).
+    /// Run the steps (check first, then write only what is missing); with
+    /// --with-sso, step 0 sets up SAML single sign-on first when no app has it.
     Run(RunArgs),
     /// After Start: the job's status, quarantine and the latest provisioning logs.
     Status(StatusArgs),
@@ -36,7 +37,8 @@ pub enum Command {
     /// List the backups taken before each write, or put one back (the diff is shown first).
     Restore(RestoreArgs),
     /// Undo this setup: pause the job, put back the first backups, delete
-    /// the job and revoke the secrets the wizard created (plan shown first).
+    /// the job, revoke the secrets and delete the single sign-on IDP the
+    /// wizard created (plan shown first; the app and its SAML settings stay).
     Undo(UndoArgs),
     /// Rotate the SCIM secret without stopping provisioning: new secret,
     /// probed, tested by Entra, saved (settings kept), tested as saved, and
@@ -233,7 +235,7 @@ pub struct RunArgs {
         "idp", "notify_email", "delete_threshold", "create_app", "create_app_again",
         "report", "sandbox_dump", "sandbox_tenant", "sandbox_state", "sandbox_fault",
         "crash_at_step", "user_name", "scope", "login_url", "graph_url", "browser",
-        "remember", "app", "replication_wait",
+        "remember", "app", "replication_wait", "with_sso", "reply_url", "workspace_url",
     ])]
     pub plan: Option<PathBuf>,
     /// With --plan: where each tenant's report (and a practice tenant's
@@ -291,4 +293,24 @@ pub struct RunArgs {
     /// ORCHIDEA_ADMIN_TOKEN). https://, or http:// on this computer only.
     #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
     pub orchidea_url: Option<Url>,
+    #[command(flatten)]
+    pub sso: SsoArgs,
+}
+
+/// `run`'s step 0 (single sign-on) flags.
+#[derive(clap::Args)]
+pub struct SsoArgs {
+    /// Step 0: set up SAML single sign-on for Orchidea when no app has it
+    /// (create or complete the app, signing certificate, federation
+    /// metadata, Orchidea's IDP). Without it step 0 is only checked.
+    #[arg(long)]
+    pub with_sso: bool,
+    /// Step 0 without Orchidea's admin API: the reply URL from "Copy reply
+    /// URL" on the IDP you added in Orchidea (also ORCHIDEA_SAML_REPLY_URL).
+    #[arg(long, value_name = "URL", requires = "with_sso")]
+    pub reply_url: Option<String>,
+    /// Step 0: your Orchidea workspace's home page, the app's Sign on URL
+    /// (https://app.orchidea.dev/<workspace>). Default: --orchidea-url.
+    #[arg(long, value_name = "URL", value_parser = signin::orchidea_url_flag)]
+    pub workspace_url: Option<Url>,
 }

@@ -171,7 +171,7 @@ fn critical_row(cp: &CriticalPath) -> Row {
             }
         ),
         "ratio ≤ 1.15",
-        Some(cp.ratio <= 1.15 && cp.steps_complete == 18),
+        Some(cp.ratio <= 1.15 && cp.steps_complete == orchidea_wizard::StepId::ALL.len()),
     )
 }
 

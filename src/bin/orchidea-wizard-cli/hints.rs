@@ -11,6 +11,12 @@ pub fn hint(err: &EngineError) -> Option<&'static str> {
         EngineError::CreatedAppUnseen { .. } => {
             Some("To create another app anyway: --create-app-again.")
         }
+        EngineError::SsoReplyUrlNeeded { .. } => {
+            Some("Then run again with --with-sso --reply-url URL (or ORCHIDEA_SAML_REPLY_URL=URL).")
+        }
+        EngineError::SsoWorkspaceUrlNeeded => {
+            Some("Give it with --workspace-url URL (with the admin API, --orchidea-url is used).")
+        }
         _ => None,
     }
 }
@@ -22,6 +28,12 @@ pub fn stopped(err: &EngineError) -> String {
         Some(hint) => format!("stopped: {err}\n{hint}"),
         None => format!("stopped: {err}"),
     }
+}
+
+/// Step 0's line when the wizard only checked it: the flag that lets it do it.
+pub fn sso_not_asked(status: &orchidea_wizard::Status) -> Option<&'static str> {
+    matches!(status, orchidea_wizard::Status::Manual(_))
+        .then_some("To let the wizard set it up: --with-sso.")
 }
 
 /// A warning as the CLI prints it, with the flag it points to.
@@ -50,6 +62,11 @@ mod tests {
         assert!(stopped(&none).contains("--create-app"));
         let warn = format!("{NO_MAIL_FOR_NOTIFICATIONS} (Graph answered 403). Type one …");
         assert!(warning(&warn).ends_with("(--notify-email)"));
+        let sso = EngineError::SsoReplyUrlNeeded { metadata: None };
+        assert!(!sso.to_string().contains("--"), "{sso}");
+        assert!(stopped(&sso).ends_with("--reply-url URL (or ORCHIDEA_SAML_REPLY_URL=URL)."));
+        assert!(sso_not_asked(&orchidea_wizard::Status::Manual("x".into())).is_some());
+        assert!(sso_not_asked(&orchidea_wizard::Status::AlreadyDone("x".into())).is_none());
         assert_eq!(warning("other"), "other");
     }
 }

@@ -66,6 +66,10 @@ struct RawEntry {
     app: Option<String>,
     app_id: Option<String>,
     create_app: Option<bool>,
+    /// Step 0: set up SAML single sign-on (as `--with-sso`).
+    with_sso: Option<bool>,
+    /// Step 0's Sign on URL (as `--workspace-url`).
+    workspace_url: Option<String>,
     orchidea_url: Option<String>,
     idp: Option<String>,
     scope: Option<String>,
@@ -266,6 +270,10 @@ fn arguments(
     if e.create_app == Some(true) {
         argv.push("--create-app".into());
     }
+    if e.with_sso == Some(true) {
+        argv.push("--with-sso".into());
+        flag(&mut argv, "workspace-url", e.workspace_url.as_ref());
+    }
     flag(&mut argv, "idp", e.idp.as_ref());
     flag(&mut argv, "scope", e.scope.as_ref());
     flag(&mut argv, "user-name", e.user_name.as_ref());
@@ -304,12 +312,17 @@ fn row(entry: &Entry, outcome: Result<TenantOutcome, CliError>) -> Row {
                 (true, _, _) => "done".to_string(),
                 (false, _, Some(why)) => {
                     format!(
-                        "failed after {} of 18 steps: {}",
+                        "failed after {} of {} steps: {}",
                         o.completed,
+                        orchidea_wizard::StepId::ALL.len(),
                         one_line(why)
                     )
                 }
-                (false, _, None) => format!("stopped after {} of 18 steps", o.completed),
+                (false, _, None) => format!(
+                    "stopped after {} of {} steps",
+                    o.completed,
+                    orchidea_wizard::StepId::ALL.len()
+                ),
             };
             Row {
                 name: entry.name.clone(),
@@ -476,6 +489,7 @@ mod tests {
             orchidea_url = "https://app.orchidea.dev/contoso"
             user_name = "coalesce"
             delete_threshold = 200
+            with_sso = true
             "#,
         );
         assert_eq!(entries[0].name, "acme");
@@ -499,6 +513,8 @@ mod tests {
         );
         assert!(b.contains("--remembered-only"), "{b}");
         assert!(b.contains("--delete-threshold 200"), "{b}");
+        assert!(b.contains("--with-sso"), "{b}");
+        assert!(!a.contains("--with-sso"), "{a}");
         assert!(b.contains("--report /plans/out/Contoso_EU.json"), "{b}");
     }
 

@@ -25,8 +25,15 @@ pub fn print_steps() {
 
 pub fn print_progress(p: &Progress) {
     let detail = p.status.detail();
+    let hint = if p.step == StepId::SsoIntegration {
+        crate::hints::sso_not_asked(&p.status)
+            .map(|h| format!(" {h}"))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     println!(
-        "[{:>3}] {:<12} {}{}{}",
+        "[{:>3}] {:<12} {}{}{}{hint}",
         p.step.number(),
         p.status.label(),
         p.step.title(),

@@ -50,6 +50,23 @@ pub struct TenantOutcome {
     pub stopped: Option<String>,
 }
 
+/// Step 0's flags: set up single sign-on, where the workspace is, and the
+/// reply URL the admin copied from Orchidea (manual path).
+fn sso_choices(args: &RunArgs, cfg: &mut engine::EngineConfig) {
+    let args = &args.sso;
+    if !args.with_sso {
+        return;
+    }
+    cfg.sso.choice = engine::SsoChoice::Yes;
+    if let Some(url) = &args.workspace_url {
+        cfg.sso.workspace_url = Some(url.clone());
+    }
+    cfg.sso.reply_url = args
+        .reply_url
+        .clone()
+        .or_else(|| std::env::var("ORCHIDEA_SAML_REPLY_URL").ok());
+}
+
 pub async fn run(args: RunArgs) -> Result<bool, CliError> {
     if let Some(plan) = &args.plan {
         return crate::plan::run_plan(plan, args.report_dir.as_deref(), args.yes).await;
@@ -96,6 +113,7 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
         None => OrchideaChoice::AdminApi(args.orchidea_url.clone()),
     };
     let (sandbox, mut cfg) = connect(&args.target, orchidea, choices).await?;
+    sso_choices(&args, &mut cfg);
     cfg.graph = cfg
         .graph
         .with_settle_within(std::time::Duration::from_secs(args.replication_wait));

@@ -102,6 +102,8 @@ pub async fn connect(
     );
     cfg.cloud = signed.cfg.cloud;
     cfg.tenant_id.clone_from(&signed.tenant_id);
+    // Step 0 reads Entra's federation metadata where the admin signed in.
+    cfg.sso.login_url = Some(signed.cfg.login_url.clone());
     cfg.graph = cfg
         .graph
         .with_admin_consent_url(&signed.cfg.admin_consent_url());

@@ -26,6 +26,15 @@ pub(in crate::engine) fn ambiguous(many: &[&apps::AppCandidate]) -> EngineError 
     }
 }
 
+/// The step an app is opened for: step 2, or step 0 creating it for single
+/// sign-on (its waits are shown there).
+fn opening_step(facts: &Facts) -> StepId {
+    match facts.checklist.status(StepId::SsoIntegration) {
+        Status::Running(_) => StepId::SsoIntegration,
+        _ => StepId::OpenEnterpriseApp,
+    }
+}
+
 pub(super) async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
     if facts.candidates.is_empty() {
         discover(engine, facts).await?;
@@ -146,7 +155,7 @@ async fn create_app(
     let waited_s = engine.cfg.graph.retry_policy().settle_within.as_secs();
     engine.report(
         facts,
-        StepId::OpenEnterpriseApp,
+        opening_step(facts),
         Status::Running(format!(
             "Created \"{name}\" ({}); waiting for Entra to replicate it (up to {waited_s} s)…",
             sp.id
@@ -212,7 +221,7 @@ async fn create_app_once(
     let policy = graph.retry_policy().clone();
     engine.report(
         facts,
-        StepId::OpenEnterpriseApp,
+        opening_step(facts),
         Status::Running(format!(
             "Entra's answer to creating \"{name}\" was lost; looking for it by name while Entra replicates (up to {} s)…",
             policy.settle_within.as_secs()

@@ -54,7 +54,11 @@ pub(super) async fn create_secret(engine: &Engine, facts: &mut Facts) -> StepRes
                     "Entra already provisions to {url} with a secret that works; no new secret made."
                 )));
             }
-            let chosen = pick_idp(&idps, idp.as_deref())?.clone();
+            // Step 0's IDP, when it made one, is the one new users get.
+            let chosen = match (&facts.idp, idp) {
+                (Some(made), None) if idps.iter().any(|i| i.id == made.id) => made.clone(),
+                _ => pick_idp(&idps, idp.as_deref())?.clone(),
+            };
             let created =
                 own_secrets::create(engine, facts, admin.as_ref(), &chosen.id, &url).await?;
             let detail = format!(

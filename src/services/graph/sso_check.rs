@@ -197,7 +197,7 @@ pub fn check_saml(
     }
     let sign_on = want.sign_on_url();
     let found = sp.login_url.as_deref().map(|u| u.trim_end_matches('/'));
-    if found != Some(sign_on.as_str()) {
+    if found != Some(sign_on.trim_end_matches('/')) {
         issues.push(SamlIssue::SignOnUrl {
             expected: sign_on,
             found: sp.login_url.clone(),

@@ -105,6 +105,16 @@ impl SamlAttributeNames {
             user_id: "http://schemas.microsoft.com/identity/claims/objectidentifier".into(),
         }
     }
+
+    /// The four names with the field each goes in, in the form's order.
+    pub fn labelled(&self) -> [(&'static str, &str); 4] {
+        [
+            ("First name", &self.first_name),
+            ("Last name", &self.last_name),
+            ("Email", &self.email),
+            ("User id", &self.user_id),
+        ]
+    }
 }
 
 /// What "+ Add new IDP" takes: `POST /idps`.

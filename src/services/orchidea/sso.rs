@@ -48,17 +48,22 @@ pub fn add_idp_steps(
     } else {
         email_domains.join(", ")
     };
-    vec![
+    let mut steps = vec![
         "In Orchidea open workspace settings → Authentication and click \"+ Add new IDP\".".into(),
         format!("Name: {SUGGESTED_IDP_NAME} (or any name the workspace does not use yet)."),
         format!("Metadata file: upload {}.", metadata_file.display()),
-        format!("First name attribute: {}", attributes.first_name),
-        format!("Last name attribute: {}", attributes.last_name),
-        format!("Email attribute: {}", attributes.email),
-        format!("User id attribute: {}", attributes.user_id),
-        format!("Email domains for automatic user creation: {domains}."),
-        "Save, click \"Copy reply URL\" on the new IDP and paste it here.".into(),
-    ]
+    ];
+    steps.extend(
+        attributes
+            .labelled()
+            .iter()
+            .map(|(field, name)| format!("{field} attribute: {name}")),
+    );
+    steps.push(format!(
+        "Email domains for automatic user creation: {domains}."
+    ));
+    steps.push("Save, click \"Copy reply URL\" on the new IDP and paste it here.".into());
+    steps
 }
 
 /// What a reply URL may point at besides Orchidea's own hosts.
@@ -202,13 +207,8 @@ mod tests {
             text.contains("upload Orchidea SAML metadata.xml."),
             "{text}"
         );
-        for name in [
-            &attributes.first_name,
-            &attributes.last_name,
-            &attributes.email,
-            &attributes.user_id,
-        ] {
-            assert!(text.contains(name.as_str()), "{name}: {text}");
+        for (_, name) in attributes.labelled() {
+            assert!(text.contains(name), "{name}: {text}");
         }
         assert!(attributes.first_name.ends_with("/claims/givenname"));
         assert!(steps.last().unwrap().contains("Copy reply URL"));

@@ -9,12 +9,13 @@ use iced::window;
 use crate::procedure::checklist::Progress;
 use crate::procedure::step::StepId;
 use crate::ui::panel::{after_start, backups, secret_age};
-use crate::ui::screen::{choose_app, drift, orchidea_secret, scope, welcome};
+use crate::ui::screen::{choose_app, drift, orchidea_secret, scope, sso, welcome};
 use crate::ui::work::{Observation, Outcome, Question};
 
 #[derive(Debug, Clone)]
 pub enum Message {
     Welcome(welcome::Message),
+    Sso(sso::Message),
     Secret(orchidea_secret::Message),
     ChooseApp(choose_app::Message),
     Scope(scope::Message),

@@ -46,7 +46,7 @@ impl App {
                 self.session.idps = None;
                 self.session.target = Some(Target::Sandbox(handle.0));
                 let _ = self.route(screen::Message::Welcome(welcome::Message::SandboxStarted));
-                return self.open_checking(ScreenId::OrchideaSecret);
+                return self.open_checking(ScreenId::Sso);
             }
             Outcome::Sandbox(Err(e)) => self.fail(format!("The sandbox did not start: {e}"), op),
             Outcome::SignedIn(result) => {
@@ -85,6 +85,16 @@ impl App {
             Outcome::Engine(result, snapshot) => {
                 self.session.checklist = snapshot.facts.checklist.clone();
                 self.session.absorb(&snapshot.facts);
+                if matches!(op, Some(Op::Sso(_))) {
+                    let ran = screen::sso::Message::Ran(Box::new(snapshot.facts.clone()));
+                    let _ = self.route(screen::Message::Sso(ran));
+                }
+                if let (Some(Op::Sso(_)), Some(idp)) = (&op, &snapshot.facts.idp) {
+                    // Step 1b offers the IDP step 0 found or made, chosen.
+                    self.session.idps = None;
+                    let chosen = orchidea_secret::Message::IdpSelected(idp.id.clone());
+                    let _ = self.route(screen::Message::Secret(chosen));
+                }
                 if matches!(op, Some(Op::RestartJob)) {
                     // Watch the new cycle closely again.
                     self.session.monitor_epoch += 1;
@@ -96,6 +106,16 @@ impl App {
                 }
                 match result {
                     Ok(()) => {
+                        let not_needed = matches!(
+                            self.session.checklist.status(crate::StepId::SsoIntegration),
+                            crate::Status::AlreadyDone(_)
+                        );
+                        if matches!(op, Some(Op::Sso(_))) && not_needed && !ran_all {
+                            // Step 0 is not needed here: its screen is skipped.
+                            if self.current == ScreenId::Sso {
+                                return self.go(ScreenId::Sso.next());
+                            }
+                        }
                         if matches!(op, Some(Op::Connect { .. })) {
                             let done = orchidea_secret::Message::Connected;
                             let _ = self.route(screen::Message::Secret(done));

@@ -24,7 +24,7 @@ impl App {
             consent_url: Some(signed.cfg.admin_consent_url()),
             tenant_id: signed.account.tenant_id.clone(),
         }));
-        self.open_checking(ScreenId::OrchideaSecret)
+        self.open_checking(ScreenId::Sso)
     }
 
     /// Builds the engine for the secret path on screen 1 (a new path or
@@ -41,10 +41,23 @@ impl App {
             idp: connect.idp,
             ..self.last_choices()
         };
-        let engine = target.engine(connect.manual, choices)?;
+        let mut engine = target.engine_with(connect.manual, choices, self.sso_request())?;
+        if let Screen::Sso(sso) = &self.screens[ScreenId::Sso.index()]
+            && let Some(ran) = &sso.ran
+        {
+            engine = engine.after(ran);
+        }
         self.session.reset_engine();
         self.session.engine = Some(engine);
         Ok(creates)
+    }
+
+    /// Step 0's choice as its screen holds it.
+    fn sso_request(&self) -> crate::ui::screen::sso::SsoRequest {
+        match &self.screens[ScreenId::Sso.index()] {
+            Screen::Sso(s) => s.request(),
+            _ => crate::ui::screen::sso::SsoRequest::default(),
+        }
     }
 
     pub(super) fn run_remaining(&mut self) -> Vec<Effect> {

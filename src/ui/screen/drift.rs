@@ -3,14 +3,12 @@
 //! that fixes it. "Fix these" runs the wizard's steps, each of which
 //! re-checks and rewrites only what differs; the check runs again after.
 
-use std::sync::Arc;
-
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Fill, Length};
 
 use crate::engine::drift::{CheckResult, DriftReport, Finding};
 use crate::engine::{Engine, EngineError};
-use crate::setup::{self, Choices, OrchideaAccess};
+use crate::setup::{Choices, OrchideaAccess};
 use crate::ui::screen::{Action, ScreenId};
 use crate::ui::session::Session;
 use crate::ui::theme;
@@ -369,21 +367,7 @@ fn setup_exists(engine: &Engine, report: &DriftReport) -> bool {
 pub(crate) fn engine_for_check(target: &Target, choices: Choices) -> Result<Engine, TargetError> {
     match target {
         Target::Sandbox(_) => target.engine(None, choices),
-        Target::Tenant(t) => {
-            let mut cfg = setup::config(
-                crate::platform::http::try_client()?,
-                t.graph_url.clone(),
-                Arc::clone(&t.token),
-                OrchideaAccess::NotNeeded,
-                choices,
-            );
-            cfg.cloud = t.cloud;
-            cfg.tenant_id.clone_from(&t.tenant_id);
-            if let Some(url) = &t.consent_url {
-                cfg.graph = cfg.graph.with_admin_consent_url(url);
-            }
-            Ok(Engine::new(cfg))
-        }
+        Target::Tenant(t) => Ok(Engine::new(t.config(OrchideaAccess::NotNeeded, choices)?)),
     }
 }
 

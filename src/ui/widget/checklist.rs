@@ -113,7 +113,7 @@ pub fn step_detail<'a, M: Clone + 'a>(
     .into()
 }
 
-/// A step count as the progress bar's value (there are 18 steps).
+/// A step count as the progress bar's value (there are 19 steps).
 fn count(n: usize) -> f32 {
     u16::try_from(n).map_or(f32::from(u16::MAX), f32::from)
 }
