@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use crate::support::Harness;
+use orchidea_wizard::engine::undo::UndoAction;
 use orchidea_wizard::sandbox::Sandbox;
 use orchidea_wizard::services::graph::{GraphClient, OrchideaSaml, StaticToken};
-use orchidea_wizard::engine::undo::UndoAction;
 use orchidea_wizard::services::orchidea::sso::SUGGESTED_IDP_NAME;
 use orchidea_wizard::services::orchidea::{HttpOrchideaAdmin, OrchideaAdmin};
 use orchidea_wizard::ui::work::Target;

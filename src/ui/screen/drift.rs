@@ -248,12 +248,13 @@ impl Drift {
     }
 }
 
-/// The checklist from its first screen, or the summary once a run completed it.
+/// The checklist from its first screen (step 0's, which checks as it opens
+/// and is skipped when not needed), or the summary once a run completed it.
 fn way_on(session: &Session) -> ScreenId {
     if session.checklist.all_complete() {
         ScreenId::Summary
     } else {
-        ScreenId::OrchideaSecret
+        ScreenId::Sso
     }
 }
 
@@ -451,10 +452,7 @@ mod tests {
             &s,
         );
         assert_eq!(screen.primary_label(&s), "Go to the steps");
-        assert!(matches!(
-            screen.primary(&s),
-            Action::Go(ScreenId::OrchideaSecret)
-        ));
+        assert!(matches!(screen.primary(&s), Action::Go(ScreenId::Sso)));
         assert!(!screen.is_fixing());
     }
 }
