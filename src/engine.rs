@@ -81,6 +81,9 @@ impl Confirm for AlwaysYes {
     }
 }
 
+/// Step 0's question when the admin is asked (`SsoChoice::Ask`).
+const SSO_OFFER: &str = "No Orchidea app in this tenant signs users in with SAML single sign-on, which Orchidea's SCIM article takes for granted. Set it up first? The wizard creates or completes the Orchidea app (Identifier https://orchidea.dev, Reply URL, Sign on URL, a signing certificate) and Orchidea's IDP from Entra's federation metadata.";
+
 /// Steps before which a full run pauses for confirmation.
 pub const PAUSE_BEFORE: [StepId; 2] = [StepId::KeepFiveAttributes, StepId::StartProvisioning];
 
@@ -520,6 +523,13 @@ impl Engine {
             if self.checklist().await.status(step).is_complete() {
                 continue;
             }
+            if step == StepId::SsoIntegration
+                && self.cfg.sso.choice == SsoChoice::Ask
+                && confirm.asks()
+            {
+                self.offer_sso(confirm).await?;
+                continue;
+            }
             if step == StepId::SaveSettings
                 && let Some(detail) = self.scope_warning().await
                 && !confirm.confirm(StepId::ChooseScope, detail).await
@@ -549,6 +559,20 @@ impl Engine {
                 result = self.run_step(step).await;
             }
             result?;
+        }
+        Ok(())
+    }
+
+    /// Step 0 when the admin is asked: checked first, and the set-up offered
+    /// only when no Orchidea app has single sign-on.
+    async fn offer_sso(&self, confirm: &dyn Confirm) -> Result<(), EngineError> {
+        let step = StepId::SsoIntegration;
+        if let Status::Manual(_) = self.run_step(step).await? {
+            let yes = confirm.confirm(step, SSO_OFFER.into()).await;
+            self.facts.lock().await.sso_answer = Some(yes);
+            if yes {
+                self.run_step(step).await?;
+            }
         }
         Ok(())
     }

@@ -72,6 +72,9 @@ pub enum SsoChoice {
     No,
     /// Set it up.
     Yes,
+    /// Ask the admin (through [`crate::engine::Confirm`]) when no Orchidea
+    /// app has it; a run that asks no one (`AlwaysYes`) leaves it.
+    Ask,
 }
 
 /// What step 0 needs besides Graph and Orchidea's admin API.

@@ -58,6 +58,8 @@ pub struct Facts {
     pub created_jobs: Vec<super::remembered::CreatedJob>,
     /// What step 0 created or set, per app (run state).
     pub created_sso: Vec<super::remembered::CreatedSso>,
+    /// The admin's answer to step 0's question (`SsoChoice::Ask`), once asked.
+    pub sso_answer: Option<bool>,
     /// The secret Entra holds as the wizard last saved it (run state).
     pub held_secret: Option<super::remembered::HeldSecret>,
     /// Each SCIM secret's age and expiry, as last read (`Engine::secret_ages`).

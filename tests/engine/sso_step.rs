@@ -4,12 +4,13 @@
 //! state), Orchidea holds the signing certificate Entra's metadata carries,
 //! step 1b's IDP is the one made here, and a second run changes nothing.
 
-use orchidea_wizard::StepId;
-use orchidea_wizard::engine::{AlwaysYes, Engine, Scope, SsoChoice};
+use futures::future::BoxFuture;
+use orchidea_wizard::engine::{AlwaysYes, Confirm, Engine, Scope, SsoChoice};
 use orchidea_wizard::sandbox::{Sandbox, SandboxOptions};
 use orchidea_wizard::services::graph::OrchideaSaml;
 use orchidea_wizard::services::orchidea::OrchideaAdmin;
 use orchidea_wizard::setup::{Choices, sandbox_config};
+use orchidea_wizard::{Status, StepId};
 
 use crate::common::admin_client;
 
@@ -30,6 +31,10 @@ pub(crate) async fn from_nothing() -> (Sandbox, tempfile::TempDir) {
 }
 
 pub(crate) fn engine(sandbox: &Sandbox) -> Engine {
+    engine_choosing(sandbox, SsoChoice::Yes)
+}
+
+fn engine_choosing(sandbox: &Sandbox, choice: SsoChoice) -> Engine {
     let mut cfg = sandbox_config(
         sandbox,
         None,
@@ -38,7 +43,7 @@ pub(crate) fn engine(sandbox: &Sandbox) -> Engine {
             ..Choices::default()
         },
     );
-    cfg.sso.choice = SsoChoice::Yes;
+    cfg.sso.choice = choice;
     Engine::new(cfg)
 }
 
@@ -117,4 +122,110 @@ async fn from_nothing_to_a_started_job_with_saml_sso_and_a_second_run_changes_no
     ));
     // Already done, step 0 still names its IDP for step 1b.
     assert_eq!(again.idp.map(|i| i.id), Some(idp.id.clone()));
+}
+
+/// Answers step 0's question with `sso` and every pause with yes; keeps
+/// what it was asked.
+struct Answers {
+    sso: bool,
+    asked: std::sync::Mutex<Vec<StepId>>,
+}
+
+impl Confirm for Answers {
+    fn confirm(&self, step: StepId, _: String) -> BoxFuture<'_, bool> {
+        self.asked.lock().unwrap().push(step);
+        let yes = step != StepId::SsoIntegration || self.sso;
+        Box::pin(async move { yes })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asked_the_admin_agrees_once_and_step_0_sets_single_sign_on_up() {
+    let (sandbox, _dir) = from_nothing().await;
+    let answers = Answers {
+        sso: true,
+        asked: std::sync::Mutex::default(),
+    };
+    let engine = engine_choosing(&sandbox, SsoChoice::Ask);
+    engine.run_all(&answers).await.unwrap();
+    let asked = answers.asked.lock().unwrap().clone();
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|s| **s == StepId::SsoIntegration)
+            .count(),
+        1,
+        "{asked:?}"
+    );
+    let facts = engine.facts().await;
+    assert!(matches!(
+        facts.checklist.status(StepId::SsoIntegration),
+        Status::Done(_)
+    ));
+    assert_eq!(saml_idp_ids(&sandbox).await.len(), 1);
+
+    // Asked again on the same tenant: nothing is missing, nobody is asked.
+    let again = Answers {
+        sso: true,
+        asked: std::sync::Mutex::default(),
+    };
+    let second = engine_choosing(&sandbox, SsoChoice::Ask);
+    second.run_all(&again).await.unwrap();
+    assert!(
+        !again
+            .asked
+            .lock()
+            .unwrap()
+            .contains(&StepId::SsoIntegration)
+    );
+    assert!(second.facts().await.changes.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asked_the_admin_declines_or_no_one_is_asked_and_nothing_of_single_sign_on_is_made() {
+    let (sandbox, _dir) = from_nothing().await;
+    let answers = Answers {
+        sso: false,
+        asked: std::sync::Mutex::default(),
+    };
+    let declined = engine_choosing(&sandbox, SsoChoice::Ask);
+    // The run goes on without it (the app step then has none to use).
+    let _ = declined.run_all(&answers).await;
+    assert!(
+        answers
+            .asked
+            .lock()
+            .unwrap()
+            .contains(&StepId::SsoIntegration)
+    );
+    assert!(matches!(
+        declined.checklist().await.status(StepId::SsoIntegration),
+        Status::Manual(_)
+    ));
+    // `--yes` asks no one: it never sets single sign-on up unasked.
+    let unasked = engine_choosing(&sandbox, SsoChoice::Ask);
+    let _ = unasked.run_all(&AlwaysYes).await;
+    assert!(matches!(
+        unasked.checklist().await.status(StepId::SsoIntegration),
+        Status::Manual(_)
+    ));
+    assert!(saml_idp_ids(&sandbox).await.is_empty());
+    let dump = sandbox.dump().await;
+    let apps = dump["entra"]["applications"].as_array().unwrap();
+    assert!(
+        apps.iter()
+            .all(|a| a["identifierUris"].as_array().is_none_or(Vec::is_empty)),
+        "no app holds Orchidea's Identifier: {apps:?}"
+    );
+}
+
+pub(crate) async fn saml_idp_ids(sandbox: &Sandbox) -> Vec<String> {
+    admin_client(sandbox)
+        .list_idps()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == "saml")
+        .map(|i| i.id)
+        .collect()
 }

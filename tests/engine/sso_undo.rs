@@ -9,10 +9,8 @@ use orchidea_wizard::engine::{AlwaysYes, Scope, report, resume};
 use orchidea_wizard::sandbox::Sandbox;
 use orchidea_wizard::sandbox::faults::Fault;
 use orchidea_wizard::services::graph::{GraphClient, StaticToken};
-use orchidea_wizard::services::orchidea::OrchideaAdmin;
 
-use crate::common::admin_client;
-use crate::sso_step::{engine, from_nothing};
+use crate::sso_step::{engine, from_nothing, saml_idp_ids};
 
 fn graph(sandbox: &Sandbox) -> GraphClient {
     GraphClient::new(
@@ -20,17 +18,6 @@ fn graph(sandbox: &Sandbox) -> GraphClient {
         sandbox.graph_url.clone(),
         std::sync::Arc::new(StaticToken(sandbox.graph_token.clone())),
     )
-}
-
-async fn saml_idp_ids(sandbox: &Sandbox) -> Vec<String> {
-    admin_client(sandbox)
-        .list_idps()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|i| i.kind == "saml")
-        .map(|i| i.id)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

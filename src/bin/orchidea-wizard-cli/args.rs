@@ -302,7 +302,8 @@ pub struct RunArgs {
 pub struct SsoArgs {
     /// Step 0: set up SAML single sign-on for Orchidea when no app has it
     /// (create or complete the app, signing certificate, federation
-    /// metadata, Orchidea's IDP). Without it step 0 is only checked.
+    /// metadata, Orchidea's IDP). Without it, when no app has it, you are
+    /// asked on the terminal; with --yes it is only checked.
     #[arg(long)]
     pub with_sso: bool,
     /// Step 0 without Orchidea's admin API: the reply URL from "Copy reply

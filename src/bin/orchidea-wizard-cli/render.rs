@@ -72,6 +72,12 @@ impl Confirm for AskOnTerminal {
                 step.number(),
                 step.title()
             );
+            // Step 0's offer: without a terminal it is simply not taken
+            // (`--yes` would not set single sign-on up either).
+            if step == StepId::SsoIntegration && !std::io::stdin().is_terminal() {
+                println!("Not set up: no terminal to ask on.");
+                return false;
+            }
             if step == StepId::ChooseScope {
                 println!(
                     "To change it, answer no and run again with --user-name coalesce or --scope all (in a plan file: user_name = \"coalesce\" or scope = \"all\" in the tenant's entry), or assign users in Entra first."

@@ -52,12 +52,12 @@ pub struct TenantOutcome {
 
 /// Step 0's flags: set up single sign-on, where the workspace is, and the
 /// reply URL the admin copied from Orchidea (manual path).
-fn sso_choices(args: &RunArgs, cfg: &mut engine::EngineConfig) {
-    let args = &args.sso;
+fn sso_choices(run: &RunArgs, cfg: &mut engine::EngineConfig) {
+    let args = &run.sso;
+    cfg.sso.choice = sso_choice(args.with_sso, run.yes);
     if !args.with_sso {
         return;
     }
-    cfg.sso.choice = engine::SsoChoice::Yes;
     if let Some(url) = &args.workspace_url {
         cfg.sso.workspace_url = Some(url.clone());
     }
@@ -65,6 +65,16 @@ fn sso_choices(args: &RunArgs, cfg: &mut engine::EngineConfig) {
         .reply_url
         .clone()
         .or_else(|| std::env::var("ORCHIDEA_SAML_REPLY_URL").ok());
+}
+
+/// `--with-sso` sets single sign-on up; otherwise the admin is asked when
+/// no app has it, unless `--yes` (which never sets it up unasked).
+fn sso_choice(with_sso: bool, yes: bool) -> engine::SsoChoice {
+    match (with_sso, yes) {
+        (true, _) => engine::SsoChoice::Yes,
+        (false, true) => engine::SsoChoice::No,
+        (false, false) => engine::SsoChoice::Ask,
+    }
 }
 
 pub async fn run(args: RunArgs) -> Result<bool, CliError> {
@@ -257,4 +267,17 @@ pub async fn run_tenant(args: RunArgs) -> Result<TenantOutcome, CliError> {
         warnings: warnings.len(),
         stopped: outcome.err().map(|e| e.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_sign_on_is_set_up_when_asked_for_or_agreed_to_never_by_yes_alone() {
+        assert_eq!(sso_choice(true, false), engine::SsoChoice::Yes);
+        assert_eq!(sso_choice(true, true), engine::SsoChoice::Yes);
+        assert_eq!(sso_choice(false, false), engine::SsoChoice::Ask);
+        assert_eq!(sso_choice(false, true), engine::SsoChoice::No);
+    }
 }

@@ -55,7 +55,12 @@ fn given_reply_url(engine: &Engine) -> Result<Option<String>, EngineError> {
 }
 
 pub(super) async fn sso(engine: &Engine, facts: &mut Facts) -> StepResult {
-    if engine.cfg.sso.choice == SsoChoice::No {
+    let asked = match engine.cfg.sso.choice {
+        SsoChoice::Yes => true,
+        SsoChoice::Ask => facts.sso_answer == Some(true),
+        SsoChoice::No => false,
+    };
+    if !asked {
         return Ok(not_asked(engine, facts).await);
     }
     let want = wanted(engine)?;
