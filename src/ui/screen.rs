@@ -333,6 +333,7 @@ impl Screen {
     pub fn arrow(&mut self, session: &Session) {
         match self {
             Screen::Welcome(s) => s.arrow(),
+            Screen::Sso(s) => s.arrow(session),
             Screen::OrchideaSecret(s) => s.arrow(session),
             Screen::ChooseApp(s) => s.arrow(session),
             Screen::Scope(s) => s.arrow(session),

@@ -159,6 +159,11 @@ fn by_hand_the_window_saves_the_metadata_and_takes_the_reply_url_orchidea_gives(
         options.sandbox_tenant = Some(tenant);
     });
     assert_eq!(h.app.screen(), ScreenId::Sso);
+    // Up/Down move between the two ways, as on the other screens.
+    h.send(Message::Arrow);
+    h.assert_sees_part("/admin/settings/authentication");
+    h.send(Message::Arrow);
+    assert!(!h.sees_part("/admin/settings/authentication"));
     h.click("I add the IDP in Orchidea");
     h.assert_sees_part("/admin/settings/authentication");
     // The four names Orchidea asks for, each with its copy button.

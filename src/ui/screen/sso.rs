@@ -94,6 +94,13 @@ impl Sso {
         Action::None
     }
 
+    /// Up/Down: the other way of doing Orchidea's half (when there is one).
+    pub fn arrow(&mut self, session: &Session) {
+        if session.target.as_ref().is_some_and(Target::has_admin) {
+            self.by_hand = !self.by_hand;
+        }
+    }
+
     /// The check (read-only) once per target, as the screen opens.
     pub fn on_enter(&self, session: &Session) -> Action {
         let unchecked = session.checklist.status(StepId::SsoIntegration) == &Status::Pending;
