@@ -19,23 +19,10 @@ pub fn tenant_without_the_app(delay_ms: Option<u64>) -> Value {
 
 /// Before either SSO article was followed: no Orchidea app in Entra (the
 /// OIDC registration gone too), and a workspace whose IDPs are Google and
-/// passwords only (no Entra IDP).
+/// passwords only (no Entra IDP). The example tenant file admins practise
+/// step 0 with, so the tests prove it.
 pub fn tenant_from_nothing() -> Value {
-    let mut tenant = crate::common::default_tenant();
-    tenant["servicePrincipals"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|s| {
-            !s["displayName"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("Orchidea")
-        });
-    tenant["orchidea"]["idps"] = serde_json::json!([
-        { "id": "idp-google", "name": "Google Workspace", "kind": "google", "default": true },
-        { "id": "idp-password", "name": "Orchidea password", "kind": "password", "default": false }
-    ]);
-    tenant
+    serde_json::from_str(include_str!("../../docs/examples/tenant-from-nothing.json")).unwrap()
 }
 
 /// The enterprise apps a dump holds under the name "Orchidea".
