@@ -13,6 +13,7 @@ use crate::engine::{Engine, Facts, SsoChoice};
 use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
 use crate::services::orchidea::SamlAttributeNames;
+use crate::services::orchidea::sso::{ReplyUrlRules, parse_reply_url};
 use crate::setup::{Choices, OrchideaAccess};
 use crate::ui::app;
 use crate::ui::panel;
@@ -144,6 +145,26 @@ impl Sso {
             }
         }
         if by_hand && !self.reply_url.trim().is_empty() {
+            // Checked here too, so the message stands under the field.
+            let workspace = match target {
+                Target::Sandbox(s) => Some(s.orchidea_url.clone()),
+                Target::Tenant(t) => request
+                    .workspace_url
+                    .clone()
+                    .or_else(|| t.orchidea.as_ref().map(|(url, _)| url.clone())),
+            };
+            let rules = ReplyUrlRules {
+                workspace_url: workspace.as_ref(),
+                // As the engine: Orchidea on loopback beside a Graph on loopback.
+                sandbox: match target {
+                    Target::Sandbox(_) => true,
+                    Target::Tenant(t) => crate::platform::http::is_loopback(&t.graph_url),
+                },
+            };
+            if let Err(e) = parse_reply_url(&self.reply_url, rules) {
+                self.reply_error = Some(e.to_string());
+                return Action::None;
+            }
             request.reply_url = Some(self.reply_url.trim().to_string());
         }
         self.wanted = true;
