@@ -485,7 +485,9 @@ impl Engine {
             step,
             Status::Running(step.automation().to_string()),
         );
+        facts.running = Some(step);
         let result = steps::run(self, &mut facts, step).await;
+        facts.running = None;
         // Retries are part of what the step did: shown in its detail.
         let retries = self.cfg.graph.take_retry_notes().join(" ");
         match result {

@@ -13,7 +13,6 @@ use super::error::EngineError;
 use super::facts::Facts;
 use super::handle::Engine;
 use super::remembered::CreatedApp;
-use crate::procedure::checklist::Status;
 use crate::procedure::step::StepId;
 use crate::services::graph::{GraphClient, GraphError, ServicePrincipal};
 
@@ -132,14 +131,14 @@ pub(super) async fn wait_for(
     }
     let graph = &engine.cfg.graph;
     let within = graph.retry_policy().settle_within;
-    engine.report(
+    engine.report_running(
         facts,
         StepId::OpenEnterpriseApp,
-        Status::Running(format!(
+        format!(
             "An earlier run created {} at {at}; Entra does not list it yet. Waiting for it before creating anything (up to {} s)…",
             earlier.describe(),
             within.as_secs()
-        )),
+        ),
     );
     let started = Instant::now();
     let settling = graph.settling();
@@ -172,7 +171,7 @@ pub(super) async fn wait_for(
             facts.warnings.push(text.clone());
             facts.created_earlier = None;
             engine.save_run_state(facts);
-            engine.report(facts, StepId::OpenEnterpriseApp, Status::Running(text));
+            engine.report_running(facts, StepId::OpenEnterpriseApp, text);
             return Ok(None);
         }
         return Err(EngineError::CreatedAppUnseen {

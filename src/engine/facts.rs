@@ -11,6 +11,7 @@ use super::remembered::{CreatedApp, CreatedScimSecret};
 use crate::platform::secret::Secret;
 use crate::procedure::checklist::Checklist;
 use crate::procedure::mapping::{MappingOptions, MappingPlan, UserNameSource};
+use crate::procedure::step::StepId;
 use crate::services::graph::{
     GraphError, OnDemandResult, ProvisioningEvent, ServicePrincipal, SynchronizationJob,
 };
@@ -29,6 +30,9 @@ pub struct ScimTarget {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub checklist: Checklist,
+    /// The step `run_step` runs now: where progress from code several
+    /// steps share goes (step 0 creates the app with step 2's code).
+    pub running: Option<StepId>,
     /// Step 14's choice; starts as the configured scope, the window may change it.
     pub scope: Option<Scope>,
     pub candidates: Vec<AppCandidate>,

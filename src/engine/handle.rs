@@ -102,6 +102,13 @@ impl Engine {
         }
     }
 
+    /// Progress of the step running now, from code that `usual` (the step
+    /// it belongs to) shares with other steps.
+    pub(crate) fn report_running(&self, facts: &mut Facts, usual: StepId, text: String) {
+        let step = facts.running.unwrap_or(usual);
+        self.report(facts, step, Status::Running(text));
+    }
+
     /// Keeps where the run got to; a file that cannot be written is logged,
     /// not fatal (the engine re-checks every step anyway).
     pub(super) fn save_run_state(&self, facts: &Facts) {

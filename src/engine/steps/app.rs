@@ -26,15 +26,6 @@ pub(in crate::engine) fn ambiguous(many: &[&apps::AppCandidate]) -> EngineError 
     }
 }
 
-/// The step an app is opened for: step 2, or step 0 creating it for single
-/// sign-on (its waits are shown there).
-fn opening_step(facts: &Facts) -> StepId {
-    match facts.checklist.status(StepId::SsoIntegration) {
-        Status::Running(_) => StepId::SsoIntegration,
-        _ => StepId::OpenEnterpriseApp,
-    }
-}
-
 pub(super) async fn open_app(engine: &Engine, facts: &mut Facts) -> StepResult {
     if facts.candidates.is_empty() {
         discover(engine, facts).await?;
@@ -153,13 +144,13 @@ async fn create_app(
     facts.created_app = Some(sp.id.clone());
     facts.reads.created = Some(Instant::now());
     let waited_s = engine.cfg.graph.retry_policy().settle_within.as_secs();
-    engine.report(
+    engine.report_running(
         facts,
-        opening_step(facts),
-        Status::Running(format!(
+        StepId::OpenEnterpriseApp,
+        format!(
             "Created \"{name}\" ({}); waiting for Entra to replicate it (up to {waited_s} s)…",
             sp.id
-        )),
+        ),
     );
     let settling = engine.cfg.graph.settling();
     let read = created_earlier::replicated(engine, apps::created(&settling, sp.clone())).await;
@@ -219,13 +210,13 @@ async fn create_app_once(
         }
     };
     let policy = graph.retry_policy().clone();
-    engine.report(
+    engine.report_running(
         facts,
-        opening_step(facts),
-        Status::Running(format!(
+        StepId::OpenEnterpriseApp,
+        format!(
             "Entra's answer to creating \"{name}\" was lost; looking for it by name while Entra replicates (up to {} s)…",
             policy.settle_within.as_secs()
-        )),
+        ),
     );
     let found =
         created_earlier::named_within(graph, name, &facts.candidates, policy.settle_within).await?;
