@@ -63,6 +63,7 @@ pub mod expression;
 pub mod faults;
 pub mod job;
 pub mod login;
+mod markup;
 pub mod outbound;
 pub mod payload;
 pub mod provision;

@@ -10,6 +10,10 @@ use crate::services::orchidea::sso::add_idp_steps;
 /// The federation metadata file step 0 saves for the admin to upload.
 pub const METADATA_FILE: &str = "orchidea-federation-metadata.xml";
 
+/// How step 0's warning about that file starts (saved, or not): the window
+/// shows it beside the manual path's fields.
+pub const METADATA_NOTE: &str = "Entra's federation metadata for Orchidea";
+
 /// Why step 0 stopped on the manual path, and what to do, in full.
 pub fn reply_url_needed(metadata: Option<&Path>) -> String {
     let claims = SamlAttributeNames::entra_default_claims();

@@ -18,6 +18,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use url::Url;
 
+use super::markup::escape;
 use super::orchidea::{OnChange, SharedWorkspace};
 
 /// Where the page lives, relative to the workspace URL.
@@ -111,22 +112,4 @@ async fn render(st: &PageState, created: Option<Result<String, String>>) -> Stri
          <h2>Secrets</h2><ul>{secrets}</ul></body></html>",
         name = escape(&ws.name)
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            super::escape("<a href=\"x\">&</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
-        );
-    }
 }

@@ -11,7 +11,7 @@ use crate::engine::facts::Facts;
 use crate::engine::handle::Engine;
 use crate::engine::own_secrets::answer_may_be_lost;
 use crate::engine::remembered::CreatedSso;
-use crate::engine::sso_guide::METADATA_FILE;
+use crate::engine::sso_guide::{METADATA_FILE, METADATA_NOTE};
 use crate::platform::cloud::Cloud;
 use crate::services::graph::ServicePrincipal;
 use crate::services::graph::sso::metadata_signing_certificates;
@@ -147,16 +147,14 @@ fn save_metadata(engine: &Engine, facts: &mut Facts, metadata: &str) -> Option<s
     let path = dir.join(METADATA_FILE);
     if let Err(e) = crate::platform::paths::write_private(&path, metadata.as_bytes()) {
         facts.warnings.push(format!(
-            "Entra's federation metadata for Orchidea could not be saved in {}: {e}.",
+            "{METADATA_NOTE} could not be saved in {}: {e}.",
             path.display()
         ));
         return None;
     }
-    facts
-        .warnings
-        .retain(|w| !w.starts_with("Entra's federation metadata for Orchidea"));
+    facts.warnings.retain(|w| !w.starts_with(METADATA_NOTE));
     facts.warnings.push(format!(
-        "Entra's federation metadata for Orchidea is saved in {} (to upload in Orchidea's \"+ Add new IDP\").",
+        "{METADATA_NOTE} is saved in {} (to upload in Orchidea's \"+ Add new IDP\").",
         path.display()
     ));
     Some(path)

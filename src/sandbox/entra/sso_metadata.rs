@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::graph::AppState;
+use crate::sandbox::markup::escape;
 
 #[derive(serde::Deserialize)]
 pub(crate) struct MetadataQuery {
@@ -104,13 +105,6 @@ pub fn document(tenant_id: &str, certificate: Option<&str>, saml2: &str) -> Stri
         id = uuid::Uuid::new_v4(),
         tenant = escape(tenant_id),
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

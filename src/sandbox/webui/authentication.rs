@@ -13,8 +13,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use url::Url;
 
-use super::escape;
 use super::multipart::{self, Part};
+use crate::sandbox::markup::escape;
 use crate::sandbox::orchidea::{IdpRefusal, OnChange, SharedWorkspace};
 use crate::services::orchidea::{Idp, NewSamlIdp, SamlAttributeNames};
 

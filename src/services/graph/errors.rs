@@ -178,6 +178,15 @@ pub(super) fn transport_detail(e: &reqwest::Error) -> String {
     detail
 }
 
+/// The start of a body that is not Graph's JSON error, for a message.
+pub(super) fn excerpt(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 /// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
 #[derive(Debug, Default)]
 pub(super) struct ErrorBody {
@@ -189,14 +198,8 @@ pub(super) struct ErrorBody {
 impl ErrorBody {
     pub(super) fn parse(bytes: &[u8]) -> Self {
         let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
-            let text = String::from_utf8_lossy(bytes);
             return Self {
-                message: text
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-                    .trim()
-                    .to_string(),
+                message: excerpt(&String::from_utf8_lossy(bytes)),
                 ..Self::default()
             };
         };

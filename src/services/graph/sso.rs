@@ -418,12 +418,7 @@ impl GraphClient {
                     .canonical_reason()
                     .unwrap_or("error")
                     .replace(' ', ""),
-                message: text
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-                    .trim()
-                    .to_string(),
+                message: super::errors::excerpt(&text),
                 request_id: None,
             }),
         }

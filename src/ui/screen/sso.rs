@@ -323,7 +323,7 @@ fn metadata_note(session: &Session) -> Option<&str> {
         .facts()?
         .warnings
         .iter()
-        .find(|w| w.starts_with("Entra's federation metadata for Orchidea"))
+        .find(|w| w.starts_with(crate::engine::sso_guide::METADATA_NOTE))
         .map(String::as_str)
 }
 
